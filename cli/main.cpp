@@ -1,0 +1,230 @@
+// kscript: the command-line tool.
+//
+//   kscript run [options] FILE.k     compile and run
+//   kscript check FILE.k             compile only; errors as file:line:col: error: ...
+//   kscript disasm FILE.k            print the bytecode
+//
+// Exit status (sysexits): 0 ok, 64 usage, 65 compile error, 66 cannot read
+// the file, 70 uncaught exception, 71 out of memory.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "../include/kscript.h"
+
+namespace {
+
+constexpr int kExitUsage = 64;
+constexpr int kExitCompile = 65;
+constexpr int kExitNoInput = 66;
+constexpr int kExitRuntime = 70;
+constexpr int kExitNoMemory = 71;
+
+struct Output {
+    bool printed = false;
+};
+
+void write_hook(void* ctx, int stream, const char* text, unsigned long length)
+{
+    Output* out = static_cast<Output*>(ctx);
+    if (stream == KS_STREAM_KERNEL)
+        fputs("[printk] ", stdout);
+    fwrite(text, 1, length, stdout);
+    out->printed = true;
+}
+
+long long info_hook(void*, int what)
+{
+    switch (what) {
+    case 0: {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 250 + ts.tv_nsec / 4000000;   // Jiffies at HZ=250.
+    }
+    case 1: return getpid();
+    case 2: return getuid();
+    default: return 0;
+    }
+}
+
+unsigned long comm_hook(void*, char* out)
+{
+    const char* name = "kscript";
+    size_t n = strlen(name);
+    memcpy(out, name, n);
+    return n;
+}
+
+void usage()
+{
+    fprintf(stderr,
+        "usage: kscript run [--transcript] [--slabinfo] [--stats] [--budget N] [--memory BYTES]\n"
+        "                   [--depth N] [--slab-debug] FILE.k\n"
+        "       kscript check FILE.k\n"
+        "       kscript disasm FILE.k\n");
+}
+
+bool read_file(const char* path, std::string* out)
+{
+    FILE* f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return false;
+    char buffer[65536];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof(buffer), f)) > 0)
+        out->append(buffer, n);
+    bool ok = !ferror(f);
+    if (f != stdin)
+        fclose(f);
+    return ok;
+}
+
+bool parse_number(const char* s, long long* out)
+{
+    char* end;
+    errno = 0;
+    long long v = strtoll(s, &end, 0);
+    if (errno || *end || v < 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+}
+
+int main(int argc, char** argv)
+{
+    if (argc < 3) {
+        usage();
+        return kExitUsage;
+    }
+    std::string command = argv[1];
+    if (command != "run" && command != "check" && command != "disasm") {
+        usage();
+        return kExitUsage;
+    }
+    ks_config config;
+    ks_config_init(&config);
+    bool slabinfo = false;
+    bool stats = false;
+    const char* path = nullptr;
+    for (int i = 2; i < argc; i++) {
+        std::string arg = argv[i];
+        long long n;
+        if (arg == "--transcript") {
+            config.transcript = 1;
+        } else if (arg == "--slabinfo") {
+            slabinfo = true;
+        } else if (arg == "--stats") {
+            stats = true;
+        } else if (arg == "--slab-debug") {
+            config.slab_debug = 1;
+        } else if ((arg == "--budget" || arg == "--memory" || arg == "--depth") && i + 1 < argc
+            && parse_number(argv[i + 1], &n)) {
+            if (arg == "--budget")
+                config.budget = n;
+            else if (arg == "--memory")
+                config.memory_quota = (unsigned long)n;
+            else
+                config.max_depth = (unsigned)n;
+            i++;
+        } else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
+            fprintf(stderr, "kscript: unknown option '%s'\n", arg.c_str());
+            usage();
+            return kExitUsage;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            usage();
+            return kExitUsage;
+        }
+    }
+    if (!path) {
+        usage();
+        return kExitUsage;
+    }
+    std::string source;
+    if (!read_file(path, &source)) {
+        fprintf(stderr, "kscript: cannot read %s: %s\n", path, strerror(errno));
+        return kExitNoInput;
+    }
+    Output output;
+    config.write = write_hook;
+    config.info = info_hook;
+    config.comm = comm_hook;
+    config.ctx = &output;
+    ks_state* state = ks_open(&config);
+    if (!state) {
+        fprintf(stderr, "kscript: out of memory\n");
+        return kExitNoMemory;
+    }
+    int status = ks_load(state, source.data(), source.size(), path);
+    bool transcript = config.transcript && command == "run";
+    unsigned count = ks_diagnostic_count(state);
+    bool blocking = false;
+    for (unsigned i = 0; i < count; i++) {
+        ks_diagnostic d;
+        ks_get_diagnostic(state, i, &d);
+        if (transcript) {
+            if (!d.deferred) {
+                printf("LINE%u: (%s) \n", d.line, d.is_warning ? "warning" : "error");
+                output.printed = true;
+                blocking = blocking || !d.is_warning;
+            }
+            continue;
+        }
+        fprintf(stderr, "%s:%u:%u: %s: %s\n", path, d.line, d.column, d.is_warning ? "warning" : "error",
+            d.message);
+    }
+    int exit_code = 0;
+    if (status == KS_ENOMEM) {
+        fprintf(stderr, "%s: error: out of memory while compiling\n", path);
+        exit_code = kExitNoMemory;
+    } else if (status == KS_ETOOBIG) {
+        fprintf(stderr, "%s: error: source is larger than the limit\n", path);
+        exit_code = kExitCompile;
+    } else if (status != KS_OK || blocking) {
+        exit_code = kExitCompile;
+    } else if (command == "disasm") {
+        ks_disassemble(state);
+    } else if (command == "run") {
+        fflush(stdout);
+        int run = ks_run(state);
+        if (run == KS_EEXCEPTION) {
+            char message[256];
+            ks_exception_message(state, message, sizeof(message));
+            if (transcript) {
+                printf("LINE%u: %s\n", ks_exception_line(state), ks_exception_name(state));
+                output.printed = true;
+            } else {
+                fflush(stdout);
+                fprintf(stderr, "%s:%u: error: uncaught %s%s%s\n", path, ks_exception_line(state),
+                    ks_exception_name(state), message[0] ? ": " : "", message);
+            }
+            exit_code = kExitRuntime;
+        }
+    }
+    if (transcript && output.printed)
+        printf("Q.E.D.\n");
+    fflush(stdout);
+    if (stats) {
+        ks_stats st;
+        ks_get_stats(state, &st);
+        fprintf(stderr,
+            "memory used %lu, peak %lu, quota %lu; pages %lu; budget charged %llu; calls %llu; exceptions %llu; "
+            "collections %llu; live objects %lu\n",
+            st.memory_used, st.memory_peak, st.memory_quota, st.pages, st.instructions, st.calls, st.exceptions,
+            st.collections, st.live_objects);
+    }
+    if (slabinfo)
+        ks_slabinfo(state);
+    fflush(stdout);
+    ks_close(state);
+    return exit_code;
+}

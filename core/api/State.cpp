@@ -1,0 +1,250 @@
+// The C API over the engine: a ks_state owns a Memory (slab allocator and
+// quota), a Heap, a compiled program and a VM.
+#include "../../include/kscript.h"
+#include "../../include/kscript_platform.h"
+#include "../compiler/Compiler.h"
+#include "../vm/Disasm.h"
+#include "../vm/Vm.h"
+
+using namespace ks;
+
+struct StoredDiagnostic {
+    u32 line;
+    u32 column;
+    bool warning;
+    bool deferred;
+    char* message;
+};
+
+struct ks_state {
+    ks_config config;
+    Memory memory;
+    Heap heap;
+    ProgramData program;
+    Vm vm;
+    Vector<StoredDiagnostic> diagnostics;
+    bool loaded;
+    bool vm_ready;
+    u32 exception_line;
+    usize pages;
+};
+
+static constexpr usize kStatePages = (sizeof(ks_state) + KSP_PAGE_SIZE - 1) / KSP_PAGE_SIZE;
+
+extern "C" void ks_config_init(ks_config* c)
+{
+    mem_set(c, 0, sizeof(*c));
+    c->memory_quota = 64ul << 20;
+    c->budget = 1ll << 31;
+    c->max_depth = 2000;
+    c->max_nesting = 200;
+    c->max_source = 4ul << 20;
+    c->poll_interval = 1 << 20;
+}
+
+extern "C" ks_state* ks_open(const ks_config* config)
+{
+    void* pages = ksp_pages_alloc(kStatePages);
+    if (!pages)
+        return nullptr;
+    mem_set(pages, 0, kStatePages * KSP_PAGE_SIZE);
+    ks_state* s = static_cast<ks_state*>(pages);
+    s->config = *config;
+    if (s->config.max_nesting < 8)
+        s->config.max_nesting = 8;
+    if (s->config.max_depth < 1)
+        s->config.max_depth = 1;
+    s->memory.init(config->memory_quota, config->slab_debug != 0);
+    s->heap.init(&s->memory);
+    s->diagnostics.set_memory(&s->memory);
+    s->pages = kStatePages;
+    return s;
+}
+
+extern "C" void ks_close(ks_state* s)
+{
+    if (!s)
+        return;
+    if (s->vm_ready)
+        s->vm.destroy();
+    for (StoredDiagnostic& d : s->diagnostics)
+        s->memory.free(d.message);
+    s->diagnostics.release();
+    free_program(&s->memory, &s->program);
+    s->heap.destroy();
+    s->memory.destroy();
+    ksp_pages_free(s, s->pages);
+}
+
+static void vm_write(void* context, int stream, const char* text, usize length)
+{
+    ks_state* s = static_cast<ks_state*>(context);
+    if (s->config.write)
+        s->config.write(s->config.ctx, stream, text, length);
+}
+
+static bool vm_poll(void* context)
+{
+    ks_state* s = static_cast<ks_state*>(context);
+    return !s->config.poll || s->config.poll(s->config.ctx);
+}
+
+static i64 vm_info(void* context, int what)
+{
+    ks_state* s = static_cast<ks_state*>(context);
+    return s->config.info ? s->config.info(s->config.ctx, what) : 0;
+}
+
+static usize vm_comm(void* context, char* out)
+{
+    ks_state* s = static_cast<ks_state*>(context);
+    return s->config.comm ? s->config.comm(s->config.ctx, out) : 0;
+}
+
+extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, const char* name)
+{
+    (void)name;
+    if (s->loaded)
+        return KS_ESTATE;
+    if (length > s->config.max_source)
+        return KS_ETOOBIG;
+    s->loaded = true;
+    int status = KS_OK;
+    {
+        Arena arena(&s->memory);
+        Diagnostics diagnostics(&s->memory, &arena);
+        CompileOptions options { s->config.transcript ? CompileMode::Transcript : CompileMode::Normal,
+            s->config.max_nesting, 1u << 20 };
+        bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
+        // Keep the diagnostics past the arena.
+        for (u32 i = 0; i < diagnostics.size(); i++) {
+            const Diagnostic& d = diagnostics[i];
+            usize n = str_length(d.message);
+            char* copy = static_cast<char*>(s->memory.alloc(n + 1));
+            if (!copy)
+                break;
+            mem_copy(copy, d.message, n + 1);
+            if (!s->diagnostics.try_append(
+                    StoredDiagnostic { d.line, d.column, d.severity == Severity::Warning, d.deferred, copy })) {
+                s->memory.free(copy);
+                break;
+            }
+        }
+        if (diagnostics.out_of_memory() || (!ok && diagnostics.error_count() == 0))
+            status = KS_ENOMEM;
+        else if (!ok)
+            status = KS_ECOMPILE;
+    }
+    if (status != KS_OK)
+        return status;
+    VmLimits limits { s->config.budget, s->config.max_depth, 1u << 24, s->config.poll_interval };
+    VmHooks hooks { vm_write, vm_poll, vm_info, vm_comm, s };
+    if (!s->vm.init(&s->memory, &s->heap, &s->program, limits, hooks, s->config.transcript != 0)) {
+        s->vm.destroy();
+        return KS_ENOMEM;
+    }
+    s->vm_ready = true;
+    s->memory.slab().shrink();
+    return KS_OK;
+}
+
+extern "C" unsigned int ks_diagnostic_count(const ks_state* s) { return s->diagnostics.size(); }
+
+extern "C" int ks_get_diagnostic(const ks_state* s, unsigned int i, struct ks_diagnostic* out)
+{
+    if (i >= s->diagnostics.size())
+        return KS_ENOENT;
+    const StoredDiagnostic& d = s->diagnostics[i];
+    out->line = d.line;
+    out->column = d.column;
+    out->is_warning = d.warning;
+    out->deferred = d.deferred;
+    out->message = d.message;
+    return KS_OK;
+}
+
+extern "C" int ks_run(ks_state* s)
+{
+    if (!s->vm_ready)
+        return KS_ESTATE;
+    RunStatus status = s->vm.run_main();
+    return status == RunStatus::Ok ? KS_OK : KS_EEXCEPTION;
+}
+
+extern "C" const char* ks_exception_name(const ks_state* s) { return s->vm_ready ? s->vm.exception_class() : ""; }
+
+extern "C" unsigned int ks_exception_line(const ks_state* s) { return s->vm_ready ? s->vm.exception_line() : 0; }
+
+extern "C" unsigned long ks_exception_message(const ks_state* s, char* out, unsigned long size)
+{
+    if (!s->vm_ready) {
+        if (size)
+            out[0] = 0;
+        return 0;
+    }
+    return s->vm.exception_message(out, size);
+}
+
+extern "C" void ks_get_stats(const ks_state* s, struct ks_stats* out)
+{
+    ks_state* m = const_cast<ks_state*>(s);
+    out->memory_used = m->memory.used();
+    out->memory_peak = m->memory.peak();
+    out->memory_quota = m->memory.quota();
+    out->pages = m->memory.slab().pages_held() + s->pages;
+    out->instructions = s->vm_ready ? m->vm.instructions_charged() : 0;
+    out->calls = s->vm_ready ? m->vm.calls() : 0;
+    out->exceptions = s->vm_ready ? m->vm.exceptions_raised() : 0;
+    out->collections = m->heap.collections();
+    out->live_objects = m->heap.live_objects();
+}
+
+extern "C" void ks_slabinfo(ks_state* s)
+{
+    if (!s->config.write)
+        return;
+    char line[160];
+    const char* header = "# name            <active_objs> <num_objs> <objsize> <pages> <allocs> <frees> <fails>\n";
+    s->config.write(s->config.ctx, KS_STREAM_LISTING, header, str_length(header));
+    s->memory.slab().for_each_cache([&](const SlabStats& st) {
+        usize n = 0;
+        auto put = [&](const char* text) {
+            while (*text && n < sizeof(line) - 2)
+                line[n++] = *text++;
+        };
+        auto num = [&](u64 v, usize width) {
+            char digits[24];
+            usize len = StringBuilder::format_int((i64)v, digits);
+            while (len < width && n < sizeof(line) - 2) {
+                line[n++] = ' ';
+                width--;
+            }
+            put(digits);
+        };
+        put(st.name);
+        while (n < 17)
+            line[n++] = ' ';
+        num(st.objects_in_use, 13);
+        num(st.objects_total, 11);
+        num(st.object_size, 10);
+        num(st.pages, 8);
+        num(st.allocs, 9);
+        num(st.frees, 8);
+        num(st.failures, 8);
+        line[n++] = '\n';
+        s->config.write(s->config.ctx, KS_STREAM_LISTING, line, n);
+    });
+}
+
+extern "C" int ks_disassemble(ks_state* s)
+{
+    if (!s->vm_ready)
+        return KS_ESTATE;
+    StringBuilder out(&s->memory);
+    disassemble(s->program, out);
+    if (out.has_failed())
+        return KS_ENOMEM;
+    if (s->config.write)
+        s->config.write(s->config.ctx, KS_STREAM_LISTING, out.data(), out.size());
+    return KS_OK;
+}

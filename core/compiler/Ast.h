@@ -1,0 +1,183 @@
+// The syntax tree. Nodes live in the compiler's arena and are plain data.
+// Every expression records its depth (1 + the deepest child), which the parser
+// bounds, so that every later recursive walk of the tree is bounded too.
+#pragma once
+
+#include "Token.h"
+
+namespace ks {
+
+struct Type;
+struct Block;
+
+// A type as written: `int`, `Point`, `Map[String, int]`, `int[][]`.
+struct TypeRef {
+    const char* name;
+    TypeRef** args;    // Generic arguments (Array[T], Map[K, V], Func[R, P...]).
+    u32 arg_count;
+    u32 dims;          // Trailing [] pairs.
+    u32 line;
+    u32 column;
+};
+
+enum class ExprKind : u8 {
+    Error,       // A malformed expression, already reported.
+    Int,         // int_value
+    Bool,        // int_value (0 or 1)
+    Null,
+    String,      // name: text, name_length
+    Name,        // name
+    This,
+    Super,       // Only as super.m(...) or super(...).
+    Member,      // a.name
+    Index,       // a[b]
+    Call,        // a(args)
+    New,         // new type(args)
+    NewArray,    // new type[a]
+    ArrayLit,    // [args]
+    Unary,       // op a
+    Binary,      // a op b (also && and ||)
+    Assign,      // a op= b (op is Assign for plain =)
+    Conditional, // a ? b : c
+    InstanceOf,  // a instanceof type
+    As,          // a as type
+    To,          // a to type
+    BlockExpr,   // { statements; last expression }
+    IncDec,      // a++ / a-- / ++a / --a (op is PlusPlus or MinusMinus)
+};
+
+struct Expr {
+    ExprKind kind;
+    Tok op;
+    u32 line;
+    u32 column;
+    u32 depth;
+    i64 int_value;
+    const char* name;
+    u32 name_length;
+    Expr* a;
+    Expr* b;
+    Expr* c;
+    Expr** args;
+    u32 arg_count;
+    TypeRef* type;
+    Block* block;
+};
+
+enum class StmtKind : u8 {
+    Error,
+    Expr,        // expr
+    Var,         // type name = expr (type null for var); is_const for const
+    If,          // if (expr) body else else_body
+    While,
+    DoWhile,
+    For,         // for (init; expr; step) body
+    ForEach,     // for (type name : expr) body
+    Break,
+    Continue,
+    Return,      // expr may be null
+    Block,       // block
+    Try,         // block, catches, finally_block
+    Throw,       // expr
+    Empty,
+};
+
+struct Stmt;
+
+struct Catch {
+    TypeRef* type;
+    const char* name;
+    Block* body;
+    u32 line;
+    u32 column;
+};
+
+struct Block {
+    Stmt** stmts;
+    u32 count;
+    bool scoped;       // False for `int a, b;` groups, which share the outer scope.
+    u32 line;
+    u32 column;
+    u32 end_line;
+};
+
+struct Stmt {
+    StmtKind kind;
+    bool is_const;
+    u32 line;
+    u32 column;
+    Expr* expr;
+    TypeRef* type;
+    const char* name;
+    Stmt* init;        // For: init statement.
+    Expr* step;        // For: step expression.
+    Stmt* body;
+    Stmt* else_body;
+    Block* block;
+    Catch* catches;
+    u32 catch_count;
+    Block* finally_block;
+};
+
+enum AnnotationFlags : u8 {
+    AnnotationOverride = 1,
+    AnnotationVirtual = 2,
+    AnnotationPublic = 4,
+    AnnotationConst = 8,
+};
+
+struct Param {
+    TypeRef* type;
+    const char* name;
+    u32 line;
+    u32 column;
+};
+
+struct FuncDecl {
+    TypeRef* return_type;   // Null for constructors.
+    const char* name;
+    const char* owner;      // `Point` in `int Point.sum() {...}`; null otherwise.
+    Param* params;
+    u32 param_count;
+    Block* body;            // Null for a prototype.
+    u8 annotations;
+    bool is_constructor;
+    u32 line;
+    u32 column;
+};
+
+struct FieldDecl {
+    TypeRef* type;
+    const char* name;
+    Expr* init;
+    u32 line;
+    u32 column;
+};
+
+struct ClassDecl {
+    const char* name;
+    const char* super_name;
+    FieldDecl* fields;
+    u32 field_count;
+    FuncDecl** methods;
+    u32 method_count;
+    u32 line;
+    u32 column;
+};
+
+enum class ItemKind : u8 { Stmt, Func, Class };
+
+// One top-level item, in source order.
+struct Item {
+    ItemKind kind;
+    Stmt* stmt;
+    FuncDecl* func;
+    ClassDecl* klass;
+};
+
+struct Program {
+    Item* items;
+    u32 count;
+};
+
+}

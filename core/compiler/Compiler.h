@@ -1,0 +1,74 @@
+// The compiler: checks types and emits bytecode in one walk over the syntax
+// tree, after declarations have been collected (so functions and classes may
+// be used before they are defined). Every error is reported with its
+// position, and checking continues to find the rest.
+#pragma once
+
+#include "../vm/Heap.h"
+#include "../vm/Program.h"
+#include "Ast.h"
+#include "Diagnostics.h"
+#include "Types.h"
+
+namespace ks {
+
+struct FuncSym;
+
+struct FieldSym {
+    const char* name;
+    Type* type;
+    u32 slot;
+    FieldDecl* decl;
+    ClassSym* owner;
+};
+
+struct ClassSym {
+    const char* name;
+    ClassSym* super;
+    ClassDecl* decl;
+    Type* type;
+    RtClass* rt;
+    Vector<FieldSym> fields;      // Inherited ones first.
+    Vector<FuncSym*> methods;     // Own methods (declared in or outside the body).
+    Vector<FuncSym*> ctors;
+    Vector<FuncSym*> vtable;      // Slot -> implementation.
+    bool resolved;
+    bool builtin;
+    u32 id;
+    u32 line;
+    u32 column;
+};
+
+struct FuncSym {
+    const char* name;
+    Type* result;
+    Type** params;                // Without the receiver.
+    u32 param_count;
+    FuncDecl* decl;               // The declaration with the body (null until defined).
+    FuncDecl* first_decl;         // Prototype or definition seen first.
+    ClassSym* owner;              // Methods and constructors.
+    bool is_ctor;
+    bool implicit;                // An implicit default constructor.
+    bool prelude;
+    i32 slot;                     // vtable slot of a method.
+    u32 index;                    // Function index in the program.
+    Type* func_type;              // Func[...] type, for function values.
+};
+
+enum class CompileMode : u8 {
+    Normal,       // Any compile error means the program does not run.
+    Transcript,   // Errors inside a statement turn it into a raise (see language.md).
+};
+
+struct CompileOptions {
+    CompileMode mode;
+    u32 max_nesting;
+    u32 max_function_size;       // Instructions per function.
+};
+
+// Compiles [source] (with the prelude of built-in classes) into [out].
+// Returns false when there were errors (in [diagnostics]) or memory ran out.
+bool compile_program(Memory* memory, Heap* heap, const char* source, usize length, const CompileOptions& options,
+    Diagnostics* diagnostics, Arena* arena, ProgramData* out);
+
+}

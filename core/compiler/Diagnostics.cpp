@@ -1,0 +1,53 @@
+#include "Diagnostics.h"
+
+#include "../support/StringBuilder.h"
+
+namespace ks {
+
+void Diagnostics::report(Severity severity, u32 line, u32 column, const char* format, const char* s1,
+    const char* s2, i64 number)
+{
+    if (severity == Severity::Error)
+        m_errors++;
+    if (m_list.size() >= kMaxDiagnostics)
+        return;
+    // Format into a small fixed buffer first: messages are short, and names
+    // inside them are clipped so that a hostile identifier cannot blow it up.
+    char buffer[512];
+    usize n = 0;
+    auto put = [&](const char* s, usize len) {
+        for (usize i = 0; i < len && n < sizeof(buffer) - 1; i++)
+            buffer[n++] = s[i];
+    };
+    const char* strings[2] = { s1, s2 };
+    u32 next_string = 0;
+    for (const char* p = format; *p; p++) {
+        if (p[0] == '%' && p[1] == 's') {
+            const char* s = next_string < 2 ? strings[next_string++] : nullptr;
+            if (!s)
+                s = "?";
+            usize len = str_length(s);
+            if (len > 120) {
+                put(s, 117);
+                put("...", 3);
+            } else {
+                put(s, len);
+            }
+            p++;
+        } else if (p[0] == '%' && p[1] == 'd') {
+            char digits[24];
+            put(digits, StringBuilder::format_int(number, digits));
+            p++;
+        } else {
+            put(p, 1);
+        }
+    }
+    buffer[n] = 0;
+    char* message = m_arena->copy_string(buffer, n);
+    if (!message || !m_list.try_append(Diagnostic { severity, line, column, message, false })) {
+        m_out_of_memory = true;
+        return;
+    }
+}
+
+}

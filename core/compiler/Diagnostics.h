@@ -1,0 +1,54 @@
+// Compile diagnostics: each is "line:col: error: message", all of them are
+// collected, and the caller decides how to print them.
+#pragma once
+
+#include "../support/Arena.h"
+#include "../support/Vector.h"
+
+namespace ks {
+
+enum class Severity : u8 { Error, Warning };
+
+struct Diagnostic {
+    Severity severity;
+    u32 line;
+    u32 column;
+    const char* message;   // Arena-owned, NUL-terminated.
+    bool deferred;         // Transcript mode: reported when its code runs.
+};
+
+class Diagnostics {
+public:
+    Diagnostics(Memory* memory, Arena* arena) : m_list(memory), m_arena(arena) {}
+
+    // [message] may contain %s (a C string) and %d (an i64) placeholders.
+    void report(Severity severity, u32 line, u32 column, const char* format, const char* s1 = nullptr,
+        const char* s2 = nullptr, i64 number = 0);
+    void error(u32 line, u32 column, const char* format, const char* s1 = nullptr, const char* s2 = nullptr,
+        i64 number = 0)
+    {
+        report(Severity::Error, line, column, format, s1, s2, number);
+    }
+
+    u32 error_count() const { return m_errors; }
+    u32 size() const { return m_list.size(); }
+    const Diagnostic& operator[](u32 i) const { return m_list[i]; }
+    bool out_of_memory() const { return m_out_of_memory; }
+    void mark_deferred_from(u32 first)
+    {
+        for (u32 i = first; i < m_list.size(); i++)
+            m_list[i].deferred = true;
+    }
+    void set_out_of_memory() { m_out_of_memory = true; }
+    // Cap on stored diagnostics, so that hostile input cannot use up memory
+    // with error messages.
+    static constexpr u32 kMaxDiagnostics = 200;
+
+private:
+    Vector<Diagnostic> m_list;
+    Arena* m_arena;
+    u32 m_errors { 0 };
+    bool m_out_of_memory { false };
+};
+
+}

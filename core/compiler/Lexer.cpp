@@ -1,0 +1,359 @@
+#include "Lexer.h"
+
+namespace ks {
+
+const char* token_text(Tok kind)
+{
+    switch (kind) {
+#define KS_TOKEN_TEXT(name, text) \
+    case Tok::name:               \
+        return text;
+        KS_TOKENS(KS_TOKEN_TEXT)
+#undef KS_TOKEN_TEXT
+    }
+    return "?";
+}
+
+static bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (u8)c >= 0x80; }
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
+
+struct Keyword {
+    const char* text;
+    Tok kind;
+};
+
+static const Keyword kKeywords[] = {
+    { "if", Tok::KwIf }, { "else", Tok::KwElse }, { "while", Tok::KwWhile }, { "do", Tok::KwDo },
+    { "for", Tok::KwFor }, { "break", Tok::KwBreak }, { "continue", Tok::KwContinue },
+    { "return", Tok::KwReturn }, { "class", Tok::KwClass }, { "extends", Tok::KwExtends },
+    { "new", Tok::KwNew }, { "this", Tok::KwThis }, { "super", Tok::KwSuper }, { "null", Tok::KwNull },
+    { "true", Tok::KwTrue }, { "false", Tok::KwFalse }, { "var", Tok::KwVar }, { "const", Tok::KwConst },
+    { "try", Tok::KwTry }, { "catch", Tok::KwCatch }, { "finally", Tok::KwFinally },
+    { "throw", Tok::KwThrow }, { "instanceof", Tok::KwInstanceof }, { "as", Tok::KwAs }, { "to", Tok::KwTo },
+    { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "boolean", Tok::KwBoolean }, { "void", Tok::KwVoid },
+};
+
+u32 Lexer::column_of(const char* where) const
+{
+    // Columns count characters (UTF-8 continuation bytes are skipped), from 1.
+    u32 column = 1;
+    for (const char* p = m_line_start; p < where; p++)
+        if (((u8)*p & 0xc0) != 0x80)
+            column++;
+    return column;
+}
+
+void Lexer::error_at(const char* where, const char* message)
+{
+    m_diagnostics->error(m_line, column_of(where), message);
+}
+
+bool Lexer::skip_space_and_comments()
+{
+    while (m_cursor < m_end) {
+        char c = *m_cursor;
+        if (c == '\n') {
+            m_cursor++;
+            m_line++;
+            m_line_start = m_cursor;
+            m_newline = true;
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            m_cursor++;
+        } else if (c == '/' && m_cursor + 1 < m_end && m_cursor[1] == '/') {
+            while (m_cursor < m_end && *m_cursor != '\n')
+                m_cursor++;
+        } else if (c == '/' && m_cursor + 1 < m_end && m_cursor[1] == '*') {
+            // "/** ... **/" comments nest; plain "/* */" ones do not.
+            const char* start = m_cursor;
+            u32 start_line = m_line;
+            u32 start_column = column_of(start);
+            u32 depth = 0;
+            bool closed = false;
+            while (m_cursor < m_end) {
+                if (m_cursor + 2 < m_end && m_cursor[0] == '/' && m_cursor[1] == '*' && m_cursor[2] == '*') {
+                    depth++;
+                    m_cursor += 3;
+                } else if (m_cursor + 1 < m_end && m_cursor[0] == '/' && m_cursor[1] == '*') {
+                    if (depth == 0)
+                        depth = 1;
+                    m_cursor += 2;
+                } else if (m_cursor + 2 < m_end && m_cursor[0] == '*' && m_cursor[1] == '*' && m_cursor[2] == '/') {
+                    m_cursor += 3;
+                    if (--depth == 0) {
+                        closed = true;
+                        break;
+                    }
+                } else if (m_cursor + 1 < m_end && m_cursor[0] == '*' && m_cursor[1] == '/') {
+                    m_cursor += 2;
+                    if (--depth == 0) {
+                        closed = true;
+                        break;
+                    }
+                } else {
+                    if (*m_cursor == '\n') {
+                        m_line++;
+                        m_line_start = m_cursor + 1;
+                        m_newline = true;
+                    }
+                    m_cursor++;
+                }
+            }
+            if (!closed)
+                m_diagnostics->error(start_line, start_column, "unterminated comment");
+        } else {
+            return true;
+        }
+    }
+    return false;
+}
+
+Token Lexer::make(Tok kind, const char* start)
+{
+    Token t {};
+    t.kind = kind;
+    t.newline_before = m_newline;
+    t.line = m_line;
+    t.column = column_of(start);
+    t.start = start;
+    t.length = (u32)(m_cursor - start);
+    return t;
+}
+
+void Lexer::lex_number(Token* token)
+{
+    const char* p = token->start;
+    u64 base = 10;
+    if (p[0] == '0' && p + 1 < m_end && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    } else if (p[0] == '0' && p + 1 < m_end && (p[1] == 'b' || p[1] == 'B')) {
+        base = 2;
+        p += 2;
+    }
+    u64 value = 0;
+    bool overflow = false;
+    bool any = false;
+    bool bad = false;
+    for (; p < m_cursor; p++) {
+        char c = *p;
+        if (c == '_')
+            continue;
+        u64 digit;
+        if (is_digit(c))
+            digit = (u64)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            digit = (u64)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            digit = (u64)(c - 'A' + 10);
+        else
+            digit = 99;
+        if (digit >= base) {
+            bad = true;
+            continue;
+        }
+        any = true;
+        if (__builtin_mul_overflow(value, base, &value) || __builtin_add_overflow(value, digit, &value))
+            overflow = true;
+    }
+    if (bad || !any) {
+        error_at(token->start, "malformed integer literal");
+        token->int_value = 0;
+        return;
+    }
+    // Decimal literals may be up to 2^63 (only valid after unary minus, which
+    // the parser checks); hex and binary literals may fill all 64 bits.
+    if (overflow || (base == 10 && value > (u64)KS_INT_MAX + 1)) {
+        error_at(token->start, "integer literal does not fit in 64 bits");
+        value = 0;
+    }
+    token->int_value = (i64)value;
+}
+
+void Lexer::lex_string(Token* token)
+{
+    // First pass finds the end and the decoded size; second pass decodes.
+    const char* p = token->start + 1;
+    usize size = 0;
+    bool closed = false;
+    while (p < m_end) {
+        if (*p == '"') {
+            closed = true;
+            break;
+        }
+        if (*p == '\n')
+            break;
+        if (*p == '\\' && p + 1 < m_end)
+            p++;
+        p++;
+        size++;
+    }
+    m_cursor = closed ? p + 1 : p;
+    token->length = (u32)(m_cursor - token->start);
+    if (!closed) {
+        error_at(token->start, "unterminated string literal");
+        token->kind = Tok::Error;
+        return;
+    }
+    char* out = static_cast<char*>(m_arena->alloc(size + 1));
+    if (!out) {
+        m_out_of_memory = true;
+        token->kind = Tok::Error;
+        return;
+    }
+    usize n = 0;
+    for (const char* q = token->start + 1; q < p; q++) {
+        char c = *q;
+        if (c == '\\') {
+            q++;
+            switch (*q) {
+            case '"': c = '"'; break;
+            case '\\': c = '\\'; break;
+            case '\'': c = '\''; break;
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'r': c = '\r'; break;
+            case 'v': c = '\v'; break;
+            default: {
+                char escape[2] = { *q, 0 };
+                m_diagnostics->error(m_line, column_of(q - 1), "invalid escape sequence '\\%s' in string literal",
+                    escape);
+                c = *q;
+                break;
+            }
+            }
+        }
+        out[n++] = c;
+    }
+    out[n] = 0;
+    token->string = out;
+    token->string_length = (u32)n;
+}
+
+Token Lexer::next()
+{
+    if (!skip_space_and_comments()) {
+        Token t = make(Tok::Eof, m_end);
+        return t;
+    }
+    const char* start = m_cursor;
+    char c = *m_cursor++;
+    auto two = [&](char second, Tok yes, Tok no) {
+        if (m_cursor < m_end && *m_cursor == second) {
+            m_cursor++;
+            return yes;
+        }
+        return no;
+    };
+    Tok kind;
+    switch (c) {
+    case '(': kind = Tok::LParen; break;
+    case ')': kind = Tok::RParen; break;
+    case '{': kind = Tok::LBrace; break;
+    case '}': kind = Tok::RBrace; break;
+    case '[': kind = Tok::LBracket; break;
+    case ']': kind = Tok::RBracket; break;
+    case ',': kind = Tok::Comma; break;
+    case ';': kind = Tok::Semicolon; break;
+    case '.': kind = Tok::Dot; break;
+    case ':': kind = Tok::Colon; break;
+    case '?': kind = Tok::Question; break;
+    case '@': kind = Tok::At; break;
+    case '~': kind = Tok::Tilde; break;
+    case '+':
+        kind = (m_cursor < m_end && *m_cursor == '+') ? (m_cursor++, Tok::PlusPlus) : two('=', Tok::PlusAssign, Tok::Plus);
+        break;
+    case '-':
+        kind = (m_cursor < m_end && *m_cursor == '-') ? (m_cursor++, Tok::MinusMinus) : two('=', Tok::MinusAssign, Tok::Minus);
+        break;
+    case '*': kind = two('=', Tok::StarAssign, Tok::Star); break;
+    case '/': kind = two('=', Tok::SlashAssign, Tok::Slash); break;
+    case '%': kind = two('=', Tok::PercentAssign, Tok::Percent); break;
+    case '^': kind = two('=', Tok::CaretAssign, Tok::Caret); break;
+    case '!': kind = two('=', Tok::Ne, Tok::Bang); break;
+    case '=': kind = two('=', Tok::Eq, Tok::Assign); break;
+    case '&':
+        kind = (m_cursor < m_end && *m_cursor == '&') ? (m_cursor++, Tok::AndAnd) : two('=', Tok::AmpAssign, Tok::Amp);
+        break;
+    case '|':
+        kind = (m_cursor < m_end && *m_cursor == '|') ? (m_cursor++, Tok::OrOr) : two('=', Tok::PipeAssign, Tok::Pipe);
+        break;
+    case '<':
+        if (m_cursor < m_end && *m_cursor == '<') {
+            m_cursor++;
+            kind = two('=', Tok::ShlAssign, Tok::Shl);
+        } else {
+            kind = two('=', Tok::Le, Tok::Lt);
+        }
+        break;
+    case '>':
+        if (m_cursor < m_end && *m_cursor == '>') {
+            m_cursor++;
+            kind = two('=', Tok::ShrAssign, Tok::Shr);
+        } else {
+            kind = two('=', Tok::Ge, Tok::Gt);
+        }
+        break;
+    case '"': {
+        Token t = make(Tok::String, start);
+        lex_string(&t);
+        m_newline = false;
+        return t;
+    }
+    default:
+        if (is_digit(c)) {
+            while (m_cursor < m_end && is_ident_char(*m_cursor))
+                m_cursor++;
+            Token t = make(Tok::Int, start);
+            lex_number(&t);
+            m_newline = false;
+            return t;
+        }
+        if (is_ident_start(c)) {
+            while (m_cursor < m_end && is_ident_char(*m_cursor))
+                m_cursor++;
+            Token t = make(Tok::Ident, start);
+            for (const Keyword& k : kKeywords) {
+                usize n = str_length(k.text);
+                if (n == t.length && mem_compare(k.text, start, n) == 0) {
+                    t.kind = k.kind;
+                    break;
+                }
+            }
+            m_newline = false;
+            return t;
+        }
+        {
+            Token t = make(Tok::Error, start);
+            if (c == '\'')
+                error_at(start, "character literals are not supported; use a string");
+            else
+                error_at(start, "unexpected character");
+            m_newline = false;
+            return t;
+        }
+    }
+    Token t = make(kind, start);
+    m_newline = false;
+    return t;
+}
+
+bool Lexer::tokenize(Vector<Token>* out)
+{
+    // An optional "#!" first line is skipped.
+    if (m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {
+        while (m_cursor < m_end && *m_cursor != '\n')
+            m_cursor++;
+    }
+    for (;;) {
+        Token t = next();
+        if (m_out_of_memory || !out->try_append(t))
+            return false;
+        if (t.kind == Tok::Eof)
+            return true;
+    }
+}
+
+}

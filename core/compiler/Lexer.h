@@ -1,0 +1,42 @@
+// The lexer: source text to a token array, with diagnostics for malformed
+// literals. It never recurses; nested block comments are counted.
+#pragma once
+
+#include "../support/Arena.h"
+#include "../support/Vector.h"
+#include "Diagnostics.h"
+#include "Token.h"
+
+namespace ks {
+
+class Lexer {
+public:
+    Lexer(const char* source, usize length, Arena* arena, Diagnostics* diagnostics)
+        : m_source(source), m_end(source + length), m_cursor(source), m_arena(arena), m_diagnostics(diagnostics)
+    {
+    }
+
+    // Appends every token, ending with Eof. False only when memory ran out.
+    bool tokenize(Vector<Token>* out);
+
+private:
+    bool skip_space_and_comments();
+    Token next();
+    Token make(Tok kind, const char* start);
+    void lex_number(Token* token);
+    void lex_string(Token* token);
+    void error_at(const char* where, const char* message);
+    u32 column_of(const char* where) const;
+
+    const char* m_source;
+    const char* m_end;
+    const char* m_cursor;
+    const char* m_line_start { m_source };
+    u32 m_line { 1 };
+    bool m_newline { true };
+    Arena* m_arena;
+    Diagnostics* m_diagnostics;
+    bool m_out_of_memory { false };
+};
+
+}

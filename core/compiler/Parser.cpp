@@ -1,0 +1,1167 @@
+#include "Parser.h"
+
+namespace ks {
+
+static const Token kEofToken = { Tok::Eof, true, 0, 0, "", 0, 0, nullptr, 0 };
+
+const Token& Parser::peek(u32 ahead) const
+{
+    u32 i = m_pos + ahead;
+    if (i >= m_count)
+        return m_count ? m_tokens[m_count - 1] : kEofToken;
+    return m_tokens[i];
+}
+
+bool Parser::match(Tok kind)
+{
+    if (!check(kind))
+        return false;
+    if (kind != Tok::Eof)
+        m_pos++;
+    return true;
+}
+
+void Parser::error_at(const Token& token, const char* format, const char* s1)
+{
+    if (m_abort)
+        return;
+    m_diagnostics->error(token.line, token.column, format, s1);
+}
+
+void Parser::error_here(const char* format, const char* s1) { error_at(current(), format, s1); }
+
+bool Parser::expect(Tok kind, const char* what)
+{
+    if (match(kind))
+        return true;
+    const Token& t = current();
+    char found[64];
+    u32 n = t.kind == Tok::Eof ? 0 : (t.length < 40 ? t.length : 40);
+    if (n) {
+        mem_copy(found, t.start, n);
+        found[n] = 0;
+    }
+    if (m_abort)
+        return false;
+    if (n)
+        m_diagnostics->error(t.line, t.column, "expected %s before '%s'", what, found);
+    else
+        m_diagnostics->error(t.line, t.column, "expected %s before end of file", what);
+    return false;
+}
+
+// Statements end at ';', or at a line break, '}' or the end of the file.
+void Parser::expect_terminator()
+{
+    if (match(Tok::Semicolon))
+        return;
+    if (check(Tok::RBrace) || check(Tok::Eof) || current().newline_before)
+        return;
+    expect(Tok::Semicolon, "';'");
+    synchronize();
+}
+
+void Parser::synchronize()
+{
+    // Skip to a likely statement start: after ';', before '}' or a keyword
+    // that begins a statement on a new line. Always makes progress.
+    u32 start = m_pos;
+    while (!check(Tok::Eof)) {
+        if (match(Tok::Semicolon))
+            return;
+        if (check(Tok::RBrace)) {
+            if (m_pos == start)
+                m_pos++;
+            return;
+        }
+        if (m_pos != start && current().newline_before) {
+            switch (current().kind) {
+            case Tok::KwIf: case Tok::KwWhile: case Tok::KwFor: case Tok::KwReturn: case Tok::KwClass:
+            case Tok::KwDo: case Tok::KwTry: case Tok::KwThrow: case Tok::KwVar: case Tok::KwConst:
+            case Tok::KwInt: case Tok::KwBoolean: case Tok::KwVoid:
+                return;
+            default:
+                break;
+            }
+        }
+        m_pos++;
+    }
+}
+
+const char* Parser::copy_name(const Token& token)
+{
+    const char* s = m_arena->copy_string(token.start, token.length);
+    if (!s) {
+        oom();
+        return "";
+    }
+    return s;
+}
+
+bool Parser::enter()
+{
+    if (m_abort)
+        return false;
+    if (++m_depth > m_max_depth) {
+        m_diagnostics->error(current().line, current().column, "nesting too deep (limit %d)", nullptr, nullptr,
+            m_max_depth);
+        m_abort = true;
+        return false;
+    }
+    return true;
+}
+
+Expr* Parser::make_expr(ExprKind kind, const Token& at)
+{
+    Expr* e = m_arena->make<Expr>();
+    if (!e) {
+        oom();
+        return nullptr;
+    }
+    mem_set(e, 0, sizeof(*e));
+    e->kind = kind;
+    e->line = at.line;
+    e->column = at.column;
+    e->depth = 1;
+    return e;
+}
+
+static const Expr kErrorExpr = { ExprKind::Error, Tok::Error, 0, 0, 1, 0, nullptr, 0, nullptr, nullptr, nullptr,
+    nullptr, 0, nullptr, nullptr };
+
+Expr* Parser::error_expr(const Token& at)
+{
+    Expr* e = make_expr(ExprKind::Error, at);
+    return e ? e : const_cast<Expr*>(&kErrorExpr);
+}
+
+Expr* Parser::finish(Expr* e)
+{
+    if (!e)
+        return const_cast<Expr*>(&kErrorExpr);
+    u32 d = 0;
+    if (e->a)
+        d = max(d, e->a->depth);
+    if (e->b)
+        d = max(d, e->b->depth);
+    if (e->c)
+        d = max(d, e->c->depth);
+    for (u32 i = 0; i < e->arg_count; i++)
+        d = max(d, e->args[i]->depth);
+    e->depth = d + 1;
+    if (e->depth > m_max_depth && !m_abort) {
+        m_diagnostics->error(e->line, e->column, "expression nested too deeply (limit %d)", nullptr, nullptr,
+            m_max_depth);
+        m_abort = true;
+    }
+    if (e->depth > m_max_depth) {
+        e->kind = ExprKind::Error;
+        e->a = e->b = e->c = nullptr;
+        e->arg_count = 0;
+        e->depth = 1;
+    }
+    return e;
+}
+
+Stmt* Parser::make_stmt(StmtKind kind, const Token& at)
+{
+    Stmt* s = m_arena->make<Stmt>();
+    if (!s) {
+        oom();
+        static Stmt error_stmt;
+        error_stmt.kind = StmtKind::Error;
+        return &error_stmt;
+    }
+    mem_set(s, 0, sizeof(*s));
+    s->kind = kind;
+    s->line = at.line;
+    s->column = at.column;
+    return s;
+}
+
+// ---------------------------------------------------------------------------
+// Types
+
+// type := base ('[' ']')*
+// base := 'int' | 'boolean' | 'void' | Ident ('[' type (',' type)* ']')?
+TypeRef* Parser::parse_type()
+{
+    TypeRef* t = try_parse_type();
+    if (!t) {
+        error_here("expected a type");
+        return nullptr;
+    }
+    return t;
+}
+
+TypeRef* Parser::try_parse_type()
+{
+    u32 start = m_pos;
+    const Token& first = current();
+    if (first.kind != Tok::KwInt && first.kind != Tok::KwBoolean && first.kind != Tok::KwVoid
+        && first.kind != Tok::Ident)
+        return nullptr;
+    if (!enter())
+        return nullptr;
+    TypeRef* t = m_arena->make<TypeRef>();
+    if (!t) {
+        leave();
+        oom();
+        return nullptr;
+    }
+    mem_set(t, 0, sizeof(*t));
+    t->line = first.line;
+    t->column = first.column;
+    t->name = copy_name(first);
+    m_pos++;
+    // Generic arguments: only Array, Map and Func take them.
+    if (first.kind == Tok::Ident && check(Tok::LBracket) && peek(1).kind != Tok::RBracket) {
+        bool generic = str_equal(t->name, "Array") || str_equal(t->name, "Map") || str_equal(t->name, "Func");
+        if (!generic) {
+            leave();
+            m_pos = start;
+            return nullptr;
+        }
+        m_pos++;
+        Vector<TypeRef*> args(m_memory);
+        for (;;) {
+            TypeRef* arg = try_parse_type();
+            if (!arg || !args.try_append(arg)) {
+                leave();
+                m_pos = start;
+                return nullptr;
+            }
+            if (match(Tok::Comma))
+                continue;
+            if (match(Tok::RBracket))
+                break;
+            leave();
+            m_pos = start;
+            return nullptr;
+        }
+        t->args = to_array(args, &t->arg_count);
+    }
+    while (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+        m_pos += 2;
+        t->dims++;
+    }
+    leave();
+    return t;
+}
+
+// A declaration starts with a type followed by a name.
+bool Parser::looks_like_declaration()
+{
+    u32 start = m_pos;
+    TypeRef* t = try_parse_type();
+    bool yes = t && check(Tok::Ident);
+    m_pos = start;
+    return yes;
+}
+
+// ---------------------------------------------------------------------------
+// Declarations
+
+u8 Parser::parse_annotations()
+{
+    u8 flags = 0;
+    while (check(Tok::At)) {
+        m_pos++;
+        const Token& name = current();
+        if (name.kind != Tok::Ident) {
+            error_here("expected an annotation name after '@'");
+            continue;
+        }
+        m_pos++;
+        const char* n = copy_name(name);
+        if (str_equal(n, "Override"))
+            flags |= AnnotationOverride;
+        else if (str_equal(n, "Virtual"))
+            flags |= AnnotationVirtual;
+        else if (str_equal(n, "Public"))
+            flags |= AnnotationPublic;
+        else if (str_equal(n, "Const"))
+            flags |= AnnotationConst;
+        else
+            error_at(name, "unknown annotation '@%s'", n);
+    }
+    return flags;
+}
+
+Program Parser::parse_program()
+{
+    Vector<Item> items(m_memory);
+    while (!check(Tok::Eof) && !m_abort) {
+        u32 before = m_pos;
+        Item item = parse_item();
+        if ((item.stmt || item.func || item.klass) && !items.try_append(item))
+            oom();
+        if (m_pos == before && !check(Tok::Eof))
+            m_pos++;
+    }
+    Program program;
+    program.items = to_array(items, &program.count);
+    return program;
+}
+
+Item Parser::parse_item()
+{
+    Item item {};
+    item.kind = ItemKind::Stmt;
+    // import("...") lines are accepted and ignored.
+    if (check(Tok::KwImport)) {
+        m_pos++;
+        if (expect(Tok::LParen, "'('")) {
+            expect(Tok::String, "a string");
+            expect(Tok::RParen, "')'");
+        }
+        expect_terminator();
+        return item;
+    }
+    u8 annotations = parse_annotations();
+    if (check(Tok::KwClass)) {
+        item.kind = ItemKind::Class;
+        item.klass = parse_class();
+        return item;
+    }
+    // Function: type name '(' or type Class '.' name '('.
+    u32 after_annotations = m_pos;
+    TypeRef* type = try_parse_type();
+    if (type && check(Tok::Ident)
+        && (peek(1).kind == Tok::LParen || (peek(1).kind == Tok::Dot && peek(2).kind == Tok::Ident
+                                               && peek(3).kind == Tok::LParen))) {
+        item.kind = ItemKind::Func;
+        item.func = parse_function(type, annotations, nullptr);
+        return item;
+    }
+    m_pos = after_annotations;
+    if (annotations)
+        error_here("annotations apply only to classes, functions and methods");
+    item.stmt = parse_statement();
+    return item;
+}
+
+bool Parser::parse_params(FuncDecl* func)
+{
+    if (!expect(Tok::LParen, "'('"))
+        return false;
+    Vector<Param> params(m_memory);
+    if (!check(Tok::RParen)) {
+        for (;;) {
+            Param p {};
+            p.line = current().line;
+            p.column = current().column;
+            p.type = parse_type();
+            if (!p.type)
+                return false;
+            if (!check(Tok::Ident)) {
+                error_here("expected a parameter name");
+                return false;
+            }
+            p.name = copy_name(current());
+            m_pos++;
+            if (!params.try_append(p))
+                oom();
+            if (!match(Tok::Comma))
+                break;
+        }
+    }
+    if (!expect(Tok::RParen, "')'"))
+        return false;
+    func->params = to_array(params, &func->param_count);
+    return true;
+}
+
+FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const char* class_name)
+{
+    FuncDecl* f = m_arena->make<FuncDecl>();
+    if (!f) {
+        oom();
+        return nullptr;
+    }
+    mem_set(f, 0, sizeof(*f));
+    f->return_type = return_type;
+    f->annotations = annotations;
+    f->owner = class_name;
+    const Token& name = current();
+    f->line = name.line;
+    f->column = name.column;
+    if (return_type) {
+        f->name = copy_name(name);
+        m_pos++;
+        if (!class_name && match(Tok::Dot)) {
+            f->owner = f->name;
+            f->name = copy_name(current());
+            m_pos++;
+        }
+    } else {
+        f->is_constructor = true;
+        f->name = copy_name(name);
+        m_pos++;
+    }
+    const char* saved_class = m_class_name;
+    if (f->owner)
+        m_class_name = f->owner;
+    if (!parse_params(f)) {
+        synchronize();
+        m_class_name = saved_class;
+        return f;
+    }
+    if (check(Tok::LBrace))
+        f->body = parse_block();
+    else
+        expect_terminator();   // A prototype.
+    m_class_name = saved_class;
+    return f;
+}
+
+ClassDecl* Parser::parse_class()
+{
+    m_pos++;   // 'class'
+    ClassDecl* c = m_arena->make<ClassDecl>();
+    if (!c) {
+        oom();
+        return nullptr;
+    }
+    mem_set(c, 0, sizeof(*c));
+    if (!check(Tok::Ident)) {
+        error_here("expected a class name");
+        synchronize();
+        return nullptr;
+    }
+    c->line = current().line;
+    c->column = current().column;
+    c->name = copy_name(current());
+    m_pos++;
+    if (match(Tok::KwExtends)) {
+        if (!check(Tok::Ident)) {
+            error_here("expected a superclass name");
+        } else {
+            c->super_name = copy_name(current());
+            m_pos++;
+        }
+    }
+    if (!expect(Tok::LBrace, "'{'")) {
+        synchronize();
+        return c;
+    }
+    Vector<FieldDecl> fields(m_memory);
+    Vector<FuncDecl*> methods(m_memory);
+    const char* saved_class = m_class_name;
+    m_class_name = c->name;
+    while (!check(Tok::RBrace) && !check(Tok::Eof) && !m_abort) {
+        u32 before = m_pos;
+        u8 annotations = parse_annotations();
+        if (check(Tok::Ident) && str_equal(copy_name(current()), c->name) && peek(1).kind == Tok::LParen) {
+            FuncDecl* ctor = parse_function(nullptr, annotations, c->name);
+            if (ctor && !methods.try_append(ctor))
+                oom();
+        } else {
+            TypeRef* type = parse_type();
+            if (!type) {
+                synchronize();
+            } else if (!check(Tok::Ident)) {
+                error_here("expected a field or method name");
+                synchronize();
+            } else if (peek(1).kind == Tok::LParen) {
+                FuncDecl* method = parse_function(type, annotations, c->name);
+                if (method && !methods.try_append(method))
+                    oom();
+            } else {
+                for (;;) {
+                    FieldDecl field {};
+                    field.type = type;
+                    field.line = current().line;
+                    field.column = current().column;
+                    if (!check(Tok::Ident)) {
+                        error_here("expected a field name");
+                        break;
+                    }
+                    field.name = copy_name(current());
+                    m_pos++;
+                    if (match(Tok::Assign))
+                        field.init = parse_expression();
+                    if (!fields.try_append(field))
+                        oom();
+                    if (!match(Tok::Comma))
+                        break;
+                }
+                expect_terminator();
+            }
+        }
+        if (m_pos == before)
+            m_pos++;
+    }
+    m_class_name = saved_class;
+    expect(Tok::RBrace, "'}'");
+    c->fields = to_array(fields, &c->field_count);
+    c->methods = to_array(methods, &c->method_count);
+    return c;
+}
+
+// ---------------------------------------------------------------------------
+// Statements
+
+Block* Parser::parse_block()
+{
+    const Token& open = current();
+    Block* block = m_arena->make<Block>();
+    if (!block) {
+        oom();
+        return nullptr;
+    }
+    mem_set(block, 0, sizeof(*block));
+    block->scoped = true;
+    block->line = open.line;
+    block->column = open.column;
+    if (!expect(Tok::LBrace, "'{'"))
+        return block;
+    if (!enter())
+        return block;
+    Vector<Stmt*> stmts(m_memory);
+    while (!check(Tok::RBrace) && !check(Tok::Eof) && !m_abort) {
+        u32 before = m_pos;
+        Stmt* s = parse_statement();
+        if (s && !stmts.try_append(s))
+            oom();
+        if (m_pos == before)
+            m_pos++;
+    }
+    leave();
+    block->end_line = current().line;
+    expect(Tok::RBrace, "'}'");
+    block->stmts = to_array(stmts, &block->count);
+    return block;
+}
+
+Stmt* Parser::parse_var_decl(TypeRef* type, bool is_const)
+{
+    // type name (= expr)? (, name (= expr)?)* ; several names give an unscoped block.
+    const Token& at = current();
+    Vector<Stmt*> decls(m_memory);
+    for (;;) {
+        if (!check(Tok::Ident)) {
+            error_here("expected a variable name");
+            synchronize();
+            break;
+        }
+        Stmt* s = make_stmt(StmtKind::Var, current());
+        s->type = type;
+        s->is_const = is_const;
+        s->name = copy_name(current());
+        m_pos++;
+        if (match(Tok::Assign))
+            s->expr = parse_expression();
+        else if (!type || is_const)
+            error_here("'%s' needs an initial value", s->name);
+        if (!decls.try_append(s))
+            oom();
+        if (!match(Tok::Comma)) {
+            expect_terminator();
+            break;
+        }
+    }
+    if (decls.size() == 1)
+        return decls[0];
+    Stmt* group = make_stmt(StmtKind::Block, at);
+    group->block = m_arena->make<Block>();
+    if (!group->block) {
+        oom();
+        return group;
+    }
+    mem_set(group->block, 0, sizeof(Block));
+    group->block->scoped = false;
+    group->block->stmts = to_array(decls, &group->block->count);
+    return group;
+}
+
+Stmt* Parser::parse_statement()
+{
+    const Token& at = current();
+    if (!enter())
+        return make_stmt(StmtKind::Error, at);
+    Stmt* s = nullptr;
+    switch (at.kind) {
+    case Tok::LBrace:
+        s = make_stmt(StmtKind::Block, at);
+        s->block = parse_block();
+        break;
+    case Tok::Semicolon:
+        m_pos++;
+        s = make_stmt(StmtKind::Empty, at);
+        break;
+    case Tok::KwIf:
+        s = parse_if();
+        break;
+    case Tok::KwWhile:
+        s = parse_while();
+        break;
+    case Tok::KwDo:
+        s = parse_do();
+        break;
+    case Tok::KwFor:
+        s = parse_for();
+        break;
+    case Tok::KwTry:
+        s = parse_try();
+        break;
+    case Tok::KwBreak:
+    case Tok::KwContinue:
+        m_pos++;
+        s = make_stmt(at.kind == Tok::KwBreak ? StmtKind::Break : StmtKind::Continue, at);
+        expect_terminator();
+        break;
+    case Tok::KwReturn:
+        m_pos++;
+        s = make_stmt(StmtKind::Return, at);
+        if (!check(Tok::Semicolon) && !check(Tok::RBrace) && !check(Tok::Eof) && !current().newline_before)
+            s->expr = parse_expression();
+        expect_terminator();
+        break;
+    case Tok::KwThrow:
+        m_pos++;
+        s = make_stmt(StmtKind::Throw, at);
+        s->expr = parse_expression();
+        expect_terminator();
+        break;
+    case Tok::KwVar:
+        m_pos++;
+        s = parse_var_decl(nullptr, false);
+        break;
+    case Tok::KwConst:
+        m_pos++;
+        if (looks_like_declaration())
+            s = parse_var_decl(parse_type(), true);
+        else
+            s = parse_var_decl(nullptr, true);
+        break;
+    case Tok::KwClass:
+        error_here("classes may be declared only at the top level");
+        m_pos++;
+        synchronize();
+        s = make_stmt(StmtKind::Error, at);
+        break;
+    default:
+        if (looks_like_declaration()) {
+            TypeRef* type = parse_type();
+            if (check(Tok::Ident) && peek(1).kind == Tok::LParen) {
+                error_here("functions may be declared only at the top level");
+                synchronize();
+                s = make_stmt(StmtKind::Error, at);
+            } else {
+                s = parse_var_decl(type, false);
+            }
+        } else {
+            s = make_stmt(StmtKind::Expr, at);
+            s->expr = parse_expression();
+            expect_terminator();
+        }
+        break;
+    }
+    leave();
+    return s;
+}
+
+Stmt* Parser::parse_if()
+{
+    Stmt* s = make_stmt(StmtKind::If, current());
+    m_pos++;
+    expect(Tok::LParen, "'('");
+    s->expr = parse_expression();
+    expect(Tok::RParen, "')'");
+    s->body = parse_statement();
+    if (match(Tok::KwElse))
+        s->else_body = parse_statement();
+    return s;
+}
+
+Stmt* Parser::parse_while()
+{
+    Stmt* s = make_stmt(StmtKind::While, current());
+    m_pos++;
+    expect(Tok::LParen, "'('");
+    s->expr = parse_expression();
+    expect(Tok::RParen, "')'");
+    s->body = parse_statement();
+    return s;
+}
+
+Stmt* Parser::parse_do()
+{
+    Stmt* s = make_stmt(StmtKind::DoWhile, current());
+    m_pos++;
+    s->body = parse_statement();
+    expect(Tok::KwWhile, "'while'");
+    expect(Tok::LParen, "'('");
+    s->expr = parse_expression();
+    expect(Tok::RParen, "')'");
+    expect_terminator();
+    return s;
+}
+
+Stmt* Parser::parse_for()
+{
+    const Token& at = current();
+    m_pos++;
+    expect(Tok::LParen, "'('");
+    // for (T x : expr) body
+    {
+        u32 start = m_pos;
+        TypeRef* type = nullptr;
+        bool is_var = match(Tok::KwVar);
+        if (!is_var)
+            type = try_parse_type();
+        if ((type || is_var) && check(Tok::Ident) && peek(1).kind == Tok::Colon) {
+            Stmt* s = make_stmt(StmtKind::ForEach, at);
+            s->type = type;
+            s->name = copy_name(current());
+            m_pos += 2;
+            s->expr = parse_expression();
+            expect(Tok::RParen, "')'");
+            s->body = parse_statement();
+            return s;
+        }
+        m_pos = start;
+    }
+    Stmt* s = make_stmt(StmtKind::For, at);
+    if (!match(Tok::Semicolon)) {
+        if (match(Tok::KwVar)) {
+            s->init = parse_var_decl(nullptr, false);
+        } else if (looks_like_declaration()) {
+            TypeRef* type = parse_type();
+            s->init = parse_var_decl(type, false);
+        } else {
+            s->init = make_stmt(StmtKind::Expr, current());
+            s->init->expr = parse_expression();
+            expect(Tok::Semicolon, "';'");
+        }
+    }
+    if (!check(Tok::Semicolon))
+        s->expr = parse_expression();
+    expect(Tok::Semicolon, "';'");
+    if (!check(Tok::RParen))
+        s->step = parse_expression();
+    expect(Tok::RParen, "')'");
+    s->body = parse_statement();
+    return s;
+}
+
+Stmt* Parser::parse_try()
+{
+    Stmt* s = make_stmt(StmtKind::Try, current());
+    m_pos++;
+    s->block = parse_block();
+    Vector<Catch> catches(m_memory);
+    while (check(Tok::KwCatch)) {
+        Catch c {};
+        c.line = current().line;
+        c.column = current().column;
+        m_pos++;
+        expect(Tok::LParen, "'('");
+        c.type = parse_type();
+        if (check(Tok::Ident)) {
+            c.name = copy_name(current());
+            m_pos++;
+        } else {
+            error_here("expected a name for the caught exception");
+        }
+        expect(Tok::RParen, "')'");
+        c.body = parse_block();
+        if (!catches.try_append(c))
+            oom();
+    }
+    if (match(Tok::KwFinally))
+        s->finally_block = parse_block();
+    if (catches.size() == 0 && !s->finally_block)
+        error_at(previous(), "'try' needs a 'catch' or a 'finally'");
+    s->catches = to_array(catches, &s->catch_count);
+    return s;
+}
+
+// ---------------------------------------------------------------------------
+// Expressions
+
+Expr* Parser::parse_expression()
+{
+    if (!enter())
+        return error_expr(current());
+    Expr* e = parse_assignment();
+    leave();
+    return e;
+}
+
+static bool is_assignment(Tok t)
+{
+    switch (t) {
+    case Tok::Assign: case Tok::PlusAssign: case Tok::MinusAssign: case Tok::StarAssign:
+    case Tok::SlashAssign: case Tok::PercentAssign: case Tok::AmpAssign: case Tok::PipeAssign:
+    case Tok::CaretAssign: case Tok::ShlAssign: case Tok::ShrAssign:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// assignment := conditional (assign-op assignment)?
+Expr* Parser::parse_assignment()
+{
+    Expr* target = parse_conditional();
+    if (is_assignment(current().kind)) {
+        const Token& op = current();
+        m_pos++;
+        Expr* e = make_expr(ExprKind::Assign, op);
+        if (!e)
+            return error_expr(op);
+        e->op = op.kind;
+        e->a = target;
+        e->b = parse_expression();
+        return finish(e);
+    }
+    return target;
+}
+
+// conditional := binary ('?' expression ':' conditional)?
+Expr* Parser::parse_conditional()
+{
+    Expr* cond = parse_binary(0);
+    if (check(Tok::Question)) {
+        const Token& q = current();
+        m_pos++;
+        Expr* e = make_expr(ExprKind::Conditional, q);
+        if (!e)
+            return error_expr(q);
+        e->a = cond;
+        e->b = parse_expression();
+        expect(Tok::Colon, "':'");
+        if (!enter())
+            return error_expr(q);
+        e->c = parse_conditional();
+        leave();
+        return finish(e);
+    }
+    return cond;
+}
+
+// Binary operator precedence, C's order (higher binds tighter).
+static int precedence(Tok t)
+{
+    switch (t) {
+    case Tok::OrOr: return 1;
+    case Tok::AndAnd: return 2;
+    case Tok::Pipe: return 3;
+    case Tok::Caret: return 4;
+    case Tok::Amp: return 5;
+    case Tok::Eq: case Tok::Ne: return 6;
+    case Tok::Lt: case Tok::Le: case Tok::Gt: case Tok::Ge: case Tok::KwInstanceof: return 7;
+    case Tok::Shl: case Tok::Shr: return 8;
+    case Tok::Plus: case Tok::Minus: return 9;
+    case Tok::Star: case Tok::Slash: case Tok::Percent: return 10;
+    default: return -1;
+    }
+}
+
+// binary := unary (op unary)*, by precedence climbing; left-associative.
+Expr* Parser::parse_binary(int min_precedence)
+{
+    Expr* left = parse_unary();
+    for (;;) {
+        const Token& op = current();
+        int p = precedence(op.kind);
+        if (p < 0 || p <= min_precedence - 1 || p < min_precedence)
+            return left;
+        m_pos++;
+        if (op.kind == Tok::KwInstanceof) {
+            Expr* e = make_expr(ExprKind::InstanceOf, op);
+            if (!e)
+                return error_expr(op);
+            e->a = left;
+            e->type = parse_type();
+            left = finish(e);
+            continue;
+        }
+        if (!enter())
+            return error_expr(op);
+        Expr* right = parse_binary(p + 1);
+        leave();
+        Expr* e = make_expr(ExprKind::Binary, op);
+        if (!e)
+            return error_expr(op);
+        e->op = op.kind;
+        e->a = left;
+        e->b = right;
+        left = finish(e);
+        if (m_abort)
+            return left;
+    }
+}
+
+// unary := ('-' | '!' | '~' | '+' | '++' | '--') unary | postfix
+Expr* Parser::parse_unary()
+{
+    const Token& op = current();
+    if (op.kind == Tok::Minus || op.kind == Tok::Bang || op.kind == Tok::Tilde || op.kind == Tok::Plus
+        || op.kind == Tok::PlusPlus || op.kind == Tok::MinusMinus) {
+        m_pos++;
+        if (!enter())
+            return error_expr(op);
+        // -9223372036854775808 is the one literal that needs its minus.
+        if (op.kind == Tok::Minus && check(Tok::Int) && current().int_value == KS_INT_MIN) {
+            const Token& lit = current();
+            m_pos++;
+            leave();
+            Expr* e = make_expr(ExprKind::Int, lit);
+            if (!e)
+                return error_expr(lit);
+            e->int_value = KS_INT_MIN;
+            return e;
+        }
+        Expr* operand = parse_unary();
+        leave();
+        if (op.kind == Tok::Plus)
+            return operand;
+        Expr* e = make_expr(op.kind == Tok::PlusPlus || op.kind == Tok::MinusMinus ? ExprKind::IncDec : ExprKind::Unary, op);
+        if (!e)
+            return error_expr(op);
+        e->op = op.kind;
+        e->a = operand;
+        return finish(e);
+    }
+    return parse_postfix();
+}
+
+bool Parser::parse_arguments(Expr* call, Tok closing)
+{
+    Vector<Expr*> args(m_memory);
+    if (!check(closing)) {
+        for (;;) {
+            Expr* arg = parse_expression();
+            if (!args.try_append(arg))
+                oom();
+            if (!match(Tok::Comma))
+                break;
+            if (closing == Tok::RBracket && check(Tok::RBracket))
+                break;   // Trailing comma in an array literal.
+        }
+    }
+    bool ok = expect(closing, closing == Tok::RParen ? "')'" : "']'");
+    call->args = to_array(args, &call->arg_count);
+    return ok;
+}
+
+// postfix := primary ('.' name | '[' expression ']' | '(' args ')' | 'as' type | 'to' type | '++' | '--')*
+Expr* Parser::parse_postfix()
+{
+    Expr* e = parse_primary();
+    for (;;) {
+        const Token& at = current();
+        if (m_abort)
+            return e;
+        if (at.kind == Tok::Dot) {
+            m_pos++;
+            if (!check(Tok::Ident)) {
+                error_here("expected a member name after '.'");
+                return error_expr(at);
+            }
+            Expr* m = make_expr(ExprKind::Member, current());
+            if (!m)
+                return error_expr(at);
+            m->a = e;
+            m->name = copy_name(current());
+            m_pos++;
+            e = finish(m);
+        } else if (at.kind == Tok::LBracket) {
+            m_pos++;
+            Expr* ix = make_expr(ExprKind::Index, at);
+            if (!ix)
+                return error_expr(at);
+            ix->a = e;
+            ix->b = parse_expression();
+            expect(Tok::RBracket, "']'");
+            e = finish(ix);
+        } else if (at.kind == Tok::LParen && !at.newline_before) {
+            m_pos++;
+            Expr* call = make_expr(ExprKind::Call, at);
+            if (!call)
+                return error_expr(at);
+            call->a = e;
+            call->line = e->line;
+            call->column = e->column;
+            parse_arguments(call, Tok::RParen);
+            e = finish(call);
+        } else if (at.kind == Tok::KwAs || at.kind == Tok::KwTo) {
+            m_pos++;
+            Expr* c = make_expr(at.kind == Tok::KwAs ? ExprKind::As : ExprKind::To, at);
+            if (!c)
+                return error_expr(at);
+            c->a = e;
+            c->type = parse_type();
+            e = finish(c);
+        } else if ((at.kind == Tok::PlusPlus || at.kind == Tok::MinusMinus) && !at.newline_before) {
+            m_pos++;
+            Expr* inc = make_expr(ExprKind::IncDec, at);
+            if (!inc)
+                return error_expr(at);
+            inc->op = at.kind;
+            inc->a = e;
+            e = finish(inc);
+        } else {
+            return e;
+        }
+    }
+}
+
+Expr* Parser::parse_new(const Token& at)
+{
+    // new Type(args) | new Type[size]([])* | new Map[K, V]()
+    const Token& name = current();
+    if (name.kind != Tok::Ident && name.kind != Tok::KwInt && name.kind != Tok::KwBoolean) {
+        error_here("expected a type after 'new'");
+        return error_expr(at);
+    }
+    u32 start = m_pos;
+    // Generic form first: new Map[String, int]() or new Array[int](...)
+    TypeRef* generic = try_parse_type();
+    if (generic && generic->arg_count > 0 && check(Tok::LParen)) {
+        Expr* e = make_expr(ExprKind::New, at);
+        if (!e)
+            return error_expr(at);
+        e->type = generic;
+        m_pos++;
+        parse_arguments(e, Tok::RParen);
+        return finish(e);
+    }
+    m_pos = start;
+    TypeRef* base = m_arena->make<TypeRef>();
+    if (!base) {
+        oom();
+        return error_expr(at);
+    }
+    mem_set(base, 0, sizeof(*base));
+    base->name = copy_name(name);
+    base->line = name.line;
+    base->column = name.column;
+    m_pos++;
+    if (match(Tok::LBracket)) {
+        Expr* e = make_expr(ExprKind::NewArray, at);
+        if (!e)
+            return error_expr(at);
+        e->a = parse_expression();
+        expect(Tok::RBracket, "']'");
+        while (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+            m_pos += 2;
+            base->dims++;
+        }
+        e->type = base;
+        return finish(e);
+    }
+    Expr* e = make_expr(ExprKind::New, at);
+    if (!e)
+        return error_expr(at);
+    e->type = base;
+    if (expect(Tok::LParen, "'(' or '['"))
+        parse_arguments(e, Tok::RParen);
+    return finish(e);
+}
+
+Expr* Parser::parse_primary()
+{
+    const Token& t = current();
+    switch (t.kind) {
+    case Tok::Int: {
+        m_pos++;
+        Expr* e = make_expr(ExprKind::Int, t);
+        if (!e)
+            return error_expr(t);
+        if (t.int_value == KS_INT_MIN && t.start[0] != '0')
+            error_at(t, "integer literal does not fit in 64 bits");
+        e->int_value = t.int_value;
+        return e;
+    }
+    case Tok::String: {
+        m_pos++;
+        Expr* e = make_expr(ExprKind::String, t);
+        if (!e)
+            return error_expr(t);
+        e->name = t.string;
+        e->name_length = t.string_length;
+        return e;
+    }
+    case Tok::KwTrue:
+    case Tok::KwFalse: {
+        m_pos++;
+        Expr* e = make_expr(ExprKind::Bool, t);
+        if (!e)
+            return error_expr(t);
+        e->int_value = t.kind == Tok::KwTrue;
+        return e;
+    }
+    case Tok::KwNull:
+        m_pos++;
+        return make_expr(ExprKind::Null, t) ?: error_expr(t);
+    case Tok::KwThis:
+        m_pos++;
+        return make_expr(ExprKind::This, t) ?: error_expr(t);
+    case Tok::KwSuper:
+        m_pos++;
+        return make_expr(ExprKind::Super, t) ?: error_expr(t);
+    case Tok::Ident: {
+        m_pos++;
+        Expr* e = make_expr(ExprKind::Name, t);
+        if (!e)
+            return error_expr(t);
+        e->name = copy_name(t);
+        return e;
+    }
+    case Tok::KwInt:
+    case Tok::KwBoolean: {
+        // `int` as a receiver of static functions is not supported; a name
+        // here lets the checker give a clear error.
+        m_pos++;
+        Expr* e = make_expr(ExprKind::Name, t);
+        if (!e)
+            return error_expr(t);
+        e->name = copy_name(t);
+        return e;
+    }
+    case Tok::LParen: {
+        m_pos++;
+        Expr* e = parse_expression();
+        expect(Tok::RParen, "')'");
+        return e;
+    }
+    case Tok::LBracket: {
+        m_pos++;
+        Expr* e = make_expr(ExprKind::ArrayLit, t);
+        if (!e)
+            return error_expr(t);
+        parse_arguments(e, Tok::RBracket);
+        return finish(e);
+    }
+    case Tok::KwNew:
+        m_pos++;
+        return parse_new(t);
+    case Tok::LBrace: {
+        Expr* e = make_expr(ExprKind::BlockExpr, t);
+        if (!e)
+            return error_expr(t);
+        e->block = parse_block();
+        return e;
+    }
+    default:
+        break;
+    }
+    if (t.kind == Tok::Eof)
+        error_at(t, "expected an expression before end of file");
+    else if (t.kind != Tok::Error) {
+        char found[48];
+        u32 n = t.length < 40 ? t.length : 40;
+        mem_copy(found, t.start, n);
+        found[n] = 0;
+        error_at(t, "expected an expression before '%s'", found);
+    }
+    if (t.kind != Tok::Eof && t.kind != Tok::RBrace && t.kind != Tok::Semicolon && t.kind != Tok::RParen)
+        m_pos++;
+    return error_expr(t);
+}
+
+}

@@ -1,0 +1,108 @@
+// The parser: tokens to a syntax tree, by recursive descent with precedence
+// climbing for binary operators. It reports every syntax error it can
+// (recovering at statement boundaries) and bounds nesting: source nested more
+// deeply than the limit is a compile error, never a native stack overflow.
+#pragma once
+
+#include "../support/Vector.h"
+#include "Ast.h"
+#include "Diagnostics.h"
+
+namespace ks {
+
+class Parser {
+public:
+    Parser(const Token* tokens, u32 count, Arena* arena, Memory* memory, Diagnostics* diagnostics, u32 max_depth)
+        : m_tokens(tokens), m_count(count), m_arena(arena), m_memory(memory), m_diagnostics(diagnostics),
+          m_max_depth(max_depth)
+    {
+    }
+
+    // Parses the whole token array. The program is valid (possibly with Error
+    // nodes) unless memory ran out, which is reported in the diagnostics.
+    Program parse_program();
+
+private:
+    // Token access.
+    const Token& peek(u32 ahead = 0) const;
+    const Token& current() const { return peek(0); }
+    const Token& previous() const { return m_tokens[m_pos ? m_pos - 1 : 0]; }
+    bool check(Tok kind) const { return current().kind == kind; }
+    bool match(Tok kind);
+    bool expect(Tok kind, const char* what);
+    void expect_terminator();
+    void error_here(const char* format, const char* s1 = nullptr);
+    void error_at(const Token& token, const char* format, const char* s1 = nullptr);
+    void synchronize();
+    const char* copy_name(const Token& token);
+
+    // Declarations.
+    Item parse_item();
+    u8 parse_annotations();
+    ClassDecl* parse_class();
+    FuncDecl* parse_function(TypeRef* return_type, u8 annotations, const char* class_name);
+    bool parse_params(FuncDecl* func);
+
+    // Types.
+    TypeRef* parse_type();
+    TypeRef* try_parse_type();   // No diagnostics; restores the position on failure.
+    bool looks_like_declaration();
+
+    // Statements.
+    Stmt* parse_statement();
+    Stmt* parse_var_decl(TypeRef* type, bool is_const);
+    Block* parse_block();
+    Stmt* parse_if();
+    Stmt* parse_while();
+    Stmt* parse_do();
+    Stmt* parse_for();
+    Stmt* parse_try();
+    Stmt* make_stmt(StmtKind kind, const Token& at);
+
+    // Expressions, lowest to highest precedence.
+    Expr* parse_expression();
+    Expr* parse_assignment();
+    Expr* parse_conditional();
+    Expr* parse_binary(int min_precedence);
+    Expr* parse_unary();
+    Expr* parse_postfix();
+    Expr* parse_primary();
+    Expr* parse_new(const Token& at);
+    bool parse_arguments(Expr* call, Tok closing);
+    Expr* make_expr(ExprKind kind, const Token& at);
+    Expr* finish(Expr* e);   // Computes depth and enforces the limit.
+    Expr* error_expr(const Token& at);
+
+    bool enter();            // Recursion guard; false when nested too deeply.
+    void leave() { m_depth--; }
+
+    template<typename T>
+    T* to_array(Vector<T>& list, u32* count)
+    {
+        *count = list.size();
+        if (list.size() == 0)
+            return nullptr;
+        T* out = static_cast<T*>(m_arena->alloc(sizeof(T) * list.size()));
+        if (!out) {
+            oom();
+            *count = 0;
+            return nullptr;
+        }
+        mem_copy(static_cast<void*>(out), list.data(), sizeof(T) * list.size());
+        return out;
+    }
+    void oom() { m_diagnostics->set_out_of_memory(); m_abort = true; }
+
+    const Token* m_tokens;
+    u32 m_count;
+    u32 m_pos { 0 };
+    Arena* m_arena;
+    Memory* m_memory;
+    Diagnostics* m_diagnostics;
+    u32 m_max_depth;
+    u32 m_depth { 0 };
+    bool m_abort { false };       // Nesting limit hit or out of memory: stop.
+    const char* m_class_name { nullptr };
+};
+
+}

@@ -1,0 +1,83 @@
+// Memory: the allocation interface of one kscript state. Everything the
+// engine allocates (compiler data, bytecode, heap objects) goes through here,
+// into the state's own slab allocator, and counts against the state's quota.
+#pragma once
+
+#include "../../slab/Slab.h"
+#include "Types.h"
+
+namespace ks {
+
+class Memory {
+public:
+    void init(usize quota, bool debug)
+    {
+        m_slab.init(debug);
+        m_quota = quota;
+        m_used = 0;
+        m_peak = 0;
+        m_quota_hits = 0;
+    }
+    void destroy() { m_slab.destroy(); }
+
+    // Returns null when the quota would be exceeded or pages are short.
+    void* alloc(usize size)
+    {
+        if (KS_UNLIKELY(size > m_quota || m_used > m_quota - size)) {
+            m_quota_hits++;
+            return nullptr;
+        }
+        void* p = m_slab.kmalloc(size);
+        if (KS_UNLIKELY(!p))
+            return nullptr;
+        m_used += SlabAllocator::ksize(p);
+        if (m_used > m_peak)
+            m_peak = m_used;
+        return p;
+    }
+    void* alloc_zeroed(usize size)
+    {
+        void* p = alloc(size);
+        if (p)
+            mem_set(p, 0, size);
+        return p;
+    }
+    void free(void* p)
+    {
+        if (!p)
+            return;
+        m_used -= SlabAllocator::ksize(p);
+        m_slab.kfree(p);
+    }
+
+    template<typename T>
+    T* create()
+    {
+        void* p = alloc(sizeof(T));
+        return p ? new (KsPlace {}, p) T() : nullptr;
+    }
+    template<typename T>
+    void destroy_object(T* object)
+    {
+        if (object) {
+            object->~T();
+            free(object);
+        }
+    }
+
+    usize used() const { return m_used; }
+    usize peak() const { return m_peak; }
+    usize quota() const { return m_quota; }
+    void set_quota(usize quota) { m_quota = quota; }
+    u64 quota_hits() const { return m_quota_hits; }
+    SlabAllocator& slab() { return m_slab; }
+
+private:
+    SlabAllocator m_slab;
+    usize m_quota;
+    usize m_used;
+    usize m_peak;
+    u64 m_quota_hits;
+};
+
+}

@@ -1,0 +1,11 @@
+// A readable listing of a compiled program (kscript disasm).
+#pragma once
+
+#include "../support/StringBuilder.h"
+#include "Program.h"
+
+namespace ks {
+
+void disassemble(const ProgramData& program, StringBuilder& out);
+
+}

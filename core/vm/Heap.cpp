@@ -1,0 +1,330 @@
+#include "Heap.h"
+
+#include "Opcodes.h"
+#include "Program.h"
+
+namespace ks {
+
+static constexpr usize kMinCollectionGap = 256 * 1024;
+
+void Heap::init(Memory* memory)
+{
+    m_memory = memory;
+    m_objects = nullptr;
+    m_objects_live = 0;
+    m_objects_allocated = 0;
+    m_collections = 0;
+    m_next_collection = kMinCollectionGap;
+    m_mark_top = 0;
+    m_mark_overflow = false;
+}
+
+void* Heap::alloc_object(usize size, ObjKind kind)
+{
+    ObjHeader* o = static_cast<ObjHeader*>(m_memory->alloc(size));
+    if (!o)
+        return nullptr;
+    o->kind = kind;
+    o->mark = 0;
+    o->flags = 0;
+    o->elem_kind = 0;
+    o->aux = 0;
+    o->gc_next = m_objects;
+    m_objects = o;
+    m_objects_live++;
+    m_objects_allocated++;
+    return o;
+}
+
+StringObj* Heap::new_string(const char* bytes, usize length)
+{
+    if (length > 0x3fffffff)
+        return nullptr;
+    StringObj* s = static_cast<StringObj*>(alloc_object(sizeof(StringObj) + length + 1, ObjKind::String));
+    if (!s)
+        return nullptr;
+    s->byte_length = (u32)length;
+    mem_copy(s->bytes, bytes, length);
+    s->bytes[length] = 0;
+    s->hash = 0;
+    u32 chars = 0;
+    bool ascii = true;
+    for (usize i = 0; i < length; i++) {
+        u8 c = (u8)bytes[i];
+        if (c >= 0x80)
+            ascii = false;
+        if ((c & 0xc0) != 0x80)
+            chars++;
+    }
+    s->char_length = chars;
+    if (ascii)
+        s->header.flags |= ObjAscii;
+    return s;
+}
+
+ArrayObj* Heap::new_array(u32 size, u8 elem_kind, u64 fill)
+{
+    // Buffer first: if the object allocation then fails, nothing is half made.
+    u64* items = nullptr;
+    if (size) {
+        usize bytes;
+        if (!size_mul(size, sizeof(u64), &bytes))
+            return nullptr;
+        items = static_cast<u64*>(m_memory->alloc(bytes));
+        if (!items)
+            return nullptr;
+        for (u32 i = 0; i < size; i++)
+            items[i] = fill;
+    }
+    ArrayObj* a = static_cast<ArrayObj*>(alloc_object(sizeof(ArrayObj), ObjKind::Array));
+    if (!a) {
+        m_memory->free(items);
+        return nullptr;
+    }
+    a->header.elem_kind = elem_kind;
+    a->size = size;
+    a->capacity = size;
+    a->items = items;
+    return a;
+}
+
+bool Heap::array_reserve(ArrayObj* array, u32 capacity)
+{
+    if (capacity <= array->capacity)
+        return true;
+    u32 grown = array->capacity < 8 ? 8 : array->capacity;
+    while (grown < capacity) {
+        if (grown > 0x3fffffff)
+            return false;
+        grown *= 2;
+    }
+    u64* items = static_cast<u64*>(m_memory->alloc((usize)grown * sizeof(u64)));
+    if (!items)
+        return false;
+    if (array->items) {
+        mem_copy(items, array->items, (usize)array->size * sizeof(u64));
+        m_memory->free(array->items);
+    }
+    array->items = items;
+    array->capacity = grown;
+    return true;
+}
+
+MapObj* Heap::new_map(u8 key_kind, u8 value_kind)
+{
+    MapObj* m = static_cast<MapObj*>(alloc_object(sizeof(MapObj), ObjKind::Map));
+    if (!m)
+        return nullptr;
+    m->header.elem_kind = value_kind;
+    m->header.aux = key_kind;
+    m->count = m->used = m->capacity = m->index_size = 0;
+    m->entries = nullptr;
+    m->index = nullptr;
+    m->missing = 0;
+    return m;
+}
+
+BytesObj* Heap::new_bytes(u32 size)
+{
+    u8* data = nullptr;
+    if (size) {
+        data = static_cast<u8*>(m_memory->alloc(size));
+        if (!data)
+            return nullptr;
+        mem_set(data, 0, size);
+    }
+    BytesObj* b = static_cast<BytesObj*>(alloc_object(sizeof(BytesObj), ObjKind::Bytes));
+    if (!b) {
+        m_memory->free(data);
+        return nullptr;
+    }
+    b->size = size;
+    b->capacity = size;
+    b->data = data;
+    return b;
+}
+
+bool Heap::bytes_reserve(BytesObj* bytes, u32 capacity)
+{
+    if (capacity <= bytes->capacity)
+        return true;
+    u32 grown = bytes->capacity < 16 ? 16 : bytes->capacity;
+    while (grown < capacity) {
+        if (grown > 0x3fffffff)
+            return false;
+        grown *= 2;
+    }
+    u8* data = static_cast<u8*>(m_memory->alloc(grown));
+    if (!data)
+        return false;
+    if (bytes->data) {
+        mem_copy(data, bytes->data, bytes->size);
+        m_memory->free(bytes->data);
+    }
+    bytes->data = data;
+    bytes->capacity = grown;
+    return true;
+}
+
+InstanceObj* Heap::new_instance(RtClass* klass)
+{
+    usize size = sizeof(InstanceObj) + (usize)klass->field_count * sizeof(u64);
+    InstanceObj* o = static_cast<InstanceObj*>(alloc_object(size, ObjKind::Instance));
+    if (!o)
+        return nullptr;
+    o->header.aux = klass->id;
+    o->klass = klass;
+    if (klass->field_count)
+        mem_copy(o->fields, klass->field_defaults, (usize)klass->field_count * sizeof(u64));
+    return o;
+}
+
+FuncObj* Heap::new_func(u32 function_index)
+{
+    FuncObj* f = static_cast<FuncObj*>(alloc_object(sizeof(FuncObj), ObjKind::Func));
+    if (!f)
+        return nullptr;
+    f->header.aux = function_index;
+    return f;
+}
+
+void Heap::free_object(ObjHeader* o)
+{
+    switch (o->kind) {
+    case ObjKind::Array:
+        m_memory->free(reinterpret_cast<ArrayObj*>(o)->items);
+        break;
+    case ObjKind::Map:
+        m_memory->free(reinterpret_cast<MapObj*>(o)->entries);
+        m_memory->free(reinterpret_cast<MapObj*>(o)->index);
+        break;
+    case ObjKind::Bytes:
+        m_memory->free(reinterpret_cast<BytesObj*>(o)->data);
+        break;
+    default:
+        break;
+    }
+    o->kind = ObjKind::Freed;
+    m_objects_live--;
+    m_memory->free(o);
+}
+
+void Heap::destroy()
+{
+    ObjHeader* o = m_objects;
+    while (o) {
+        ObjHeader* next = o->gc_next;
+        free_object(o);
+        o = next;
+    }
+    m_objects = nullptr;
+}
+
+void Heap::begin_collection()
+{
+    m_mark_top = 0;
+    m_mark_overflow = false;
+}
+
+void Heap::push_mark(ObjHeader* o)
+{
+    if (m_mark_top < kMarkStackSize)
+        m_mark_stack[m_mark_top++] = o;
+    else
+        m_mark_overflow = true;   // Found again by the rescan in drain().
+}
+
+void Heap::mark_value(u64 value)
+{
+    ObjHeader* o = as_obj(value);
+    if (!o || o->mark || (o->flags & ObjPermanent))
+        return;
+    o->mark = 1;
+    push_mark(o);
+}
+
+// Marks the children of a marked object.
+void Heap::scan(ObjHeader* o)
+{
+    switch (o->kind) {
+    case ObjKind::Array: {
+        ArrayObj* a = reinterpret_cast<ArrayObj*>(o);
+        if (o->elem_kind == KindRef)
+            for (u32 i = 0; i < a->size; i++)
+                mark_value(a->items[i]);
+        break;
+    }
+    case ObjKind::Map: {
+        MapObj* m = reinterpret_cast<MapObj*>(o);
+        bool keys = o->aux == KindRef;
+        bool values = o->elem_kind == KindRef;
+        for (u32 i = 0; i < m->used; i++) {
+            if (!m->entries[i].hash)
+                continue;
+            if (keys)
+                mark_value(m->entries[i].key);
+            if (values)
+                mark_value(m->entries[i].value);
+        }
+        break;
+    }
+    case ObjKind::Instance: {
+        InstanceObj* inst = reinterpret_cast<InstanceObj*>(o);
+        RtClass* k = inst->klass;
+        for (u32 i = 0; i < k->field_count; i++)
+            if (k->field_kinds[i] == KindRef)
+                mark_value(inst->fields[i]);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void Heap::drain()
+{
+    for (;;) {
+        while (m_mark_top)
+            scan(m_mark_stack[--m_mark_top]);
+        if (!m_mark_overflow)
+            return;
+        // The stack overflowed: some marked objects were not scanned. Scan
+        // every marked object again (scanning twice is harmless).
+        m_mark_overflow = false;
+        for (ObjHeader* o = m_objects; o; o = o->gc_next) {
+            if (o->mark) {
+                scan(o);
+                while (m_mark_top)
+                    scan(m_mark_stack[--m_mark_top]);
+            }
+        }
+    }
+}
+
+void Heap::finish_collection()
+{
+    drain();
+    ObjHeader** link = &m_objects;
+    while (ObjHeader* o = *link) {
+        if (o->mark || (o->flags & ObjPermanent)) {
+            o->mark = 0;
+            link = &o->gc_next;
+        } else {
+            *link = o->gc_next;
+            free_object(o);
+        }
+    }
+    m_collections++;
+    usize used = m_memory->used();
+    usize next = used * 2;
+    if (next < used + kMinCollectionGap)
+        next = used + kMinCollectionGap;
+    // Collect well before the quota so that it is reached only by live data.
+    usize quota = m_memory->quota();
+    usize cap = quota - quota / 8;
+    if (next > cap)
+        next = used < cap ? cap : used;
+    m_next_collection = next;
+}
+
+}

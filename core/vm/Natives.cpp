@@ -1,0 +1,1015 @@
+// Built-in methods. Each checks its arguments (indexes, null receivers) and
+// raises a script exception for anything invalid; none of them calls back
+// into the VM or collects garbage, so intermediate objects need no rooting.
+#include "Natives.h"
+
+#include "../../include/kscript_platform.h"
+#include "Vm.h"
+
+namespace ks {
+
+namespace {
+
+inline StringObj* str(u64 v) { return reinterpret_cast<StringObj*>(as_obj(v)); }
+inline ArrayObj* arr(u64 v) { return reinterpret_cast<ArrayObj*>(as_obj(v)); }
+inline MapObj* map(u64 v) { return reinterpret_cast<MapObj*>(as_obj(v)); }
+inline BytesObj* bytes(u64 v) { return reinterpret_cast<BytesObj*>(as_obj(v)); }
+
+bool ret_string(Vm& vm, const char* s, usize n, u64* out)
+{
+    StringObj* r = vm.new_string(s, n);
+    if (!r)
+        return false;
+    *out = from_obj(r);
+    return true;
+}
+
+// Byte offset of character [index] (0 <= index <= char_length).
+usize char_offset(StringObj* s, u64 index)
+{
+    if (s->header.flags & ObjAscii)
+        return (usize)index;
+    usize offset = 0;
+    u64 chars = 0;
+    while (offset < s->byte_length) {
+        if (((u8)s->bytes[offset] & 0xc0) != 0x80) {
+            if (chars == index)
+                return offset;
+            chars++;
+        }
+        offset++;
+    }
+    return s->byte_length;
+}
+
+bool substring_chars(Vm& vm, StringObj* s, u64 begin, u64 end, u64* out)
+{
+    usize b = char_offset(s, begin);
+    usize e = char_offset(s, end);
+    return ret_string(vm, s->bytes + b, e - b, out);
+}
+
+u64 string_hash(StringObj* s)
+{
+    if (!s->hash)
+        s->hash = hash_bytes(s->bytes, s->byte_length) | 1;
+    return s->hash;
+}
+
+bool value_equal(u64 a, u64 b, u8 kind)
+{
+    if (a == b)
+        return true;
+    if (kind != KindRef)
+        return false;
+    ObjHeader* x = as_obj(a);
+    ObjHeader* y = as_obj(b);
+    if (x->kind != ObjKind::String || y->kind != ObjKind::String)
+        return false;
+    StringObj* s = str(a);
+    StringObj* t = str(b);
+    return s->byte_length == t->byte_length && mem_compare(s->bytes, t->bytes, s->byte_length) == 0;
+}
+
+bool check_mutable(Vm& vm, u64 v)
+{
+    if (as_obj(v)->flags & ObjNull)
+        return vm.raise(ClassNullReferenceException, "modification of a null value");
+    return true;
+}
+
+// ---------------------------------------------------------------- String
+
+bool s_length(Vm&, u64* a, u64* r) { *r = str(a[0])->char_length; return true; }
+
+bool s_char_at(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    if (a[1] >= s->char_length)
+        return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
+    return substring_chars(vm, s, a[1], a[1] + 1, r);
+}
+
+bool s_char_code_at(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    if (a[1] >= s->char_length)
+        return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
+    const u8* p = reinterpret_cast<const u8*>(s->bytes + char_offset(s, a[1]));
+    u32 c = p[0];
+    u32 extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+    if (extra)
+        c &= (0x3f >> extra);
+    const u8* end = reinterpret_cast<const u8*>(s->bytes + s->byte_length);
+    for (u32 i = 1; i <= extra && p + i < end; i++)
+        c = (c << 6) | (p[i] & 0x3f);
+    *r = c;
+    return true;
+}
+
+bool s_from_char_code(Vm& vm, u64* a, u64* r)
+{
+    i64 c = (i64)a[0];
+    char buf[4];
+    usize n;
+    if (c < 0 || c > 0x10ffff)
+        return vm.raise(ClassOutOfBoundsException, "character code out of range");
+    if (c < 0x80) {
+        buf[0] = (char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        buf[0] = (char)(0xc0 | (c >> 6));
+        buf[1] = (char)(0x80 | (c & 0x3f));
+        n = 2;
+    } else if (c < 0x10000) {
+        buf[0] = (char)(0xe0 | (c >> 12));
+        buf[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        buf[2] = (char)(0x80 | (c & 0x3f));
+        n = 3;
+    } else {
+        buf[0] = (char)(0xf0 | (c >> 18));
+        buf[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+        buf[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+        buf[3] = (char)(0x80 | (c & 0x3f));
+        n = 4;
+    }
+    return ret_string(vm, buf, n, r);
+}
+
+// Character index of the first match of [needle] at or after byte [from], or -1.
+i64 find_bytes(StringObj* s, StringObj* needle, usize from)
+{
+    if (needle->byte_length > s->byte_length)
+        return -1;
+    for (usize i = from; i + needle->byte_length <= s->byte_length; i++)
+        if (mem_compare(s->bytes + i, needle->bytes, needle->byte_length) == 0)
+            return (i64)i;
+    return -1;
+}
+
+i64 byte_to_char(StringObj* s, usize byte)
+{
+    if (s->header.flags & ObjAscii)
+        return (i64)byte;
+    i64 chars = 0;
+    for (usize i = 0; i < byte; i++)
+        if (((u8)s->bytes[i] & 0xc0) != 0x80)
+            chars++;
+    return chars;
+}
+
+bool s_index_of(Vm&, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    i64 at = find_bytes(s, str(a[1]), 0);
+    *r = (u64)(at < 0 ? -1 : byte_to_char(s, (usize)at));
+    return true;
+}
+
+bool s_index_of_from(Vm&, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    i64 from = (i64)a[2];
+    if (from < 0)
+        from = 0;
+    if ((u64)from > s->char_length) {
+        *r = (u64)-1;
+        return true;
+    }
+    i64 at = find_bytes(s, str(a[1]), char_offset(s, (u64)from));
+    *r = (u64)(at < 0 ? -1 : byte_to_char(s, (usize)at));
+    return true;
+}
+
+bool s_last_index_of(Vm&, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    StringObj* n = str(a[1]);
+    i64 found = -1;
+    if (n->byte_length <= s->byte_length) {
+        for (usize i = s->byte_length - n->byte_length + 1; i-- > 0;) {
+            if (mem_compare(s->bytes + i, n->bytes, n->byte_length) == 0) {
+                found = (i64)i;
+                break;
+            }
+        }
+    }
+    *r = (u64)(found < 0 ? -1 : byte_to_char(s, (usize)found));
+    return true;
+}
+
+bool s_substring2(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    i64 b = (i64)a[1];
+    i64 e = (i64)a[2];
+    if (b < 0 || e > (i64)s->char_length || b > e)
+        return vm.raise(ClassOutOfBoundsException, "substring range out of bounds");
+    return substring_chars(vm, s, (u64)b, (u64)e, r);
+}
+
+bool s_substring1(Vm& vm, u64* a, u64* r)
+{
+    u64 args[3] = { a[0], a[1], str(a[0])->char_length };
+    return s_substring2(vm, args, r);
+}
+
+bool s_substr2(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    i64 start = (i64)a[1];
+    i64 len = (i64)a[2];
+    if (start < 0 || start > (i64)s->char_length || len < 0)
+        return vm.raise(ClassOutOfBoundsException, "substr range out of bounds");
+    i64 end = len > (i64)s->char_length - start ? (i64)s->char_length : start + len;
+    return substring_chars(vm, s, (u64)start, (u64)end, r);
+}
+
+bool s_substr1(Vm& vm, u64* a, u64* r) { return s_substring1(vm, a, r); }
+
+// slice: negative indexes count from the end; out-of-range indexes clamp.
+i64 clamp_index(i64 i, i64 n)
+{
+    if (i < 0)
+        i = i + n < 0 ? 0 : i + n;
+    return i > n ? n : i;
+}
+
+bool s_slice2(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    i64 n = s->char_length;
+    i64 b = clamp_index((i64)a[1], n);
+    i64 e = clamp_index((i64)a[2], n);
+    if (e < b)
+        e = b;
+    return substring_chars(vm, s, (u64)b, (u64)e, r);
+}
+
+bool s_slice1(Vm& vm, u64* a, u64* r)
+{
+    u64 args[3] = { a[0], a[1], str(a[0])->char_length };
+    return s_slice2(vm, args, r);
+}
+
+bool s_concat(Vm& vm, u64* a, u64* r)
+{
+    StringObj* x = str(a[0]);
+    StringObj* y = str(a[1]);
+    StringBuilder sb(&vm.memory());
+    sb.append(x->bytes, x->byte_length);
+    sb.append(y->bytes, y->byte_length);
+    if (sb.has_failed())
+        return vm.raise_out_of_memory();
+    return ret_string(vm, sb.data(), sb.size(), r);
+}
+
+bool s_replace(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    StringObj* from = str(a[1]);
+    StringObj* to = str(a[2]);
+    if (from->byte_length == 0) {
+        *r = a[0];
+        return true;
+    }
+    StringBuilder sb(&vm.memory());
+    usize i = 0;
+    while (i < s->byte_length) {
+        if (i + from->byte_length <= s->byte_length && mem_compare(s->bytes + i, from->bytes, from->byte_length) == 0) {
+            sb.append(to->bytes, to->byte_length);
+            i += from->byte_length;
+        } else {
+            sb.append_char(s->bytes[i++]);
+        }
+        if (sb.has_failed())
+            return vm.raise_out_of_memory();
+    }
+    return ret_string(vm, sb.data(), sb.size(), r);
+}
+
+bool s_split(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    StringObj* sep = str(a[1]);
+    ArrayObj* out = vm.heap().new_array(0, KindRef, 0);
+    if (!out)
+        return vm.raise_out_of_memory();
+    *r = from_obj(out);   // Not yet reachable: natives never collect.
+    auto push = [&](const char* p, usize n) -> bool {
+        StringObj* part = vm.new_string(p, n);
+        if (!part)
+            return false;
+        if (!vm.heap().array_reserve(out, out->size + 1))
+            return vm.raise_out_of_memory();
+        out->items[out->size++] = from_obj(part);
+        return true;
+    };
+    if (sep->byte_length == 0) {
+        // Split into characters.
+        usize i = 0;
+        while (i < s->byte_length) {
+            usize j = i + 1;
+            while (j < s->byte_length && ((u8)s->bytes[j] & 0xc0) == 0x80)
+                j++;
+            if (!push(s->bytes + i, j - i))
+                return false;
+            i = j;
+        }
+        return true;
+    }
+    usize start = 0;
+    usize i = 0;
+    while (i + sep->byte_length <= s->byte_length) {
+        if (mem_compare(s->bytes + i, sep->bytes, sep->byte_length) == 0) {
+            if (!push(s->bytes + start, i - start))
+                return false;
+            i += sep->byte_length;
+            start = i;
+        } else {
+            i++;
+        }
+    }
+    return push(s->bytes + start, s->byte_length - start);
+}
+
+bool s_starts_with(Vm&, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    StringObj* p = str(a[1]);
+    *r = p->byte_length <= s->byte_length && mem_compare(s->bytes, p->bytes, p->byte_length) == 0;
+    return true;
+}
+
+bool s_ends_with(Vm&, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    StringObj* p = str(a[1]);
+    *r = p->byte_length <= s->byte_length
+        && mem_compare(s->bytes + s->byte_length - p->byte_length, p->bytes, p->byte_length) == 0;
+    return true;
+}
+
+bool s_contains(Vm&, u64* a, u64* r)
+{
+    *r = find_bytes(str(a[0]), str(a[1]), 0) >= 0;
+    return true;
+}
+
+bool change_case(Vm& vm, u64* a, u64* r, bool upper)
+{
+    StringObj* s = str(a[0]);
+    StringObj* out = vm.new_string(s->bytes, s->byte_length);
+    if (!out)
+        return false;
+    for (u32 i = 0; i < out->byte_length; i++) {
+        char c = out->bytes[i];
+        if (upper && c >= 'a' && c <= 'z')
+            out->bytes[i] = (char)(c - 32);
+        else if (!upper && c >= 'A' && c <= 'Z')
+            out->bytes[i] = (char)(c + 32);
+    }
+    *r = from_obj(out);
+    return true;
+}
+
+bool s_upper(Vm& vm, u64* a, u64* r) { return change_case(vm, a, r, true); }
+bool s_lower(Vm& vm, u64* a, u64* r) { return change_case(vm, a, r, false); }
+
+bool s_trim(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    usize b = 0, e = s->byte_length;
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+    while (b < e && space(s->bytes[b]))
+        b++;
+    while (e > b && space(s->bytes[e - 1]))
+        e--;
+    return ret_string(vm, s->bytes + b, e - b, r);
+}
+
+bool s_to_string(Vm&, u64* a, u64* r)
+{
+    *r = a[0];
+    return true;
+}
+
+bool s_equals(Vm&, u64* a, u64* r)
+{
+    *r = value_equal(a[0], a[1], KindRef);
+    return true;
+}
+
+bool s_to_int(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    const char* p = s->bytes;
+    const char* end = p + s->byte_length;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    bool negative = false;
+    if (p < end && (*p == '-' || *p == '+'))
+        negative = *p++ == '-';
+    u64 base = 10;
+    if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    }
+    u64 value = 0;
+    bool any = false;
+    for (; p < end; p++) {
+        char c = *p;
+        u64 d;
+        if (c >= '0' && c <= '9')
+            d = (u64)(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            d = (u64)(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            d = (u64)(c - 'A' + 10);
+        else if (c == '_' && any)
+            continue;
+        else
+            break;
+        if (__builtin_mul_overflow(value, base, &value) || __builtin_add_overflow(value, d, &value))
+            return vm.raise(ClassRuntimeScriptException, "number out of range");
+        any = true;
+    }
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (!any || p != end)
+        return vm.raise(ClassRuntimeScriptException, "not a number");
+    if ((!negative && value > (u64)KS_INT_MAX) || (negative && value > (u64)KS_INT_MAX + 1))
+        return vm.raise(ClassRuntimeScriptException, "number out of range");
+    *r = negative ? (u64)0 - value : value;
+    return true;
+}
+
+bool s_to_boolean(Vm&, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    *r = s->byte_length == 4 && mem_compare(s->bytes, "true", 4) == 0;
+    return true;
+}
+
+// ---------------------------------------------------------------- Array
+
+bool a_size(Vm&, u64* a, u64* r) { *r = arr(a[0])->size; return true; }
+
+bool a_get(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    if (a[1] >= x->size)
+        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+    *r = x->items[a[1]];
+    return true;
+}
+
+bool a_set(Vm& vm, u64* a, u64*)
+{
+    ArrayObj* x = arr(a[0]);
+    if (a[1] >= x->size)
+        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+    x->items[a[1]] = a[2];
+    return true;
+}
+
+bool a_push(Vm& vm, u64* a, u64*)
+{
+    ArrayObj* x = arr(a[0]);
+    if (!check_mutable(vm, a[0]))
+        return false;
+    if (x->size >= 0x3fffffff || !vm.heap().array_reserve(x, x->size + 1))
+        return vm.raise_out_of_memory();
+    x->items[x->size++] = a[1];
+    return true;
+}
+
+bool a_insert(Vm& vm, u64* a, u64*)
+{
+    ArrayObj* x = arr(a[0]);
+    if (!check_mutable(vm, a[0]))
+        return false;
+    if (a[1] > x->size)
+        return vm.raise(ClassOutOfBoundsException, "insert position out of bounds");
+    if (x->size >= 0x3fffffff || !vm.heap().array_reserve(x, x->size + 1))
+        return vm.raise_out_of_memory();
+    mem_move(x->items + a[1] + 1, x->items + a[1], (x->size - a[1]) * sizeof(u64));
+    x->items[a[1]] = a[2];
+    x->size++;
+    return true;
+}
+
+bool a_pop(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    if (!x->size)
+        return vm.raise(ClassOutOfBoundsException, "pop from an empty array");
+    *r = x->items[--x->size];
+    return true;
+}
+
+bool a_remove_at(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    if (a[1] >= x->size)
+        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+    *r = x->items[a[1]];
+    mem_move(x->items + a[1], x->items + a[1] + 1, (x->size - a[1] - 1) * sizeof(u64));
+    x->size--;
+    return true;
+}
+
+bool a_clear(Vm&, u64* a, u64*)
+{
+    arr(a[0])->size = 0;
+    return true;
+}
+
+// A new array of the same element kind as [model]. The null array is shared
+// by all array types, so it cannot serve as a model.
+bool make_array_from(Vm& vm, ArrayObj* model, const u64* items, u32 n, u64* r)
+{
+    if (model->header.flags & ObjNull)
+        return vm.raise(ClassNullReferenceException, "operation on a null array");
+    ArrayObj* out = vm.heap().new_array(n, model->header.elem_kind, 0);
+    if (!out)
+        return vm.raise_out_of_memory();
+    if (n)
+        mem_copy(out->items, items, n * sizeof(u64));
+    *r = from_obj(out);
+    return true;
+}
+
+bool a_concat(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    ArrayObj* y = arr(a[1]);
+    u64 total = (u64)x->size + y->size;
+    if (total > 0x3fffffff)
+        return vm.raise_out_of_memory();
+    if (!make_array_from(vm, x, x->items, x->size, r))
+        return false;
+    ArrayObj* out = arr(*r);
+    if (!vm.heap().array_reserve(out, (u32)total))
+        return vm.raise_out_of_memory();
+    if (y->size)
+        mem_copy(out->items + x->size, y->items, y->size * sizeof(u64));
+    out->size = (u32)total;
+    return true;
+}
+
+bool a_slice2(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    i64 n = x->size;
+    i64 b = clamp_index((i64)a[1], n);
+    i64 e = clamp_index((i64)a[2], n);
+    if (e < b)
+        e = b;
+    return make_array_from(vm, x, x->items + b, (u32)(e - b), r);
+}
+
+bool a_slice1(Vm& vm, u64* a, u64* r)
+{
+    u64 args[3] = { a[0], a[1], arr(a[0])->size };
+    return a_slice2(vm, args, r);
+}
+
+// splice(start, count): removes count elements at start, returns them.
+bool a_splice(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    if (!check_mutable(vm, a[0]))
+        return false;
+    i64 n = x->size;
+    i64 b = clamp_index((i64)a[1], n);
+    i64 count = (i64)a[2];
+    if (count < 0)
+        count = 0;
+    if (count > n - b)
+        count = n - b;
+    if (!make_array_from(vm, x, x->items + b, (u32)count, r))
+        return false;
+    mem_move(x->items + b, x->items + b + count, (usize)(n - b - count) * sizeof(u64));
+    x->size -= (u32)count;
+    return true;
+}
+
+bool a_index_of(Vm&, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    for (u32 i = 0; i < x->size; i++) {
+        if (value_equal(x->items[i], a[1], x->header.elem_kind)) {
+            *r = i;
+            return true;
+        }
+    }
+    *r = (u64)-1;
+    return true;
+}
+
+bool a_join(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    StringObj* sep = str(a[1]);
+    StringBuilder sb(&vm.memory());
+    for (u32 i = 0; i < x->size; i++) {
+        if (i)
+            sb.append(sep->bytes, sep->byte_length);
+        vm.format_value(sb, x->items[i], x->header.elem_kind, 1);
+        if (sb.has_failed())
+            return vm.raise_out_of_memory();
+    }
+    return ret_string(vm, sb.data(), sb.size(), r);
+}
+
+bool to_string_any(Vm& vm, u64* a, u64* r)
+{
+    StringBuilder sb(&vm.memory());
+    vm.format_value(sb, a[0], KindRef, 0);
+    if (sb.has_failed())
+        return vm.raise_out_of_memory();
+    return ret_string(vm, sb.data(), sb.size(), r);
+}
+
+bool a_reverse(Vm&, u64* a, u64*)
+{
+    ArrayObj* x = arr(a[0]);
+    for (u32 i = 0, j = x->size; i + 1 < j; i++, j--) {
+        u64 t = x->items[i];
+        x->items[i] = x->items[j - 1];
+        x->items[j - 1] = t;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------- Map
+
+u64 key_hash(MapObj* m, u64 key)
+{
+    if (m->header.aux == KindRef)
+        return string_hash(str(key));
+    return hash_int(key) | 1;
+}
+
+i64 map_find(MapObj* m, u64 key, u64 h)
+{
+    if (!m->index_size)
+        return -1;
+    u32 mask = m->index_size - 1;
+    for (u32 i = (u32)h & mask;; i = (i + 1) & mask) {
+        i32 e = m->index[i];
+        if (e < 0)
+            return -1;
+        MapEntry& entry = m->entries[e];
+        if (entry.hash == h && value_equal(entry.key, key, (u8)m->header.aux))
+            return e;
+    }
+}
+
+bool map_rebuild(Vm& vm, MapObj* m, u32 capacity)
+{
+    u32 index_size = 8;
+    while (index_size < capacity * 2)
+        index_size *= 2;
+    MapEntry* entries = static_cast<MapEntry*>(vm.memory().alloc(sizeof(MapEntry) * capacity));
+    i32* index = static_cast<i32*>(vm.memory().alloc(sizeof(i32) * index_size));
+    if (!entries || !index) {
+        vm.memory().free(entries);
+        vm.memory().free(index);
+        return false;
+    }
+    mem_set(index, 0xff, sizeof(i32) * index_size);
+    u32 n = 0;
+    for (u32 i = 0; i < m->used; i++) {
+        if (!m->entries[i].hash)
+            continue;
+        entries[n] = m->entries[i];
+        u32 mask = index_size - 1;
+        u32 j = (u32)entries[n].hash & mask;
+        while (index[j] >= 0)
+            j = (j + 1) & mask;
+        index[j] = (i32)n;
+        n++;
+    }
+    vm.memory().free(m->entries);
+    vm.memory().free(m->index);
+    m->entries = entries;
+    m->index = index;
+    m->capacity = capacity;
+    m->index_size = index_size;
+    m->used = n;
+    m->count = n;
+    return true;
+}
+
+bool m_get(Vm& vm, u64* a, u64* r)
+{
+    MapObj* m = map(a[0]);
+    i64 e = map_find(m, a[1], key_hash(m, a[1]));
+    if (e >= 0) {
+        *r = m->entries[e].value;
+        return true;
+    }
+    // A missing key gives the value type's default. The null map is shared
+    // by all map types and cannot know it.
+    if (m->header.flags & ObjNull)
+        return vm.raise(ClassNullReferenceException, "get from a null map");
+    *r = m->missing;
+    return true;
+}
+
+bool m_set(Vm& vm, u64* a, u64*)
+{
+    MapObj* m = map(a[0]);
+    if (!check_mutable(vm, a[0]))
+        return false;
+    u64 h = key_hash(m, a[1]);
+    i64 e = map_find(m, a[1], h);
+    if (e >= 0) {
+        m->entries[e].value = a[2];
+        return true;
+    }
+    if (m->used == m->capacity) {
+        u32 capacity = m->count * 2 < 8 ? 8 : m->count * 2;
+        if (m->count >= 0x1fffffff || !map_rebuild(vm, m, capacity))
+            return vm.raise_out_of_memory();
+    }
+    u32 slot = m->used++;
+    m->entries[slot] = MapEntry { a[1], a[2], h };
+    u32 mask = m->index_size - 1;
+    u32 j = (u32)h & mask;
+    while (m->index[j] >= 0)
+        j = (j + 1) & mask;
+    m->index[j] = (i32)slot;
+    m->count++;
+    return true;
+}
+
+bool m_has(Vm&, u64* a, u64* r)
+{
+    MapObj* m = map(a[0]);
+    *r = map_find(m, a[1], key_hash(m, a[1])) >= 0;
+    return true;
+}
+
+bool m_remove(Vm& vm, u64* a, u64* r)
+{
+    MapObj* m = map(a[0]);
+    if (!check_mutable(vm, a[0]))
+        return false;
+    i64 e = map_find(m, a[1], key_hash(m, a[1]));
+    *r = e >= 0;
+    if (e >= 0) {
+        // The index keeps pointing at the dead entry; lookups skip it
+        // (its hash is 0) and the next rebuild drops it.
+        m->entries[e].hash = 0;
+        m->entries[e].key = 0;
+        m->entries[e].value = 0;
+        m->count--;
+    }
+    return true;
+}
+
+bool m_size(Vm&, u64* a, u64* r) { *r = map(a[0])->count; return true; }
+
+bool m_clear(Vm& vm, u64* a, u64*)
+{
+    MapObj* m = map(a[0]);
+    if (!check_mutable(vm, a[0]))
+        return false;
+    vm.memory().free(m->entries);
+    vm.memory().free(m->index);
+    m->entries = nullptr;
+    m->index = nullptr;
+    m->count = m->used = m->capacity = m->index_size = 0;
+    return true;
+}
+
+bool map_column(Vm& vm, u64* a, u64* r, bool keys)
+{
+    MapObj* m = map(a[0]);
+    if (m->header.flags & ObjNull)
+        return vm.raise(ClassNullReferenceException, "keys or values of a null map");
+    ArrayObj* out = vm.heap().new_array(m->count, keys ? (u8)m->header.aux : m->header.elem_kind, 0);
+    if (!out)
+        return vm.raise_out_of_memory();
+    u32 n = 0;
+    for (u32 i = 0; i < m->used; i++)
+        if (m->entries[i].hash)
+            out->items[n++] = keys ? m->entries[i].key : m->entries[i].value;
+    *r = from_obj(out);
+    return true;
+}
+
+bool m_keys(Vm& vm, u64* a, u64* r) { return map_column(vm, a, r, true); }
+bool m_values(Vm& vm, u64* a, u64* r) { return map_column(vm, a, r, false); }
+
+// ---------------------------------------------------------------- Bytes
+
+bool b_new(Vm& vm, u64* a, u64* r)
+{
+    i64 n = (i64)a[0];
+    if (n < 0)
+        return vm.raise(ClassOutOfBoundsException, "negative Bytes size");
+    if (n > 0x3fffffff)
+        return vm.raise_out_of_memory();
+    BytesObj* b = vm.heap().new_bytes((u32)n);
+    if (!b)
+        return vm.raise_out_of_memory();
+    *r = from_obj(b);
+    return true;
+}
+
+bool b_from_string(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    BytesObj* b = vm.heap().new_bytes(s->byte_length);
+    if (!b)
+        return vm.raise_out_of_memory();
+    if (s->byte_length)
+        mem_copy(b->data, s->bytes, s->byte_length);
+    *r = from_obj(b);
+    return true;
+}
+
+bool b_size(Vm&, u64* a, u64* r) { *r = bytes(a[0])->size; return true; }
+
+bool b_get(Vm& vm, u64* a, u64* r)
+{
+    BytesObj* b = bytes(a[0]);
+    if (a[1] >= b->size)
+        return vm.raise(ClassOutOfBoundsException, "Bytes index out of bounds");
+    *r = b->data[a[1]];
+    return true;
+}
+
+bool b_set(Vm& vm, u64* a, u64*)
+{
+    BytesObj* b = bytes(a[0]);
+    if (a[1] >= b->size)
+        return vm.raise(ClassOutOfBoundsException, "Bytes index out of bounds");
+    b->data[a[1]] = (u8)a[2];
+    return true;
+}
+
+bool b_push(Vm& vm, u64* a, u64*)
+{
+    BytesObj* b = bytes(a[0]);
+    if (!check_mutable(vm, a[0]))
+        return false;
+    if (b->size >= 0x3fffffff || !vm.heap().bytes_reserve(b, b->size + 1))
+        return vm.raise_out_of_memory();
+    b->data[b->size++] = (u8)a[1];
+    return true;
+}
+
+bool b_to_string(Vm& vm, u64* a, u64* r)
+{
+    BytesObj* b = bytes(a[0]);
+    return ret_string(vm, reinterpret_cast<const char*>(b->data), b->size, r);
+}
+
+bool b_clear(Vm&, u64* a, u64*)
+{
+    bytes(a[0])->size = 0;
+    return true;
+}
+
+// ---------------------------------------------------------------- System, Linux
+
+bool sys_gc(Vm& vm, u64*, u64*)
+{
+    vm.collect_garbage();
+    return true;
+}
+
+bool linux_printk(Vm& vm, u64* a, u64*)
+{
+    StringObj* s = str(a[0]);
+    if (vm.hooks().write) {
+        StringBuilder sb(&vm.memory());
+        sb.append(s->bytes, s->byte_length);
+        sb.append("\n");
+        if (!sb.has_failed())
+            vm.hooks().write(vm.hooks().context, 1, sb.data(), sb.size());
+    }
+    return true;
+}
+
+i64 host_info(Vm& vm, int what)
+{
+    return vm.hooks().info ? vm.hooks().info(vm.hooks().context, what) : 0;
+}
+
+bool linux_jiffies(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoJiffies); return true; }
+bool linux_pid(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoPid); return true; }
+bool linux_uid(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoUid); return true; }
+bool linux_ktime(Vm&, u64*, u64* r) { *r = ksp_clock_ns(); return true; }
+bool linux_random(Vm&, u64*, u64* r) { *r = ksp_random_u64() & (u64)KS_INT_MAX; return true; }
+
+bool linux_comm(Vm& vm, u64*, u64* r)
+{
+    char name[32];
+    usize n = vm.hooks().comm ? vm.hooks().comm(vm.hooks().context, name) : 0;
+    if (n > 16)
+        n = 16;
+    return ret_string(vm, name, n, r);
+}
+
+const NativeInfo kNatives[] = {
+    { "String", "length", "i", s_length },
+    { "String", "size", "i", s_length },
+    { "String", "get", "si", s_char_at },
+    { "String", "charAt", "si", s_char_at },
+    { "String", "charCodeAt", "ii", s_char_code_at },
+    { "String", "indexOf", "is", s_index_of },
+    { "String", "indexOf", "isi", s_index_of_from },
+    { "String", "lastIndexOf", "is", s_last_index_of },
+    { "String", "substring", "si", s_substring1 },
+    { "String", "substring", "sii", s_substring2 },
+    { "String", "substr", "si", s_substr1 },
+    { "String", "substr", "sii", s_substr2 },
+    { "String", "slice", "si", s_slice1 },
+    { "String", "slice", "sii", s_slice2 },
+    { "String", "concat", "ss", s_concat },
+    { "String", "replace", "sss", s_replace },
+    { "String", "split", "Ss", s_split },
+    { "String", "startsWith", "bs", s_starts_with },
+    { "String", "endsWith", "bs", s_ends_with },
+    { "String", "contains", "bs", s_contains },
+    { "String", "toUpperCase", "s", s_upper },
+    { "String", "toLowerCase", "s", s_lower },
+    { "String", "trim", "s", s_trim },
+    { "String", "toString", "s", s_to_string },
+    { "String", "equals", "bs", s_equals },
+    { "String", "toInt", "i", s_to_int },
+    { "String", "toBoolean", "b", s_to_boolean },
+    { "String.", "fromCharCode", "si", s_from_char_code },
+    { "Array", "size", "i", a_size },
+    { "Array", "getSize", "i", a_size },
+    { "Array", "length", "i", a_size },
+    { "Array", "get", "Ei", a_get },
+    { "Array", "set", "viE", a_set },
+    { "Array", "add", "vE", a_push },
+    { "Array", "push", "vE", a_push },
+    { "Array", "insert", "viE", a_insert },
+    { "Array", "pop", "E", a_pop },
+    { "Array", "removeAt", "Ei", a_remove_at },
+    { "Array", "clear", "v", a_clear },
+    { "Array", "concat", "RR", a_concat },
+    { "Array", "slice", "Ri", a_slice1 },
+    { "Array", "slice", "Rii", a_slice2 },
+    { "Array", "splice", "Rii", a_splice },
+    { "Array", "indexOf", "iE", a_index_of },
+    { "Array", "join", "ss", a_join },
+    { "Array", "toString", "s", to_string_any },
+    { "Array", "reverse", "v", a_reverse },
+    { "Map", "get", "EK", m_get },
+    { "Map", "set", "vKE", m_set },
+    { "Map", "has", "bK", m_has },
+    { "Map", "remove", "bK", m_remove },
+    { "Map", "size", "i", m_size },
+    { "Map", "clear", "v", m_clear },
+    { "Map", "keys", "k", m_keys },
+    { "Map", "values", "e", m_values },
+    { "Map", "toString", "s", to_string_any },
+    { "Bytes.", "new", "yi", b_new },
+    { "Bytes.", "fromString", "ys", b_from_string },
+    { "Bytes", "size", "i", b_size },
+    { "Bytes", "length", "i", b_size },
+    { "Bytes", "get", "ii", b_get },
+    { "Bytes", "set", "vii", b_set },
+    { "Bytes", "push", "vi", b_push },
+    { "Bytes", "add", "vi", b_push },
+    { "Bytes", "clear", "v", b_clear },
+    { "Bytes", "toString", "s", b_to_string },
+    { "System", "gc", "v", sys_gc },
+    { "Linux", "printk", "vs", linux_printk },
+    { "Linux", "jiffies", "i", linux_jiffies },
+    { "Linux", "ktimeNs", "i", linux_ktime },
+    { "Linux", "pid", "i", linux_pid },
+    { "Linux", "comm", "s", linux_comm },
+    { "Linux", "uid", "i", linux_uid },
+    { "Linux", "random", "i", linux_random },
+};
+
+}   // namespace
+
+const NativeInfo* native_table(u32* count)
+{
+    *count = sizeof(kNatives) / sizeof(kNatives[0]);
+    return kNatives;
+}
+
+i32 find_native(const char* owner, const char* name, u32 param_count)
+{
+    u32 n = sizeof(kNatives) / sizeof(kNatives[0]);
+    for (u32 i = 0; i < n; i++)
+        if (str_equal(kNatives[i].owner, owner) && str_equal(kNatives[i].name, name)
+            && str_length(kNatives[i].signature) - 1 == param_count)
+            return (i32)i;
+    return -1;
+}
+
+}

@@ -1,0 +1,32 @@
+// Built-in methods implemented in C++ (String, Array, Map, Bytes, System,
+// Linux). One table serves the checker, which types calls from the
+// signature strings, and the VM, which calls the functions.
+#pragma once
+
+#include "../support/Types.h"
+
+namespace ks {
+
+class Vm;
+
+// Returns false when it raised an exception (already set in the VM).
+// [args][0] is the receiver for methods.
+using NativeFn = bool (*)(Vm& vm, u64* args, u64* result);
+
+// Signature characters: first the result, then each parameter.
+//   v void, i int, b boolean, s String, y Bytes, a any value,
+//   E element (array element, map value), K map key, R the receiver's type,
+//   S String[], k K[] (map keys), e E[] (map values).
+struct NativeInfo {
+    const char* owner;       // "String", "Array", "Map", "Bytes", or a namespace: "System", "Linux", "String."
+    const char* name;
+    const char* signature;
+    NativeFn fn;
+};
+
+const NativeInfo* native_table(u32* count);
+
+// Finds a native by owner, name and parameter count; returns its index or -1.
+i32 find_native(const char* owner, const char* name, u32 param_count);
+
+}

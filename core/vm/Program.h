@@ -1,0 +1,92 @@
+// A compiled program: functions, classes, constants and globals, owned by the
+// state that loaded it. Built by the compiler, run by the VM.
+#pragma once
+
+#include "../support/Vector.h"
+#include "Object.h"
+#include "Opcodes.h"
+
+namespace ks {
+
+// An exception handler: a throw at a pc in [start, end) jumps to target
+// with the exception in register reg.
+struct Handler {
+    u32 start;
+    u32 end;
+    u32 target;
+    u16 reg;
+};
+
+struct RtClass;
+
+struct Function {
+    const char* name;          // Qualified: "Point.sum", "fib", "<main>".
+    Insn* code;
+    u32 code_size;
+    u32* lines;                // Source line of each instruction.
+    Handler* handlers;
+    u32 handler_count;
+    u16 param_count;           // Including the receiver of a method.
+    u16 register_count;
+    u16* ref_registers;        // Registers holding references: cleared on entry, scanned by the GC.
+    u16 ref_register_count;
+    u8 return_kind;            // ValueKind.
+    u32 line;
+    RtClass* owner;
+    u32 diagnostic_line;       // Transcript mode: line of a compile error, reported at first call.
+    bool diagnostic_reported;
+};
+
+struct RtClass {
+    const char* name;
+    u32 id;
+    RtClass* super;
+    u32 depth;                 // 0 for Object.
+    u32 field_count;
+    u8* field_kinds;           // ValueKind per field.
+    u64* field_defaults;       // Initial field values (null objects for references).
+    u32* vtable;               // Function index per method slot.
+    u32 vtable_size;
+    InstanceObj* null_instance;
+    i32 to_string_slot;        // Slot of `String toString()`, or -1.
+    i32 message_field;         // Exceptions: slot of the message field, or -1.
+};
+
+// Built-in classes that the VM itself instantiates, by fixed id.
+enum BuiltinClass : u32 {
+    ClassObject = 0,
+    ClassException,
+    ClassAssertionException,
+    ClassZeroDividedException,
+    ClassOutOfBoundsException,
+    ClassNullReferenceException,
+    ClassStackOverflowException,
+    ClassOutOfMemoryException,
+    ClassBudgetExceededException,
+    ClassRuntimeScriptException,
+    ClassTypeCastException,
+    BuiltinClassCount,
+};
+
+struct ProgramData {
+    Function** functions;
+    u32 function_count;
+    RtClass** classes;
+    u32 class_count;
+    u64* constants;
+    u8* constant_kinds;
+    u32 constant_count;
+    u64* globals;
+    u8* global_kinds;
+    const char** global_names;
+    u32 global_count;
+    u32 main_function;
+    // Null values of the non-class reference types.
+    u64 null_string;
+    u64 null_array;
+    u64 null_map;
+    u64 null_bytes;
+    u64 null_func;
+};
+
+}

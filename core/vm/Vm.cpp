@@ -1,0 +1,837 @@
+#include "Vm.h"
+
+#include "Natives.h"
+
+namespace ks {
+
+static constexpr u32 kInitialStack = 256;
+static constexpr u32 kInitialFrames = 16;
+static constexpr usize kMaxFormatLength = 1u << 20;   // Longest display string System.p builds.
+static constexpr u32 kMaxFormatDepth = 8;
+
+void free_program(Memory* memory, ProgramData* p)
+{
+    for (u32 i = 0; i < p->function_count; i++) {
+        Function* f = p->functions[i];
+        if (!f)
+            continue;
+        memory->free(const_cast<char*>(f->name));
+        memory->free(f->code);
+        memory->free(f->lines);
+        memory->free(f->handlers);
+        memory->free(f->ref_registers);
+        memory->free(f);
+    }
+    memory->free(p->functions);
+    for (u32 i = 0; i < p->class_count; i++) {
+        RtClass* c = p->classes[i];
+        if (!c)
+            continue;
+        memory->free(const_cast<char*>(c->name));
+        memory->free(c->field_kinds);
+        memory->free(c->field_defaults);
+        memory->free(c->vtable);
+        memory->free(c);
+    }
+    memory->free(p->classes);
+    memory->free(p->constants);
+    memory->free(p->constant_kinds);
+    for (u32 i = 0; i < p->global_count && p->global_names; i++)
+        memory->free(const_cast<char*>(p->global_names[i]));
+    memory->free(p->global_names);
+    memory->free(p->globals);
+    memory->free(p->global_kinds);
+    mem_set(p, 0, sizeof(*p));
+}
+
+static InstanceObj* make_exception(Heap* heap, ProgramData* p, u32 class_id, const char* message)
+{
+    RtClass* k = p->classes[class_id];
+    InstanceObj* e = heap->new_instance(k);
+    StringObj* m = heap->new_string(message, str_length(message));
+    if (!e || !m)
+        return nullptr;
+    heap->make_permanent(&e->header);
+    heap->make_permanent(&m->header);
+    if (k->message_field >= 0)
+        e->fields[k->message_field] = from_obj(m);
+    return e;
+}
+
+bool Vm::init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& limits, const VmHooks& hooks,
+    bool transcript)
+{
+    m_memory = memory;
+    m_heap = heap;
+    m_program = program;
+    m_limits = limits;
+    m_hooks = hooks;
+    m_transcript = transcript;
+    m_stack = nullptr;
+    m_stack_size = 0;
+    m_frames = nullptr;
+    m_frame_count = 0;
+    m_frame_capacity = 0;
+    m_exception = 0;
+    m_exception_line = 0;
+    m_charged = m_calls = m_exceptions_raised = 0;
+    m_interrupted = false;
+    m_pinned.set_memory(memory);
+    m_oom_exception = make_exception(heap, program, ClassOutOfMemoryException, "out of memory");
+    m_budget_exception = make_exception(heap, program, ClassBudgetExceededException, "instruction budget exceeded");
+    m_overflow_exception = make_exception(heap, program, ClassStackOverflowException, "call depth limit reached");
+    m_stack = static_cast<u64*>(memory->alloc_zeroed(sizeof(u64) * kInitialStack));
+    m_frames = static_cast<Frame*>(memory->alloc(sizeof(Frame) * kInitialFrames));
+    if (!m_stack || !m_frames || !m_oom_exception || !m_budget_exception || !m_overflow_exception)
+        return false;
+    m_stack_size = kInitialStack;
+    m_frame_capacity = kInitialFrames;
+    return true;
+}
+
+void Vm::destroy()
+{
+    m_memory->free(m_stack);
+    m_memory->free(m_frames);
+    m_pinned.release();
+    m_stack = nullptr;
+    m_frames = nullptr;
+}
+
+const char* Vm::exception_class() const
+{
+    if (!m_exception)
+        return "";
+    InstanceObj* e = reinterpret_cast<InstanceObj*>(as_obj(m_exception));
+    return e->klass->name;
+}
+
+usize Vm::exception_message(char* out, usize size) const
+{
+    if (!size)
+        return 0;
+    out[0] = 0;
+    if (!m_exception)
+        return 0;
+    InstanceObj* e = reinterpret_cast<InstanceObj*>(as_obj(m_exception));
+    if (e->klass->message_field < 0)
+        return 0;
+    StringObj* m = reinterpret_cast<StringObj*>(as_obj(e->fields[e->klass->message_field]));
+    usize n = m->byte_length < size - 1 ? m->byte_length : size - 1;
+    mem_copy(out, m->bytes, n);
+    out[n] = 0;
+    return n;
+}
+
+StringObj* Vm::new_string(const char* bytes, usize length)
+{
+    StringObj* s = m_heap->new_string(bytes, length);
+    if (!s)
+        raise_out_of_memory();
+    return s;
+}
+
+u32 Vm::line_of(Function* f, u32 pc) const
+{
+    if (!f || !f->code_size)
+        return 0;
+    if (pc >= f->code_size)
+        pc = f->code_size - 1;
+    return f->lines[pc];
+}
+
+bool Vm::raise(u32 builtin_class, const char* message)
+{
+    InstanceObj* e = nullptr;
+    if (builtin_class == ClassOutOfMemoryException) {
+        e = m_oom_exception;
+    } else if (builtin_class == ClassBudgetExceededException) {
+        e = m_budget_exception;
+    } else if (builtin_class == ClassStackOverflowException) {
+        e = m_overflow_exception;
+    } else {
+        RtClass* k = m_program->classes[builtin_class];
+        e = m_heap->new_instance(k);
+        StringObj* m = e ? m_heap->new_string(message, str_length(message)) : nullptr;
+        if (!e || !m)
+            e = m_oom_exception;
+        else if (k->message_field >= 0)
+            e->fields[k->message_field] = from_obj(m);
+    }
+    m_exception = from_obj(e);
+    m_exceptions_raised++;
+    return false;
+}
+
+bool Vm::pin(u64 value) { return m_pinned.try_append(value); }
+
+void Vm::unpin(u64 value)
+{
+    for (u32 i = 0; i < m_pinned.size(); i++) {
+        if (m_pinned[i] == value) {
+            m_pinned[i] = m_pinned.last();
+            m_pinned.pop();
+            return;
+        }
+    }
+}
+
+void Vm::collect_garbage()
+{
+    m_heap->begin_collection();
+    for (u32 i = 0; i < m_frame_count; i++) {
+        Frame& f = m_frames[i];
+        Function* fn = f.function;
+        u64* regs = m_stack + f.base;
+        for (u32 j = 0; j < fn->ref_register_count; j++)
+            m_heap->mark_value(regs[fn->ref_registers[j]]);
+    }
+    for (u32 i = 0; i < m_program->global_count; i++)
+        if (m_program->global_kinds[i] == KindRef)
+            m_heap->mark_value(m_program->globals[i]);
+    for (u64 v : m_pinned)
+        m_heap->mark_value(v);
+    m_heap->mark_value(m_exception);
+    m_heap->finish_collection();
+}
+
+bool Vm::ensure_stack(u32 needed)
+{
+    if (needed <= m_stack_size)
+        return true;
+    if (needed > m_limits.max_stack)
+        return false;
+    u32 size = m_stack_size;
+    while (size < needed)
+        size *= 2;
+    if (size > m_limits.max_stack)
+        size = m_limits.max_stack;
+    u64* stack = static_cast<u64*>(m_memory->alloc(sizeof(u64) * size));
+    if (!stack)
+        return false;
+    mem_copy(stack, m_stack, sizeof(u64) * m_stack_size);
+    m_memory->free(m_stack);
+    m_stack = stack;
+    m_stack_size = size;
+    return true;
+}
+
+bool Vm::push_frame(Function* f, u32 base, u16 result)
+{
+    if (m_frame_count >= m_limits.max_depth)
+        return raise(ClassStackOverflowException, "");
+    if (m_frame_count == m_frame_capacity) {
+        u32 capacity = m_frame_capacity * 2;
+        Frame* frames = static_cast<Frame*>(m_memory->alloc(sizeof(Frame) * capacity));
+        if (!frames)
+            return raise_out_of_memory();
+        mem_copy(frames, m_frames, sizeof(Frame) * m_frame_count);
+        m_memory->free(m_frames);
+        m_frames = frames;
+        m_frame_capacity = capacity;
+    }
+    if (!ensure_stack(base + f->register_count + 1))
+        return raise(ClassStackOverflowException, "");
+    // Reference registers start cleared (parameters are set by the caller).
+    u64* regs = m_stack + base;
+    for (u32 j = 0; j < f->ref_register_count; j++)
+        if (f->ref_registers[j] >= f->param_count)
+            regs[f->ref_registers[j]] = 0;
+    m_frames[m_frame_count++] = Frame { f, base, 0, result };
+    m_calls++;
+    return true;
+}
+
+// The budget ran below the next poll mark: poll the host, or stop when the
+// budget is spent.
+bool Vm::poll_or_exhausted()
+{
+    if (m_budget < 0 || m_interrupted)
+        return false;
+    if (m_hooks.poll && !m_hooks.poll(m_hooks.context)) {
+        m_interrupted = true;
+        return false;
+    }
+    m_next_poll = m_budget - m_limits.poll_interval;
+    return true;
+}
+
+void Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
+{
+    if (out.size() > kMaxFormatLength)
+        return;
+    if (kind == KindInt) {
+        out.append_int((i64)value);
+        return;
+    }
+    if (kind == KindBool) {
+        out.append(value ? "true" : "false");
+        return;
+    }
+    ObjHeader* o = as_obj(value);
+    if (!o) {
+        out.append("null");
+        return;
+    }
+    switch (o->kind) {
+    case ObjKind::String: {
+        StringObj* s = reinterpret_cast<StringObj*>(o);
+        out.append(s->bytes, s->byte_length);
+        return;
+    }
+    case ObjKind::Array: {
+        ArrayObj* a = reinterpret_cast<ArrayObj*>(o);
+        if (depth >= kMaxFormatDepth) {
+            out.append("[...]");
+            return;
+        }
+        out.append("[");
+        for (u32 i = 0; i < a->size && out.size() <= kMaxFormatLength; i++) {
+            if (i)
+                out.append(", ");
+            format_value(out, a->items[i], o->elem_kind, depth + 1);
+        }
+        out.append("]");
+        return;
+    }
+    case ObjKind::Map: {
+        MapObj* m = reinterpret_cast<MapObj*>(o);
+        if (depth >= kMaxFormatDepth) {
+            out.append("{...}");
+            return;
+        }
+        out.append("{");
+        bool first = true;
+        for (u32 i = 0; i < m->used && out.size() <= kMaxFormatLength; i++) {
+            if (!m->entries[i].hash)
+                continue;
+            if (!first)
+                out.append(", ");
+            first = false;
+            format_value(out, m->entries[i].key, (u8)o->aux, depth + 1);
+            out.append(": ");
+            format_value(out, m->entries[i].value, o->elem_kind, depth + 1);
+        }
+        out.append("}");
+        return;
+    }
+    case ObjKind::Bytes: {
+        BytesObj* b = reinterpret_cast<BytesObj*>(o);
+        static const char hex[] = "0123456789abcdef";
+        out.append("Bytes[");
+        for (u32 i = 0; i < b->size && out.size() <= kMaxFormatLength; i++) {
+            char h[3] = { hex[b->data[i] >> 4], hex[b->data[i] & 15], 0 };
+            if (i)
+                out.append(" ");
+            out.append(h, 2);
+        }
+        out.append("]");
+        return;
+    }
+    case ObjKind::Func: {
+        if (o->flags & ObjNull) {
+            out.append("null");
+            return;
+        }
+        out.append("<function ");
+        out.append(m_program->functions[o->aux]->name);
+        out.append(">");
+        return;
+    }
+    case ObjKind::Instance: {
+        InstanceObj* inst = reinterpret_cast<InstanceObj*>(o);
+        if (o->flags & ObjNull) {
+            out.append("null");
+            return;
+        }
+        out.append(inst->klass->name);
+        if (inst->klass->message_field >= 0) {
+            StringObj* m = reinterpret_cast<StringObj*>(as_obj(inst->fields[inst->klass->message_field]));
+            if (m->byte_length) {
+                out.append(": ");
+                out.append(m->bytes, m->byte_length);
+            }
+        }
+        return;
+    }
+    default:
+        out.append("?");
+        return;
+    }
+}
+
+void Vm::print(u64 value, u8 kind, u32 line)
+{
+    StringBuilder text(m_memory);
+    if (m_transcript) {
+        text.append("LINE");
+        text.append_int(line);
+        text.append(": '");
+    }
+    if (kind == KindRef && (as_obj(value)->flags & ObjNull) && as_obj(value)->kind == ObjKind::String)
+        text.append("null");
+    else
+        format_value(text, value, kind, 0);
+    if (m_transcript)
+        text.append("'");
+    text.append("\n");
+    if (m_hooks.write && !text.has_failed())
+        m_hooks.write(m_hooks.context, 0, text.data(), text.size());
+}
+
+RunStatus Vm::run_main()
+{
+    return call(m_program->main_function, nullptr, 0, nullptr);
+}
+
+RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
+{
+    Function* f = m_program->functions[index];
+    u32 entry = m_frame_count;
+    u32 base = 0;
+    if (entry) {
+        Frame& top = m_frames[entry - 1];
+        base = top.base + top.function->register_count;
+    }
+    m_exception = 0;
+    m_budget = m_limits.budget;
+    m_next_poll = m_budget - m_limits.poll_interval;
+    m_interrupted = false;
+    if (!ensure_stack(base + f->register_count + 1) || argc > f->register_count) {
+        raise(ClassStackOverflowException, "");
+        return RunStatus::Exception;
+    }
+    for (u32 i = 0; i < argc; i++)
+        m_stack[base + i] = args[i];
+    if (!push_frame(f, base, 0))
+        return RunStatus::Exception;
+    RunStatus status = execute(entry);
+    m_charged += (u64)(m_limits.budget - (m_budget < 0 ? 0 : m_budget));
+    if (status == RunStatus::Ok && result)
+        *result = m_stack[base];
+    m_frame_count = entry;
+    return status;
+}
+
+static inline i64 wrap_add(i64 a, i64 b) { return (i64)((u64)a + (u64)b); }
+static inline i64 wrap_sub(i64 a, i64 b) { return (i64)((u64)a - (u64)b); }
+static inline i64 wrap_mul(i64 a, i64 b) { return (i64)((u64)a * (u64)b); }
+
+static bool string_equal(u64 a, u64 b)
+{
+    if (a == b)
+        return true;
+    StringObj* x = reinterpret_cast<StringObj*>(as_obj(a));
+    StringObj* y = reinterpret_cast<StringObj*>(as_obj(b));
+    return x->byte_length == y->byte_length && mem_compare(x->bytes, y->bytes, x->byte_length) == 0;
+}
+
+static bool instance_of(u64 value, RtClass* k)
+{
+    ObjHeader* o = as_obj(value);
+    if (o->kind != ObjKind::Instance || (o->flags & ObjNull))
+        return false;
+    RtClass* c = reinterpret_cast<InstanceObj*>(o)->klass;
+    if (c->depth < k->depth)
+        return false;
+    while (c->depth > k->depth)
+        c = c->super;
+    return c == k;
+}
+
+#if defined(KS_DISPATCH_GOTO)
+#define KS_LABEL(name, format, doc) &&op_##name,
+#define VM_CASE(name) op_##name:
+#define VM_NEXT                                  \
+    do {                                         \
+        insn = pc++;                             \
+        goto* kDispatch[(u8)insn->op];           \
+    } while (0)
+#define VM_SWITCH goto* kDispatch[(u8)insn->op];
+#define VM_END
+#else
+#define VM_CASE(name) case Op::name:
+#define VM_NEXT continue
+#define VM_SWITCH switch (insn->op) {
+#define VM_END \
+    default:   \
+        break; \
+        }
+#endif
+
+RunStatus Vm::execute(u32 entry_depth)
+{
+#if defined(KS_DISPATCH_GOTO)
+    static const void* const kDispatch[] __attribute__((section(".rodata..c_jump_table"))) = {
+        KS_OPCODES(KS_LABEL)
+    };
+#endif
+    Frame* frame = &m_frames[m_frame_count - 1];
+    Function* fn = frame->function;
+    const Insn* code = fn->code;
+    const Insn* pc = code;
+    u64* R = m_stack + frame->base;
+    u64* K = m_program->constants;
+    Function** functions = m_program->functions;
+    const Insn* insn;
+    Function* callee;
+    u32 exception_class = 0;
+    const char* exception_message = "";
+
+// Saves the position, raises a built-in exception, and unwinds.
+#define THROW(klass, message)                \
+    do {                                     \
+        exception_class = (klass);           \
+        exception_message = (message);       \
+        goto raise_builtin;                  \
+    } while (0)
+#define CHARGE(n)                                                          \
+    do {                                                                   \
+        m_budget -= (n);                                                   \
+        if (KS_UNLIKELY(m_budget < m_next_poll) && !poll_or_exhausted())   \
+            goto budget_exhausted;                                         \
+    } while (0)
+#define GC_POINT()                                  \
+    do {                                            \
+        if (KS_UNLIKELY(m_heap->should_collect()))  \
+            collect_garbage();                      \
+    } while (0)
+
+    if (fn->diagnostic_line && !fn->diagnostic_reported)
+        goto report_diagnostic;
+
+    for (;;) {
+    dispatch:
+        insn = pc++;
+        VM_SWITCH
+        VM_CASE(Nop) VM_NEXT;
+        VM_CASE(Args) VM_NEXT;
+        VM_CASE(Move) R[insn->a] = R[insn->b]; VM_NEXT;
+        VM_CASE(LoadI) R[insn->a] = (u64)(i64)insn->imm(); VM_NEXT;
+        VM_CASE(LoadK) R[insn->a] = K[insn->imm()]; VM_NEXT;
+        VM_CASE(GetGlobal) R[insn->a] = m_program->globals[insn->imm()]; VM_NEXT;
+        VM_CASE(SetGlobal) m_program->globals[insn->imm()] = R[insn->a]; VM_NEXT;
+        VM_CASE(Add) R[insn->a] = (u64)wrap_add((i64)R[insn->b], (i64)R[insn->c]); VM_NEXT;
+        VM_CASE(Sub) R[insn->a] = (u64)wrap_sub((i64)R[insn->b], (i64)R[insn->c]); VM_NEXT;
+        VM_CASE(Mul) R[insn->a] = (u64)wrap_mul((i64)R[insn->b], (i64)R[insn->c]); VM_NEXT;
+        VM_CASE(Div) {
+            i64 d = (i64)R[insn->c];
+            i64 n = (i64)R[insn->b];
+            if (KS_UNLIKELY(d == 0))
+                THROW(ClassZeroDividedException, "division by zero");
+            R[insn->a] = (u64)(d == -1 ? wrap_sub(0, n) : n / d);
+            VM_NEXT;
+        }
+        VM_CASE(Mod) {
+            i64 d = (i64)R[insn->c];
+            i64 n = (i64)R[insn->b];
+            if (KS_UNLIKELY(d == 0))
+                THROW(ClassZeroDividedException, "modulo by zero");
+            R[insn->a] = (u64)(d == -1 ? 0 : n % d);
+            VM_NEXT;
+        }
+        VM_CASE(BitAnd) R[insn->a] = R[insn->b] & R[insn->c]; VM_NEXT;
+        VM_CASE(BitOr) R[insn->a] = R[insn->b] | R[insn->c]; VM_NEXT;
+        VM_CASE(BitXor) R[insn->a] = R[insn->b] ^ R[insn->c]; VM_NEXT;
+        VM_CASE(Shl) R[insn->a] = R[insn->b] << (R[insn->c] & 63); VM_NEXT;
+        VM_CASE(Shr) R[insn->a] = (u64)((i64)R[insn->b] >> (R[insn->c] & 63)); VM_NEXT;
+        VM_CASE(AddI) R[insn->a] = (u64)wrap_add((i64)R[insn->b], (i64)insn->sc()); VM_NEXT;
+        VM_CASE(Neg) R[insn->a] = (u64)wrap_sub(0, (i64)R[insn->b]); VM_NEXT;
+        VM_CASE(Not) R[insn->a] = !R[insn->b]; VM_NEXT;
+        VM_CASE(BitNot) R[insn->a] = ~R[insn->b]; VM_NEXT;
+        VM_CASE(Eq) R[insn->a] = R[insn->b] == R[insn->c]; VM_NEXT;
+        VM_CASE(Ne) R[insn->a] = R[insn->b] != R[insn->c]; VM_NEXT;
+        VM_CASE(Lt) R[insn->a] = (i64)R[insn->b] < (i64)R[insn->c]; VM_NEXT;
+        VM_CASE(Le) R[insn->a] = (i64)R[insn->b] <= (i64)R[insn->c]; VM_NEXT;
+        VM_CASE(EqStr) R[insn->a] = string_equal(R[insn->b], R[insn->c]); VM_NEXT;
+        VM_CASE(NeStr) R[insn->a] = !string_equal(R[insn->b], R[insn->c]); VM_NEXT;
+        VM_CASE(IsNull) R[insn->a] = (as_obj(R[insn->b])->flags & ObjNull) != 0; VM_NEXT;
+        VM_CASE(Jump) pc += insn->imm(); VM_NEXT;
+        VM_CASE(Loop) {
+            pc += insn->imm();
+            CHARGE(-(i64)insn->imm());
+            VM_NEXT;
+        }
+        VM_CASE(JumpIf) if (R[insn->a]) pc += insn->imm(); VM_NEXT;
+        VM_CASE(JumpIfNot) if (!R[insn->a]) pc += insn->imm(); VM_NEXT;
+        VM_CASE(JumpLt) if ((i64)R[insn->a] < (i64)R[insn->b]) pc += insn->sc(); VM_NEXT;
+        VM_CASE(JumpLe) if ((i64)R[insn->a] <= (i64)R[insn->b]) pc += insn->sc(); VM_NEXT;
+        VM_CASE(JumpGe) if ((i64)R[insn->a] >= (i64)R[insn->b]) pc += insn->sc(); VM_NEXT;
+        VM_CASE(JumpGt) if ((i64)R[insn->a] > (i64)R[insn->b]) pc += insn->sc(); VM_NEXT;
+        VM_CASE(JumpEq) if (R[insn->a] == R[insn->b]) pc += insn->sc(); VM_NEXT;
+        VM_CASE(JumpNe) if (R[insn->a] != R[insn->b]) pc += insn->sc(); VM_NEXT;
+        VM_CASE(Call) {
+            callee = functions[insn->b];
+            goto do_call;
+        }
+        VM_CASE(CallMethod) {
+            InstanceObj* self = reinterpret_cast<InstanceObj*>(as_obj(R[call_arg(insn, 0)]));
+            callee = functions[self->klass->vtable[insn->b]];
+            goto do_call;
+        }
+        VM_CASE(CallValue) {
+            ObjHeader* f = as_obj(R[insn->b]);
+            if (KS_UNLIKELY(f->flags & ObjNull))
+                THROW(ClassNullReferenceException, "call of a null function");
+            callee = functions[f->aux];
+            goto do_call;
+        }
+        VM_CASE(CallNative) {
+            GC_POINT();
+            u32 count;
+            const NativeInfo* natives = native_table(&count);
+            u64 args[9];
+            u32 argc = insn->c < 9 ? insn->c : 9;
+            for (u32 i = 0; i < argc; i++)
+                args[i] = R[call_arg(insn, i)];
+            u64 result = 0;
+            frame->pc = (u32)(pc - code);
+            if (KS_UNLIKELY(!natives[insn->b].fn(*this, args, &result)))
+                goto unwind;
+            if (insn->x)
+                R[insn->a] = result;
+            pc += call_arg_words(insn->c);
+            VM_NEXT;
+        }
+        VM_CASE(Return) {
+            u64 value = R[insn->a];
+            u16 result = frame->result;
+            m_frame_count--;
+            if (m_frame_count == entry_depth) {
+                m_stack[frame->base] = value;
+                return RunStatus::Ok;
+            }
+            frame = &m_frames[m_frame_count - 1];
+            fn = frame->function;
+            code = fn->code;
+            pc = code + frame->pc;
+            R = m_stack + frame->base;
+            R[result] = value;
+            VM_NEXT;
+        }
+        VM_CASE(ReturnVoid) {
+            m_frame_count--;
+            if (m_frame_count == entry_depth)
+                return RunStatus::Ok;
+            frame = &m_frames[m_frame_count - 1];
+            fn = frame->function;
+            code = fn->code;
+            pc = code + frame->pc;
+            R = m_stack + frame->base;
+            VM_NEXT;
+        }
+        VM_CASE(NewObject) {
+            GC_POINT();
+            InstanceObj* o = m_heap->new_instance(m_program->classes[insn->b]);
+            if (KS_UNLIKELY(!o))
+                THROW(ClassOutOfMemoryException, "out of memory");
+            R[insn->a] = from_obj(o);
+            VM_NEXT;
+        }
+        VM_CASE(GetField) R[insn->a] = reinterpret_cast<InstanceObj*>(as_obj(R[insn->b]))->fields[insn->c]; VM_NEXT;
+        VM_CASE(SetField) {
+            InstanceObj* o = reinterpret_cast<InstanceObj*>(as_obj(R[insn->a]));
+            if (KS_UNLIKELY(o->header.flags & ObjNull))
+                THROW(ClassNullReferenceException, "assignment to a field of null");
+            o->fields[insn->b] = R[insn->c];
+            VM_NEXT;
+        }
+        VM_CASE(NewArray) {
+            GC_POINT();
+            i64 n = (i64)R[insn->b];
+            if (KS_UNLIKELY(n < 0))
+                THROW(ClassOutOfBoundsException, "negative array size");
+            if (KS_UNLIKELY(n > 0x3fffffff))
+                THROW(ClassOutOfMemoryException, "array too large");
+            ArrayObj* a = m_heap->new_array((u32)n, insn->x, K[insn->c]);
+            if (KS_UNLIKELY(!a))
+                THROW(ClassOutOfMemoryException, "out of memory");
+            R[insn->a] = from_obj(a);
+            VM_NEXT;
+        }
+        VM_CASE(NewMap) {
+            GC_POINT();
+            MapObj* m = m_heap->new_map(insn->x & 15, insn->x >> 4);
+            if (KS_UNLIKELY(!m))
+                THROW(ClassOutOfMemoryException, "out of memory");
+            m->missing = K[insn->imm()];
+            R[insn->a] = from_obj(m);
+            VM_NEXT;
+        }
+        VM_CASE(ArrayLiteral) {
+            GC_POINT();
+            u32 n = insn->c;
+            ArrayObj* a = m_heap->new_array(n, insn->x, 0);
+            if (KS_UNLIKELY(!a))
+                THROW(ClassOutOfMemoryException, "out of memory");
+            for (u32 i = 0; i < n; i++)
+                a->items[i] = R[call_arg(insn, i)];
+            R[insn->a] = from_obj(a);
+            pc += call_arg_words(n);
+            VM_NEXT;
+        }
+        VM_CASE(ArrayGet) {
+            ArrayObj* a = reinterpret_cast<ArrayObj*>(as_obj(R[insn->b]));
+            u64 i = R[insn->c];
+            if (KS_UNLIKELY(i >= a->size))
+                THROW(ClassOutOfBoundsException, "array index out of bounds");
+            R[insn->a] = a->items[i];
+            VM_NEXT;
+        }
+        VM_CASE(ArraySet) {
+            ArrayObj* a = reinterpret_cast<ArrayObj*>(as_obj(R[insn->a]));
+            u64 i = R[insn->b];
+            if (KS_UNLIKELY(i >= a->size))
+                THROW(ClassOutOfBoundsException, "array index out of bounds");
+            a->items[i] = R[insn->c];
+            VM_NEXT;
+        }
+        VM_CASE(Concat) {
+            GC_POINT();
+            StringObj* left = reinterpret_cast<StringObj*>(as_obj(R[insn->b]));
+            StringBuilder sb(m_memory);
+            sb.append(left->bytes, left->byte_length);
+            if (insn->x == KindRef && (as_obj(R[insn->c])->flags & ObjNull)
+                && as_obj(R[insn->c])->kind == ObjKind::String)
+                sb.append("null");
+            else
+                format_value(sb, R[insn->c], insn->x, 0);
+            StringObj* s = sb.has_failed() ? nullptr : m_heap->new_string(sb.data(), sb.size());
+            if (KS_UNLIKELY(!s))
+                THROW(ClassOutOfMemoryException, "out of memory");
+            R[insn->a] = from_obj(s);
+            VM_NEXT;
+        }
+        VM_CASE(ToString) {
+            GC_POINT();
+            StringBuilder sb(m_memory);
+            format_value(sb, R[insn->b], insn->x, 0);
+            StringObj* s = sb.has_failed() ? nullptr : m_heap->new_string(sb.data(), sb.size());
+            if (KS_UNLIKELY(!s))
+                THROW(ClassOutOfMemoryException, "out of memory");
+            R[insn->a] = from_obj(s);
+            VM_NEXT;
+        }
+        VM_CASE(InstanceOf) R[insn->a] = instance_of(R[insn->b], m_program->classes[insn->c]); VM_NEXT;
+        VM_CASE(Cast) {
+            u64 v = R[insn->b];
+            RtClass* k = m_program->classes[insn->c];
+            if (as_obj(v)->flags & ObjNull) {
+                R[insn->a] = from_obj(k->null_instance);
+                VM_NEXT;
+            }
+            if (KS_UNLIKELY(!instance_of(v, k)))
+                THROW(ClassTypeCastException, "value is not an instance of the target class");
+            R[insn->a] = v;
+            VM_NEXT;
+        }
+        VM_CASE(Throw) {
+            frame->pc = (u32)(pc - code);
+            m_exception = R[insn->a];
+            m_exceptions_raised++;
+            goto unwind;
+        }
+        VM_CASE(Raise) {
+            StringObj* m = reinterpret_cast<StringObj*>(as_obj(K[insn->imm()]));
+            THROW(insn->a, m->bytes);
+        }
+        VM_CASE(Print) {
+            GC_POINT();
+            print(R[insn->a], insn->x, line_of(fn, (u32)(pc - code - 1)));
+            VM_NEXT;
+        }
+        VM_CASE(Assert) {
+            if (KS_UNLIKELY(!R[insn->a]))
+                THROW(ClassAssertionException, "assertion failed");
+            VM_NEXT;
+        }
+        VM_CASE(Report) {
+            if (m_hooks.write) {
+                StringBuilder sb(m_memory);
+                sb.append("LINE");
+                sb.append_int((i64)K[insn->imm()]);
+                sb.append(": (error) \n");
+                if (!sb.has_failed())
+                    m_hooks.write(m_hooks.context, 0, sb.data(), sb.size());
+            }
+            VM_NEXT;
+        }
+        VM_END
+    }
+
+do_call: {
+    CHARGE(1);
+    u32 argc = insn->c;
+    u32 base = frame->base + fn->register_count;
+    frame->pc = (u32)(pc - code) + call_arg_words(argc);
+    if (KS_UNLIKELY(!push_frame(callee, base, insn->a)))
+        goto unwind;
+    u64* callee_regs = m_stack + base;
+    R = m_stack + frame->base;   // The stack may have moved.
+    for (u32 i = 0; i < argc; i++)
+        callee_regs[i] = R[call_arg(insn, i)];
+    frame = &m_frames[m_frame_count - 1];
+    fn = callee;
+    code = fn->code;
+    pc = code;
+    R = callee_regs;
+    if (KS_LIKELY(fn->diagnostic_line == 0) || fn->diagnostic_reported)
+        goto dispatch;
+}
+    // fall through
+
+report_diagnostic:
+    // Transcript mode: a function with a compile error reports it once, at
+    // its first call, then runs until it reaches the faulty statement.
+    fn->diagnostic_reported = true;
+    if (m_hooks.write) {
+        StringBuilder sb(m_memory);
+        sb.append("LINE");
+        sb.append_int(fn->diagnostic_line);
+        sb.append(": (error) \n");
+        if (!sb.has_failed())
+            m_hooks.write(m_hooks.context, 0, sb.data(), sb.size());
+    }
+    goto dispatch;
+
+budget_exhausted:
+    m_exception = from_obj(m_budget_exception);
+    m_exceptions_raised++;
+    frame->pc = (u32)(pc - code);
+    goto unwind;
+
+raise_builtin:
+    frame->pc = (u32)(pc - code);
+    raise(exception_class, exception_message);
+    goto unwind;
+
+unwind: {
+    // Find a handler for the pending exception, innermost frame first. The
+    // line reported is where it was raised. Budget exhaustion and host
+    // interruption cannot be caught: the script is stopped.
+    Frame* top = &m_frames[m_frame_count - 1];
+    m_exception_line = line_of(top->function, top->pc ? top->pc - 1 : 0);
+    bool catchable = m_exception != from_obj(m_budget_exception);
+    for (;;) {
+        frame = &m_frames[m_frame_count - 1];
+        fn = frame->function;
+        u32 at = frame->pc ? frame->pc - 1 : 0;
+        for (u32 i = 0; catchable && i < fn->handler_count; i++) {
+            Handler& h = fn->handlers[i];
+            if (at >= h.start && at < h.end) {
+                code = fn->code;
+                pc = code + h.target;
+                R = m_stack + frame->base;
+                R[h.reg] = m_exception;
+                m_exception = 0;
+                goto dispatch;
+            }
+        }
+        if (m_frame_count - 1 == entry_depth)
+            return RunStatus::Exception;
+        m_frame_count--;
+    }
+}
+}
+
+}

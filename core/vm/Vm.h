@@ -1,0 +1,132 @@
+// The register VM. One Vm runs one program in one state; it is never entered
+// by two threads at once (the host serializes calls into a state).
+//
+// Frames live in an array and registers in one value stack, both on the heap
+// and grown on demand, so script recursion never uses native stack: the
+// interpreter loop is one C++ frame whatever the script does. Calls between
+// scripts and natives never re-enter the loop.
+#pragma once
+
+#include "../support/StringBuilder.h"
+#include "Heap.h"
+#include "Program.h"
+
+namespace ks {
+
+struct Frame {
+    Function* function;
+    u32 base;          // Index of register 0 in the value stack.
+    u32 pc;            // Saved resume point (callers only).
+    u16 result;        // Caller register that receives the return value.
+};
+
+enum class RunStatus : u8 {
+    Ok,
+    Exception,   // An exception escaped; see exception_*().
+};
+
+// How the VM talks to its host.
+struct VmHooks {
+    // Output of System.p and Linux.printk ([stream] 0: print, 1: kernel log).
+    void (*write)(void* context, int stream, const char* text, usize length);
+    // Called every poll interval of budget; returns false to interrupt the
+    // script (it then stops with BudgetExceededException).
+    bool (*poll)(void* context);
+    // Host information for the Linux.* functions.
+    i64 (*info)(void* context, int what);
+    // Linux.comm(): writes the current task name (up to 16 bytes).
+    usize (*comm)(void* context, char* out);
+    void* context;
+};
+
+enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2 };
+
+struct VmLimits {
+    i64 budget;          // Instructions (approximate: loops and calls) per entry.
+    u32 max_depth;       // Call depth.
+    u32 max_stack;       // Registers on the value stack.
+    i64 poll_interval;   // Budget between polls.
+};
+
+class Vm {
+public:
+    bool init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& limits, const VmHooks& hooks,
+        bool transcript);
+    void destroy();
+
+    // Runs the top-level statements.
+    RunStatus run_main();
+    // Calls function [index] with [args]; the result (if any) goes to [result].
+    RunStatus call(u32 index, const u64* args, u32 argc, u64* result);
+
+    // The uncaught exception after RunStatus::Exception.
+    u64 exception() const { return m_exception; }
+    u32 exception_line() const { return m_exception_line; }
+    const char* exception_class() const;
+    // Writes the exception message into [out]; returns its length.
+    usize exception_message(char* out, usize size) const;
+    void clear_exception() { m_exception = 0; }
+
+    // For natives.
+    Heap& heap() { return *m_heap; }
+    Memory& memory() { return *m_memory; }
+    ProgramData& program() { return *m_program; }
+    const VmHooks& hooks() const { return m_hooks; }
+    // Raise a built-in exception (always returns false, for `return vm.raise(...)`).
+    bool raise(u32 builtin_class, const char* message);
+    bool raise_out_of_memory() { return raise(ClassOutOfMemoryException, "out of memory"); }
+    // Returns null after raising OutOfMemoryException.
+    StringObj* new_string(const char* bytes, usize length);
+    // Appends the display form of [value] of [kind] to [out].
+    void format_value(StringBuilder& out, u64 value, u8 kind, u32 depth);
+    void collect_garbage();
+    // Host-held objects that must survive collections (devices, timers...).
+    bool pin(u64 value);
+    void unpin(u64 value);
+
+    // Statistics.
+    u64 instructions_charged() const { return m_charged; }
+    u64 calls() const { return m_calls; }
+    u64 exceptions_raised() const { return m_exceptions_raised; }
+    void set_budget(i64 budget) { m_limits.budget = budget; }
+    const VmLimits& limits() const { return m_limits; }
+
+private:
+    RunStatus execute(u32 entry_depth);
+    bool push_frame(Function* f, u32 base, u16 result);
+    bool ensure_stack(u32 needed);
+    bool throw_value(u64 exception, u32 line);
+    void print(u64 value, u8 kind, u32 line);
+    bool poll_or_exhausted();
+    u32 line_of(Function* f, u32 pc) const;
+
+    Memory* m_memory;
+    Heap* m_heap;
+    ProgramData* m_program;
+    VmLimits m_limits;
+    VmHooks m_hooks;
+    bool m_transcript;
+    u64* m_stack;
+    u32 m_stack_size;
+    Frame* m_frames;
+    u32 m_frame_count;
+    u32 m_frame_capacity;
+    i64 m_budget;
+    i64 m_next_poll;
+    bool m_interrupted;
+    u64 m_exception;
+    u32 m_exception_line;
+    u64 m_charged;
+    u64 m_calls;
+    u64 m_exceptions_raised;
+    Vector<u64> m_pinned;
+    // Preallocated for when memory is gone.
+    InstanceObj* m_oom_exception;
+    InstanceObj* m_budget_exception;
+    InstanceObj* m_overflow_exception;
+};
+
+// Frees every part of a compiled program (not its heap objects).
+void free_program(Memory* memory, ProgramData* program);
+
+}

@@ -1,0 +1,109 @@
+/*
+ * kscript embedding API: the one interface to the engine, used alike by the
+ * kscript command-line tool and by the kernel module.
+ *
+ *   ks_config config;
+ *   ks_config_init(&config);
+ *   config.write = my_output;           // where System.p and printk go
+ *   ks_state *state = ks_open(&config);
+ *   if (ks_load(state, source, length, "hello.k") == KS_OK)
+ *           ks_run(state);
+ *   ks_close(state);
+ *
+ * A state holds one script: its own heap and slab allocator, its limits and
+ * statistics. It is not thread-safe: the host serializes calls into it.
+ * Every function reports failure by its return value; none aborts.
+ */
+#ifndef KSCRIPT_H
+#define KSCRIPT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum ks_status {
+	KS_OK = 0,
+	KS_ENOMEM = 1,       /* memory quota or pages exhausted */
+	KS_ECOMPILE = 2,     /* compile errors: see ks_diagnostic() */
+	KS_EEXCEPTION = 3,   /* uncaught script exception: see ks_exception_*() */
+	KS_ETOOBIG = 4,      /* source larger than max_source */
+	KS_ESTATE = 5,       /* call out of order (run before load, load twice) */
+	KS_ENOENT = 6,       /* no such function */
+};
+
+enum ks_stream {
+	KS_STREAM_PRINT = 0,   /* System.p */
+	KS_STREAM_KERNEL = 1,  /* Linux.printk */
+	KS_STREAM_LISTING = 2, /* ks_disassemble() */
+};
+
+typedef struct ks_config {
+	unsigned long memory_quota;    /* bytes the script may hold */
+	long long budget;              /* instructions per entry (loops, calls) */
+	unsigned int max_depth;        /* script call depth */
+	unsigned int max_nesting;      /* source nesting depth */
+	unsigned long max_source;      /* source bytes */
+	long long poll_interval;       /* budget between poll() calls */
+	int transcript;                /* conformance transcript mode */
+	int slab_debug;                /* red zones, poisoning, double-free checks */
+	void (*write)(void *ctx, int stream, const char *text, unsigned long length);
+	int (*poll)(void *ctx);        /* return 0 to stop the script */
+	long long (*info)(void *ctx, int what);  /* 0 jiffies, 1 pid, 2 uid */
+	unsigned long (*comm)(void *ctx, char *out16);
+	void *ctx;
+} ks_config;
+
+/* Defaults: 64 MiB quota, 2^31 budget, depth 2000, nesting 200, 4 MiB source. */
+void ks_config_init(ks_config *config);
+
+typedef struct ks_state ks_state;
+
+/* NULL when memory is short. */
+ks_state *ks_open(const ks_config *config);
+void ks_close(ks_state *state);
+
+/* Compiles [source]; [name] labels diagnostics. */
+int ks_load(ks_state *state, const char *source, unsigned long length, const char *name);
+
+struct ks_diagnostic {
+	unsigned int line;
+	unsigned int column;
+	int is_warning;
+	int deferred;          /* transcript mode: reported when reached */
+	const char *message;   /* valid until ks_close() */
+};
+unsigned int ks_diagnostic_count(const ks_state *state);
+int ks_get_diagnostic(const ks_state *state, unsigned int index, struct ks_diagnostic *out);
+
+/* Runs the top-level statements. */
+int ks_run(ks_state *state);
+
+/* After KS_EEXCEPTION: the exception's class name, line and message. */
+const char *ks_exception_name(const ks_state *state);
+unsigned int ks_exception_line(const ks_state *state);
+unsigned long ks_exception_message(const ks_state *state, char *out, unsigned long size);
+
+/* Writes a readable bytecode listing to the write hook (stream 2). */
+int ks_disassemble(ks_state *state);
+
+struct ks_stats {
+	unsigned long memory_used;      /* bytes held by the script now */
+	unsigned long memory_peak;
+	unsigned long memory_quota;
+	unsigned long pages;            /* slab pages held */
+	unsigned long long instructions; /* budget charged so far */
+	unsigned long long calls;
+	unsigned long long exceptions;
+	unsigned long long collections;
+	unsigned long live_objects;
+};
+void ks_get_stats(const ks_state *state, struct ks_stats *out);
+
+/* Writes /proc/slabinfo-style lines for the state's slab caches. */
+void ks_slabinfo(ks_state *state);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,547 @@
+// The slab allocator. See Slab.h for the design; the invariants:
+//  - A page is on exactly one of its cache's lists (current, partial, full,
+//    empty) and its in_use count equals the slots not on its free list.
+//  - current is null or a page with at least one free slot... except right
+//    after its last slot is taken, when it stays current until the next
+//    allocation moves it to the full list.
+//  - A page whose in_use drops to zero leaves the partial list: it becomes the
+//    reserve (empty list, at most kEmptyReserve pages) or goes back to the
+//    platform.
+#include "Slab.h"
+
+#include "../include/kscript_platform.h"
+
+namespace ks {
+
+static constexpr u32 kSlabPageMagic = 0x5ab5ab01;
+static constexpr u32 kLargePageMagic = 0x5ab5ab02;
+static constexpr u32 kEmptyReserve = 1;
+static constexpr u64 kTagAllocated = 0xa110ca7edULL;
+static constexpr u64 kTagFree = 0xf4eef4eeULL;
+
+static const u16 kClassSizes[kKmallocClasses] = {
+    16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 1360, 2032,
+};
+
+static const char* const kClassNames[kKmallocClasses] = {
+    "kmalloc-16", "kmalloc-32", "kmalloc-48", "kmalloc-64", "kmalloc-80",
+    "kmalloc-96", "kmalloc-128", "kmalloc-160", "kmalloc-192", "kmalloc-256",
+    "kmalloc-320", "kmalloc-384", "kmalloc-512", "kmalloc-768", "kmalloc-1024",
+    "kmalloc-1360", "kmalloc-2032",
+};
+
+static inline SlabPage* page_of(const void* object)
+{
+    return reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabPageSize - 1));
+}
+
+static inline usize align_up(usize n, usize a) { return (n + a - 1) & ~(a - 1); }
+
+static inline void* next_free(void* object) { return *static_cast<void**>(object); }
+static inline void set_next_free(void* object, void* next) { *static_cast<void**>(object) = next; }
+
+static void list_remove(SlabPage** head, SlabPage* page)
+{
+    if (page->prev)
+        page->prev->next = page->next;
+    else
+        *head = page->next;
+    if (page->next)
+        page->next->prev = page->prev;
+    page->prev = page->next = nullptr;
+}
+
+static void list_push(SlabPage** head, SlabPage* page)
+{
+    page->prev = nullptr;
+    page->next = *head;
+    if (*head)
+        (*head)->prev = page;
+    *head = page;
+}
+
+void SlabAllocator::init(bool debug)
+{
+    mem_set(this, 0, sizeof(*this));
+    m_debug = debug;
+    for (u32 i = 0; i < kKmallocClasses; i++)
+        init_cache(&m_kmalloc[i], kClassNames[i], kClassSizes[i], 16, debug ? SlabDebug : SlabNone);
+}
+
+void SlabAllocator::init_cache(SlabCache* cache, const char* name, usize size, usize align, u32 flags)
+{
+    mem_set(cache, 0, sizeof(*cache));
+    if (align < 8)
+        align = 8;
+    usize payload = align_up(size < 8 ? 8 : size, 8);
+    usize slot = (flags & SlabDebug) ? align_up(kSlabRedZone + payload + kSlabRedZone, align) : align_up(payload, align);
+    cache->name = name;
+    cache->payload_size = (u32)size;
+    cache->object_size = (u32)slot;
+    cache->align = (u32)align;
+    cache->flags = flags;
+    cache->first_offset = (u32)align_up(sizeof(SlabPage), align);
+    cache->objects_per_page = (u32)((kSlabPageSize - cache->first_offset) / slot);
+    cache->owner = this;
+    cache->stats.name = name;
+    cache->stats.object_size = slot;
+}
+
+void* SlabAllocator::pages_alloc(usize npages)
+{
+    if (m_fail_every && ++m_fail_counter >= m_fail_every) {
+        m_fail_counter = 0;
+        m_failures++;
+        return nullptr;
+    }
+    void* p = ksp_pages_alloc(npages);
+    if (!p) {
+        m_failures++;
+        return nullptr;
+    }
+    m_pages_held += npages;
+    return p;
+}
+
+void SlabAllocator::pages_free(void* pages, usize npages)
+{
+    m_pages_held -= npages;
+    ksp_pages_free(pages, npages);
+}
+
+void SlabAllocator::report(SlabFault fault, SlabCache* cache, const void* object)
+{
+    m_faults++;
+    if (m_fault_handler)
+        m_fault_handler(m_fault_context, fault, cache ? cache->name : "?", object);
+}
+
+// Object pointer of slot [i] of [page].
+static inline u8* slot_object(SlabCache* cache, SlabPage* page, u32 i)
+{
+    u8* slot = reinterpret_cast<u8*>(page) + cache->first_offset + (usize)i * cache->object_size;
+    return (cache->flags & SlabDebug) ? slot + kSlabRedZone : slot;
+}
+
+static void debug_mark_free(SlabCache* cache, u8* object)
+{
+    u8* left = object - kSlabRedZone;
+    *reinterpret_cast<u64*>(left) = kTagFree;
+    *reinterpret_cast<u32*>(left + 8) = 0;
+    mem_set(left + 12, kSlabRedZoneByte, kSlabRedZone - 12);
+    usize payload = align_up(cache->payload_size < 8 ? 8 : cache->payload_size, 8);
+    mem_set(object, kSlabPoisonFree, payload);
+    mem_set(object + payload, kSlabRedZoneByte, cache->object_size - kSlabRedZone - payload);
+}
+
+// Left red zone: [0, 8) state tag, [8, 12) requested size, [12, 16) pattern.
+// Everything from the requested size to the end of the slot is pattern too.
+static void debug_mark_allocated(SlabCache* cache, u8* object, usize requested)
+{
+    u8* left = object - kSlabRedZone;
+    *reinterpret_cast<u64*>(left) = kTagAllocated;
+    *reinterpret_cast<u32*>(left + 8) = (u32)requested;
+    mem_set(object + requested, kSlabRedZoneByte, cache->object_size - kSlabRedZone - requested);
+}
+
+SlabPage* SlabAllocator::new_page(SlabCache* cache)
+{
+    SlabPage* page;
+    if (cache->empty) {
+        page = cache->empty;
+        list_remove(&cache->empty, page);
+        cache->empty_count--;
+        return page;
+    }
+    page = static_cast<SlabPage*>(pages_alloc(1));
+    if (!page)
+        return nullptr;
+    page->magic = kSlabPageMagic;
+    page->in_use = 0;
+    page->cache = cache;
+    page->prev = page->next = nullptr;
+    page->pages = 1;
+    page->requested = 0;
+    // Thread the free list through every slot, lowest address first.
+    void* head = nullptr;
+    for (u32 i = cache->objects_per_page; i-- > 0;) {
+        u8* object = slot_object(cache, page, i);
+        if (cache->flags & SlabDebug)
+            debug_mark_free(cache, object);
+        set_next_free(object, head);
+        head = object;
+    }
+    page->free_list = head;
+    cache->stats.pages++;
+    cache->stats.objects_total += cache->objects_per_page;
+    return page;
+}
+
+void SlabAllocator::release_page(SlabCache* cache, SlabPage* page)
+{
+    cache->stats.pages--;
+    cache->stats.objects_total -= cache->objects_per_page;
+    page->magic = 0;
+    pages_free(page, 1);
+}
+
+void* SlabAllocator::refill_and_alloc(SlabCache* cache)
+{
+    if (cache->current)
+        list_push(&cache->full, cache->current);
+    cache->current = nullptr;
+    SlabPage* page = cache->partial;
+    if (page)
+        list_remove(&cache->partial, page);
+    else
+        page = new_page(cache);
+    if (!page) {
+        cache->stats.failures++;
+        return nullptr;
+    }
+    cache->current = page;
+    void* object = page->free_list;
+    page->free_list = next_free(object);
+    page->in_use++;
+    return object;
+}
+
+void* SlabAllocator::cache_alloc(SlabCache* cache)
+{
+    SlabPage* page = cache->current;
+    void* object;
+    if (KS_LIKELY(page && page->free_list)) {
+        object = page->free_list;
+        page->free_list = next_free(object);
+        page->in_use++;
+    } else {
+        object = refill_and_alloc(cache);
+        if (!object)
+            return nullptr;
+    }
+    cache->stats.objects_in_use++;
+    cache->stats.allocs++;
+    m_bytes_in_use += cache->object_size;
+    if (KS_UNLIKELY(cache->flags & SlabDebug)) {
+        u8* o = static_cast<u8*>(object);
+        usize payload = align_up(cache->payload_size < 8 ? 8 : cache->payload_size, 8);
+        for (usize i = 8; i < payload; i++) {
+            if (o[i] != kSlabPoisonFree) {
+                report(SlabFault::UseAfterFree, cache, object);
+                break;
+            }
+        }
+        debug_mark_allocated(cache, o, cache->payload_size);
+    }
+    if (cache->flags & SlabZero)
+        mem_set(object, 0, cache->payload_size);
+    return object;
+}
+
+void SlabAllocator::free_to_page(SlabCache* cache, SlabPage* page, void* object)
+{
+    bool was_full = page->free_list == nullptr;
+    set_next_free(object, page->free_list);
+    page->free_list = object;
+    page->in_use--;
+    cache->stats.objects_in_use--;
+    cache->stats.frees++;
+    m_bytes_in_use -= cache->object_size;
+    if (page == cache->current)
+        return;
+    if (was_full)
+        list_remove(&cache->full, page);
+    else if (page->in_use == 0)
+        list_remove(&cache->partial, page);
+    if (page->in_use == 0) {
+        if (cache->empty_count < kEmptyReserve) {
+            list_push(&cache->empty, page);
+            cache->empty_count++;
+        } else {
+            release_page(cache, page);
+        }
+        return;
+    }
+    if (was_full)
+        list_push(&cache->partial, page);
+}
+
+void SlabAllocator::cache_free(SlabCache* cache, void* object)
+{
+    if (!object)
+        return;
+    SlabPage* page = page_of(object);
+    if (KS_UNLIKELY(cache->flags & SlabDebug)) {
+        u8* o = static_cast<u8*>(object);
+        usize offset = (usize)(o - reinterpret_cast<u8*>(page));
+        if (page->magic != kSlabPageMagic || page->cache != cache || offset < cache->first_offset + kSlabRedZone
+            || (offset - cache->first_offset - kSlabRedZone) % cache->object_size != 0) {
+            report(SlabFault::InvalidFree, cache, object);
+            return;
+        }
+        u64 tag = *reinterpret_cast<u64*>(o - kSlabRedZone);
+        if (tag == kTagFree) {
+            report(SlabFault::DoubleFree, cache, object);
+            return;
+        }
+        if (tag != kTagAllocated) {
+            report(SlabFault::RedZoneOverwritten, cache, object);
+            return;
+        }
+        bool zone_ok = true;
+        for (u32 i = 12; i < kSlabRedZone; i++)
+            zone_ok &= (o - kSlabRedZone)[i] == kSlabRedZoneByte;
+        usize requested = *reinterpret_cast<u32*>(o - kSlabRedZone + 8);
+        for (usize i = requested; i < cache->object_size - kSlabRedZone; i++)
+            zone_ok &= o[i] == kSlabRedZoneByte;
+        if (!zone_ok)
+            report(SlabFault::RedZoneOverwritten, cache, object);
+        debug_mark_free(cache, o);
+    }
+    if (KS_UNLIKELY(cache->flags & SlabRcu)) {
+        // Deferred: the object stays allocated until rcu_barrier().
+        set_next_free(object, cache->rcu_pending);
+        cache->rcu_pending = object;
+        return;
+    }
+    free_to_page(cache, page, object);
+}
+
+void SlabAllocator::rcu_barrier()
+{
+    auto drain = [this](SlabCache* cache) {
+        void* object = cache->rcu_pending;
+        cache->rcu_pending = nullptr;
+        while (object) {
+            void* next = next_free(object);
+            free_to_page(cache, page_of(object), object);
+            object = next;
+        }
+    };
+    for (SlabCache* c = m_caches; c; c = c->next_cache)
+        drain(c);
+}
+
+usize SlabAllocator::cache_alloc_bulk(SlabCache* cache, usize count, void** objects)
+{
+    for (usize i = 0; i < count; i++) {
+        objects[i] = cache_alloc(cache);
+        if (!objects[i]) {
+            cache_free_bulk(cache, i, objects);
+            return 0;
+        }
+    }
+    return count;
+}
+
+void SlabAllocator::cache_free_bulk(SlabCache* cache, usize count, void** objects)
+{
+    for (usize i = 0; i < count; i++)
+        cache_free(cache, objects[i]);
+}
+
+SlabCache* SlabAllocator::cache_create(const char* name, usize size, usize align, u32 flags)
+{
+    if (size == 0 || size > kKmallocMax || (align & (align - 1)) || align > 256)
+        return nullptr;
+    if (m_debug)
+        flags |= SlabDebug;
+    SlabCache* cache = static_cast<SlabCache*>(kmalloc(sizeof(SlabCache)));
+    if (!cache)
+        return nullptr;
+    init_cache(cache, name, size, align, flags);
+    if (cache->objects_per_page == 0) {
+        kfree(cache);
+        return nullptr;
+    }
+    cache->next_cache = m_caches;
+    m_caches = cache;
+    return cache;
+}
+
+static void release_list(SlabAllocator* self, SlabCache* cache, SlabPage* head, void (*fn)(SlabAllocator*, SlabCache*, SlabPage*))
+{
+    while (head) {
+        SlabPage* next = head->next;
+        fn(self, cache, head);
+        head = next;
+    }
+}
+
+struct SlabInternals {
+    static void drop(SlabAllocator* self, SlabCache* cache, SlabPage* page)
+    {
+        cache->stats.objects_in_use -= page->in_use;
+        self->m_bytes_in_use -= (usize)page->in_use * cache->object_size;
+        self->release_page(cache, page);
+    }
+    static void drop_all(SlabAllocator* self, SlabCache* cache)
+    {
+        if (cache->current)
+            drop(self, cache, cache->current);
+        cache->current = nullptr;
+        release_list(self, cache, cache->partial, drop);
+        release_list(self, cache, cache->full, drop);
+        release_list(self, cache, cache->empty, drop);
+        cache->partial = cache->full = cache->empty = nullptr;
+        cache->empty_count = 0;
+        cache->rcu_pending = nullptr;
+    }
+};
+
+void SlabAllocator::cache_destroy(SlabCache* cache)
+{
+    if (!cache)
+        return;
+    SlabInternals::drop_all(this, cache);
+    for (SlabCache** p = &m_caches; *p; p = &(*p)->next_cache) {
+        if (*p == cache) {
+            *p = cache->next_cache;
+            break;
+        }
+    }
+    kfree(cache);
+}
+
+usize SlabAllocator::shrink(SlabCache* only)
+{
+    usize freed = 0;
+    auto shrink_one = [&](SlabCache* cache) {
+        while (cache->empty) {
+            SlabPage* page = cache->empty;
+            list_remove(&cache->empty, page);
+            cache->empty_count--;
+            release_page(cache, page);
+            freed++;
+        }
+    };
+    if (only) {
+        shrink_one(only);
+        return freed;
+    }
+    for (u32 i = 0; i < kKmallocClasses; i++)
+        shrink_one(&m_kmalloc[i]);
+    for (SlabCache* c = m_caches; c; c = c->next_cache)
+        shrink_one(c);
+    return freed;
+}
+
+SlabCache* SlabAllocator::kmalloc_cache_for(SlabAllocator* self, usize size)
+{
+    // Smallest class that fits; classes are few, a short scan is cheap and
+    // branch-predictable.
+    if (size <= 256) {
+        static const u8 kIndex[17] = { 0, 0, 1, 2, 3, 4, 5, 6, 6, 7, 7, 8, 8, 9, 9, 9, 9 };
+        return &self->m_kmalloc[kIndex[(size + 15) >> 4]];
+    }
+    for (u32 i = 9; i < kKmallocClasses; i++)
+        if (size <= kClassSizes[i])
+            return &self->m_kmalloc[i];
+    return nullptr;
+}
+
+void* SlabAllocator::kmalloc(usize size, u32 flags)
+{
+    if (size == 0)
+        size = 1;
+    if (size <= kKmallocMax) {
+        SlabCache* cache = kmalloc_cache_for(this, size);
+        void* object = cache_alloc(cache);
+        if (!object)
+            return nullptr;
+        if (m_debug) {
+            // Only debug mode keeps the requested size (in the red zone).
+            debug_mark_allocated(cache, static_cast<u8*>(object), size);
+            cache->stats.bytes_requested += size;
+        }
+        if (flags & SlabZero)
+            mem_set(object, 0, size);
+        return object;
+    }
+    usize total;
+    if (!size_add(size, sizeof(SlabPage), &total) || !size_add(total, kSlabPageSize - 1, &total))
+        return nullptr;
+    usize npages = total / kSlabPageSize;
+    SlabPage* page = static_cast<SlabPage*>(pages_alloc(npages));
+    if (!page)
+        return nullptr;
+    page->magic = kLargePageMagic;
+    page->in_use = 1;
+    page->cache = nullptr;
+    page->free_list = nullptr;
+    page->prev = page->next = nullptr;
+    page->pages = npages;
+    page->requested = size;
+    m_large_count++;
+    m_large_pages += npages;
+    m_large_requested += size;
+    m_bytes_in_use += npages * kSlabPageSize;
+    void* object = reinterpret_cast<u8*>(page) + align_up(sizeof(SlabPage), 16);
+    if (flags & SlabZero)
+        mem_set(object, 0, size);
+    return object;
+}
+
+usize SlabAllocator::ksize(const void* object)
+{
+    if (!object)
+        return 0;
+    SlabPage* page = page_of(object);
+    if (page->magic == kLargePageMagic)
+        return page->pages * kSlabPageSize - align_up(sizeof(SlabPage), 16);
+    SlabCache* cache = page->cache;
+    return (cache->flags & SlabDebug) ? align_up(cache->payload_size, 8) : cache->object_size;
+}
+
+void SlabAllocator::kfree(void* object)
+{
+    if (!object)
+        return;
+    SlabPage* page = page_of(object);
+    if (page->magic == kLargePageMagic) {
+        m_large_count--;
+        m_large_pages -= page->pages;
+        m_large_requested -= page->requested;
+        m_bytes_in_use -= page->pages * kSlabPageSize;
+        page->magic = 0;
+        pages_free(page, page->pages);
+        return;
+    }
+    if (page->magic != kSlabPageMagic) {
+        report(SlabFault::InvalidFree, nullptr, object);
+        return;
+    }
+    SlabCache* cache = page->cache;
+    if (m_debug) {
+        u32 requested = *reinterpret_cast<u32*>(static_cast<u8*>(object) - kSlabRedZone + 8);
+        if (*reinterpret_cast<u64*>(static_cast<u8*>(object) - kSlabRedZone) == kTagAllocated)
+            cache->stats.bytes_requested -= requested;
+    }
+    cache_free(cache, object);
+}
+
+void* SlabAllocator::krealloc(void* object, usize new_size)
+{
+    if (!object)
+        return kmalloc(new_size);
+    usize old = ksize(object);
+    if (new_size <= old && new_size > old / 2)
+        return object;
+    void* fresh = kmalloc(new_size);
+    if (!fresh)
+        return nullptr;
+    mem_copy(fresh, object, min(old, new_size));
+    kfree(object);
+    return fresh;
+}
+
+void SlabAllocator::destroy()
+{
+    rcu_barrier();
+    while (m_caches)
+        cache_destroy(m_caches);
+    for (u32 i = 0; i < kKmallocClasses; i++)
+        SlabInternals::drop_all(this, &m_kmalloc[i]);
+}
+
+}

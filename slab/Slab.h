@@ -1,0 +1,184 @@
+// The slab allocator: the kscript engine's only memory manager.
+//
+// Shaped like the kernel's kmem_cache API (seed 002 describes SLOBA, which we
+// improve on): a cache hands out objects of one size from pages cut into equal
+// slots; each page keeps a LIFO free list threaded through its freed objects,
+// with the list head in a header at the start of the page. Pages with free
+// slots sit on a partial list, so freed space is always reused; pages that
+// become empty go back to the platform once a small reserve is kept.
+// kmalloc()-style allocation picks a cache by size class; anything larger than
+// the biggest class gets its own run of pages.
+//
+// One SlabAllocator belongs to one script (one kscript state), which is never
+// entered by two threads at once: no locks, no atomics, no interrupt masking
+// on any path. Pages come from the platform interface (ksp_pages_alloc).
+#pragma once
+
+#include "../core/support/Types.h"
+
+namespace ks {
+
+constexpr usize kSlabPageSize = 4096;
+
+enum SlabFlags : u32 {
+    SlabNone = 0,
+    SlabZero = 1u << 0,       // Objects are handed out zero-filled.
+    SlabRcu = 1u << 1,        // Frees are deferred until slab_rcu_barrier().
+    SlabDebug = 1u << 2,      // Red zones, poisoning, double-free detection.
+};
+
+struct SlabCache;
+class SlabAllocator;
+
+// Header at the start of every slab page.
+struct SlabPage {
+    u32 magic;            // kSlabPageMagic or kLargePageMagic.
+    u32 in_use;           // Objects handed out from this page.
+    SlabCache* cache;     // Owner (null for a large allocation).
+    void* free_list;      // First free object; each holds the next.
+    SlabPage* prev;       // Neighbours in the cache's partial or full list.
+    SlabPage* next;
+    usize pages;          // Page count of a large allocation.
+    usize requested;      // Bytes asked for (large allocations).
+};
+
+// Statistics of one cache, as printed by --slabinfo and /proc/kscript/slabinfo.
+struct SlabStats {
+    const char* name;
+    usize object_size;     // Slot size, including any debug red zones.
+    usize objects_in_use;
+    usize objects_total;   // Slots on all pages held.
+    usize pages;
+    usize bytes_requested; // Sum of the sizes callers asked for (kmalloc).
+    u64 allocs;
+    u64 frees;
+    u64 failures;          // Allocations that failed for lack of pages.
+};
+
+struct SlabCache {
+    const char* name;
+    u32 object_size;      // Slot size in bytes (>= requested, aligned).
+    u32 payload_size;     // Size the user asked for.
+    u32 align;
+    u32 flags;
+    u32 objects_per_page;
+    u32 first_offset;     // Offset of the first slot from the page start.
+    SlabPage* current;    // Page allocations come from first.
+    SlabPage* partial;    // Pages with at least one free slot (not current).
+    SlabPage* full;       // Pages with no free slot.
+    SlabPage* empty;      // Reserve of empty pages kept for reuse.
+    u32 empty_count;
+    SlabAllocator* owner;
+    void* rcu_pending;    // Objects freed under SlabRcu, not yet returned.
+    SlabCache* next_cache; // In the owner's list of caches.
+    SlabStats stats;
+};
+
+// Red zone size on each side of a debug object, and the poison bytes.
+constexpr u32 kSlabRedZone = 16;
+constexpr u8 kSlabPoisonFree = 0x6b;
+constexpr u8 kSlabRedZoneByte = 0xbb;
+
+// What a debug check found; reported through the allocator's report hook.
+enum class SlabFault : u8 {
+    DoubleFree,
+    RedZoneOverwritten,
+    UseAfterFree,
+    InvalidFree,
+};
+
+using SlabFaultHandler = void (*)(void* context, SlabFault fault, const char* cache, const void* object);
+
+constexpr u32 kKmallocClasses = 17;
+constexpr usize kKmallocMax = 2032;
+
+class SlabAllocator {
+public:
+    // Prepare the allocator in place; [debug] turns on SlabDebug for the
+    // kmalloc caches. Allocates nothing until the first request.
+    void init(bool debug = false);
+    // Return every page to the platform. Objects still allocated are counted
+    // in leaked() first.
+    void destroy();
+
+    SlabCache* cache_create(const char* name, usize size, usize align, u32 flags);
+    void cache_destroy(SlabCache* cache);
+    void* cache_alloc(SlabCache* cache);
+    void cache_free(SlabCache* cache, void* object);
+    // Fill [objects] with [count] allocations; returns how many were made
+    // (all or none).
+    usize cache_alloc_bulk(SlabCache* cache, usize count, void** objects);
+    void cache_free_bulk(SlabCache* cache, usize count, void** objects);
+    // Return empty reserve pages of [cache] (all caches if null); returns pages freed.
+    usize shrink(SlabCache* cache = nullptr);
+    // Hand objects freed into SlabRcu caches back to their pages.
+    void rcu_barrier();
+
+    void* kmalloc(usize size, u32 flags = SlabNone);
+    void* krealloc(void* object, usize new_size);
+    void kfree(void* object);
+    // Usable size of a kmalloc() object.
+    static usize ksize(const void* object);
+
+    // Bytes of pages held from the platform, by all caches and large objects.
+    usize bytes_held() const { return m_pages_held * kSlabPageSize; }
+    usize pages_held() const { return m_pages_held; }
+    usize bytes_in_use() const { return m_bytes_in_use; }
+    usize large_objects() const { return m_large_count; }
+    u64 failures() const { return m_failures; }
+
+    // Calls [fn] for each cache's statistics (kmalloc classes first).
+    template<typename Fn>
+    void for_each_cache(Fn fn)
+    {
+        for (u32 i = 0; i < kKmallocClasses; i++)
+            fn(m_kmalloc[i].stats);
+        for (SlabCache* c = m_caches; c; c = c->next_cache)
+            fn(c->stats);
+        SlabStats large = {};
+        large.name = "kmalloc-large";
+        large.objects_in_use = m_large_count;
+        large.pages = m_large_pages;
+        large.bytes_requested = m_large_requested;
+        fn(large);
+    }
+
+    void set_fault_handler(SlabFaultHandler handler, void* context)
+    {
+        m_fault_handler = handler;
+        m_fault_context = context;
+    }
+    u64 faults_detected() const { return m_faults; }
+
+    // Failure injection for tests: every [n]th page request fails (0 = never).
+    void fail_every_nth_page(u32 n) { m_fail_every = n; m_fail_counter = 0; }
+
+private:
+    friend struct SlabInternals;
+    void init_cache(SlabCache* cache, const char* name, usize size, usize align, u32 flags);
+    SlabPage* new_page(SlabCache* cache);
+    void release_page(SlabCache* cache, SlabPage* page);
+    void* refill_and_alloc(SlabCache* cache);
+    void free_to_page(SlabCache* cache, SlabPage* page, void* object);
+    void* pages_alloc(usize npages);
+    void pages_free(void* pages, usize npages);
+    void report(SlabFault fault, SlabCache* cache, const void* object);
+    static SlabCache* kmalloc_cache_for(SlabAllocator* self, usize size);
+
+    SlabCache m_kmalloc[kKmallocClasses];
+    SlabCache* m_caches;
+    usize m_pages_held;
+    usize m_bytes_in_use;
+    usize m_large_count;
+    usize m_large_pages;
+    usize m_large_requested;
+    u64 m_failures;
+    u64 m_faults;
+    u32 m_fail_every;
+    u32 m_fail_counter;
+    bool m_debug;
+    SlabFaultHandler m_fault_handler;
+    void* m_fault_context;
+};
+
+}
