@@ -1163,6 +1163,7 @@ void Compiler::compile_function(FuncSym* sym)
         FuncDecl* p = sym->first_decl;
         if (p)
             error(p->line, p->column, "'%s' is declared but never defined", sym->name);
+        return;
     }
     FunctionState fs;
     if (!begin_function(&fs, sym, cls))
@@ -3343,8 +3344,17 @@ bool Compiler::compile_all(const char* source, usize length)
             out->global_names[i] = persist(m_globals[i].name);
         }
     }
-    if (m_options.mode == CompileMode::Transcript)
+    // Safety net: a program runs only if every function was built.
+    for (Function* f : m_runtime_functions)
+        if (!f)
+            return false;
+    if (m_options.mode == CompileMode::Transcript) {
+        // Errors outside function bodies and statements cannot be deferred.
+        for (u32 i = 0; i < m_diag->size(); i++)
+            if ((*m_diag)[i].severity == Severity::Error && !(*m_diag)[i].deferred)
+                return false;
         return !m_failed;
+    }
     return m_diag->error_count() == 0 && !m_failed;
 }
 

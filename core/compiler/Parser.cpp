@@ -61,6 +61,25 @@ void Parser::expect_terminator()
     synchronize();
 }
 
+// Skips a declaration that is not allowed here, including its braced body.
+void Parser::skip_declaration()
+{
+    u32 depth = 0;
+    while (!check(Tok::Eof)) {
+        Tok k = current().kind;
+        m_pos++;
+        if (k == Tok::LBrace) {
+            depth++;
+        } else if (k == Tok::RBrace) {
+            if (depth <= 1)
+                return;
+            depth--;
+        } else if (k == Tok::Semicolon && depth == 0) {
+            return;
+        }
+    }
+}
+
 void Parser::synchronize()
 {
     // Skip to a likely statement start: after ';', before '}' or a keyword
@@ -637,8 +656,7 @@ Stmt* Parser::parse_statement()
         break;
     case Tok::KwClass:
         error_here("classes may be declared only at the top level");
-        m_pos++;
-        synchronize();
+        skip_declaration();
         s = make_stmt(StmtKind::Error, at);
         break;
     default:
@@ -646,7 +664,7 @@ Stmt* Parser::parse_statement()
             TypeRef* type = parse_type();
             if (check(Tok::Ident) && peek(1).kind == Tok::LParen) {
                 error_here("functions may be declared only at the top level");
-                synchronize();
+                skip_declaration();
                 s = make_stmt(StmtKind::Error, at);
             } else {
                 s = parse_var_decl(type, false);

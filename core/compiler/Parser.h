@@ -34,6 +34,7 @@ private:
     void error_here(const char* format, const char* s1 = nullptr);
     void error_at(const Token& token, const char* format, const char* s1 = nullptr);
     void synchronize();
+    void skip_declaration();
     const char* copy_name(const Token& token);
 
     // Declarations.

@@ -766,8 +766,9 @@ do_call: {
     frame->pc = (u32)(pc - code) + call_arg_words(argc);
     if (KS_UNLIKELY(!push_frame(callee, base, insn->a)))
         goto unwind;
+    // The frame array and the stack may have moved.
     u64* callee_regs = m_stack + base;
-    R = m_stack + frame->base;   // The stack may have moved.
+    R = m_stack + m_frames[m_frame_count - 2].base;
     for (u32 i = 0; i < argc; i++)
         callee_regs[i] = R[call_arg(insn, i)];
     frame = &m_frames[m_frame_count - 1];
