@@ -638,6 +638,11 @@ void Compiler::declare_functions(Program& program, bool prelude)
             continue;
         if (d->owner) {
             ClassSym* c = find_class(d->owner);
+            if (!c && (str_equal(d->owner, "String") || str_equal(d->owner, "Array") || str_equal(d->owner, "Map")
+                    || str_equal(d->owner, "Bytes") || str_equal(d->owner, "int") || str_equal(d->owner, "boolean"))) {
+                error(d->line, d->column, "methods cannot be added to built-in type '%s'", d->owner);
+                continue;
+            }
             if (!c) {
                 error(d->line, d->column, "unknown class '%s'", d->owner);
                 continue;
@@ -3178,10 +3183,10 @@ Operand Compiler::to_expr(Expr* e, i32 dest)
         return call_native(&call, n, &a, a.type, dest);
     }
     if (from == TypeKind::Int && to == TypeKind::Boolean) {
-        release(a);
         Operand zero { m_types.int_type(), alloc_reg(false), true };
         emit_imm(Op::LoadI, zero.reg, 0);
         release(zero);
+        release(a);
         Operand r = target_reg(dest, t);
         emit(Op::Ne, r.reg, a.reg, zero.reg);
         return r;
