@@ -1088,7 +1088,8 @@ bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Fu
     f->param_count = (u16)((fs->cls ? 1 : 0) + (fs->sym ? fs->sym->param_count : 0));
     f->return_kind = value_kind(fs->return_type);
     f->owner = fs->cls ? fs->cls->rt : nullptr;
-    f->diagnostic_line = m_options.mode == CompileMode::Transcript ? fs->diagnostic_line : 0;
+    f->builtin = fs->sym && fs->sym->prelude;
+    f->diagnostic_line = m_options.mode == CompileMode::Transcript && !fs->is_main ? fs->diagnostic_line : 0;
     u32 refs = 0;
     for (u8 r : fs->reg_is_ref)
         refs += r;

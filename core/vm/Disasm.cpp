@@ -76,7 +76,7 @@ void disassemble(const ProgramData& p, StringBuilder& out)
     const NativeInfo* natives = native_table(&native_count);
     for (u32 fi = 0; fi < p.function_count; fi++) {
         const Function* f = p.functions[fi];
-        if (!f)
+        if (!f || f->builtin)
             continue;
         out.append("function ");
         out.append(f->name);
@@ -100,8 +100,9 @@ void disassemble(const ProgramData& p, StringBuilder& out)
             out.append("]");
             pad(out, start, 16);
             out.append(opcode_name(insn.op));
-            pad(out, start, 30);
             const char* fmt = opcode_format(insn.op);
+            if (*fmt)
+                pad(out, start, 30);
             bool first = true;
             auto sep = [&]() {
                 if (!first)
@@ -115,6 +116,8 @@ void disassemble(const ProgramData& p, StringBuilder& out)
                 case 'a': out.append("r"); out.append_int(insn.a); break;
                 case 'b': out.append("r"); out.append_int(insn.b); break;
                 case 'c': out.append("r"); out.append_int(insn.c); break;
+                case 'x': out.append("field "); out.append_int(insn.c); break;
+                case 'y': out.append("field "); out.append_int(insn.b); break;
                 case 's': out.append_int(insn.sc()); break;
                 case 'i': out.append_int(insn.imm()); break;
                 case 'g': out.append("g"); out.append_int(insn.imm()); out.append(" ");

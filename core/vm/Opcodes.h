@@ -62,8 +62,8 @@ namespace ks {
     X(Return, "a", "return R[a]")                                                       \
     X(ReturnVoid, "", "return")                                                         \
     X(NewObject, "aC", "R[a] := new instance of class b, fields at their defaults")     \
-    X(GetField, "abc", "R[a] := R[b].field[c]")                                         \
-    X(SetField, "abc", "R[a].field[b] := R[c]; NullReferenceException on null")         \
+    X(GetField, "abx", "R[a] := R[b].field[c]")                                         \
+    X(SetField, "ayc", "R[a].field[b] := R[c]; NullReferenceException on null")         \
     X(NewArray, "abk", "R[a] := new array of R[b] elements of kind x, each K[c]")      \
     X(NewMap, "ak", "R[a] := new map; x: key kind | value kind << 4; K[imm]: default")  \
     X(ArrayLiteral, "an", "R[a] := array of kind x from the argument registers")        \

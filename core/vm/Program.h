@@ -35,6 +35,7 @@ struct Function {
     RtClass* owner;
     u32 diagnostic_line;       // Transcript mode: line of a compile error, reported at first call.
     bool diagnostic_reported;
+    bool builtin;              // From the prelude (hidden in listings).
 };
 
 struct RtClass {

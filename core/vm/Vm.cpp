@@ -253,6 +253,8 @@ bool Vm::poll_or_exhausted()
         return false;
     }
     m_next_poll = m_budget - m_limits.poll_interval;
+    if (m_next_poll < 0)
+        m_next_poll = 0;
     return true;
 }
 
@@ -396,6 +398,8 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
     m_exception = 0;
     m_budget = m_limits.budget;
     m_next_poll = m_budget - m_limits.poll_interval;
+    if (m_next_poll < 0)
+        m_next_poll = 0;   // Reaching below zero must come through the slow path.
     m_interrupted = false;
     if (!ensure_stack(base + f->register_count + 1) || argc > f->register_count) {
         raise(ClassStackOverflowException, "");
