@@ -35,7 +35,10 @@ static inline SlabPage* page_of(const void* object)
     return reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabPageSize - 1));
 }
 
-static inline usize align_up(usize n, usize a) { return (n + a - 1) & ~(a - 1); }
+static inline constexpr usize align_up(usize n, usize a) { return (n + a - 1) & ~(a - 1); }
+
+// A large object follows its page header, 16-byte aligned.
+static constexpr usize kLargeHeader = align_up(sizeof(SlabPage), 16);
 
 static inline void* next_free(void* object) { return *static_cast<void**>(object); }
 static inline void set_next_free(void* object, void* next) { *static_cast<void**>(object) = next; }
@@ -407,6 +410,11 @@ usize SlabAllocator::shrink(SlabCache* only)
 {
     usize freed = 0;
     auto shrink_one = [&](SlabCache* cache) {
+        if (cache->current && cache->current->in_use == 0) {
+            release_page(cache, cache->current);
+            cache->current = nullptr;
+            freed++;
+        }
         while (cache->empty) {
             SlabPage* page = cache->empty;
             list_remove(&cache->empty, page);
@@ -459,7 +467,7 @@ void* SlabAllocator::kmalloc(usize size, u32 flags)
         return object;
     }
     usize total;
-    if (!size_add(size, sizeof(SlabPage), &total) || !size_add(total, kSlabPageSize - 1, &total))
+    if (!size_add(size, kLargeHeader, &total) || !size_add(total, kSlabPageSize - 1, &total))
         return nullptr;
     usize npages = total / kSlabPageSize;
     SlabPage* page = static_cast<SlabPage*>(pages_alloc(npages));
@@ -476,7 +484,7 @@ void* SlabAllocator::kmalloc(usize size, u32 flags)
     m_large_pages += npages;
     m_large_requested += size;
     m_bytes_in_use += npages * kSlabPageSize;
-    void* object = reinterpret_cast<u8*>(page) + align_up(sizeof(SlabPage), 16);
+    void* object = reinterpret_cast<u8*>(page) + kLargeHeader;
     if (flags & SlabZero)
         mem_set(object, 0, size);
     return object;
@@ -488,7 +496,7 @@ usize SlabAllocator::ksize(const void* object)
         return 0;
     SlabPage* page = page_of(object);
     if (page->magic == kLargePageMagic)
-        return page->pages * kSlabPageSize - align_up(sizeof(SlabPage), 16);
+        return page->pages * kSlabPageSize - kLargeHeader;
     SlabCache* cache = page->cache;
     return (cache->flags & SlabDebug) ? align_up(cache->payload_size, 8) : cache->object_size;
 }

@@ -34,14 +34,20 @@ static const Keyword kKeywords[] = {
     { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "boolean", Tok::KwBoolean }, { "void", Tok::KwVoid },
 };
 
-u32 Lexer::column_of(const char* where) const
+u32 Lexer::column_of(const char* where)
 {
-    // Columns count characters (UTF-8 continuation bytes are skipped), from 1.
-    u32 column = 1;
-    for (const char* p = m_line_start; p < where; p++)
-        if (((u8)*p & 0xc0) != 0x80)
-            column++;
-    return column;
+    // Columns count characters (UTF-8 continuation bytes are skipped), from
+    // 1. Positions only move forward, so counting resumes where the last
+    // call stopped: linear in the line length overall.
+    if (m_column_line != m_line_start || where < m_column_at) {
+        m_column_line = m_line_start;
+        m_column_at = m_line_start;
+        m_column = 1;
+    }
+    for (; m_column_at < where; m_column_at++)
+        if (((u8)*m_column_at & 0xc0) != 0x80)
+            m_column++;
+    return m_column;
 }
 
 void Lexer::error_at(const char* where, const char* message)

@@ -26,7 +26,7 @@ private:
     void lex_number(Token* token);
     void lex_string(Token* token);
     void error_at(const char* where, const char* message);
-    u32 column_of(const char* where) const;
+    u32 column_of(const char* where);
 
     const char* m_source;
     const char* m_end;
@@ -37,6 +37,9 @@ private:
     Arena* m_arena;
     Diagnostics* m_diagnostics;
     bool m_out_of_memory { false };
+    const char* m_column_line { nullptr };   // Line start of the cached column.
+    const char* m_column_at { nullptr };
+    u32 m_column { 1 };
 };
 
 }

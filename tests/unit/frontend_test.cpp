@@ -1,0 +1,122 @@
+// Lexer and parser pieces on their own.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "core/compiler/Lexer.h"
+#include "core/compiler/Parser.h"
+
+using namespace ks;
+
+namespace {
+
+class FrontendTest : public ::testing::Test {
+protected:
+    void SetUp() override { memory.init(64u << 20, false); }
+    void TearDown() override { memory.destroy(); }
+    Memory memory;
+};
+
+TEST_F(FrontendTest, LexesAllTokenKinds)
+{
+    const char* src = "int x = 0x10 + 0b11; // c\n x <<= 2 && y != \"s\\n\"";
+    Arena arena(&memory);
+    Diagnostics diags(&memory, &arena);
+    Vector<Token> tokens(&memory);
+    Lexer lexer(src, strlen(src), &arena, &diags);
+    ASSERT_TRUE(lexer.tokenize(&tokens));
+    EXPECT_EQ(diags.error_count(), 0u);
+    Tok expected[] = { Tok::KwInt, Tok::Ident, Tok::Assign, Tok::Int, Tok::Plus, Tok::Int, Tok::Semicolon,
+        Tok::Ident, Tok::ShlAssign, Tok::Int, Tok::AndAnd, Tok::Ident, Tok::Ne, Tok::String, Tok::Eof };
+    ASSERT_EQ(tokens.size(), sizeof(expected) / sizeof(expected[0]));
+    for (u32 i = 0; i < tokens.size(); i++)
+        EXPECT_EQ(tokens[i].kind, expected[i]) << i;
+    EXPECT_EQ(tokens[3].int_value, 16);
+    EXPECT_EQ(tokens[5].int_value, 3);
+    EXPECT_TRUE(tokens[7].newline_before);
+    EXPECT_STREQ(tokens[13].string, "s\n");
+    EXPECT_EQ(tokens[7].line, 2u);
+}
+
+TEST_F(FrontendTest, LexerReportsBadLiterals)
+{
+    const char* src = "99999999999999999999 \"\\z\" \"open";
+    Arena arena(&memory);
+    Diagnostics diags(&memory, &arena);
+    Vector<Token> tokens(&memory);
+    Lexer lexer(src, strlen(src), &arena, &diags);
+    ASSERT_TRUE(lexer.tokenize(&tokens));
+    EXPECT_EQ(diags.error_count(), 3u);
+}
+
+Program parse(Memory* memory, Arena* arena, Diagnostics* diags, const char* src, u32 depth = 64)
+{
+    static Vector<Token>* tokens;
+    tokens = new Vector<Token>(memory);
+    Lexer lexer(src, strlen(src), arena, diags);
+    EXPECT_TRUE(lexer.tokenize(tokens));
+    Parser parser(tokens->data(), tokens->size(), arena, memory, diags, depth);
+    Program p = parser.parse_program();
+    delete tokens;
+    return p;
+}
+
+TEST_F(FrontendTest, ParsesDeclarationsAndStatements)
+{
+    Arena arena(&memory);
+    Diagnostics diags(&memory, &arena);
+    Program p = parse(&memory, &arena, &diags,
+        "class A extends B { int x = 1; A() {} int f(int a) { return a; } }\n"
+        "int g();\nint A.h() { return 0; }\nint[] xs = [1, 2]\nfor (int v : xs) {}\n");
+    EXPECT_EQ(diags.error_count(), 0u);
+    ASSERT_EQ(p.count, 5u);
+    EXPECT_EQ(p.items[0].kind, ItemKind::Class);
+    EXPECT_EQ(p.items[0].klass->field_count, 1u);
+    EXPECT_EQ(p.items[0].klass->method_count, 2u);
+    EXPECT_EQ(p.items[1].kind, ItemKind::Func);
+    EXPECT_EQ(p.items[1].func->body, nullptr);
+    EXPECT_STREQ(p.items[2].func->owner, "A");
+    EXPECT_EQ(p.items[3].stmt->kind, StmtKind::Var);
+    EXPECT_EQ(p.items[4].stmt->kind, StmtKind::ForEach);
+}
+
+TEST_F(FrontendTest, NestingLimitIsACompileError)
+{
+    std::string deep = "int x = " + std::string(100000, '(') + "1" + std::string(100000, ')');
+    Arena arena(&memory);
+    Diagnostics diags(&memory, &arena);
+    parse(&memory, &arena, &diags, deep.c_str(), 200);
+    ASSERT_GE(diags.size(), 1u);
+    EXPECT_NE(strstr(diags[0].message, "nesting too deep"), nullptr);
+}
+
+TEST_F(FrontendTest, DeepBlocksAndLongChainsAreBounded)
+{
+    std::string blocks = std::string(100000, '{') + std::string(100000, '}');
+    std::string chain = "int x = 1";
+    for (int i = 0; i < 100000; i++)
+        chain += " + 1";
+    for (const std::string& src : { blocks, chain }) {
+        Arena arena(&memory);
+        Diagnostics diags(&memory, &arena);
+        parse(&memory, &arena, &diags, src.c_str(), 200);
+        EXPECT_GE(diags.error_count(), 1u);
+    }
+}
+
+TEST_F(FrontendTest, RecoversToReportSeveralErrors)
+{
+    Arena arena(&memory);
+    Diagnostics diags(&memory, &arena);
+    parse(&memory, &arena, &diags, "int a = ;\nint b = );\nint c = 3\n");
+    bool line1 = false, line2 = false, line3 = false;
+    for (u32 i = 0; i < diags.size(); i++) {
+        line1 |= diags[i].line == 1;
+        line2 |= diags[i].line == 2;
+        line3 |= diags[i].line == 3;
+    }
+    EXPECT_TRUE(line1 && line2);
+    EXPECT_FALSE(line3);
+}
+
+}

@@ -1,0 +1,250 @@
+// Slab allocator: randomized operations against a model, failure injection,
+// debug-mode fault detection, statistics.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "slab/Slab.h"
+
+using namespace ks;
+
+namespace {
+
+struct Fault {
+    SlabFault kind;
+    const void* object;
+};
+
+void record_fault(void* context, SlabFault fault, const char*, const void* object)
+{
+    static_cast<std::vector<Fault>*>(context)->push_back({ fault, object });
+}
+
+class SlabTest : public ::testing::Test {
+protected:
+    void SetUp() override { slab.init(false); }
+    void TearDown() override { slab.destroy(); }
+    SlabAllocator slab;
+};
+
+TEST_F(SlabTest, KmallocSizesAndKsize)
+{
+    for (usize size : { 1, 8, 16, 17, 100, 256, 257, 1000, 2032, 2033, 5000, 100000 }) {
+        void* p = slab.kmalloc(size);
+        ASSERT_NE(p, nullptr) << size;
+        EXPECT_GE(SlabAllocator::ksize(p), size);
+        EXPECT_EQ(reinterpret_cast<uptr>(p) % 16, 0u);
+        memset(p, 0xab, size);
+        slab.kfree(p);
+    }
+    EXPECT_EQ(slab.bytes_in_use(), 0u);
+}
+
+TEST_F(SlabTest, RandomOperationsMatchModel)
+{
+    std::mt19937_64 rng(12345);
+    std::map<void*, std::pair<usize, unsigned char>> live;
+    for (int step = 0; step < 60000; step++) {
+        bool allocate = live.empty() || rng() % 100 < 55;
+        if (allocate) {
+            usize size = rng() % 4 == 0 ? 1 + rng() % 6000 : 1 + rng() % 300;
+            void* p = slab.kmalloc(size);
+            ASSERT_NE(p, nullptr);
+            ASSERT_EQ(live.count(p), 0u) << "handed out twice";
+            unsigned char fill = static_cast<unsigned char>(rng());
+            memset(p, fill, size);
+            live[p] = { size, fill };
+        } else {
+            auto it = live.begin();
+            std::advance(it, rng() % live.size());
+            auto [size, fill] = it->second;
+            const unsigned char* bytes = static_cast<const unsigned char*>(it->first);
+            for (usize i = 0; i < size; i++)
+                ASSERT_EQ(bytes[i], fill) << "object overwritten";
+            slab.kfree(it->first);
+            live.erase(it);
+        }
+    }
+    for (auto& [p, info] : live)
+        slab.kfree(p);
+    EXPECT_EQ(slab.bytes_in_use(), 0u);
+    // Empty pages beyond the current page and a one-page reserve per cache
+    // went back to the platform.
+    EXPECT_LE(slab.pages_held(), 2 * (usize)kKmallocClasses);
+    slab.shrink();
+    EXPECT_EQ(slab.pages_held(), 0u);
+}
+
+TEST_F(SlabTest, FreedSpaceIsReused)
+{
+    // Fill many pages, free every other object, allocate again: no new pages.
+    std::vector<void*> objects;
+    for (int i = 0; i < 10000; i++)
+        objects.push_back(slab.kmalloc(64));
+    usize pages = slab.pages_held();
+    for (usize i = 0; i < objects.size(); i += 2)
+        slab.kfree(objects[i]);
+    for (usize i = 0; i < objects.size(); i += 2)
+        objects[i] = slab.kmalloc(64);
+    EXPECT_EQ(slab.pages_held(), pages);
+    for (void* p : objects)
+        slab.kfree(p);
+}
+
+TEST_F(SlabTest, PageFailuresAreReportedNotDereferenced)
+{
+    slab.fail_every_nth_page(3);
+    std::vector<void*> objects;
+    int failures = 0;
+    for (int i = 0; i < 5000; i++) {
+        void* p = slab.kmalloc(1 + (i * 37) % 3000);
+        if (!p) {
+            failures++;
+            continue;
+        }
+        memset(p, 1, 1);
+        objects.push_back(p);
+    }
+    EXPECT_GT(failures, 0);
+    EXPECT_GT(slab.failures(), 0u);
+    for (void* p : objects)
+        slab.kfree(p);
+    slab.fail_every_nth_page(0);
+    EXPECT_EQ(slab.bytes_in_use(), 0u);
+}
+
+TEST_F(SlabTest, CacheCreateAllocFreeDestroy)
+{
+    SlabCache* cache = slab.cache_create("test_objects", 40, 8, SlabZero);
+    ASSERT_NE(cache, nullptr);
+    void* objects[100];
+    ASSERT_EQ(slab.cache_alloc_bulk(cache, 100, objects), 100u);
+    for (void* p : objects) {
+        const unsigned char* b = static_cast<const unsigned char*>(p);
+        for (int i = 0; i < 40; i++)
+            ASSERT_EQ(b[i], 0);
+        memset(p, 0xff, 40);
+    }
+    bool found = false;
+    slab.for_each_cache([&](const SlabStats& st) {
+        if (strcmp(st.name, "test_objects") == 0) {
+            found = true;
+            EXPECT_EQ(st.objects_in_use, 100u);
+            EXPECT_GE(st.objects_total, 100u);
+        }
+    });
+    EXPECT_TRUE(found);
+    slab.cache_free_bulk(cache, 100, objects);
+    void* again = slab.cache_alloc(cache);
+    EXPECT_EQ(static_cast<unsigned char*>(again)[0], 0) << "SlabZero after reuse";
+    slab.cache_free(cache, again);
+    slab.cache_destroy(cache);
+}
+
+TEST_F(SlabTest, RcuCachesDeferFrees)
+{
+    SlabCache* cache = slab.cache_create("rcu_objects", 64, 16, SlabRcu);
+    ASSERT_NE(cache, nullptr);
+    void* p = slab.cache_alloc(cache);
+    slab.cache_free(cache, p);
+    void* q = slab.cache_alloc(cache);
+    EXPECT_NE(p, q) << "object reused before the grace period";
+    slab.rcu_barrier();
+    slab.cache_free(cache, q);
+    slab.rcu_barrier();
+    slab.cache_destroy(cache);
+}
+
+TEST_F(SlabTest, LargeObjectsAndKrealloc)
+{
+    char* p = static_cast<char*>(slab.kmalloc(100));
+    strcpy(p, "keep me");
+    p = static_cast<char*>(slab.krealloc(p, 50000));
+    ASSERT_NE(p, nullptr);
+    EXPECT_STREQ(p, "keep me");
+    EXPECT_EQ(slab.large_objects(), 1u);
+    slab.kfree(p);
+    EXPECT_EQ(slab.large_objects(), 0u);
+}
+
+TEST(SlabDebug, DetectsDoubleFree)
+{
+    SlabAllocator slab;
+    slab.init(true);
+    std::vector<Fault> faults;
+    slab.set_fault_handler(record_fault, &faults);
+    void* p = slab.kmalloc(32);
+    slab.kfree(p);
+    slab.kfree(p);
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0].kind, SlabFault::DoubleFree);
+    slab.destroy();
+}
+
+TEST(SlabDebug, DetectsOverrun)
+{
+    SlabAllocator slab;
+    slab.init(true);
+    std::vector<Fault> faults;
+    slab.set_fault_handler(record_fault, &faults);
+    char* p = static_cast<char*>(slab.kmalloc(20));
+    p[20] = 'x';   // One past the end: inside the red zone.
+    slab.kfree(p);
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0].kind, SlabFault::RedZoneOverwritten);
+    slab.destroy();
+}
+
+TEST(SlabDebug, DetectsUnderrun)
+{
+    SlabAllocator slab;
+    slab.init(true);
+    std::vector<Fault> faults;
+    slab.set_fault_handler(record_fault, &faults);
+    char* p = static_cast<char*>(slab.kmalloc(64));
+    p[-1] = 'x';
+    slab.kfree(p);
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0].kind, SlabFault::RedZoneOverwritten);
+    slab.destroy();
+}
+
+TEST(SlabDebug, DetectsUseAfterFree)
+{
+    SlabAllocator slab;
+    slab.init(true);
+    std::vector<Fault> faults;
+    slab.set_fault_handler(record_fault, &faults);
+    char* p = static_cast<char*>(slab.kmalloc(64));
+    slab.kfree(p);
+    p[20] = 'x';   // Write into freed, poisoned memory.
+    char* q = static_cast<char*>(slab.kmalloc(64));
+    EXPECT_EQ(q, p) << "LIFO reuse of the freed slot";
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0].kind, SlabFault::UseAfterFree);
+    slab.kfree(q);
+    slab.destroy();
+}
+
+TEST(SlabDebug, CleanUseReportsNothing)
+{
+    SlabAllocator slab;
+    slab.init(true);
+    std::vector<Fault> faults;
+    slab.set_fault_handler(record_fault, &faults);
+    std::vector<char*> objects;
+    for (int i = 1; i < 3000; i += 7) {
+        char* p = static_cast<char*>(slab.kmalloc(i));
+        memset(p, 'a', i);
+        objects.push_back(p);
+    }
+    for (char* p : objects)
+        slab.kfree(p);
+    EXPECT_TRUE(faults.empty());
+    slab.destroy();
+}
+
+}
