@@ -11,6 +11,28 @@
 
 #include "../include/kscript_platform.h"
 
+// Under AddressSanitizer (userspace test builds) free slots and the unused
+// tail of each object are poisoned, so that ASan sees overruns and
+// use-after-free inside slab pages too. The first word of a free slot holds
+// the free-list link and stays readable. Debug mode has its own checks and
+// is left alone.
+#if defined(__SANITIZE_ADDRESS__)
+#define KS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KS_ASAN 1
+#endif
+#endif
+#ifdef KS_ASAN
+extern "C" void __asan_poison_memory_region(void const volatile* addr, usize size);
+extern "C" void __asan_unpoison_memory_region(void const volatile* addr, usize size);
+#define ASAN_POISON(p, n) __asan_poison_memory_region((p), (n))
+#define ASAN_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define ASAN_POISON(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace ks {
 
 static constexpr u32 kSlabPageMagic = 0x5ab5ab01;
@@ -172,6 +194,8 @@ SlabPage* SlabAllocator::new_page(SlabCache* cache)
         if (cache->flags & SlabDebug)
             debug_mark_free(cache, object);
         set_next_free(object, head);
+        if (!(cache->flags & SlabDebug))
+            ASAN_POISON(object + 8, cache->object_size - 8);
         head = object;
     }
     page->free_list = head;
@@ -182,6 +206,7 @@ SlabPage* SlabAllocator::new_page(SlabCache* cache)
 
 void SlabAllocator::release_page(SlabCache* cache, SlabPage* page)
 {
+    ASAN_UNPOISON(page, kSlabPageSize);
     cache->stats.pages--;
     cache->stats.objects_total -= cache->objects_per_page;
     page->magic = 0;
@@ -225,6 +250,8 @@ void* SlabAllocator::cache_alloc(SlabCache* cache)
     cache->stats.objects_in_use++;
     cache->stats.allocs++;
     m_bytes_in_use += cache->object_size;
+    if (!(cache->flags & SlabDebug))
+        ASAN_UNPOISON(object, cache->payload_size);
     if (KS_UNLIKELY(cache->flags & SlabDebug)) {
         u8* o = static_cast<u8*>(object);
         usize payload = align_up(cache->payload_size < 8 ? 8 : cache->payload_size, 8);
@@ -243,6 +270,10 @@ void* SlabAllocator::cache_alloc(SlabCache* cache)
 
 void SlabAllocator::free_to_page(SlabCache* cache, SlabPage* page, void* object)
 {
+    if (!(cache->flags & SlabDebug)) {
+        ASAN_UNPOISON(object, 8);
+        ASAN_POISON(static_cast<u8*>(object) + 8, cache->object_size - 8);
+    }
     bool was_full = page->free_list == nullptr;
     set_next_free(object, page->free_list);
     page->free_list = object;
@@ -457,6 +488,8 @@ void* SlabAllocator::kmalloc(usize size, u32 flags)
         void* object = cache_alloc(cache);
         if (!object)
             return nullptr;
+        if (!m_debug)
+            ASAN_POISON(static_cast<u8*>(object) + size, cache->payload_size - size);
         if (m_debug) {
             // Only debug mode keeps the requested size (in the red zone).
             debug_mark_allocated(cache, static_cast<u8*>(object), size);
@@ -485,6 +518,7 @@ void* SlabAllocator::kmalloc(usize size, u32 flags)
     m_large_requested += size;
     m_bytes_in_use += npages * kSlabPageSize;
     void* object = reinterpret_cast<u8*>(page) + kLargeHeader;
+    ASAN_POISON(static_cast<u8*>(object) + size, npages * kSlabPageSize - kLargeHeader - size);
     if (flags & SlabZero)
         mem_set(object, 0, size);
     return object;
@@ -512,6 +546,7 @@ void SlabAllocator::kfree(void* object)
         m_large_requested -= page->requested;
         m_bytes_in_use -= page->pages * kSlabPageSize;
         page->magic = 0;
+        ASAN_UNPOISON(page, page->pages * kSlabPageSize);
         pages_free(page, page->pages);
         return;
     }
@@ -538,6 +573,7 @@ void* SlabAllocator::krealloc(void* object, usize new_size)
     void* fresh = kmalloc(new_size);
     if (!fresh)
         return nullptr;
+    ASAN_UNPOISON(object, old);   // The allocator's own read of the whole old object.
     mem_copy(fresh, object, min(old, new_size));
     kfree(object);
     return fresh;

@@ -105,6 +105,8 @@ private:
         error(e->line, e->column, format, s1, s2);
     }
     void type_error(const Expr* e, const char* format, Type* a, Type* b = nullptr);
+    void no_method_error(const Expr* e, Type* t, const char* name, u32 argc);
+    void operator_error(const Expr* e, Tok op, Type* a, Type* b);
     void oom() { m_diag->set_out_of_memory(); m_failed = true; }
     template<typename T>
     T* arena_array(u32 n)
@@ -275,7 +277,7 @@ void Compiler::error(u32 line, u32 column, const char* format, const char* s1, c
     m_diag->error(line, column, format, s1, s2, n);
 }
 
-void Compiler::type_error(const Expr* e, const char* format, Type* a, Type* b)
+KS_NOINLINE void Compiler::type_error(const Expr* e, const char* format, Type* a, Type* b)
 {
     if (a->kind == TypeKind::Error || (b && b->kind == TypeKind::Error))
         return;   // Already reported.
@@ -284,6 +286,31 @@ void Compiler::type_error(const Expr* e, const char* format, Type* a, Type* b)
     if (b)
         TypeTable::name(b, nb, sizeof(nb));
     error(e->line, e->column, format, na, b ? nb : nullptr);
+}
+
+// Error helpers with type names: out of line, so that the buffers for the
+// names are not part of the recursive functions' stack frames.
+KS_NOINLINE void Compiler::no_method_error(const Expr* e, Type* t, const char* name, u32 argc)
+{
+    char tn[96];
+    TypeTable::name(t, tn, sizeof(tn));
+    error(e->line, e->column, "'%s' has no method '%s' taking %d arguments", tn, name, argc);
+}
+
+KS_NOINLINE void Compiler::operator_error(const Expr* e, Tok op, Type* a, Type* b)
+{
+    char sa[96], sb[96], both[200];
+    TypeTable::name(a, sa, sizeof(sa));
+    TypeTable::name(b, sb, sizeof(sb));
+    usize n = 0;
+    for (const char* p = sa; *p && n < 90; p++)
+        both[n++] = *p;
+    for (const char* p = "' and '"; *p; p++)
+        both[n++] = *p;
+    for (const char* p = sb; *p && n < 190; p++)
+        both[n++] = *p;
+    both[n] = 0;
+    error(e->line, e->column, "operator '%s' cannot be applied to '%s'", token_text(op), both);
 }
 
 const char* Compiler::persist(const char* s)
@@ -330,8 +357,11 @@ Type* Compiler::resolve_type(TypeRef* ref, bool allow_void)
     Type* t = nullptr;
     const char* n = ref->name;
     if (ref->arg_count) {
-        Type* args[kMaxParams + 1];
         u32 count = ref->arg_count > kMaxParams ? kMaxParams : ref->arg_count;
+        // On the arena, not the stack: this function recurses over nested types.
+        Type** args = arena_array<Type*>(count);
+        if (!args)
+            return m_types.error();
         for (u32 i = 0; i < count; i++) {
             args[i] = resolve_type(ref->args[i], str_equal(n, "Func") && i == 0);
             if (args[i]->kind == TypeKind::Error)
@@ -1853,9 +1883,10 @@ bool Compiler::try_statement(Stmt* s)
         m_line = c.line;
         Type* t = resolve_type(c.type);
         if (t->kind != TypeKind::Error && (t->kind != TypeKind::Class || !is_subclass(t->cls, m_exception))) {
-            char n[96];
-            TypeTable::name(t, n, sizeof(n));
-            error(c.line, c.column, "'%s' is not an exception class", n);
+            Expr at {};
+            at.line = c.line;
+            at.column = c.column;
+            type_error(&at, "'%s' is not an exception class", t);
             t = m_types.error();
         }
         u32 skip = 0;
@@ -1925,12 +1956,9 @@ Operand Compiler::target_reg(i32 dest, Type* type)
 void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context)
 {
     Operand op = expr(e, dest_type, dest);
+    (void)context;
     if (!assignable(dest_type, op.type)) {
-        char a[96], b[96];
-        TypeTable::name(op.type, a, sizeof(a));
-        TypeTable::name(dest_type, b, sizeof(b));
-        error(e->line, e->column, "cannot use '%s' as '%s'", a, b);
-        (void)context;
+        type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
     } else if (op.type->kind == TypeKind::Void) {
         error(e->line, e->column, "a void value cannot be used");
     } else if (op.type->kind == TypeKind::Null) {
@@ -1946,12 +1974,9 @@ void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context
 
 Operand Compiler::coerce(Operand op, Type* to, Expr* at, const char* context)
 {
+    (void)context;
     if (!assignable(to, op.type)) {
-        char a[96], b[96];
-        TypeTable::name(op.type, a, sizeof(a));
-        TypeTable::name(to, b, sizeof(b));
-        error(at->line, at->column, "cannot use '%s' as '%s'", a, b);
-        (void)context;
+        type_error(at, "cannot use '%s' as '%s'", op.type, to);
         return op;
     }
     if (op.type->kind == TypeKind::Null) {
@@ -2221,7 +2246,11 @@ bool Compiler::args_into(Expr* call, u32 first_arg, Type** params, u32 count, u1
 Operand Compiler::call_function(Expr* e, FuncSym* f, Operand* receiver, bool virtual_call, i32 dest)
 {
     u32 argc = e->arg_count;
-    u16 regs[kMaxParams + 1];
+    // Argument registers live on the arena: calls nest inside arguments, and
+    // the native stack used per nesting level must stay small.
+    u16* regs = arena_array<u16>(argc + 1);
+    if (!regs)
+        return error_operand();
     args_into(e, 0, f->params, argc, regs, receiver);
     u32 total = argc + (receiver ? 1 : 0);
     for (u32 i = receiver ? 1 : 0; i < total; i++)
@@ -2299,7 +2328,9 @@ Operand Compiler::call_value(Expr* e, Operand callee, i32 dest)
         release(callee);
         return error_operand();
     }
-    u16 regs[kMaxParams + 1];
+    u16* regs = arena_array<u16>(e->arg_count + 1);
+    if (!regs)
+        return error_operand();
     args_into(e, 0, ft->params, e->arg_count, regs, nullptr);
     for (u32 i = 0; i < e->arg_count; i++)
         free_reg(regs[i]);
@@ -2484,9 +2515,7 @@ Operand Compiler::method_call(Expr* e, i32 dest)
         if (n >= 0)
             return call_native(e, n, &obj, t, dest);
     }
-    char tn[96];
-    TypeTable::name(t, tn, sizeof(tn));
-    error(e->line, e->column, "'%s' has no method '%s' taking %d arguments", tn, name, argc);
+    no_method_error(e, t, name, argc);
     release(obj);
     return error_operand();
 }
@@ -2782,20 +2811,7 @@ Operand Compiler::binary_expr(Expr* e, i32 dest)
     bool bitwise = op == Tok::Amp || op == Tok::Pipe || op == Tok::Caret;
     bool bools = bitwise && a.type->kind == TypeKind::Boolean && b.type->kind == TypeKind::Boolean;
     if (!bools && (a.type->kind != TypeKind::Int || b.type->kind != TypeKind::Int)) {
-        char sa[96], sb[96];
-        TypeTable::name(a.type, sa, sizeof(sa));
-        TypeTable::name(b.type, sb, sizeof(sb));
-        char both[200];
-        usize n = 0;
-        for (const char* p = sa; *p && n < 90; p++)
-            both[n++] = *p;
-        const char* mid = "' and '";
-        for (const char* p = mid; *p; p++)
-            both[n++] = *p;
-        for (const char* p = sb; *p && n < 190; p++)
-            both[n++] = *p;
-        both[n] = 0;
-        error(e->line, e->column, "operator '%s' cannot be applied to '%s'", token_text(op), both);
+        operator_error(e, op, a.type, b.type);
         release(b);
         release(a);
         return error_operand();

@@ -14,16 +14,18 @@ public:
 
     void* alloc(usize size)
     {
+        if (size > ((usize)1 << 40))
+            return nullptr;
         size = (size + 15) & ~(usize)15;
         if (size > m_left) {
-            usize chunk = size + sizeof(Chunk) > kChunkSize ? size + sizeof(Chunk) : kChunkSize;
+            usize chunk = size + kHeader > kChunkSize ? size + kHeader : kChunkSize;
             Chunk* c = static_cast<Chunk*>(m_memory->alloc(chunk));
             if (!c)
                 return nullptr;
             c->next = m_chunks;
             m_chunks = c;
-            m_cursor = reinterpret_cast<u8*>(c) + ((sizeof(Chunk) + 15) & ~(usize)15);
-            m_left = chunk - ((sizeof(Chunk) + 15) & ~(usize)15);
+            m_cursor = reinterpret_cast<u8*>(c) + kHeader;
+            m_left = chunk - kHeader;
         }
         void* p = m_cursor;
         m_cursor += size;
@@ -65,6 +67,7 @@ private:
         Chunk* next;
     };
     static constexpr usize kChunkSize = 2032;
+    static constexpr usize kHeader = (sizeof(Chunk) + 15) & ~(usize)15;   // Keeps objects 16-byte aligned.
     Memory* m_memory;
     Chunk* m_chunks { nullptr };
     u8* m_cursor { nullptr };

@@ -381,6 +381,35 @@ void Vm::print(u64 value, u8 kind, u32 line)
         m_hooks.write(m_hooks.context, 0, text.data(), text.size());
 }
 
+// [left] (a string, or 0 for none) followed by the display form of [value].
+// Out of line: the interpreter loop itself holds no object with a destructor.
+KS_NOINLINE StringObj* Vm::concat(u64 left, u64 value, u8 kind)
+{
+    StringBuilder sb(m_memory);
+    if (left) {
+        StringObj* l = reinterpret_cast<StringObj*>(as_obj(left));
+        sb.append(l->bytes, l->byte_length);
+    }
+    if (kind == KindRef && (as_obj(value)->flags & ObjNull) && as_obj(value)->kind == ObjKind::String)
+        sb.append("null");
+    else
+        format_value(sb, value, kind, 0);
+    return sb.has_failed() ? nullptr : m_heap->new_string(sb.data(), sb.size());
+}
+
+// Transcript mode: "LINE<n>: (error) " for a compile error reached at run time.
+KS_NOINLINE void Vm::report_line(u32 line)
+{
+    if (!m_hooks.write)
+        return;
+    StringBuilder sb(m_memory);
+    sb.append("LINE");
+    sb.append_int(line);
+    sb.append(": (error) \n");
+    if (!sb.has_failed())
+        m_hooks.write(m_hooks.context, 0, sb.data(), sb.size());
+}
+
 RunStatus Vm::run_main()
 {
     return call(m_program->main_function, nullptr, 0, nullptr);
@@ -692,15 +721,7 @@ RunStatus Vm::execute(u32 entry_depth)
         }
         VM_CASE(Concat) {
             GC_POINT();
-            StringObj* left = reinterpret_cast<StringObj*>(as_obj(R[insn->b]));
-            StringBuilder sb(m_memory);
-            sb.append(left->bytes, left->byte_length);
-            if (insn->x == KindRef && (as_obj(R[insn->c])->flags & ObjNull)
-                && as_obj(R[insn->c])->kind == ObjKind::String)
-                sb.append("null");
-            else
-                format_value(sb, R[insn->c], insn->x, 0);
-            StringObj* s = sb.has_failed() ? nullptr : m_heap->new_string(sb.data(), sb.size());
+            StringObj* s = concat(R[insn->b], R[insn->c], insn->x);
             if (KS_UNLIKELY(!s))
                 THROW(ClassOutOfMemoryException, "out of memory");
             R[insn->a] = from_obj(s);
@@ -708,9 +729,7 @@ RunStatus Vm::execute(u32 entry_depth)
         }
         VM_CASE(ToString) {
             GC_POINT();
-            StringBuilder sb(m_memory);
-            format_value(sb, R[insn->b], insn->x, 0);
-            StringObj* s = sb.has_failed() ? nullptr : m_heap->new_string(sb.data(), sb.size());
+            StringObj* s = concat(0, R[insn->b], insn->x);
             if (KS_UNLIKELY(!s))
                 THROW(ClassOutOfMemoryException, "out of memory");
             R[insn->a] = from_obj(s);
@@ -750,14 +769,7 @@ RunStatus Vm::execute(u32 entry_depth)
             VM_NEXT;
         }
         VM_CASE(Report) {
-            if (m_hooks.write) {
-                StringBuilder sb(m_memory);
-                sb.append("LINE");
-                sb.append_int((i64)K[insn->imm()]);
-                sb.append(": (error) \n");
-                if (!sb.has_failed())
-                    m_hooks.write(m_hooks.context, 0, sb.data(), sb.size());
-            }
+            report_line((u32)K[insn->imm()]);
             VM_NEXT;
         }
         VM_END
@@ -789,14 +801,7 @@ report_diagnostic:
     // Transcript mode: a function with a compile error reports it once, at
     // its first call, then runs until it reaches the faulty statement.
     fn->diagnostic_reported = true;
-    if (m_hooks.write) {
-        StringBuilder sb(m_memory);
-        sb.append("LINE");
-        sb.append_int(fn->diagnostic_line);
-        sb.append(": (error) \n");
-        if (!sb.has_failed())
-            m_hooks.write(m_hooks.context, 0, sb.data(), sb.size());
-    }
+    report_line(fn->diagnostic_line);
     goto dispatch;
 
 budget_exhausted:

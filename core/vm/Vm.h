@@ -97,6 +97,8 @@ private:
     bool ensure_stack(u32 needed);
     bool throw_value(u64 exception, u32 line);
     void print(u64 value, u8 kind, u32 line);
+    StringObj* concat(u64 left, u64 value, u8 kind);
+    void report_line(u32 line);
     bool poll_or_exhausted();
     u32 line_of(Function* f, u32 pc) const;
 

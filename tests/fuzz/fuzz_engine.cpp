@@ -1,0 +1,34 @@
+// libFuzzer target: any input is a script. Compiling and running it must never
+// crash, hang or leak: compile errors, exceptions and exhausted limits are
+// all fine outcomes. Small limits keep each run short.
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../include/kscript.h"
+
+static void discard(void*, int, const char*, unsigned long) {}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    ks_config config;
+    ks_config_init(&config);
+    config.memory_quota = 8u << 20;
+    config.budget = 200000;
+    config.max_depth = 200;
+    config.write = discard;
+    // The first byte picks a mode, so that transcript and slab debug mode
+    // are fuzzed too.
+    if (size > 0) {
+        config.transcript = data[0] & 1;
+        config.slab_debug = (data[0] >> 1) & 1;
+    }
+    ks_state* state = ks_open(&config);
+    if (!state)
+        return 0;
+    if (ks_load(state, reinterpret_cast<const char*>(data), size, "fuzz.k") == KS_OK) {
+        ks_run(state);
+        ks_disassemble(state);
+    }
+    ks_close(state);
+    return 0;
+}

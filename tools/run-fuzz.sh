@@ -1,0 +1,30 @@
+#!/bin/bash
+# Builds the libFuzzer target with clang (ASan + UBSan) and runs it for a
+# bounded time, seeded with the golden test scripts.
+# Usage: tools/run-fuzz.sh [SECONDS] [OUTDIR]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-60}
+out=${2:-$root/build-fuzz}
+mkdir -p "$out/corpus" "$out/obj"
+CXX=${FUZZ_CXX:-clang++}
+CC=${FUZZ_CC:-clang}
+flags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+core_flags=(-std=gnu++20 -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -nostdinc++
+  -DKS_DISPATCH_GOTO -Wall -Wextra -Werror -Wno-unknown-warning-option)
+objects=()
+for src in "$root"/core/*/*.cpp "$root"/slab/*.cpp; do
+  rel=${src#$root/}
+  obj="$out/obj/${rel//\//_}.o"
+  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
+    "$CXX" "${flags[@]}" "${core_flags[@]}" -c "$src" -o "$obj"
+  fi
+  objects+=("$obj")
+done
+"$CC" "${flags[@]}" -c "$root/platform/user/platform.c" -o "$out/obj/platform.o"
+"$CXX" "${flags[@]}" -fsanitize=fuzzer -std=gnu++20 -o "$out/fuzz_engine" \
+  "$root/tests/fuzz/fuzz_engine.cpp" "${objects[@]}" "$out/obj/platform.o"
+cp "$root"/tests/scripts/*/*.k "$out/corpus/" 2>/dev/null || true
+# -rss_limit_mb bounds memory; -timeout flags any input that runs too long.
+"$out/fuzz_engine" "$out/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  -max_len=4096 -print_final_stats=1 2>&1 | tail -25
