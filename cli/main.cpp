@@ -66,6 +66,13 @@ void usage()
     fprintf(stderr,
         "usage: kscript run [--transcript] [--slabinfo] [--stats] [--budget N] [--memory BYTES]\n"
         "                   [--depth N] [--slab-debug] FILE.k\n"
+        "         --budget N      stop after about N instructions (default: unlimited)\n"
+        "         --memory BYTES  memory quota of the script (default 64 MiB)\n"
+        "         --depth N       script call depth limit (default 2000)\n"
+        "         --transcript    conformance transcript output (LINE<n>: ...)\n"
+        "         --stats         print memory and execution statistics to stderr\n"
+        "         --slabinfo      print the slab caches after the run\n"
+        "         --slab-debug    red zones, poisoning and double-free detection\n"
         "       kscript check FILE.k\n"
         "       kscript disasm FILE.k\n");
 }
@@ -111,6 +118,9 @@ int main(int argc, char** argv)
     }
     ks_config config;
     ks_config_init(&config);
+    // At the command line a script may run as long as it likes unless
+    // --budget says otherwise; the kernel module keeps the engine's default.
+    config.budget = 1ll << 62;
     bool slabinfo = false;
     bool stats = false;
     const char* path = nullptr;

@@ -24,7 +24,7 @@ done
 "$CC" "${flags[@]}" -c "$root/platform/user/platform.c" -o "$out/obj/platform.o"
 "$CXX" "${flags[@]}" -fsanitize=fuzzer -std=gnu++20 -o "$out/fuzz_engine" \
   "$root/tests/fuzz/fuzz_engine.cpp" "${objects[@]}" "$out/obj/platform.o"
-cp "$root"/tests/scripts/*/*.k "$out/corpus/" 2>/dev/null || true
+cp "$root"/tests/scripts/*/*.k "$root"/tests/fuzz/regressions/* "$out/corpus/" 2>/dev/null || true
 # -rss_limit_mb bounds memory; -timeout flags any input that runs too long.
 "$out/fuzz_engine" "$out/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -max_len=4096 -print_final_stats=1 2>&1 | tail -25
+  -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/" 2>&1 | tail -25

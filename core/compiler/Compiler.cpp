@@ -888,7 +888,7 @@ u32 Compiler::string_constant(const char* s, usize n)
         if (m_constant_kinds[i] != KindRef)
             continue;
         ObjHeader* o = as_obj(m_constants[i]);
-        if (o->kind != ObjKind::String || (o->flags & ObjNull))
+        if (!o || o->kind != ObjKind::String || (o->flags & ObjNull))
             continue;
         StringObj* str = reinterpret_cast<StringObj*>(o);
         if (str->byte_length == n && mem_compare(str->bytes, s, n) == 0)
@@ -1045,7 +1045,12 @@ void Compiler::load_int(u16 reg, i64 value)
 
 void Compiler::load_null(u16 reg, Type* type)
 {
-    emit_imm(Op::LoadK, reg, (i32)add_constant(null_value(type), KindRef));
+    // Only reference types have null objects; after an error the type may
+    // be anything, and a plain 0 keeps the constant pool free of null pointers.
+    if (!is_reference(type) || type->kind == TypeKind::Null)
+        emit_imm(Op::LoadI, reg, 0);
+    else
+        emit_imm(Op::LoadK, reg, (i32)add_constant(null_value(type), KindRef));
 }
 
 // ---------------------------------------------------------------------------

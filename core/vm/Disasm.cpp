@@ -42,6 +42,10 @@ static void constant(const ProgramData& p, u32 index, StringBuilder& out)
         return;
     }
     ObjHeader* o = as_obj(v);
+    if (!o) {
+        out.append("0");
+        return;
+    }
     if (o->flags & ObjNull) {
         out.append("null");
         return;
