@@ -2045,6 +2045,11 @@ Operand Compiler::expr(Expr* e, Type* expected, i32 dest)
     }
     m_line = saved_line;
     m_expr_depth--;
+    // An expression that failed to check (here or in a declaration it uses)
+    // taints its statement: in transcript mode such a statement is replaced,
+    // never run with half-emitted code.
+    if (r.type->kind == TypeKind::Error)
+        m_statement_errors++;
     return r;
 }
 
