@@ -6,6 +6,7 @@ Expectations (comments in the script):
   // expect: TEXT                 the next line of standard output is TEXT
   // expect error: MESSAGE        a compile error on this line, whose message
                                   starts with MESSAGE (exit status 65)
+  // expect warning: MESSAGE      a compile warning on this line
   // expect runtime error: NAME   an uncaught exception NAME raised on this
                                   line (exit status 70)
   // args: ARGS                   extra arguments for `kscript run`
@@ -22,6 +23,7 @@ import sys
 
 EXPECT = re.compile(r"//\s*expect:\s?(.*)$")
 EXPECT_ERROR = re.compile(r"//\s*expect error:\s*(.*?)\s*$")
+EXPECT_WARNING = re.compile(r"//\s*expect warning:\s*(.*?)\s*$")
 EXPECT_RUNTIME = re.compile(r"//\s*expect runtime error:\s*(\w+)\s*$")
 ARGS = re.compile(r"//\s*args:\s*(.*?)\s*$")
 COMMAND = re.compile(r"//\s*command:\s*(\w+)\s*$")
@@ -29,7 +31,7 @@ EXIT = re.compile(r"//\s*expect exit:\s*(\d+)\s*$")
 
 
 def parse(path):
-    spec = {"stdout": [], "errors": [], "runtime": None, "args": [], "command": "run", "exit": None}
+    spec = {"stdout": [], "errors": [], "warnings": [], "runtime": None, "args": [], "command": "run", "exit": None}
     with open(path, encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
             m = EXPECT.search(line)
@@ -38,6 +40,9 @@ def parse(path):
             m = EXPECT_ERROR.search(line)
             if m:
                 spec["errors"].append((number, m.group(1)))
+            m = EXPECT_WARNING.search(line)
+            if m:
+                spec["warnings"].append((number, m.group(1)))
             m = EXPECT_RUNTIME.search(line)
             if m:
                 spec["runtime"] = (number, m.group(1))
@@ -55,7 +60,7 @@ def parse(path):
 
 def check(kscript, path, rel):
     spec = parse(path)
-    if not (spec["stdout"] or spec["errors"] or spec["runtime"] or spec["exit"] is not None):
+    if not (spec["stdout"] or spec["errors"] or spec["warnings"] or spec["runtime"] or spec["exit"] is not None):
         return ["test has no expectations"]
     cmd = [kscript, spec["command"]] + spec["args"] + [path]
     try:
@@ -83,6 +88,15 @@ def check(kscript, path, rel):
         for l, c, m in reported:
             if int(l) not in expected_lines:
                 problems.append("unexpected compile error %s:%s: %s" % (l, c, m))
+    warnings = re.findall(r"^.*?:(\d+):(\d+): warning: (.*)$", err, re.M)
+    for line, message in spec["warnings"]:
+        if not any(int(l) == line and m.startswith(message) for l, _, m in warnings):
+            problems.append("missing warning on line %d: %r" % (line, message))
+    expected_warning_lines = {line for line, _ in spec["warnings"]}
+    for l, c, m in warnings:
+        if int(l) not in expected_warning_lines:
+            problems.append("unexpected warning %s:%s: %s" % (l, c, m))
+    err = "\n".join(x for x in err.splitlines() if ": warning: " not in x)
     if spec["runtime"]:
         line, name = spec["runtime"]
         if not re.search(r":%d: error: uncaught %s\b" % (line, name), err):

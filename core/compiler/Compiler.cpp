@@ -1213,6 +1213,7 @@ void Compiler::compile_function(FuncSym* sym)
     u32 diag_before = m_diag->size();
     begin_scope();
     bool falls_through = true;
+    bool warned_unreachable = false;
     u32 first_statement = 0;
     if (sym->is_ctor) {
         // Constructor: super(...) (explicit or implicit), then the field
@@ -1258,6 +1259,9 @@ void Compiler::compile_function(FuncSym* sym)
             Stmt* s = d->body->stmts[i];
             if (!falls_through && s->kind != StmtKind::Empty) {
                 // Unreachable statements are compiled (to find their errors) but dropped.
+                if (!warned_unreachable)
+                    m_diag->report(Severity::Warning, s->line, s->column, "unreachable code");
+                warned_unreachable = true;
                 u32 start = here();
                 statement(s);
                 m_fs->code.shrink(start);
@@ -1387,8 +1391,13 @@ bool Compiler::block(Block* b)
 bool Compiler::block_statements(Block* b)
 {
     bool falls = true;
+    bool warned = false;
     for (u32 i = 0; i < b->count && !m_failed; i++) {
         if (!falls) {
+            if (!warned && b->stmts[i]->kind != StmtKind::Empty) {
+                m_diag->report(Severity::Warning, b->stmts[i]->line, b->stmts[i]->column, "unreachable code");
+                warned = true;
+            }
             u32 start = here();
             statement(b->stmts[i]);   // Checked, not kept: it cannot run.
             m_fs->code.shrink(start);

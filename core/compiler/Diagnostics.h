@@ -37,7 +37,8 @@ public:
     void mark_deferred_from(u32 first)
     {
         for (u32 i = first; i < m_list.size(); i++)
-            m_list[i].deferred = true;
+            if (m_list[i].severity == Severity::Error)
+                m_list[i].deferred = true;
     }
     void set_out_of_memory() { m_out_of_memory = true; }
     // Cap on stored diagnostics, so that hostile input cannot use up memory
