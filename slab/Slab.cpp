@@ -187,18 +187,24 @@ SlabPage* SlabAllocator::new_page(SlabCache* cache)
     page->prev = page->next = nullptr;
     page->pages = 1;
     page->requested = 0;
-    // Thread the free list through every slot, lowest address first.
-    void* head = nullptr;
-    for (u32 i = cache->objects_per_page; i-- > 0;) {
-        u8* object = slot_object(cache, page, i);
-        if (cache->flags & SlabDebug)
+    page->free_list = nullptr;
+    if (cache->flags & SlabDebug) {
+        // Debug pages get every slot marked free up front.
+        void* head = nullptr;
+        for (u32 i = cache->objects_per_page; i-- > 0;) {
+            u8* object = slot_object(cache, page, i);
             debug_mark_free(cache, object);
-        set_next_free(object, head);
-        if (!(cache->flags & SlabDebug))
-            ASAN_POISON(object + 8, cache->object_size - 8);
-        head = object;
+            set_next_free(object, head);
+            head = object;
+        }
+        page->free_list = head;
+        page->fresh = cache->objects_per_page;
+    } else {
+        // Otherwise slots are handed out in address order as needed, without
+        // touching the rest of the page.
+        page->fresh = 0;
+        ASAN_POISON(reinterpret_cast<u8*>(page) + cache->first_offset, kSlabPageSize - cache->first_offset);
     }
-    page->free_list = head;
     cache->stats.pages++;
     cache->stats.objects_total += cache->objects_per_page;
     return page;
@@ -229,30 +235,18 @@ void* SlabAllocator::refill_and_alloc(SlabCache* cache)
     }
     cache->current = page;
     void* object = page->free_list;
-    page->free_list = next_free(object);
+    if (object)
+        page->free_list = next_free(object);
+    else
+        object = slot_object(cache, page, page->fresh++);
     page->in_use++;
     return object;
 }
 
-void* SlabAllocator::cache_alloc(SlabCache* cache)
+// Debug bookkeeping and zeroing after an allocation: off the fast path.
+KS_NOINLINE void* SlabAllocator::finish_alloc_slow(SlabCache* cache, void* object)
 {
-    SlabPage* page = cache->current;
-    void* object;
-    if (KS_LIKELY(page && page->free_list)) {
-        object = page->free_list;
-        page->free_list = next_free(object);
-        page->in_use++;
-    } else {
-        object = refill_and_alloc(cache);
-        if (!object)
-            return nullptr;
-    }
-    cache->stats.objects_in_use++;
-    cache->stats.allocs++;
-    m_bytes_in_use += cache->object_size;
-    if (!(cache->flags & SlabDebug))
-        ASAN_UNPOISON(object, cache->payload_size);
-    if (KS_UNLIKELY(cache->flags & SlabDebug)) {
+    if (cache->flags & SlabDebug) {
         u8* o = static_cast<u8*>(object);
         usize payload = align_up(cache->payload_size < 8 ? 8 : cache->payload_size, 8);
         for (usize i = 8; i < payload; i++) {
@@ -262,9 +256,33 @@ void* SlabAllocator::cache_alloc(SlabCache* cache)
             }
         }
         debug_mark_allocated(cache, o, cache->payload_size);
+    } else {
+        ASAN_UNPOISON(object, cache->payload_size);
     }
     if (cache->flags & SlabZero)
         mem_set(object, 0, cache->payload_size);
+    return object;
+}
+
+void* SlabAllocator::cache_alloc(SlabCache* cache)
+{
+    SlabPage* page = cache->current;
+    void* object;
+    if (KS_LIKELY(page != nullptr) && KS_LIKELY((object = page->free_list) != nullptr)) {
+        page->free_list = next_free(object);
+        page->in_use++;
+    } else if (page && page->fresh < cache->objects_per_page) {
+        object = slot_object(cache, page, page->fresh++);
+        page->in_use++;
+    } else {
+        object = refill_and_alloc(cache);
+        if (!object)
+            return nullptr;
+    }
+    cache->stats.allocs++;
+    if (KS_UNLIKELY(cache->flags & (SlabDebug | SlabZero)))
+        return finish_alloc_slow(cache, object);
+    ASAN_UNPOISON(object, cache->payload_size);
     return object;
 }
 
@@ -274,15 +292,19 @@ void SlabAllocator::free_to_page(SlabCache* cache, SlabPage* page, void* object)
         ASAN_UNPOISON(object, 8);
         ASAN_POISON(static_cast<u8*>(object) + 8, cache->object_size - 8);
     }
-    bool was_full = page->free_list == nullptr;
+    bool was_full = page->in_use == cache->objects_per_page;
     set_next_free(object, page->free_list);
     page->free_list = object;
     page->in_use--;
-    cache->stats.objects_in_use--;
     cache->stats.frees++;
-    m_bytes_in_use -= cache->object_size;
-    if (page == cache->current)
+    if (page == cache->current || (!was_full && page->in_use))
         return;
+    page_transition(cache, page, was_full);
+}
+
+// A free made [page] leave the full list or become empty.
+KS_NOINLINE void SlabAllocator::page_transition(SlabCache* cache, SlabPage* page, bool was_full)
+{
     if (was_full)
         list_remove(&cache->full, page);
     else if (page->in_use == 0)
@@ -405,8 +427,7 @@ static void release_list(SlabAllocator* self, SlabCache* cache, SlabPage* head, 
 struct SlabInternals {
     static void drop(SlabAllocator* self, SlabCache* cache, SlabPage* page)
     {
-        cache->stats.objects_in_use -= page->in_use;
-        self->m_bytes_in_use -= (usize)page->in_use * cache->object_size;
+        cache->stats.frees += page->in_use;
         self->release_page(cache, page);
     }
     static void drop_all(SlabAllocator* self, SlabCache* cache)
@@ -516,7 +537,6 @@ void* SlabAllocator::kmalloc(usize size, u32 flags)
     m_large_count++;
     m_large_pages += npages;
     m_large_requested += size;
-    m_bytes_in_use += npages * kSlabPageSize;
     void* object = reinterpret_cast<u8*>(page) + kLargeHeader;
     ASAN_POISON(static_cast<u8*>(object) + size, npages * kSlabPageSize - kLargeHeader - size);
     if (flags & SlabZero)
@@ -540,11 +560,14 @@ void SlabAllocator::kfree(void* object)
     if (!object)
         return;
     SlabPage* page = page_of(object);
+    if (KS_LIKELY(page->magic == kSlabPageMagic) && KS_LIKELY(!(page->cache->flags & (SlabDebug | SlabRcu)))) {
+        free_to_page(page->cache, page, object);
+        return;
+    }
     if (page->magic == kLargePageMagic) {
         m_large_count--;
         m_large_pages -= page->pages;
         m_large_requested -= page->requested;
-        m_bytes_in_use -= page->pages * kSlabPageSize;
         page->magic = 0;
         ASAN_UNPOISON(page, page->pages * kSlabPageSize);
         pages_free(page, page->pages);
@@ -577,6 +600,16 @@ void* SlabAllocator::krealloc(void* object, usize new_size)
     mem_copy(fresh, object, min(old, new_size));
     kfree(object);
     return fresh;
+}
+
+usize SlabAllocator::bytes_in_use()
+{
+    usize total = m_large_pages * kSlabPageSize;
+    for_each_cache([&](const SlabStats& st) {
+        if (st.object_size)
+            total += st.objects_in_use * st.object_size;
+    });
+    return total;
 }
 
 void SlabAllocator::destroy()

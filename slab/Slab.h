@@ -34,6 +34,7 @@ class SlabAllocator;
 struct SlabPage {
     u32 magic;            // kSlabPageMagic or kLargePageMagic.
     u32 in_use;           // Objects handed out from this page.
+    u32 fresh;            // Slots from here on were never handed out (lazy free list).
     SlabCache* cache;     // Owner (null for a large allocation).
     void* free_list;      // First free object; each holds the next.
     SlabPage* prev;       // Neighbours in the cache's partial or full list.
@@ -46,7 +47,7 @@ struct SlabPage {
 struct SlabStats {
     const char* name;
     usize object_size;     // Slot size, including any debug red zones.
-    usize objects_in_use;
+    usize objects_in_use;  // Computed from allocs - frees when reported.
     usize objects_total;   // Slots on all pages held.
     usize pages;
     usize bytes_requested; // Sum of the sizes callers asked for (kmalloc).
@@ -123,7 +124,8 @@ public:
     // Bytes of pages held from the platform, by all caches and large objects.
     usize bytes_held() const { return m_pages_held * kSlabPageSize; }
     usize pages_held() const { return m_pages_held; }
-    usize bytes_in_use() const { return m_bytes_in_use; }
+    // Bytes in slots handed out plus large objects' pages (computed).
+    usize bytes_in_use();
     usize large_objects() const { return m_large_count; }
     u64 failures() const { return m_failures; }
 
@@ -131,10 +133,14 @@ public:
     template<typename Fn>
     void for_each_cache(Fn fn)
     {
-        for (u32 i = 0; i < kKmallocClasses; i++)
+        for (u32 i = 0; i < kKmallocClasses; i++) {
+            m_kmalloc[i].stats.objects_in_use = m_kmalloc[i].stats.allocs - m_kmalloc[i].stats.frees;
             fn(m_kmalloc[i].stats);
-        for (SlabCache* c = m_caches; c; c = c->next_cache)
+        }
+        for (SlabCache* c = m_caches; c; c = c->next_cache) {
+            c->stats.objects_in_use = c->stats.allocs - c->stats.frees;
             fn(c->stats);
+        }
         SlabStats large = {};
         large.name = "kmalloc-large";
         large.objects_in_use = m_large_count;
@@ -160,6 +166,8 @@ private:
     void release_page(SlabCache* cache, SlabPage* page);
     void* refill_and_alloc(SlabCache* cache);
     void free_to_page(SlabCache* cache, SlabPage* page, void* object);
+    void page_transition(SlabCache* cache, SlabPage* page, bool was_full);
+    void* finish_alloc_slow(SlabCache* cache, void* object);
     void* pages_alloc(usize npages);
     void pages_free(void* pages, usize npages);
     void report(SlabFault fault, SlabCache* cache, const void* object);
@@ -168,7 +176,6 @@ private:
     SlabCache m_kmalloc[kKmallocClasses];
     SlabCache* m_caches;
     usize m_pages_held;
-    usize m_bytes_in_use;
     usize m_large_count;
     usize m_large_pages;
     usize m_large_requested;

@@ -204,7 +204,11 @@ extern "C" void ks_slabinfo(ks_state* s)
     if (!s->config.write)
         return;
     char line[160];
-    const char* header = "# name            <active_objs> <num_objs> <objsize> <pages> <allocs> <frees> <fails>\n";
+    // bytes_req is the sum of requested sizes of live objects, kept only in
+    // slab debug mode (it is stored in each object's red zone).
+    const char* header =
+        "# name            <active_objs> <num_objs> <objsize> <pages> <bytes_held> <bytes_req> <allocs> <frees> <fails>\n";
+    bool debug = s->config.slab_debug != 0;
     s->config.write(s->config.ctx, KS_STREAM_LISTING, header, str_length(header));
     s->memory.slab().for_each_cache([&](const SlabStats& st) {
         usize n = 0;
@@ -228,6 +232,12 @@ extern "C" void ks_slabinfo(ks_state* s)
         num(st.objects_total, 11);
         num(st.object_size, 10);
         num(st.pages, 8);
+        num(st.pages * KSP_PAGE_SIZE, 13);
+        if (debug || !st.object_size) {
+            num(st.bytes_requested, 12);
+        } else {
+            put("           -");
+        }
         num(st.allocs, 9);
         num(st.frees, 8);
         num(st.failures, 8);

@@ -6,6 +6,12 @@
 #include "../../slab/Slab.h"
 #include "Types.h"
 
+#ifdef KS_ALLOC_TRACE
+// Benchmark builds only (bench/slab): every allocation and free is reported.
+extern "C" void ks_trace_alloc(void* pointer, usize size);
+extern "C" void ks_trace_free(void* pointer);
+#endif
+
 namespace ks {
 
 class Memory {
@@ -33,6 +39,9 @@ public:
         m_used += SlabAllocator::ksize(p);
         if (m_used > m_peak)
             m_peak = m_used;
+#ifdef KS_ALLOC_TRACE
+        ks_trace_alloc(p, size);
+#endif
         return p;
     }
     void* alloc_zeroed(usize size)
@@ -46,6 +55,9 @@ public:
     {
         if (!p)
             return;
+#ifdef KS_ALLOC_TRACE
+        ks_trace_free(p);
+#endif
         m_used -= SlabAllocator::ksize(p);
         m_slab.kfree(p);
     }
