@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "../include/kscript.h"
 
@@ -61,6 +62,101 @@ unsigned long comm_hook(void*, char* out)
     return n;
 }
 
+// Devices the script created. At the command line they are simulated: the
+// --device-read/--device-write actions call their handlers after the run.
+struct SimDevice {
+    std::string name;
+    long long mode;
+    ks_value object;
+};
+std::vector<SimDevice> devices;
+ks_state* current_state;
+
+long long request_hook(void*, int request, unsigned long long object, const char* name, long long arg)
+{
+    if (request != KS_REQUEST_DEVICE_CREATE)
+        return -38;   // ENOSYS
+    for (const SimDevice& d : devices)
+        if (d.name == name)
+            return -17;   // EEXIST
+    if (ks_pin(current_state, object) != KS_OK)
+        return -12;   // ENOMEM
+    devices.push_back({ name, arg, object });
+    printf("[device] /dev/%s created (mode %04llo)\n", name, arg);
+    return 0;
+}
+
+bool report_exception(const char* path, const char* where)
+{
+    char message[256];
+    ks_exception_message(current_state, message, sizeof(message));
+    fflush(stdout);
+    fprintf(stderr, "%s:%u: error: uncaught %s%s%s in %s\n", path, ks_exception_line(current_state),
+        ks_exception_name(current_state), message[0] ? ": " : "", message, where);
+    return false;
+}
+
+// Calls handler [name] with [argc] arguments; false after an exception.
+bool call_handler(const char* path, const SimDevice& d, const char* name, const ks_value* args, unsigned argc,
+    ks_value* result)
+{
+    int slot;
+    if (ks_find_method(current_state, d.object, name, argc, &slot) != KS_OK)
+        return true;
+    if (ks_invoke(current_state, d.object, slot, args, argc, result) != KS_OK)
+        return report_exception(path, name);
+    return true;
+}
+
+// "read NAME" or "write NAME=TEXT": open, the operation, release.
+bool device_action(const char* path, const std::string& action, const std::string& spec)
+{
+    std::string name = spec, text;
+    size_t eq = spec.find('=');
+    if (action == "write" && eq != std::string::npos) {
+        name = spec.substr(0, eq);
+        text = spec.substr(eq + 1);
+    }
+    const SimDevice* d = nullptr;
+    for (const SimDevice& x : devices)
+        if (x.name == name)
+            d = &x;
+    if (!d) {
+        fprintf(stderr, "kscript: no device '%s'\n", name.c_str());
+        return false;
+    }
+    if (!call_handler(path, *d, "open", nullptr, 0, nullptr))
+        return false;
+    bool ok = true;
+    if (action == "read") {
+        ks_value out;
+        if (ks_new_object(current_state, "OutputStream", &out) != KS_OK || ks_pin(current_state, out) != KS_OK) {
+            fprintf(stderr, "kscript: cannot make an OutputStream\n");
+            return false;
+        }
+        ok = call_handler(path, *d, "read", &out, 1, nullptr);
+        ks_value buffer;
+        const void* data;
+        unsigned long n;
+        if (ok && ks_get_field(current_state, out, "buffer", &buffer) == KS_OK
+            && ks_bytes_data(current_state, buffer, &data, &n) == KS_OK) {
+            printf("[device] read /dev/%s: ", name.c_str());
+            fwrite(data, 1, n, stdout);
+            if (!n || static_cast<const char*>(data)[n - 1] != '\n')
+                printf("\n");
+        }
+        ks_unpin(current_state, out);
+    } else {
+        ks_value data, result = 0;
+        if (ks_bytes_new(current_state, text.data(), text.size(), &data) != KS_OK)
+            return false;
+        ok = call_handler(path, *d, "write", &data, 1, &result);
+        if (ok)
+            printf("[device] write /dev/%s: %lld\n", name.c_str(), (long long)result);
+    }
+    return call_handler(path, *d, "release", nullptr, 0, nullptr) && ok;
+}
+
 void usage()
 {
     fprintf(stderr,
@@ -73,6 +169,8 @@ void usage()
         "         --stats         print memory and execution statistics to stderr\n"
         "         --slabinfo      print the slab caches after the run\n"
         "         --slab-debug    red zones, poisoning and double-free detection\n"
+        "         --device-read NAME, --device-write NAME=TEXT\n"
+        "                         after the run, open the script's device NAME, read or write it, close it\n"
         "       kscript check FILE.k\n"
         "       kscript disasm FILE.k\n");
 }
@@ -123,6 +221,7 @@ int main(int argc, char** argv)
     config.budget = 1ll << 62;
     bool slabinfo = false;
     bool stats = false;
+    std::vector<std::pair<std::string, std::string>> actions;
     const char* path = nullptr;
     for (int i = 2; i < argc; i++) {
         std::string arg = argv[i];
@@ -135,6 +234,8 @@ int main(int argc, char** argv)
             stats = true;
         } else if (arg == "--slab-debug") {
             config.slab_debug = 1;
+        } else if ((arg == "--device-read" || arg == "--device-write") && i + 1 < argc) {
+            actions.push_back({ arg == "--device-read" ? "read" : "write", argv[++i] });
         } else if ((arg == "--budget" || arg == "--memory" || arg == "--depth") && i + 1 < argc
             && parse_number(argv[i + 1], &n)) {
             if (arg == "--budget")
@@ -168,8 +269,10 @@ int main(int argc, char** argv)
     config.write = write_hook;
     config.info = info_hook;
     config.comm = comm_hook;
+    config.request = request_hook;
     config.ctx = &output;
     ks_state* state = ks_open(&config);
+    current_state = state;
     if (!state) {
         fprintf(stderr, "kscript: out of memory\n");
         return kExitNoMemory;
@@ -218,6 +321,10 @@ int main(int argc, char** argv)
                     ks_exception_name(state), message[0] ? ": " : "", message);
             }
             exit_code = kExitRuntime;
+        }
+        for (const auto& [action, spec] : actions) {
+            if (exit_code == 0 && !device_action(path, action, spec))
+                exit_code = kExitRuntime;
         }
     }
     if (transcript && output.printed)

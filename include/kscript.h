@@ -50,8 +50,18 @@ typedef struct ks_config {
 	int (*poll)(void *ctx);        /* return 0 to stop the script */
 	long long (*info)(void *ctx, int what);  /* 0 jiffies, 1 pid, 2 uid */
 	unsigned long (*comm)(void *ctx, char *out16);
+	/*
+	 * Kernel objects a script asks for (KS_REQUEST_*): [object] is the script
+	 * object (e.g. the Device), [name] and [arg] its parameters. Returns 0 or
+	 * a negative errno, which the script sees.
+	 */
+	long long (*request)(void *ctx, int request, unsigned long long object, const char *name, long long arg);
 	void *ctx;
 } ks_config;
+
+enum ks_request {
+	KS_REQUEST_DEVICE_CREATE = 1,   /* name, arg = mode */
+};
 
 /* Defaults: 64 MiB quota, 2^31 budget, depth 2000, nesting 200, 4 MiB source. */
 void ks_config_init(ks_config *config);
@@ -101,6 +111,30 @@ void ks_get_stats(const ks_state *state, struct ks_stats *out);
 
 /* Writes /proc/slabinfo-style lines for the state's slab caches. */
 void ks_slabinfo(ks_state *state);
+
+/*
+ * Calling into script objects, for hosts serving kernel events (a Device's
+ * read, ...). A ks_value is a script value: an int, a boolean, or an object.
+ * Objects the host keeps between calls must be pinned, or the collector may
+ * free them. None of these may be called from inside a request hook.
+ */
+typedef unsigned long long ks_value;
+
+/* The vtable slot of [object]'s method [name] taking [argc] arguments. */
+int ks_find_method(ks_state *state, ks_value object, const char *name, unsigned int argc, int *slot);
+/* Calls the method in [slot] with a fresh instruction budget. */
+int ks_invoke(ks_state *state, ks_value object, int slot, const ks_value *args, unsigned int argc,
+	      ks_value *result);
+/* A new instance of built-in or script class [name], made by its constructor without parameters. */
+int ks_new_object(ks_state *state, const char *class_name, ks_value *out);
+int ks_get_field(ks_state *state, ks_value object, const char *field, ks_value *out);
+int ks_pin(ks_state *state, ks_value object);
+void ks_unpin(ks_state *state, ks_value object);
+/* Bytes objects: a copy of [data], and the contents of one (valid until the script runs again). */
+int ks_bytes_new(ks_state *state, const void *data, unsigned long length, ks_value *out);
+int ks_bytes_data(ks_state *state, ks_value bytes, const void **data, unsigned long *length);
+/* A String's text (not NUL-terminated). */
+int ks_string_data(ks_state *state, ks_value string, const char **data, unsigned long *length);
 
 #ifdef __cplusplus
 }

@@ -618,6 +618,22 @@ void Compiler::declare_method(ClassSym* cls, FuncDecl* decl, bool prelude)
     }
     for (FuncSym* existing : cls->methods) {
         if (existing->first_decl->param_count == decl->param_count && str_equal(existing->name, decl->name)) {
+            if (existing->prelude && !prelude && decl->body) {
+                // A script's handler replaces the built-in default body; the
+                // signature must stay the one the host calls.
+                FuncSym probe = *existing;
+                probe.first_decl = decl;
+                probe.params = nullptr;
+                resolve_signature(&probe);
+                resolve_signature(existing);
+                if (!same_params(&probe, existing) || probe.result != existing->result)
+                    error(decl->line, decl->column, "'%s.%s' must keep the signature of the built-in handler",
+                        cls->name, decl->name);
+                existing->decl = decl;
+                existing->first_decl = decl;
+                existing->prelude = false;
+                return;
+            }
             if (existing->decl && decl->body) {
                 error(decl->line, decl->column, "method '%s.%s' is already defined", cls->name, decl->name);
                 return;
@@ -677,7 +693,9 @@ void Compiler::declare_functions(Program& program, bool prelude)
                 error(d->line, d->column, "unknown class '%s'", d->owner);
                 continue;
             }
-            if (c->builtin && !prelude) {
+            // Device is the one built-in class meant to be extended this way
+            // (seed 001: `void Device.open() { ... }`).
+            if (c->builtin && !prelude && !str_equal(c->name, "Device")) {
                 error(d->line, d->column, "methods cannot be added to built-in class '%s'", d->owner);
                 continue;
             }
@@ -839,7 +857,8 @@ bool Compiler::build_runtime_classes()
         if (rt->field_count) {
             rt->field_kinds = static_cast<u8*>(m_memory->alloc_zeroed(rt->field_count));
             rt->field_defaults = static_cast<u64*>(m_memory->alloc_zeroed(sizeof(u64) * rt->field_count));
-            if (!rt->field_kinds || !rt->field_defaults) {
+            rt->field_names = static_cast<const char**>(m_memory->alloc_zeroed(sizeof(char*) * rt->field_count));
+            if (!rt->field_kinds || !rt->field_defaults || !rt->field_names) {
                 oom();
                 return false;
             }
@@ -3354,9 +3373,11 @@ bool Compiler::compile_all(const char* source, usize length)
     compile_bodies();
     if (m_failed)
         return false;
-    // Vtables of the runtime classes.
+    // Vtables and field names of the runtime classes.
     for (ClassSym* c : m_classes) {
         RtClass* rt = c->rt;
+        for (u32 i = 0; i < rt->field_count; i++)
+            rt->field_names[i] = persist(c->fields[i].name);
         rt->vtable_size = c->vtable.size();
         if (rt->vtable_size) {
             rt->vtable = static_cast<u32*>(m_memory->alloc(sizeof(u32) * rt->vtable_size));

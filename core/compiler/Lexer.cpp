@@ -136,6 +136,12 @@ void Lexer::lex_number(Token* token)
     } else if (p[0] == '0' && p + 1 < m_end && (p[1] == 'b' || p[1] == 'B')) {
         base = 2;
         p += 2;
+    } else if (p[0] == '0' && p + 1 < m_end && (p[1] == 'o' || p[1] == 'O')) {
+        base = 8;
+        p += 2;
+    } else if (p[0] == '0' && p + 1 < m_cursor) {
+        base = 8;   // C and Java: a leading 0 means octal (file modes: 0644).
+        p += 1;
     }
     u64 value = 0;
     bool overflow = false;
@@ -168,7 +174,7 @@ void Lexer::lex_number(Token* token)
         return;
     }
     // Decimal literals may be up to 2^63 (only valid after unary minus, which
-    // the parser checks); hex and binary literals may fill all 64 bits.
+    // the parser checks); hex, octal and binary literals may fill all 64 bits.
     if (overflow || (base == 10 && value > (u64)KS_INT_MAX + 1)) {
         error_at(token->start, "integer literal does not fit in 64 bits");
         value = 0;

@@ -84,9 +84,7 @@ void disassemble(const ProgramData& p, StringBuilder& out)
             continue;
         out.append("function ");
         out.append(f->name);
-        out.append(" (#");
-        out.append_int(fi);
-        out.append(", ");
+        out.append(" (");
         out.append_int(f->param_count);
         out.append(" params, ");
         out.append_int(f->register_count);

@@ -870,6 +870,31 @@ bool b_to_string(Vm& vm, u64* a, u64* r)
     return ret_string(vm, reinterpret_cast<const char*>(b->data), b->size, r);
 }
 
+bool append_raw(Vm& vm, u64 target, const void* data, usize n)
+{
+    BytesObj* b = bytes(target);
+    if (!check_mutable(vm, target))
+        return false;
+    if (n > 0x3fffffff - (usize)b->size || !vm.heap().bytes_reserve(b, b->size + (u32)n))
+        return vm.raise_out_of_memory();
+    if (n)
+        mem_copy(b->data + b->size, data, n);
+    b->size += (u32)n;
+    return true;
+}
+
+bool b_append(Vm& vm, u64* a, u64*)
+{
+    StringObj* s = str(a[1]);
+    return append_raw(vm, a[0], s->bytes, s->byte_length);
+}
+
+bool b_append_bytes(Vm& vm, u64* a, u64*)
+{
+    BytesObj* other = bytes(a[1]);
+    return append_raw(vm, a[0], other->data, other->size);
+}
+
 bool b_clear(Vm&, u64* a, u64*)
 {
     bytes(a[0])->size = 0;
@@ -905,6 +930,15 @@ i64 host_info(Vm& vm, int what)
 bool linux_jiffies(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoJiffies); return true; }
 bool linux_pid(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoPid); return true; }
 bool linux_uid(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoUid); return true; }
+// Device(name, mode) asks the host for a character device.
+bool linux_device_create(Vm& vm, u64* a, u64* r)
+{
+    const VmHooks& h = vm.hooks();
+    StringObj* name = str(a[1]);
+    *r = h.request ? (u64)h.request(h.context, HostDeviceCreate, a[0], name->bytes, (i64)a[2]) : (u64)-38;
+    return true;
+}
+
 bool linux_ktime(Vm&, u64*, u64* r) { *r = ksp_clock_ns(); return true; }
 bool linux_random(Vm&, u64*, u64* r) { *r = ksp_random_u64() & (u64)KS_INT_MAX; return true; }
 
@@ -983,6 +1017,8 @@ const NativeInfo kNatives[] = {
     { "Bytes", "push", "vi", b_push },
     { "Bytes", "add", "vi", b_push },
     { "Bytes", "clear", "v", b_clear },
+    { "Bytes", "append", "vs", b_append },
+    { "Bytes", "appendBytes", "vy", b_append_bytes },
     { "Bytes", "toString", "s", b_to_string },
     { "System", "gc", "v", sys_gc },
     { "Linux", "printk", "vs", linux_printk },
@@ -992,6 +1028,7 @@ const NativeInfo kNatives[] = {
     { "Linux", "comm", "s", linux_comm },
     { "Linux", "uid", "i", linux_uid },
     { "Linux", "random", "i", linux_random },
+    { "Linux", "__deviceCreate", "iasi", linux_device_create },
 };
 
 }   // namespace

@@ -45,6 +45,7 @@ struct RtClass {
     u32 depth;                 // 0 for Object.
     u32 field_count;
     u8* field_kinds;           // ValueKind per field.
+    const char** field_names;
     u64* field_defaults;       // Initial field values (null objects for references).
     u32* vtable;               // Function index per method slot.
     u32 vtable_size;
@@ -66,6 +67,8 @@ enum BuiltinClass : u32 {
     ClassBudgetExceededException,
     ClassRuntimeScriptException,
     ClassTypeCastException,
+    ClassOutputStream,
+    ClassDevice,
     BuiltinClassCount,
 };
 

@@ -29,6 +29,9 @@ void free_program(Memory* memory, ProgramData* p)
             continue;
         memory->free(const_cast<char*>(c->name));
         memory->free(c->field_kinds);
+        for (u32 j = 0; j < c->field_count && c->field_names; j++)
+            memory->free(const_cast<char*>(c->field_names[j]));
+        memory->free(c->field_names);
         memory->free(c->field_defaults);
         memory->free(c->vtable);
         memory->free(c);
@@ -819,7 +822,14 @@ unwind: {
     // Find a handler for the pending exception, innermost frame first. The
     // line reported is where it was raised. Budget exhaustion and host
     // interruption cannot be caught: the script is stopped.
+    // Built-in (prelude) code has lines of its own: report the script line
+    // that called into it.
     Frame* top = &m_frames[m_frame_count - 1];
+    for (u32 i = m_frame_count; i-- > entry_depth;) {
+        top = &m_frames[i];
+        if (!top->function->builtin)
+            break;
+    }
     m_exception_line = line_of(top->function, top->pc ? top->pc - 1 : 0);
     bool catchable = m_exception != from_obj(m_budget_exception);
     for (;;) {

@@ -36,10 +36,13 @@ struct VmHooks {
     i64 (*info)(void* context, int what);
     // Linux.comm(): writes the current task name (up to 16 bytes).
     usize (*comm)(void* context, char* out);
+    // Kernel objects for the script (HostRequest); returns 0 or a negative errno.
+    i64 (*request)(void* context, int request, u64 object, const char* name, i64 argument);
     void* context;
 };
 
 enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2 };
+enum HostRequest { HostDeviceCreate = 1 };
 
 struct VmLimits {
     i64 budget;          // Instructions (approximate: loops and calls) per entry.
