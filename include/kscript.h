@@ -109,8 +109,11 @@ struct ks_stats {
 };
 void ks_get_stats(const ks_state *state, struct ks_stats *out);
 
-/* Writes /proc/slabinfo-style lines for the state's slab caches. */
+/* Writes /proc/slabinfo-style lines for the state's slab caches (stream 2). */
 void ks_slabinfo(ks_state *state);
+/* The same, to another writer. */
+void ks_slabinfo_to(ks_state *state, void (*write)(void *ctx, int stream, const char *text, unsigned long length),
+		    void *ctx);
 
 /*
  * Calling into script objects, for hosts serving kernel events (a Device's

@@ -207,15 +207,19 @@ extern "C" void ks_get_stats(const ks_state* s, struct ks_stats* out)
 
 extern "C" void ks_slabinfo(ks_state* s)
 {
-    if (!s->config.write)
-        return;
+    if (s->config.write)
+        ks_slabinfo_to(s, s->config.write, s->config.ctx);
+}
+
+extern "C" void ks_slabinfo_to(ks_state* s, void (*write)(void*, int, const char*, unsigned long), void* ctx)
+{
     char line[160];
     // bytes_req is the sum of requested sizes of live objects, kept only in
     // slab debug mode (it is stored in each object's red zone).
     const char* header =
         "# name            <active_objs> <num_objs> <objsize> <pages> <bytes_held> <bytes_req> <allocs> <frees> <fails>\n";
     bool debug = s->config.slab_debug != 0;
-    s->config.write(s->config.ctx, KS_STREAM_LISTING, header, str_length(header));
+    write(ctx, KS_STREAM_LISTING, header, str_length(header));
     s->memory.slab().for_each_cache([&](const SlabStats& st) {
         usize n = 0;
         auto put = [&](const char* text) {
@@ -248,7 +252,7 @@ extern "C" void ks_slabinfo(ks_state* s)
         num(st.frees, 8);
         num(st.failures, 8);
         line[n++] = '\n';
-        s->config.write(s->config.ctx, KS_STREAM_LISTING, line, n);
+        write(ctx, KS_STREAM_LISTING, line, n);
     });
 }
 

@@ -475,6 +475,13 @@ static bool instance_of(u64 value, RtClass* k)
     return c == k;
 }
 
+// The kernel's objtool follows computed gotos only through a table in the
+// section the kernel's own __annotate_jump_table uses (its name changed
+// between 6.1 and 6.12; the kernel build passes the right one).
+#ifndef KS_JUMP_TABLE_SECTION
+#define KS_JUMP_TABLE_SECTION ".rodata..c_jump_table"
+#endif
+
 #if defined(KS_DISPATCH_GOTO)
 #define KS_LABEL(name, format, doc) &&op_##name,
 #define VM_CASE(name) op_##name:
@@ -498,7 +505,7 @@ static bool instance_of(u64 value, RtClass* k)
 RunStatus Vm::execute(u32 entry_depth)
 {
 #if defined(KS_DISPATCH_GOTO)
-    static const void* const kDispatch[] __attribute__((section(".rodata..c_jump_table"))) = {
+    static const void* const kDispatch[] __attribute__((section(KS_JUMP_TABLE_SECTION))) = {
         KS_OPCODES(KS_LABEL)
     };
 #endif
