@@ -7,6 +7,7 @@
 // Exit status (sysexits): 0 ok, 64 usage, 65 compile error, 66 cannot read
 // the file, 70 uncaught exception, 71 out of memory.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "../include/kscript.h"
+#include "../include/kscript_ioctl.h"
 
 namespace {
 
@@ -157,6 +159,151 @@ bool device_action(const char* path, const std::string& action, const std::strin
     return call_handler(path, *d, "release", nullptr, 0, nullptr) && ok;
 }
 
+void usage();
+bool read_file(const char* path, std::string* out);
+bool parse_number(const char* s, long long* out);
+
+// ---- Commands for the kernel module (/dev/kscript, /proc/kscript).
+
+// Prints the module's diagnostics with the script's file name in front of
+// each "name:line:col: ..." line, as `kscript check` would.
+void print_kernel_diagnostics(const char* path, const char* name, const char* text)
+{
+    std::string all = text;
+    size_t start = 0;
+    std::string prefix = std::string(name) + ":";
+    while (start < all.size()) {
+        size_t end = all.find('\n', start);
+        if (end == std::string::npos)
+            end = all.size();
+        std::string line = all.substr(start, end - start);
+        if (line.compare(0, prefix.size(), prefix) == 0 && line.find(": loaded") == std::string::npos)
+            fprintf(stderr, "%s:%s\n", path, line.c_str() + prefix.size());
+        else if (!line.empty() && line.find(": loaded") == std::string::npos)
+            fprintf(stderr, "%s\n", line.c_str());
+        start = end + 1;
+    }
+}
+
+int kernel_command(const std::string& command, int argc, char** argv)
+{
+    if (command == "list" || command == "stats") {
+        FILE* f = fopen("/proc/kscript/scripts", "r");
+        if (!f) {
+            fprintf(stderr, "kscript: cannot read /proc/kscript/scripts: %s (is kscript.ko loaded?)\n", strerror(errno));
+            return kExitNoInput;
+        }
+        char line[1024];
+        bool found = false;
+        const char* want = command == "stats" && argc > 2 ? argv[2] : nullptr;
+        while (fgets(line, sizeof(line), f)) {
+            if (line[0] == '#')
+                continue;
+            char name[64];
+            unsigned long used, peak, quota;
+            unsigned long long calls, exceptions, collections, hcalls, herrors;
+            int consumed = 0;
+            if (sscanf(line, "%63s %lu %lu %lu %llu %llu %llu %llu %llu%n", name, &used, &peak, &quota, &calls,
+                    &exceptions, &collections, &hcalls, &herrors, &consumed) < 9)
+                continue;
+            if (!want) {
+                printf("%s%s", name, line + consumed);
+                found = true;
+            } else if (strcmp(want, name) == 0) {
+                printf("%s: memory %lu bytes (peak %lu, quota %lu), calls %llu, exceptions %llu, collections %llu, "
+                       "handler calls %llu, handler errors %llu;%s",
+                    name, used, peak, quota, calls, exceptions, collections, hcalls, herrors, line + consumed);
+                found = true;
+            }
+        }
+        fclose(f);
+        if (want && !found) {
+            fprintf(stderr, "kscript: no script '%s'\n", want);
+            return 1;
+        }
+        return 0;
+    }
+    int fd = open("/dev/kscript", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "kscript: cannot open /dev/kscript: %s\n", strerror(errno));
+        return kExitNoInput;
+    }
+    if (command == "unload") {
+        if (argc != 3) {
+            usage();
+            return kExitUsage;
+        }
+        ks_ioc_name req {};
+        snprintf(req.name, sizeof(req.name), "%s", argv[2]);
+        if (ioctl(fd, KS_IOC_UNLOAD, &req) < 0) {
+            fprintf(stderr, "kscript: cannot unload '%s': %s\n", argv[2], strerror(errno));
+            close(fd);
+            return 1;
+        }
+        close(fd);
+        return 0;
+    }
+    // load FILE [--name N] [--memory B] [--budget N] [--depth N]
+    ks_ioc_load req {};
+    const char* path = nullptr;
+    for (int i = 2; i < argc; i++) {
+        std::string arg = argv[i];
+        long long n;
+        if (arg == "--name" && i + 1 < argc) {
+            snprintf(req.name, sizeof(req.name), "%s", argv[++i]);
+        } else if ((arg == "--memory" || arg == "--budget" || arg == "--depth") && i + 1 < argc
+            && parse_number(argv[i + 1], &n)) {
+            if (arg == "--memory")
+                req.memory_quota = (uint64_t)n;
+            else if (arg == "--budget")
+                req.budget = n;
+            else
+                req.max_depth = (uint32_t)n;
+            i++;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            usage();
+            return kExitUsage;
+        }
+    }
+    std::string source;
+    if (!path || !read_file(path, &source)) {
+        fprintf(stderr, "kscript: cannot read %s\n", path ? path : "(no file)");
+        close(fd);
+        return path ? kExitNoInput : kExitUsage;
+    }
+    if (!req.name[0]) {
+        // The script is named after its file: "/x/hello.k" -> "hello".
+        std::string base = path;
+        size_t slash = base.rfind('/');
+        if (slash != std::string::npos)
+            base = base.substr(slash + 1);
+        if (base.size() > 2 && base.compare(base.size() - 2, 2, ".k") == 0)
+            base = base.substr(0, base.size() - 2);
+        snprintf(req.name, sizeof(req.name), "%s", base.c_str());
+    }
+    static char diagnostics[8192];
+    req.source = (uint64_t)(uintptr_t)source.data();
+    req.length = source.size();
+    req.diagnostics = (uint64_t)(uintptr_t)diagnostics;
+    req.diagnostics_size = sizeof(diagnostics);
+    int rc = ioctl(fd, KS_IOC_LOAD, &req);
+    int err = errno;
+    close(fd);
+    print_kernel_diagnostics(path, req.name, diagnostics);
+    if (rc == 0) {
+        printf("%s: loaded\n", req.name);
+        return 0;
+    }
+    if (err == EINVAL && diagnostics[0])
+        return kExitCompile;
+    if (err == EIO)
+        return kExitRuntime;
+    fprintf(stderr, "kscript: cannot load %s: %s\n", path, strerror(err));
+    return err == ENOMEM ? kExitNoMemory : 1;
+}
+
 void usage()
 {
     fprintf(stderr,
@@ -172,7 +319,12 @@ void usage()
         "         --device-read NAME, --device-write NAME=TEXT\n"
         "                         after the run, open the script's device NAME, read or write it, close it\n"
         "       kscript check FILE.k\n"
-        "       kscript disasm FILE.k\n");
+        "       kscript disasm FILE.k\n"
+        "with kscript.ko loaded:\n"
+        "       kscript load FILE.k [--name NAME] [--memory BYTES] [--budget N] [--depth N]\n"
+        "       kscript unload NAME\n"
+        "       kscript list\n"
+        "       kscript stats NAME\n");
 }
 
 bool read_file(const char* path, std::string* out)
@@ -205,11 +357,13 @@ bool parse_number(const char* s, long long* out)
 
 int main(int argc, char** argv)
 {
+    std::string command = argc > 1 ? argv[1] : "";
+    if (command == "load" || command == "unload" || command == "list" || command == "stats")
+        return kernel_command(command, argc, argv);
     if (argc < 3) {
         usage();
         return kExitUsage;
     }
-    std::string command = argv[1];
     if (command != "run" && command != "check" && command != "disasm") {
         usage();
         return kExitUsage;

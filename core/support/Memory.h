@@ -37,6 +37,7 @@ public:
         if (KS_UNLIKELY(!p))
             return nullptr;
         m_used += SlabAllocator::ksize(p);
+        m_allocated_total += size;
         if (m_used > m_peak)
             m_peak = m_used;
 #ifdef KS_ALLOC_TRACE
@@ -82,6 +83,8 @@ public:
     usize quota() const { return m_quota; }
     void set_quota(usize quota) { m_quota = quota; }
     u64 quota_hits() const { return m_quota_hits; }
+    // Bytes ever allocated: the VM charges its budget for them.
+    u64 allocated_total() const { return m_allocated_total; }
     SlabAllocator& slab() { return m_slab; }
 
 private:
@@ -90,6 +93,7 @@ private:
     usize m_used;
     usize m_peak;
     u64 m_quota_hits;
+    u64 m_allocated_total { 0 };
 };
 
 }

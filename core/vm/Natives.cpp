@@ -85,6 +85,8 @@ bool s_length(Vm&, u64* a, u64* r) { *r = str(a[0])->char_length; return true; }
 bool s_char_at(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
+    if (!(s->header.flags & ObjAscii))
+        vm.charge_bytes(s->byte_length);
     if (a[1] >= s->char_length)
         return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
     return substring_chars(vm, s, a[1], a[1] + 1, r);
@@ -158,17 +160,19 @@ i64 byte_to_char(StringObj* s, usize byte)
     return chars;
 }
 
-bool s_index_of(Vm&, u64* a, u64* r)
+bool s_index_of(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
+    vm.charge_bytes(s->byte_length);
     i64 at = find_bytes(s, str(a[1]), 0);
     *r = (u64)(at < 0 ? -1 : byte_to_char(s, (usize)at));
     return true;
 }
 
-bool s_index_of_from(Vm&, u64* a, u64* r)
+bool s_index_of_from(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
+    vm.charge_bytes(s->byte_length);
     i64 from = (i64)a[2];
     if (from < 0)
         from = 0;
@@ -181,9 +185,10 @@ bool s_index_of_from(Vm&, u64* a, u64* r)
     return true;
 }
 
-bool s_last_index_of(Vm&, u64* a, u64* r)
+bool s_last_index_of(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
+    vm.charge_bytes(s->byte_length);
     StringObj* n = str(a[1]);
     i64 found = -1;
     if (n->byte_length <= s->byte_length) {
@@ -350,8 +355,9 @@ bool s_ends_with(Vm&, u64* a, u64* r)
     return true;
 }
 
-bool s_contains(Vm&, u64* a, u64* r)
+bool s_contains(Vm& vm, u64* a, u64* r)
 {
+    vm.charge_bytes(str(a[0])->byte_length);
     *r = find_bytes(str(a[0]), str(a[1]), 0) >= 0;
     return true;
 }
@@ -394,8 +400,9 @@ bool s_to_string(Vm&, u64* a, u64* r)
     return true;
 }
 
-bool s_equals(Vm&, u64* a, u64* r)
+bool s_equals(Vm& vm, u64* a, u64* r)
 {
+    vm.charge_bytes(str(a[0])->byte_length);
     *r = value_equal(a[0], a[1], KindRef);
     return true;
 }
@@ -487,6 +494,7 @@ bool a_push(Vm& vm, u64* a, u64*)
 bool a_insert(Vm& vm, u64* a, u64*)
 {
     ArrayObj* x = arr(a[0]);
+    vm.charge_bytes((u64)x->size * 8);
     if (!check_mutable(vm, a[0]))
         return false;
     if (a[1] > x->size)
@@ -511,6 +519,7 @@ bool a_pop(Vm& vm, u64* a, u64* r)
 bool a_remove_at(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
+    vm.charge_bytes((u64)x->size * 8);
     if (a[1] >= x->size)
         return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
     *r = x->items[a[1]];
@@ -595,9 +604,10 @@ bool a_splice(Vm& vm, u64* a, u64* r)
     return true;
 }
 
-bool a_index_of(Vm&, u64* a, u64* r)
+bool a_index_of(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
+    vm.charge_bytes((u64)x->size * 16);
     for (u32 i = 0; i < x->size; i++) {
         if (value_equal(x->items[i], a[1], x->header.elem_kind)) {
             *r = i;
@@ -632,9 +642,10 @@ bool to_string_any(Vm& vm, u64* a, u64* r)
     return ret_string(vm, sb.data(), sb.size(), r);
 }
 
-bool a_reverse(Vm&, u64* a, u64*)
+bool a_reverse(Vm& vm, u64* a, u64*)
 {
     ArrayObj* x = arr(a[0]);
+    vm.charge_bytes((u64)x->size * 8);
     for (u32 i = 0, j = x->size; i + 1 < j; i++, j--) {
         u64 t = x->items[i];
         x->items[i] = x->items[j - 1];

@@ -78,6 +78,7 @@ bool Vm::init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& 
     m_exception = 0;
     m_exception_line = 0;
     m_charged = m_calls = m_exceptions_raised = 0;
+    m_allocated_seen = 0;
     m_interrupted = false;
     m_pinned.set_memory(memory);
     m_oom_exception = make_exception(heap, program, ClassOutOfMemoryException, "out of memory");
@@ -428,6 +429,7 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
         base = top.base + top.function->register_count;
     }
     m_exception = 0;
+    m_allocated_seen = m_memory->allocated_total();
     m_budget = m_limits.budget;
     m_next_poll = m_budget - m_limits.poll_interval;
     if (m_next_poll < 0)
@@ -539,6 +541,14 @@ RunStatus Vm::execute(u32 entry_depth)
         if (KS_UNLIKELY(m_heap->should_collect()))  \
             collect_garbage();                      \
     } while (0)
+// Allocation costs budget too (one unit per 16 bytes), so that a loop of
+// huge string operations cannot outrun its budget.
+#define CHARGE_ALLOCATIONS()                                               \
+    do {                                                                   \
+        u64 total_ = m_memory->allocated_total();                          \
+        m_budget -= (i64)((total_ - m_allocated_seen) >> 4);               \
+        m_allocated_seen = total_;                                         \
+    } while (0)
 
     if (fn->diagnostic_line && !fn->diagnostic_reported)
         goto report_diagnostic;
@@ -586,8 +596,16 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_CASE(Ne) R[insn->a] = R[insn->b] != R[insn->c]; VM_NEXT;
         VM_CASE(Lt) R[insn->a] = (i64)R[insn->b] < (i64)R[insn->c]; VM_NEXT;
         VM_CASE(Le) R[insn->a] = (i64)R[insn->b] <= (i64)R[insn->c]; VM_NEXT;
-        VM_CASE(EqStr) R[insn->a] = string_equal(R[insn->b], R[insn->c]); VM_NEXT;
-        VM_CASE(NeStr) R[insn->a] = !string_equal(R[insn->b], R[insn->c]); VM_NEXT;
+        VM_CASE(EqStr) {
+            charge_bytes(reinterpret_cast<StringObj*>(as_obj(R[insn->b]))->byte_length);
+            R[insn->a] = string_equal(R[insn->b], R[insn->c]);
+            VM_NEXT;
+        }
+        VM_CASE(NeStr) {
+            charge_bytes(reinterpret_cast<StringObj*>(as_obj(R[insn->b]))->byte_length);
+            R[insn->a] = !string_equal(R[insn->b], R[insn->c]);
+            VM_NEXT;
+        }
         VM_CASE(IsNull) R[insn->a] = (as_obj(R[insn->b])->flags & ObjNull) != 0; VM_NEXT;
         VM_CASE(Jump) pc += insn->imm(); VM_NEXT;
         VM_CASE(Loop) {
@@ -634,6 +652,7 @@ RunStatus Vm::execute(u32 entry_depth)
             if (insn->x)
                 R[insn->a] = result;
             pc += call_arg_words(insn->c);
+            CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
         VM_CASE(Return) {
@@ -690,6 +709,7 @@ RunStatus Vm::execute(u32 entry_depth)
             if (KS_UNLIKELY(!a))
                 THROW(ClassOutOfMemoryException, "out of memory");
             R[insn->a] = from_obj(a);
+            CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
         VM_CASE(NewMap) {
@@ -735,6 +755,7 @@ RunStatus Vm::execute(u32 entry_depth)
             if (KS_UNLIKELY(!s))
                 THROW(ClassOutOfMemoryException, "out of memory");
             R[insn->a] = from_obj(s);
+            CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
         VM_CASE(ToString) {
@@ -743,6 +764,7 @@ RunStatus Vm::execute(u32 entry_depth)
             if (KS_UNLIKELY(!s))
                 THROW(ClassOutOfMemoryException, "out of memory");
             R[insn->a] = from_obj(s);
+            CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
         VM_CASE(InstanceOf) R[insn->a] = instance_of(R[insn->b], m_program->classes[insn->c]); VM_NEXT;
@@ -771,6 +793,7 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_CASE(Print) {
             GC_POINT();
             print(R[insn->a], insn->x, line_of(fn, (u32)(pc - code - 1)));
+            CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
         VM_CASE(Assert) {

@@ -92,6 +92,9 @@ public:
     u64 calls() const { return m_calls; }
     u64 exceptions_raised() const { return m_exceptions_raised; }
     void set_budget(i64 budget) { m_limits.budget = budget; }
+    // Charges work that is not one instruction (scanning, copying): one unit
+    // per 16 bytes. Running out stops the script at its next loop or call.
+    void charge_bytes(u64 bytes) { m_budget -= (i64)(bytes >> 4); }
     const VmLimits& limits() const { return m_limits; }
 
 private:
@@ -124,6 +127,7 @@ private:
     u64 m_charged;
     u64 m_calls;
     u64 m_exceptions_raised;
+    u64 m_allocated_seen;     // Memory::allocated_total() already charged.
     Vector<u64> m_pinned;
     // Preallocated for when memory is gone.
     InstanceObj* m_oom_exception;

@@ -1,0 +1,81 @@
+#!/bin/bash
+# Kernel tests: builds kscript.ko for each Debian kernel installed (or the
+# versions given), boots each in a throwaway QEMU guest (TCG, -smp 2) with
+# the module, the kscript tool and tests/kernel/, and reads the results from
+# the serial console. A run fails on any failed test and on any oops,
+# WARNING, BUG, stall or panic in the kernel log.
+# Usage: tools/kernel-test.sh [KVER...]      (KS_KERNEL_OUT: output folder)
+# Ends with the line "N passed, N failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${KS_KERNEL_OUT:-$root/build-kernel}
+timeout_s=${KS_GUEST_TIMEOUT:-900}
+mkdir -p "$out"
+
+"$root/tools/kernel-setup.sh" || exit 1
+
+kvers=("$@")
+if [ ${#kvers[@]} = 0 ]; then
+  for d in /lib/modules/*; do
+    v=$(basename "$d")
+    [ -e "$d/build/Makefile" ] && [ -e "/boot/vmlinuz-$v" ] && kvers+=("$v")
+  done
+fi
+if [ ${#kvers[@]} = 0 ]; then
+  echo "no kernel with headers found"; echo "0 passed, 1 failed"; exit 1
+fi
+
+# The kscript tool for the guest: static, no libc in the guest.
+g++ -O2 -std=gnu++20 -static -DKS_DISPATCH_GOTO -o "$out/kscript" "$root/cli/main.cpp" \
+  "$root"/core/*/*.cpp "$root"/slab/*.cpp -x c "$root/platform/user/platform.c" 2>&1 \
+  | grep -v "valid for C++" || true
+[ -x "$out/kscript" ] || { echo "cannot build the static kscript tool"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+for kver in "${kvers[@]}"; do
+  dir="$out/$kver"
+  rm -rf "$dir"
+  mkdir -p "$dir/initramfs/bin" "$dir/initramfs/tests" "$dir/initramfs/examples"
+  echo "== $kver: building kscript.ko"
+  if ! make -C "$root/kernel" KVER="$kver" clean >/dev/null 2>&1 ||
+     ! make -C "$root/kernel" KVER="$kver" > "$dir/build.log" 2>&1; then
+    tail -30 "$dir/build.log"; failed=$((failed + 1)); continue
+  fi
+  if grep -E "warning|objtool" "$dir/build.log" | grep -v "Skipping BTF"; then
+    echo "   build warnings (above)"; failed=$((failed + 1))
+  fi
+  cp "$root/kernel/kscript.ko" "$dir/initramfs/"
+  cp /bin/busybox "$dir/initramfs/bin/busybox"
+  cp "$out/kscript" "$dir/initramfs/bin/kscript"
+  cp "$root/tests/kernel/init" "$dir/initramfs/init"
+  chmod +x "$dir/initramfs/init"
+  cp -r "$root/tests/kernel/run.sh" "$root/tests/kernel/scripts" "$dir/initramfs/tests/"
+  cp "$root"/examples/*.k "$dir/initramfs/examples/"
+  (cd "$dir/initramfs" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$dir/initrd.gz")
+  echo "== $kver: booting the guest"
+  timeout "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
+    -kernel "/boot/vmlinuz-$kver" -initrd "$dir/initrd.gz" \
+    -append "console=ttyS0 quiet panic=-1 loglevel=4" \
+    -nographic -no-reboot < /dev/null > "$dir/console.log" 2>&1
+  status=$?
+  grep -E "^KTEST (PASS|FAIL|kernel)" "$dir/console.log" | sed 's/^/   /'
+  grep -A30 "^KTEST FAIL" "$dir/console.log" | grep "^  |" | head -40 | sed 's/^/   /'
+  p=$(grep -c "^KTEST PASS" "$dir/console.log")
+  f=$(grep -c "^KTEST FAIL" "$dir/console.log")
+  passed=$((passed + p)); failed=$((failed + f))
+  if ! grep -q "^KTEST DONE" "$dir/console.log"; then
+    echo "   the guest did not finish (exit $status); last lines:"; tail -20 "$dir/console.log" | sed 's/^/   | /'
+    failed=$((failed + 1))
+  fi
+  problems=$(grep -E "BUG:|WARNING:|Oops|Call Trace|stack-protector|RCU stall|rcu_sched self-detected stall|soft lockup|hung task|scheduling while atomic|Kernel panic|general protection|UBSAN|KASAN" "$dir/console.log" || true)
+  if [ -n "$problems" ]; then
+    echo "   kernel problems in the log:"; echo "$problems" | head -20 | sed 's/^/   | /'
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
+    echo "   kernel log clean"
+  fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
