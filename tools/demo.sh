@@ -1,7 +1,8 @@
 #!/bin/bash
-# The main job, for now in userspace: builds kscript and runs every example
-# script. (The kernel demo — a throwaway QEMU guest with kscript.ko — comes
-# with the kernel module.)
+# The main job: builds kscript, runs the example scripts at the command
+# line, then boots a throwaway QEMU guest (Debian's 6.1 kernel) with
+# kscript.ko and loads the examples into the running kernel
+# (tests/kernel/demo.sh shows what it does).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -21,3 +22,10 @@ for script in examples/*.k; do
 done
 echo "== fib(32) against lua5.4 (if installed)"
 if command -v lua5.4 >/dev/null; then bench/first-look.sh; else echo "lua5.4 not installed; skipped"; fi
+echo "== the kernel: a throwaway guest with kscript.ko"
+kver=$(ls -d /lib/modules/6.1.*/build 2>/dev/null | head -1 | cut -d/ -f4)
+"$root/tools/kernel-setup.sh"
+kver=${kver:-$(ls -d /lib/modules/6.1.*/build | head -1 | cut -d/ -f4)}
+KS_GUEST_ENTRY=demo.sh KS_KERNEL_OUT="$root/build-demo" "$root/tools/kernel-test.sh" "$kver" >/dev/null 2>&1 || true
+sed -n '/^KTEST BEGIN demo/,/^KTEST PASS demo/p' "$root/build-demo/$kver/console.log" | grep -v '^KTEST' \
+  | grep -vE '^\[ *[0-9]+\.[0-9]+\]' || { echo "the guest run failed; see build-demo/$kver/console.log"; exit 1; }

@@ -4,7 +4,8 @@
 # the module, the kscript tool and tests/kernel/, and reads the results from
 # the serial console. A run fails on any failed test and on any oops,
 # WARNING, BUG, stall or panic in the kernel log.
-# Usage: tools/kernel-test.sh [KVER...]      (KS_KERNEL_OUT: output folder)
+# Usage: tools/kernel-test.sh [KVER...]      (KS_KERNEL_OUT: output folder;
+#        KS_GUEST_ENTRY: the script the guest runs, default tests/kernel/run.sh)
 # Ends with the line "N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,7 +51,8 @@ for kver in "${kvers[@]}"; do
   cp "$out/kscript" "$dir/initramfs/bin/kscript"
   cp "$root/tests/kernel/init" "$dir/initramfs/init"
   chmod +x "$dir/initramfs/init"
-  cp -r "$root/tests/kernel/run.sh" "$root/tests/kernel/scripts" "$dir/initramfs/tests/"
+  cp -r "$root/tests/kernel/scripts" "$dir/initramfs/tests/"
+  cp "$root/tests/kernel/${KS_GUEST_ENTRY:-run.sh}" "$dir/initramfs/tests/entry.sh"
   cp "$root"/examples/*.k "$dir/initramfs/examples/"
   (cd "$dir/initramfs" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$dir/initrd.gz")
   echo "== $kver: booting the guest"

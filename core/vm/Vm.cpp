@@ -507,7 +507,11 @@ static bool instance_of(u64 value, RtClass* k)
 RunStatus Vm::execute(u32 entry_depth)
 {
 #if defined(KS_DISPATCH_GOTO)
+#if defined(KS_KERNEL)
     static const void* const kDispatch[] __attribute__((section(KS_JUMP_TABLE_SECTION))) = {
+#else
+    static const void* const kDispatch[] = {
+#endif
         KS_OPCODES(KS_LABEL)
     };
 #endif

@@ -129,7 +129,10 @@ hostile_scripts() {
 
 list_and_slabinfo() {
 	$K load scripts/hello.k --name listed || return 1
-	$K list | grep -q "^listed " || return 1
+	$K list > /tmp/list 2>&1
+	cat /tmp/list
+	grep -q "^listed " /tmp/list || return 1
+	head -5 /proc/kscript/slabinfo
 	grep -q "kmalloc-64" /proc/kscript/slabinfo || return 1
 	$K unload listed
 }

@@ -1,0 +1,21 @@
+#!/bin/sh
+# The demo the README's first command shows: scripts loaded into a running
+# kernel, their devices used from the shell.
+cd /tests
+show() { echo "guest# $*"; "$@"; }
+echo "KTEST BEGIN demo"
+show sh -c 'cat /examples/hello.k > /dev/kscript'
+dmesg | grep "Hello World!" | tail -1
+show kscript load /examples/device.k
+show cat /dev/hello
+show cat /dev/hello
+show kscript load /examples/counter_device.k
+show sh -c 'echo 40 > /dev/counter'
+show sh -c 'echo 2 > /dev/counter'
+show cat /dev/counter
+show kscript load scripts/compile_error.k
+show kscript list
+show cat /proc/kscript/slabinfo
+show kscript unload device
+show kscript unload counter_device
+echo "KTEST PASS demo"
