@@ -207,7 +207,8 @@ int kernel_command(const std::string& command, int argc, char** argv)
                     &exceptions, &collections, &hcalls, &herrors, &consumed) < 9)
                 continue;
             if (!want) {
-                printf("%s%s", name, line + consumed);
+                // NAME, memory in use, calls, devices.
+                printf("%-24s %10lu bytes %10llu calls%s", name, used, calls, line + consumed);
                 found = true;
             } else if (strcmp(want, name) == 0) {
                 printf("%s: memory %lu bytes (peak %lu, quota %lu), calls %llu, exceptions %llu, collections %llu, "
