@@ -66,25 +66,47 @@ unsigned long comm_hook(void*, char* out)
 
 // Devices the script created. At the command line they are simulated: the
 // --device-read/--device-write actions call their handlers after the run.
+// Kernel objects a script made, simulated at the command line.
 struct SimDevice {
+    int kind;          // KS_REQUEST_DEVICE_CREATE, _TIMER_CREATE or _PROC_CREATE
     std::string name;
     long long mode;
     ks_value object;
+    bool stopped;
 };
 std::vector<SimDevice> devices;
 ks_state* current_state;
 
 long long request_hook(void*, int request, unsigned long long object, const char* name, long long arg)
 {
-    if (request != KS_REQUEST_DEVICE_CREATE)
+    if (request == KS_REQUEST_TIMER_STOP) {
+        for (SimDevice& d : devices)
+            if (d.object == object && d.kind == KS_REQUEST_TIMER_CREATE && !d.stopped) {
+                d.stopped = true;
+                printf("[timer] stopped\n");
+            }
+        return 0;
+    }
+    if (request != KS_REQUEST_DEVICE_CREATE && request != KS_REQUEST_TIMER_CREATE && request != KS_REQUEST_PROC_CREATE)
         return -38;   // ENOSYS
-    for (const SimDevice& d : devices)
-        if (d.name == name)
-            return -17;   // EEXIST
+    if (request != KS_REQUEST_TIMER_CREATE) {
+        if (!name[0] || strchr(name, '/'))
+            return -22;   // EINVAL
+        for (const SimDevice& d : devices)
+            if (d.kind == request && d.name == name)
+                return -17;   // EEXIST
+    }
+    if (request == KS_REQUEST_TIMER_CREATE && arg / 2 < 1)
+        return -22;
     if (ks_pin(current_state, object) != KS_OK)
         return -12;   // ENOMEM
-    devices.push_back({ name, arg, object });
-    printf("[device] /dev/%s created (mode %04llo)\n", name, arg);
+    devices.push_back({ request, name, arg, object, false });
+    if (request == KS_REQUEST_DEVICE_CREATE)
+        printf("[device] /dev/%s created (mode %04llo)\n", name, arg);
+    else if (request == KS_REQUEST_PROC_CREATE)
+        printf("[proc] /proc/kscript/%s created%s\n", name, arg ? " (writable)" : "");
+    else
+        printf("[timer] %s %lld ms\n", (arg & 1) ? "every" : "once after", arg / 2);
     return 0;
 }
 
@@ -110,9 +132,28 @@ bool call_handler(const char* path, const SimDevice& d, const char* name, const 
     return true;
 }
 
-// "read NAME" or "write NAME=TEXT": open, the operation, release.
-bool device_action(const char* path, const std::string& action, const std::string& spec)
+// Runs every timer's run(): periodic ones [rounds] times, one-shot ones once.
+bool run_timers(const char* path, int rounds)
 {
+    for (int round = 0; round < rounds; round++) {
+        for (size_t i = 0; i < devices.size(); i++) {
+            SimDevice d = devices[i];
+            if (d.kind != KS_REQUEST_TIMER_CREATE || d.stopped || (round > 0 && !(d.mode & 1)))
+                continue;
+            if (!call_handler(path, d, "run", nullptr, 0, nullptr))
+                return false;
+        }
+    }
+    return true;
+}
+
+// "read NAME" or "write NAME=TEXT" (on a device; "proc-read"/"proc-write"
+// on a /proc file): open, the operation, release.
+bool device_action(const char* path, const std::string& verb, const std::string& spec)
+{
+    bool proc = verb.compare(0, 5, "proc-") == 0;
+    std::string action = proc ? verb.substr(5) : verb;
+    int kind = proc ? KS_REQUEST_PROC_CREATE : KS_REQUEST_DEVICE_CREATE;
     std::string name = spec, text;
     size_t eq = spec.find('=');
     if (action == "write" && eq != std::string::npos) {
@@ -121,12 +162,13 @@ bool device_action(const char* path, const std::string& action, const std::strin
     }
     const SimDevice* d = nullptr;
     for (const SimDevice& x : devices)
-        if (x.name == name)
+        if (x.kind == kind && x.name == name)
             d = &x;
     if (!d) {
-        fprintf(stderr, "kscript: no device '%s'\n", name.c_str());
+        fprintf(stderr, "kscript: no %s '%s'\n", proc ? "proc file" : "device", name.c_str());
         return false;
     }
+    const char* where = proc ? "/proc/kscript/" : "/dev/";
     if (!call_handler(path, *d, "open", nullptr, 0, nullptr))
         return false;
     bool ok = true;
@@ -142,7 +184,7 @@ bool device_action(const char* path, const std::string& action, const std::strin
         unsigned long n;
         if (ok && ks_get_field(current_state, out, "buffer", &buffer) == KS_OK
             && ks_bytes_data(current_state, buffer, &data, &n) == KS_OK) {
-            printf("[device] read /dev/%s: ", name.c_str());
+            printf("[%s] read %s%s: ", proc ? "proc" : "device", where, name.c_str());
             fwrite(data, 1, n, stdout);
             if (!n || static_cast<const char*>(data)[n - 1] != '\n')
                 printf("\n");
@@ -154,7 +196,7 @@ bool device_action(const char* path, const std::string& action, const std::strin
             return false;
         ok = call_handler(path, *d, "write", &data, 1, &result);
         if (ok)
-            printf("[device] write /dev/%s: %lld\n", name.c_str(), (long long)result);
+            printf("[%s] write %s%s: %lld\n", proc ? "proc" : "device", where, name.c_str(), (long long)result);
     }
     return call_handler(path, *d, "release", nullptr, 0, nullptr) && ok;
 }
@@ -317,8 +359,9 @@ void usage()
         "         --stats         print memory and execution statistics to stderr\n"
         "         --slabinfo      print the slab caches after the run\n"
         "         --slab-debug    red zones, poisoning and double-free detection\n"
-        "         --device-read NAME, --device-write NAME=TEXT\n"
-        "                         after the run, open the script's device NAME, read or write it, close it\n"
+        "         --device-read NAME, --device-write NAME=TEXT, --proc-read NAME, --proc-write NAME=TEXT\n"
+        "                         after the run, open the script's device or /proc file, read or write it, close it\n"
+        "         --timer-run N   after the run, fire the script's timers N times\n"
         "       kscript check FILE.k\n"
         "       kscript disasm FILE.k\n"
         "with kscript.ko loaded:\n"
@@ -389,8 +432,12 @@ int main(int argc, char** argv)
             stats = true;
         } else if (arg == "--slab-debug") {
             config.slab_debug = 1;
-        } else if ((arg == "--device-read" || arg == "--device-write") && i + 1 < argc) {
-            actions.push_back({ arg == "--device-read" ? "read" : "write", argv[++i] });
+        } else if ((arg == "--device-read" || arg == "--device-write" || arg == "--proc-read"
+                       || arg == "--proc-write" || arg == "--timer-run") && i + 1 < argc) {
+            std::string verb = arg.substr(2);
+            if (verb.compare(0, 7, "device-") == 0)
+                verb = verb.substr(7);
+            actions.push_back({ verb, argv[++i] });
         } else if ((arg == "--budget" || arg == "--memory" || arg == "--depth") && i + 1 < argc
             && parse_number(argv[i + 1], &n)) {
             if (arg == "--budget")
@@ -478,7 +525,10 @@ int main(int argc, char** argv)
             exit_code = kExitRuntime;
         }
         for (const auto& [action, spec] : actions) {
-            if (exit_code == 0 && !device_action(path, action, spec))
+            if (exit_code != 0)
+                break;
+            bool ok = action == "timer-run" ? run_timers(path, atoi(spec.c_str())) : device_action(path, action, spec);
+            if (!ok)
                 exit_code = kExitRuntime;
         }
     }

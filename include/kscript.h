@@ -61,6 +61,9 @@ typedef struct ks_config {
 
 enum ks_request {
 	KS_REQUEST_DEVICE_CREATE = 1,   /* name, arg = mode */
+	KS_REQUEST_TIMER_CREATE = 2,    /* arg = interval in ms * 2 + periodic */
+	KS_REQUEST_TIMER_STOP = 3,
+	KS_REQUEST_PROC_CREATE = 4,     /* name, arg = writable */
 };
 
 /* Defaults: 64 MiB quota, 2^31 budget, depth 2000, nesting 200, 4 MiB source. */

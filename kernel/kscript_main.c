@@ -27,6 +27,7 @@
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/namei.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
 #include <linux/random.h>
@@ -36,6 +37,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "kscript.h"
 #include "kscript_ioctl.h"
@@ -95,14 +97,22 @@ unsigned long long ksp_random_u64(void)
 
 struct ks_script;
 
+/* A kernel object of a script: a Device, a Proc file or a Timer. */
 struct ks_device {
 	struct list_head node;		/* in script->devices */
-	struct miscdevice misc;
+	int kind;			/* KS_REQUEST_DEVICE_CREATE, _PROC_CREATE, _TIMER_CREATE */
+	struct miscdevice misc;		/* Device */
+	struct proc_dir_entry *pde;	/* Proc */
+	struct delayed_work work;	/* Timer */
+	unsigned long interval_ms;
+	bool periodic;
+	bool stopped;			/* Timer.stop() called (script lock) */
+	bool writable;
 	char name[KS_NAME_MAX];
 	umode_t mode;
 	struct ks_script *script;
-	ks_value object;		/* the Device, pinned */
-	int slot_open, slot_read, slot_write, slot_release;
+	ks_value object;		/* the script object, pinned */
+	int slot_open, slot_read, slot_write, slot_release, slot_run;
 	bool registered;
 };
 
@@ -188,7 +198,12 @@ static unsigned long ks_hook_comm(void *ctx, char *out)
 	return strnlen(comm, 16);
 }
 
-/* Device(name, mode) in a script: recorded now, registered after the run. */
+static struct proc_dir_entry *ks_proc_dir;
+
+/*
+ * Device, Proc and Timer objects of a script: recorded while the script
+ * runs, made visible (registered, started) after it has finished loading.
+ */
 static long long ks_hook_request(void *ctx, int request, unsigned long long object,
 				 const char *name, long long arg)
 {
@@ -196,13 +211,33 @@ static long long ks_hook_request(void *ctx, int request, unsigned long long obje
 	struct ks_device *d;
 	size_t len = strlen(name);
 
-	if (request != KS_REQUEST_DEVICE_CREATE)
+	if (request == KS_REQUEST_TIMER_STOP) {
+		list_for_each_entry(d, &s->devices, node) {
+			if (d->kind == KS_REQUEST_TIMER_CREATE && d->object == object && !d->stopped) {
+				d->stopped = true;
+				/* Not _sync: the timer's own run() may be the caller. */
+				if (d->registered)
+					cancel_delayed_work(&d->work);
+			}
+		}
+		return 0;
+	}
+	if (request != KS_REQUEST_DEVICE_CREATE && request != KS_REQUEST_PROC_CREATE &&
+	    request != KS_REQUEST_TIMER_CREATE)
 		return -ENOSYS;
-	if (len == 0 || len >= KS_NAME_MAX || strchr(name, '/') || name[0] == '.')
-		return -EINVAL;
-	list_for_each_entry(d, &s->devices, node)
-		if (!strcmp(d->name, name))
+	if (request == KS_REQUEST_TIMER_CREATE) {
+		if (arg / 2 < 1 || arg / 2 > 24 * 3600 * 1000LL)
+			return -EINVAL;
+	} else {
+		if (len == 0 || len >= KS_NAME_MAX || strchr(name, '/') || name[0] == '.')
+			return -EINVAL;
+		if (request == KS_REQUEST_PROC_CREATE &&
+		    (!strcmp(name, "scripts") || !strcmp(name, "slabinfo")))
 			return -EEXIST;
+		list_for_each_entry(d, &s->devices, node)
+			if (d->kind == request && !strcmp(d->name, name))
+				return -EEXIST;
+	}
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
@@ -210,15 +245,26 @@ static long long ks_hook_request(void *ctx, int request, unsigned long long obje
 		kfree(d);
 		return -ENOMEM;
 	}
-	strscpy(d->name, name, sizeof(d->name));
-	d->mode = arg & 0666;
+	d->kind = request;
+	strscpy(d->name, request == KS_REQUEST_TIMER_CREATE ? "timer" : name, sizeof(d->name));
 	d->script = s;
 	d->object = object;
-	d->slot_open = d->slot_read = d->slot_write = d->slot_release = -1;
-	ks_find_method(s->state, object, "open", 0, &d->slot_open);
+	d->slot_open = d->slot_read = d->slot_write = d->slot_release = d->slot_run = -1;
+	if (request == KS_REQUEST_DEVICE_CREATE) {
+		d->mode = arg & 0666;
+		d->writable = true;
+		ks_find_method(s->state, object, "open", 0, &d->slot_open);
+		ks_find_method(s->state, object, "release", 0, &d->slot_release);
+	} else if (request == KS_REQUEST_PROC_CREATE) {
+		d->writable = arg != 0;
+		d->mode = d->writable ? 0644 : 0444;
+	} else {
+		d->interval_ms = arg / 2;
+		d->periodic = arg & 1;
+		ks_find_method(s->state, object, "run", 0, &d->slot_run);
+	}
 	ks_find_method(s->state, object, "read", 1, &d->slot_read);
 	ks_find_method(s->state, object, "write", 1, &d->slot_write);
-	ks_find_method(s->state, object, "release", 0, &d->slot_release);
 	list_add_tail(&d->node, &s->devices);
 	return 0;
 }
@@ -366,6 +412,8 @@ static ssize_t ks_device_write(struct file *file, const char __user *ubuf, size_
 	void *data;
 	ssize_t ret;
 
+	if (!d->writable)
+		return -EPERM;
 	if (d->slot_write < 0)
 		return count;
 	count = min(count, KS_MAX_DEVICE_IO);
@@ -422,6 +470,46 @@ static const struct file_operations ks_device_fops = {
 	.llseek = default_llseek,
 };
 
+/* /proc/kscript/NAME files of scripts: the same handlers as devices. */
+static int ks_procfile_open(struct inode *inode, struct file *file)
+{
+	/* proc_remove() (unload) waits for this to return: the object and its
+	 * script are alive here. */
+	struct ks_device *d = pde_data(inode);
+	struct ks_file *kf;
+
+	kf = kzalloc(sizeof(*kf), GFP_KERNEL);
+	if (!kf)
+		return -ENOMEM;
+	kref_get(&d->script->ref);
+	kf->dev = d;
+	file->private_data = kf;
+	return 0;
+}
+
+static const struct proc_ops ks_procfile_ops = {
+	.proc_open = ks_procfile_open,
+	.proc_read = ks_device_read,
+	.proc_write = ks_device_write,
+	.proc_release = ks_device_release,
+	.proc_lseek = default_llseek,
+};
+
+/* A Timer's run(), in a kworker; periodic timers queue themselves again. */
+static void ks_timer_fn(struct work_struct *work)
+{
+	struct ks_device *t = container_of(to_delayed_work(work), struct ks_device, work);
+	struct ks_script *s = t->script;
+
+	if (ks_enter(s))
+		return;
+	if (!t->stopped && t->slot_run >= 0)
+		ks_call0(t, t->slot_run, "Timer.run");
+	if (t->periodic && !t->stopped)
+		schedule_delayed_work(&t->work, msecs_to_jiffies(t->interval_ms));
+	mutex_unlock(&s->lock);
+}
+
 /* ------------------------------------------------------------------ */
 /* Loading and unloading. */
 
@@ -467,15 +555,48 @@ static bool ks_valid_name(const char *name)
 	return true;
 }
 
+/*
+ * Is [name] taken for kind [kind] by any loaded script, or (for devices) by
+ * another misc device? Registering a duplicate would make sysfs or procfs
+ * warn. Called with ks_scripts_lock held.
+ */
+static bool ks_name_taken(int kind, const char *name)
+{
+	struct ks_script *s;
+	struct ks_device *d;
+	struct path path;
+	char sysfs[64];
+
+	lockdep_assert_held(&ks_scripts_lock);
+	list_for_each_entry(s, &ks_scripts, node)
+		list_for_each_entry(d, &s->devices, node)
+			if (d->kind == kind && !strcmp(d->name, name))
+				return true;
+	if (kind != KS_REQUEST_DEVICE_CREATE)
+		return false;
+	snprintf(sysfs, sizeof(sysfs), "/sys/class/misc/%s", name);
+	if (!kern_path(sysfs, 0, &path)) {
+		path_put(&path);
+		return true;
+	}
+	return false;
+}
+
+/* Removes a script's kernel objects; the script is dead or never ran. */
 static void ks_deregister_devices(struct ks_script *s)
 {
 	struct ks_device *d;
 
 	list_for_each_entry(d, &s->devices, node) {
-		if (d->registered) {
+		if (!d->registered)
+			continue;
+		if (d->kind == KS_REQUEST_DEVICE_CREATE)
 			misc_deregister(&d->misc);
-			d->registered = false;
-		}
+		else if (d->kind == KS_REQUEST_PROC_CREATE)
+			proc_remove(d->pde);
+		else
+			cancel_delayed_work_sync(&d->work);
+		d->registered = false;
 	}
 }
 
@@ -577,21 +698,41 @@ static int ks_load_script(const char *src, size_t len, const char *want, unsigne
 	if (err)
 		goto out_unlock_list;
 
-	/* The script ran: make its devices visible (script lock not held). */
+	/* The script ran: make its objects visible (script lock not held). */
 	list_for_each_entry(d, &s->devices, node) {
-		d->misc.minor = MISC_DYNAMIC_MINOR;
-		d->misc.name = d->name;
-		d->misc.fops = &ks_device_fops;
-		d->misc.mode = d->mode;
-		err = misc_register(&d->misc);
+		if (d->kind != KS_REQUEST_TIMER_CREATE && ks_name_taken(d->kind, d->name)) {
+			err = -EEXIST;
+		} else if (d->kind == KS_REQUEST_DEVICE_CREATE) {
+			d->misc.minor = MISC_DYNAMIC_MINOR;
+			d->misc.name = d->name;
+			d->misc.fops = &ks_device_fops;
+			d->misc.mode = d->mode;
+			err = misc_register(&d->misc);
+		} else if (d->kind == KS_REQUEST_PROC_CREATE) {
+			d->pde = proc_create_data(d->name, d->mode, ks_proc_dir, &ks_procfile_ops, d);
+			err = d->pde ? 0 : -EEXIST;
+		} else {
+			INIT_DELAYED_WORK(&d->work, ks_timer_fn);
+			err = 0;
+		}
 		if (err) {
-			ks_diag_add(dg, "%s: cannot create /dev/%s (error %d)\n", s->name, d->name, err);
-			pr_warn("%s: cannot create /dev/%s (error %d)\n", s->name, d->name, err);
+			ks_diag_add(dg, "%s: cannot create %s%s (error %d)\n", s->name,
+				    d->kind == KS_REQUEST_DEVICE_CREATE ? "/dev/" : "/proc/kscript/", d->name, err);
+			pr_warn("%s: cannot create %s (error %d)\n", s->name, d->name, err);
+			mutex_lock(&s->lock);
+			s->dead = true;
+			mutex_unlock(&s->lock);
 			ks_deregister_devices(s);
 			goto out_unlock_list;
 		}
 		d->registered = true;
 	}
+	/* Timers start last, when everything they may touch exists. */
+	mutex_lock(&s->lock);
+	list_for_each_entry(d, &s->devices, node)
+		if (d->kind == KS_REQUEST_TIMER_CREATE && !d->stopped)
+			schedule_delayed_work(&d->work, msecs_to_jiffies(d->interval_ms));
+	mutex_unlock(&s->lock);
 	list_add_tail(&s->node, &ks_scripts);
 	mutex_unlock(&ks_scripts_lock);
 	pr_info("%s: loaded\n", s->name);
@@ -816,8 +957,6 @@ static struct miscdevice ks_ctl_misc = {
 /* ------------------------------------------------------------------ */
 /* /proc/kscript */
 
-static struct proc_dir_entry *ks_proc_dir;
-
 static int ks_scripts_show(struct seq_file *m, void *v)
 {
 	struct ks_script *s;
@@ -833,8 +972,14 @@ static int ks_scripts_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s %lu %lu %lu %llu %llu %llu %llu %llu", s->name, st.memory_used,
 			   st.memory_peak, st.memory_quota, st.calls, st.exceptions, st.collections,
 			   s->handler_calls, s->handler_errors);
-		list_for_each_entry(d, &s->devices, node)
-			seq_printf(m, " /dev/%s", d->name);
+		list_for_each_entry(d, &s->devices, node) {
+			if (d->kind == KS_REQUEST_DEVICE_CREATE)
+				seq_printf(m, " /dev/%s", d->name);
+			else if (d->kind == KS_REQUEST_PROC_CREATE)
+				seq_printf(m, " /proc/kscript/%s", d->name);
+			else
+				seq_printf(m, " timer:%lums", d->interval_ms);
+		}
 		seq_putc(m, '\n');
 		mutex_unlock(&s->lock);
 	}

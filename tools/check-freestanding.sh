@@ -60,7 +60,8 @@ if objdump -d "$out/kscript_core.o" | grep -qE '\s(xmm|ymm|zmm)[0-9]'; then
 fi
 echo "freestanding: undefined symbols used:" $(echo "$undefined" | tr '\n' ' ')
 echo "freestanding: largest stack frames (bytes):"
-cat "$out"/*.su | sort -t$'\t' -k2 -n -r | head -5 | sed 's/^/  /'
+sort -t$'\t' -k2 -n -r "$out"/*.su > "$out/stack-usage.txt"
+head -5 "$out/stack-usage.txt" | sed 's/^/  /'
 if [ $status -eq 0 ]; then
   echo "freestanding: ok ($(echo "${objects[@]}" | wc -w) objects, kernel flags)"
 fi

@@ -42,6 +42,31 @@ static const char kPreludeSource[] =
     "  void read(OutputStream out) {}\n"
     "  int write(Bytes data) { return data.size(); }\n"
     "  void release() {}\n"
+    "}\n"
+    // A function run by the kernel every [interval] ms (or once), in process
+    // context, until stop() or the script's unload.
+    "class Timer {\n"
+    "  int interval\n"
+    "  boolean periodic\n"
+    "  Timer(int interval, boolean periodic) {\n"
+    "    this.interval = interval; this.periodic = periodic\n"
+    "    int rc = Linux.__timerCreate(this, \"timer\", periodic ? interval * 2 + 1 : interval * 2)\n"
+    "    if (rc != 0) throw new RuntimeScriptException(\"cannot create timer (error \" + rc + \")\")\n"
+    "  }\n"
+    "  void run() {}\n"
+    "  void stop() { Linux.__timerStop(this, \"timer\", 0); }\n"
+    "}\n"
+    // A file /proc/kscript/NAME served by read() (and write(), if writable).
+    "class Proc {\n"
+    "  String name\n"
+    "  boolean writable\n"
+    "  Proc(String name, boolean writable) {\n"
+    "    this.name = name; this.writable = writable\n"
+    "    int rc = Linux.__procCreate(this, name, writable ? 1 : 0)\n"
+    "    if (rc != 0) throw new RuntimeScriptException(\"cannot create /proc/kscript/\" + name + \" (error \" + rc + \")\")\n"
+    "  }\n"
+    "  void read(OutputStream out) {}\n"
+    "  int write(Bytes data) { return data.size(); }\n"
     "}\n";
 
 }

@@ -26,7 +26,8 @@ const char* opcode_format(Op op)
 
 static void pad(StringBuilder& out, usize from, usize width)
 {
-    while (out.size() < from + width)
+    // A failed builder stops growing: stop too.
+    while (out.size() < from + width && !out.has_failed())
         out.append_char(' ');
 }
 
@@ -89,7 +90,7 @@ void disassemble(const ProgramData& p, StringBuilder& out)
         out.append(" params, ");
         out.append_int(f->register_count);
         out.append(" registers)\n");
-        for (u32 pc = 0; pc < f->code_size; pc++) {
+        for (u32 pc = 0; pc < f->code_size && !out.has_failed(); pc++) {
             const Insn& insn = f->code[pc];
             if (insn.op == Op::Args)
                 continue;

@@ -941,12 +941,14 @@ i64 host_info(Vm& vm, int what)
 bool linux_jiffies(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoJiffies); return true; }
 bool linux_pid(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoPid); return true; }
 bool linux_uid(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoUid); return true; }
-// Device(name, mode) asks the host for a character device.
-bool linux_device_create(Vm& vm, u64* a, u64* r)
+// Device, Timer and Proc ask the host for their kernel objects: the request
+// gets the script object, a name and a number; the result is 0 or -errno.
+template<int Request>
+bool linux_request(Vm& vm, u64* a, u64* r)
 {
     const VmHooks& h = vm.hooks();
     StringObj* name = str(a[1]);
-    *r = h.request ? (u64)h.request(h.context, HostDeviceCreate, a[0], name->bytes, (i64)a[2]) : (u64)-38;
+    *r = h.request ? (u64)h.request(h.context, Request, a[0], name->bytes, (i64)a[2]) : (u64)-38;
     return true;
 }
 
@@ -1039,7 +1041,10 @@ const NativeInfo kNatives[] = {
     { "Linux", "comm", "s", linux_comm },
     { "Linux", "uid", "i", linux_uid },
     { "Linux", "random", "i", linux_random },
-    { "Linux", "__deviceCreate", "iasi", linux_device_create },
+    { "Linux", "__deviceCreate", "iasi", linux_request<HostDeviceCreate> },
+    { "Linux", "__timerCreate", "iasi", linux_request<HostTimerCreate> },
+    { "Linux", "__timerStop", "iasi", linux_request<HostTimerStop> },
+    { "Linux", "__procCreate", "iasi", linux_request<HostProcCreate> },
 };
 
 }   // namespace

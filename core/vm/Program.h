@@ -69,6 +69,8 @@ enum BuiltinClass : u32 {
     ClassTypeCastException,
     ClassOutputStream,
     ClassDevice,
+    ClassTimer,
+    ClassProc,
     BuiltinClassCount,
 };
 

@@ -42,7 +42,7 @@ struct VmHooks {
 };
 
 enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2 };
-enum HostRequest { HostDeviceCreate = 1 };
+enum HostRequest { HostDeviceCreate = 1, HostTimerCreate = 2, HostTimerStop = 3, HostProcCreate = 4 };
 
 struct VmLimits {
     i64 budget;          // Instructions (approximate: loops and calls) per entry.

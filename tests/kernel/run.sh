@@ -127,6 +127,30 @@ hostile_scripts() {
 	[ "$ok" = "$(ls scripts/hostile/*.k | wc -l)" ]
 }
 
+timer_and_proc() {
+	$K load /examples/timer_proc.k || return 1
+	[ -e /proc/kscript/ticks ] || return 1
+	sleep 2
+	n=$(cut -d' ' -f2 /proc/kscript/ticks)
+	echo "ticks after 2 s: $n"
+	[ "$n" -ge 2 ] || return 1
+	echo reset > /proc/kscript/ticks || return 1
+	m=$(cut -d' ' -f2 /proc/kscript/ticks)
+	echo "after reset: $m"
+	[ "$m" -lt "$n" ] || return 1
+	$K unload timer_proc || return 1
+	[ ! -e /proc/kscript/ticks ] || return 1
+	# Unloaded: no timer runs any more (the log would show a crash if one did).
+	sleep 1
+}
+
+name_clashes() {
+	$K load scripts/proc_state.k --name first || return 1
+	if $K load scripts/proc_state.k --name second; then echo "duplicate /proc name accepted"; return 1; fi
+	if $K load scripts/misc_clash.k; then echo "duplicate misc device accepted"; return 1; fi
+	$K unload first
+}
+
 list_and_slabinfo() {
 	$K load scripts/hello.k --name listed || return 1
 	$K list > /tmp/list 2>&1
@@ -149,6 +173,8 @@ t unload_while_open unload_while_open
 t rmmod_refused_while_loaded rmmod_refused_while_loaded
 t hostile_scripts hostile_scripts
 t list_and_slabinfo list_and_slabinfo
+t timer_and_proc timer_and_proc
+t name_clashes name_clashes
 # Leave nothing loaded, then the module must unload.
 for s in $(cut -d' ' -f1 /proc/kscript/scripts | grep -v '^#'); do $K unload "$s"; done
 t rmmod rmmod kscript
