@@ -142,6 +142,13 @@ int ks_bytes_data(ks_state *state, ks_value bytes, const void **data, unsigned l
 /* A String's text (not NUL-terminated). */
 int ks_string_data(ks_state *state, ks_value string, const char **data, unsigned long *length);
 
+/*
+ * Allocator benchmark: [n] alloc+free pairs (pattern 0) or [n] allocations
+ * then their frees (pattern 1) of [size] bytes from a slab cache of a fresh
+ * allocator. Returns the nanoseconds taken (0 if it could not start).
+ */
+unsigned long long ks_slab_bench(int pattern, unsigned long n, unsigned long size);
+
 #ifdef __cplusplus
 }
 #endif

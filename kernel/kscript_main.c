@@ -56,6 +56,9 @@
 static unsigned long memory_quota = KS_DEFAULT_QUOTA;
 module_param(memory_quota, ulong, 0644);
 MODULE_PARM_DESC(memory_quota, "default memory quota per script, bytes");
+static bool bench;
+module_param(bench, bool, 0444);
+MODULE_PARM_DESC(bench, "at load, compare SLUB with the kscript slab allocator (log lines BENCH ...)");
 static long budget = KS_DEFAULT_BUDGET;
 module_param(budget, long, 0644);
 MODULE_PARM_DESC(budget, "default instruction budget per entry into a script");
@@ -1016,6 +1019,47 @@ static int ks_slabinfo_show(struct seq_file *m, void *v)
 
 /* ------------------------------------------------------------------ */
 
+/* The `bench` parameter: kmem_cache_alloc/free against the engine's slab. */
+static void ks_bench_slab(void)
+{
+	const unsigned long pairs = 2000000, bulk = 200000;
+	struct kmem_cache *cache = kmem_cache_create("ks_bench", 32, 8, 0, NULL);
+	void **objects = vmalloc(bulk * sizeof(void *));
+	u64 t0, slub_pairs, slub_bulk, ours_pairs, ours_bulk;
+	unsigned long i;
+
+	if (!cache || !objects)
+		goto out;
+	t0 = ktime_get_ns();
+	for (i = 0; i < pairs; i++) {
+		void *p = kmem_cache_alloc(cache, GFP_KERNEL);
+
+		if (!p)
+			break;
+		*(volatile char *)p = i;
+		kmem_cache_free(cache, p);
+	}
+	slub_pairs = ktime_get_ns() - t0;
+	t0 = ktime_get_ns();
+	for (i = 0; i < bulk; i++) {
+		objects[i] = kmem_cache_alloc(cache, GFP_KERNEL);
+		if (objects[i])
+			*(volatile char *)objects[i] = i;
+	}
+	for (i = 0; i < bulk; i++)
+		kmem_cache_free(cache, objects[i]);
+	slub_bulk = ktime_get_ns() - t0;
+	ours_pairs = ks_slab_bench(0, pairs, 32);
+	ours_bulk = ks_slab_bench(1, bulk, 32);
+	pr_info("BENCH slab pairs32 slub %llu ns/op kscript %llu ns/op\n",
+		div_u64(slub_pairs, pairs), div_u64(ours_pairs, pairs));
+	pr_info("BENCH slab bulk32 slub %llu ns/op kscript %llu ns/op\n",
+		div_u64(slub_bulk, bulk), div_u64(ours_bulk, bulk));
+out:
+	vfree(objects);
+	kmem_cache_destroy(cache);
+}
+
 static int __init ks_init(void)
 {
 	int err;
@@ -1032,6 +1076,8 @@ static int __init ks_init(void)
 	err = misc_register(&ks_ctl_misc);
 	if (err)
 		goto err_proc;
+	if (bench)
+		ks_bench_slab();
 	pr_info("ready: write scripts to /dev/kscript\n");
 	return 0;
 

@@ -54,6 +54,14 @@ for kver in "${kvers[@]}"; do
   cp -r "$root/tests/kernel/scripts" "$dir/initramfs/tests/"
   cp "$root/tests/kernel/${KS_GUEST_ENTRY:-run.sh}" "$dir/initramfs/tests/entry.sh"
   cp "$root"/examples/*.k "$dir/initramfs/examples/"
+  if [ "${KS_BENCH:-0}" = 1 ]; then
+    # Benchmark guests also get the C reference device and the read loop.
+    mkdir -p "$dir/initramfs/bench"
+    make -C "$root/bench/kernel" KVER="$kver" clean >/dev/null 2>&1
+    make -C "$root/bench/kernel" KVER="$kver" >> "$dir/build.log" 2>&1 && cp "$root/bench/kernel/refdev.ko" "$dir/initramfs/"
+    gcc -O2 -static -o "$dir/initramfs/bench/readbench" "$root/bench/kernel/readbench.c"
+    cp "$root"/bench/kernel/*.k "$dir/initramfs/bench/"
+  fi
   (cd "$dir/initramfs" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$dir/initrd.gz")
   echo "== $kver: booting the guest"
   timeout "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \

@@ -151,6 +151,40 @@ name_clashes() {
 	$K unload first
 }
 
+each_exception_in_handler() {
+	$K load scripts/each_exception.k --memory 8000000 --budget 20000000 || return 1
+	mark
+	i=1
+	while [ $i -le 10 ]; do
+		if cat /dev/thrower > /dev/null 2>&1; then echo "read $i did not fail"; return 1; fi
+		i=$((i + 1))
+	done
+	for e in AssertionException OutOfBoundsException NullReferenceException StackOverflowException \
+		 OutOfMemoryException BudgetExceededException RuntimeScriptException TypeCastException \
+		 "Exception: user exception" ZeroDividedException; do
+		logged "$e" || { echo "not logged: $e"; return 1; }
+	done
+	[ "$(cat /dev/thrower)" = "ok 11" ] || return 1
+	$K unload each_exception
+}
+
+every_example() {
+	for f in /examples/*.k; do
+		n=$(basename "$f" .k)
+		$K load "$f" > /dev/null || { echo "$f did not load"; return 1; }
+		$K unload "$n" || return 1
+	done
+}
+
+info_functions() {
+	mark
+	$K load scripts/info.k || return 1
+	logged "pid " || return 1
+	logged "comm kscript" || return 1
+	logged "uid 0" || return 1
+	$K unload info
+}
+
 list_and_slabinfo() {
 	$K load scripts/hello.k --name listed || return 1
 	$K list > /tmp/list 2>&1
@@ -174,6 +208,9 @@ t rmmod_refused_while_loaded rmmod_refused_while_loaded
 t hostile_scripts hostile_scripts
 t list_and_slabinfo list_and_slabinfo
 t timer_and_proc timer_and_proc
+t each_exception_in_handler each_exception_in_handler
+t every_example every_example
+t info_functions info_functions
 t name_clashes name_clashes
 # Leave nothing loaded, then the module must unload.
 for s in $(cut -d' ' -f1 /proc/kscript/scripts | grep -v '^#'); do $K unload "$s"; done
