@@ -1,11 +1,12 @@
 #!/bin/bash
 # Installs what the kernel tests and the kernel demo need (Debian 12, root):
-# QEMU, busybox, cpio, and Debian's 6.1 and 6.12 kernels with their headers.
+# QEMU, busybox, cpio, dkms, and Debian's 6.1 and 6.12 kernels with headers.
 set -euo pipefail
 need=0
 command -v qemu-system-x86_64 >/dev/null || need=1
 [ -x /bin/busybox ] || need=1
 command -v cpio >/dev/null || need=1
+command -v dkms >/dev/null || need=1
 ls /boot/vmlinuz-6.1.* >/dev/null 2>&1 || need=1
 ls /boot/vmlinuz-6.12.* >/dev/null 2>&1 || need=1
 ls -d /lib/modules/6.1.*/build >/dev/null 2>&1 || need=1
@@ -17,5 +18,5 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq qemu-system-x86 busybox-static cpio g++ make \
+apt-get install -y -qq qemu-system-x86 busybox-static cpio g++ make dkms \
   linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64 >/dev/null

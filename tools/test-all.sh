@@ -6,7 +6,7 @@
 #   4. freestanding check: the core built with kernel flags, symbols checked
 #   5. libFuzzer on the compiler + VM for a bounded time (KS_FUZZ_SECONDS)
 #   6. kernel tests: kscript.ko in QEMU guests of Debian's 6.1 and 6.12
-#      kernels (KS_SKIP_KERNEL=1 skips them)
+#      kernels, and the DKMS build (KS_SKIP_KERNEL=1 skips them)
 # Ends with the line "N passed, N failed" over all of them.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -103,6 +103,11 @@ if [ "${KS_SKIP_KERNEL:-0}" != 1 ]; then
   step kernel tools/kernel-test.sh
   count "$log/kernel.log"
   grep -E '^   KTEST FAIL|kernel problems|did not finish' "$log/kernel.log" | head -20 | sed 's/^/   /'
+  if step dkms tools/dkms-check.sh; then
+    passed=$((passed + 1)); grep '^dkms:' "$log/dkms.log" | sed 's/^/   /'
+  else
+    failed=$((failed + 1))
+  fi
 fi
 
 echo "$passed passed, $failed failed"
