@@ -197,6 +197,10 @@ void Vm::collect_garbage()
         m_heap->mark_value(v);
     m_heap->mark_value(m_exception);
     m_heap->finish_collection();
+    // Collections cost budget in proportion to the heap: a script that keeps
+    // its heap near the quota and allocates on cannot make every
+    // instruction a full collection for free.
+    m_budget -= (i64)(m_heap->live_objects() / 8 + 1);
 }
 
 bool Vm::ensure_stack(u32 needed)
