@@ -7,7 +7,8 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${KS_KERNEL_OUT:-$root/build-kernel-bench/guests}
-KS_BENCH=1 KS_GUEST_ENTRY=bench.sh KS_KERNEL_OUT="$out" mkdir -p "$out"; "$root/tools/kernel-test.sh" "$@" > "$out/../run.log" 2>&1
+mkdir -p "$out"
+KS_BENCH=1 KS_GUEST_ENTRY=bench.sh KS_KERNEL_OUT="$out" "$root/tools/kernel-test.sh" "$@" > "$out/../run.log" 2>&1
 for log in "$out"/*/console.log; do
   kver=$(basename "$(dirname "$log")")
   echo "== $kver"
