@@ -192,6 +192,8 @@ private:
     bool while_statement(Stmt* s);
     bool do_statement(Stmt* s);
     bool for_statement(Stmt* s);
+    void loop_body(Stmt* body, Vector<u32>* breaks);
+    void loop_back_if(Expr* cond, u32 top);
     bool foreach_statement(Stmt* s);
     bool try_statement(Stmt* s);
     void return_statement(Stmt* s);
@@ -1615,35 +1617,49 @@ bool Compiler::if_statement(Stmt* s)
 
 // Loops are laid out with the condition at the bottom:
 //   jump cond; top: body; continue: step; cond: if (c) jump top
-bool Compiler::while_statement(Stmt* s)
+// A loop body in its own scope, with its break and continue lists; the
+// continues are patched to the end of the body.
+void Compiler::loop_body(Stmt* body, Vector<u32>* breaks)
 {
-    Vector<u32> breaks(m_memory), continues(m_memory);
-    bool infinite = is_constant_true(s->expr);
-    u32 to_cond = infinite ? 0 : emit_jump(Op::Jump);
-    u32 top = here();
-    LoopContext loop { &breaks, &continues, m_fs->trys.size(), m_fs->locals.size() };
+    Vector<u32> continues(m_memory);
+    LoopContext loop { breaks, &continues, m_fs->trys.size(), m_fs->locals.size() };
     if (!m_fs->loops.try_append(loop))
         oom();
     begin_scope();
-    statement(s->body);
+    statement(body);
     end_scope();
     m_fs->loops.pop();
     for (u32 p : continues)
         patch_jump(p);
+}
+
+// "if (cond) goto top": the condition jumps to a Loop instruction, so that
+// every round trip charges the budget.
+void Compiler::loop_back_if(Expr* cond, u32 top)
+{
+    Vector<u32> back(m_memory);
+    condition_jump(cond, true, &back);
+    u32 exit = emit_jump(Op::Jump);
+    u32 to_top = here();
+    emit_loop(top);
+    for (u32 p : back)
+        patch_jump_to(p, to_top);
+    patch_jump(exit);
+}
+
+bool Compiler::while_statement(Stmt* s)
+{
+    Vector<u32> breaks(m_memory);
+    bool infinite = is_constant_true(s->expr);
+    u32 to_cond = infinite ? 0 : emit_jump(Op::Jump);
+    u32 top = here();
+    loop_body(s->body, &breaks);
     m_line = s->line;
     if (infinite) {
         emit_loop(top);
     } else {
         patch_jump(to_cond);
-        Vector<u32> back(m_memory);
-        condition_jump(s->expr, true, &back);
-        // Backward condition jumps charge the budget through a Loop.
-        u32 exit = emit_jump(Op::Jump);
-        u32 to_top = here();
-        emit_loop(top);
-        for (u32 p : back)
-            patch_jump_to(p, to_top);
-        patch_jump(exit);
+        loop_back_if(s->expr, top);
     }
     for (u32 p : breaks)
         patch_jump(p);
@@ -1652,26 +1668,11 @@ bool Compiler::while_statement(Stmt* s)
 
 bool Compiler::do_statement(Stmt* s)
 {
-    Vector<u32> breaks(m_memory), continues(m_memory);
+    Vector<u32> breaks(m_memory);
     u32 top = here();
-    LoopContext loop { &breaks, &continues, m_fs->trys.size(), m_fs->locals.size() };
-    if (!m_fs->loops.try_append(loop))
-        oom();
-    begin_scope();
-    statement(s->body);
-    end_scope();
-    m_fs->loops.pop();
-    for (u32 p : continues)
-        patch_jump(p);
+    loop_body(s->body, &breaks);
     m_line = s->line;
-    Vector<u32> back(m_memory);
-    condition_jump(s->expr, true, &back);
-    u32 exit = emit_jump(Op::Jump);
-    u32 to_top = here();
-    emit_loop(top);
-    for (u32 p : back)
-        patch_jump_to(p, to_top);
-    patch_jump(exit);
+    loop_back_if(s->expr, top);
     for (u32 p : breaks)
         patch_jump(p);
     return !is_constant_true(s->expr) || breaks.size() > 0;
@@ -1686,18 +1687,10 @@ bool Compiler::for_statement(Stmt* s)
         else
             statement(s->init);
     }
-    Vector<u32> breaks(m_memory), continues(m_memory);
+    Vector<u32> breaks(m_memory);
     u32 to_cond = s->expr ? emit_jump(Op::Jump) : 0;
     u32 top = here();
-    LoopContext loop { &breaks, &continues, m_fs->trys.size(), m_fs->locals.size() };
-    if (!m_fs->loops.try_append(loop))
-        oom();
-    begin_scope();
-    statement(s->body);
-    end_scope();
-    m_fs->loops.pop();
-    for (u32 p : continues)
-        patch_jump(p);
+    loop_body(s->body, &breaks);
     m_line = s->line;
     if (s->step) {
         Operand st = expr(s->step);
@@ -1705,14 +1698,7 @@ bool Compiler::for_statement(Stmt* s)
     }
     if (s->expr) {
         patch_jump(to_cond);
-        Vector<u32> back(m_memory);
-        condition_jump(s->expr, true, &back);
-        u32 exit = emit_jump(Op::Jump);
-        u32 to_top = here();
-        emit_loop(top);
-        for (u32 p : back)
-            patch_jump_to(p, to_top);
-        patch_jump(exit);
+        loop_back_if(s->expr, top);
     } else {
         emit_loop(top);
     }
@@ -1743,19 +1729,11 @@ bool Compiler::foreach_statement(Stmt* s)
         error(s->line, s->column, "for-each variable type does not match the array elements");
     Local* l = declare_local(s->name, var_type, s->line, s->column, false);
     u16 var = l ? l->reg : 0;
-    Vector<u32> breaks(m_memory), continues(m_memory);
+    Vector<u32> breaks(m_memory);
     u32 to_cond = emit_jump(Op::Jump);
     u32 top = here();
     emit(Op::ArrayGet, var, arr, index);
-    LoopContext loop { &breaks, &continues, m_fs->trys.size(), m_fs->locals.size() };
-    if (!m_fs->loops.try_append(loop))
-        oom();
-    begin_scope();
-    statement(s->body);
-    end_scope();
-    m_fs->loops.pop();
-    for (u32 p : continues)
-        patch_jump(p);
+    loop_body(s->body, &breaks);
     m_line = s->line;
     emit(Op::AddI, index, index, 1);
     patch_jump(to_cond);

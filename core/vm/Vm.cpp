@@ -821,8 +821,18 @@ do_call: {
     u32 argc = insn->c;
     u32 base = frame->base + fn->register_count;
     frame->pc = (u32)(pc - code) + call_arg_words(argc);
-    if (KS_UNLIKELY(!push_frame(callee, base, insn->a)))
+    if (KS_LIKELY(m_frame_count < m_frame_capacity && m_frame_count < m_limits.max_depth
+            && base + callee->register_count + 1 <= m_stack_size)) {
+        // Fast path of push_frame(): room for the frame and its registers.
+        u64* regs = m_stack + base;
+        for (u32 j = 0; j < callee->ref_register_count; j++)
+            if (callee->ref_registers[j] >= callee->param_count)
+                regs[callee->ref_registers[j]] = 0;
+        m_frames[m_frame_count++] = Frame { callee, base, 0, insn->a };
+        m_calls++;
+    } else if (KS_UNLIKELY(!push_frame(callee, base, insn->a))) {
         goto unwind;
+    }
     // The frame array and the stack may have moved.
     u64* callee_regs = m_stack + base;
     R = m_stack + m_frames[m_frame_count - 2].base;
