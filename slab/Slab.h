@@ -144,6 +144,7 @@ public:
         SlabStats large = {};
         large.name = "kmalloc-large";
         large.objects_in_use = m_large_count;
+        large.objects_total = m_large_count;
         large.pages = m_large_pages;
         large.bytes_requested = m_large_requested;
         fn(large);

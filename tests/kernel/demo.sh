@@ -5,7 +5,7 @@ cd /tests
 show() { echo "guest# $*"; "$@"; }
 echo "KTEST BEGIN demo"
 show sh -c 'cat /examples/hello.k > /dev/kscript'
-dmesg | grep "Hello World!" | tail -1
+dmesg | grep "Hello World!" | tail -1 | sed "s/^/kernel log: /"
 show kscript load /examples/device.k
 show cat /dev/hello
 show cat /dev/hello
@@ -15,7 +15,7 @@ show sh -c 'echo 2 > /dev/counter'
 show cat /dev/counter
 show kscript load scripts/compile_error.k
 show kscript list
-show cat /proc/kscript/slabinfo
+show sh -c "head -6 /proc/kscript/slabinfo"
 show kscript unload device
 show kscript unload counter_device
 echo "KTEST PASS demo"
