@@ -41,15 +41,17 @@ static constexpr u32 kEmptyReserve = 1;
 static constexpr u64 kTagAllocated = 0xa110ca7edULL;
 static constexpr u64 kTagFree = 0xf4eef4eeULL;
 
+// 8-byte steps up to 64 bytes (seed 002's bins), where most engine objects
+// fall (an instance with two fields is 40 bytes), then coarser classes.
 static const u16 kClassSizes[kKmallocClasses] = {
-    16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 1360, 2032,
+    16, 24, 32, 40, 48, 56, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 1360, 2032,
 };
 
 static const char* const kClassNames[kKmallocClasses] = {
-    "kmalloc-16", "kmalloc-32", "kmalloc-48", "kmalloc-64", "kmalloc-80",
-    "kmalloc-96", "kmalloc-128", "kmalloc-160", "kmalloc-192", "kmalloc-256",
-    "kmalloc-320", "kmalloc-384", "kmalloc-512", "kmalloc-768", "kmalloc-1024",
-    "kmalloc-1360", "kmalloc-2032",
+    "kmalloc-16", "kmalloc-24", "kmalloc-32", "kmalloc-40", "kmalloc-48",
+    "kmalloc-56", "kmalloc-64", "kmalloc-80", "kmalloc-96", "kmalloc-128",
+    "kmalloc-160", "kmalloc-192", "kmalloc-256", "kmalloc-320", "kmalloc-384",
+    "kmalloc-512", "kmalloc-768", "kmalloc-1024", "kmalloc-1360", "kmalloc-2032",
 };
 
 static inline SlabPage* page_of(const void* object)
@@ -488,13 +490,17 @@ usize SlabAllocator::shrink(SlabCache* only)
 
 SlabCache* SlabAllocator::kmalloc_cache_for(SlabAllocator* self, usize size)
 {
-    // Smallest class that fits; classes are few, a short scan is cheap and
-    // branch-predictable.
-    if (size <= 256) {
-        static const u8 kIndex[17] = { 0, 0, 1, 2, 3, 4, 5, 6, 6, 7, 7, 8, 8, 9, 9, 9, 9 };
-        return &self->m_kmalloc[kIndex[(size + 15) >> 4]];
-    }
-    for (u32 i = 9; i < kKmallocClasses; i++)
+    // Up to 256 bytes a table indexed by size / 8 (rounded up) gives the
+    // class; above, the few large classes are scanned.
+    static const u8 kIndex[33] = {
+        0, 0, 0, 1, 2, 3, 4, 5, 6,         // 0..64 in 8-byte steps
+        7, 7, 8, 8, 9, 9, 9, 9,            // 72..128
+        10, 10, 10, 10, 11, 11, 11, 11,    // 136..192
+        12, 12, 12, 12, 12, 12, 12, 12,    // 200..256
+    };
+    if (size <= 256)
+        return &self->m_kmalloc[kIndex[(size + 7) >> 3]];
+    for (u32 i = 13; i < kKmallocClasses; i++)
         if (size <= kClassSizes[i])
             return &self->m_kmalloc[i];
     return nullptr;

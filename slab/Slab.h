@@ -90,7 +90,7 @@ enum class SlabFault : u8 {
 
 using SlabFaultHandler = void (*)(void* context, SlabFault fault, const char* cache, const void* object);
 
-constexpr u32 kKmallocClasses = 17;
+constexpr u32 kKmallocClasses = 20;
 constexpr usize kKmallocMax = 2032;
 
 class SlabAllocator {

@@ -45,6 +45,8 @@ static inline void* do_alloc(size_t n) { return slab.kmalloc(n); }
 static inline void do_free(void* p) { slab.kfree(p); }
 static void setup() { slab.init(false); }
 static const char* kName = "kscript slab";
+static long own_bytes() { return (long)slab.bytes_held(); }
+#define HAVE_OWN_BYTES 1
 #elif defined(USE_MIMALLOC)
 #include <mimalloc.h>
 static inline void* do_alloc(size_t n) { return mi_malloc(n); }
@@ -142,6 +144,7 @@ int main(int argc, char** argv)
         memset(sizes.data, 0, sizes.size * sizeof(unsigned));
     long base = resident_bytes();
     long peak_rss = 0;
+    long peak_own = 0;
     double peak_payload = 0;
     double pairs = 0;
     double start = now_ns();
@@ -196,6 +199,10 @@ int main(int argc, char** argv)
                     long rss = resident_bytes() - base;
                     if (rss > peak_rss)
                         peak_rss = rss;
+#ifdef HAVE_OWN_BYTES
+                    if (own_bytes() > peak_own)
+                        peak_own = own_bytes();
+#endif
                 }
             }
             for (void*& p : slots)
@@ -208,6 +215,9 @@ int main(int argc, char** argv)
         return 64;
     }
     double elapsed = now_ns() - start;
+    if (memory && peak_own)
+        fprintf(stderr, "%s %s: pages held %.1f%% over payload\n", kName, pattern.c_str(),
+            100.0 * (peak_own - peak_payload) / peak_payload);
     if (memory)
         printf("%s %s memory %.1f%%\n", kName, pattern.c_str(), 100.0 * (peak_rss - peak_payload) / peak_payload);
     else
