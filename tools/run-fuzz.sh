@@ -26,5 +26,5 @@ done
   "$root/tests/fuzz/fuzz_engine.cpp" "${objects[@]}" "$out/obj/platform.o"
 cp "$root"/tests/scripts/*/*.k "$root"/tests/fuzz/regressions/* "$out/corpus/" 2>/dev/null || true
 # -rss_limit_mb bounds memory; -timeout flags any input that runs too long.
-"$out/fuzz_engine" "$out/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+"$out/fuzz_engine" "$out/corpus" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
   -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/" 2>&1 | tail -25
