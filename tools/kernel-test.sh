@@ -40,7 +40,7 @@ for kver in "${kvers[@]}"; do
   mkdir -p "$dir/initramfs/bin" "$dir/initramfs/tests" "$dir/initramfs/examples"
   echo "== $kver: building kscript.ko"
   if ! make -C "$root/kernel" KVER="$kver" clean >/dev/null 2>&1 ||
-     ! make -C "$root/kernel" KVER="$kver" > "$dir/build.log" 2>&1; then
+     ! make -C "$root/kernel" KVER="$kver" KS_DISPATCH="${KS_DISPATCH:-goto}" > "$dir/build.log" 2>&1; then
     tail -30 "$dir/build.log"; failed=$((failed + 1)); continue
   fi
   if grep -E "warning|objtool" "$dir/build.log" | grep -v "Skipping BTF"; then
