@@ -231,7 +231,7 @@ private:
     Operand block_expr(Expr* e, Type* expected, i32 dest);
     Operand to_string(Operand value, Expr* at, i32 dest);
     Operand string_of(Operand value, Expr* at);
-    bool args_into(Expr* call, u32 first_arg, Type** params, u32 count, u16* regs, Operand* receiver);
+    void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver);
     Operand function_value(FuncSym* f, i32 dest);
     Type* native_type(char code, Type* receiver);
     bool compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool negate);
@@ -2227,13 +2227,11 @@ Operand Compiler::index_expr(Expr* e, i32 dest)
     return error_operand();
 }
 
-// Evaluates the arguments of [call] from [first_arg] against [params] into
-// registers [regs] (after the receiver, if any). Operands that are temporaries
-// are released by the caller through [regs] bookkeeping: we return whether
-// each needs freeing in the high bit-free form below.
-bool Compiler::args_into(Expr* call, u32 first_arg, Type** params, u32 count, u16* regs, Operand* receiver)
+// Evaluates the arguments of [call] against [params] (null: any type) into
+// fresh registers [regs], after the receiver's register if there is one.
+// The caller frees every argument register after emitting the call.
+void Compiler::args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver)
 {
-    (void)first_arg;
     u32 k = 0;
     if (receiver)
         regs[k++] = receiver->reg;
@@ -2256,7 +2254,6 @@ bool Compiler::args_into(Expr* call, u32 first_arg, Type** params, u32 count, u1
         expr_into(a, t, pt, "argument");
         regs[k++] = t;
     }
-    return true;
 }
 
 Operand Compiler::call_function(Expr* e, FuncSym* f, Operand* receiver, bool virtual_call, i32 dest)
@@ -2267,7 +2264,7 @@ Operand Compiler::call_function(Expr* e, FuncSym* f, Operand* receiver, bool vir
     u16* regs = arena_array<u16>(argc + 1);
     if (!regs)
         return error_operand();
-    args_into(e, 0, f->params, argc, regs, receiver);
+    args_into(e, f->params, argc, regs, receiver);
     u32 total = argc + (receiver ? 1 : 0);
     for (u32 i = receiver ? 1 : 0; i < total; i++)
         free_reg(regs[i]);
@@ -2322,7 +2319,7 @@ Operand Compiler::call_native(Expr* e, i32 native, Operand* receiver, Type* rece
     for (u32 i = 0; i < argc && i < 8; i++)
         params[i] = native_type(sig[i + 1], receiver_type);
     u16 regs[9];
-    args_into(e, 0, params, argc, regs, receiver);
+    args_into(e, params, argc, regs, receiver);
     u32 total = argc + (receiver ? 1 : 0);
     for (u32 i = receiver ? 1 : 0; i < total; i++)
         free_reg(regs[i]);
@@ -2347,7 +2344,7 @@ Operand Compiler::call_value(Expr* e, Operand callee, i32 dest)
     u16* regs = arena_array<u16>(e->arg_count + 1);
     if (!regs)
         return error_operand();
-    args_into(e, 0, ft->params, e->arg_count, regs, nullptr);
+    args_into(e, ft->params, e->arg_count, regs, nullptr);
     for (u32 i = 0; i < e->arg_count; i++)
         free_reg(regs[i]);
     release(callee);

@@ -885,7 +885,7 @@ Expr* Parser::parse_binary(int min_precedence)
     for (;;) {
         const Token& op = current();
         int p = precedence(op.kind);
-        if (p < 0 || p <= min_precedence - 1 || p < min_precedence)
+        if (p < 0 || p < min_precedence)
             return left;
         m_pos++;
         if (op.kind == Tok::KwInstanceof) {
