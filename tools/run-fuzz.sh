@@ -13,10 +13,13 @@ flags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=
 core_flags=(-std=gnu++20 -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -nostdinc++
   -DKS_DISPATCH_GOTO -Wall -Wextra -Werror -Wno-unknown-warning-option)
 objects=()
+# Objects are rebuilt when any source or header is newer (headers change
+# layouts that every object must agree on).
+newest=$(ls -t "$root"/core/*/*.h "$root"/core/*/*.cpp "$root"/slab/* "$root"/include/*.h | head -n 1 || true)
 for src in "$root"/core/*/*.cpp "$root"/slab/*.cpp; do
   rel=${src#$root/}
   obj="$out/obj/${rel//\//_}.o"
-  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
+  if [ ! -f "$obj" ] || [ "$newest" -nt "$obj" ]; then
     "$CXX" "${flags[@]}" "${core_flags[@]}" -c "$src" -o "$obj"
   fi
   objects+=("$obj")
