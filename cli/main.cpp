@@ -548,5 +548,9 @@ int main(int argc, char** argv)
         ks_slabinfo(state);
     fflush(stdout);
     ks_close(state);
+    if (ks_leaked_bytes()) {
+        fprintf(stderr, "kscript: internal error: %llu bytes leaked by the engine\n", ks_leaked_bytes());
+        return exit_code ? exit_code : 1;
+    }
     return exit_code;
 }

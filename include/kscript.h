@@ -74,6 +74,8 @@ typedef struct ks_state ks_state;
 /* NULL when memory is short. */
 ks_state *ks_open(const ks_config *config);
 void ks_close(ks_state *state);
+/* Bytes that closed states had not freed themselves (an engine bug if not 0). */
+unsigned long long ks_leaked_bytes(void);
 
 /* Compiles [source]; [name] labels diagnostics. */
 int ks_load(ks_state *state, const char *source, unsigned long length, const char *name);

@@ -150,6 +150,8 @@ static void ks_script_free(struct kref *ref)
 		kfree(d);
 	}
 	ks_close(s->state);
+	if (ks_leaked_bytes())
+		pr_warn_once("engine leaked %llu bytes (all pages were returned)\n", ks_leaked_bytes());
 	kfree(s);
 	module_put(THIS_MODULE);
 }

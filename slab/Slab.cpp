@@ -540,6 +540,7 @@ void* SlabAllocator::kmalloc(usize size, u32 flags)
     page->prev = page->next = nullptr;
     page->pages = npages;
     page->requested = size;
+    list_push(&m_large, page);
     m_large_count++;
     m_large_pages += npages;
     m_large_requested += size;
@@ -571,6 +572,7 @@ void SlabAllocator::kfree(void* object)
         return;
     }
     if (page->magic == kLargePageMagic) {
+        list_remove(&m_large, page);
         m_large_count--;
         m_large_pages -= page->pages;
         m_large_requested -= page->requested;
@@ -620,6 +622,8 @@ usize SlabAllocator::bytes_in_use()
 
 void SlabAllocator::destroy()
 {
+    while (m_large)
+        kfree(reinterpret_cast<u8*>(m_large) + kLargeHeader);
     rcu_barrier();
     while (m_caches)
         cache_destroy(m_caches);

@@ -182,6 +182,7 @@ private:
     usize m_large_requested;
     u64 m_failures;
     u64 m_faults;
+    SlabPage* m_large;   // Large allocations, freed by destroy() if still there.
     u32 m_fail_every;
     u32 m_fail_counter;
     bool m_debug;

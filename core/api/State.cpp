@@ -29,6 +29,10 @@ struct ks_state {
     usize pages;
 };
 
+// Bytes that states still held when closed (see ks_close); a debugging aid,
+// not synchronized between threads.
+static u64 g_leaked_bytes;
+
 static constexpr usize kStatePages = (sizeof(ks_state) + KSP_PAGE_SIZE - 1) / KSP_PAGE_SIZE;
 
 extern "C" void ks_config_init(ks_config* c)
@@ -72,9 +76,14 @@ extern "C" void ks_close(ks_state* s)
     s->diagnostics.release();
     free_program(&s->memory, &s->program);
     s->heap.destroy();
+    // Everything the state allocated has been freed one by one by now; what
+    // is left is a leak of the engine (the pages go back regardless).
+    g_leaked_bytes += s->memory.used();
     s->memory.destroy();
     ksp_pages_free(s, s->pages);
 }
+
+extern "C" unsigned long long ks_leaked_bytes(void) { return g_leaked_bytes; }
 
 static void vm_write(void* context, int stream, const char* text, usize length)
 {

@@ -209,3 +209,16 @@ TEST(Engine, SlabDebugModeRunsScripts)
 }
 
 }
+
+namespace {
+
+TEST(Engine, NothingLeaksAcrossAllRuns)
+{
+    // Runs above included compile errors, exceptions, quota failures.
+    ScriptRun r = run_script("class A { int[] xs = [1, 2]; }\nA[] all = []\nfor (int i = 0; i < 100; i++) all.add(new A())\n"
+                             "Map[String, A] m = new Map[String, A]()\nm[\"a\"] = all[5]\nthrow new Exception(\"end\")\n");
+    EXPECT_EQ(r.exception, "Exception");
+    EXPECT_EQ(ks_leaked_bytes(), 0u);
+}
+
+}
