@@ -78,7 +78,7 @@ for kver in "${kvers[@]}"; do
     echo "   the guest did not finish (exit $status); last lines:"; tail -20 "$dir/console.log" | sed 's/^/   | /'
     failed=$((failed + 1))
   fi
-  problems=$(grep -E "BUG:|WARNING:|Oops|Call Trace|stack-protector|RCU stall|rcu_sched self-detected stall|soft lockup|hung task|scheduling while atomic|Kernel panic|general protection|UBSAN|KASAN" "$dir/console.log" || true)
+  problems=$(grep -E "BUG:|WARNING:|Oops|Call Trace|stack-protector|RCU stall|rcu_sched self-detected stall|soft lockup|hung task|scheduling while atomic|Kernel panic|general protection|UBSAN|KASAN|engine leaked" "$dir/console.log" || true)
   if [ -n "$problems" ]; then
     echo "   kernel problems in the log:"; echo "$problems" | head -20 | sed 's/^/   | /'
     failed=$((failed + 1))
