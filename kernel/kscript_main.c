@@ -325,23 +325,27 @@ struct ks_file {
 	int open_error;
 };
 
-static int ks_device_open(struct inode *inode, struct file *file)
+/* Gives [file] its state and a reference on the script of [d]. */
+static int ks_file_attach(struct file *file, struct ks_device *d)
 {
-	/* misc_open() holds misc_mtx here, which unload waits for in
-	 * misc_deregister(): the device and its script are alive. */
-	struct ks_device *d = container_of(file->private_data, struct ks_device, misc);
-	struct ks_file *kf;
+	struct ks_file *kf = kzalloc(sizeof(*kf), GFP_KERNEL);
 
-	kf = kzalloc(sizeof(*kf), GFP_KERNEL);
 	if (!kf)
 		return -ENOMEM;
 	kref_get(&d->script->ref);
 	kf->dev = d;
 	file->private_data = kf;
-	/* The script's open() handler runs at the first operation on the file
+	return 0;
+}
+
+static int ks_device_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() holds misc_mtx here, which unload waits for in
+	 * misc_deregister(): the device and its script are alive. The
+	 * script's open() handler runs at the first operation on the file
 	 * (ks_first()), so that no script code ever runs under misc_mtx: a
 	 * long handler would otherwise block every misc device's open. */
-	return 0;
+	return ks_file_attach(file, container_of(file->private_data, struct ks_device, misc));
 }
 
 /* With the script lock held: runs the open() handler once per file. */
@@ -480,16 +484,7 @@ static int ks_procfile_open(struct inode *inode, struct file *file)
 {
 	/* proc_remove() (unload) waits for this to return: the object and its
 	 * script are alive here. */
-	struct ks_device *d = pde_data(inode);
-	struct ks_file *kf;
-
-	kf = kzalloc(sizeof(*kf), GFP_KERNEL);
-	if (!kf)
-		return -ENOMEM;
-	kref_get(&d->script->ref);
-	kf->dev = d;
-	file->private_data = kf;
-	return 0;
+	return ks_file_attach(file, pde_data(inode));
 }
 
 static const struct proc_ops ks_procfile_ops = {

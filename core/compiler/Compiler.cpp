@@ -224,6 +224,7 @@ private:
     Operand logical_expr(Expr* e, i32 dest);
     Operand assign_expr(Expr* e, i32 dest);
     Operand incdec_expr(Expr* e);
+    void compound_value(Expr* e, Tok base, Type* t, u16 old, u16 dest);
     Operand conditional_expr(Expr* e, Type* expected, i32 dest);
     Operand instanceof_expr(Expr* e, i32 dest);
     Operand as_expr(Expr* e, i32 dest);
@@ -2754,6 +2755,23 @@ bool Compiler::compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool neg
     return true;
 }
 
+// The instruction of a binary integer (or boolean bitwise) operator.
+static Op arithmetic_op(Tok op)
+{
+    switch (op) {
+    case Tok::Plus: return Op::Add;
+    case Tok::Minus: return Op::Sub;
+    case Tok::Star: return Op::Mul;
+    case Tok::Slash: return Op::Div;
+    case Tok::Percent: return Op::Mod;
+    case Tok::Amp: return Op::BitAnd;
+    case Tok::Pipe: return Op::BitOr;
+    case Tok::Caret: return Op::BitXor;
+    case Tok::Shl: return Op::Shl;
+    default: return Op::Shr;
+    }
+}
+
 static bool small_int(Expr* e, i64 lo = -32768, i64 hi = 32767)
 {
     return e->kind == ExprKind::Int && e->int_value >= lo && e->int_value <= hi;
@@ -2832,20 +2850,7 @@ Operand Compiler::binary_expr(Expr* e, i32 dest)
     release(b);
     release(a);
     Operand r = target_reg(dest, bools ? m_types.boolean() : m_types.int_type());
-    Op code;
-    switch (op) {
-    case Tok::Plus: code = Op::Add; break;
-    case Tok::Minus: code = Op::Sub; break;
-    case Tok::Star: code = Op::Mul; break;
-    case Tok::Slash: code = Op::Div; break;
-    case Tok::Percent: code = Op::Mod; break;
-    case Tok::Amp: code = Op::BitAnd; break;
-    case Tok::Pipe: code = Op::BitOr; break;
-    case Tok::Caret: code = Op::BitXor; break;
-    case Tok::Shl: code = Op::Shl; break;
-    default: code = Op::Shr; break;
-    }
-    emit(code, r.reg, a.reg, b.reg);
+    emit(arithmetic_op(op), r.reg, a.reg, b.reg);
     return r;
 }
 
@@ -2976,22 +2981,7 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             // t.f op= v: read the field through the saved object.
             Operand old { f->type, alloc_for(f->type), true };
             emit(Op::GetField, old.reg, o, f->slot);
-            Operand rhs = expr(e->b, f->type);
-            if (f->type->kind == TypeKind::String && base == Tok::Plus) {
-                if (rhs.type->kind == TypeKind::Class)
-                    rhs = string_of(rhs, e->b);
-                emit(Op::Concat, v.reg, old.reg, rhs.reg,
-                    rhs.type->kind == TypeKind::Null ? (u8)KindRef : value_kind(rhs.type));
-            } else if (f->type->kind == TypeKind::Int && rhs.type->kind == TypeKind::Int) {
-                Op code = base == Tok::Plus ? Op::Add : base == Tok::Minus ? Op::Sub : base == Tok::Star ? Op::Mul
-                    : base == Tok::Slash ? Op::Div : base == Tok::Percent ? Op::Mod : base == Tok::Amp ? Op::BitAnd
-                    : base == Tok::Pipe ? Op::BitOr : base == Tok::Caret ? Op::BitXor : base == Tok::Shl ? Op::Shl
-                    : Op::Shr;
-                emit(code, v.reg, old.reg, rhs.reg);
-            } else if (rhs.type->kind != TypeKind::Error) {
-                type_error(e, "compound assignment cannot combine '%s' and '%s'", f->type, rhs.type);
-            }
-            release(rhs);
+            compound_value(e, base, f->type, old.reg, v.reg);
             release(old);
         } else {
             expr_into(e->b, v.reg, f->type, "assignment");
@@ -3031,22 +3021,7 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
                 emit(Op::CallNative, old.reg, (u32)find_native(owner, "get", 1), 2, 1);
                 emit_args(regs, 2);
             }
-            Operand rhs = expr(e->b, val_type);
-            if (val_type->kind == TypeKind::String && base == Tok::Plus) {
-                if (rhs.type->kind == TypeKind::Class)
-                    rhs = string_of(rhs, e->b);
-                emit(Op::Concat, v.reg, old.reg, rhs.reg,
-                    rhs.type->kind == TypeKind::Null ? (u8)KindRef : value_kind(rhs.type));
-            } else if (val_type->kind == TypeKind::Int && rhs.type->kind == TypeKind::Int) {
-                Op code = base == Tok::Plus ? Op::Add : base == Tok::Minus ? Op::Sub : base == Tok::Star ? Op::Mul
-                    : base == Tok::Slash ? Op::Div : base == Tok::Percent ? Op::Mod : base == Tok::Amp ? Op::BitAnd
-                    : base == Tok::Pipe ? Op::BitOr : base == Tok::Caret ? Op::BitXor : base == Tok::Shl ? Op::Shl
-                    : Op::Shr;
-                emit(code, v.reg, old.reg, rhs.reg);
-            } else if (rhs.type->kind != TypeKind::Error) {
-                type_error(e, "compound assignment cannot combine '%s' and '%s'", val_type, rhs.type);
-            }
-            release(rhs);
+            compound_value(e, base, val_type, old.reg, v.reg);
             release(old);
         } else {
             expr_into(e->b, v.reg, val_type, "assignment");
@@ -3065,6 +3040,22 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
     }
     error_at(target, "cannot assign to this expression");
     return error_operand();
+}
+
+// [dest] := [old] op e->b, for `t op= v` on a field or element of type [t].
+void Compiler::compound_value(Expr* e, Tok base, Type* t, u16 old, u16 dest)
+{
+    Operand rhs = expr(e->b, t);
+    if (t->kind == TypeKind::String && base == Tok::Plus) {
+        if (rhs.type->kind == TypeKind::Class)
+            rhs = string_of(rhs, e->b);
+        emit(Op::Concat, dest, old, rhs.reg, rhs.type->kind == TypeKind::Null ? (u8)KindRef : value_kind(rhs.type));
+    } else if (t->kind == TypeKind::Int && rhs.type->kind == TypeKind::Int) {
+        emit(arithmetic_op(base), dest, old, rhs.reg);
+    } else if (rhs.type->kind != TypeKind::Error) {
+        type_error(e, "compound assignment cannot combine '%s' and '%s'", t, rhs.type);
+    }
+    release(rhs);
 }
 
 Operand Compiler::incdec_expr(Expr* e)
