@@ -418,19 +418,14 @@ FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const cha
         f->name = copy_name(name);
         m_pos++;
     }
-    const char* saved_class = m_class_name;
-    if (f->owner)
-        m_class_name = f->owner;
     if (!parse_params(f)) {
         synchronize();
-        m_class_name = saved_class;
         return f;
     }
     if (check(Tok::LBrace))
         f->body = parse_block();
     else
         expect_terminator();   // A prototype.
-    m_class_name = saved_class;
     return f;
 }
 
@@ -466,8 +461,6 @@ ClassDecl* Parser::parse_class()
     }
     Vector<FieldDecl> fields(m_memory);
     Vector<FuncDecl*> methods(m_memory);
-    const char* saved_class = m_class_name;
-    m_class_name = c->name;
     while (!check(Tok::RBrace) && !check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
         u8 annotations = parse_annotations();
@@ -511,7 +504,6 @@ ClassDecl* Parser::parse_class()
         if (m_pos == before)
             m_pos++;
     }
-    m_class_name = saved_class;
     expect(Tok::RBrace, "'}'");
     c->fields = to_array(fields, &c->field_count);
     c->methods = to_array(methods, &c->method_count);

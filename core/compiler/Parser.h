@@ -103,7 +103,6 @@ private:
     u32 m_max_depth;
     u32 m_depth { 0 };
     bool m_abort { false };       // Nesting limit hit or out of memory: stop.
-    const char* m_class_name { nullptr };
 };
 
 }

@@ -63,21 +63,6 @@ public:
         m_slab.kfree(p);
     }
 
-    template<typename T>
-    T* create()
-    {
-        void* p = alloc(sizeof(T));
-        return p ? new (KsPlace {}, p) T() : nullptr;
-    }
-    template<typename T>
-    void destroy_object(T* object)
-    {
-        if (object) {
-            object->~T();
-            free(object);
-        }
-    }
-
     usize used() const { return m_used; }
     usize peak() const { return m_peak; }
     usize quota() const { return m_quota; }

@@ -91,7 +91,6 @@ public:
     u64 instructions_charged() const { return m_charged; }
     u64 calls() const { return m_calls; }
     u64 exceptions_raised() const { return m_exceptions_raised; }
-    void set_budget(i64 budget) { m_limits.budget = budget; }
     // Charges work that is not one instruction (scanning, copying): one unit
     // per 16 bytes. Running out stops the script at its next loop or call.
     void charge_bytes(u64 bytes) { m_budget -= (i64)(bytes >> 4); }
