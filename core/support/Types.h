@@ -83,14 +83,4 @@ inline u64 hash_bytes(const void* data, usize n)
     return h;
 }
 
-inline u64 hash_int(u64 x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 }

@@ -52,7 +52,7 @@ bool substring_chars(Vm& vm, StringObj* s, u64 begin, u64 end, u64* out)
 u64 string_hash(StringObj* s)
 {
     if (!s->hash)
-        s->hash = hash_bytes(s->bytes, s->byte_length) | 1;
+        s->hash = hash_bytes(s->bytes, s->byte_length) | 1ull << 63;  // Non-zero; the low bits pick the index slot.
     return s->hash;
 }
 
@@ -656,19 +656,26 @@ bool a_reverse(Vm& vm, u64* a, u64*)
 
 // ---------------------------------------------------------------- Map
 
+// An int key is its own hash (with the top bit set, so that no hash is 0),
+// and its first index slot is the hash modulo index_size - 1, an odd number,
+// as in Lua: nearby keys land in nearby slots, so sequential and clustered
+// keys (the common case) probe memory that is already cached, while strides
+// of powers of two still spread over every slot. Strings hash with FNV-1a.
 u64 key_hash(MapObj* m, u64 key)
 {
     if (m->header.aux == KindRef)
         return string_hash(str(key));
-    return hash_int(key) | 1;
+    return key | 1ull << 63;
 }
+
+u32 first_slot(u64 h, u32 index_size) { return ((u32)h ^ (u32)(h >> 32)) % (index_size - 1); }
 
 i64 map_find(MapObj* m, u64 key, u64 h)
 {
     if (!m->index_size)
         return -1;
     u32 mask = m->index_size - 1;
-    for (u32 i = (u32)h & mask;; i = (i + 1) & mask) {
+    for (u32 i = first_slot(h, m->index_size);; i = (i + 1) & mask) {
         i32 e = m->index[i];
         if (e < 0)
             return -1;
@@ -697,7 +704,7 @@ bool map_rebuild(Vm& vm, MapObj* m, u32 capacity)
             continue;
         entries[n] = m->entries[i];
         u32 mask = index_size - 1;
-        u32 j = (u32)entries[n].hash & mask;
+        u32 j = first_slot(entries[n].hash, index_size);
         while (index[j] >= 0)
             j = (j + 1) & mask;
         index[j] = (i32)n;
@@ -749,7 +756,7 @@ bool m_set(Vm& vm, u64* a, u64*)
     u32 slot = m->used++;
     m->entries[slot] = MapEntry { a[1], a[2], h };
     u32 mask = m->index_size - 1;
-    u32 j = (u32)h & mask;
+    u32 j = first_slot(h, m->index_size);
     while (m->index[j] >= 0)
         j = (j + 1) & mask;
     m->index[j] = (i32)slot;
