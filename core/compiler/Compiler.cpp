@@ -173,6 +173,7 @@ private:
     void patch_jump_to(u32 at, u32 target);
     void emit_loop(u32 target);
     u32 add_constant(u64 value, u8 kind);
+    i32 int_constant_operand(Expr* e);
     u32 string_constant(const char* s, usize n);
     void load_int(u16 reg, i64 value);
     void load_null(u16 reg, Type* type);
@@ -1040,9 +1041,12 @@ void Compiler::patch_jump_to(u32 at, u32 target)
         return;
     Insn& insn = m_fs->code[at];
     i32 offset = (i32)target - (i32)(at + 1);
-    if (insn.op == Op::JumpLt || insn.op == Op::JumpLe || insn.op == Op::JumpGe || insn.op == Op::JumpGt
-        || insn.op == Op::JumpEq || insn.op == Op::JumpNe) {
-        insn.c = (u16)(i16)offset;   // Range checked when the fused jump was chosen.
+    if (is_compare_jump(insn.op)) {
+        // Functions are limited to max_function_size (at most 1 << 20)
+        // instructions, well inside the 24-bit offset.
+        if (offset > kMaxCompareJump || offset < -kMaxCompareJump)
+            error(m_line, 1, "function is too large for a jump");
+        insn.set_off(offset);
         return;
     }
     insn.b = (u16)((u32)offset & 0xffff);
@@ -1518,6 +1522,35 @@ void Compiler::var_statement(Stmt* s, bool top_level)
 
 // Emits a jump to be patched, taken when [cond] is [jump_if]. Comparisons of
 // ints fuse into one compare-and-jump; && and || short-circuit.
+// The compare-and-jump for comparison [op], inverted when jumping if false,
+// against a register or a constant.
+static Op compare_jump_op(Tok op, bool jump_if, bool constant)
+{
+    if (!jump_if) {
+        switch (op) {
+        case Tok::Lt: op = Tok::Ge; break;
+        case Tok::Le: op = Tok::Gt; break;
+        case Tok::Gt: op = Tok::Le; break;
+        case Tok::Ge: op = Tok::Lt; break;
+        case Tok::Eq: op = Tok::Ne; break;
+        default: op = Tok::Eq; break;
+        }
+    }
+    Op jop = op == Tok::Lt ? Op::JumpLt : op == Tok::Le ? Op::JumpLe : op == Tok::Gt ? Op::JumpGt
+        : op == Tok::Ge ? Op::JumpGe : op == Tok::Eq ? Op::JumpEq : Op::JumpNe;
+    return constant ? (Op)((u8)jop + ((u8)Op::JumpLtK - (u8)Op::JumpLt)) : jop;
+}
+
+// The constant pool index of [e] if it is an int literal that an instruction
+// can take from the pool (the index fits 16 bits), else -1.
+i32 Compiler::int_constant_operand(Expr* e)
+{
+    if (e->kind != ExprKind::Int)
+        return -1;
+    u32 k = add_constant((u64)e->int_value, KindInt);
+    return k <= 0xffff ? (i32)k : -1;
+}
+
 void Compiler::condition_jump(Expr* cond, bool jump_if, Vector<u32>* patches)
 {
     m_line = cond->line;
@@ -1545,26 +1578,21 @@ void Compiler::condition_jump(Expr* cond, bool jump_if, Vector<u32>* patches)
         && (cond->op == Tok::Lt || cond->op == Tok::Le || cond->op == Tok::Gt || cond->op == Tok::Ge
             || cond->op == Tok::Eq || cond->op == Tok::Ne)) {
         Operand a = expr(cond->a);
+        // An int compared with a constant: the constant stays in the pool.
+        i32 k = a.type->kind == TypeKind::Int ? int_constant_operand(cond->b) : -1;
+        if (k >= 0) {
+            u32 at = emit(compare_jump_op(cond->op, jump_if, true), a.reg, (u32)k, 0);
+            if (!patches->try_append(at))
+                oom();
+            release(a);
+            return;
+        }
         Operand b = expr(cond->b, a.type);
         bool ints = (a.type->kind == TypeKind::Int && b.type->kind == TypeKind::Int)
             || ((cond->op == Tok::Eq || cond->op == Tok::Ne) && a.type->kind == TypeKind::Boolean
                 && b.type->kind == TypeKind::Boolean);
         if (ints) {
-            Tok op = cond->op;
-            if (!jump_if) {
-                // Invert the comparison.
-                switch (op) {
-                case Tok::Lt: op = Tok::Ge; break;
-                case Tok::Le: op = Tok::Gt; break;
-                case Tok::Gt: op = Tok::Le; break;
-                case Tok::Ge: op = Tok::Lt; break;
-                case Tok::Eq: op = Tok::Ne; break;
-                default: op = Tok::Eq; break;
-                }
-            }
-            Op jop = op == Tok::Lt ? Op::JumpLt : op == Tok::Le ? Op::JumpLe : op == Tok::Gt ? Op::JumpGt
-                : op == Tok::Ge ? Op::JumpGe : op == Tok::Eq ? Op::JumpEq : Op::JumpNe;
-            u32 at = emit(jop, a.reg, b.reg, 0);
+            u32 at = emit(compare_jump_op(cond->op, jump_if, false), a.reg, b.reg, 0);
             if (!patches->try_append(at))
                 oom();
             release(b);
@@ -1634,18 +1662,14 @@ void Compiler::loop_body(Stmt* body, Vector<u32>* breaks)
         patch_jump(p);
 }
 
-// "if (cond) goto top": the condition jumps to a Loop instruction, so that
-// every round trip charges the budget.
+// "if (cond) goto top": the conditional jumps go straight back to the top (a
+// taken backward jump charges the budget, as Loop does).
 void Compiler::loop_back_if(Expr* cond, u32 top)
 {
     Vector<u32> back(m_memory);
     condition_jump(cond, true, &back);
-    u32 exit = emit_jump(Op::Jump);
-    u32 to_top = here();
-    emit_loop(top);
     for (u32 p : back)
-        patch_jump_to(p, to_top);
-    patch_jump(exit);
+        patch_jump_to(p, top);
 }
 
 bool Compiler::while_statement(Stmt* s)
@@ -1742,12 +1766,7 @@ bool Compiler::foreach_statement(Stmt* s)
     i32 native = find_native("Array", "size", 0);
     emit(Op::CallNative, size, (u32)native, 1, 1);
     emit_args(&arr, 1);
-    u32 back = emit(Op::JumpLt, index, size, 0);
-    u32 exit = emit_jump(Op::Jump);
-    u32 to_top = here();
-    emit_loop(top);
-    patch_jump_to(back, to_top);
-    patch_jump(exit);
+    patch_jump_to(emit(Op::JumpLt, index, size, 0), top);
     for (u32 p : breaks)
         patch_jump(p);
     free_reg(size);
@@ -2772,6 +2791,34 @@ static Op arithmetic_op(Tok op)
     }
 }
 
+// The form of an arithmetic instruction that takes K[c] as its right operand.
+static Op with_constant(Op op)
+{
+    switch (op) {
+    case Op::Add: return Op::AddK;
+    case Op::Sub: return Op::SubK;
+    case Op::Mul: return Op::MulK;
+    case Op::Div: return Op::DivK;
+    case Op::Mod: return Op::ModK;
+    case Op::BitAnd: return Op::BitAndK;
+    case Op::BitOr: return Op::BitOrK;
+    case Op::BitXor: return Op::BitXorK;
+    case Op::Shl: return Op::ShlK;
+    default: return Op::ShrK;
+    }
+}
+
+static bool is_arithmetic(Tok op)
+{
+    switch (op) {
+    case Tok::Plus: case Tok::Minus: case Tok::Star: case Tok::Slash: case Tok::Percent:
+    case Tok::Amp: case Tok::Pipe: case Tok::Caret: case Tok::Shl: case Tok::Shr:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static bool small_int(Expr* e, i64 lo = -32768, i64 hi = 32767)
 {
     return e->kind == ExprKind::Int && e->int_value >= lo && e->int_value <= hi;
@@ -2804,6 +2851,18 @@ Operand Compiler::binary_expr(Expr* e, i32 dest)
         return error_operand();
     }
     Operand a = expr(e->a);
+    if (a.type->kind == TypeKind::Int && is_arithmetic(op) && e->b->kind == ExprKind::Int
+        && !((op == Tok::Slash || op == Tok::Percent) && (e->b->int_value == 0 || e->b->int_value == -1))) {
+        // An int operation with a constant: the constant stays in the pool.
+        // (Division by 0 or -1 takes the checked path below.)
+        i32 k = int_constant_operand(e->b);
+        if (k >= 0) {
+            release(a);
+            Operand r = target_reg(dest, m_types.int_type());
+            emit(with_constant(arithmetic_op(op)), r.reg, a.reg, (u32)k);
+            return r;
+        }
+    }
     Operand b = expr(e->b, a.type);
     if (a.type->kind == TypeKind::Error || b.type->kind == TypeKind::Error) {
         release(b);

@@ -114,7 +114,10 @@ void disassemble(const ProgramData& p, StringBuilder& out)
             };
             u32 argc = 0;
             for (const char* c = fmt; *c; c++) {
-                sep();
+                if (*c == 'o')
+                    out.append(" ");
+                else
+                    sep();
                 switch (*c) {
                 case 'a': out.append("r"); out.append_int(insn.a); break;
                 case 'b': out.append("r"); out.append_int(insn.b); break;
@@ -132,7 +135,10 @@ void disassemble(const ProgramData& p, StringBuilder& out)
                     else
                         constant(p, (u32)insn.imm(), out);
                     break;
+                case 'K': constant(p, insn.c, out); break;
+                case 'L': constant(p, insn.b, out); break;
                 case 'j': out.append("-> "); out.append_int((i64)pc + 1 + insn.imm()); break;
+                case 'o': out.append("-> "); out.append_int((i64)pc + 1 + insn.off()); break;
                 case 'f':
                     out.append(insn.b < p.function_count && p.functions[insn.b] ? p.functions[insn.b]->name : "?");
                     break;
@@ -162,11 +168,6 @@ void disassemble(const ProgramData& p, StringBuilder& out)
                 }
                 default: break;
                 }
-            }
-            if (insn.op == Op::JumpLt || insn.op == Op::JumpLe || insn.op == Op::JumpGe || insn.op == Op::JumpGt
-                || insn.op == Op::JumpEq || insn.op == Op::JumpNe) {
-                out.append(" -> ");
-                out.append_int((i64)pc + 1 + insn.sc());
             }
             if (insn.op == Op::InstanceOf || insn.op == Op::Cast) {
                 out.append(" ");

@@ -1,9 +1,11 @@
 // The instruction set of the register VM.
 //
 // Every instruction is 8 bytes:   | op:8 | x:8 | a:16 | b:16 | c:16 |
-// imm = b | c << 16 (signed 32 bits); sc = c as a signed 16-bit number.
+// imm = b | c << 16 (signed 32 bits); sc = c as a signed 16-bit number;
+// off = x | c << 8 (signed 24 bits: the offset of compare-and-jumps).
 // R[n] is register n of the current frame, K[n] the program's constant pool,
-// G[n] a global. Calls are followed by ceil(argc / 4) ARGS words, each with
+// G[n] a global. A taken backward jump charges the budget with its distance,
+// so every loop pays for each round trip. Calls are followed by ceil(argc / 4) ARGS words, each with
 // four 16-bit register numbers (a, b, c and x:a's high byte unused: see
 // call_arg()). Jump offsets count instructions from the next instruction.
 //
@@ -34,6 +36,16 @@ namespace ks {
     X(Shl, "abc", "R[a] := R[b] << (R[c] & 63)")                                        \
     X(Shr, "abc", "R[a] := R[b] >> (R[c] & 63) (arithmetic)")                           \
     X(AddI, "abs", "R[a] := R[b] + sc")                                                 \
+    X(AddK, "abK", "R[a] := R[b] + K[c] (wraps)")                                       \
+    X(SubK, "abK", "R[a] := R[b] - K[c] (wraps)")                                       \
+    X(MulK, "abK", "R[a] := R[b] * K[c] (wraps)")                                       \
+    X(DivK, "abK", "R[a] := R[b] / K[c]; K[c] is neither 0 nor -1")                     \
+    X(ModK, "abK", "R[a] := R[b] % K[c]; K[c] is neither 0 nor -1")                     \
+    X(BitAndK, "abK", "R[a] := R[b] & K[c]")                                            \
+    X(BitOrK, "abK", "R[a] := R[b] | K[c]")                                             \
+    X(BitXorK, "abK", "R[a] := R[b] ^ K[c]")                                            \
+    X(ShlK, "abK", "R[a] := R[b] << (K[c] & 63)")                                       \
+    X(ShrK, "abK", "R[a] := R[b] >> (K[c] & 63) (arithmetic)")                          \
     X(Neg, "ab", "R[a] := -R[b]")                                                       \
     X(Not, "ab", "R[a] := !R[b]")                                                       \
     X(BitNot, "ab", "R[a] := ~R[b]")                                                    \
@@ -48,12 +60,18 @@ namespace ks {
     X(Loop, "j", "pc += imm (backwards); charges the budget with -imm")                 \
     X(JumpIf, "aj", "if R[a] then pc += imm")                                           \
     X(JumpIfNot, "aj", "if not R[a] then pc += imm")                                    \
-    X(JumpLt, "abs", "if R[a] < R[b] then pc += sc")                                    \
-    X(JumpLe, "abs", "if R[a] <= R[b] then pc += sc")                                   \
-    X(JumpGe, "abs", "if R[a] >= R[b] then pc += sc")                                   \
-    X(JumpGt, "abs", "if R[a] > R[b] then pc += sc")                                    \
-    X(JumpEq, "abs", "if R[a] == R[b] then pc += sc")                                   \
-    X(JumpNe, "abs", "if R[a] != R[b] then pc += sc")                                   \
+    X(JumpLt, "abo", "if R[a] < R[b] then pc += off")                                   \
+    X(JumpLe, "abo", "if R[a] <= R[b] then pc += off")                                  \
+    X(JumpGe, "abo", "if R[a] >= R[b] then pc += off")                                  \
+    X(JumpGt, "abo", "if R[a] > R[b] then pc += off")                                   \
+    X(JumpEq, "abo", "if R[a] == R[b] then pc += off")                                  \
+    X(JumpNe, "abo", "if R[a] != R[b] then pc += off")                                  \
+    X(JumpLtK, "aLo", "if R[a] < K[b] then pc += off")                                  \
+    X(JumpLeK, "aLo", "if R[a] <= K[b] then pc += off")                                 \
+    X(JumpGeK, "aLo", "if R[a] >= K[b] then pc += off")                                 \
+    X(JumpGtK, "aLo", "if R[a] > K[b] then pc += off")                                  \
+    X(JumpEqK, "aLo", "if R[a] == K[b] then pc += off")                                 \
+    X(JumpNeK, "aLo", "if R[a] != K[b] then pc += off")                                 \
     X(Call, "afn", "R[a] := F[b](args)")                                                \
     X(CallMethod, "avn", "R[a] := vtable(args[0])[b](args)")                            \
     X(CallValue, "abn", "R[a] := (R[b] as Func)(args)")                                 \
@@ -95,7 +113,17 @@ struct Insn {
 
     i32 imm() const { return (i32)((u32)b | ((u32)c << 16)); }
     i16 sc() const { return (i16)c; }
+    i32 off() const { return (i32)((u32)c << 16 | (u32)x << 8) >> 8; }
+    void set_off(i32 offset)
+    {
+        x = (u8)((u32)offset & 0xff);
+        c = (u16)(((u32)offset >> 8) & 0xffff);
+    }
 };
+
+// Compare-and-jump instructions keep their offset in off().
+inline bool is_compare_jump(Op op) { return op >= Op::JumpLt && op <= Op::JumpNeK; }
+constexpr i32 kMaxCompareJump = (1 << 23) - 1;
 static_assert(sizeof(Insn) == 8, "instructions are 8 bytes");
 
 // Value kinds carried in the x byte and in array/map headers: what a 64-bit

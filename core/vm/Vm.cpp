@@ -572,9 +572,28 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_CASE(LoadK) R[insn->a] = K[insn->imm()]; VM_NEXT;
         VM_CASE(GetGlobal) R[insn->a] = m_program->globals[insn->imm()]; VM_NEXT;
         VM_CASE(SetGlobal) m_program->globals[insn->imm()] = R[insn->a]; VM_NEXT;
-        VM_CASE(Add) R[insn->a] = (u64)wrap_add((i64)R[insn->b], (i64)R[insn->c]); VM_NEXT;
-        VM_CASE(Sub) R[insn->a] = (u64)wrap_sub((i64)R[insn->b], (i64)R[insn->c]); VM_NEXT;
-        VM_CASE(Mul) R[insn->a] = (u64)wrap_mul((i64)R[insn->b], (i64)R[insn->c]); VM_NEXT;
+        // Each binary operation comes in two forms: with a register and with
+        // a constant (K[c]) as its right operand.
+#define KS_BINARY(name, expr)                                \
+        VM_CASE(name) {                                     \
+            u64 x = R[insn->b], y = R[insn->c];             \
+            R[insn->a] = (expr);                            \
+            VM_NEXT;                                        \
+        }                                                   \
+        VM_CASE(name##K) {                                  \
+            u64 x = R[insn->b], y = K[insn->c];             \
+            R[insn->a] = (expr);                            \
+            VM_NEXT;                                        \
+        }
+        KS_BINARY(Add, (u64)wrap_add((i64)x, (i64)y))
+        KS_BINARY(Sub, (u64)wrap_sub((i64)x, (i64)y))
+        KS_BINARY(Mul, (u64)wrap_mul((i64)x, (i64)y))
+        KS_BINARY(BitAnd, x & y)
+        KS_BINARY(BitOr, x | y)
+        KS_BINARY(BitXor, x ^ y)
+        KS_BINARY(Shl, x << (y & 63))
+        KS_BINARY(Shr, (u64)((i64)x >> (y & 63)))
+#undef KS_BINARY
         VM_CASE(Div) {
             i64 d = (i64)R[insn->c];
             i64 n = (i64)R[insn->b];
@@ -591,11 +610,9 @@ RunStatus Vm::execute(u32 entry_depth)
             R[insn->a] = (u64)(d == -1 ? 0 : n % d);
             VM_NEXT;
         }
-        VM_CASE(BitAnd) R[insn->a] = R[insn->b] & R[insn->c]; VM_NEXT;
-        VM_CASE(BitOr) R[insn->a] = R[insn->b] | R[insn->c]; VM_NEXT;
-        VM_CASE(BitXor) R[insn->a] = R[insn->b] ^ R[insn->c]; VM_NEXT;
-        VM_CASE(Shl) R[insn->a] = R[insn->b] << (R[insn->c] & 63); VM_NEXT;
-        VM_CASE(Shr) R[insn->a] = (u64)((i64)R[insn->b] >> (R[insn->c] & 63)); VM_NEXT;
+        // The compiler uses these only with a constant that is neither 0 nor -1.
+        VM_CASE(DivK) R[insn->a] = (u64)((i64)R[insn->b] / (i64)K[insn->c]); VM_NEXT;
+        VM_CASE(ModK) R[insn->a] = (u64)((i64)R[insn->b] % (i64)K[insn->c]); VM_NEXT;
         VM_CASE(AddI) R[insn->a] = (u64)wrap_add((i64)R[insn->b], (i64)insn->sc()); VM_NEXT;
         VM_CASE(Neg) R[insn->a] = (u64)wrap_sub(0, (i64)R[insn->b]); VM_NEXT;
         VM_CASE(Not) R[insn->a] = !R[insn->b]; VM_NEXT;
@@ -621,14 +638,44 @@ RunStatus Vm::execute(u32 entry_depth)
             CHARGE(-(i64)insn->imm());
             VM_NEXT;
         }
-        VM_CASE(JumpIf) if (R[insn->a]) pc += insn->imm(); VM_NEXT;
-        VM_CASE(JumpIfNot) if (!R[insn->a]) pc += insn->imm(); VM_NEXT;
-        VM_CASE(JumpLt) if ((i64)R[insn->a] < (i64)R[insn->b]) pc += insn->sc(); VM_NEXT;
-        VM_CASE(JumpLe) if ((i64)R[insn->a] <= (i64)R[insn->b]) pc += insn->sc(); VM_NEXT;
-        VM_CASE(JumpGe) if ((i64)R[insn->a] >= (i64)R[insn->b]) pc += insn->sc(); VM_NEXT;
-        VM_CASE(JumpGt) if ((i64)R[insn->a] > (i64)R[insn->b]) pc += insn->sc(); VM_NEXT;
-        VM_CASE(JumpEq) if (R[insn->a] == R[insn->b]) pc += insn->sc(); VM_NEXT;
-        VM_CASE(JumpNe) if (R[insn->a] != R[insn->b]) pc += insn->sc(); VM_NEXT;
+        // Compare and jump, against a register or a constant (K[b]). A taken
+        // backward jump closes a loop and charges the budget like Loop.
+#define KS_JUMP_TAKEN(offset_expr)                        \
+    do {                                                  \
+        i32 offset_ = (offset_expr);                      \
+        pc += offset_;                                    \
+        if (offset_ < 0)                                  \
+            CHARGE(-(i64)offset_);                        \
+    } while (0)
+#define KS_COMPARE_JUMP(name, type, cmp)                      \
+        VM_CASE(name) {                                      \
+            if ((type)R[insn->a] cmp (type)R[insn->b])       \
+                KS_JUMP_TAKEN(insn->off());                  \
+            VM_NEXT;                                         \
+        }                                                    \
+        VM_CASE(name##K) {                                   \
+            if ((type)R[insn->a] cmp (type)K[insn->b])       \
+                KS_JUMP_TAKEN(insn->off());                  \
+            VM_NEXT;                                         \
+        }
+        KS_COMPARE_JUMP(JumpLt, i64, <)
+        KS_COMPARE_JUMP(JumpLe, i64, <=)
+        KS_COMPARE_JUMP(JumpGe, i64, >=)
+        KS_COMPARE_JUMP(JumpGt, i64, >)
+        KS_COMPARE_JUMP(JumpEq, u64, ==)
+        KS_COMPARE_JUMP(JumpNe, u64, !=)
+#undef KS_COMPARE_JUMP
+        VM_CASE(JumpIf) {
+            if (R[insn->a])
+                KS_JUMP_TAKEN(insn->imm());
+            VM_NEXT;
+        }
+        VM_CASE(JumpIfNot) {
+            if (!R[insn->a])
+                KS_JUMP_TAKEN(insn->imm());
+            VM_NEXT;
+        }
+#undef KS_JUMP_TAKEN
         VM_CASE(Call) {
             callee = functions[insn->b];
             goto do_call;

@@ -222,3 +222,44 @@ TEST(Engine, NothingLeaksAcrossAllRuns)
 }
 
 }
+
+// Compare-and-jump instructions reach past 32,767 instructions (their offset
+// has 24 bits), forwards and backwards, taken and not taken.
+TEST(Engine, LongCompareJumps)
+{
+    for (int taken = 0; taken < 2; taken++) {
+        std::string body;
+        for (int i = 0; i < 12000; i++)
+            body += "  x = x + y * " + std::to_string(i % 9) + "\n";   // 4 instructions
+        std::string src = "int x = " + std::string(taken ? "9" : "0") + "\nint y = 5\nint n = 0\n"
+            + "if (x < y) {\n" + body + "}\nSystem.p(x)\n"
+            + "do {\n  n++\n" + body + "} while (n < 2)\nSystem.p(x)\nSystem.p(n)\n";
+        ScriptRun r = run_script(src);
+        ASSERT_EQ(r.load, KS_OK);
+        ASSERT_EQ(r.run, KS_OK);
+        long long per_body = 0;
+        for (int i = 0; i < 12000; i++)
+            per_body += 5 * (i % 9);
+        long long x = (taken ? 9 : per_body) + 2 * per_body;
+        EXPECT_EQ(r.out, std::to_string(taken ? 9 : per_body) + "\n" + std::to_string(x) + "\n2\n");
+    }
+}
+
+// Every loop charges the budget, also when its condition jumps straight back
+// (a compare with a constant, a boolean, && and ||).
+TEST(Engine, BudgetStopsEveryLoopShape)
+{
+    const char* loops[] = {
+        "int i = 0\nwhile (i < 10) { i = i - 1 }",
+        "int i = 0\nint n = 10\nwhile (i < n) { i = i - 1 }",
+        "boolean b = true\nwhile (b) { }",
+        "int i = 0\ndo { i-- } while (i < 5 && i > -1000000000000)",
+        "int i = 0\nfor (;;) { i++ }",
+        "int[] a = [1]\nfor (int x : a) { a.add(x) }",
+    };
+    for (const char* src : loops) {
+        ScriptRun r = run_script(src, [](ks_config* c) { c->budget = 1000000; c->memory_quota = 64 << 20; });
+        EXPECT_EQ(r.run, KS_EEXCEPTION) << src;
+        EXPECT_EQ(r.exception, "BudgetExceededException") << src;
+    }
+}
