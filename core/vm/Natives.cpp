@@ -670,19 +670,26 @@ u64 key_hash(MapObj* m, u64 key)
 
 u32 first_slot(u64 h, u32 index_size) { return ((u32)h ^ (u32)(h >> 32)) % (index_size - 1); }
 
-i64 map_find(MapObj* m, u64 key, u64 h)
+// Keys chosen to collide make probe sequences long: each probe costs a unit
+// of budget, so that such a script is stopped like any other long loop.
+i64 map_find(Vm& vm, MapObj* m, u64 key, u64 h)
 {
     if (!m->index_size)
         return -1;
     u32 mask = m->index_size - 1;
-    for (u32 i = first_slot(h, m->index_size);; i = (i + 1) & mask) {
+    u32 probes = 0;
+    for (u32 i = first_slot(h, m->index_size);; i = (i + 1) & mask, probes++) {
         i32 e = m->index[i];
         if (e < 0)
-            return -1;
+            break;
         MapEntry& entry = m->entries[e];
-        if (entry.hash == h && value_equal(entry.key, key, (u8)m->header.aux))
+        if (entry.hash == h && value_equal(entry.key, key, (u8)m->header.aux)) {
+            vm.charge_units(probes);
             return e;
+        }
     }
+    vm.charge_units(probes);
+    return -1;
 }
 
 bool map_rebuild(Vm& vm, MapObj* m, u32 capacity)
@@ -705,8 +712,10 @@ bool map_rebuild(Vm& vm, MapObj* m, u32 capacity)
         entries[n] = m->entries[i];
         u32 mask = index_size - 1;
         u32 j = first_slot(entries[n].hash, index_size);
-        while (index[j] >= 0)
+        while (index[j] >= 0) {
             j = (j + 1) & mask;
+            vm.charge_units(1);
+        }
         index[j] = (i32)n;
         n++;
     }
@@ -724,7 +733,7 @@ bool map_rebuild(Vm& vm, MapObj* m, u32 capacity)
 bool m_get(Vm& vm, u64* a, u64* r)
 {
     MapObj* m = map(a[0]);
-    i64 e = map_find(m, a[1], key_hash(m, a[1]));
+    i64 e = map_find(vm, m, a[1], key_hash(m, a[1]));
     if (e >= 0) {
         *r = m->entries[e].value;
         return true;
@@ -743,7 +752,7 @@ bool m_set(Vm& vm, u64* a, u64*)
     if (!check_mutable(vm, a[0]))
         return false;
     u64 h = key_hash(m, a[1]);
-    i64 e = map_find(m, a[1], h);
+    i64 e = map_find(vm, m, a[1], h);
     if (e >= 0) {
         m->entries[e].value = a[2];
         return true;
@@ -757,17 +766,19 @@ bool m_set(Vm& vm, u64* a, u64*)
     m->entries[slot] = MapEntry { a[1], a[2], h };
     u32 mask = m->index_size - 1;
     u32 j = first_slot(h, m->index_size);
-    while (m->index[j] >= 0)
+    while (m->index[j] >= 0) {
         j = (j + 1) & mask;
+        vm.charge_units(1);
+    }
     m->index[j] = (i32)slot;
     m->count++;
     return true;
 }
 
-bool m_has(Vm&, u64* a, u64* r)
+bool m_has(Vm& vm, u64* a, u64* r)
 {
     MapObj* m = map(a[0]);
-    *r = map_find(m, a[1], key_hash(m, a[1])) >= 0;
+    *r = map_find(vm, m, a[1], key_hash(m, a[1])) >= 0;
     return true;
 }
 
@@ -776,7 +787,7 @@ bool m_remove(Vm& vm, u64* a, u64* r)
     MapObj* m = map(a[0]);
     if (!check_mutable(vm, a[0]))
         return false;
-    i64 e = map_find(m, a[1], key_hash(m, a[1]));
+    i64 e = map_find(vm, m, a[1], key_hash(m, a[1]));
     *r = e >= 0;
     if (e >= 0) {
         // The index keeps pointing at the dead entry; lookups skip it

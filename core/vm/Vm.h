@@ -94,6 +94,7 @@ public:
     // Charges work that is not one instruction (scanning, copying): one unit
     // per 16 bytes. Running out stops the script at its next loop or call.
     void charge_bytes(u64 bytes) { m_budget -= (i64)(bytes >> 4); }
+    void charge_units(u64 units) { m_budget -= (i64)units; }
     const VmLimits& limits() const { return m_limits; }
 
 private:
