@@ -1,11 +1,14 @@
 #!/bin/bash
-# The benchmark suite: each program in kscript and in the peers available
-# (lua5.4 always; luajit and luajit -joff when installed; C -O2 where a C
-# version exists), run in one session. Checks every checksum against
-# kscript's, prints median times (ms, of KS_BENCH_RUNS runs) and the ratio
-# to Lua 5.4, and the geometric mean of those ratios.
-# Still to come (issue 5): mruby, Python 3, Ruby and Perl versions, startup
-# time and the compile time of a 10,000-line script.
+# The benchmark suite: seven programs, each in kscript and in every peer
+# installed (Lua 5.4, LuaJIT with and without its JIT, mruby, Python 3, Ruby,
+# Perl, and C -O2 as the floor), run in one session. Every output is checked
+# against kscript's checksum. Prints the median time (ms) of KS_BENCH_RUNS runs,
+# kscript's ratio to Lua 5.4 and to `luajit -joff`, each peer's geometric mean
+# ratio to Lua 5.4, then startup time (a one-line program) and the time to load
+# and run a generated 10,000-line program (gen_big.py).
+#
+# Usage: bench/suite/run.sh [OUTDIR]   (KSCRIPT=path to the CLI, default build/kscript)
+# Peers install on Debian 12 with: apt-get install lua5.4 luajit mruby ruby python3 perl
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir="$root/bench/suite"
@@ -13,39 +16,123 @@ out=${1:-$root/build-bench-suite}
 runs=${KS_BENCH_RUNS:-3}
 kscript=${KSCRIPT:-$root/build/kscript}
 mkdir -p "$out"
+[ -x "$kscript" ] || { echo "no kscript CLI at $kscript (build it, or set KSCRIPT)" >&2; exit 2; }
+
+# name|command|source extension ("c" compiles NAME.c with gcc -O2)
+all_peers=("kscript|$kscript run --budget 1000000000000|k"
+           "lua5.4|lua5.4|lua"
+           "luajit|luajit|luajit.lua"
+           "luajit-joff|luajit -joff|luajit.lua"
+           "mruby|mruby|rb"
+           "python3|/usr/bin/python3|py"
+           "ruby|ruby|rb"
+           "perl|perl|pl"
+           "C -O2|c|c")
+peers=()
+for p in "${all_peers[@]}"; do
+  IFS='|' read -r name cmd ext <<< "$p"
+  if [ "$cmd" = c ] || command -v "${cmd%% *}" > /dev/null; then peers+=("$p"); else echo "($name is not installed: left out)"; fi
+done
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ms() { local s e; s=$(date +%s%N); "$@" > "$out/last.out" 2>&1 || return 1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
-peers=("kscript:$kscript run --budget 1000000000000" "lua5.4:lua5.4")
-command -v luajit >/dev/null && peers+=("luajit:luajit" "luajit-joff:luajit -joff")
-peers+=("C -O2:c")
-printf "%-9s" benchmark; for p in "${peers[@]}"; do printf " %12s" "${p%%:*}"; done; printf "  %s\n" "kscript/lua"
-declare -A logsum
+# Runs a command, output to $out/last.out; prints the elapsed microseconds.
+us() { local s e; s=$(date +%s%N); "$@" > "$out/last.out" 2>&1 || return 1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); }
+# The source of benchmark $1 for a peer with extension $2 (a LuaJIT version
+# exists where a program needs Lua 5.3 operators).
+source_for() {
+  local b=$1 ext=$2
+  if [ "$ext" = luajit.lua ]; then
+    [ -f "$dir/$b.luajit.lua" ] && { echo "$dir/$b.luajit.lua"; return; }
+    ext=lua
+  fi
+  [ -f "$dir/$b.$ext" ] && echo "$dir/$b.$ext"
+}
+command_for() {  # sets run=(...) for benchmark file $1 and peer command $2; false if none
+  local file=$1 cmd=$2
+  if [ "$cmd" = c ]; then
+    gcc -O2 -o "$out/$(basename "$file").bin" "$file" || return 1
+    run=("$out/$(basename "$file").bin")
+  else
+    read -ra run <<< "$cmd"; run+=("$file")
+  fi
+}
+
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+echo "versions: kscript $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(lua5.4 -v 2>&1 | head -1 | cut -d' ' -f1-2),\
+ $(luajit -v 2>/dev/null | cut -d' ' -f1-2), $(mruby --version 2>/dev/null | cut -d' ' -f1-2),\
+ Python $(/usr/bin/python3 --version 2>&1 | cut -d' ' -f2), $(ruby --version 2>/dev/null | cut -d' ' -f1-2),\
+ perl $(perl -e 'print $^V'), $(gcc --version | head -1)"
+echo "median of $runs runs, ms"
+printf "%-9s" benchmark
+for p in "${peers[@]}"; do printf " %11s" "${p%%|*}"; done
+printf "  %s\n" "kscript/lua kscript/joff"
+
 status=0
+declare -A ratio_sum ratio_n
 for b in fib loop sieve strings map trees methods; do
   expect=$($kscript run --budget 1000000000000 "$dir/$b.k")
   printf "%-9s" "$b"
   declare -A t=()
   for p in "${peers[@]}"; do
-    name=${p%%:*}; cmd=${p#*:}
-    if [ "$cmd" = c ]; then
-      [ -f "$dir/$b.c" ] || { printf " %12s" "-"; continue; }
-      gcc -O2 -o "$out/$b.c.bin" "$dir/$b.c" || { printf " %12s" "build?"; continue; }
-      run=("$out/$b.c.bin")
-    elif [ "$name" = kscript ]; then
-      run=($cmd "$dir/$b.k")
-    else
-      run=($cmd "$dir/$b.lua")
-    fi
+    IFS='|' read -r name cmd ext <<< "$p"
+    file=$(source_for "$b" "$ext")
+    if [ -z "$file" ] || ! command_for "$file" "$cmd"; then printf " %11s" "-"; continue; fi
     times=()
-    for i in $(seq "$runs"); do times+=("$(ms "${run[@]}")"); done
-    got=$(cat "$out/last.out")
-    if [ "$got" != "$expect" ]; then printf " %12s" "WRONG"; status=1; continue; fi
+    for _ in $(seq "$runs"); do times+=("$(us "${run[@]}")"); done
+    if [ "$(cat "$out/last.out")" != "$expect" ]; then printf " %11s" "WRONG"; status=1; continue; fi
     t[$name]=$(printf "%s\n" "${times[@]}" | median)
-    printf " %12s" "${t[$name]}"
+    printf " %11s" "$(( t[$name] / 1000 ))"
   done
-  ratio=$(awk -v a="${t[kscript]}" -v b="${t[lua5.4]}" 'BEGIN {printf "%.2f", a / b}')
-  logsum[$b]=$ratio
-  printf "  %s\n" "$ratio"
+  for p in "${peers[@]}"; do
+    name=${p%%|*}
+    [ -n "${t[$name]:-}" ] && [ -n "${t[lua5.4]:-}" ] || continue
+    ratio_sum[$name]=$(awk -v s="${ratio_sum[$name]:-0}" -v a="${t[$name]}" -v b="${t[lua5.4]}" 'BEGIN {print s + log(a / b)}')
+    ratio_n[$name]=$(( ${ratio_n[$name]:-0} + 1 ))
+  done
+  awk -v a="${t[kscript]:-0}" -v b="${t[lua5.4]:-0}" -v j="${t[luajit-joff]:-0}" \
+    'BEGIN {printf "  %11s %12s\n", b ? sprintf("%.2f", a / b) : "-", j ? sprintf("%.2f", a / j) : "-"}'
 done
-printf "%s\n" "${logsum[@]}" | awk '{s += log($1); n++} END {printf "geometric mean kscript/lua5.4: %.2f\n", exp(s / n)}'
+printf "%-9s" "geomean"
+for p in "${peers[@]}"; do
+  name=${p%%|*}
+  if [ -n "${ratio_n[$name]:-}" ]; then
+    awk -v s="${ratio_sum[$name]}" -v n="${ratio_n[$name]}" 'BEGIN {printf " %11.2f", exp(s / n)}'
+  else printf " %11s" "-"; fi
+done
+printf "  (ratio to lua5.4 over the benchmarks each has)\n"
+
+# Startup: a program that prints one number; 20 runs per measure, so the
+# figure (ms per run, one decimal) is finer than the clock of one run.
+# Load: the generated 10,000-line program, median of $runs runs.
+declare -A one=([k]="System.p(1)" [lua]="print(1)" [luajit.lua]="print(1)" [rb]="puts 1" [py]="print(1)" [pl]='print "1\n";' [c]='int puts(const char *); int main(void) { puts("1"); return 0; }')
+declare -A gen=([k]=k [lua]=lua [luajit.lua]=luajit [rb]=rb [py]=py [pl]=pl)
+printf "%-9s" startup
+startup_line=""
+for p in "${peers[@]}"; do
+  IFS='|' read -r name cmd ext <<< "$p"
+  file="$out/one.${ext}"; printf "%s\n" "${one[$ext]}" > "$file"
+  command_for "$file" "$cmd" || { printf " %11s" "-"; continue; }
+  times=()
+  for _ in 1 2 3; do
+    s=$(date +%s%N); for _ in $(seq 20); do "${run[@]}" > "$out/last.out" 2>&1; done; e=$(date +%s%N)
+    times+=("$(( (e - s) / 20000 ))")
+  done
+  [ "$(cat "$out/last.out")" = 1 ] || { printf " %11s" "WRONG"; status=1; continue; }
+  v=$(printf "%s\n" "${times[@]}" | median)
+  printf " %11s" "$(awk -v v="$v" 'BEGIN {printf "%.1f", v / 1000}')"
+done
+printf "  (ms per run)\n%-9s" "10k lines"
+big_expect=""
+for p in "${peers[@]}"; do
+  IFS='|' read -r name cmd ext <<< "$p"
+  [ -n "${gen[$ext]:-}" ] || { printf " %11s" "-"; continue; }
+  file="$out/big.${ext}"; python3 "$dir/gen_big.py" "${gen[$ext]}" > "$file"
+  command_for "$file" "$cmd"
+  times=()
+  for _ in $(seq "$runs"); do times+=("$(us "${run[@]}")"); done
+  got=$(cat "$out/last.out"); [ -n "$big_expect" ] || big_expect=$got
+  [ "$got" = "$big_expect" ] || { printf " %11s" "WRONG"; status=1; continue; }
+  printf " %11s" "$(awk -v v="$(printf "%s\n" "${times[@]}" | median)" 'BEGIN {printf "%.1f", v / 1000}')"
+done
+printf "  (ms to load and run)\n"
 exit $status

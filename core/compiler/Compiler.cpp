@@ -1127,9 +1127,41 @@ static void release_state(FunctionState* fs)
     fs->trys.release();
 }
 
+// Jump threading: a jump to a jump goes to the final target, and a jump to a
+// return becomes that return (the arms of `return c ? a : b`, the ends of
+// if/else before a return). A move into the register that the next
+// instruction returns becomes a return of the source (the instruction after
+// stays: other jumps may lead to it).
+static void thread_jumps(Vector<Insn>& code)
+{
+    for (u32 i = 0; i < code.size(); i++) {
+        if (code[i].op != Op::Jump)
+            continue;
+        i64 target = (i64)i + 1 + code[i].imm();
+        for (u32 hops = 0; hops < 8 && target >= 0 && target < code.size() && code[(u32)target].op == Op::Jump;
+             hops++)
+            target += 1 + code[(u32)target].imm();
+        if (target < 0 || target >= code.size())
+            continue;
+        Op op = code[(u32)target].op;
+        if (op == Op::Return || op == Op::ReturnVoid) {
+            code[i] = code[(u32)target];
+        } else {
+            u32 offset = (u32)(target - i - 1);
+            code[i].b = (u16)(offset & 0xffff);
+            code[i].c = (u16)(offset >> 16);
+        }
+    }
+    for (u32 i = 0; i + 1 < code.size(); i++) {
+        if (code[i].op == Op::Move && code[i + 1].op == Op::Return && code[i + 1].a == code[i].a)
+            code[i] = Insn { Op::Return, 0, code[i].b, 0, 0 };
+    }
+}
+
 bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Function** out)
 {
     *out = nullptr;
+    thread_jumps(fs->code);
     Function* f = static_cast<Function*>(m_memory->alloc_zeroed(sizeof(Function)));
     if (!f) {
         oom();
@@ -1160,8 +1192,11 @@ bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Fu
             oom();
         else
             for (u32 i = 0; i < fs->reg_is_ref.size(); i++)
-                if (fs->reg_is_ref[i])
+                if (fs->reg_is_ref[i]) {
                     f->ref_registers[f->ref_register_count++] = (u16)i;
+                    if (i < f->param_count)
+                        f->ref_param_count++;
+                }
     }
     *out = f;
     release_state(fs);
@@ -1843,6 +1878,15 @@ void Compiler::return_statement(Stmt* s)
     if (!s->expr) {
         error(s->line, s->column, "missing return value");
         emit(Op::ReturnVoid);
+        return;
+    }
+    if (m_fs->trys.size() == 0) {
+        // No finally block can run (and change a variable) before the
+        // return: return the value from wherever it is.
+        Operand v = coerce(expr(s->expr, rt), rt, s->expr, "return value");
+        m_line = s->line;
+        emit(Op::Return, v.reg);
+        release(v);
         return;
     }
     u16 r = alloc_for(rt);
@@ -3146,7 +3190,13 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
 {
     Vector<u32> to_else(m_memory);
     condition_jump(e->a, false, &to_else);
-    Operand then_value = expr(e->b, expected);
+    // When the type is known, the result register comes first and each arm
+    // computes straight into it.
+    bool known = expected && expected->kind != TypeKind::Error && expected->kind != TypeKind::Void
+        && expected->kind != TypeKind::Null;
+    Operand r = known ? target_reg(dest, expected) : Operand {};
+    i32 arm_dest = known ? (i32)r.reg : -1;
+    Operand then_value = expr(e->b, expected, arm_dest);
     Type* t = expected && expected->kind != TypeKind::Error ? expected : then_value.type;
     if (!expected && then_value.type->kind == TypeKind::Null) {
         error_at(e, "cannot infer the type of '?:' from null; give the variable a type");
@@ -3158,7 +3208,8 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
         release(then_value);
         return error_operand();
     }
-    Operand r = target_reg(dest, t);
+    if (!known)
+        r = target_reg(dest, t);
     if (then_value.type->kind == TypeKind::Null) {
         load_null(r.reg, t);
     } else {
@@ -3171,7 +3222,7 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
     u32 to_end = emit_jump(Op::Jump);
     for (u32 p : to_else)
         patch_jump(p);
-    Operand else_value = expr(e->c, t);
+    Operand else_value = expr(e->c, t, arm_dest);
     if (else_value.type->kind == TypeKind::Null) {
         release(else_value);
         load_null(r.reg, t);

@@ -28,8 +28,9 @@ struct Function {
     u32 handler_count;
     u16 param_count;           // Including the receiver of a method.
     u16 register_count;
-    u16* ref_registers;        // Registers holding references: cleared on entry, scanned by the GC.
+    u16* ref_registers;        // Registers holding references, ascending: scanned by the GC.
     u16 ref_register_count;
+    u16 ref_param_count;       // The first ones are parameters; the others are cleared on entry.
     u8 return_kind;            // ValueKind.
     u32 line;
     RtClass* owner;

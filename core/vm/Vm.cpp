@@ -75,6 +75,7 @@ bool Vm::init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& 
     m_frames = nullptr;
     m_frame_count = 0;
     m_frame_capacity = 0;
+    m_frame_limit = 0;
     m_exception = 0;
     m_exception_line = 0;
     m_charged = m_calls = m_exceptions_raised = 0;
@@ -90,6 +91,7 @@ bool Vm::init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& 
         return false;
     m_stack_size = kInitialStack;
     m_frame_capacity = kInitialFrames;
+    m_frame_limit = m_frame_capacity < limits.max_depth ? m_frame_capacity : limits.max_depth;
     return true;
 }
 
@@ -237,14 +239,14 @@ bool Vm::push_frame(Function* f, u32 base, u16 result)
         m_memory->free(m_frames);
         m_frames = frames;
         m_frame_capacity = capacity;
+        m_frame_limit = capacity < m_limits.max_depth ? capacity : m_limits.max_depth;
     }
     if (!ensure_stack(base + f->register_count + 1))
         return raise(ClassStackOverflowException, "");
     // Reference registers start cleared (parameters are set by the caller).
     u64* regs = m_stack + base;
-    for (u32 j = 0; j < f->ref_register_count; j++)
-        if (f->ref_registers[j] >= f->param_count)
-            regs[f->ref_registers[j]] = 0;
+    for (u32 j = f->ref_param_count; j < f->ref_register_count; j++)
+        regs[f->ref_registers[j]] = 0;
     m_frames[m_frame_count++] = Frame { f, base, 0, result };
     m_calls++;
     return true;
@@ -868,24 +870,36 @@ do_call: {
     u32 argc = insn->c;
     u32 base = frame->base + fn->register_count;
     frame->pc = (u32)(pc - code) + call_arg_words(argc);
-    if (KS_LIKELY(m_frame_count < m_frame_capacity && m_frame_count < m_limits.max_depth
-            && base + callee->register_count + 1 <= m_stack_size)) {
+    u64* callee_regs;
+    if (KS_LIKELY(m_frame_count < m_frame_limit && base + callee->register_count + 1 <= m_stack_size)) {
         // Fast path of push_frame(): room for the frame and its registers.
-        u64* regs = m_stack + base;
-        for (u32 j = 0; j < callee->ref_register_count; j++)
-            if (callee->ref_registers[j] >= callee->param_count)
-                regs[callee->ref_registers[j]] = 0;
-        m_frames[m_frame_count++] = Frame { callee, base, 0, insn->a };
+        callee_regs = m_stack + base;
+        for (u32 j = callee->ref_param_count; j < callee->ref_register_count; j++)
+            callee_regs[callee->ref_registers[j]] = 0;
+        frame = &m_frames[m_frame_count++];
+        *frame = Frame { callee, base, 0, insn->a };
         m_calls++;
-    } else if (KS_UNLIKELY(!push_frame(callee, base, insn->a))) {
-        goto unwind;
+    } else {
+        if (KS_UNLIKELY(!push_frame(callee, base, insn->a)))
+            goto unwind;
+        // The frame array and the stack may have moved.
+        callee_regs = m_stack + base;
+        R = m_stack + m_frames[m_frame_count - 2].base;
+        frame = &m_frames[m_frame_count - 1];
     }
-    // The frame array and the stack may have moved.
-    u64* callee_regs = m_stack + base;
-    R = m_stack + m_frames[m_frame_count - 2].base;
-    for (u32 i = 0; i < argc; i++)
-        callee_regs[i] = R[call_arg(insn, i)];
-    frame = &m_frames[m_frame_count - 1];
+    // Arguments: three register numbers per Args word.
+    const Insn* word = insn + 1;
+    u32 i = 0;
+    for (; i + 3 <= argc; i += 3, word++) {
+        callee_regs[i] = R[word->a];
+        callee_regs[i + 1] = R[word->b];
+        callee_regs[i + 2] = R[word->c];
+    }
+    if (i < argc) {
+        callee_regs[i] = R[word->a];
+        if (i + 1 < argc)
+            callee_regs[i + 1] = R[word->b];
+    }
     fn = callee;
     code = fn->code;
     pc = code;

@@ -119,6 +119,7 @@ private:
     Frame* m_frames;
     u32 m_frame_count;
     u32 m_frame_capacity;
+    u32 m_frame_limit;        // The lesser of m_frame_capacity and the depth limit: the call fast path.
     i64 m_budget;
     i64 m_next_poll;
     bool m_interrupted;
