@@ -175,9 +175,24 @@ struct Item {
     ClassDecl* klass;
 };
 
+// A set of identifier names by hash (false positives possible, never false
+// negatives): the names that code outside the top-level statements uses.
+struct NameSet {
+    u32* slots;     // Hashes (never 0), 0 = empty; a power of two in size.
+    u32 size;
+
+    bool may_contain(const char* name, usize length) const;
+};
+
+u32 name_hash(const char* name, usize length);
+
 struct Program {
     Item* items;
     u32 count;
+    // Identifiers inside classes and functions, and after `global.`: a
+    // top-level variable whose name is not here is only used by the main
+    // program, so it can live in a register instead of a global slot.
+    NameSet shared_names;
 };
 
 }

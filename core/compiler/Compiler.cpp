@@ -173,6 +173,7 @@ private:
     void patch_jump_to(u32 at, u32 target);
     void emit_loop(u32 target);
     u32 add_constant(u64 value, u8 kind);
+    bool main_only(const char* name);
     i32 int_constant_operand(Expr* e);
     u32 string_constant(const char* s, usize n);
     void load_int(u16 reg, i64 value);
@@ -243,6 +244,7 @@ private:
     Arena* m_arena;
     Diagnostics* m_diag;
     CompileOptions m_options;
+    const NameSet* m_shared_names { nullptr };
     TypeTable m_types;
     Vector<ClassSym*> m_classes;
     Vector<FuncSym*> m_functions;     // Every function, method and constructor.
@@ -1222,6 +1224,7 @@ static void function_name(FuncSym* f, char* out, usize n)
 
 void Compiler::compile_main(Program& program)
 {
+    m_shared_names = &program.shared_names;
     FunctionState fs;
     if (!begin_function(&fs, nullptr, nullptr))
         return;
@@ -1470,10 +1473,26 @@ bool Compiler::block_statements(Block* b)
     return falls;
 }
 
+// A top-level variable that no class or function names (nor `global.x`)
+// lives in a register of the main program, like a local: faster than a
+// global slot. Transcript mode keeps globals, which start at their defaults
+// when a declaration is skipped.
+bool Compiler::main_only(const char* name)
+{
+    return m_options.mode != CompileMode::Transcript && m_shared_names
+        && !m_shared_names->may_contain(name, str_length(name));
+}
+
 void Compiler::var_statement(Stmt* s, bool top_level)
 {
     m_line = s->line;
-    if (top_level && m_fs->is_main && m_fs->scope_depth == 0) {
+    bool global = top_level && m_fs->is_main && m_fs->scope_depth == 0;
+    if (global && main_only(s->name)) {
+        if (find_class(s->name) || str_equal(s->name, "System") || str_equal(s->name, "global"))
+            error(s->line, s->column, "'%s' cannot be used as a variable name", s->name);
+        global = false;
+    }
+    if (global) {
         // A global.
         GlobalSym* existing = find_global(s->name);
         Type* t;

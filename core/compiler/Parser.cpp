@@ -307,20 +307,79 @@ u8 Parser::parse_annotations()
     return flags;
 }
 
+u32 name_hash(const char* name, usize length)
+{
+    u32 h = (u32)hash_bytes(name, length);
+    return h ? h : 1;
+}
+
+bool NameSet::may_contain(const char* name, usize length) const
+{
+    if (!size)
+        return false;
+    u32 h = name_hash(name, length);
+    for (u32 i = h & (size - 1);; i = (i + 1) & (size - 1)) {
+        if (slots[i] == h)
+            return true;
+        if (!slots[i])
+            return false;
+    }
+}
+
 Program Parser::parse_program()
 {
     Vector<Item> items(m_memory);
+    Vector<u32> shared(m_memory);   // Token ranges [from, to) of classes and functions.
     while (!check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
         Item item = parse_item();
         if ((item.stmt || item.func || item.klass) && !items.try_append(item))
             oom();
+        if (item.kind != ItemKind::Stmt && (!shared.try_append(before) || !shared.try_append(m_pos)))
+            oom();
         if (m_pos == before && !check(Tok::Eof))
             m_pos++;
     }
-    Program program;
+    Program program {};
     program.items = to_array(items, &program.count);
+    program.shared_names = shared_names(shared);
     return program;
+}
+
+NameSet Parser::shared_names(const Vector<u32>& ranges)
+{
+    Vector<u32> hashes(m_memory);
+    for (u32 r = 0; r + 1 < ranges.size(); r += 2)
+        for (u32 i = ranges[r]; i < ranges[r + 1] && i < m_count; i++)
+            if (m_tokens[i].kind == Tok::Ident && !hashes.try_append(name_hash(m_tokens[i].start, m_tokens[i].length)))
+                oom();
+    for (u32 i = 0; i + 2 < m_count; i++) {
+        const Token& t = m_tokens[i];
+        if (t.kind == Tok::Ident && t.length == 6 && mem_compare(t.start, "global", 6) == 0
+            && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident
+            && !hashes.try_append(name_hash(m_tokens[i + 2].start, m_tokens[i + 2].length)))
+            oom();
+    }
+    NameSet set {};
+    if (!hashes.size() || m_abort)
+        return set;
+    u32 size = 16;
+    while (size < hashes.size() * 2)
+        size *= 2;
+    set.slots = static_cast<u32*>(m_arena->alloc(sizeof(u32) * size));
+    if (!set.slots) {
+        oom();
+        return set;
+    }
+    mem_set(set.slots, 0, sizeof(u32) * size);
+    set.size = size;
+    for (u32 h : hashes) {
+        u32 i = h & (size - 1);
+        while (set.slots[i] && set.slots[i] != h)
+            i = (i + 1) & (size - 1);
+        set.slots[i] = h;
+    }
+    return set;
 }
 
 Item Parser::parse_item()

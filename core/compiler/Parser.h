@@ -21,6 +21,7 @@ public:
     // Parses the whole token array. The program is valid (possibly with Error
     // nodes) unless memory ran out, which is reported in the diagnostics.
     Program parse_program();
+    NameSet shared_names(const Vector<u32>& ranges);
 
 private:
     // Token access.
