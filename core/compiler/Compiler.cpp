@@ -3012,6 +3012,32 @@ static Tok compound_base(Tok t)
     }
 }
 
+// Whether evaluating [e] may assign a variable: only assignments, ++/-- and
+// block expressions can (a call cannot reach its caller's variables). Looks
+// at most 32 nodes deep into the tree; past that it answers yes.
+static bool may_assign(const Expr* e, u32* steps)
+{
+    if (!e)
+        return false;
+    if (*steps == 0)
+        return true;
+    (*steps)--;
+    if (e->kind == ExprKind::Assign || e->kind == ExprKind::IncDec || e->kind == ExprKind::BlockExpr)
+        return true;
+    if (may_assign(e->a, steps) || may_assign(e->b, steps) || may_assign(e->c, steps))
+        return true;
+    for (u32 i = 0; i < e->arg_count; i++)
+        if (may_assign(e->args[i], steps))
+            return true;
+    return false;
+}
+
+static bool may_assign(const Expr* e)
+{
+    u32 steps = 32;
+    return may_assign(e, &steps);
+}
+
 Operand Compiler::assign_expr(Expr* e, i32 dest)
 {
     (void)dest;
@@ -3091,12 +3117,14 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             release(obj);
             return error_operand();
         }
-        // Keep the object in a register the value's evaluation cannot touch.
+        // Keep the object in a register the value's evaluation cannot touch
+        // (a variable's own register, unless the value may assign variables).
         u16 o = obj.reg;
         bool own = obj.temp;
-        if (!own) {
+        if (!own && may_assign(e->b)) {
             o = alloc_reg(true);
             emit_move(o, obj.reg);
+            own = true;
         }
         Operand v { f->type, alloc_for(f->type), true };
         if (base != Tok::Assign) {
@@ -3109,7 +3137,8 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             expr_into(e->b, v.reg, f->type, "assignment");
         }
         emit(Op::SetField, o, f->slot, v.reg);
-        free_reg(o);
+        if (own)
+            free_reg(o);
         return v;
     }
     if (target->kind == ExprKind::Index) {
@@ -3117,21 +3146,35 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
         Type* t = obj.type;
         if (t->kind == TypeKind::Error)
             return obj;
+        // The container and the index stay in variables' own registers
+        // unless the index or the value may assign variables.
+        bool stable = !may_assign(target->b) && !may_assign(e->b);
         u16 o = obj.reg;
-        if (!obj.temp) {
+        bool own_o = obj.temp;
+        if (!own_o && !stable) {
             o = alloc_reg(true);
             emit_move(o, obj.reg);
+            own_o = true;
         }
         Type* key_type = t->kind == TypeKind::Map ? t->key : m_types.int_type();
         Type* val_type = t->kind == TypeKind::Array || t->kind == TypeKind::Map ? t->elem
             : t->kind == TypeKind::Bytes ? m_types.int_type() : nullptr;
         if (!val_type) {
             type_error(target->a, "'%s' cannot be indexed", t);
-            free_reg(o);
+            if (own_o)
+                free_reg(o);
             return error_operand();
         }
-        u16 k = alloc_for(key_type);
-        expr_into(target->b, k, key_type, "index");
+        u16 k;
+        bool own_k = true;
+        if (stable) {
+            Operand key = coerce(expr(target->b, key_type), key_type, target->b, "index");
+            k = key.reg;
+            own_k = key.temp;
+        } else {
+            k = alloc_for(key_type);
+            expr_into(target->b, k, key_type, "index");
+        }
         Operand v { val_type, alloc_for(val_type), true };
         if (base != Tok::Assign) {
             Operand old { val_type, alloc_for(val_type), true };
@@ -3156,8 +3199,10 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             emit(Op::CallNative, 0, (u32)find_native(owner, "set", 2), 3);
             emit_args(regs, 3);
         }
-        free_reg(k);
-        free_reg(o);
+        if (own_k)
+            free_reg(k);
+        if (own_o)
+            free_reg(o);
         return v;
     }
     error_at(target, "cannot assign to this expression");
