@@ -14,6 +14,7 @@
 // so the GC can scan exactly the reference registers of every frame.
 #include "Compiler.h"
 
+#include "../support/NameIndex.h"
 #include "../support/StringBuilder.h"
 #include "../vm/Natives.h"
 #include "Lexer.h"
@@ -87,7 +88,8 @@ class Compiler {
 public:
     Compiler(Memory* memory, Heap* heap, Arena* arena, Diagnostics* diagnostics, const CompileOptions& options)
         : m_memory(memory), m_heap(heap), m_arena(arena), m_diag(diagnostics), m_options(options), m_types(arena),
-          m_classes(memory), m_functions(memory), m_globals(memory), m_constants(memory), m_constant_kinds(memory),
+          m_classes(memory), m_functions(memory), m_globals(memory), m_function_index(memory),
+          m_global_index(memory), m_constants(memory), m_constant_kinds(memory),
           m_runtime_functions(memory)
     {
     }
@@ -249,6 +251,8 @@ private:
     Vector<ClassSym*> m_classes;
     Vector<FuncSym*> m_functions;     // Every function, method and constructor.
     Vector<GlobalSym> m_globals;
+    NameIndex m_function_index;       // Free functions (no owner) by name.
+    NameIndex m_global_index;
     Vector<u64> m_constants;
     Vector<u8> m_constant_kinds;
     Vector<Function*> m_runtime_functions;
@@ -545,7 +549,7 @@ FuncSym* Compiler::new_func_sym(FuncDecl* decl, const char* name, ClassSym* owne
     f->prelude = prelude;
     f->slot = -1;
     f->index = m_functions.size();
-    if (!m_functions.try_append(f)) {
+    if (!m_functions.try_append(f) || (!owner && !m_function_index.add(name, f->index))) {
         oom();
         return nullptr;
     }
@@ -657,18 +661,15 @@ void Compiler::declare_method(ClassSym* cls, FuncDecl* decl, bool prelude)
 
 FuncSym* Compiler::find_function(const char* name, u32 argc)
 {
-    for (FuncSym* f : m_functions)
-        if (!f->owner && f->param_count == argc && str_equal(f->name, name))
-            return f;
-    return nullptr;
+    i64 id = m_function_index.find(name, [&](u32 i) {
+        return m_functions[i]->param_count == argc && str_equal(m_functions[i]->name, name);
+    });
+    return id >= 0 ? m_functions[(u32)id] : nullptr;
 }
 
 bool Compiler::function_name_exists(const char* name)
 {
-    for (FuncSym* f : m_functions)
-        if (!f->owner && str_equal(f->name, name))
-            return true;
-    return false;
+    return m_function_index.find(name, [&](u32 i) { return str_equal(m_functions[i]->name, name); }) >= 0;
 }
 
 void Compiler::declare_functions(Program& program, bool prelude)
@@ -708,10 +709,11 @@ void Compiler::declare_functions(Program& program, bool prelude)
             declare_method(c, d, prelude);
             continue;
         }
-        FuncSym* existing = nullptr;
-        for (FuncSym* f : m_functions)
-            if (!f->owner && f->first_decl && f->first_decl->param_count == d->param_count && str_equal(f->name, d->name))
-                existing = f;
+        i64 found = m_function_index.find(d->name, [&](u32 k) {
+            FuncSym* f = m_functions[k];
+            return f->first_decl && f->first_decl->param_count == d->param_count && str_equal(f->name, d->name);
+        });
+        FuncSym* existing = found >= 0 ? m_functions[(u32)found] : nullptr;
         if (existing) {
             if (existing->decl && d->body) {
                 error(d->line, d->column, "function '%s' with %d parameters is already defined", d->name, nullptr,
@@ -794,10 +796,8 @@ bool Compiler::assignable(Type* to, Type* from)
 
 GlobalSym* Compiler::find_global(const char* name)
 {
-    for (GlobalSym& g : m_globals)
-        if (str_equal(g.name, name))
-            return &g;
-    return nullptr;
+    i64 id = m_global_index.find(name, [&](u32 i) { return str_equal(m_globals[i].name, name); });
+    return id >= 0 ? &m_globals[(u32)id] : nullptr;
 }
 
 // ---------------------------------------------------------------------------
@@ -1530,7 +1530,7 @@ void Compiler::var_statement(Stmt* s, bool top_level)
         if (find_class(s->name) || str_equal(s->name, "System") || str_equal(s->name, "global"))
             error(s->line, s->column, "'%s' cannot be used as a variable name", s->name);
         GlobalSym g { s->name, t, m_globals.size(), s->is_const, true };
-        if (!m_globals.try_append(g)) {
+        if (!m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
             oom();
             return;
         }

@@ -20,18 +20,27 @@ static bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
 
 struct Keyword {
     const char* text;
+    u32 length;
     Tok kind;
+
+    constexpr Keyword(const char* t, Tok k) : text(t), length(0), kind(k)
+    {
+        while (t[length])
+            length++;
+    }
 };
 
-static const Keyword kKeywords[] = {
+static constexpr Keyword kKeywords[] = {
     { "if", Tok::KwIf }, { "else", Tok::KwElse }, { "while", Tok::KwWhile }, { "do", Tok::KwDo },
     { "for", Tok::KwFor }, { "break", Tok::KwBreak }, { "continue", Tok::KwContinue },
     { "return", Tok::KwReturn }, { "class", Tok::KwClass }, { "extends", Tok::KwExtends },
-    { "new", Tok::KwNew }, { "this", Tok::KwThis }, { "super", Tok::KwSuper }, { "null", Tok::KwNull },
-    { "true", Tok::KwTrue }, { "false", Tok::KwFalse }, { "var", Tok::KwVar }, { "const", Tok::KwConst },
-    { "try", Tok::KwTry }, { "catch", Tok::KwCatch }, { "finally", Tok::KwFinally },
-    { "throw", Tok::KwThrow }, { "instanceof", Tok::KwInstanceof }, { "as", Tok::KwAs }, { "to", Tok::KwTo },
-    { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "boolean", Tok::KwBoolean }, { "void", Tok::KwVoid },
+    { "new", Tok::KwNew }, { "this", Tok::KwThis }, { "super", Tok::KwSuper },
+    { "null", Tok::KwNull }, { "true", Tok::KwTrue }, { "false", Tok::KwFalse },
+    { "var", Tok::KwVar }, { "const", Tok::KwConst }, { "try", Tok::KwTry },
+    { "catch", Tok::KwCatch }, { "finally", Tok::KwFinally }, { "throw", Tok::KwThrow },
+    { "instanceof", Tok::KwInstanceof }, { "as", Tok::KwAs }, { "to", Tok::KwTo },
+    { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "boolean", Tok::KwBoolean },
+    { "void", Tok::KwVoid },
 };
 
 u32 Lexer::column_of(const char* where)
@@ -328,8 +337,7 @@ Token Lexer::next()
                 m_cursor++;
             Token t = make(Tok::Ident, start);
             for (const Keyword& k : kKeywords) {
-                usize n = str_length(k.text);
-                if (n == t.length && mem_compare(k.text, start, n) == 0) {
+                if (k.length == t.length && k.text[0] == *start && mem_compare(k.text, start, k.length) == 0) {
                     t.kind = k.kind;
                     break;
                 }
