@@ -37,6 +37,8 @@ namespace ks {
 
 static constexpr u32 kSlabPageMagic = 0x5ab5ab01;
 static constexpr u32 kLargePageMagic = 0x5ab5ab02;
+static constexpr u32 kSlabBlockMagic = 0x5ab5ab03;
+static constexpr u32 kFreeBlockMagic = 0x5ab5ab04;
 static constexpr u32 kEmptyReserve = 1;
 static constexpr u64 kTagAllocated = 0xa110ca7edULL;
 static constexpr u64 kTagFree = 0xf4eef4eeULL;
@@ -54,10 +56,22 @@ static const char* const kClassNames[kKmallocClasses] = {
     "kmalloc-512", "kmalloc-768", "kmalloc-1024", "kmalloc-1360", "kmalloc-2032",
 };
 
-static inline SlabPage* page_of(const void* object)
+static inline SlabPage* page_base(const void* object)
 {
     return reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabPageSize - 1));
 }
+
+// A page-sized slab or a large allocation has its header at the page start;
+// otherwise the page is split into blocks and the header starts the block.
+SlabPage* SlabAllocator::slab_of(const void* object)
+{
+    SlabPage* page = page_base(object);
+    if (KS_LIKELY(page->magic == kSlabPageMagic) || page->magic == kLargePageMagic)
+        return page;
+    return reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabBlockSize - 1));
+}
+
+static inline SlabPage* page_of(const void* object) { return SlabAllocator::slab_of(object); }
 
 static inline constexpr usize align_up(usize n, usize a) { return (n + a - 1) & ~(a - 1); }
 
@@ -92,7 +106,7 @@ void SlabAllocator::init(bool debug)
     mem_set(this, 0, sizeof(*this));
     m_debug = debug;
     for (u32 i = 0; i < kKmallocClasses; i++)
-        init_cache(&m_kmalloc[i], kClassNames[i], kClassSizes[i], 16, debug ? SlabDebug : SlabNone);
+        init_cache(&m_kmalloc[i], kClassNames[i], kClassSizes[i], 8, debug ? SlabDebug : SlabNone);
 }
 
 void SlabAllocator::init_cache(SlabCache* cache, const char* name, usize size, usize align, u32 flags)
@@ -134,6 +148,48 @@ void SlabAllocator::pages_free(void* pages, usize npages)
 {
     m_pages_held -= npages;
     ksp_pages_free(pages, npages);
+}
+
+// Blocks: pages split in four. A page goes back to the platform when all
+// four of its blocks are free again.
+SlabPage* SlabAllocator::block_alloc()
+{
+    SlabPage* block = m_free_blocks;
+    if (!block) {
+        u8* page = static_cast<u8*>(pages_alloc(1));
+        if (!page)
+            return nullptr;
+        for (u32 i = kBlocksPerPage; i-- > 1;) {
+            SlabPage* free_block = reinterpret_cast<SlabPage*>(page + i * kSlabBlockSize);
+            free_block->magic = kFreeBlockMagic;
+            list_push(&m_free_blocks, free_block);
+        }
+        block = reinterpret_cast<SlabPage*>(page);
+        block->page_free_blocks = kBlocksPerPage - 1;
+        return block;
+    }
+    // The free block lowest in memory: blocks pack into few pages, and pages
+    // whose blocks all come free go back (a few blocks per cache at most, so
+    // the list is short).
+    for (SlabPage* b = block->next; b; b = b->next)
+        if (b < block)
+            block = b;
+    list_remove(&m_free_blocks, block);
+    page_base(block)->page_free_blocks--;
+    return block;
+}
+
+void SlabAllocator::block_free(SlabPage* block)
+{
+    block->magic = kFreeBlockMagic;
+    list_push(&m_free_blocks, block);
+    SlabPage* base = page_base(block);
+    if (++base->page_free_blocks < kBlocksPerPage)
+        return;
+    for (u32 i = 0; i < kBlocksPerPage; i++)
+        list_remove(&m_free_blocks, reinterpret_cast<SlabPage*>(reinterpret_cast<u8*>(base) + i * kSlabBlockSize));
+    base->magic = 0;
+    pages_free(base, 1);
 }
 
 void SlabAllocator::report(SlabFault fault, SlabCache* cache, const void* object)
@@ -180,10 +236,16 @@ SlabPage* SlabAllocator::new_page(SlabCache* cache)
         cache->empty_count--;
         return page;
     }
-    page = static_cast<SlabPage*>(pages_alloc(1));
+    // Until a cache holds a page's worth of slabs, its slabs are blocks if an
+    // object fits (debug slabs are always pages).
+    bool block = cache->stats.bytes_held < kSlabPageSize && !(cache->flags & SlabDebug)
+        && cache->first_offset + cache->object_size <= kSlabBlockSize;
+    page = block ? block_alloc() : static_cast<SlabPage*>(pages_alloc(1));
     if (!page)
         return nullptr;
-    page->magic = kSlabPageMagic;
+    page->magic = block ? kSlabBlockMagic : kSlabPageMagic;
+    page->size = (u32)(block ? kSlabBlockSize : kSlabPageSize);
+    page->capacity = (page->size - cache->first_offset) / cache->object_size;
     page->in_use = 0;
     page->cache = cache;
     page->prev = page->next = nullptr;
@@ -193,30 +255,36 @@ SlabPage* SlabAllocator::new_page(SlabCache* cache)
     if (cache->flags & SlabDebug) {
         // Debug pages get every slot marked free up front.
         void* head = nullptr;
-        for (u32 i = cache->objects_per_page; i-- > 0;) {
+        for (u32 i = page->capacity; i-- > 0;) {
             u8* object = slot_object(cache, page, i);
             debug_mark_free(cache, object);
             set_next_free(object, head);
             head = object;
         }
         page->free_list = head;
-        page->fresh = cache->objects_per_page;
+        page->fresh = page->capacity;
     } else {
         // Otherwise slots are handed out in address order as needed, without
         // touching the rest of the page.
         page->fresh = 0;
-        ASAN_POISON(reinterpret_cast<u8*>(page) + cache->first_offset, kSlabPageSize - cache->first_offset);
+        ASAN_POISON(reinterpret_cast<u8*>(page) + cache->first_offset, page->size - cache->first_offset);
     }
     cache->stats.pages++;
-    cache->stats.objects_total += cache->objects_per_page;
+    cache->stats.objects_total += page->capacity;
+    cache->stats.bytes_held += page->size;
     return page;
 }
 
 void SlabAllocator::release_page(SlabCache* cache, SlabPage* page)
 {
-    ASAN_UNPOISON(page, kSlabPageSize);
+    ASAN_UNPOISON(page, page->size);
     cache->stats.pages--;
-    cache->stats.objects_total -= cache->objects_per_page;
+    cache->stats.objects_total -= page->capacity;
+    cache->stats.bytes_held -= page->size;
+    if (page->magic == kSlabBlockMagic) {
+        block_free(page);
+        return;
+    }
     page->magic = 0;
     pages_free(page, 1);
 }
@@ -273,7 +341,7 @@ void* SlabAllocator::cache_alloc(SlabCache* cache)
     if (KS_LIKELY(page != nullptr) && KS_LIKELY((object = page->free_list) != nullptr)) {
         page->free_list = next_free(object);
         page->in_use++;
-    } else if (page && page->fresh < cache->objects_per_page) {
+    } else if (page && page->fresh < page->capacity) {
         object = slot_object(cache, page, page->fresh++);
         page->in_use++;
     } else {
@@ -294,7 +362,7 @@ void SlabAllocator::free_to_page(SlabCache* cache, SlabPage* page, void* object)
         ASAN_UNPOISON(object, 8);
         ASAN_POISON(static_cast<u8*>(object) + 8, cache->object_size - 8);
     }
-    bool was_full = page->in_use == cache->objects_per_page;
+    bool was_full = page->in_use == page->capacity;
     set_next_free(object, page->free_list);
     page->free_list = object;
     page->in_use--;
@@ -567,7 +635,8 @@ void SlabAllocator::kfree(void* object)
     if (!object)
         return;
     SlabPage* page = page_of(object);
-    if (KS_LIKELY(page->magic == kSlabPageMagic) && KS_LIKELY(!(page->cache->flags & (SlabDebug | SlabRcu)))) {
+    bool slab = KS_LIKELY(page->magic == kSlabPageMagic) || page->magic == kSlabBlockMagic;
+    if (KS_LIKELY(slab) && KS_LIKELY(!(page->cache->flags & (SlabDebug | SlabRcu)))) {
         free_to_page(page->cache, page, object);
         return;
     }
@@ -581,7 +650,7 @@ void SlabAllocator::kfree(void* object)
         pages_free(page, page->pages);
         return;
     }
-    if (page->magic != kSlabPageMagic) {
+    if (!slab) {
         report(SlabFault::InvalidFree, nullptr, object);
         return;
     }

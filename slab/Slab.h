@@ -19,6 +19,11 @@
 namespace ks {
 
 constexpr usize kSlabPageSize = 4096;
+// A cache's first slabs, up to a page's worth, are 1 KiB blocks when an
+// object fits (pages split in four, shared by the caches): a script that
+// allocates a little of many sizes holds a few pages, not one per size.
+constexpr usize kSlabBlockSize = 1024;
+constexpr u32 kBlocksPerPage = (u32)(kSlabPageSize / kSlabBlockSize);
 
 enum SlabFlags : u32 {
     SlabNone = 0,
@@ -30,11 +35,15 @@ enum SlabFlags : u32 {
 struct SlabCache;
 class SlabAllocator;
 
-// Header at the start of every slab page.
+// Header at the start of every slab (a page or a block), of every large
+// allocation and of every free block.
 struct SlabPage {
-    u32 magic;            // kSlabPageMagic or kLargePageMagic.
-    u32 in_use;           // Objects handed out from this page.
+    u32 magic;            // kSlabPageMagic, kSlabBlockMagic, kLargePageMagic or kFreeBlockMagic.
+    u32 in_use;           // Objects handed out from this slab.
     u32 fresh;            // Slots from here on were never handed out (lazy free list).
+    u32 capacity;         // Slots in this slab.
+    u32 size;             // Bytes of this slab: kSlabPageSize or kSlabBlockSize.
+    u32 page_free_blocks; // Block 0 of a page split into blocks: how many of its blocks are free.
     SlabCache* cache;     // Owner (null for a large allocation).
     void* free_list;      // First free object; each holds the next.
     SlabPage* prev;       // Neighbours in the cache's partial or full list.
@@ -48,8 +57,9 @@ struct SlabStats {
     const char* name;
     usize object_size;     // Slot size, including any debug red zones.
     usize objects_in_use;  // Computed from allocs - frees when reported.
-    usize objects_total;   // Slots on all pages held.
-    usize pages;
+    usize objects_total;   // Slots on all slabs held.
+    usize pages;           // Slabs held (pages or blocks).
+    usize bytes_held;      // Their bytes.
     usize bytes_requested; // Sum of the sizes callers asked for (kmalloc).
     u64 allocs;
     u64 frees;
@@ -62,7 +72,7 @@ struct SlabCache {
     u32 payload_size;     // Size the user asked for.
     u32 align;
     u32 flags;
-    u32 objects_per_page;
+    u32 objects_per_page; // In a page-sized slab.
     u32 first_offset;     // Offset of the first slot from the page start.
     SlabPage* current;    // Page allocations come from first.
     SlabPage* partial;    // Pages with at least one free slot (not current).
@@ -120,6 +130,8 @@ public:
     void kfree(void* object);
     // Usable size of a kmalloc() object.
     static usize ksize(const void* object);
+    // The header of the slab or large allocation that holds [object].
+    static SlabPage* slab_of(const void* object);
 
     // Bytes of pages held from the platform, by all caches and large objects.
     usize bytes_held() const { return m_pages_held * kSlabPageSize; }
@@ -146,6 +158,7 @@ public:
         large.objects_in_use = m_large_count;
         large.objects_total = m_large_count;
         large.pages = m_large_pages;
+        large.bytes_held = m_large_pages * kSlabPageSize;
         large.bytes_requested = m_large_requested;
         fn(large);
     }
@@ -171,6 +184,8 @@ private:
     void* finish_alloc_slow(SlabCache* cache, void* object);
     void* pages_alloc(usize npages);
     void pages_free(void* pages, usize npages);
+    SlabPage* block_alloc();
+    void block_free(SlabPage* block);
     void report(SlabFault fault, SlabCache* cache, const void* object);
     static SlabCache* kmalloc_cache_for(SlabAllocator* self, usize size);
 
@@ -183,6 +198,7 @@ private:
     u64 m_failures;
     u64 m_faults;
     SlabPage* m_large;   // Large allocations, freed by destroy() if still there.
+    SlabPage* m_free_blocks;   // Free blocks of pages split into blocks.
     u32 m_fail_every;
     u32 m_fail_counter;
     bool m_debug;

@@ -251,7 +251,7 @@ extern "C" void ks_slabinfo_to(ks_state* s, void (*write)(void*, int, const char
         num(st.objects_total, 11);
         num(st.object_size, 10);
         num(st.pages, 8);
-        num(st.pages * KSP_PAGE_SIZE, 13);
+        num(st.bytes_held, 13);
         if (debug || !st.object_size) {
             num(st.bytes_requested, 12);
         } else {

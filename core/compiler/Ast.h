@@ -168,13 +168,6 @@ struct ClassDecl {
 enum class ItemKind : u8 { Stmt, Func, Class };
 
 // One top-level item, in source order.
-struct Item {
-    ItemKind kind;
-    Stmt* stmt;
-    FuncDecl* func;
-    ClassDecl* klass;
-};
-
 // A set of identifier names by hash (false positives possible, never false
 // negatives): the names that code outside the top-level statements uses.
 struct NameSet {
@@ -186,6 +179,14 @@ struct NameSet {
 
 u32 name_hash(const char* name, usize length);
 
+struct Item {
+    ItemKind kind;
+    Stmt* stmt;
+    FuncDecl* func;
+    ClassDecl* klass;
+    NameSet names;   // Classes and functions: the identifiers they contain.
+};
+
 struct Program {
     Item* items;
     u32 count;
@@ -193,6 +194,7 @@ struct Program {
     // top-level variable whose name is not here is only used by the main
     // program, so it can live in a register instead of a global slot.
     NameSet shared_names;
+    NameSet all_names;   // Every identifier of the source.
 };
 
 }

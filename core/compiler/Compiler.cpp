@@ -150,6 +150,7 @@ private:
     void compile_main(Program& program);
     void compile_function(FuncSym* f);
     void compile_bodies();
+    void mark_unused_builtins();
 
     // --- registers, locals, code
     u16 alloc_reg(bool ref);
@@ -672,6 +673,38 @@ bool Compiler::function_name_exists(const char* name)
     return m_function_index.find(name, [&](u32 i) { return str_equal(m_functions[i]->name, name); }) >= 0;
 }
 
+// A built-in class is compiled only if the script can reach it: the script
+// names it, or a reachable built-in class names it or extends it. The others
+// keep their id, fields and null value (the VM raises built-in exceptions by
+// id), but none of their methods is compiled: nothing could call them, and an
+// empty script stays small.
+void Compiler::mark_unused_builtins()
+{
+    for (u32 i = 0; i < m_prelude.count; i++) {
+        ClassDecl* d = m_prelude.items[i].klass;
+        ClassSym* c = d ? find_class(d->name) : nullptr;
+        if (c && c != m_object)
+            c->unused = !m_program.all_names.may_contain(d->name, str_length(d->name));
+    }
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (u32 i = 0; i < m_prelude.count; i++) {
+            ClassDecl* d = m_prelude.items[i].klass;
+            ClassSym* c = d ? find_class(d->name) : nullptr;
+            if (!c || c->unused)
+                continue;
+            for (ClassSym* other : m_classes) {
+                bool reached = other == c->super
+                    || m_prelude.items[i].names.may_contain(other->name, str_length(other->name));
+                if (other->unused && reached) {
+                    other->unused = false;
+                    changed = true;
+                }
+            }
+        }
+    }
+}
+
 void Compiler::declare_functions(Program& program, bool prelude)
 {
     // Methods inside class bodies first, then outside definitions.
@@ -680,7 +713,7 @@ void Compiler::declare_functions(Program& program, bool prelude)
         if (program.items[i].kind != ItemKind::Class || !d)
             continue;
         ClassSym* c = find_class(d->name);
-        if (!c || c->decl != d)
+        if (!c || c->decl != d || c->unused)
             continue;
         for (u32 j = 0; j < d->method_count; j++)
             declare_method(c, d->methods[j], prelude);
@@ -3481,13 +3514,14 @@ bool Compiler::compile_all(const char* source, usize length)
     }
     for (ClassSym* c : m_classes)
         resolve_class(c);
+    mark_unused_builtins();
     m_in_prelude = true;
     declare_functions(m_prelude, true);
     m_in_prelude = false;
     declare_functions(m_program, false);
     // Implicit default constructors.
     for (ClassSym* c : m_classes) {
-        if (c->ctors.size() == 0) {
+        if (c->ctors.size() == 0 && !c->unused) {
             FuncSym* f = new_func_sym(nullptr, c->name, c, c->builtin);
             if (!f)
                 return false;

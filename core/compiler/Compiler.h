@@ -34,6 +34,7 @@ struct ClassSym {
     Vector<FuncSym*> vtable;      // Slot -> implementation.
     bool resolved;
     bool builtin;
+    bool unused;                  // A built-in class the script cannot reach: no methods are compiled.
     u32 id;
     u32 line;
     u32 column;

@@ -333,27 +333,35 @@ Program Parser::parse_program()
     while (!check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
         Item item = parse_item();
+        if (item.kind != ItemKind::Stmt) {
+            u32 range[2] = { before, m_pos };
+            item.names = name_set(range, 2, false);
+            if (!shared.try_append(before) || !shared.try_append(m_pos))
+                oom();
+        }
         if ((item.stmt || item.func || item.klass) && !items.try_append(item))
-            oom();
-        if (item.kind != ItemKind::Stmt && (!shared.try_append(before) || !shared.try_append(m_pos)))
             oom();
         if (m_pos == before && !check(Tok::Eof))
             m_pos++;
     }
     Program program {};
     program.items = to_array(items, &program.count);
-    program.shared_names = shared_names(shared);
+    program.shared_names = name_set(shared.data(), shared.size(), true);
+    u32 everything[2] = { 0, m_count };
+    program.all_names = name_set(everything, 2, false);
     return program;
 }
 
-NameSet Parser::shared_names(const Vector<u32>& ranges)
+// The identifiers in the token ranges [ranges[2k], ranges[2k + 1]), plus,
+// with [after_global], those after `global.` anywhere.
+NameSet Parser::name_set(const u32* ranges, u32 count, bool after_global)
 {
     Vector<u32> hashes(m_memory);
-    for (u32 r = 0; r + 1 < ranges.size(); r += 2)
+    for (u32 r = 0; r + 1 < count; r += 2)
         for (u32 i = ranges[r]; i < ranges[r + 1] && i < m_count; i++)
             if (m_tokens[i].kind == Tok::Ident && !hashes.try_append(name_hash(m_tokens[i].start, m_tokens[i].length)))
                 oom();
-    for (u32 i = 0; i + 2 < m_count; i++) {
+    for (u32 i = 0; after_global && i + 2 < m_count; i++) {
         const Token& t = m_tokens[i];
         if (t.kind == Tok::Ident && t.length == 6 && mem_compare(t.start, "global", 6) == 0
             && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident

@@ -21,7 +21,7 @@ public:
     // Parses the whole token array. The program is valid (possibly with Error
     // nodes) unless memory ran out, which is reported in the diagnostics.
     Program parse_program();
-    NameSet shared_names(const Vector<u32>& ranges);
+    NameSet name_set(const u32* ranges, u32 count, bool after_global);
 
 private:
     // Token access.

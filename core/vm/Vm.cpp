@@ -4,7 +4,7 @@
 
 namespace ks {
 
-static constexpr u32 kInitialStack = 256;
+static constexpr u32 kInitialStack = 96;   // 768 bytes: grows on demand.
 static constexpr u32 kInitialFrames = 16;
 static constexpr usize kMaxFormatLength = 1u << 20;   // Longest display string System.p builds.
 static constexpr u32 kMaxFormatDepth = 8;

@@ -36,7 +36,7 @@ TEST_F(SlabTest, KmallocSizesAndKsize)
         void* p = slab.kmalloc(size);
         ASSERT_NE(p, nullptr) << size;
         EXPECT_GE(SlabAllocator::ksize(p), size);
-        EXPECT_EQ(reinterpret_cast<uptr>(p) % 16, 0u);
+        EXPECT_EQ(reinterpret_cast<uptr>(p) % 8, 0u);   // 8-byte steps: 8-byte alignment, as kmalloc on x86.
         memset(p, 0xab, size);
         slab.kfree(p);
     }
@@ -92,6 +92,46 @@ TEST_F(SlabTest, FreedSpaceIsReused)
     EXPECT_EQ(slab.pages_held(), pages);
     for (void* p : objects)
         slab.kfree(p);
+}
+
+// The first slabs of small caches are 1 KiB blocks of shared pages: a few
+// objects of ten sizes take three pages, not ten, and every page goes back
+// once they are freed; a cache that grows past a page's worth gets pages.
+TEST_F(SlabTest, SmallCachesShareSplitPages)
+{
+    const usize sizes[] = { 16, 24, 32, 40, 48, 56, 64, 96, 128, 384 };
+    std::vector<void*> objects;
+    for (usize size : sizes)
+        for (int i = 0; i < 2; i++) {
+            void* p = slab.kmalloc(size);
+            ASSERT_NE(p, nullptr);
+            memset(p, 0x5a, size);
+            objects.push_back(p);
+        }
+    EXPECT_EQ(slab.pages_held(), 3u);
+    for (void* p : objects)
+        EXPECT_GE(SlabAllocator::ksize(p), 16u);
+    for (void* p : objects)
+        slab.kfree(p);
+    slab.shrink();
+    EXPECT_EQ(slab.pages_held(), 0u);
+    // Past a page's worth of blocks, whole pages.
+    objects.clear();
+    for (int i = 0; i < 1000; i++)
+        objects.push_back(slab.kmalloc(64));
+    usize blocks = 0, pages = 0;
+    slab.for_each_cache([&](const SlabStats& st) {
+        if (st.object_size == 64) {
+            blocks = st.pages;
+            pages = st.bytes_held;
+        }
+    });
+    EXPECT_GT(blocks, 4u);
+    EXPECT_LT(pages, (blocks + 1) * 4096u);
+    for (void* p : objects)
+        slab.kfree(p);
+    slab.shrink();
+    EXPECT_EQ(slab.pages_held(), 0u);
 }
 
 TEST_F(SlabTest, PageFailuresAreReportedNotDereferenced)
