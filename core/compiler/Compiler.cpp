@@ -3599,8 +3599,18 @@ bool Compiler::compile_all(const char* source, usize length)
 bool compile_program(Memory* memory, Heap* heap, const char* source, usize length, const CompileOptions& options,
     Diagnostics* diagnostics, Arena* arena, ProgramData* out)
 {
-    Compiler compiler(memory, heap, arena, diagnostics, options);
-    return compiler.compile(source, length, out);
+    // The compiler's state is over 1 KiB: on the heap, not the (kernel) stack.
+    void* place = memory->alloc(sizeof(Compiler));
+    if (!place) {
+        diagnostics->set_out_of_memory();
+        mem_set(out, 0, sizeof(*out));
+        return false;
+    }
+    Compiler* compiler = new (KsPlace {}, place) Compiler(memory, heap, arena, diagnostics, options);
+    bool ok = compiler->compile(source, length, out);
+    compiler->~Compiler();
+    memory->free(place);
+    return ok;
 }
 
 }
