@@ -178,6 +178,7 @@ private:
     u32 add_constant(u64 value, u8 kind);
     bool main_only(const char* name);
     i32 int_constant_operand(Expr* e);
+    Operand assigned_value(Expr* value, Type* t);
     u32 string_constant(const char* s, usize n);
     void load_int(u16 reg, i64 value);
     void load_null(u16 reg, Type* type);
@@ -2392,6 +2393,10 @@ Operand Compiler::call_function(Expr* e, FuncSym* f, Operand* receiver, bool vir
     else
         r = target_reg(dest, f->result);
     m_line = e->line;
+    if (total == 1) {
+        emit(virtual_call ? Op::CallMethod1 : Op::Call1, r.reg, virtual_call ? (u32)f->slot : f->index, regs[0]);
+        return r;
+    }
     if (virtual_call)
         emit(Op::CallMethod, r.reg, (u32)f->slot, total);
     else
@@ -3071,6 +3076,20 @@ static bool may_assign(const Expr* e)
     return may_assign(e, &steps);
 }
 
+// The value of an assignment to a field or global of type [t], in any
+// register (a variable's own, or a temporary), checked and converted.
+Operand Compiler::assigned_value(Expr* value, Type* t)
+{
+    Operand v = coerce(expr(value, t), t, value, "assignment");
+    if (v.type->kind == TypeKind::Error || !assignable(t, v.type)) {
+        // Reported: a register of the right kind keeps the code well formed.
+        release(v);
+        return Operand { t, alloc_for(t), true };
+    }
+    v.type = t;
+    return v;
+}
+
 Operand Compiler::assign_expr(Expr* e, i32 dest)
 {
     (void)dest;
@@ -3099,10 +3118,10 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             expr_into(value, copy.reg, copy.type, "assignment");
             return Operand { copy.type, copy.reg, false };
         }
+        // A field or global is stored from wherever the value is.
         if (m_fs->cls) {
             if (FieldSym* f = find_field(m_fs->cls, name)) {
-                Operand v { f->type, alloc_for(f->type), true };
-                expr_into(value, v.reg, f->type, "assignment");
+                Operand v = assigned_value(value, f->type);
                 emit(Op::SetField, 0, f->slot, v.reg);
                 return v;
             }
@@ -3112,8 +3131,7 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
                 error_at(target, "cannot assign to constant '%s'", name);
                 return error_operand();
             }
-            Operand v { g->type, alloc_for(g->type), true };
-            expr_into(value, v.reg, g->type, "assignment");
+            Operand v = assigned_value(value, g->type);
             emit_imm(Op::SetGlobal, v.reg, (i32)g->index);
             return v;
         }

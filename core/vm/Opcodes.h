@@ -75,6 +75,8 @@ namespace ks {
     X(Call, "afn", "R[a] := F[b](args)")                                                \
     X(CallMethod, "avn", "R[a] := vtable(args[0])[b](args)")                            \
     X(CallValue, "abn", "R[a] := (R[b] as Func)(args)")                                 \
+    X(Call1, "afc", "R[a] := F[b](R[c]): one argument, no Args word")                   \
+    X(CallMethod1, "avc", "R[a] := vtable(R[c])[b](R[c]): a method without arguments")  \
     X(CallNative, "aNn", "R[a] := native[b](args)")                                     \
     X(Args, "", "argument registers of the call before")                                \
     X(Return, "a", "return R[a]")                                                       \

@@ -682,6 +682,15 @@ RunStatus Vm::execute(u32 entry_depth)
             callee = functions[insn->b];
             goto do_call;
         }
+        VM_CASE(Call1) {
+            callee = functions[insn->b];
+            goto do_call1;
+        }
+        VM_CASE(CallMethod1) {
+            InstanceObj* self = reinterpret_cast<InstanceObj*>(as_obj(R[insn->c]));
+            callee = functions[self->klass->vtable[insn->b]];
+            goto do_call1;
+        }
         VM_CASE(CallMethod) {
             InstanceObj* self = reinterpret_cast<InstanceObj*>(as_obj(R[call_arg(insn, 0)]));
             callee = functions[self->klass->vtable[insn->b]];
@@ -865,28 +874,45 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_END
     }
 
-do_call: {
-    CHARGE(1);
-    u32 argc = insn->c;
-    u32 base = frame->base + fn->register_count;
-    frame->pc = (u32)(pc - code) + call_arg_words(argc);
-    u64* callee_regs;
-    if (KS_LIKELY(m_frame_count < m_frame_limit && base + callee->register_count + 1 <= m_stack_size)) {
-        // Fast path of push_frame(): room for the frame and its registers.
-        callee_regs = m_stack + base;
-        for (u32 j = callee->ref_param_count; j < callee->ref_register_count; j++)
-            callee_regs[callee->ref_registers[j]] = 0;
-        frame = &m_frames[m_frame_count++];
-        *frame = Frame { callee, base, 0, insn->a };
-        m_calls++;
-    } else {
-        if (KS_UNLIKELY(!push_frame(callee, base, insn->a)))
-            goto unwind;
-        // The frame array and the stack may have moved.
-        callee_regs = m_stack + base;
-        R = m_stack + m_frames[m_frame_count - 2].base;
-        frame = &m_frames[m_frame_count - 1];
+    // Pushes the frame of [callee] above the current one (fast path inline),
+    // with [words] Args words after the call instruction; sets callee_regs.
+#define KS_PUSH_FRAME(words)                                                                        \
+    CHARGE(1);                                                                                      \
+    u32 base = frame->base + fn->register_count;                                                   \
+    frame->pc = (u32)(pc - code) + (words);                                                        \
+    u64* callee_regs;                                                                               \
+    if (KS_LIKELY(m_frame_count < m_frame_limit && base + callee->register_count + 1 <= m_stack_size)) { \
+        callee_regs = m_stack + base;                                                               \
+        for (u32 j = callee->ref_param_count; j < callee->ref_register_count; j++)                 \
+            callee_regs[callee->ref_registers[j]] = 0;                                              \
+        frame = &m_frames[m_frame_count++];                                                         \
+        *frame = Frame { callee, base, 0, insn->a };                                                \
+        m_calls++;                                                                                  \
+    } else {                                                                                        \
+        if (KS_UNLIKELY(!push_frame(callee, base, insn->a)))                                        \
+            goto unwind;                                                                            \
+        /* The frame array and the stack may have moved. */                                         \
+        callee_regs = m_stack + base;                                                               \
+        R = m_stack + m_frames[m_frame_count - 2].base;                                             \
+        frame = &m_frames[m_frame_count - 1];                                                       \
     }
+
+do_call1: {
+    // One argument, its register in the instruction (no Args word).
+    KS_PUSH_FRAME(0)
+    callee_regs[0] = R[insn->c];
+    fn = callee;
+    code = fn->code;
+    pc = code;
+    R = callee_regs;
+    if (KS_LIKELY(fn->diagnostic_line == 0) || fn->diagnostic_reported)
+        goto dispatch;
+    goto report_diagnostic;
+}
+
+do_call: {
+    u32 argc = insn->c;
+    KS_PUSH_FRAME(call_arg_words(argc))
     // Arguments: three register numbers per Args word.
     const Insn* word = insn + 1;
     u32 i = 0;
@@ -907,6 +933,7 @@ do_call: {
     if (KS_LIKELY(fn->diagnostic_line == 0) || fn->diagnostic_reported)
         goto dispatch;
 }
+#undef KS_PUSH_FRAME
     // fall through
 
 report_diagnostic:
