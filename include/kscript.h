@@ -105,7 +105,7 @@ struct ks_stats {
 	unsigned long memory_used;      /* bytes held by the script now */
 	unsigned long memory_peak;
 	unsigned long memory_quota;
-	unsigned long pages;            /* slab pages held */
+	unsigned long pages;            /* pages held: the state itself and its slab */
 	unsigned long long instructions; /* budget charged so far */
 	unsigned long long calls;
 	unsigned long long exceptions;

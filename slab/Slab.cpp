@@ -39,6 +39,7 @@ static constexpr u32 kSlabPageMagic = 0x5ab5ab01;
 static constexpr u32 kLargePageMagic = 0x5ab5ab02;
 static constexpr u32 kSlabBlockMagic = 0x5ab5ab03;
 static constexpr u32 kFreeBlockMagic = 0x5ab5ab04;
+static constexpr u32 kRawBlockMagic = 0x5ab5ab05;
 static constexpr u32 kEmptyReserve = 1;
 static constexpr u64 kTagAllocated = 0xa110ca7edULL;
 static constexpr u64 kTagFree = 0xf4eef4eeULL;
@@ -117,15 +118,12 @@ void SlabAllocator::init_cache(SlabCache* cache, const char* name, usize size, u
     usize payload = align_up(size < 8 ? 8 : size, 8);
     usize slot = (flags & SlabDebug) ? align_up(kSlabRedZone + payload + kSlabRedZone, align) : align_up(payload, align);
     cache->name = name;
-    cache->payload_size = (u32)size;
-    cache->object_size = (u32)slot;
-    cache->align = (u32)align;
-    cache->flags = flags;
-    cache->first_offset = (u32)align_up(sizeof(SlabPage), align);
-    cache->objects_per_page = (u32)((kSlabPageSize - cache->first_offset) / slot);
-    cache->owner = this;
-    cache->stats.name = name;
-    cache->stats.object_size = slot;
+    cache->payload_size = (u16)size;
+    cache->object_size = (u16)slot;
+    cache->align = (u16)align;
+    cache->flags = (u8)flags;
+    cache->first_offset = (u16)align_up(sizeof(SlabPage), align);
+    cache->objects_per_page = (u16)((kSlabPageSize - cache->first_offset) / slot);
 }
 
 void* SlabAllocator::pages_alloc(usize npages)
@@ -192,6 +190,27 @@ void SlabAllocator::block_free(SlabPage* block)
     pages_free(base, 1);
 }
 
+void* SlabAllocator::raw_block_alloc()
+{
+    SlabPage* block = block_alloc();
+    if (!block)
+        return nullptr;
+    block->magic = kRawBlockMagic;
+    m_raw_blocks++;
+    return block;
+}
+
+void SlabAllocator::raw_block_free(void* block)
+{
+    SlabPage* b = static_cast<SlabPage*>(block);
+    if (!b || b->magic != kRawBlockMagic) {
+        report(SlabFault::InvalidFree, nullptr, block);
+        return;
+    }
+    m_raw_blocks--;
+    block_free(b);
+}
+
 void SlabAllocator::report(SlabFault fault, SlabCache* cache, const void* object)
 {
     m_faults++;
@@ -238,7 +257,7 @@ SlabPage* SlabAllocator::new_page(SlabCache* cache)
     }
     // Until a cache holds a page's worth of slabs, its slabs are blocks if an
     // object fits (debug slabs are always pages).
-    bool block = cache->stats.bytes_held < kSlabPageSize && !(cache->flags & SlabDebug)
+    bool block = !m_no_blocks && cache->stats.bytes_held < kSlabPageSize && !(cache->flags & SlabDebug)
         && cache->first_offset + cache->object_size <= kSlabBlockSize;
     page = block ? block_alloc() : static_cast<SlabPage*>(pages_alloc(1));
     if (!page)
@@ -681,7 +700,7 @@ void* SlabAllocator::krealloc(void* object, usize new_size)
 
 usize SlabAllocator::bytes_in_use()
 {
-    usize total = m_large_pages * kSlabPageSize;
+    usize total = m_large_pages * kSlabPageSize + m_raw_blocks * kSlabBlockSize;
     for_each_cache([&](const SlabStats& st) {
         if (st.object_size)
             total += st.objects_in_use * st.object_size;

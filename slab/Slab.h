@@ -52,6 +52,11 @@ struct SlabPage {
     usize requested;      // Bytes asked for (large allocations).
 };
 
+// Bytes at the start of a raw block that the allocator keeps (the block
+// header's magic and, in a page's first block, its free-block count).
+constexpr usize kRawBlockHeader = 24;
+static_assert(__builtin_offsetof(SlabPage, cache) == kRawBlockHeader, "raw block header");
+
 // Statistics of one cache, as printed by --slabinfo and /proc/kscript/slabinfo.
 struct SlabStats {
     const char* name;
@@ -66,23 +71,34 @@ struct SlabStats {
     u64 failures;          // Allocations that failed for lack of pages.
 };
 
+// A cache's counters (SlabStats is what they are reported as).
+struct SlabCounters {
+    u64 allocs;
+    u64 frees;
+    u64 bytes_requested;  // Debug caches only: sum of the sizes asked for.
+    u32 pages;            // Slabs held (pages or blocks).
+    u32 objects_total;    // Slots on them.
+    u32 bytes_held;
+    u32 failures;
+};
+
+// Kept small: every script's allocator embeds twenty of them.
 struct SlabCache {
     const char* name;
-    u32 object_size;      // Slot size in bytes (>= requested, aligned).
-    u32 payload_size;     // Size the user asked for.
-    u32 align;
-    u32 flags;
-    u32 objects_per_page; // In a page-sized slab.
-    u32 first_offset;     // Offset of the first slot from the page start.
-    SlabPage* current;    // Page allocations come from first.
-    SlabPage* partial;    // Pages with at least one free slot (not current).
-    SlabPage* full;       // Pages with no free slot.
-    SlabPage* empty;      // Reserve of empty pages kept for reuse.
-    u32 empty_count;
-    SlabAllocator* owner;
+    SlabPage* current;    // Slab allocations come from first.
+    SlabPage* partial;    // Slabs with at least one free slot (not current).
+    SlabPage* full;       // Slabs with no free slot.
+    SlabPage* empty;      // Reserve of empty slabs kept for reuse.
     void* rcu_pending;    // Objects freed under SlabRcu, not yet returned.
-    SlabCache* next_cache; // In the owner's list of caches.
-    SlabStats stats;
+    SlabCache* next_cache; // In the allocator's list of created caches.
+    SlabCounters stats;
+    u16 object_size;      // Slot size in bytes (>= requested, aligned).
+    u16 payload_size;     // Size the user asked for.
+    u16 align;
+    u16 objects_per_page; // In a page-sized slab.
+    u16 first_offset;     // Offset of the first slot from the slab start.
+    u8 flags;
+    u8 empty_count;
 };
 
 // Red zone size on each side of a debug object, and the poison bytes.
@@ -133,26 +149,48 @@ public:
     // The header of the slab or large allocation that holds [object].
     static SlabPage* slab_of(const void* object);
 
+    // A raw 1 KiB block, 1 KiB-aligned, for callers that pack small data
+    // themselves (the program arena). Its first kRawBlockHeader bytes belong
+    // to the allocator. Freed with raw_block_free(), never with kfree().
+    void* raw_block_alloc();
+    void raw_block_free(void* block);
+    // Whether caches may start with blocks (on by default). Off while a
+    // script compiles: the compiler's short-lived data then takes whole pages,
+    // which go back afterwards, instead of leaving holes among the blocks of
+    // what stays.
+    void set_blocks_enabled(bool on) { m_no_blocks = !on; }
+
     // Bytes of pages held from the platform, by all caches and large objects.
     usize bytes_held() const { return m_pages_held * kSlabPageSize; }
     usize pages_held() const { return m_pages_held; }
     // Bytes in slots handed out plus large objects' pages (computed).
     usize bytes_in_use();
     usize large_objects() const { return m_large_count; }
+    usize raw_blocks() const { return m_raw_blocks; }
     u64 failures() const { return m_failures; }
 
     // Calls [fn] for each cache's statistics (kmalloc classes first).
     template<typename Fn>
     void for_each_cache(Fn fn)
     {
-        for (u32 i = 0; i < kKmallocClasses; i++) {
-            m_kmalloc[i].stats.objects_in_use = m_kmalloc[i].stats.allocs - m_kmalloc[i].stats.frees;
-            fn(m_kmalloc[i].stats);
-        }
-        for (SlabCache* c = m_caches; c; c = c->next_cache) {
-            c->stats.objects_in_use = c->stats.allocs - c->stats.frees;
-            fn(c->stats);
-        }
+        auto report = [&](const SlabCache& c) {
+            SlabStats st {};
+            st.name = c.name;
+            st.object_size = c.object_size;
+            st.objects_in_use = (usize)(c.stats.allocs - c.stats.frees);
+            st.objects_total = c.stats.objects_total;
+            st.pages = c.stats.pages;
+            st.bytes_requested = (usize)c.stats.bytes_requested;
+            st.bytes_held = c.stats.bytes_held;
+            st.allocs = c.stats.allocs;
+            st.frees = c.stats.frees;
+            st.failures = c.stats.failures;
+            fn(st);
+        };
+        for (u32 i = 0; i < kKmallocClasses; i++)
+            report(m_kmalloc[i]);
+        for (SlabCache* c = m_caches; c; c = c->next_cache)
+            report(*c);
         SlabStats large = {};
         large.name = "kmalloc-large";
         large.objects_in_use = m_large_count;
@@ -161,6 +199,12 @@ public:
         large.bytes_held = m_large_pages * kSlabPageSize;
         large.bytes_requested = m_large_requested;
         fn(large);
+        SlabStats blocks = {};
+        blocks.name = "raw-blocks";   // raw_block_alloc(): the program arena.
+        blocks.object_size = kSlabBlockSize;
+        blocks.objects_in_use = blocks.objects_total = blocks.pages = m_raw_blocks;
+        blocks.bytes_held = m_raw_blocks * kSlabBlockSize;
+        fn(blocks);
     }
 
     void set_fault_handler(SlabFaultHandler handler, void* context)
@@ -199,6 +243,8 @@ private:
     u64 m_faults;
     SlabPage* m_large;   // Large allocations, freed by destroy() if still there.
     SlabPage* m_free_blocks;   // Free blocks of pages split into blocks.
+    usize m_raw_blocks;        // Handed out by raw_block_alloc().
+    bool m_no_blocks;
     u32 m_fail_every;
     u32 m_fail_counter;
     bool m_debug;

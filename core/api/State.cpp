@@ -130,7 +130,9 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
         Diagnostics diagnostics(&s->memory, &arena);
         CompileOptions options { s->config.transcript ? CompileMode::Transcript : CompileMode::Normal,
             s->config.max_nesting, 1u << 20 };
+        s->memory.slab().set_blocks_enabled(false);
         bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
+        s->memory.slab().set_blocks_enabled(true);
         // Keep the diagnostics past the arena.
         for (u32 i = 0; i < diagnostics.size(); i++) {
             const Diagnostic& d = diagnostics[i];
@@ -152,6 +154,8 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
     }
     if (status != KS_OK)
         return status;
+    // The compiler's pages are empty now: back before the VM allocates.
+    s->memory.slab().shrink();
     VmLimits limits { s->config.budget, s->config.max_depth, 1u << 24, s->config.poll_interval };
     VmHooks hooks { vm_write, vm_poll, vm_info, vm_comm, vm_request, s };
     if (!s->vm.init(&s->memory, &s->heap, &s->program, limits, hooks, s->config.transcript != 0)) {

@@ -123,6 +123,19 @@ private:
         return p;
     }
     const char* persist(const char* s);   // Copy that outlives compilation.
+    // The contents of [v] copied into the program arena; [v] is emptied.
+    template<typename T>
+    T* keep(Vector<T>& v, u32* n)
+    {
+        *n = v.size();
+        T* copy = static_cast<T*>(m_out->arena.copy(v.data(), sizeof(T) * v.size()));
+        if (!copy && v.size()) {
+            oom();
+            *n = 0;
+        }
+        v.release();
+        return copy;
+    }
 
     // --- declarations
     bool parse(const char* source, usize length, bool prelude, Program* out);
@@ -328,7 +341,7 @@ KS_NOINLINE void Compiler::operator_error(const Expr* e, Tok op, Type* a, Type* 
 const char* Compiler::persist(const char* s)
 {
     usize n = str_length(s);
-    char* p = static_cast<char*>(m_memory->alloc(n + 1));
+    char* p = static_cast<char*>(m_out->arena.alloc(n + 1));
     if (!p) {
         oom();
         return "";
@@ -873,7 +886,7 @@ bool Compiler::build_runtime_classes()
     p->null_func = from_obj(nf);
 
     u32 n = m_classes.size();
-    p->classes = static_cast<RtClass**>(m_memory->alloc_zeroed(sizeof(RtClass*) * (n ? n : 1)));
+    p->classes = static_cast<RtClass**>(p->arena.alloc_zeroed(sizeof(RtClass*) * (n ? n : 1)));
     if (!p->classes) {
         oom();
         return false;
@@ -882,7 +895,7 @@ bool Compiler::build_runtime_classes()
     // First every class and its null instance, then the field defaults
     // (which refer to other classes' null instances).
     for (ClassSym* c : m_classes) {
-        RtClass* rt = static_cast<RtClass*>(m_memory->alloc_zeroed(sizeof(RtClass)));
+        RtClass* rt = static_cast<RtClass*>(p->arena.alloc_zeroed(sizeof(RtClass)));
         if (!rt) {
             oom();
             return false;
@@ -895,9 +908,9 @@ bool Compiler::build_runtime_classes()
         rt->to_string_slot = -1;
         rt->message_field = -1;
         if (rt->field_count) {
-            rt->field_kinds = static_cast<u8*>(m_memory->alloc_zeroed(rt->field_count));
-            rt->field_defaults = static_cast<u64*>(m_memory->alloc_zeroed(sizeof(u64) * rt->field_count));
-            rt->field_names = static_cast<const char**>(m_memory->alloc_zeroed(sizeof(char*) * rt->field_count));
+            rt->field_kinds = static_cast<u8*>(p->arena.alloc_zeroed(rt->field_count));
+            rt->field_defaults = static_cast<u64*>(p->arena.alloc_zeroed(sizeof(u64) * rt->field_count));
+            rt->field_names = static_cast<const char**>(p->arena.alloc_zeroed(sizeof(char*) * rt->field_count));
             if (!rt->field_kinds || !rt->field_defaults || !rt->field_names) {
                 oom();
                 return false;
@@ -1198,7 +1211,7 @@ bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Fu
 {
     *out = nullptr;
     thread_jumps(fs->code);
-    Function* f = static_cast<Function*>(m_memory->alloc_zeroed(sizeof(Function)));
+    Function* f = static_cast<Function*>(m_out->arena.alloc_zeroed(sizeof(Function)));
     if (!f) {
         oom();
         release_state(fs);
@@ -1208,10 +1221,10 @@ bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Fu
     f->name = persist(name);
     f->line = line;
     u32 n;
-    f->code = fs->code.leak(&n);
+    f->code = keep(fs->code, &n);
     f->code_size = n;
-    f->lines = fs->lines.leak(&n);
-    f->handlers = fs->handlers.leak(&n);
+    f->lines = keep(fs->lines, &n);
+    f->handlers = keep(fs->handlers, &n);
     f->handler_count = n;
     f->register_count = (u16)fs->register_count;
     f->param_count = (u16)((fs->cls ? 1 : 0) + (fs->sym ? fs->sym->param_count : 0));
@@ -1223,7 +1236,7 @@ bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Fu
     for (u8 r : fs->reg_is_ref)
         refs += r;
     if (refs) {
-        f->ref_registers = static_cast<u16*>(m_memory->alloc(sizeof(u16) * refs));
+        f->ref_registers = static_cast<u16*>(m_out->arena.alloc(sizeof(u16) * refs));
         if (!f->ref_registers)
             oom();
         else
@@ -3488,16 +3501,19 @@ bool Compiler::compile(const char* source, usize length, ProgramData* out)
 {
     m_out = out;
     mem_set(out, 0, sizeof(*out));
+    out->arena.init(m_memory);
+    m_heap->set_permanent_arena(&out->arena);
     bool ok = compile_all(source, length);
+    m_heap->set_permanent_arena(nullptr);
     // Whatever was built belongs to [out] now, even after a failure, so that
     // free_program() can release it.
     u32 n;
-    out->functions = m_runtime_functions.leak(&n);
+    out->functions = keep(m_runtime_functions, &n);
     out->function_count = n;
-    out->constants = m_constants.leak(&n);
+    out->constants = keep(m_constants, &n);
     out->constant_count = n;
-    out->constant_kinds = m_constant_kinds.leak(&n);
-    return ok;
+    out->constant_kinds = keep(m_constant_kinds, &n);
+    return ok && !m_failed;
 }
 
 bool Compiler::compile_all(const char* source, usize length)
@@ -3572,7 +3588,7 @@ bool Compiler::compile_all(const char* source, usize length)
             rt->field_names[i] = persist(c->fields[i].name);
         rt->vtable_size = c->vtable.size();
         if (rt->vtable_size) {
-            rt->vtable = static_cast<u32*>(m_memory->alloc(sizeof(u32) * rt->vtable_size));
+            rt->vtable = static_cast<u32*>(m_out->arena.alloc(sizeof(u32) * rt->vtable_size));
             if (!rt->vtable) {
                 oom();
                 return false;
@@ -3585,9 +3601,9 @@ bool Compiler::compile_all(const char* source, usize length)
     u32 g = m_globals.size();
     out->global_count = g;
     if (g) {
-        out->globals = static_cast<u64*>(m_memory->alloc_zeroed(sizeof(u64) * g));
-        out->global_kinds = static_cast<u8*>(m_memory->alloc_zeroed(g));
-        out->global_names = static_cast<const char**>(m_memory->alloc_zeroed(sizeof(char*) * g));
+        out->globals = static_cast<u64*>(out->arena.alloc_zeroed(sizeof(u64) * g));
+        out->global_kinds = static_cast<u8*>(out->arena.alloc_zeroed(g));
+        out->global_names = static_cast<const char**>(out->arena.alloc_zeroed(sizeof(char*) * g));
         if (!out->globals || !out->global_kinds || !out->global_names) {
             oom();
             return false;

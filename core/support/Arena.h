@@ -74,4 +74,96 @@ private:
     usize m_left { 0 };
 };
 
+// Bump allocation in 1 KiB slab blocks for what lives as long as a loaded
+// program (compiled code, classes, names): packed together instead of spread
+// over a dozen size classes, and freed all at once. Plain data, so that it
+// can sit in zeroed structures: init() and release() by hand. An object too
+// big for a block gets a chunk of its own.
+struct BlockArena {
+    struct Chunk {
+        u8 reserved[kRawBlockHeader];   // The slab's block header.
+        Chunk* next;
+        u64 own;        // 1: a chunk of its own from kmalloc, 0: a block.
+    };
+    static constexpr usize kHeader = sizeof(Chunk);
+    static constexpr usize kRoom = kSlabBlockSize - kHeader;
+
+    Memory* memory;
+    Chunk* chunks;
+    u8* cursor;
+    usize left;
+
+    void init(Memory* m)
+    {
+        memory = m;
+        chunks = nullptr;
+        cursor = nullptr;
+        left = 0;
+    }
+
+    void* alloc(usize size)
+    {
+        size = (size + 7) & ~(usize)7;
+        if (size > left) {
+            if (size > kRoom / 2) {
+                // Its own chunk; the current block stays in use.
+                if (size > ((usize)1 << 40))
+                    return nullptr;
+                Chunk* c = static_cast<Chunk*>(memory->alloc(kHeader + size));
+                if (!c)
+                    return nullptr;
+                c->own = 1;
+                c->next = chunks;
+                chunks = c;
+                return reinterpret_cast<u8*>(c) + kHeader;
+            }
+            Chunk* c = static_cast<Chunk*>(memory->alloc_block());
+            if (!c)
+                return nullptr;
+            c->own = 0;
+            c->next = chunks;
+            chunks = c;
+            cursor = reinterpret_cast<u8*>(c) + kHeader;
+            left = kRoom;
+        }
+        void* p = cursor;
+        cursor += size;
+        left -= size;
+        return p;
+    }
+
+    void* alloc_zeroed(usize size)
+    {
+        void* p = alloc(size);
+        if (p)
+            mem_set(p, 0, size);
+        return p;
+    }
+
+    // A copy of [size] bytes (null if [size] is 0 or memory is short).
+    void* copy(const void* from, usize size)
+    {
+        if (!size)
+            return nullptr;
+        void* p = alloc(size);
+        if (p)
+            mem_copy(p, from, size);
+        return p;
+    }
+
+    void release()
+    {
+        while (chunks) {
+            Chunk* next = chunks->next;
+            if (chunks->own)
+                memory->free(chunks);
+            else
+                memory->free_block(chunks);
+            chunks = next;
+        }
+        cursor = nullptr;
+        left = 0;
+    }
+};
+
 }

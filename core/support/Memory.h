@@ -63,6 +63,28 @@ public:
         m_slab.kfree(p);
     }
 
+    // A 1 KiB block (its first 8 bytes reserved), for the program arena.
+    void* alloc_block()
+    {
+        if (KS_UNLIKELY(kSlabBlockSize > m_quota || m_used > m_quota - kSlabBlockSize)) {
+            m_quota_hits++;
+            return nullptr;
+        }
+        void* p = m_slab.raw_block_alloc();
+        if (!p)
+            return nullptr;
+        m_used += kSlabBlockSize;
+        m_allocated_total += kSlabBlockSize;
+        if (m_used > m_peak)
+            m_peak = m_used;
+        return p;
+    }
+    void free_block(void* p)
+    {
+        m_used -= kSlabBlockSize;
+        m_slab.raw_block_free(p);
+    }
+
     usize used() const { return m_used; }
     usize peak() const { return m_peak; }
     usize quota() const { return m_quota; }

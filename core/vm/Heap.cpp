@@ -21,6 +21,20 @@ void Heap::init(Memory* memory)
 
 void* Heap::alloc_object(usize size, ObjKind kind)
 {
+    if (m_permanent) {
+        // The compiler's objects (constants, null values): in the program's
+        // arena, permanent, outside the collector's list.
+        ObjHeader* o = static_cast<ObjHeader*>(m_permanent->alloc(size));
+        if (!o)
+            return nullptr;
+        o->kind = kind;
+        o->mark = 0;
+        o->flags = ObjPermanent;
+        o->elem_kind = 0;
+        o->aux = 0;
+        o->gc_next = nullptr;
+        return o;
+    }
     ObjHeader* o = static_cast<ObjHeader*>(m_memory->alloc(size));
     if (!o)
         return nullptr;

@@ -14,6 +14,7 @@
 //    allocates and never recurses.
 #pragma once
 
+#include "../support/Arena.h"
 #include "../support/Memory.h"
 #include "Object.h"
 
@@ -35,6 +36,10 @@ public:
     InstanceObj* new_instance(RtClass* klass);
     FuncObj* new_func(u32 function_index);
     void make_permanent(ObjHeader* object) { object->flags |= ObjPermanent; }
+    // While set (during compilation), new objects go into [arena] as
+    // permanent objects that the arena frees with the program. Such objects
+    // must not own other allocations (empty containers, strings, functions).
+    void set_permanent_arena(BlockArena* arena) { m_permanent = arena; }
 
     // Container growth (the container is not moved; its buffer is).
     bool array_reserve(ArrayObj* array, u32 capacity);
@@ -64,10 +69,11 @@ private:
     u64 m_objects_allocated;
     u64 m_collections;
     usize m_next_collection;
-    static constexpr u32 kMarkStackSize = 256;
+    static constexpr u32 kMarkStackSize = 64;   // Overflow costs a rescan pass, never correctness.
     ObjHeader* m_mark_stack[kMarkStackSize];
     u32 m_mark_top;
     bool m_mark_overflow;
+    BlockArena* m_permanent { nullptr };
 };
 
 }

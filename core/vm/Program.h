@@ -2,6 +2,7 @@
 // state that loaded it. Built by the compiler, run by the VM.
 #pragma once
 
+#include "../support/Arena.h"
 #include "../support/Vector.h"
 #include "Object.h"
 #include "Opcodes.h"
@@ -76,6 +77,10 @@ enum BuiltinClass : u32 {
 };
 
 struct ProgramData {
+    // Everything below that the compiler built (functions, code, classes,
+    // names, tables) lives in this arena and goes with it. Heap objects
+    // (null values, string constants) belong to the heap.
+    BlockArena arena;
     Function** functions;
     u32 function_count;
     RtClass** classes;

@@ -4,46 +4,14 @@
 
 namespace ks {
 
-static constexpr u32 kInitialStack = 96;   // 768 bytes: grows on demand.
+static constexpr u32 kInitialStack = 48;    // 384 bytes, like the frames: grows on demand.
 static constexpr u32 kInitialFrames = 16;
 static constexpr usize kMaxFormatLength = 1u << 20;   // Longest display string System.p builds.
 static constexpr u32 kMaxFormatDepth = 8;
 
-void free_program(Memory* memory, ProgramData* p)
+void free_program(Memory*, ProgramData* p)
 {
-    for (u32 i = 0; i < p->function_count; i++) {
-        Function* f = p->functions[i];
-        if (!f)
-            continue;
-        memory->free(const_cast<char*>(f->name));
-        memory->free(f->code);
-        memory->free(f->lines);
-        memory->free(f->handlers);
-        memory->free(f->ref_registers);
-        memory->free(f);
-    }
-    memory->free(p->functions);
-    for (u32 i = 0; i < p->class_count; i++) {
-        RtClass* c = p->classes[i];
-        if (!c)
-            continue;
-        memory->free(const_cast<char*>(c->name));
-        memory->free(c->field_kinds);
-        for (u32 j = 0; j < c->field_count && c->field_names; j++)
-            memory->free(const_cast<char*>(c->field_names[j]));
-        memory->free(c->field_names);
-        memory->free(c->field_defaults);
-        memory->free(c->vtable);
-        memory->free(c);
-    }
-    memory->free(p->classes);
-    memory->free(p->constants);
-    memory->free(p->constant_kinds);
-    for (u32 i = 0; i < p->global_count && p->global_names; i++)
-        memory->free(const_cast<char*>(p->global_names[i]));
-    memory->free(p->global_names);
-    memory->free(p->globals);
-    memory->free(p->global_kinds);
+    p->arena.release();
     mem_set(p, 0, sizeof(*p));
 }
 
@@ -54,8 +22,9 @@ static InstanceObj* make_exception(Heap* heap, ProgramData* p, u32 class_id, con
     StringObj* m = heap->new_string(message, str_length(message));
     if (!e || !m)
         return nullptr;
-    heap->make_permanent(&e->header);
-    heap->make_permanent(&m->header);
+    // Ordinary objects, kept alive as roots of every collection: a script
+    // that catches one may store new objects in its fields, which the
+    // collector must see (a permanent object is never scanned).
     if (k->message_field >= 0)
         e->fields[k->message_field] = from_obj(m);
     return e;
@@ -85,6 +54,11 @@ bool Vm::init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& 
     m_oom_exception = make_exception(heap, program, ClassOutOfMemoryException, "out of memory");
     m_budget_exception = make_exception(heap, program, ClassBudgetExceededException, "instruction budget exceeded");
     m_overflow_exception = make_exception(heap, program, ClassStackOverflowException, "call depth limit reached");
+    InstanceObj* preallocated[3] = { m_oom_exception, m_budget_exception, m_overflow_exception };
+    for (u32 i = 0; i < 3; i++) {
+        RtClass* k = preallocated[i] ? preallocated[i]->klass : nullptr;
+        m_preallocated_messages[i] = k && k->message_field >= 0 ? preallocated[i]->fields[k->message_field] : 0;
+    }
     m_stack = static_cast<u64*>(memory->alloc_zeroed(sizeof(u64) * kInitialStack));
     m_frames = static_cast<Frame*>(memory->alloc(sizeof(Frame) * kInitialFrames));
     if (!m_stack || !m_frames || !m_oom_exception || !m_budget_exception || !m_overflow_exception)
@@ -146,21 +120,33 @@ u32 Vm::line_of(Function* f, u32 pc) const
     return f->lines[pc];
 }
 
+// A preallocated exception is raised again and again: a handler that
+// changed its message must not change the next one's.
+InstanceObj* Vm::reset_preallocated(InstanceObj* e)
+{
+    RtClass* k = e->klass;
+    if (k->message_field >= 0) {
+        u32 slot = e == m_oom_exception ? 0 : e == m_budget_exception ? 1 : 2;
+        e->fields[k->message_field] = m_preallocated_messages[slot];
+    }
+    return e;
+}
+
 bool Vm::raise(u32 builtin_class, const char* message)
 {
     InstanceObj* e = nullptr;
     if (builtin_class == ClassOutOfMemoryException) {
-        e = m_oom_exception;
+        e = reset_preallocated(m_oom_exception);
     } else if (builtin_class == ClassBudgetExceededException) {
-        e = m_budget_exception;
+        e = reset_preallocated(m_budget_exception);
     } else if (builtin_class == ClassStackOverflowException) {
-        e = m_overflow_exception;
+        e = reset_preallocated(m_overflow_exception);
     } else {
         RtClass* k = m_program->classes[builtin_class];
         e = m_heap->new_instance(k);
         StringObj* m = e ? m_heap->new_string(message, str_length(message)) : nullptr;
         if (!e || !m)
-            e = m_oom_exception;
+            e = reset_preallocated(m_oom_exception);
         else if (k->message_field >= 0)
             e->fields[k->message_field] = from_obj(m);
     }
@@ -198,6 +184,11 @@ void Vm::collect_garbage()
     for (u64 v : m_pinned)
         m_heap->mark_value(v);
     m_heap->mark_value(m_exception);
+    m_heap->mark_value(from_obj(m_oom_exception));
+    m_heap->mark_value(from_obj(m_budget_exception));
+    m_heap->mark_value(from_obj(m_overflow_exception));
+    for (u64 message : m_preallocated_messages)
+        m_heap->mark_value(message);
     m_heap->finish_collection();
     // Collections cost budget in proportion to the heap: a script that keeps
     // its heap near the quota and allocates on cannot make every

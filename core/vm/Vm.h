@@ -95,6 +95,7 @@ public:
     // per 16 bytes. Running out stops the script at its next loop or call.
     void charge_bytes(u64 bytes) { m_budget -= (i64)(bytes >> 4); }
     void charge_units(u64 units) { m_budget -= (i64)units; }
+    InstanceObj* reset_preallocated(InstanceObj* e);
     const VmLimits& limits() const { return m_limits; }
 
 private:
@@ -134,6 +135,7 @@ private:
     InstanceObj* m_oom_exception;
     InstanceObj* m_budget_exception;
     InstanceObj* m_overflow_exception;
+    u64 m_preallocated_messages[3];   // Their original messages (roots too).
 };
 
 // Frees every part of a compiled program (not its heap objects).

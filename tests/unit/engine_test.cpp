@@ -263,3 +263,21 @@ TEST(Engine, BudgetStopsEveryLoopShape)
         EXPECT_EQ(r.exception, "BudgetExceededException") << src;
     }
 }
+
+// An empty script, loaded and run, holds under 16 KiB in all: the state's
+// own page and the slab pages of its objects and compiled code. (In slab
+// debug mode every slab is a page, so only the normal mode is held to it.)
+TEST(Engine, EmptyScriptHoldsUnder16KiB)
+{
+    for (const char* src : { "", "// nothing\n", "int x = 1\n" }) {
+        ks_config config;
+        ks_config_init(&config);
+        ks_state* s = ks_open(&config);
+        ASSERT_EQ(ks_load(s, src, strlen(src), "empty.k"), KS_OK);
+        ASSERT_EQ(ks_run(s), KS_OK);
+        ks_stats st;
+        ks_get_stats(s, &st);
+        EXPECT_LT(st.pages * 4096, 16u * 1024) << "'" << src << "': " << st.pages << " pages";
+        ks_close(s);
+    }
+}
