@@ -1,5 +1,6 @@
 #!/bin/bash
-# First speed look (the full suite comes with the performance issue):
+# A quick look for the demo (the full suite against all peers is
+# bench/suite/run.sh):
 # recursive fib(32) in kscript and in Debian's lua5.4, in the same run.
 # Prints the median of 5 runs of each and the ratio.
 set -euo pipefail
