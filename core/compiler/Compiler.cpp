@@ -191,6 +191,7 @@ private:
     u32 add_constant(u64 value, u8 kind);
     bool main_only(const char* name);
     i32 int_constant_operand(Expr* e);
+    void drop_code_from(u32 start);
     Operand assigned_value(Expr* value, Type* t);
     u32 string_constant(const char* s, usize n);
     void load_int(u16 reg, i64 value);
@@ -1104,6 +1105,49 @@ void Compiler::patch_jump_to(u32 at, u32 target)
 
 void Compiler::patch_jump(u32 at) { patch_jump_to(at, here()); }
 
+// Drops the code from [start] on (an unreachable statement, or one with an
+// error in transcript mode), with everything that still points into it: the
+// handlers of try statements inside it, the jumps of its break and continue
+// statements waiting in enclosing loops, and the finally copies it cut out
+// of enclosing try statements. New code will take those positions: a stale
+// patch would rewrite an instruction's registers, a stale handler would send
+// an exception into the middle of unrelated code.
+void Compiler::drop_code_from(u32 start)
+{
+    FunctionState* fs = m_fs;
+    if (start >= fs->code.size())
+        return;
+    fs->code.shrink(start);
+    fs->lines.shrink(start);
+    u32 kept = 0;
+    for (u32 i = 0; i < fs->handlers.size(); i++)
+        if (fs->handlers[i].end <= start && fs->handlers[i].target < start)
+            fs->handlers[kept++] = fs->handlers[i];
+    fs->handlers.shrink(kept);
+    auto drop_positions = [start](Vector<u32>* list) {
+        u32 k = 0;
+        for (u32 i = 0; i < list->size(); i++)
+            if ((*list)[i] < start)
+                (*list)[k++] = (*list)[i];
+        list->shrink(k);
+    };
+    for (LoopContext& loop : fs->loops) {
+        drop_positions(loop.breaks);
+        drop_positions(loop.continues);
+    }
+    for (TryContext& t : fs->trys) {
+        // Cuts are [from, to) pairs.
+        u32 k = 0;
+        for (u32 i = 0; i + 1 < t.cuts->size(); i += 2) {
+            if ((*t.cuts)[i] < start) {
+                (*t.cuts)[k++] = (*t.cuts)[i];
+                (*t.cuts)[k++] = (*t.cuts)[i + 1] < start ? (*t.cuts)[i + 1] : start;
+            }
+        }
+        t.cuts->shrink(k);
+    }
+}
+
 void Compiler::emit_loop(u32 target)
 {
     i32 offset = (i32)target - (i32)(here() + 1);
@@ -1292,8 +1336,7 @@ void Compiler::compile_main(Program& program)
         if (m_options.mode == CompileMode::Transcript && m_statement_errors != errors_before) {
             // Transcript mode: the statement reports its error when reached
             // and is skipped; a global it declares keeps its default value.
-            m_fs->code.shrink(code_start);
-            m_fs->lines.shrink(code_start);
+            drop_code_from(code_start);
             m_line = s->line;
             emit_imm(Op::Report, 0, (i32)add_constant(s->line, KindInt));
             m_diag->mark_deferred_from(diag_before);
@@ -1375,16 +1418,14 @@ void Compiler::compile_function(FuncSym* sym)
                 warned_unreachable = true;
                 u32 start = here();
                 statement(s);
-                m_fs->code.shrink(start);
-                m_fs->lines.shrink(start);
+                drop_code_from(start);
                 continue;
             }
             u32 code_start = here();
             u32 errors_before = m_statement_errors;
             falls_through = statement(s);
             if (m_options.mode == CompileMode::Transcript && m_statement_errors != errors_before) {
-                m_fs->code.shrink(code_start);
-                m_fs->lines.shrink(code_start);
+                drop_code_from(code_start);
                 m_line = s->line;
                 emit_imm(Op::Raise, ClassRuntimeScriptException, (i32)string_constant("compile error", 13));
                 falls_through = false;
@@ -1511,8 +1552,7 @@ bool Compiler::block_statements(Block* b)
             }
             u32 start = here();
             statement(b->stmts[i]);   // Checked, not kept: it cannot run.
-            m_fs->code.shrink(start);
-            m_fs->lines.shrink(start);
+            drop_code_from(start);
             continue;
         }
         falls = statement(b->stmts[i]);
