@@ -4,6 +4,7 @@
 #include "../../include/kscript_platform.h"
 #include "../compiler/Compiler.h"
 #include "../vm/Disasm.h"
+#include "../vm/Verify.h"
 #include "../vm/Vm.h"
 
 using namespace ks;
@@ -151,6 +152,25 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
             status = KS_ENOMEM;
         else if (!ok)
             status = KS_ECOMPILE;
+    }
+    u32 bad_function = 0, bad_pc = 0;
+    if (status == KS_OK && !verify_program(s->program, &bad_function, &bad_pc)) {
+        // A bug of the compiler, never of the script: refuse to run it.
+        StringBuilder sb(&s->memory);
+        sb.append("internal error: the compiled code of '");
+        const Function* f = bad_function < s->program.function_count ? s->program.functions[bad_function] : nullptr;
+        sb.append(f && f->name ? f->name : "?");
+        sb.append("' fails verification at instruction ");
+        sb.append_int(bad_pc);
+        sb.append("; please report this script");
+        char* copy = sb.has_failed() ? nullptr : static_cast<char*>(s->memory.alloc(sb.size() + 1));
+        if (copy) {
+            mem_copy(copy, sb.data(), sb.size());
+            copy[sb.size()] = 0;
+            if (!s->diagnostics.try_append(StoredDiagnostic { 1, 1, false, false, copy }))
+                s->memory.free(copy);
+        }
+        status = KS_ECOMPILE;
     }
     if (status != KS_OK)
         return status;
