@@ -242,20 +242,20 @@ int kernel_command(const std::string& command, int argc, char** argv)
             if (line[0] == '#')
                 continue;
             char name[64];
-            unsigned long used, peak, quota;
+            unsigned long used, peak, quota, held;
             unsigned long long calls, exceptions, collections, hcalls, herrors;
             int consumed = 0;
-            if (sscanf(line, "%63s %lu %lu %lu %llu %llu %llu %llu %llu%n", name, &used, &peak, &quota, &calls,
-                    &exceptions, &collections, &hcalls, &herrors, &consumed) < 9)
+            if (sscanf(line, "%63s %lu %lu %lu %llu %llu %llu %llu %llu %lu%n", name, &used, &peak, &quota, &calls,
+                    &exceptions, &collections, &hcalls, &herrors, &held, &consumed) < 10)
                 continue;
             if (!want) {
-                // NAME, memory in use, calls, devices.
-                printf("%-24s %10lu bytes %10llu calls%s", name, used, calls, line + consumed);
+                // NAME, memory held (pages), calls, devices.
+                printf("%-24s %10lu bytes %10llu calls%s", name, held, calls, line + consumed);
                 found = true;
             } else if (strcmp(want, name) == 0) {
-                printf("%s: memory %lu bytes (peak %lu, quota %lu), calls %llu, exceptions %llu, collections %llu, "
-                       "handler calls %llu, handler errors %llu;%s",
-                    name, used, peak, quota, calls, exceptions, collections, hcalls, herrors, line + consumed);
+                printf("%s: holds %lu bytes of pages (objects %lu bytes, peak %lu, quota %lu), calls %llu, "
+                       "exceptions %llu, collections %llu, handler calls %llu, handler errors %llu;%s",
+                    name, held, used, peak, quota, calls, exceptions, collections, hcalls, herrors, line + consumed);
                 found = true;
             }
         }

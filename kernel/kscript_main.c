@@ -962,16 +962,16 @@ static int ks_scripts_show(struct seq_file *m, void *v)
 	struct ks_script *s;
 	struct ks_device *d;
 
-	seq_puts(m, "# name memory_used memory_peak quota calls exceptions collections handler_calls handler_errors devices\n");
+	seq_puts(m, "# name memory_used memory_peak quota calls exceptions collections handler_calls handler_errors held devices\n");
 	mutex_lock(&ks_scripts_lock);
 	list_for_each_entry(s, &ks_scripts, node) {
 		struct ks_stats st;
 
 		mutex_lock(&s->lock);
 		ks_get_stats(s->state, &st);
-		seq_printf(m, "%s %lu %lu %lu %llu %llu %llu %llu %llu", s->name, st.memory_used,
+		seq_printf(m, "%s %lu %lu %lu %llu %llu %llu %llu %llu %lu", s->name, st.memory_used,
 			   st.memory_peak, st.memory_quota, st.calls, st.exceptions, st.collections,
-			   s->handler_calls, s->handler_errors);
+			   s->handler_calls, s->handler_errors, st.pages * KSP_PAGE_SIZE);
 		list_for_each_entry(d, &s->devices, node) {
 			if (d->kind == KS_REQUEST_DEVICE_CREATE)
 				seq_printf(m, " /dev/%s", d->name);

@@ -185,6 +185,16 @@ info_functions() {
 	$K unload info
 }
 
+# An empty loaded script holds under 16 KiB of pages (state and slab).
+empty_script_memory() {
+	: > /tmp/empty.k
+	$K load /tmp/empty.k --name empty || return 1
+	held=$(awk '$1 == "empty" {print $10}' /proc/kscript/scripts)
+	echo "KTEST INFO empty script holds $held bytes" > /dev/console
+	$K unload empty
+	[ -n "$held" ] && [ "$held" -lt 16384 ]
+}
+
 list_and_slabinfo() {
 	$K load scripts/hello.k --name listed || return 1
 	$K list > /tmp/list 2>&1
@@ -207,6 +217,7 @@ t unload_while_open unload_while_open
 t rmmod_refused_while_loaded rmmod_refused_while_loaded
 t hostile_scripts hostile_scripts
 t list_and_slabinfo list_and_slabinfo
+t empty_script_memory empty_script_memory
 t timer_and_proc timer_and_proc
 t each_exception_in_handler each_exception_in_handler
 t every_example every_example
