@@ -892,13 +892,8 @@ do_call1: {
     // One argument, its register in the instruction (no Args word).
     KS_PUSH_FRAME(0)
     callee_regs[0] = R[insn->c];
-    fn = callee;
-    code = fn->code;
-    pc = code;
     R = callee_regs;
-    if (KS_LIKELY(fn->diagnostic_line == 0) || fn->diagnostic_reported)
-        goto dispatch;
-    goto report_diagnostic;
+    goto enter_callee;
 }
 
 do_call: {
@@ -917,13 +912,14 @@ do_call: {
         if (i + 1 < argc)
             callee_regs[i + 1] = R[word->b];
     }
+    R = callee_regs;
+}
+enter_callee:
     fn = callee;
     code = fn->code;
     pc = code;
-    R = callee_regs;
     if (KS_LIKELY(fn->diagnostic_line == 0) || fn->diagnostic_reported)
         goto dispatch;
-}
 #undef KS_PUSH_FRAME
     // fall through
 
