@@ -81,6 +81,10 @@ struct Checker {
         }
         if (op == Op::InstanceOf || op == Op::Cast)
             return in.c < p.class_count;
+        // Division by a constant has no checks at run time: the constant
+        // must be an int other than 0 and -1 (which would trap).
+        if (op == Op::DivK || op == Op::ModK)
+            return p.constant_kinds[in.c] == KindInt && p.constants[in.c] != 0 && (i64)p.constants[in.c] != -1;
         return true;
     }
 

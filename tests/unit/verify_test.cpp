@@ -22,7 +22,7 @@ protected:
         memory.init(64u << 20, false);
         heap.init(&memory);
         const char* src = "int f(int n) {\n  int s = 0\n  for (int i = 0; i < n; i++) {\n"
-                          "    try { s += 10 / i } catch (ZeroDividedException e) { s++ }\n  }\n  return s\n}\n"
+                          "    try { s += 10 / i + i % 7 } catch (ZeroDividedException e) { s++ }\n  }\n  return s\n}\n"
                           "System.p(f(5))\n";
         Arena arena(&memory);
         Diagnostics diagnostics(&memory, &arena);
@@ -104,5 +104,22 @@ TEST_F(VerifyTest, ConstantOutsideThePool)
 TEST_F(VerifyTest, RunningOffTheEnd)
 {
     f->code[f->code_size - 1].op = Op::Nop;
+    EXPECT_FALSE(verifies());
+}
+
+TEST_F(VerifyTest, DivisionByConstantZero)
+{
+    Insn* mod = find(Op::ModK);
+    ASSERT_NE(mod, nullptr);
+    u32 zero = program.constant_count;
+    for (u32 k = 0; k < program.constant_count; k++)
+        if (program.constant_kinds[k] == KindInt && program.constants[k] == 0)
+            zero = k;
+    if (zero == program.constant_count) {
+        // No 0 in the pool: make the ModK's own constant 0.
+        program.constants[mod->c] = 0;
+    } else {
+        mod->c = (u16)zero;
+    }
     EXPECT_FALSE(verifies());
 }
