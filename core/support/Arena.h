@@ -66,7 +66,9 @@ private:
     struct Chunk {
         Chunk* next;
     };
-    static constexpr usize kChunkSize = 2032;
+    // Four pages less the slab's large-allocation header: chunks of 2032 bytes (a
+    // kmalloc class) took a page each and left half of it unused.
+    static constexpr usize kChunkSize = 4 * 4096 - 128;
     static constexpr usize kHeader = (sizeof(Chunk) + 15) & ~(usize)15;   // Keeps objects 16-byte aligned.
     Memory* m_memory;
     Chunk* m_chunks { nullptr };
