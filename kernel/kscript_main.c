@@ -18,17 +18,19 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/ctype.h>
 #include <linux/cred.h>
+#include <linux/ctype.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/jiffies.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/namei.h>
 #include <linux/mutex.h>
+#include <linux/namei.h>
 #include <linux/proc_fs.h>
 #include <linux/random.h>
 #include <linux/sched.h>
@@ -38,7 +40,6 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
-
 #include "kscript.h"
 #include "kscript_ioctl.h"
 #include "kscript_platform.h"
@@ -66,12 +67,26 @@ MODULE_PARM_DESC(budget, "default instruction budget per entry into a script");
 /* ------------------------------------------------------------------ */
 /* The platform interface of the engine. */
 
+/*
+ * One page from the page allocator; small runs (the compiler's 4-page arena
+ * chunks, mid-sized arrays) physically contiguous when the allocator has
+ * them at once, else, like large runs, from vmalloc.
+ */
+#define KS_CONTIGUOUS_MAX_PAGES 8
+
 void *ksp_pages_alloc(unsigned long npages)
 {
+	void *p;
+
 	if (npages == 1)
 		return (void *)__get_free_page(GFP_KERNEL | __GFP_NOWARN);
 	if (npages == 0 || npages > (1UL << 30) / PAGE_SIZE)
 		return NULL;
+	if (npages <= KS_CONTIGUOUS_MAX_PAGES) {
+		p = alloc_pages_exact(npages * PAGE_SIZE, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
+		if (p)
+			return p;
+	}
 	return vmalloc(npages * PAGE_SIZE);
 }
 
@@ -81,8 +96,10 @@ void ksp_pages_free(void *pages, unsigned long npages)
 		return;
 	if (npages == 1)
 		free_page((unsigned long)pages);
-	else
+	else if (is_vmalloc_addr(pages))
 		vfree(pages);
+	else
+		free_pages_exact(pages, npages * PAGE_SIZE);
 }
 
 unsigned long long ksp_clock_ns(void)
