@@ -2,11 +2,13 @@
  * The platform interface for userspace: pages from mmap, time from
  * clock_gettime, randomness from getrandom.
  *
- * Single pages (what slab caches use) come from a pool carved out of 256 KiB
- * mappings, so a slab page costs no system call; up to POOL_MAX_FREE free pages
- * are kept for reuse and the rest are unmapped, so memory does go back to the
- * system. Larger runs are mapped directly. A spinlock makes the pool safe for
- * states used from different threads.
+ * Single pages (what slab caches use) and short runs (up to POOL_RUN_PAGES,
+ * such as the compiler's arena chunks) come from a pool carved out of 256 KiB
+ * mappings, prefaulted in one go, so they cost no system call and no page
+ * fault each; up to POOL_MAX_FREE free pages are kept for reuse and the rest
+ * are unmapped, so memory does go back to the system. Longer runs are mapped
+ * directly. A spinlock makes the pool safe for states used from different
+ * threads.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include "../../include/kscript_platform.h"
 
 #define POOL_CHUNK_PAGES 64
+#define POOL_RUN_PAGES 8
 #define POOL_MAX_FREE 16384
 
 struct free_page {
@@ -41,10 +44,47 @@ static void unlock(void)
 	__atomic_store_n(&pool_lock, 0, __ATOMIC_RELEASE);
 }
 
-static void *map_pages(unsigned long npages)
+static void *map_pages(unsigned long npages, int flags)
 {
-	void *p = mmap(NULL, npages * KSP_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, npages * KSP_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Puts one page on the free list, or says it is not wanted (lock held). */
+static int pool_keep(void *page)
+{
+	struct free_page *f = page;
+
+	if (pool_free_count >= POOL_MAX_FREE)
+		return 0;
+	f->next = pool_free;
+	pool_free = f;
+	pool_free_count++;
+	return 1;
+}
+
+/* [npages] contiguous pages from the current chunk (lock held). */
+static void *pool_carve(unsigned long npages)
+{
+	void *run;
+
+	if (chunk_left < npages) {
+		/* The rest of this chunk goes to the free list. */
+		while (chunk_left && pool_keep(chunk_cursor)) {
+			chunk_cursor += KSP_PAGE_SIZE;
+			chunk_left--;
+		}
+		if (chunk_left)
+			munmap(chunk_cursor, chunk_left * KSP_PAGE_SIZE);
+		chunk_cursor = map_pages(POOL_CHUNK_PAGES, MAP_POPULATE);
+		chunk_left = chunk_cursor ? POOL_CHUNK_PAGES : 0;
+		if (!chunk_left)
+			return NULL;
+	}
+	run = chunk_cursor;
+	chunk_cursor += npages * KSP_PAGE_SIZE;
+	chunk_left -= npages;
+	return run;
 }
 
 void *ksp_pages_alloc(unsigned long npages)
@@ -53,23 +93,15 @@ void *ksp_pages_alloc(unsigned long npages)
 
 	if (npages == 0 || npages > (1UL << 40) / KSP_PAGE_SIZE)
 		return NULL;
-	if (npages > 1)
-		return map_pages(npages);
+	if (npages > POOL_RUN_PAGES)
+		return map_pages(npages, 0);
 	lock();
-	if (pool_free) {
+	if (npages == 1 && pool_free) {
 		page = pool_free;
 		pool_free = pool_free->next;
 		pool_free_count--;
 	} else {
-		if (!chunk_left) {
-			chunk_cursor = map_pages(POOL_CHUNK_PAGES);
-			chunk_left = chunk_cursor ? POOL_CHUNK_PAGES : 0;
-		}
-		if (chunk_left) {
-			page = chunk_cursor;
-			chunk_cursor += KSP_PAGE_SIZE;
-			chunk_left--;
-		}
+		page = pool_carve(npages);
 	}
 	unlock();
 	return page;
@@ -77,23 +109,22 @@ void *ksp_pages_alloc(unsigned long npages)
 
 void ksp_pages_free(void *pages, unsigned long npages)
 {
+	unsigned long i;
+	char *p = pages;
+
 	if (!pages)
 		return;
-	if (npages > 1) {
+	if (npages > POOL_RUN_PAGES) {
 		munmap(pages, npages * KSP_PAGE_SIZE);
 		return;
 	}
+	/* A run from the pool goes back as single pages. */
 	lock();
-	if (pool_free_count < POOL_MAX_FREE) {
-		struct free_page *f = pages;
-		f->next = pool_free;
-		pool_free = f;
-		pool_free_count++;
-		pages = NULL;
-	}
+	for (i = 0; i < npages && pool_keep(p); i++)
+		p += KSP_PAGE_SIZE;
 	unlock();
-	if (pages)
-		munmap(pages, KSP_PAGE_SIZE);
+	if (i < npages)
+		munmap(p, (npages - i) * KSP_PAGE_SIZE);
 }
 
 unsigned long long ksp_clock_ns(void)
