@@ -593,7 +593,32 @@ SlabCache* SlabAllocator::kmalloc_cache_for(SlabAllocator* self, usize size)
     return nullptr;
 }
 
+// The fast path: a small size, a slot on the current slab, no debugging or
+// zeroing; everything else is out of line, so that this needs no stack frame.
 void* SlabAllocator::kmalloc(usize size, u32 flags)
+{
+    if (KS_LIKELY(size - 1 < kKmallocMax) && KS_LIKELY(!m_debug) && KS_LIKELY(!(flags & SlabZero))) {
+        SlabCache* cache = kmalloc_cache_for(this, size);
+        SlabPage* page = cache->current;
+        void* object;
+        if (KS_LIKELY(page != nullptr)) {
+            if (KS_LIKELY((object = page->free_list) != nullptr))
+                page->free_list = next_free(object);
+            else if (page->fresh < page->capacity)
+                object = reinterpret_cast<u8*>(page) + cache->first_offset + (usize)page->fresh++ * cache->object_size;
+            else
+                return kmalloc_slow(size, flags);
+            page->in_use++;
+            cache->stats.allocs++;
+            ASAN_UNPOISON(object, size);
+            ASAN_POISON(static_cast<u8*>(object) + size, cache->payload_size - size);
+            return object;
+        }
+    }
+    return kmalloc_slow(size, flags);
+}
+
+KS_NOINLINE void* SlabAllocator::kmalloc_slow(usize size, u32 flags)
 {
     if (size == 0)
         size = 1;
@@ -649,7 +674,37 @@ usize SlabAllocator::ksize(const void* object)
     return (cache->flags & SlabDebug) ? align_up(cache->payload_size, 8) : cache->object_size;
 }
 
+// The fast path: an object of a slab (page or block) of a plain cache, whose
+// slab stays where it is (current, or partial before and after). The rest is
+// out of line.
 void SlabAllocator::kfree(void* object)
+{
+    SlabPage* page = page_base(object);
+    bool slab = object != nullptr && page->magic == kSlabPageMagic;
+    if (!slab && object != nullptr && page->magic != kLargePageMagic) {
+        page = reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabBlockSize - 1));
+        slab = page->magic == kSlabBlockMagic;
+    }
+    if (KS_LIKELY(slab)) {
+        SlabCache* cache = page->cache;
+        if (KS_LIKELY(!(cache->flags & (SlabDebug | SlabRcu)))) {
+            bool was_full = page->in_use == page->capacity;
+            ASAN_UNPOISON(object, 8);
+            ASAN_POISON(static_cast<u8*>(object) + 8, cache->object_size - 8);
+            set_next_free(object, page->free_list);
+            page->free_list = object;
+            page->in_use--;
+            cache->stats.frees++;
+            if (KS_LIKELY(page == cache->current || (!was_full && page->in_use)))
+                return;
+            page_transition(cache, page, was_full);
+            return;
+        }
+    }
+    kfree_slow(object);
+}
+
+KS_NOINLINE void SlabAllocator::kfree_slow(void* object)
 {
     if (!object)
         return;

@@ -226,6 +226,8 @@ private:
     void free_to_page(SlabCache* cache, SlabPage* page, void* object);
     void page_transition(SlabCache* cache, SlabPage* page, bool was_full);
     void* finish_alloc_slow(SlabCache* cache, void* object);
+    void* kmalloc_slow(usize size, u32 flags);
+    void kfree_slow(void* object);
     void* pages_alloc(usize npages);
     void pages_free(void* pages, usize npages);
     SlabPage* block_alloc();
