@@ -64,15 +64,13 @@ static inline SlabPage* page_base(const void* object)
 
 // A page-sized slab or a large allocation has its header at the page start;
 // otherwise the page is split into blocks and the header starts the block.
-SlabPage* SlabAllocator::slab_of(const void* object)
+static KS_ALWAYS_INLINE SlabPage* page_of(const void* object)
 {
     SlabPage* page = page_base(object);
     if (KS_LIKELY(page->magic == kSlabPageMagic) || page->magic == kLargePageMagic)
         return page;
     return reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabBlockSize - 1));
 }
-
-static inline SlabPage* page_of(const void* object) { return SlabAllocator::slab_of(object); }
 
 static inline constexpr usize align_up(usize n, usize a) { return (n + a - 1) & ~(a - 1); }
 
@@ -353,17 +351,29 @@ KS_NOINLINE void* SlabAllocator::finish_alloc_slow(SlabCache* cache, void* objec
     return object;
 }
 
-void* SlabAllocator::cache_alloc(SlabCache* cache)
+// A slot of the cache's current slab (a freed one, else a fresh one), or
+// null when the current slab has none: the part of every allocation that
+// needs no list work.
+static KS_ALWAYS_INLINE void* take_slot(SlabCache* cache)
 {
     SlabPage* page = cache->current;
-    void* object;
-    if (KS_LIKELY(page != nullptr) && KS_LIKELY((object = page->free_list) != nullptr)) {
+    if (KS_UNLIKELY(page == nullptr))
+        return nullptr;
+    void* object = page->free_list;
+    if (KS_LIKELY(object != nullptr))
         page->free_list = next_free(object);
-        page->in_use++;
-    } else if (page && page->fresh < page->capacity) {
-        object = slot_object(cache, page, page->fresh++);
-        page->in_use++;
-    } else {
+    else if (page->fresh < page->capacity)   // Never on debug slabs: their slots start on the free list.
+        object = reinterpret_cast<u8*>(page) + cache->first_offset + (usize)page->fresh++ * cache->object_size;
+    else
+        return nullptr;
+    page->in_use++;
+    return object;
+}
+
+void* SlabAllocator::cache_alloc(SlabCache* cache)
+{
+    void* object = take_slot(cache);
+    if (KS_UNLIKELY(!object)) {
         object = refill_and_alloc(cache);
         if (!object)
             return nullptr;
@@ -375,7 +385,7 @@ void* SlabAllocator::cache_alloc(SlabCache* cache)
     return object;
 }
 
-void SlabAllocator::free_to_page(SlabCache* cache, SlabPage* page, void* object)
+KS_ALWAYS_INLINE void SlabAllocator::free_to_page(SlabCache* cache, SlabPage* page, void* object)
 {
     if (!(cache->flags & SlabDebug)) {
         ASAN_UNPOISON(object, 8);
@@ -599,16 +609,7 @@ void* SlabAllocator::kmalloc(usize size, u32 flags)
 {
     if (KS_LIKELY(size - 1 < kKmallocMax) && KS_LIKELY(!m_debug) && KS_LIKELY(!(flags & SlabZero))) {
         SlabCache* cache = kmalloc_cache_for(this, size);
-        SlabPage* page = cache->current;
-        void* object;
-        if (KS_LIKELY(page != nullptr)) {
-            if (KS_LIKELY((object = page->free_list) != nullptr))
-                page->free_list = next_free(object);
-            else if (page->fresh < page->capacity)
-                object = reinterpret_cast<u8*>(page) + cache->first_offset + (usize)page->fresh++ * cache->object_size;
-            else
-                return kmalloc_slow(size, flags);
-            page->in_use++;
+        if (void* object = take_slot(cache)) {
             cache->stats.allocs++;
             ASAN_UNPOISON(object, size);
             ASAN_POISON(static_cast<u8*>(object) + size, cache->payload_size - size);
@@ -674,30 +675,15 @@ usize SlabAllocator::ksize(const void* object)
     return (cache->flags & SlabDebug) ? align_up(cache->payload_size, 8) : cache->object_size;
 }
 
-// The fast path: an object of a slab (page or block) of a plain cache, whose
-// slab stays where it is (current, or partial before and after). The rest is
-// out of line.
+// The fast path: an object of a slab (page or block) of a plain cache. Large
+// objects, debug and RCU caches and invalid pointers go out of line.
 void SlabAllocator::kfree(void* object)
 {
-    SlabPage* page = page_base(object);
-    bool slab = object != nullptr && page->magic == kSlabPageMagic;
-    if (!slab && object != nullptr && page->magic != kLargePageMagic) {
-        page = reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabBlockSize - 1));
-        slab = page->magic == kSlabBlockMagic;
-    }
-    if (KS_LIKELY(slab)) {
-        SlabCache* cache = page->cache;
-        if (KS_LIKELY(!(cache->flags & (SlabDebug | SlabRcu)))) {
-            bool was_full = page->in_use == page->capacity;
-            ASAN_UNPOISON(object, 8);
-            ASAN_POISON(static_cast<u8*>(object) + 8, cache->object_size - 8);
-            set_next_free(object, page->free_list);
-            page->free_list = object;
-            page->in_use--;
-            cache->stats.frees++;
-            if (KS_LIKELY(page == cache->current || (!was_full && page->in_use)))
-                return;
-            page_transition(cache, page, was_full);
+    if (KS_LIKELY(object != nullptr)) {
+        SlabPage* page = page_of(object);
+        if (KS_LIKELY(page->magic == kSlabPageMagic || page->magic == kSlabBlockMagic)
+            && KS_LIKELY(!(page->cache->flags & (SlabDebug | SlabRcu)))) {
+            free_to_page(page->cache, page, object);
             return;
         }
     }
@@ -709,11 +695,7 @@ KS_NOINLINE void SlabAllocator::kfree_slow(void* object)
     if (!object)
         return;
     SlabPage* page = page_of(object);
-    bool slab = KS_LIKELY(page->magic == kSlabPageMagic) || page->magic == kSlabBlockMagic;
-    if (KS_LIKELY(slab) && KS_LIKELY(!(page->cache->flags & (SlabDebug | SlabRcu)))) {
-        free_to_page(page->cache, page, object);
-        return;
-    }
+    bool slab = page->magic == kSlabPageMagic || page->magic == kSlabBlockMagic;
     if (page->magic == kLargePageMagic) {
         list_remove(&m_large, page);
         m_large_count--;

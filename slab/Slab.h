@@ -146,8 +146,6 @@ public:
     void kfree(void* object);
     // Usable size of a kmalloc() object.
     static usize ksize(const void* object);
-    // The header of the slab or large allocation that holds [object].
-    static SlabPage* slab_of(const void* object);
 
     // A raw 1 KiB block, 1 KiB-aligned, for callers that pack small data
     // themselves (the program arena). Its first kRawBlockHeader bytes belong
