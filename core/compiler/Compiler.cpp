@@ -190,6 +190,7 @@ private:
     void emit_loop(u32 target);
     u32 add_constant(u64 value, u8 kind);
     bool main_only(const char* name);
+    void check_top_level_name(Stmt* s);
     i32 int_constant_operand(Expr* e);
     void drop_code_from(u32 start);
     Operand assigned_value(Expr* value, Type* t);
@@ -1099,8 +1100,7 @@ void Compiler::patch_jump_to(u32 at, u32 target)
         insn.set_off(offset);
         return;
     }
-    insn.b = (u16)((u32)offset & 0xffff);
-    insn.c = (u16)((u32)offset >> 16);
+    insn.set_imm(offset);
 }
 
 void Compiler::patch_jump(u32 at) { patch_jump_to(at, here()); }
@@ -1240,9 +1240,7 @@ static void thread_jumps(Vector<Insn>& code)
         if (op == Op::Return || op == Op::ReturnVoid) {
             code[i] = code[(u32)target];
         } else {
-            u32 offset = (u32)(target - i - 1);
-            code[i].b = (u16)(offset & 0xffff);
-            code[i].c = (u16)(offset >> 16);
+            code[i].set_imm((i32)(target - i - 1));
         }
     }
     for (u32 i = 0; i + 1 < code.size(); i++) {
@@ -1570,13 +1568,19 @@ bool Compiler::main_only(const char* name)
         && !m_shared_names->may_contain(name, str_length(name));
 }
 
+// Class names, System and global cannot name a top-level variable.
+void Compiler::check_top_level_name(Stmt* s)
+{
+    if (find_class(s->name) || str_equal(s->name, "System") || str_equal(s->name, "global"))
+        error(s->line, s->column, "'%s' cannot be used as a variable name", s->name);
+}
+
 void Compiler::var_statement(Stmt* s, bool top_level)
 {
     m_line = s->line;
     bool global = top_level && m_fs->is_main && m_fs->scope_depth == 0;
     if (global && main_only(s->name)) {
-        if (find_class(s->name) || str_equal(s->name, "System") || str_equal(s->name, "global"))
-            error(s->line, s->column, "'%s' cannot be used as a variable name", s->name);
+        check_top_level_name(s);
         global = false;
     }
     if (global) {
@@ -1614,8 +1618,7 @@ void Compiler::var_statement(Stmt* s, bool top_level)
                 free_reg(tmp);
             return;
         }
-        if (find_class(s->name) || str_equal(s->name, "System") || str_equal(s->name, "global"))
-            error(s->line, s->column, "'%s' cannot be used as a variable name", s->name);
+        check_top_level_name(s);
         GlobalSym g { s->name, t, m_globals.size(), s->is_const, true };
         if (!m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
             oom();
@@ -1661,8 +1664,6 @@ void Compiler::var_statement(Stmt* s, bool top_level)
     release(v);
 }
 
-// Emits a jump to be patched, taken when [cond] is [jump_if]. Comparisons of
-// ints fuse into one compare-and-jump; && and || short-circuit.
 // The compare-and-jump for comparison [op], inverted when jumping if false,
 // against a register or a constant.
 static Op compare_jump_op(Tok op, bool jump_if, bool constant)
@@ -1692,6 +1693,8 @@ i32 Compiler::int_constant_operand(Expr* e)
     return k <= 0xffff ? (i32)k : -1;
 }
 
+// Emits a jump to be patched, taken when [cond] is [jump_if]. Comparisons of
+// ints fuse into one compare-and-jump; && and || short-circuit.
 void Compiler::condition_jump(Expr* cond, bool jump_if, Vector<u32>* patches)
 {
     m_line = cond->line;

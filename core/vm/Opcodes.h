@@ -114,6 +114,11 @@ struct Insn {
     u16 c;
 
     i32 imm() const { return (i32)((u32)b | ((u32)c << 16)); }
+    void set_imm(i32 value)
+    {
+        b = (u16)((u32)value & 0xffff);
+        c = (u16)((u32)value >> 16);
+    }
     i16 sc() const { return (i16)c; }
     i32 off() const { return (i32)((u32)c << 16 | (u32)x << 8) >> 8; }
     void set_off(i32 offset)
