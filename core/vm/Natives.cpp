@@ -670,6 +670,19 @@ u64 key_hash(MapObj* m, u64 key)
 
 u32 first_slot(u64 h, u32 index_size) { return ((u32)h ^ (u32)(h >> 32)) % (index_size - 1); }
 
+// Puts entry number [entry] into the first free index slot for hash [h]
+// (each probe past the first costs budget, as in map_find).
+void index_insert(Vm& vm, i32* index, u32 index_size, u64 h, u32 entry)
+{
+    u32 mask = index_size - 1;
+    u32 j = first_slot(h, index_size);
+    while (index[j] >= 0) {
+        j = (j + 1) & mask;
+        vm.charge_units(1);
+    }
+    index[j] = (i32)entry;
+}
+
 // Keys chosen to collide make probe sequences long: each probe costs a unit
 // of budget, so that such a script is stopped like any other long loop.
 i64 map_find(Vm& vm, MapObj* m, u64 key, u64 h)
@@ -710,13 +723,7 @@ bool map_rebuild(Vm& vm, MapObj* m, u32 capacity)
         if (!m->entries[i].hash)
             continue;
         entries[n] = m->entries[i];
-        u32 mask = index_size - 1;
-        u32 j = first_slot(entries[n].hash, index_size);
-        while (index[j] >= 0) {
-            j = (j + 1) & mask;
-            vm.charge_units(1);
-        }
-        index[j] = (i32)n;
+        index_insert(vm, index, index_size, entries[n].hash, n);
         n++;
     }
     vm.memory().free(m->entries);
@@ -764,13 +771,7 @@ bool m_set(Vm& vm, u64* a, u64*)
     }
     u32 slot = m->used++;
     m->entries[slot] = MapEntry { a[1], a[2], h };
-    u32 mask = m->index_size - 1;
-    u32 j = first_slot(h, m->index_size);
-    while (m->index[j] >= 0) {
-        j = (j + 1) & mask;
-        vm.charge_units(1);
-    }
-    m->index[j] = (i32)slot;
+    index_insert(vm, m->index, m->index_size, h, slot);
     m->count++;
     return true;
 }
