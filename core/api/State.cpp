@@ -117,6 +117,22 @@ static usize vm_comm(void* context, char* out)
     return s->config.comm ? s->config.comm(s->config.ctx, out) : 0;
 }
 
+// Keeps a copy of a diagnostic in the state; false when memory is short.
+static bool store_diagnostic(ks_state* s, u32 line, u32 column, bool warning, bool deferred, const char* text,
+    usize length)
+{
+    char* copy = static_cast<char*>(s->memory.alloc(length + 1));
+    if (!copy)
+        return false;
+    mem_copy(copy, text, length);
+    copy[length] = 0;
+    if (!s->diagnostics.try_append(StoredDiagnostic { line, column, warning, deferred, copy })) {
+        s->memory.free(copy);
+        return false;
+    }
+    return true;
+}
+
 extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, const char* name)
 {
     (void)name;
@@ -137,16 +153,9 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
         // Keep the diagnostics past the arena.
         for (u32 i = 0; i < diagnostics.size(); i++) {
             const Diagnostic& d = diagnostics[i];
-            usize n = str_length(d.message);
-            char* copy = static_cast<char*>(s->memory.alloc(n + 1));
-            if (!copy)
+            if (!store_diagnostic(s, d.line, d.column, d.severity == Severity::Warning, d.deferred, d.message,
+                    str_length(d.message)))
                 break;
-            mem_copy(copy, d.message, n + 1);
-            if (!s->diagnostics.try_append(
-                    StoredDiagnostic { d.line, d.column, d.severity == Severity::Warning, d.deferred, copy })) {
-                s->memory.free(copy);
-                break;
-            }
         }
         if (diagnostics.out_of_memory() || (!ok && diagnostics.error_count() == 0))
             status = KS_ENOMEM;
@@ -163,13 +172,8 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
         sb.append("' fails verification at instruction ");
         sb.append_int(bad_pc);
         sb.append("; please report this script");
-        char* copy = sb.has_failed() ? nullptr : static_cast<char*>(s->memory.alloc(sb.size() + 1));
-        if (copy) {
-            mem_copy(copy, sb.data(), sb.size());
-            copy[sb.size()] = 0;
-            if (!s->diagnostics.try_append(StoredDiagnostic { 1, 1, false, false, copy }))
-                s->memory.free(copy);
-        }
+        if (!sb.has_failed())
+            store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
         status = KS_ECOMPILE;
     }
     if (status != KS_OK)
