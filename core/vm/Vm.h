@@ -95,10 +95,10 @@ public:
     // per 16 bytes. Running out stops the script at its next loop or call.
     void charge_bytes(u64 bytes) { m_budget -= (i64)(bytes >> 4); }
     void charge_units(u64 units) { m_budget -= (i64)units; }
-    InstanceObj* reset_preallocated(InstanceObj* e);
     const VmLimits& limits() const { return m_limits; }
 
 private:
+    InstanceObj* reset_preallocated(InstanceObj* e);
     RunStatus execute(u32 entry_depth);
     bool push_frame(Function* f, u32 base, u16 result);
     bool ensure_stack(u32 needed);
