@@ -29,17 +29,12 @@ public:
     // Returns null when the quota would be exceeded or pages are short.
     void* alloc(usize size)
     {
-        if (KS_UNLIKELY(size > m_quota || m_used > m_quota - size)) {
-            m_quota_hits++;
+        if (KS_UNLIKELY(!within_quota(size)))
             return nullptr;
-        }
         void* p = m_slab.kmalloc(size);
         if (KS_UNLIKELY(!p))
             return nullptr;
-        m_used += SlabAllocator::ksize(p);
-        m_allocated_total += size;
-        if (m_used > m_peak)
-            m_peak = m_used;
+        count(SlabAllocator::ksize(p), size);
 #ifdef KS_ALLOC_TRACE
         ks_trace_alloc(p, size);
 #endif
@@ -63,20 +58,16 @@ public:
         m_slab.kfree(p);
     }
 
-    // A 1 KiB block (its first 8 bytes reserved), for the program arena.
+    // A 1 KiB block (its first kRawBlockHeader bytes reserved), for the
+    // program arena.
     void* alloc_block()
     {
-        if (KS_UNLIKELY(kSlabBlockSize > m_quota || m_used > m_quota - kSlabBlockSize)) {
-            m_quota_hits++;
+        if (!within_quota(kSlabBlockSize))
             return nullptr;
-        }
         void* p = m_slab.raw_block_alloc();
         if (!p)
             return nullptr;
-        m_used += kSlabBlockSize;
-        m_allocated_total += kSlabBlockSize;
-        if (m_used > m_peak)
-            m_peak = m_used;
+        count(kSlabBlockSize, kSlabBlockSize);
         return p;
     }
     void free_block(void* p)
@@ -95,6 +86,22 @@ public:
     SlabAllocator& slab() { return m_slab; }
 
 private:
+    bool within_quota(usize size)
+    {
+        if (KS_LIKELY(size <= m_quota && m_used <= m_quota - size))
+            return true;
+        m_quota_hits++;
+        return false;
+    }
+    // [held] bytes taken for a request of [requested].
+    void count(usize held, usize requested)
+    {
+        m_used += held;
+        m_allocated_total += requested;
+        if (m_used > m_peak)
+            m_peak = m_used;
+    }
+
     SlabAllocator m_slab;
     usize m_quota;
     usize m_used;
