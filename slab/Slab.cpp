@@ -3,7 +3,7 @@
 //    empty) and its in_use count equals the slots not on its free list.
 //  - current is null or a page with at least one free slot... except right
 //    after its last slot is taken, when it stays current until the next
-//    allocation moves it to the full list.
+//    allocation moves it to the full list. Its in_use carries kCurrentBias.
 //  - A page whose in_use drops to zero leaves the partial list: it becomes the
 //    reserve (empty list, at most kEmptyReserve pages) or goes back to the
 //    platform.
@@ -35,42 +35,91 @@ extern "C" void __asan_unpoison_memory_region(void const volatile* addr, usize s
 
 namespace ks {
 
+// Slabs of caches with neither SlabDebug nor SlabRcu have the plain magics,
+// which is all kfree()'s fast path needs to look at; the others have the
+// "checked" ones and go through cache_free().
 static constexpr u32 kSlabPageMagic = 0x5ab5ab01;
 static constexpr u32 kLargePageMagic = 0x5ab5ab02;
 static constexpr u32 kSlabBlockMagic = 0x5ab5ab03;
 static constexpr u32 kFreeBlockMagic = 0x5ab5ab04;
 static constexpr u32 kRawBlockMagic = 0x5ab5ab05;
+static constexpr u32 kCheckedPageMagic = 0x5ab5ab06;
+static constexpr u32 kCheckedBlockMagic = 0x5ab5ab07;
 static constexpr u32 kEmptyReserve = 1;
+// Added to the in_use count of a cache's current slab while it is current:
+// freeing its last object is then no event for kfree() to look into.
+static constexpr u32 kCurrentBias = 1u << 31;
 static constexpr u64 kTagAllocated = 0xa110ca7edULL;
 static constexpr u64 kTagFree = 0xf4eef4eeULL;
 
 // 8-byte steps up to 64 bytes (seed 002's bins), where most engine objects
-// fall (an instance with two fields is 40 bytes), then coarser classes.
-static const u16 kClassSizes[kKmallocClasses] = {
-    16, 24, 32, 40, 48, 56, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 1360, 2032,
+// fall (an instance with two fields is 40 bytes); above, steps of about 1/8
+// at sizes that fill a page: each is the largest multiple of 8 with as many
+// slots in the 4048 bytes after the header (2024 x 2, 1344 x 3, 1008 x 4,
+// ..., 288 x 14, 264 x 15, 224 x 18, ...). Page-fit classes waste almost
+// nothing at the end of a page, and the small steps little inside a slot.
+static constexpr u16 kClassSizes[kKmallocClasses] = {
+    16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 184,
+    200, 224, 264, 288, 336, 400, 448, 504, 576, 672, 808, 1008, 1344, 2024,
 };
 
 static const char* const kClassNames[kKmallocClasses] = {
-    "kmalloc-16", "kmalloc-24", "kmalloc-32", "kmalloc-40", "kmalloc-48",
-    "kmalloc-56", "kmalloc-64", "kmalloc-80", "kmalloc-96", "kmalloc-128",
-    "kmalloc-160", "kmalloc-192", "kmalloc-256", "kmalloc-320", "kmalloc-384",
-    "kmalloc-512", "kmalloc-768", "kmalloc-1024", "kmalloc-1360", "kmalloc-2032",
+    "kmalloc-16", "kmalloc-24", "kmalloc-32", "kmalloc-40", "kmalloc-48", "kmalloc-56", "kmalloc-64",
+    "kmalloc-80", "kmalloc-96", "kmalloc-112", "kmalloc-128", "kmalloc-144", "kmalloc-160", "kmalloc-184",
+    "kmalloc-200", "kmalloc-224", "kmalloc-264", "kmalloc-288", "kmalloc-336", "kmalloc-400", "kmalloc-448",
+    "kmalloc-504", "kmalloc-576", "kmalloc-672", "kmalloc-808", "kmalloc-1008", "kmalloc-1344", "kmalloc-2024",
 };
+
+static_assert(kClassSizes[kKmallocClasses - 1] == kKmallocMax, "largest class");
+
+static constexpr KmallocTable make_class_table()
+{
+    KmallocTable t {};
+    u32 c = 0;
+    for (u32 i = 0; i < kKmallocMax / 8; i++) {
+        while (kClassSizes[c] < (i + 1) * 8)
+            c++;
+        t.entry[i] = (u16)(c * sizeof(SlabCache));
+    }
+    return t;
+}
+
+static constexpr KmallocTable make_roundup_table()
+{
+    KmallocTable t = make_class_table();
+    for (u32 i = 0; i < kKmallocMax / 8; i++)
+        t.entry[i] = kClassSizes[t.entry[i] / sizeof(SlabCache)];
+    return t;
+}
+
+constexpr KmallocTable kKmallocClass = make_class_table();
+constexpr KmallocTable kKmallocRoundup = make_roundup_table();
 
 static inline SlabPage* page_base(const void* object)
 {
     return reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabPageSize - 1));
 }
 
+static inline SlabPage* block_base(const void* object)
+{
+    return reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabBlockSize - 1));
+}
+
+static inline bool is_page_magic(u32 magic) { return magic == kSlabPageMagic || magic == kCheckedPageMagic; }
+static inline bool is_block_magic(u32 magic) { return magic == kSlabBlockMagic || magic == kCheckedBlockMagic; }
+static inline bool is_slab_magic(u32 magic) { return is_page_magic(magic) || is_block_magic(magic); }
+
 // A page-sized slab or a large allocation has its header at the page start;
 // otherwise the page is split into blocks and the header starts the block.
 static KS_ALWAYS_INLINE SlabPage* page_of(const void* object)
 {
     SlabPage* page = page_base(object);
-    if (KS_LIKELY(page->magic == kSlabPageMagic) || page->magic == kLargePageMagic)
+    if (KS_LIKELY(is_page_magic(page->magic)) || page->magic == kLargePageMagic)
         return page;
-    return reinterpret_cast<SlabPage*>(reinterpret_cast<uptr>(object) & ~(uptr)(kSlabBlockSize - 1));
+    return block_base(object);
 }
+
+static inline usize slab_bytes(const SlabPage* page) { return is_block_magic(page->magic) ? kSlabBlockSize : kSlabPageSize; }
 
 static inline constexpr usize align_up(usize n, usize a) { return (n + a - 1) & ~(a - 1); }
 
@@ -104,6 +153,7 @@ void SlabAllocator::init(bool debug)
 {
     mem_set(this, 0, sizeof(*this));
     m_debug = debug;
+    m_fast_max = debug ? 0 : kKmallocMax;
     for (u32 i = 0; i < kKmallocClasses; i++)
         init_cache(&m_kmalloc[i], kClassNames[i], kClassSizes[i], 8, debug ? SlabDebug : SlabNone);
 }
@@ -260,17 +310,21 @@ SlabPage* SlabAllocator::new_page(SlabCache* cache)
     page = block ? block_alloc() : static_cast<SlabPage*>(pages_alloc(1));
     if (!page)
         return nullptr;
-    page->magic = block ? kSlabBlockMagic : kSlabPageMagic;
-    page->size = (u32)(block ? kSlabBlockSize : kSlabPageSize);
-    page->capacity = (page->size - cache->first_offset) / cache->object_size;
+    bool checked = cache->flags & (SlabDebug | SlabRcu);
+    if (block)
+        page->magic = checked ? kCheckedBlockMagic : kSlabBlockMagic;
+    else
+        page->magic = checked ? kCheckedPageMagic : kSlabPageMagic;
+    usize bytes = slab_bytes(page);
+    page->capacity = (u16)((bytes - cache->first_offset) / cache->object_size);
     page->in_use = 0;
     page->cache = cache;
     page->prev = page->next = nullptr;
-    page->pages = 1;
-    page->requested = 0;
-    page->free_list = nullptr;
+    page->pages = 0;
+    // Every slot goes on the free list now, in address order: allocation is
+    // then a pop and nothing else, and "full" is "free list empty". (The
+    // slots would be touched by their first allocation anyway.)
     if (cache->flags & SlabDebug) {
-        // Debug pages get every slot marked free up front.
         void* head = nullptr;
         for (u32 i = page->capacity; i-- > 0;) {
             u8* object = slot_object(cache, page, i);
@@ -279,26 +333,32 @@ SlabPage* SlabAllocator::new_page(SlabCache* cache)
             head = object;
         }
         page->free_list = head;
-        page->fresh = page->capacity;
     } else {
-        // Otherwise slots are handed out in address order as needed, without
-        // touching the rest of the page.
-        page->fresh = 0;
-        ASAN_POISON(reinterpret_cast<u8*>(page) + cache->first_offset, page->size - cache->first_offset);
+        u8* slot = reinterpret_cast<u8*>(page) + cache->first_offset;
+        usize stride = cache->object_size;
+        ASAN_POISON(slot, bytes - cache->first_offset);
+        page->free_list = slot;
+        for (u32 i = 1; i < page->capacity; i++, slot += stride) {
+            ASAN_UNPOISON(slot, sizeof(void*));
+            set_next_free(slot, slot + stride);
+        }
+        ASAN_UNPOISON(slot, sizeof(void*));
+        set_next_free(slot, nullptr);
     }
     cache->stats.pages++;
     cache->stats.objects_total += page->capacity;
-    cache->stats.bytes_held += page->size;
+    cache->stats.bytes_held += (u32)bytes;
     return page;
 }
 
 void SlabAllocator::release_page(SlabCache* cache, SlabPage* page)
 {
-    ASAN_UNPOISON(page, page->size);
+    usize bytes = slab_bytes(page);
+    ASAN_UNPOISON(page, bytes);
     cache->stats.pages--;
     cache->stats.objects_total -= page->capacity;
-    cache->stats.bytes_held -= page->size;
-    if (page->magic == kSlabBlockMagic) {
+    cache->stats.bytes_held -= (u32)bytes;
+    if (is_block_magic(page->magic)) {
         block_free(page);
         return;
     }
@@ -308,8 +368,10 @@ void SlabAllocator::release_page(SlabCache* cache, SlabPage* page)
 
 void* SlabAllocator::refill_and_alloc(SlabCache* cache)
 {
-    if (cache->current)
+    if (cache->current) {
+        cache->current->in_use -= kCurrentBias;
         list_push(&cache->full, cache->current);
+    }
     cache->current = nullptr;
     SlabPage* page = cache->partial;
     if (page)
@@ -321,11 +383,9 @@ void* SlabAllocator::refill_and_alloc(SlabCache* cache)
         return nullptr;
     }
     cache->current = page;
+    page->in_use += kCurrentBias;
     void* object = page->free_list;
-    if (object)
-        page->free_list = next_free(object);
-    else
-        object = slot_object(cache, page, page->fresh++);
+    page->free_list = next_free(object);
     page->in_use++;
     return object;
 }
@@ -351,21 +411,17 @@ KS_NOINLINE void* SlabAllocator::finish_alloc_slow(SlabCache* cache, void* objec
     return object;
 }
 
-// A slot of the cache's current slab (a freed one, else a fresh one), or
-// null when the current slab has none: the part of every allocation that
-// needs no list work.
+// A free slot of the cache's current slab, or null when there is none: the
+// part of every allocation that needs no list work.
 static KS_ALWAYS_INLINE void* take_slot(SlabCache* cache)
 {
     SlabPage* page = cache->current;
     if (KS_UNLIKELY(page == nullptr))
         return nullptr;
     void* object = page->free_list;
-    if (KS_LIKELY(object != nullptr))
-        page->free_list = next_free(object);
-    else if (page->fresh < page->capacity)   // Never on debug slabs: their slots start on the free list.
-        object = reinterpret_cast<u8*>(page) + cache->first_offset + (usize)page->fresh++ * cache->object_size;
-    else
+    if (KS_UNLIKELY(object == nullptr))
         return nullptr;
+    page->free_list = next_free(object);
     page->in_use++;
     return object;
 }
@@ -385,25 +441,32 @@ void* SlabAllocator::cache_alloc(SlabCache* cache)
     return object;
 }
 
-KS_ALWAYS_INLINE void SlabAllocator::free_to_page(SlabCache* cache, SlabPage* page, void* object)
+KS_ALWAYS_INLINE void SlabAllocator::free_to_page(SlabPage* page, void* object)
 {
-    if (!(cache->flags & SlabDebug)) {
+#ifdef KS_ASAN
+    if (!(page->cache->flags & SlabDebug)) {
         ASAN_UNPOISON(object, 8);
-        ASAN_POISON(static_cast<u8*>(object) + 8, cache->object_size - 8);
+        ASAN_POISON(static_cast<u8*>(object) + 8, page->cache->object_size - 8);
     }
-    bool was_full = page->in_use == page->capacity;
-    set_next_free(object, page->free_list);
+#endif
+    void* head = page->free_list;
+    set_next_free(object, head);
     page->free_list = object;
-    page->in_use--;
-    cache->stats.frees++;
-    if (page == cache->current || (!was_full && page->in_use))
-        return;
-    page_transition(cache, page, was_full);
+    u32 in_use = page->in_use - 1;
+    page->in_use = in_use;
+    if (KS_UNLIKELY(head == nullptr))
+        page_transition(page, true);
+    else if (KS_UNLIKELY(in_use == 0))
+        page_transition(page, false);
 }
 
-// A free made [page] leave the full list or become empty.
-KS_NOINLINE void SlabAllocator::page_transition(SlabCache* cache, SlabPage* page, bool was_full)
+// A free made [page] leave the full list or become empty (nothing to do for
+// the current slab).
+KS_NOINLINE void SlabAllocator::page_transition(SlabPage* page, bool was_full)
 {
+    SlabCache* cache = page->cache;
+    if (page == cache->current)
+        return;
     if (was_full)
         list_remove(&cache->full, page);
     else if (page->in_use == 0)
@@ -429,7 +492,7 @@ void SlabAllocator::cache_free(SlabCache* cache, void* object)
     if (KS_UNLIKELY(cache->flags & SlabDebug)) {
         u8* o = static_cast<u8*>(object);
         usize offset = (usize)(o - reinterpret_cast<u8*>(page));
-        if (page->magic != kSlabPageMagic || page->cache != cache || offset < cache->first_offset + kSlabRedZone
+        if (!is_slab_magic(page->magic) || page->cache != cache || offset < cache->first_offset + kSlabRedZone
             || (offset - cache->first_offset - kSlabRedZone) % cache->object_size != 0) {
             report(SlabFault::InvalidFree, cache, object);
             return;
@@ -455,26 +518,25 @@ void SlabAllocator::cache_free(SlabCache* cache, void* object)
     }
     if (KS_UNLIKELY(cache->flags & SlabRcu)) {
         // Deferred: the object stays allocated until rcu_barrier().
-        set_next_free(object, cache->rcu_pending);
-        cache->rcu_pending = object;
+        SlabCreatedCache* created = reinterpret_cast<SlabCreatedCache*>(cache);
+        set_next_free(object, created->rcu_pending);
+        created->rcu_pending = object;
         return;
     }
-    free_to_page(cache, page, object);
+    free_to_page(page, object);
 }
 
 void SlabAllocator::rcu_barrier()
 {
-    auto drain = [this](SlabCache* cache) {
-        void* object = cache->rcu_pending;
-        cache->rcu_pending = nullptr;
+    for (SlabCreatedCache* c = m_caches; c; c = c->next_cache) {
+        void* object = c->rcu_pending;
+        c->rcu_pending = nullptr;
         while (object) {
             void* next = next_free(object);
-            free_to_page(cache, page_of(object), object);
+            free_to_page(page_of(object), object);
             object = next;
         }
-    };
-    for (SlabCache* c = m_caches; c; c = c->next_cache)
-        drain(c);
+    }
 }
 
 usize SlabAllocator::cache_alloc_bulk(SlabCache* cache, usize count, void** objects)
@@ -501,17 +563,18 @@ SlabCache* SlabAllocator::cache_create(const char* name, usize size, usize align
         return nullptr;
     if (m_debug)
         flags |= SlabDebug;
-    SlabCache* cache = static_cast<SlabCache*>(kmalloc(sizeof(SlabCache)));
-    if (!cache)
+    SlabCreatedCache* created = static_cast<SlabCreatedCache*>(kmalloc(sizeof(SlabCreatedCache)));
+    if (!created)
         return nullptr;
-    init_cache(cache, name, size, align, flags);
-    if (cache->objects_per_page == 0) {
-        kfree(cache);
+    init_cache(&created->cache, name, size, align, flags);
+    if (created->cache.objects_per_page == 0) {
+        kfree(created);
         return nullptr;
     }
-    cache->next_cache = m_caches;
-    m_caches = cache;
-    return cache;
+    created->rcu_pending = nullptr;
+    created->next_cache = m_caches;
+    m_caches = created;
+    return &created->cache;
 }
 
 static void release_list(SlabAllocator* self, SlabCache* cache, SlabPage* head, void (*fn)(SlabAllocator*, SlabCache*, SlabPage*))
@@ -526,20 +589,20 @@ static void release_list(SlabAllocator* self, SlabCache* cache, SlabPage* head, 
 struct SlabInternals {
     static void drop(SlabAllocator* self, SlabCache* cache, SlabPage* page)
     {
-        cache->stats.frees += page->in_use;
         self->release_page(cache, page);
     }
     static void drop_all(SlabAllocator* self, SlabCache* cache)
     {
-        if (cache->current)
+        if (cache->current) {
+            cache->current->in_use -= kCurrentBias;
             drop(self, cache, cache->current);
+        }
         cache->current = nullptr;
         release_list(self, cache, cache->partial, drop);
         release_list(self, cache, cache->full, drop);
         release_list(self, cache, cache->empty, drop);
         cache->partial = cache->full = cache->empty = nullptr;
         cache->empty_count = 0;
-        cache->rcu_pending = nullptr;
     }
 };
 
@@ -548,20 +611,22 @@ void SlabAllocator::cache_destroy(SlabCache* cache)
     if (!cache)
         return;
     SlabInternals::drop_all(this, cache);
-    for (SlabCache** p = &m_caches; *p; p = &(*p)->next_cache) {
-        if (*p == cache) {
-            *p = cache->next_cache;
+    SlabCreatedCache* created = reinterpret_cast<SlabCreatedCache*>(cache);
+    for (SlabCreatedCache** p = &m_caches; *p; p = &(*p)->next_cache) {
+        if (*p == created) {
+            *p = created->next_cache;
             break;
         }
     }
-    kfree(cache);
+    kfree(created);
 }
 
 usize SlabAllocator::shrink(SlabCache* only)
 {
     usize freed = 0;
     auto shrink_one = [&](SlabCache* cache) {
-        if (cache->current && cache->current->in_use == 0) {
+        if (cache->current && cache->current->in_use == kCurrentBias) {
+            cache->current->in_use = 0;
             release_page(cache, cache->current);
             cache->current = nullptr;
             freed++;
@@ -580,35 +645,23 @@ usize SlabAllocator::shrink(SlabCache* only)
     }
     for (u32 i = 0; i < kKmallocClasses; i++)
         shrink_one(&m_kmalloc[i]);
-    for (SlabCache* c = m_caches; c; c = c->next_cache)
-        shrink_one(c);
+    for (SlabCreatedCache* c = m_caches; c; c = c->next_cache)
+        shrink_one(&c->cache);
     return freed;
 }
 
-SlabCache* SlabAllocator::kmalloc_cache_for(SlabAllocator* self, usize size)
+KS_ALWAYS_INLINE SlabCache* SlabAllocator::kmalloc_cache_for(usize size)
 {
-    // Up to 256 bytes a table indexed by size / 8 (rounded up) gives the
-    // class; above, the few large classes are scanned.
-    static const u8 kIndex[33] = {
-        0, 0, 0, 1, 2, 3, 4, 5, 6,         // 0..64 in 8-byte steps
-        7, 7, 8, 8, 9, 9, 9, 9,            // 72..128
-        10, 10, 10, 10, 11, 11, 11, 11,    // 136..192
-        12, 12, 12, 12, 12, 12, 12, 12,    // 200..256
-    };
-    if (size <= 256)
-        return &self->m_kmalloc[kIndex[(size + 7) >> 3]];
-    for (u32 i = 13; i < kKmallocClasses; i++)
-        if (size <= kClassSizes[i])
-            return &self->m_kmalloc[i];
-    return nullptr;
+    return reinterpret_cast<SlabCache*>(reinterpret_cast<u8*>(m_kmalloc) + kKmallocClass.entry[(size - 1) >> 3]);
 }
 
-// The fast path: a small size, a slot on the current slab, no debugging or
-// zeroing; everything else is out of line, so that this needs no stack frame.
-void* SlabAllocator::kmalloc(usize size, u32 flags)
+// The fast path: a small size, a free slot on the current slab, no
+// debugging; everything else is out of line, so that this needs no stack
+// frame.
+void* SlabAllocator::kmalloc(usize size)
 {
-    if (KS_LIKELY(size - 1 < kKmallocMax) && KS_LIKELY(!m_debug) && KS_LIKELY(!(flags & SlabZero))) {
-        SlabCache* cache = kmalloc_cache_for(this, size);
+    if (KS_LIKELY(size - 1 < m_fast_max)) {
+        SlabCache* cache = kmalloc_cache_for(size);
         if (void* object = take_slot(cache)) {
             cache->stats.allocs++;
             ASAN_UNPOISON(object, size);
@@ -616,15 +669,30 @@ void* SlabAllocator::kmalloc(usize size, u32 flags)
             return object;
         }
     }
-    return kmalloc_slow(size, flags);
+    return kmalloc_slow(size, false);
 }
 
-KS_NOINLINE void* SlabAllocator::kmalloc_slow(usize size, u32 flags)
+void* SlabAllocator::kzalloc(usize size)
+{
+    return kmalloc_slow(size, true);
+}
+
+// A large allocation: its own run of pages, header first.
+static bool large_pages(usize size, usize* npages)
+{
+    usize total;
+    if (!size_add(size, kLargeHeader, &total) || !size_add(total, kSlabPageSize - 1, &total))
+        return false;
+    *npages = total / kSlabPageSize;
+    return *npages <= 0xffffffffu;   // SlabPage::pages
+}
+
+KS_NOINLINE void* SlabAllocator::kmalloc_slow(usize size, bool zero)
 {
     if (size == 0)
         size = 1;
     if (size <= kKmallocMax) {
-        SlabCache* cache = kmalloc_cache_for(this, size);
+        SlabCache* cache = kmalloc_cache_for(size);
         void* object = cache_alloc(cache);
         if (!object)
             return nullptr;
@@ -635,23 +703,22 @@ KS_NOINLINE void* SlabAllocator::kmalloc_slow(usize size, u32 flags)
             debug_mark_allocated(cache, static_cast<u8*>(object), size);
             cache->stats.bytes_requested += size;
         }
-        if (flags & SlabZero)
+        if (zero)
             mem_set(object, 0, size);
         return object;
     }
-    usize total;
-    if (!size_add(size, kLargeHeader, &total) || !size_add(total, kSlabPageSize - 1, &total))
+    usize npages;
+    if (!large_pages(size, &npages))
         return nullptr;
-    usize npages = total / kSlabPageSize;
     SlabPage* page = static_cast<SlabPage*>(pages_alloc(npages));
     if (!page)
         return nullptr;
     page->magic = kLargePageMagic;
     page->in_use = 1;
+    page->capacity = 1;
     page->cache = nullptr;
-    page->free_list = nullptr;
     page->prev = page->next = nullptr;
-    page->pages = npages;
+    page->pages = (u32)npages;
     page->requested = size;
     list_push(&m_large, page);
     m_large_count++;
@@ -659,9 +726,17 @@ KS_NOINLINE void* SlabAllocator::kmalloc_slow(usize size, u32 flags)
     m_large_requested += size;
     void* object = reinterpret_cast<u8*>(page) + kLargeHeader;
     ASAN_POISON(static_cast<u8*>(object) + size, npages * kSlabPageSize - kLargeHeader - size);
-    if (flags & SlabZero)
+    if (zero)
         mem_set(object, 0, size);
     return object;
+}
+
+usize SlabAllocator::large_size_roundup(usize size)
+{
+    usize npages;
+    if (!large_pages(size, &npages))
+        return 0;
+    return npages * kSlabPageSize - kLargeHeader;
 }
 
 usize SlabAllocator::ksize(const void* object)
@@ -670,7 +745,7 @@ usize SlabAllocator::ksize(const void* object)
         return 0;
     SlabPage* page = page_of(object);
     if (page->magic == kLargePageMagic)
-        return page->pages * kSlabPageSize - kLargeHeader;
+        return (usize)page->pages * kSlabPageSize - kLargeHeader;
     SlabCache* cache = page->cache;
     return (cache->flags & SlabDebug) ? align_up(cache->payload_size, 8) : cache->object_size;
 }
@@ -680,10 +755,16 @@ usize SlabAllocator::ksize(const void* object)
 void SlabAllocator::kfree(void* object)
 {
     if (KS_LIKELY(object != nullptr)) {
-        SlabPage* page = page_of(object);
-        if (KS_LIKELY(page->magic == kSlabPageMagic || page->magic == kSlabBlockMagic)
-            && KS_LIKELY(!(page->cache->flags & (SlabDebug | SlabRcu)))) {
-            free_to_page(page->cache, page, object);
+        // page_of(), with "plain" folded into the magic it compares: a slot
+        // of a checked page is never read as a block header.
+        SlabPage* page = page_base(object);
+        u32 magic = page->magic;
+        if (KS_UNLIKELY(magic != kSlabPageMagic) && magic != kCheckedPageMagic && magic != kLargePageMagic) {
+            page = block_base(object);
+            magic = page->magic == kSlabBlockMagic ? kSlabPageMagic : 0;
+        }
+        if (KS_LIKELY(magic == kSlabPageMagic)) {
+            free_to_page(page, object);
             return;
         }
     }
@@ -695,18 +776,17 @@ KS_NOINLINE void SlabAllocator::kfree_slow(void* object)
     if (!object)
         return;
     SlabPage* page = page_of(object);
-    bool slab = page->magic == kSlabPageMagic || page->magic == kSlabBlockMagic;
     if (page->magic == kLargePageMagic) {
         list_remove(&m_large, page);
         m_large_count--;
         m_large_pages -= page->pages;
         m_large_requested -= page->requested;
         page->magic = 0;
-        ASAN_UNPOISON(page, page->pages * kSlabPageSize);
+        ASAN_UNPOISON(page, (usize)page->pages * kSlabPageSize);
         pages_free(page, page->pages);
         return;
     }
-    if (!slab) {
+    if (!is_slab_magic(page->magic)) {
         report(SlabFault::InvalidFree, nullptr, object);
         return;
     }
@@ -735,6 +815,17 @@ void* SlabAllocator::krealloc(void* object, usize new_size)
     return fresh;
 }
 
+usize SlabAllocator::objects_in_use(const SlabCache& cache)
+{
+    // (Objects freed into an RCU cache count until rcu_barrier().)
+    usize n = cache.current ? cache.current->in_use - kCurrentBias : 0;
+    for (SlabPage* page = cache.partial; page; page = page->next)
+        n += page->in_use;
+    for (SlabPage* page = cache.full; page; page = page->next)
+        n += page->in_use;
+    return n;
+}
+
 usize SlabAllocator::bytes_in_use()
 {
     usize total = m_large_pages * kSlabPageSize + m_raw_blocks * kSlabBlockSize;
@@ -751,7 +842,7 @@ void SlabAllocator::destroy()
         kfree(reinterpret_cast<u8*>(m_large) + kLargeHeader);
     rcu_barrier();
     while (m_caches)
-        cache_destroy(m_caches);
+        cache_destroy(&m_caches->cache);
     for (u32 i = 0; i < kKmallocClasses; i++)
         SlabInternals::drop_all(this, &m_kmalloc[i]);
 }

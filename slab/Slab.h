@@ -36,45 +36,48 @@ struct SlabCache;
 class SlabAllocator;
 
 // Header at the start of every slab (a page or a block), of every large
-// allocation and of every free block.
+// allocation and of every free block. Kept at 48 bytes: it is paid on every
+// page.
 struct SlabPage {
-    u32 magic;            // kSlabPageMagic, kSlabBlockMagic, kLargePageMagic or kFreeBlockMagic.
-    u32 in_use;           // Objects handed out from this slab.
-    u32 fresh;            // Slots from here on were never handed out (lazy free list).
-    u32 capacity;         // Slots in this slab.
-    u32 size;             // Bytes of this slab: kSlabPageSize or kSlabBlockSize.
-    u32 page_free_blocks; // Block 0 of a page split into blocks: how many of its blocks are free.
+    u32 magic;            // One of the k*Magic values in Slab.cpp.
+    u32 in_use;           // Objects handed out from this slab (+ kCurrentBias while current).
+    u16 capacity;         // Slots in this slab.
+    u16 page_free_blocks; // Block 0 of a page split into blocks: how many of its blocks are free.
+    u32 pages;            // Page count of a large allocation.
     SlabCache* cache;     // Owner (null for a large allocation).
-    void* free_list;      // First free object; each holds the next.
+    union {
+        void* free_list;  // First free slot; each holds the next. Every free
+                          // slot is on it (a new slab threads all of them), so
+                          // a slab is full exactly when this is null.
+        usize requested;  // Bytes asked for (large allocations).
+    };
     SlabPage* prev;       // Neighbours in the cache's partial or full list.
     SlabPage* next;
-    usize pages;          // Page count of a large allocation.
-    usize requested;      // Bytes asked for (large allocations).
 };
+static_assert(sizeof(SlabPage) == 48, "slab header");
 
 // Bytes at the start of a raw block that the allocator keeps (the block
 // header's magic and, in a page's first block, its free-block count).
-constexpr usize kRawBlockHeader = 24;
+constexpr usize kRawBlockHeader = 16;
 static_assert(__builtin_offsetof(SlabPage, cache) == kRawBlockHeader, "raw block header");
 
 // Statistics of one cache, as printed by --slabinfo and /proc/kscript/slabinfo.
 struct SlabStats {
     const char* name;
     usize object_size;     // Slot size, including any debug red zones.
-    usize objects_in_use;  // Computed from allocs - frees when reported.
+    usize objects_in_use;  // Counted on the slabs when reported.
     usize objects_total;   // Slots on all slabs held.
     usize pages;           // Slabs held (pages or blocks).
     usize bytes_held;      // Their bytes.
     usize bytes_requested; // Sum of the sizes callers asked for (kmalloc).
     u64 allocs;
-    u64 frees;
+    u64 frees;             // allocs - objects_in_use (not counted: kfree's fast path stays short).
     u64 failures;          // Allocations that failed for lack of pages.
 };
 
 // A cache's counters (SlabStats is what they are reported as).
 struct SlabCounters {
     u64 allocs;
-    u64 frees;
     u64 bytes_requested;  // Debug caches only: sum of the sizes asked for.
     u32 pages;            // Slabs held (pages or blocks).
     u32 objects_total;    // Slots on them.
@@ -82,15 +85,13 @@ struct SlabCounters {
     u32 failures;
 };
 
-// Kept small: every script's allocator embeds twenty of them.
+// Kept small: every script's allocator embeds one per kmalloc class.
 struct SlabCache {
-    const char* name;
     SlabPage* current;    // Slab allocations come from first.
     SlabPage* partial;    // Slabs with at least one free slot (not current).
     SlabPage* full;       // Slabs with no free slot.
     SlabPage* empty;      // Reserve of empty slabs kept for reuse.
-    void* rcu_pending;    // Objects freed under SlabRcu, not yet returned.
-    SlabCache* next_cache; // In the allocator's list of created caches.
+    const char* name;
     SlabCounters stats;
     u16 object_size;      // Slot size in bytes (>= requested, aligned).
     u16 payload_size;     // Size the user asked for.
@@ -99,6 +100,14 @@ struct SlabCache {
     u16 first_offset;     // Offset of the first slot from the slab start.
     u8 flags;
     u8 empty_count;
+};
+static_assert(sizeof(SlabCache) <= 96, "kmalloc caches are embedded in every script's state");
+
+// A cache made by cache_create(): what kmalloc classes do not need.
+struct SlabCreatedCache {
+    SlabCache cache;
+    void* rcu_pending;    // Objects freed under SlabRcu, not yet returned.
+    SlabCreatedCache* next_cache; // In the allocator's list of created caches.
 };
 
 // Red zone size on each side of a debug object, and the poison bytes.
@@ -116,16 +125,23 @@ enum class SlabFault : u8 {
 
 using SlabFaultHandler = void (*)(void* context, SlabFault fault, const char* cache, const void* object);
 
-constexpr u32 kKmallocClasses = 20;
-constexpr usize kKmallocMax = 2032;
+constexpr u32 kKmallocClasses = 28;
+constexpr usize kKmallocMax = 2024;
+// Per kmalloc() size from 1 to kKmallocMax, by (size - 1) / 8: a byte
+// offset into the kmalloc caches (kKmallocClass) or the slot size
+// (kKmallocRoundup). Computed with the classes in Slab.cpp.
+struct KmallocTable {
+    u16 entry[kKmallocMax / 8];
+};
+extern const KmallocTable kKmallocClass;
+extern const KmallocTable kKmallocRoundup;
 
 class SlabAllocator {
 public:
     // Prepare the allocator in place; [debug] turns on SlabDebug for the
     // kmalloc caches. Allocates nothing until the first request.
     void init(bool debug = false);
-    // Return every page to the platform. Objects still allocated are counted
-    // in leaked() first.
+    // Return every page to the platform, objects still allocated included.
     void destroy();
 
     SlabCache* cache_create(const char* name, usize size, usize align, u32 flags);
@@ -141,11 +157,21 @@ public:
     // Hand objects freed into SlabRcu caches back to their pages.
     void rcu_barrier();
 
-    void* kmalloc(usize size, u32 flags = SlabNone);
+    void* kmalloc(usize size);
+    // kmalloc(), zero-filled.
+    void* kzalloc(usize size);
     void* krealloc(void* object, usize new_size);
     void kfree(void* object);
     // Usable size of a kmalloc() object.
     static usize ksize(const void* object);
+    // What ksize() will say of a kmalloc(size) object, without one (0 when
+    // no such object can exist).
+    static usize kmalloc_size_roundup(usize size)
+    {
+        if (KS_LIKELY(size - 1 < kKmallocMax))
+            return kKmallocRoundup.entry[(size - 1) >> 3];
+        return size ? large_size_roundup(size) : kKmallocRoundup.entry[0];
+    }
 
     // A raw 1 KiB block, 1 KiB-aligned, for callers that pack small data
     // themselves (the program arena). Its first kRawBlockHeader bytes belong
@@ -175,20 +201,20 @@ public:
             SlabStats st {};
             st.name = c.name;
             st.object_size = c.object_size;
-            st.objects_in_use = (usize)(c.stats.allocs - c.stats.frees);
+            st.objects_in_use = objects_in_use(c);
             st.objects_total = c.stats.objects_total;
             st.pages = c.stats.pages;
             st.bytes_requested = (usize)c.stats.bytes_requested;
             st.bytes_held = c.stats.bytes_held;
             st.allocs = c.stats.allocs;
-            st.frees = c.stats.frees;
+            st.frees = c.stats.allocs - st.objects_in_use;
             st.failures = c.stats.failures;
             fn(st);
         };
         for (u32 i = 0; i < kKmallocClasses; i++)
             report(m_kmalloc[i]);
-        for (SlabCache* c = m_caches; c; c = c->next_cache)
-            report(*c);
+        for (SlabCreatedCache* c = m_caches; c; c = c->next_cache)
+            report(c->cache);
         SlabStats large = {};
         large.name = "kmalloc-large";
         large.objects_in_use = m_large_count;
@@ -217,24 +243,27 @@ public:
 
 private:
     friend struct SlabInternals;
+    static usize objects_in_use(const SlabCache& cache);
     void init_cache(SlabCache* cache, const char* name, usize size, usize align, u32 flags);
     SlabPage* new_page(SlabCache* cache);
     void release_page(SlabCache* cache, SlabPage* page);
     void* refill_and_alloc(SlabCache* cache);
-    void free_to_page(SlabCache* cache, SlabPage* page, void* object);
-    void page_transition(SlabCache* cache, SlabPage* page, bool was_full);
+    void free_to_page(SlabPage* page, void* object);
+    void page_transition(SlabPage* page, bool was_full);
     void* finish_alloc_slow(SlabCache* cache, void* object);
-    void* kmalloc_slow(usize size, u32 flags);
+    void* kmalloc_slow(usize size, bool zero);
+    static usize large_size_roundup(usize size);
     void kfree_slow(void* object);
     void* pages_alloc(usize npages);
     void pages_free(void* pages, usize npages);
     SlabPage* block_alloc();
     void block_free(SlabPage* block);
     void report(SlabFault fault, SlabCache* cache, const void* object);
-    static SlabCache* kmalloc_cache_for(SlabAllocator* self, usize size);
+    SlabCache* kmalloc_cache_for(usize size);
 
     SlabCache m_kmalloc[kKmallocClasses];
-    SlabCache* m_caches;
+    usize m_fast_max;    // kmalloc() sizes below it may take the fast path: 0 in debug mode.
+    SlabCreatedCache* m_caches;
     usize m_pages_held;
     usize m_large_count;
     usize m_large_pages;

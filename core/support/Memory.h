@@ -34,7 +34,7 @@ public:
         void* p = m_slab.kmalloc(size);
         if (KS_UNLIKELY(!p))
             return nullptr;
-        count(SlabAllocator::ksize(p), size);
+        count(SlabAllocator::kmalloc_size_roundup(size), size);
 #ifdef KS_ALLOC_TRACE
         ks_trace_alloc(p, size);
 #endif

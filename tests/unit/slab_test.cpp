@@ -43,6 +43,59 @@ TEST_F(SlabTest, KmallocSizesAndKsize)
     EXPECT_EQ(slab.bytes_in_use(), 0u);
 }
 
+// Every size gets a slot at least as large, the smallest class that holds
+// it, and kmalloc_size_roundup() says what ksize() will say.
+TEST_F(SlabTest, SizeClassesAndRoundup)
+{
+    usize previous = 0;
+    for (usize size = 0; size <= 3 * 4096; size++) {
+        void* p = slab.kmalloc(size);
+        ASSERT_NE(p, nullptr) << size;
+        usize usable = SlabAllocator::ksize(p);
+        ASSERT_EQ(usable, SlabAllocator::kmalloc_size_roundup(size)) << size;
+        ASSERT_GE(usable, size == 0 ? 1 : size) << size;
+        ASSERT_GE(usable, previous) << size;
+        if (size > 1 && usable != previous) {   // A new class starts right after the last one ends.
+            ASSERT_EQ(previous, size - 1) << size;
+        }
+        // (Above 1008 bytes the classes hold 3 and 2 objects a page: a class
+        // between them would take as much of a page per object.)
+        if (size <= 1008) {
+            ASSERT_LE(usable, size <= 16 ? 16 : size <= 64 ? size + 7 : size + size / 4) << size;
+        }
+        previous = usable;
+        slab.kfree(p);
+    }
+    EXPECT_EQ(SlabAllocator::kmalloc_size_roundup(kKmallocMax), kKmallocMax);
+    EXPECT_EQ(SlabAllocator::kmalloc_size_roundup(~(usize)0), 0u);
+    EXPECT_EQ(slab.kmalloc(~(usize)0), nullptr);
+    // Above 64 bytes every class is page-fit: the largest multiple of 8 that
+    // gets as many slots into a page after the header, so a page-sized slab
+    // leaves less than 8 bytes per slot unused.
+    const usize room = 4096 - sizeof(SlabPage);
+    for (usize size = 65; size <= kKmallocMax; size++) {
+        usize c = SlabAllocator::kmalloc_size_roundup(size);
+        if (c != SlabAllocator::kmalloc_size_roundup(size - 1)) {
+            EXPECT_LT(room / (c + 8), room / c) << c;
+            EXPECT_LT(room - (room / c) * c, 8 * (room / c)) << c;
+        }
+    }
+}
+
+TEST_F(SlabTest, KzallocZeroes)
+{
+    for (usize size : { 1, 40, 300, 2024, 9000 }) {
+        char* p = static_cast<char*>(slab.kmalloc(size));
+        memset(p, 0x77, size);
+        slab.kfree(p);
+        char* q = static_cast<char*>(slab.kzalloc(size));
+        ASSERT_NE(q, nullptr);
+        for (usize i = 0; i < size; i++)
+            ASSERT_EQ(q[i], 0) << size << " " << i;
+        slab.kfree(q);
+    }
+}
+
 TEST_F(SlabTest, RandomOperationsMatchModel)
 {
     std::mt19937_64 rng(12345);
@@ -66,6 +119,26 @@ TEST_F(SlabTest, RandomOperationsMatchModel)
                 ASSERT_EQ(bytes[i], fill) << "object overwritten";
             slab.kfree(it->first);
             live.erase(it);
+        }
+        if (step % 5000 == 0) {
+            // The statistics agree with the model: objects in use counted on
+            // the slabs, frees as allocations minus those.
+            usize small = 0, in_use = 0;
+            u64 allocs = 0, frees = 0;
+            for (auto& [p, info] : live)
+                small += info.first <= kKmallocMax;
+            slab.for_each_cache([&](const SlabStats& st) {
+                if (strcmp(st.name, "kmalloc-large") == 0) {
+                    EXPECT_EQ(st.objects_in_use, live.size() - small);
+                    return;
+                }
+                in_use += st.objects_in_use;
+                allocs += st.allocs;
+                frees += st.frees;
+                EXPECT_LE(st.objects_in_use, st.objects_total) << st.name;
+            });
+            EXPECT_EQ(in_use, small);
+            EXPECT_EQ(allocs - frees, small);
         }
     }
     for (auto& [p, info] : live)
@@ -192,8 +265,23 @@ TEST_F(SlabTest, RcuCachesDeferFrees)
     slab.cache_free(cache, p);
     void* q = slab.cache_alloc(cache);
     EXPECT_NE(p, q) << "object reused before the grace period";
+    // kfree() of an RCU cache's object defers it too (its slab's magic
+    // keeps it off kfree's fast path).
+    slab.kfree(q);
+    void* r = slab.cache_alloc(cache);
+    EXPECT_NE(r, q) << "kfree()d object reused before the grace period";
+    EXPECT_NE(r, p);
+    usize in_use = 0;
+    slab.for_each_cache([&](const SlabStats& st) {
+        if (strcmp(st.name, "rcu_objects") == 0)
+            in_use = st.objects_in_use;
+    });
+    EXPECT_EQ(in_use, 3u) << "deferred objects stay in use until the barrier";
     slab.rcu_barrier();
-    slab.cache_free(cache, q);
+    void* again[2] = { slab.cache_alloc(cache), slab.cache_alloc(cache) };
+    EXPECT_TRUE((again[0] == p || again[0] == q) && (again[1] == p || again[1] == q));
+    slab.cache_free_bulk(cache, 2, again);
+    slab.cache_free(cache, r);
     slab.rcu_barrier();
     slab.cache_destroy(cache);
 }
