@@ -3,12 +3,14 @@
  * clock_gettime, randomness from getrandom.
  *
  * Single pages (what slab caches use) and short runs (up to POOL_RUN_PAGES,
- * such as the compiler's arena chunks) come from a pool carved out of 256 KiB
- * mappings, prefaulted in one go, so they cost no system call and no page
- * fault each; up to POOL_MAX_FREE free pages are kept for reuse and the rest
- * are unmapped, so memory does go back to the system. Longer runs are mapped
- * directly. A spinlock makes the pool safe for states used from different
- * threads.
+ * such as the compiler's arena chunks) come from a pool carved out of
+ * mappings prefaulted in one go, so they cost no system call and no page
+ * fault each. A mapping is 1/64 of the pages the pool has handed out (32 KiB
+ * at least, 256 KiB at most): prefaulted pages not yet used stay under 2% of
+ * what is in use. Up to POOL_MAX_FREE free pages are kept for reuse and the
+ * rest are unmapped, so memory does go back to the system. Longer runs are
+ * mapped directly. A spinlock makes the pool safe for states used from
+ * different threads.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -18,7 +20,8 @@
 
 #include "../../include/kscript_platform.h"
 
-#define POOL_CHUNK_PAGES 64
+#define POOL_CHUNK_MIN 8
+#define POOL_CHUNK_MAX 64
 #define POOL_RUN_PAGES 8
 #define POOL_MAX_FREE 16384
 
@@ -30,6 +33,7 @@ static struct free_page *pool_free;
 static unsigned long pool_free_count;
 static char *chunk_cursor;
 static unsigned long chunk_left;
+static unsigned long pool_out;	/* Pages handed out by the pool. */
 static int pool_lock;
 
 static void lock(void)
@@ -66,6 +70,7 @@ static int pool_keep(void *page)
 /* [npages] contiguous pages from the current chunk (lock held). */
 static void *pool_carve(unsigned long npages)
 {
+	unsigned long size;
 	void *run;
 
 	if (chunk_left < npages) {
@@ -76,8 +81,13 @@ static void *pool_carve(unsigned long npages)
 		}
 		if (chunk_left)
 			munmap(chunk_cursor, chunk_left * KSP_PAGE_SIZE);
-		chunk_cursor = map_pages(POOL_CHUNK_PAGES, MAP_POPULATE);
-		chunk_left = chunk_cursor ? POOL_CHUNK_PAGES : 0;
+		size = pool_out / 64;
+		if (size < POOL_CHUNK_MIN)
+			size = POOL_CHUNK_MIN;
+		if (size > POOL_CHUNK_MAX)
+			size = POOL_CHUNK_MAX;
+		chunk_cursor = map_pages(size, MAP_POPULATE);
+		chunk_left = chunk_cursor ? size : 0;
 		if (!chunk_left)
 			return NULL;
 	}
@@ -103,6 +113,8 @@ void *ksp_pages_alloc(unsigned long npages)
 	} else {
 		page = pool_carve(npages);
 	}
+	if (page)
+		pool_out += npages;
 	unlock();
 	return page;
 }
@@ -120,6 +132,7 @@ void ksp_pages_free(void *pages, unsigned long npages)
 	}
 	/* A run from the pool goes back as single pages. */
 	lock();
+	pool_out -= npages;
 	for (i = 0; i < npages && pool_keep(p); i++)
 		p += KSP_PAGE_SIZE;
 	unlock();
