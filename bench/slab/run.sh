@@ -1,8 +1,9 @@
 #!/bin/bash
 # Slab allocator benchmark: our allocator against glibc malloc, mimalloc,
 # jemalloc and tcmalloc, in one run, on three patterns. Prints ns per
-# alloc+free pair (median of 3 runs) and peak resident memory over peak
-# payload. Needs: libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev.
+# alloc+free pair (median of KS_BENCH_RUNS runs, default 7) and peak
+# anonymous resident memory (RssAnon) over peak payload.
+# Needs: libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build-bench-slab}
@@ -21,7 +22,7 @@ core=("$root"/core/*/*.cpp "$root"/slab/*.cpp)
   -o "$out/trace" "$root/bench/slab/trace_main.cpp" "${core[@]}" -x c "$root/platform/user/platform.c" 2>&1 \
   | grep -v "valid for C++" || true
 "$out/trace" "$root/bench/slab/workload.k" "$out/vm.trace"
-# (ns are per alloc+free pair; memory is peak resident over peak payload)
+# (ns are per alloc+free pair; memory is peak RssAnon over peak payload)
 echo "trace: $(grep -c '^a' "$out/vm.trace") allocations, $(grep -c '^f' "$out/vm.trace") frees"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 allocators=(slab glibc mimalloc jemalloc tcmalloc)
