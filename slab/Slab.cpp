@@ -1,9 +1,10 @@
 // The slab allocator. See Slab.h for the design; the invariants:
 //  - A page is on exactly one of its cache's lists (current, partial, full,
 //    empty) and its in_use count equals the slots not on its free list.
-//  - current is null or a page with at least one free slot... except right
-//    after its last slot is taken, when it stays current until the next
-//    allocation moves it to the full list. Its in_use carries kCurrentBias.
+//  - current is &g_no_slab (none) or a page with at least one free slot...
+//    except right after its last slot is taken, when it stays current until
+//    the next allocation moves it to the full list. Its in_use carries
+//    kCurrentBias.
 //  - A page whose in_use drops to zero leaves the partial list: it becomes the
 //    reserve (empty list, at most kEmptyReserve pages) or goes back to the
 //    platform.
@@ -49,6 +50,12 @@ static constexpr u32 kEmptyReserve = 1;
 // Added to the in_use count of a cache's current slab while it is current:
 // freeing its last object is then no event for kfree() to look into.
 static constexpr u32 kCurrentBias = 1u << 31;
+
+// What a cache's current slab is when it has none: no free slot, so the
+// allocation fast path needs no null check. Never written.
+static SlabPage g_no_slab;
+
+static inline bool has_current(const SlabCache* cache) { return cache->current != &g_no_slab; }
 static constexpr u64 kTagAllocated = 0xa110ca7edULL;
 static constexpr u64 kTagFree = 0xf4eef4eeULL;
 
@@ -171,6 +178,7 @@ void SlabAllocator::init_cache(SlabCache* cache, const char* name, usize size, u
     cache->align = (u16)align;
     cache->flags = (u8)flags;
     cache->first_offset = (u16)align_up(sizeof(SlabPage), align);
+    cache->current = &g_no_slab;
     cache->objects_per_page = (u16)((kSlabPageSize - cache->first_offset) / slot);
 }
 
@@ -368,11 +376,11 @@ void SlabAllocator::release_page(SlabCache* cache, SlabPage* page)
 
 void* SlabAllocator::refill_and_alloc(SlabCache* cache)
 {
-    if (cache->current) {
+    if (has_current(cache)) {
         cache->current->in_use -= kCurrentBias;
         list_push(&cache->full, cache->current);
     }
-    cache->current = nullptr;
+    cache->current = &g_no_slab;
     SlabPage* page = cache->partial;
     if (page)
         list_remove(&cache->partial, page);
@@ -416,8 +424,6 @@ KS_NOINLINE void* SlabAllocator::finish_alloc_slow(SlabCache* cache, void* objec
 static KS_ALWAYS_INLINE void* take_slot(SlabCache* cache)
 {
     SlabPage* page = cache->current;
-    if (KS_UNLIKELY(page == nullptr))
-        return nullptr;
     void* object = page->free_list;
     if (KS_UNLIKELY(object == nullptr))
         return nullptr;
@@ -593,11 +599,11 @@ struct SlabInternals {
     }
     static void drop_all(SlabAllocator* self, SlabCache* cache)
     {
-        if (cache->current) {
+        if (has_current(cache)) {
             cache->current->in_use -= kCurrentBias;
             drop(self, cache, cache->current);
         }
-        cache->current = nullptr;
+        cache->current = &g_no_slab;
         release_list(self, cache, cache->partial, drop);
         release_list(self, cache, cache->full, drop);
         release_list(self, cache, cache->empty, drop);
@@ -625,10 +631,10 @@ usize SlabAllocator::shrink(SlabCache* only)
 {
     usize freed = 0;
     auto shrink_one = [&](SlabCache* cache) {
-        if (cache->current && cache->current->in_use == kCurrentBias) {
+        if (has_current(cache) && cache->current->in_use == kCurrentBias) {
             cache->current->in_use = 0;
             release_page(cache, cache->current);
-            cache->current = nullptr;
+            cache->current = &g_no_slab;
             freed++;
         }
         while (cache->empty) {
@@ -818,7 +824,7 @@ void* SlabAllocator::krealloc(void* object, usize new_size)
 usize SlabAllocator::objects_in_use(const SlabCache& cache)
 {
     // (Objects freed into an RCU cache count until rcu_barrier().)
-    usize n = cache.current ? cache.current->in_use - kCurrentBias : 0;
+    usize n = has_current(&cache) ? cache.current->in_use - kCurrentBias : 0;
     for (SlabPage* page = cache.partial; page; page = page->next)
         n += page->in_use;
     for (SlabPage* page = cache.full; page; page = page->next)

@@ -87,7 +87,7 @@ struct SlabCounters {
 
 // Kept small: every script's allocator embeds one per kmalloc class.
 struct SlabCache {
-    SlabPage* current;    // Slab allocations come from first.
+    SlabPage* current;    // Slab allocations come from first (an empty stand-in when none).
     SlabPage* partial;    // Slabs with at least one free slot (not current).
     SlabPage* full;       // Slabs with no free slot.
     SlabPage* empty;      // Reserve of empty slabs kept for reuse.
