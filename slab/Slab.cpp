@@ -752,29 +752,50 @@ usize SlabAllocator::ksize(const void* object)
     SlabPage* page = page_of(object);
     if (page->magic == kLargePageMagic)
         return (usize)page->pages * kSlabPageSize - kLargeHeader;
+    if (!is_slab_magic(page->magic))
+        return 0;   // Not ours (kfree_slow() reports it).
     SlabCache* cache = page->cache;
     return (cache->flags & SlabDebug) ? align_up(cache->payload_size, 8) : cache->object_size;
 }
 
-// The fast path: an object of a slab (page or block) of a plain cache. Large
-// objects, debug and RCU caches and invalid pointers go out of line.
+// The slab of [object] if it is a slot of a plain cache's slab (page or
+// block), else null (null, large objects, debug and RCU caches, invalid
+// pointers): page_of() with "plain" folded into the magic it compares, so a
+// slot of a checked page is never read as a block header.
+static KS_ALWAYS_INLINE SlabPage* plain_slab_of(const void* object)
+{
+    if (KS_UNLIKELY(object == nullptr))
+        return nullptr;
+    SlabPage* page = page_base(object);
+    u32 magic = page->magic;
+    if (KS_LIKELY(magic == kSlabPageMagic))
+        return page;
+    if (magic == kCheckedPageMagic || magic == kLargePageMagic)
+        return nullptr;
+    page = block_base(object);
+    return page->magic == kSlabBlockMagic ? page : nullptr;
+}
+
+// The fast path: a slot of a plain cache's slab; the rest goes out of line.
 void SlabAllocator::kfree(void* object)
 {
-    if (KS_LIKELY(object != nullptr)) {
-        // page_of(), with "plain" folded into the magic it compares: a slot
-        // of a checked page is never read as a block header.
-        SlabPage* page = page_base(object);
-        u32 magic = page->magic;
-        if (KS_UNLIKELY(magic != kSlabPageMagic) && magic != kCheckedPageMagic && magic != kLargePageMagic) {
-            page = block_base(object);
-            magic = page->magic == kSlabBlockMagic ? kSlabPageMagic : 0;
-        }
-        if (KS_LIKELY(magic == kSlabPageMagic)) {
-            free_to_page(page, object);
-            return;
-        }
+    if (SlabPage* page = plain_slab_of(object)) {
+        free_to_page(page, object);
+        return;
     }
     kfree_slow(object);
+}
+
+usize SlabAllocator::kfree_usable(void* object)
+{
+    if (SlabPage* page = plain_slab_of(object)) {
+        usize usable = page->cache->object_size;
+        free_to_page(page, object);
+        return usable;
+    }
+    usize usable = ksize(object);
+    kfree_slow(object);
+    return usable;
 }
 
 KS_NOINLINE void SlabAllocator::kfree_slow(void* object)

@@ -162,7 +162,10 @@ public:
     void* kzalloc(usize size);
     void* krealloc(void* object, usize new_size);
     void kfree(void* object);
-    // Usable size of a kmalloc() object.
+    // kfree(), returning what ksize() said of the object (0 for null).
+    usize kfree_usable(void* object);
+    // Usable size of a kmalloc() object (0 for null or a pointer that is not
+    // one).
     static usize ksize(const void* object);
     // What ksize() will say of a kmalloc(size) object, without one (0 when
     // no such object can exist).

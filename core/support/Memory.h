@@ -54,8 +54,7 @@ public:
 #ifdef KS_ALLOC_TRACE
         ks_trace_free(p);
 #endif
-        m_used -= SlabAllocator::ksize(p);
-        m_slab.kfree(p);
+        m_used -= m_slab.kfree_usable(p);
     }
 
     // A 1 KiB block (its first kRawBlockHeader bytes reserved), for the

@@ -96,6 +96,32 @@ TEST_F(SlabTest, KzallocZeroes)
     }
 }
 
+// kfree_usable() frees and says what ksize() said; a pointer that is not
+// the allocator's is reported, not followed.
+TEST_F(SlabTest, KfreeUsable)
+{
+    EXPECT_EQ(slab.kfree_usable(nullptr), 0u);
+    for (usize size : { 1, 40, 300, 2024, 2025, 9000, 100000 }) {
+        void* p = slab.kmalloc(size);
+        ASSERT_NE(p, nullptr);
+        usize usable = SlabAllocator::ksize(p);
+        EXPECT_EQ(slab.kfree_usable(p), usable) << size;
+    }
+    EXPECT_EQ(slab.bytes_in_use(), 0u);
+    SlabCache* cache = slab.cache_create("rcu_usable", 64, 8, SlabRcu);
+    void* r = slab.cache_alloc(cache);
+    EXPECT_EQ(slab.kfree_usable(r), 64u);
+    slab.rcu_barrier();
+    slab.cache_destroy(cache);
+    std::vector<Fault> faults;
+    slab.set_fault_handler(record_fault, &faults);
+    alignas(4096) static unsigned char foreign[2 * 4096];
+    EXPECT_EQ(SlabAllocator::ksize(foreign + 2000), 0u);
+    EXPECT_EQ(slab.kfree_usable(foreign + 2000), 0u);
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0].kind, SlabFault::InvalidFree);
+}
+
 TEST_F(SlabTest, RandomOperationsMatchModel)
 {
     std::mt19937_64 rng(12345);
