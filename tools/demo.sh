@@ -14,7 +14,12 @@ if ! command -v cmake >/dev/null || ! command -v g++ >/dev/null; then
     exit 1
   fi
 fi
-cmake -S . -B build -DKS_TESTS=OFF >/dev/null
+# A fresh build/ skips the tests; one a developer configured keeps its options.
+if [ -f build/CMakeCache.txt ]; then
+  cmake -S . -B build >/dev/null
+else
+  cmake -S . -B build -DKS_TESTS=OFF >/dev/null
+fi
 cmake --build build -j"$(nproc)" >/dev/null
 for script in examples/*.k; do
   echo "== kscript run $script"
