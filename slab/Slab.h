@@ -2,8 +2,9 @@
 //
 // Shaped like the kernel's kmem_cache API (seed 002 describes SLOBA, which we
 // improve on): a cache hands out objects of one size from pages cut into equal
-// slots; each page keeps a LIFO free list threaded through its freed objects,
-// with the list head in a header at the start of the page. Pages with free
+// slots; each page keeps a LIFO free list threaded through its free slots
+// (all of them, from the moment the page is cut), with the list head in a
+// header at the start of the page. Pages with free
 // slots sit on a partial list, so freed space is always reused; pages that
 // become empty go back to the platform once a small reserve is kept.
 // kmalloc()-style allocation picks a cache by size class; anything larger than
@@ -28,7 +29,7 @@ constexpr u32 kBlocksPerPage = (u32)(kSlabPageSize / kSlabBlockSize);
 enum SlabFlags : u32 {
     SlabNone = 0,
     SlabZero = 1u << 0,       // Objects are handed out zero-filled.
-    SlabRcu = 1u << 1,        // Frees are deferred until slab_rcu_barrier().
+    SlabRcu = 1u << 1,        // Frees are deferred until rcu_barrier().
     SlabDebug = 1u << 2,      // Red zones, poisoning, double-free detection.
 };
 
