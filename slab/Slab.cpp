@@ -56,6 +56,18 @@ static constexpr u32 kCurrentBias = 1u << 31;
 static SlabPage g_no_slab;
 
 static inline bool has_current(const SlabCache* cache) { return cache->current != &g_no_slab; }
+
+// Leaves [cache] without a current slab; returns the one it had (its bias
+// removed) or null.
+static SlabPage* detach_current(SlabCache* cache)
+{
+    if (!has_current(cache))
+        return nullptr;
+    SlabPage* page = cache->current;
+    page->in_use -= kCurrentBias;
+    cache->current = &g_no_slab;
+    return page;
+}
 static constexpr u64 kTagAllocated = 0xa110ca7edULL;
 static constexpr u64 kTagFree = 0xf4eef4eeULL;
 
@@ -179,7 +191,6 @@ void SlabAllocator::init_cache(SlabCache* cache, const char* name, usize size, u
     cache->flags = (u8)flags;
     cache->first_offset = (u16)align_up(sizeof(SlabPage), align);
     cache->current = &g_no_slab;
-    cache->objects_per_page = (u16)((kSlabPageSize - cache->first_offset) / slot);
 }
 
 void* SlabAllocator::pages_alloc(usize npages)
@@ -376,11 +387,8 @@ void SlabAllocator::release_page(SlabCache* cache, SlabPage* page)
 
 void* SlabAllocator::refill_and_alloc(SlabCache* cache)
 {
-    if (has_current(cache)) {
-        cache->current->in_use -= kCurrentBias;
-        list_push(&cache->full, cache->current);
-    }
-    cache->current = &g_no_slab;
+    if (SlabPage* full = detach_current(cache))
+        list_push(&cache->full, full);
     SlabPage* page = cache->partial;
     if (page)
         list_remove(&cache->partial, page);
@@ -573,7 +581,7 @@ SlabCache* SlabAllocator::cache_create(const char* name, usize size, usize align
     if (!created)
         return nullptr;
     init_cache(&created->cache, name, size, align, flags);
-    if (created->cache.objects_per_page == 0) {
+    if (created->cache.first_offset + created->cache.object_size > kSlabPageSize) {   // No slot fits a page.
         kfree(created);
         return nullptr;
     }
@@ -583,30 +591,22 @@ SlabCache* SlabAllocator::cache_create(const char* name, usize size, usize align
     return &created->cache;
 }
 
-static void release_list(SlabAllocator* self, SlabCache* cache, SlabPage* head, void (*fn)(SlabAllocator*, SlabCache*, SlabPage*))
-{
-    while (head) {
-        SlabPage* next = head->next;
-        fn(self, cache, head);
-        head = next;
-    }
-}
-
 struct SlabInternals {
-    static void drop(SlabAllocator* self, SlabCache* cache, SlabPage* page)
+    static void release_list(SlabAllocator* self, SlabCache* cache, SlabPage* head)
     {
-        self->release_page(cache, page);
+        while (head) {
+            SlabPage* next = head->next;
+            self->release_page(cache, head);
+            head = next;
+        }
     }
     static void drop_all(SlabAllocator* self, SlabCache* cache)
     {
-        if (has_current(cache)) {
-            cache->current->in_use -= kCurrentBias;
-            drop(self, cache, cache->current);
-        }
-        cache->current = &g_no_slab;
-        release_list(self, cache, cache->partial, drop);
-        release_list(self, cache, cache->full, drop);
-        release_list(self, cache, cache->empty, drop);
+        if (SlabPage* current = detach_current(cache))
+            self->release_page(cache, current);
+        release_list(self, cache, cache->partial);
+        release_list(self, cache, cache->full);
+        release_list(self, cache, cache->empty);
         cache->partial = cache->full = cache->empty = nullptr;
         cache->empty_count = 0;
     }
@@ -632,9 +632,7 @@ usize SlabAllocator::shrink(SlabCache* only)
     usize freed = 0;
     auto shrink_one = [&](SlabCache* cache) {
         if (has_current(cache) && cache->current->in_use == kCurrentBias) {
-            cache->current->in_use = 0;
-            release_page(cache, cache->current);
-            cache->current = &g_no_slab;
+            release_page(cache, detach_current(cache));
             freed++;
         }
         while (cache->empty) {

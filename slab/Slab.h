@@ -97,7 +97,6 @@ struct SlabCache {
     u16 object_size;      // Slot size in bytes (>= requested, aligned).
     u16 payload_size;     // Size the user asked for.
     u16 align;
-    u16 objects_per_page; // In a page-sized slab.
     u16 first_offset;     // Offset of the first slot from the slab start.
     u8 flags;
     u8 empty_count;
