@@ -134,13 +134,7 @@ struct BlockArena {
         return p;
     }
 
-    void* alloc_zeroed(usize size)
-    {
-        void* p = alloc(size);
-        if (p)
-            mem_set(p, 0, size);
-        return p;
-    }
+    void* alloc_zeroed(usize size) { return zero_filled(alloc(size), size); }
 
     // A copy of [size] bytes (null if [size] is 0 or memory is short).
     void* copy(const void* from, usize size)

@@ -40,13 +40,7 @@ public:
 #endif
         return p;
     }
-    void* alloc_zeroed(usize size)
-    {
-        void* p = alloc(size);
-        if (p)
-            mem_set(p, 0, size);
-        return p;
-    }
+    void* alloc_zeroed(usize size) { return zero_filled(alloc(size), size); }
     void free(void* p)
     {
         if (!p)

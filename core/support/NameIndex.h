@@ -65,10 +65,9 @@ private:
     bool grow()
     {
         u32 size = m_size ? m_size * 2 : 16;
-        Slot* slots = static_cast<Slot*>(m_memory->alloc(sizeof(Slot) * size));
+        Slot* slots = static_cast<Slot*>(m_memory->alloc_zeroed(sizeof(Slot) * size));
         if (!slots)
             return false;
-        mem_set(slots, 0, sizeof(Slot) * size);
         Slot* old = m_slots;
         u32 old_size = m_size;
         m_slots = slots;

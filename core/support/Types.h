@@ -48,6 +48,14 @@ constexpr T max(T a, T b) { return a > b ? a : b; }
 inline void mem_copy(void* to, const void* from, usize n) { __builtin_memcpy(to, from, n); }
 inline void mem_move(void* to, const void* from, usize n) { __builtin_memmove(to, from, n); }
 inline void mem_set(void* to, int byte, usize n) { __builtin_memset(to, byte, n); }
+// [p] with its first [n] bytes zeroed, or null if [p] is null (allocators'
+// alloc_zeroed()).
+inline void* zero_filled(void* p, usize n)
+{
+    if (p)
+        mem_set(p, 0, n);
+    return p;
+}
 inline int mem_compare(const void* a, const void* b, usize n) { return __builtin_memcmp(a, b, n); }
 
 inline usize str_length(const char* s)

@@ -142,10 +142,9 @@ BytesObj* Heap::new_bytes(u32 size)
 {
     u8* data = nullptr;
     if (size) {
-        data = static_cast<u8*>(m_memory->alloc(size));
+        data = static_cast<u8*>(m_memory->alloc_zeroed(size));
         if (!data)
             return nullptr;
-        mem_set(data, 0, size);
     }
     BytesObj* b = static_cast<BytesObj*>(alloc_object(sizeof(BytesObj), ObjKind::Bytes));
     if (!b) {
