@@ -21,29 +21,20 @@ void Heap::init(Memory* memory)
 
 void* Heap::alloc_object(usize size, ObjKind kind)
 {
-    if (m_permanent) {
-        // The compiler's objects (constants, null values): in the program's
-        // arena, permanent, outside the collector's list.
-        ObjHeader* o = static_cast<ObjHeader*>(m_permanent->alloc(size));
-        if (!o)
-            return nullptr;
-        o->kind = kind;
-        o->mark = 0;
-        o->flags = ObjPermanent;
-        o->elem_kind = 0;
-        o->aux = 0;
-        o->gc_next = nullptr;
-        return o;
-    }
-    ObjHeader* o = static_cast<ObjHeader*>(m_memory->alloc(size));
+    // While compiling, objects (constants, null values) go into the
+    // program's arena: permanent, outside the collector's list.
+    bool permanent = m_permanent != nullptr;
+    ObjHeader* o = static_cast<ObjHeader*>(permanent ? m_permanent->alloc(size) : m_memory->alloc(size));
     if (!o)
         return nullptr;
     o->kind = kind;
     o->mark = 0;
-    o->flags = 0;
+    o->flags = permanent ? ObjPermanent : 0;
     o->elem_kind = 0;
     o->aux = 0;
-    o->gc_next = m_objects;
+    o->gc_next = permanent ? nullptr : m_objects;
+    if (permanent)
+        return o;
     m_objects = o;
     m_objects_live++;
     m_objects_allocated++;
