@@ -88,14 +88,19 @@ struct Checker {
         return true;
     }
 
-    bool function() const
+    // On failure [bad_pc] is the failing instruction, or 0 when what fails
+    // is not one instruction.
+    bool function(u32* bad_pc) const
     {
+        *bad_pc = 0;
         if (!f->code || !f->code_size)
             return false;
         for (u32 pc = 0; pc < f->code_size; pc++) {
             u32 skip = 0;
-            if (!insn(pc, &skip))
+            if (!insn(pc, &skip)) {
+                *bad_pc = pc;
                 return false;
+            }
             pc += skip;
         }
         // Control cannot run off the end.
@@ -127,8 +132,8 @@ bool verify_program(const ProgramData& program, u32* bad_function, u32* bad_pc)
         const RtClass* c = program.classes[i];
         if (!c)
             return false;
-        max_vtable = c->vtable_size > max_vtable ? c->vtable_size : max_vtable;
-        max_fields = c->field_count > max_fields ? c->field_count : max_fields;
+        max_vtable = max(max_vtable, c->vtable_size);
+        max_fields = max(max_fields, c->field_count);
         for (u32 s = 0; s < c->vtable_size; s++)
             if (c->vtable[s] >= program.function_count || !program.functions[c->vtable[s]])
                 return false;
@@ -140,17 +145,8 @@ bool verify_program(const ProgramData& program, u32* bad_function, u32* bad_pc)
         if (!f)
             return false;
         Checker check { program, f, native_count, max_vtable, max_fields };
-        if (!check.function()) {
+        if (!check.function(bad_pc)) {
             *bad_function = i;
-            *bad_pc = 0;
-            for (u32 pc = 0; pc < f->code_size; pc++) {
-                u32 skip = 0;
-                if (!check.insn(pc, &skip)) {
-                    *bad_pc = pc;
-                    break;
-                }
-                pc += skip;
-            }
             return false;
         }
     }

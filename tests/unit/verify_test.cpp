@@ -40,11 +40,7 @@ protected:
         heap.destroy();
         memory.destroy();
     }
-    bool verifies()
-    {
-        u32 fn = 0, pc = 0;
-        return verify_program(program, &fn, &pc);
-    }
+    bool verifies() { return verify_program(program, &bad_function, &bad_pc); }
     // The first instruction of [op] in f.
     Insn* find(Op op)
     {
@@ -58,6 +54,8 @@ protected:
     Heap heap;
     ProgramData program {};
     Function* f = nullptr;
+    u32 bad_function = 0;   // Where verifies() found the fault.
+    u32 bad_pc = 0;
 };
 
 }
@@ -70,6 +68,8 @@ TEST_F(VerifyTest, RegisterOutsideTheFrame)
     ASSERT_NE(add, nullptr);
     add->b = f->register_count;
     EXPECT_FALSE(verifies());
+    EXPECT_EQ(program.functions[bad_function], f);
+    EXPECT_EQ(bad_pc, (u32)(add - f->code)) << "the corrupted instruction is the one reported";
 }
 
 TEST_F(VerifyTest, JumpOutsideTheCode)
