@@ -65,7 +65,7 @@ bool Vm::init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& 
         return false;
     m_stack_size = kInitialStack;
     m_frame_capacity = kInitialFrames;
-    m_frame_limit = m_frame_capacity < limits.max_depth ? m_frame_capacity : limits.max_depth;
+    m_frame_limit = min(m_frame_capacity, limits.max_depth);
     return true;
 }
 
@@ -230,7 +230,7 @@ bool Vm::push_frame(Function* f, u32 base, u16 result)
         m_memory->free(m_frames);
         m_frames = frames;
         m_frame_capacity = capacity;
-        m_frame_limit = capacity < m_limits.max_depth ? capacity : m_limits.max_depth;
+        m_frame_limit = min(capacity, m_limits.max_depth);
     }
     if (!ensure_stack(base + f->register_count + 1))
         return raise(ClassStackOverflowException, "");
