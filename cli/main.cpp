@@ -64,51 +64,25 @@ unsigned long comm_hook(void*, char* out)
     return n;
 }
 
-// Devices the script created. At the command line they are simulated: the
-// --device-read/--device-write actions call their handlers after the run.
-// Kernel objects a script made, simulated at the command line.
-struct SimDevice {
-    int kind;          // KS_REQUEST_DEVICE_CREATE, _TIMER_CREATE or _PROC_CREATE
-    std::string name;
-    long long mode;
-    ks_value object;
-    bool stopped;
-};
-std::vector<SimDevice> devices;
+// Host objects (Device, Proc, Timer) at the command line: the engine's
+// host-object layer checks and records them exactly as in the kernel; the
+// CLI only says what the kernel would do, and after the run the
+// --device-read/--device-write/--proc-*/--timer-run actions call their
+// handlers through the same entry points kscript.ko uses.
 ks_state* current_state;
 
-long long request_hook(void*, int request, unsigned long long object, const char* name, long long arg)
+int created_hook(void*, ks_object* o)
 {
-    if (request == KS_REQUEST_TIMER_STOP) {
-        for (SimDevice& d : devices)
-            if (d.object == object && d.kind == KS_REQUEST_TIMER_CREATE && !d.stopped) {
-                d.stopped = true;
-                printf("[timer] stopped\n");
-            }
-        return 0;
-    }
-    if (request != KS_REQUEST_DEVICE_CREATE && request != KS_REQUEST_TIMER_CREATE && request != KS_REQUEST_PROC_CREATE)
-        return -38;   // ENOSYS
-    if (request != KS_REQUEST_TIMER_CREATE) {
-        if (!name[0] || strchr(name, '/'))
-            return -22;   // EINVAL
-        for (const SimDevice& d : devices)
-            if (d.kind == request && d.name == name)
-                return -17;   // EEXIST
-    }
-    if (request == KS_REQUEST_TIMER_CREATE && arg / 2 < 1)
-        return -22;
-    if (ks_pin(current_state, object) != KS_OK)
-        return -12;   // ENOMEM
-    devices.push_back({ request, name, arg, object, false });
-    if (request == KS_REQUEST_DEVICE_CREATE)
-        printf("[device] /dev/%s created (mode %04llo)\n", name, arg);
-    else if (request == KS_REQUEST_PROC_CREATE)
-        printf("[proc] /proc/kscript/%s created%s\n", name, arg ? " (writable)" : "");
+    if (o->kind == KS_OBJECT_DEVICE)
+        printf("[device] /dev/%s created (mode %04o)\n", o->name, o->mode);
+    else if (o->kind == KS_OBJECT_PROC)
+        printf("[proc] /proc/kscript/%s created%s\n", o->name, o->writable ? " (writable)" : "");
     else
-        printf("[timer] %s %lld ms\n", (arg & 1) ? "every" : "once after", arg / 2);
+        printf("[timer] %s %lu ms\n", o->periodic ? "every" : "once after", o->interval_ms);
     return 0;
 }
+
+void stopped_hook(void*, ks_object*) { printf("[timer] stopped\n"); }
 
 bool report_exception(const char* path, const char* where)
 {
@@ -120,27 +94,32 @@ bool report_exception(const char* path, const char* where)
     return false;
 }
 
-// Calls handler [name] with [argc] arguments; false after an exception.
-bool call_handler(const char* path, const SimDevice& d, const char* name, const ks_value* args, unsigned argc,
-    ks_value* result)
+// The result of a handler call: false after an exception (reported).
+bool handler_ok(const char* path, int rc, const char* where)
 {
-    int slot;
-    if (ks_find_method(current_state, d.object, name, argc, &slot) != KS_OK)
-        return true;
-    if (ks_invoke(current_state, d.object, slot, args, argc, result) != KS_OK)
-        return report_exception(path, name);
+    if (rc == KS_EEXCEPTION)
+        return report_exception(path, where);
+    if (rc != KS_OK) {
+        fprintf(stderr, "kscript: %s failed (%s)\n", where, rc == KS_ENOMEM ? "out of memory" : "no handler");
+        return false;
+    }
     return true;
 }
 
-// Runs every timer's run(): periodic ones [rounds] times, one-shot ones once.
+// Runs every timer's run(): periodic ones [rounds] times, one-shot ones
+// once; a timer stopped (or made) meanwhile follows the kernel's rules.
 bool run_timers(const char* path, int rounds)
 {
+    std::vector<bool> fired;
     for (int round = 0; round < rounds; round++) {
-        for (size_t i = 0; i < devices.size(); i++) {
-            SimDevice d = devices[i];
-            if (d.kind != KS_REQUEST_TIMER_CREATE || d.stopped || (round > 0 && !(d.mode & 1)))
+        for (unsigned i = 0; i < ks_object_count(current_state); i++) {
+            ks_object* o = ks_object_get(current_state, i);
+            if (fired.size() <= i)
+                fired.resize(i + 1, false);
+            if (o->kind != KS_OBJECT_TIMER || o->stopped || (fired[i] && !o->periodic))
                 continue;
-            if (!call_handler(path, d, "run", nullptr, 0, nullptr))
+            fired[i] = true;
+            if (!handler_ok(path, ks_object_run(current_state, o), "run"))
                 return false;
         }
     }
@@ -153,52 +132,42 @@ bool device_action(const char* path, const std::string& verb, const std::string&
 {
     bool proc = verb.compare(0, 5, "proc-") == 0;
     std::string action = proc ? verb.substr(5) : verb;
-    int kind = proc ? KS_REQUEST_PROC_CREATE : KS_REQUEST_DEVICE_CREATE;
+    int kind = proc ? KS_OBJECT_PROC : KS_OBJECT_DEVICE;
     std::string name = spec, text;
     size_t eq = spec.find('=');
     if (action == "write" && eq != std::string::npos) {
         name = spec.substr(0, eq);
         text = spec.substr(eq + 1);
     }
-    const SimDevice* d = nullptr;
-    for (const SimDevice& x : devices)
-        if (x.kind == kind && x.name == name)
-            d = &x;
-    if (!d) {
+    ks_object* o = ks_object_find(current_state, kind, name.c_str());
+    if (!o) {
         fprintf(stderr, "kscript: no %s '%s'\n", proc ? "proc file" : "device", name.c_str());
         return false;
     }
     const char* where = proc ? "/proc/kscript/" : "/dev/";
-    if (!call_handler(path, *d, "open", nullptr, 0, nullptr))
+    if (!handler_ok(path, ks_object_open(current_state, o), "open"))
         return false;
     bool ok = true;
     if (action == "read") {
-        ks_value out;
-        if (ks_new_object(current_state, "OutputStream", &out) != KS_OK || ks_pin(current_state, out) != KS_OK) {
-            fprintf(stderr, "kscript: cannot make an OutputStream\n");
-            return false;
-        }
-        ok = call_handler(path, *d, "read", &out, 1, nullptr);
-        ks_value buffer;
         const void* data;
         unsigned long n;
-        if (ok && ks_get_field(current_state, out, "buffer", &buffer) == KS_OK
-            && ks_bytes_data(current_state, buffer, &data, &n) == KS_OK) {
+        ok = handler_ok(path, ks_object_read(current_state, o, &data, &n), "read");
+        if (ok) {
             printf("[%s] read %s%s: ", proc ? "proc" : "device", where, name.c_str());
             fwrite(data, 1, n, stdout);
             if (!n || static_cast<const char*>(data)[n - 1] != '\n')
                 printf("\n");
         }
-        ks_unpin(current_state, out);
+    } else if (!o->writable) {
+        fprintf(stderr, "kscript: %s%s is not writable\n", where, name.c_str());
+        ok = false;
     } else {
-        ks_value data, result = 0;
-        if (ks_bytes_new(current_state, text.data(), text.size(), &data) != KS_OK)
-            return false;
-        ok = call_handler(path, *d, "write", &data, 1, &result);
+        long long consumed = 0;
+        ok = handler_ok(path, ks_object_write(current_state, o, text.data(), text.size(), &consumed), "write");
         if (ok)
-            printf("[%s] write %s%s: %lld\n", proc ? "proc" : "device", where, name.c_str(), (long long)result);
+            printf("[%s] write %s%s: %lld\n", proc ? "proc" : "device", where, name.c_str(), consumed);
     }
-    return call_handler(path, *d, "release", nullptr, 0, nullptr) && ok;
+    return handler_ok(path, ks_object_release(current_state, o), "release") && ok;
 }
 
 void usage();
@@ -471,7 +440,8 @@ int main(int argc, char** argv)
     config.write = write_hook;
     config.info = info_hook;
     config.comm = comm_hook;
-    config.request = request_hook;
+    config.created = created_hook;
+    config.stopped = stopped_hook;
     config.ctx = &output;
     ks_state* state = ks_open(&config);
     current_state = state;

@@ -37,6 +37,40 @@ enum ks_stream {
 	KS_STREAM_LISTING = 2, /* ks_disassemble() */
 };
 
+/*
+ * Names of scripts, devices and /proc files: 1 to KS_NAME_MAX - 1 bytes of
+ * ASCII letters, digits, '_', '-' and '.', not starting with '.' or '-'.
+ * One rule for every name, checked by ks_valid_name().
+ */
+#define KS_NAME_MAX 32
+int ks_valid_name(const char *name, unsigned long length);
+
+/* Kinds of host objects: kernel objects a script asks for. */
+enum ks_object_kind {
+	KS_OBJECT_DEVICE = 0,  /* a character device /dev/NAME */
+	KS_OBJECT_PROC = 1,    /* a file /proc/kscript/NAME */
+	KS_OBJECT_TIMER = 2,   /* a function run every interval (or once) */
+	KS_OBJECT_KINDS = 3,
+};
+
+/*
+ * A host object, as the engine recorded it: validated, charged to the
+ * script's quota, its script object pinned. The engine owns it (it lives
+ * until ks_close()); the host keeps its own data in [host].
+ */
+struct ks_object {
+	int kind;                  /* KS_OBJECT_* */
+	unsigned int index;        /* position in the script's list */
+	char name[KS_NAME_MAX];    /* devices and /proc files; "timer" for timers */
+	unsigned int mode;         /* permission bits: devices 0..0666, /proc 0444 or 0644 */
+	int writable;              /* write() reaches the script */
+	unsigned long interval_ms; /* timers: 1 .. 86,400,000 */
+	int periodic;
+	int stopped;               /* Timer.stop() was called */
+	int after_load;            /* made by a handler, after the load had finished */
+	void *host;                /* the host's own data */
+};
+
 typedef struct ks_config {
 	unsigned long memory_quota;    /* bytes the script may hold */
 	long long budget;              /* instructions per entry (loops, calls) */
@@ -51,20 +85,20 @@ typedef struct ks_config {
 	long long (*info)(void *ctx, int what);  /* 0 jiffies, 1 pid, 2 uid */
 	unsigned long (*comm)(void *ctx, char *out16);
 	/*
-	 * Kernel objects a script asks for (KS_REQUEST_*): [object] is the script
-	 * object (e.g. the Device), [name] and [arg] its parameters. Returns 0 or
-	 * a negative errno, which the script sees.
+	 * Host objects (see "Host objects" below): [created] is told of each
+	 * Device, Proc or Timer the script makes, after the engine has checked
+	 * and recorded it; it returns 0, or a negative errno to refuse it (the
+	 * script then gets a RuntimeScriptException and nothing stays recorded).
+	 * [stopped] is told of Timer.stop(). Both may be NULL.
 	 */
-	long long (*request)(void *ctx, int request, unsigned long long object, const char *name, long long arg);
+	int (*created)(void *ctx, struct ks_object *object);
+	void (*stopped)(void *ctx, struct ks_object *object);
+	/* Per kind of host object (index KS_OBJECT_*): how many one script may
+	 * make, and the bytes of host memory each costs, charged to the quota. */
+	unsigned int object_limit[KS_OBJECT_KINDS];
+	unsigned long object_cost[KS_OBJECT_KINDS];
 	void *ctx;
 } ks_config;
-
-enum ks_request {
-	KS_REQUEST_DEVICE_CREATE = 1,   /* name, arg = mode */
-	KS_REQUEST_TIMER_CREATE = 2,    /* arg = interval in ms * 2 + periodic */
-	KS_REQUEST_TIMER_STOP = 3,
-	KS_REQUEST_PROC_CREATE = 4,     /* name, arg = writable */
-};
 
 /* Defaults: 64 MiB quota, 2^31 budget, depth 2000, nesting 200, 4 MiB source. */
 void ks_config_init(ks_config *config);
@@ -121,28 +155,36 @@ void ks_slabinfo_to(ks_state *state, void (*write)(void *ctx, int stream, const 
 		    void *ctx);
 
 /*
- * Calling into script objects, for hosts serving kernel events (a Device's
- * read, ...). A ks_value is a script value: an int, a boolean, or an object.
- * Objects the host keeps between calls must be pinned, or the collector may
- * free them. None of these may be called from inside a request hook.
+ * Host objects. Each script keeps the list of the Devices, Proc files and
+ * Timers it made. Devices and Proc files can be made only while the script
+ * loads (ks_run); Timers at any time. The handlers below are the one way a
+ * host calls into script code: each checks the object's kind, calls the
+ * handler that the built-in class declares (a subclass's override has the
+ * same signature; the compiler enforces it) with a fresh budget, and
+ * returns KS_OK or KS_EEXCEPTION (see ks_exception_*()).
  */
-typedef unsigned long long ks_value;
+unsigned int ks_object_count(const ks_state *state);
+struct ks_object *ks_object_get(ks_state *state, unsigned int index);
+/* The first object of [kind] named [name], or NULL. */
+struct ks_object *ks_object_find(ks_state *state, int kind, const char *name);
+/* Device.open() and Device.release() (nothing for a /proc file). */
+int ks_object_open(ks_state *state, struct ks_object *object);
+int ks_object_release(ks_state *state, struct ks_object *object);
+/* read(OutputStream): on KS_OK, [data] and [length] are what the handler
+ * wrote, valid until the next call into the state. */
+int ks_object_read(ks_state *state, struct ks_object *object, const void **data, unsigned long *length);
+/* int write(Bytes): [consumed] is the handler's result. */
+int ks_object_write(ks_state *state, struct ks_object *object, const void *data, unsigned long length,
+		    long long *consumed);
+/* Timer.run(). */
+int ks_object_run(ks_state *state, struct ks_object *object);
 
-/* The vtable slot of [object]'s method [name] taking [argc] arguments. */
-int ks_find_method(ks_state *state, ks_value object, const char *name, unsigned int argc, int *slot);
-/* Calls the method in [slot] with a fresh instruction budget. */
-int ks_invoke(ks_state *state, ks_value object, int slot, const ks_value *args, unsigned int argc,
-	      ks_value *result);
-/* A new instance of built-in or script class [name], made by its constructor without parameters. */
-int ks_new_object(ks_state *state, const char *class_name, ks_value *out);
-int ks_get_field(ks_state *state, ks_value object, const char *field, ks_value *out);
-int ks_pin(ks_state *state, ks_value object);
-void ks_unpin(ks_state *state, ks_value object);
-/* Bytes objects: a copy of [data], and the contents of one (valid until the script runs again). */
-int ks_bytes_new(ks_state *state, const void *data, unsigned long length, ks_value *out);
-int ks_bytes_data(ks_state *state, ks_value bytes, const void **data, unsigned long *length);
-/* A String's text (not NUL-terminated). */
-int ks_string_data(ks_state *state, ks_value string, const char **data, unsigned long *length);
+/*
+ * Host memory that the script caused and that the host allocated itself
+ * (e.g. a buffered read result): [bytes] > 0 charges the quota (KS_ENOMEM
+ * when it is exceeded, nothing charged), < 0 gives bytes back.
+ */
+int ks_charge(ks_state *state, long long bytes);
 
 /*
  * Allocator benchmark: [n] alloc+free pairs (pattern 0) or [n] allocations

@@ -16,7 +16,9 @@ typedef int64_t __s64;
 typedef uint32_t __u32;
 #endif
 
-#define KS_NAME_MAX 32
+#ifndef KS_NAME_MAX
+#define KS_NAME_MAX 32   /* as in kscript.h */
+#endif
 
 struct ks_ioc_load {
 	__u64 source;          /* user pointer to the script text */

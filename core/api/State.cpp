@@ -1,34 +1,13 @@
 // The C API over the engine: a ks_state owns a Memory (slab allocator and
 // quota), a Heap, a compiled program and a VM.
-#include "../../include/kscript.h"
+#include "StateImpl.h"
+
 #include "../../include/kscript_platform.h"
 #include "../compiler/Compiler.h"
 #include "../vm/Disasm.h"
 #include "../vm/Verify.h"
-#include "../vm/Vm.h"
 
 using namespace ks;
-
-struct StoredDiagnostic {
-    u32 line;
-    u32 column;
-    bool warning;
-    bool deferred;
-    char* message;
-};
-
-struct ks_state {
-    ks_config config;
-    Memory memory;
-    Heap heap;
-    ProgramData program;
-    Vm vm;
-    Vector<StoredDiagnostic> diagnostics;
-    bool loaded;
-    bool vm_ready;
-    u32 exception_line;
-    usize pages;
-};
 
 // Bytes that states still held when closed (see ks_close); a debugging aid,
 // not synchronized between threads.
@@ -45,6 +24,14 @@ extern "C" void ks_config_init(ks_config* c)
     c->max_nesting = 200;
     c->max_source = 4ul << 20;
     c->poll_interval = 1 << 20;
+    // Host objects a script may make, and the host memory each stands for
+    // (the CLI's estimates; kscript.ko sets its own).
+    c->object_limit[KS_OBJECT_DEVICE] = 16;
+    c->object_limit[KS_OBJECT_PROC] = 16;
+    c->object_limit[KS_OBJECT_TIMER] = 64;
+    c->object_cost[KS_OBJECT_DEVICE] = 4096;
+    c->object_cost[KS_OBJECT_PROC] = 1024;
+    c->object_cost[KS_OBJECT_TIMER] = 256;
 }
 
 extern "C" ks_state* ks_open(const ks_config* config)
@@ -62,6 +49,7 @@ extern "C" ks_state* ks_open(const ks_config* config)
     s->memory.init(config->memory_quota, config->slab_debug != 0);
     s->heap.init(&s->memory);
     s->diagnostics.set_memory(&s->memory);
+    s->objects.set_memory(&s->memory);
     s->pages = kStatePages;
     return s;
 }
@@ -70,6 +58,7 @@ extern "C" void ks_close(ks_state* s)
 {
     if (!s)
         return;
+    host_objects_free(s);
     if (s->vm_ready)
         s->vm.destroy();
     for (StoredDiagnostic& d : s->diagnostics)
@@ -103,12 +92,6 @@ static i64 vm_info(void* context, int what)
 {
     ks_state* s = static_cast<ks_state*>(context);
     return s->config.info ? s->config.info(s->config.ctx, what) : 0;
-}
-
-static i64 vm_request(void* context, int request, u64 object, const char* name, i64 argument)
-{
-    ks_state* s = static_cast<ks_state*>(context);
-    return s->config.request ? s->config.request(s->config.ctx, request, object, name, argument) : -38;
 }
 
 static usize vm_comm(void* context, char* out)
@@ -181,7 +164,7 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
     // The compiler's pages are empty now: back before the VM allocates.
     s->memory.slab().shrink();
     VmLimits limits { s->config.budget, s->config.max_depth, 1u << 24, s->config.poll_interval };
-    VmHooks hooks { vm_write, vm_poll, vm_info, vm_comm, vm_request, s };
+    VmHooks hooks { vm_write, vm_poll, vm_info, vm_comm, host_request, s };
     if (!s->vm.init(&s->memory, &s->heap, &s->program, limits, hooks, s->config.transcript != 0)) {
         s->vm.destroy();
         return KS_ENOMEM;
@@ -210,7 +193,9 @@ extern "C" int ks_run(ks_state* s)
 {
     if (!s->vm_ready)
         return KS_ESTATE;
+    s->running_main = true;
     RunStatus status = s->vm.run_main();
+    s->running_main = false;
     return status == RunStatus::Ok ? KS_OK : KS_EEXCEPTION;
 }
 
@@ -303,141 +288,5 @@ extern "C" int ks_disassemble(ks_state* s)
         return KS_ENOMEM;
     if (s->config.write)
         s->config.write(s->config.ctx, KS_STREAM_LISTING, out.data(), out.size());
-    return KS_OK;
-}
-
-// ---------------------------------------------------------------------------
-// Calls into script objects
-
-static InstanceObj* instance(ks_value v)
-{
-    ObjHeader* o = as_obj(v);
-    return o && o->kind == ObjKind::Instance ? reinterpret_cast<InstanceObj*>(o) : nullptr;
-}
-
-// Is [qualified] ("Class.method") a name for [name]?
-static bool method_name_is(const char* qualified, const char* name)
-{
-    const char* dot = nullptr;
-    for (const char* p = qualified; *p; p++)
-        if (*p == '.')
-            dot = p;
-    return str_equal(dot ? dot + 1 : qualified, name);
-}
-
-extern "C" int ks_find_method(ks_state* s, ks_value object, const char* name, unsigned int argc, int* slot)
-{
-    InstanceObj* o = instance(object);
-    if (!s->vm_ready || !o)
-        return KS_ENOENT;
-    RtClass* k = o->klass;
-    for (u32 i = 0; i < k->vtable_size; i++) {
-        Function* f = s->program.functions[k->vtable[i]];
-        if (f->param_count == argc + 1 && method_name_is(f->name, name)) {
-            *slot = (int)i;
-            return KS_OK;
-        }
-    }
-    return KS_ENOENT;
-}
-
-extern "C" int ks_invoke(ks_state* s, ks_value object, int slot, const ks_value* args, unsigned int argc,
-    ks_value* result)
-{
-    InstanceObj* o = instance(object);
-    if (!s->vm_ready || !o || slot < 0 || (u32)slot >= o->klass->vtable_size || argc > 7)
-        return KS_ENOENT;
-    u32 index = o->klass->vtable[slot];
-    if (s->program.functions[index]->param_count != argc + 1)
-        return KS_ENOENT;
-    u64 all[8];
-    all[0] = object;
-    for (u32 i = 0; i < argc; i++)
-        all[i + 1] = args[i];
-    u64 r = 0;
-    RunStatus status = s->vm.call(index, all, argc + 1, &r);
-    if (result)
-        *result = r;
-    return status == RunStatus::Ok ? KS_OK : KS_EEXCEPTION;
-}
-
-extern "C" int ks_new_object(ks_state* s, const char* class_name, ks_value* out)
-{
-    if (!s->vm_ready)
-        return KS_ESTATE;
-    ProgramData& p = s->program;
-    for (u32 i = 0; i < p.class_count; i++) {
-        RtClass* k = p.classes[i];
-        if (!str_equal(k->name, class_name))
-            continue;
-        // The constructor without parameters: "Name.<init>" taking only `this`.
-        for (u32 f = 0; f < p.function_count; f++) {
-            Function* fn = p.functions[f];
-            if (fn->owner != k || fn->param_count != 1 || !method_name_is(fn->name, "<init>"))
-                continue;
-            InstanceObj* o = s->heap.new_instance(k);
-            if (!o)
-                return KS_ENOMEM;
-            u64 self = from_obj(o);
-            if (s->vm.call(f, &self, 1, nullptr) != RunStatus::Ok)
-                return KS_EEXCEPTION;
-            *out = self;
-            return KS_OK;
-        }
-        return KS_ENOENT;
-    }
-    return KS_ENOENT;
-}
-
-extern "C" int ks_get_field(ks_state* s, ks_value object, const char* field, ks_value* out)
-{
-    InstanceObj* o = instance(object);
-    if (!s->vm_ready || !o)
-        return KS_ENOENT;
-    for (u32 i = 0; i < o->klass->field_count; i++) {
-        if (o->klass->field_names[i] && str_equal(o->klass->field_names[i], field)) {
-            *out = o->fields[i];
-            return KS_OK;
-        }
-    }
-    return KS_ENOENT;
-}
-
-extern "C" int ks_pin(ks_state* s, ks_value object) { return s->vm.pin(object) ? KS_OK : KS_ENOMEM; }
-
-extern "C" void ks_unpin(ks_state* s, ks_value object) { s->vm.unpin(object); }
-
-extern "C" int ks_bytes_new(ks_state* s, const void* data, unsigned long length, ks_value* out)
-{
-    if (length > 0x3fffffff)
-        return KS_ENOMEM;
-    BytesObj* b = s->heap.new_bytes((u32)length);
-    if (!b)
-        return KS_ENOMEM;
-    if (length)
-        mem_copy(b->data, data, length);
-    *out = from_obj(b);
-    return KS_OK;
-}
-
-extern "C" int ks_bytes_data(ks_state*, ks_value bytes, const void** data, unsigned long* length)
-{
-    ObjHeader* o = as_obj(bytes);
-    if (!o || o->kind != ObjKind::Bytes)
-        return KS_ENOENT;
-    BytesObj* b = reinterpret_cast<BytesObj*>(o);
-    *data = b->data;
-    *length = b->size;
-    return KS_OK;
-}
-
-extern "C" int ks_string_data(ks_state*, ks_value string, const char** data, unsigned long* length)
-{
-    ObjHeader* o = as_obj(string);
-    if (!o || o->kind != ObjKind::String)
-        return KS_ENOENT;
-    StringObj* str = reinterpret_cast<StringObj*>(o);
-    *data = str->bytes;
-    *length = str->byte_length;
     return KS_OK;
 }

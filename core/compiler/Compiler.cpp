@@ -2470,7 +2470,11 @@ Type* Compiler::native_type(char code, Type* receiver)
     case 'b': return m_types.boolean();
     case 's': return m_types.string();
     case 'y': return m_types.bytes();
-    case 'a': return nullptr;
+    case 'o': {
+        // An instance of any class (the host natives' object parameter).
+        ClassSym* object = find_class("Object");
+        return object ? object->type : m_types.error();
+    }
     case 'E': return receiver ? receiver->elem : m_types.error();
     case 'K': return receiver ? receiver->key : m_types.error();
     case 'R': return receiver;
@@ -2643,6 +2647,12 @@ Operand Compiler::method_call(Expr* e, i32 dest)
         else if (str_equal(ns, "Bytes"))
             owner = "Bytes.";
         if (owner) {
+            // Natives named __* are the built-in classes' way to the host
+            // (Device, Proc, Timer): no script may call them itself.
+            if (name[0] == '_' && name[1] == '_' && !m_in_prelude) {
+                error_at(e, "'%s.%s' is internal to the built-in classes", ns, name);
+                return error_operand();
+            }
             i32 n = find_native(owner, name, argc);
             if (n < 0) {
                 error_at(e, "'%s' has no function '%s' with these arguments", ns, name);

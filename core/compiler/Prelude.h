@@ -1,5 +1,7 @@
 // The built-in classes, written in kscript and compiled with every script.
 // Their order fixes the class ids of BuiltinClass in vm/Program.h.
+// Linux.__deviceCreate and the other Linux.__* natives reach the host-object
+// layer (core/api/Host.cpp); the compiler lets only this source call them.
 #pragma once
 
 namespace ks {
@@ -35,8 +37,7 @@ static const char kPreludeSource[] =
     "  int mode\n"
     "  Device(String name, int mode) {\n"
     "    this.name = name; this.mode = mode\n"
-    "    int rc = Linux.__deviceCreate(this, name, mode)\n"
-    "    if (rc != 0) throw new RuntimeScriptException(\"cannot create device /dev/\" + name + \" (error \" + rc + \")\")\n"
+    "    Linux.__deviceCreate(this, name, mode)\n"
     "  }\n"
     "  void open() {}\n"
     "  void read(OutputStream out) {}\n"
@@ -50,11 +51,10 @@ static const char kPreludeSource[] =
     "  boolean periodic\n"
     "  Timer(int interval, boolean periodic) {\n"
     "    this.interval = interval; this.periodic = periodic\n"
-    "    int rc = Linux.__timerCreate(this, \"timer\", periodic ? interval * 2 + 1 : interval * 2)\n"
-    "    if (rc != 0) throw new RuntimeScriptException(\"cannot create timer (error \" + rc + \")\")\n"
+    "    Linux.__timerCreate(this, interval, periodic)\n"
     "  }\n"
     "  void run() {}\n"
-    "  void stop() { Linux.__timerStop(this, \"timer\", 0); }\n"
+    "  void stop() { Linux.__timerStop(this); }\n"
     "}\n"
     // A file /proc/kscript/NAME served by read() (and write(), if writable).
     "class Proc {\n"
@@ -62,8 +62,7 @@ static const char kPreludeSource[] =
     "  boolean writable\n"
     "  Proc(String name, boolean writable) {\n"
     "    this.name = name; this.writable = writable\n"
-    "    int rc = Linux.__procCreate(this, name, writable ? 1 : 0)\n"
-    "    if (rc != 0) throw new RuntimeScriptException(\"cannot create /proc/kscript/\" + name + \" (error \" + rc + \")\")\n"
+    "    Linux.__procCreate(this, name, writable)\n"
     "  }\n"
     "  void read(OutputStream out) {}\n"
     "  int write(Bytes data) { return data.size(); }\n"

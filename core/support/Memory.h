@@ -69,6 +69,22 @@ public:
         m_slab.raw_block_free(p);
     }
 
+    // Host memory the script caused (kernel objects, buffered output):
+    // counted like the script's own, so the quota covers it. [bytes] > 0
+    // fails, charging nothing, past the quota; < 0 gives bytes back.
+    bool charge_external(i64 bytes)
+    {
+        if (bytes >= 0) {
+            if (!within_quota((usize)bytes))
+                return false;
+            count((usize)bytes, 0);
+            return true;
+        }
+        usize back = (usize)-bytes;
+        m_used -= back < m_used ? back : m_used;
+        return true;
+    }
+
     usize used() const { return m_used; }
     usize peak() const { return m_peak; }
     usize quota() const { return m_quota; }

@@ -960,15 +960,71 @@ i64 host_info(Vm& vm, int what)
 bool linux_jiffies(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoJiffies); return true; }
 bool linux_pid(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoPid); return true; }
 bool linux_uid(Vm& vm, u64*, u64* r) { *r = (u64)host_info(vm, InfoUid); return true; }
-// Device, Timer and Proc ask the host for their kernel objects: the request
-// gets the script object, a name and a number; the result is 0 or -errno.
-template<int Request>
-bool linux_request(Vm& vm, u64* a, u64* r)
+// Device, Proc and Timer ask the host-object layer (core/api/Host.cpp) for
+// their kernel objects: the layer checks the object's class, the name and
+// the numbers, records the object and tells the host. A refusal raises
+// RuntimeScriptException saying what and why. Only the prelude's classes
+// can call these natives (the compiler refuses `Linux.__*` elsewhere).
+bool host_request(Vm& vm, HostRequestArgs& args, const char* what)
 {
     const VmHooks& h = vm.hooks();
+    const char* reason = "not supported by this host";
+    i64 rc = h.request ? h.request(h.context, args, &reason) : -38;
+    if (rc == 0)
+        return true;
+    StringBuilder sb(&vm.memory());
+    sb.append("cannot create ");
+    sb.append(what);
+    // The name as the script gave it, control and non-ASCII bytes escaped:
+    // the message may end up in a log.
+    static const char hex[] = "0123456789abcdef";
+    for (usize i = 0; i < args.name_length; i++) {
+        u8 c = (u8)args.name[i];
+        if (c >= 0x20 && c < 0x7f) {
+            sb.append_char((char)c);
+        } else {
+            char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+            sb.append(esc, 4);
+        }
+    }
+    sb.append(": ");
+    sb.append(reason);
+    sb.append(" (error ");
+    sb.append_int(rc);
+    sb.append(")");
+    if (sb.has_failed())
+        return vm.raise_out_of_memory();
+    return vm.raise(ClassRuntimeScriptException, sb.data());
+}
+
+// Linux.__deviceCreate(Device, String name, int mode), as Device's constructor calls it.
+bool linux_device_create(Vm& vm, u64* a, u64*)
+{
     StringObj* name = str(a[1]);
-    *r = h.request ? (u64)h.request(h.context, Request, a[0], name->bytes, (i64)a[2]) : (u64)-38;
-    return true;
+    HostRequestArgs args { HostDeviceCreate, a[0], name->bytes, name->byte_length, (i64)a[2], false };
+    return host_request(vm, args, "device /dev/");
+}
+
+// Linux.__procCreate(Proc, String name, boolean writable).
+bool linux_proc_create(Vm& vm, u64* a, u64*)
+{
+    StringObj* name = str(a[1]);
+    HostRequestArgs args { HostProcCreate, a[0], name->bytes, name->byte_length, 0, a[2] != 0 };
+    return host_request(vm, args, "/proc/kscript/");
+}
+
+// Linux.__timerCreate(Timer, int interval_ms, boolean periodic).
+bool linux_timer_create(Vm& vm, u64* a, u64*)
+{
+    HostRequestArgs args { HostTimerCreate, a[0], "", 0, (i64)a[1], a[2] != 0 };
+    return host_request(vm, args, "timer");
+}
+
+// Linux.__timerStop(Timer).
+bool linux_timer_stop(Vm& vm, u64* a, u64*)
+{
+    HostRequestArgs args { HostTimerStop, a[0], "", 0, 0, false };
+    return host_request(vm, args, "timer");
 }
 
 bool linux_ktime(Vm&, u64*, u64* r) { *r = ksp_clock_ns(); return true; }
@@ -1060,10 +1116,10 @@ const NativeInfo kNatives[] = {
     { "Linux", "comm", "s", linux_comm },
     { "Linux", "uid", "i", linux_uid },
     { "Linux", "random", "i", linux_random },
-    { "Linux", "__deviceCreate", "iasi", linux_request<HostDeviceCreate> },
-    { "Linux", "__timerCreate", "iasi", linux_request<HostTimerCreate> },
-    { "Linux", "__timerStop", "iasi", linux_request<HostTimerStop> },
-    { "Linux", "__procCreate", "iasi", linux_request<HostProcCreate> },
+    { "Linux", "__deviceCreate", "vosi", linux_device_create },
+    { "Linux", "__procCreate", "vosb", linux_proc_create },
+    { "Linux", "__timerCreate", "voib", linux_timer_create },
+    { "Linux", "__timerStop", "vo", linux_timer_stop },
 };
 
 }   // namespace

@@ -14,7 +14,7 @@ class Vm;
 using NativeFn = bool (*)(Vm& vm, u64* args, u64* result);
 
 // Signature characters: first the result, then each parameter.
-//   v void, i int, b boolean, s String, y Bytes, a any value,
+//   v void, i int, b boolean, s String, y Bytes, o an instance of any class,
 //   E element (array element, map value), K map key, R the receiver's type,
 //   S String[], k K[] (map keys), e E[] (map values).
 struct NativeInfo {

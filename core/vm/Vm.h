@@ -25,6 +25,18 @@ enum class RunStatus : u8 {
     Exception,   // An exception escaped; see exception_*().
 };
 
+enum HostRequest { HostDeviceCreate = 1, HostTimerCreate = 2, HostTimerStop = 3, HostProcCreate = 4 };
+
+// What Linux.__deviceCreate and friends pass to the host-object layer.
+struct HostRequestArgs {
+    int request;          // HostRequest
+    u64 object;           // The script object (checked by the layer: any value may come)
+    const char* name;     // Device and /proc names: NUL-terminated, [name_length] bytes before it
+    usize name_length;
+    i64 number;           // Device mode; timer interval in ms
+    bool flag;            // Proc: writable; Timer: periodic
+};
+
 // How the VM talks to its host.
 struct VmHooks {
     // Output of System.p and Linux.printk ([stream] 0: print, 1: kernel log).
@@ -36,13 +48,13 @@ struct VmHooks {
     i64 (*info)(void* context, int what);
     // Linux.comm(): writes the current task name (up to 16 bytes).
     usize (*comm)(void* context, char* out);
-    // Kernel objects for the script (HostRequest); returns 0 or a negative errno.
-    i64 (*request)(void* context, int request, u64 object, const char* name, i64 argument);
+    // Host objects (Device, Proc, Timer): returns 0, or a negative errno
+    // with a static text saying why in [reason].
+    i64 (*request)(void* context, const HostRequestArgs& args, const char** reason);
     void* context;
 };
 
 enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2 };
-enum HostRequest { HostDeviceCreate = 1, HostTimerCreate = 2, HostTimerStop = 3, HostProcCreate = 4 };
 
 struct VmLimits {
     i64 budget;          // Instructions (approximate: loops and calls) per entry.

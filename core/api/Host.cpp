@@ -1,0 +1,393 @@
+// Host objects: the Devices, Proc files and Timers a script makes, and the
+// one way a host calls their handlers.
+//
+// kscript.ko registers these objects for real and the CLI simulates them;
+// both go through this file, so the rules live in one place: which class an
+// object must be, which names are allowed, how many of each kind a script
+// may make, what they cost against the quota, when they may be made, and
+// which method the host may call with which arguments.
+//
+// Type safety at the boundary: a host never names a method. Each handler is
+// the vtable slot of the method that the built-in class declares
+// (Device.read(OutputStream), ...); a subclass's override keeps that
+// signature (the compiler enforces it), so the slot of the object's own
+// class holds a function taking exactly the arguments passed here.
+#include "StateImpl.h"
+
+#include "ReservedNames.h"
+
+namespace {
+
+constexpr int kEINVAL = 22;
+constexpr int kEEXIST = 17;
+constexpr int kENOSPC = 28;
+constexpr int kENOMEM = 12;
+constexpr int kEBUSY = 16;
+constexpr int kENOENT = 2;
+
+// A handler as the built-in class declares it: name and parameter count
+// (without the receiver). A null name: the kind has no such handler.
+struct HandlerDecl {
+    const char* name;
+    u32 argc;
+};
+
+struct KindInfo {
+    u32 builtin_class;          // BuiltinClass the object must be an instance of
+    const char* noun;           // for messages
+    HandlerDecl handlers[4];    // by HostHandler
+};
+
+const KindInfo kKinds[KS_OBJECT_KINDS] = {
+    { ClassDevice, "device", { { "open", 0 }, { "read", 1 }, { "write", 1 }, { "release", 0 } } },
+    { ClassProc, "/proc file", { { nullptr, 0 }, { "read", 1 }, { "write", 1 }, { nullptr, 0 } } },
+    { ClassTimer, "timer", { { "run", 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 } } },
+};
+
+InstanceObj* instance(u64 v)
+{
+    ObjHeader* o = as_obj(v);
+    return o && o->kind == ObjKind::Instance ? reinterpret_cast<InstanceObj*>(o) : nullptr;
+}
+
+// Is [o] an instance of built-in class [id] or of a subclass of it?
+bool instance_of(InstanceObj* o, u32 id)
+{
+    if (!o || (o->header.flags & ObjNull))
+        return false;
+    for (RtClass* k = o->klass; k; k = k->super)
+        if (k->id == id)
+            return true;
+    return false;
+}
+
+// Is [qualified] ("Class.method") a name for [name]?
+bool method_name_is(const char* qualified, const char* name)
+{
+    const char* dot = nullptr;
+    for (const char* p = qualified; *p; p++)
+        if (*p == '.')
+            dot = p;
+    return str_equal(dot ? dot + 1 : qualified, name);
+}
+
+// The vtable slot of handler [decl] in built-in class [base], or -1. The
+// slot is the same in every subclass (vtables extend their superclass's).
+i32 handler_slot(ks_state* s, RtClass* base, const HandlerDecl& decl)
+{
+    if (!decl.name)
+        return -1;
+    for (u32 i = 0; i < base->vtable_size; i++) {
+        Function* f = s->program.functions[base->vtable[i]];
+        if (f->owner == base && f->param_count == decl.argc + 1 && method_name_is(f->name, decl.name))
+            return (i32)i;
+    }
+    return -1;
+}
+
+bool reserved_device_name(const char* name)
+{
+    for (const char* reserved : kReservedDeviceNames)
+        if (str_equal(reserved, name))
+            return true;
+    return false;
+}
+
+// Checks a request against the rules of its kind; 0 or -errno with [reason].
+int check_request(ks_state* s, int kind, const HostRequestArgs& a, const char** reason)
+{
+    if (!instance_of(instance(a.object), kKinds[kind].builtin_class)) {
+        *reason = "not an object of the built-in class";
+        return -kEINVAL;
+    }
+    if (kind != KS_OBJECT_TIMER) {
+        if (!s->running_main) {
+            *reason = "devices and /proc files can be made only while the script loads";
+            return -kEBUSY;
+        }
+        if (!ks_valid_name(a.name, a.name_length)) {
+            *reason = "invalid name (1 to 31 ASCII letters, digits, '_', '-' or '.', not starting with '.' or '-')";
+            return -kEINVAL;
+        }
+        if (kind == KS_OBJECT_DEVICE && reserved_device_name(a.name)) {
+            *reason = "the name belongs to a kernel driver";
+            return -kEEXIST;
+        }
+        if (kind == KS_OBJECT_PROC && (str_equal(a.name, "scripts") || str_equal(a.name, "slabinfo"))) {
+            *reason = "the name belongs to kscript itself";
+            return -kEEXIST;
+        }
+        if (kind == KS_OBJECT_DEVICE && (a.number & ~(i64)0666)) {
+            *reason = "a device mode is read and write permission bits (at most 0666)";
+            return -kEINVAL;
+        }
+        for (HostObject* h : s->objects) {
+            if (h->pub.kind == kind && str_equal(h->pub.name, a.name)) {
+                *reason = "the script already made one of this name";
+                return -kEEXIST;
+            }
+        }
+    } else if (a.number < 1 || a.number > 24 * 3600 * 1000LL) {
+        *reason = "a timer interval is 1 to 86,400,000 ms";
+        return -kEINVAL;
+    }
+    if (s->object_counts[kind] >= s->config.object_limit[kind]) {
+        *reason = "the script has made as many of these as it may (see the object limits)";
+        return -kENOSPC;
+    }
+    return 0;
+}
+
+// Records a new host object, charges it, pins its script object and tells
+// the host; on any failure nothing stays behind.
+int create_object(ks_state* s, int kind, const HostRequestArgs& a, const char** reason)
+{
+    int err = check_request(s, kind, a, reason);
+    if (err)
+        return err;
+    HostObject* h = static_cast<HostObject*>(s->memory.alloc_zeroed(sizeof(HostObject)));
+    if (!h) {
+        *reason = "out of memory";
+        return -kENOMEM;
+    }
+    ks_object& o = h->pub;
+    o.kind = kind;
+    o.index = s->objects.size();
+    if (kind == KS_OBJECT_TIMER) {
+        mem_copy(o.name, "timer", 6);
+        o.interval_ms = (unsigned long)a.number;
+        o.periodic = a.flag;
+    } else {
+        mem_copy(o.name, a.name, a.name_length + 1);
+        o.writable = kind == KS_OBJECT_DEVICE || a.flag;
+        o.mode = kind == KS_OBJECT_DEVICE ? (unsigned)a.number : a.flag ? 0644 : 0444;
+    }
+    o.after_load = !s->running_main;
+    h->value = a.object;
+    RtClass* base = s->program.classes[kKinds[kind].builtin_class];
+    for (u32 i = 0; i < 4; i++)
+        h->slots[i] = handler_slot(s, base, kKinds[kind].handlers[i]);
+    u64 cost = s->config.object_cost[kind];
+    if (!s->memory.charge_external((i64)cost)) {
+        s->memory.free(h);
+        *reason = "out of memory (the object's kernel memory is over the quota)";
+        return -kENOMEM;
+    }
+    if (!s->vm.pin(a.object)) {
+        s->memory.charge_external(-(i64)cost);
+        s->memory.free(h);
+        *reason = "out of memory";
+        return -kENOMEM;
+    }
+    if (!s->objects.try_append(h)) {
+        s->vm.unpin(a.object);
+        s->memory.charge_external(-(i64)cost);
+        s->memory.free(h);
+        *reason = "out of memory";
+        return -kENOMEM;
+    }
+    s->object_counts[kind]++;
+    err = s->config.created ? s->config.created(s->config.ctx, &o) : 0;
+    if (err) {
+        s->objects.pop();
+        s->object_counts[kind]--;
+        s->vm.unpin(a.object);
+        s->memory.charge_external(-(i64)cost);
+        s->memory.free(h);
+        *reason = err == -kEEXIST ? "the name is in use" : err == -kENOSPC ? "no room for more of these in the kernel"
+                                                                            : "the kernel refused it";
+        return err < 0 ? err : -kEINVAL;
+    }
+    return 0;
+}
+
+// The handler [which] of [h]'s object with [argc] arguments after the
+// receiver; KS_OK and nothing called when the kind has no such handler.
+int invoke(ks_state* s, HostObject* h, HostHandler which, const u64* args, u32 argc, u64* result)
+{
+    if (!s->vm_ready)
+        return KS_ESTATE;
+    i32 slot = h->slots[which];
+    if (slot < 0)
+        return KS_OK;
+    InstanceObj* o = instance(h->value);
+    // The class was checked when the object was made and objects never
+    // change class; the signature check guards the compiler's promise.
+    if (!instance_of(o, kKinds[h->pub.kind].builtin_class) || (u32)slot >= o->klass->vtable_size)
+        return KS_ENOENT;
+    u32 index = o->klass->vtable[slot];
+    if (s->program.functions[index]->param_count != argc + 1)
+        return KS_ENOENT;
+    u64 all[2] = { h->value, argc ? args[0] : 0 };
+    u64 r = 0;
+    RunStatus status = s->vm.call(index, all, argc + 1, &r);
+    if (result)
+        *result = r;
+    return status == RunStatus::Ok ? KS_OK : KS_EEXCEPTION;
+}
+
+HostObject* record(ks_object* o) { return reinterpret_cast<HostObject*>(o); }
+
+// A new OutputStream made by its constructor; pinned (the caller unpins).
+int new_output_stream(ks_state* s, u64* out)
+{
+    RtClass* k = s->program.classes[ClassOutputStream];
+    for (u32 f = 0; f < s->program.function_count; f++) {
+        Function* fn = s->program.functions[f];
+        if (fn->owner != k || fn->param_count != 1 || !method_name_is(fn->name, "<init>"))
+            continue;
+        InstanceObj* o = s->heap.new_instance(k);
+        if (!o || !s->vm.pin(from_obj(o)))
+            return KS_ENOMEM;
+        u64 self = from_obj(o);
+        if (s->vm.call(f, &self, 1, nullptr) != RunStatus::Ok) {
+            s->vm.unpin(self);
+            return KS_EEXCEPTION;
+        }
+        *out = self;
+        return KS_OK;
+    }
+    return KS_ENOENT;
+}
+
+}   // namespace
+
+i64 host_request(void* context, const HostRequestArgs& a, const char** reason)
+{
+    ks_state* s = static_cast<ks_state*>(context);
+    *reason = "";
+    switch (a.request) {
+    case HostDeviceCreate: return create_object(s, KS_OBJECT_DEVICE, a, reason);
+    case HostProcCreate: return create_object(s, KS_OBJECT_PROC, a, reason);
+    case HostTimerCreate: return create_object(s, KS_OBJECT_TIMER, a, reason);
+    case HostTimerStop:
+        for (HostObject* h : s->objects) {
+            if (h->pub.kind == KS_OBJECT_TIMER && h->value == a.object && !h->pub.stopped) {
+                h->pub.stopped = 1;
+                if (s->config.stopped)
+                    s->config.stopped(s->config.ctx, &h->pub);
+            }
+        }
+        return 0;
+    default:
+        *reason = "unknown request";
+        return -kEINVAL;
+    }
+}
+
+void host_objects_free(ks_state* s)
+{
+    for (HostObject* h : s->objects) {
+        s->memory.charge_external(-(i64)s->config.object_cost[h->pub.kind]);
+        s->memory.free(h);
+    }
+    s->objects.release();
+}
+
+extern "C" int ks_valid_name(const char* name, unsigned long length)
+{
+    if (length == 0 || length >= KS_NAME_MAX || name[0] == '.' || name[0] == '-')
+        return 0;
+    for (unsigned long i = 0; i < length; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'
+            || c == '.';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+extern "C" unsigned int ks_object_count(const ks_state* s) { return s->objects.size(); }
+
+extern "C" struct ks_object* ks_object_get(ks_state* s, unsigned int index)
+{
+    return index < s->objects.size() ? &s->objects[index]->pub : nullptr;
+}
+
+extern "C" struct ks_object* ks_object_find(ks_state* s, int kind, const char* name)
+{
+    for (HostObject* h : s->objects)
+        if (h->pub.kind == kind && str_equal(h->pub.name, name))
+            return &h->pub;
+    return nullptr;
+}
+
+extern "C" int ks_object_open(ks_state* s, struct ks_object* o)
+{
+    return invoke(s, record(o), HandlerOpen, nullptr, 0, nullptr);
+}
+
+extern "C" int ks_object_release(ks_state* s, struct ks_object* o)
+{
+    return invoke(s, record(o), HandlerRelease, nullptr, 0, nullptr);
+}
+
+extern "C" int ks_object_run(ks_state* s, struct ks_object* o)
+{
+    if (o->kind != KS_OBJECT_TIMER)
+        return KS_ENOENT;
+    return invoke(s, record(o), HandlerRun, nullptr, 0, nullptr);
+}
+
+extern "C" int ks_object_read(ks_state* s, struct ks_object* o, const void** data, unsigned long* length)
+{
+    *data = nullptr;
+    *length = 0;
+    HostObject* h = record(o);
+    if (o->kind == KS_OBJECT_TIMER || !s->vm_ready)
+        return KS_ENOENT;
+    if (h->slots[HandlerRead] < 0)
+        return KS_OK;
+    u64 out;
+    int rc = new_output_stream(s, &out);
+    if (rc != KS_OK)
+        return rc;
+    rc = invoke(s, h, HandlerRead, &out, 1, nullptr);
+    if (rc == KS_OK) {
+        // The stream's Bytes buffer; a handler may have replaced it (with
+        // null, too: an empty Bytes object).
+        InstanceObj* stream = instance(out);
+        RtClass* k = stream->klass;
+        ObjHeader* buffer = nullptr;
+        for (u32 i = 0; i < k->field_count; i++)
+            if (k->field_names[i] && str_equal(k->field_names[i], "buffer") && k->field_kinds[i] == KindRef)
+                buffer = as_obj(stream->fields[i]);
+        if (buffer && buffer->kind == ObjKind::Bytes) {
+            BytesObj* b = reinterpret_cast<BytesObj*>(buffer);
+            *data = b->data;
+            *length = b->size;
+        }
+    }
+    s->vm.unpin(out);
+    return rc;
+}
+
+extern "C" int ks_object_write(ks_state* s, struct ks_object* o, const void* data, unsigned long length,
+    long long* consumed)
+{
+    *consumed = 0;
+    if (o->kind == KS_OBJECT_TIMER || !s->vm_ready)
+        return KS_ENOENT;
+    if (record(o)->slots[HandlerWrite] < 0) {
+        *consumed = (long long)length;
+        return KS_OK;
+    }
+    if (length > 0x3fffffff)
+        return KS_ENOMEM;
+    BytesObj* b = s->heap.new_bytes((u32)length);
+    if (!b)
+        return KS_ENOMEM;
+    if (length)
+        mem_copy(b->data, data, length);
+    u64 arg = from_obj(b);
+    u64 r = 0;
+    int rc = invoke(s, record(o), HandlerWrite, &arg, 1, &r);
+    *consumed = (long long)r;
+    return rc;
+}
+
+extern "C" int ks_charge(ks_state* s, long long bytes)
+{
+    return s->memory.charge_external(bytes) ? KS_OK : KS_ENOMEM;
+}

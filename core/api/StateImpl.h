@@ -1,0 +1,51 @@
+// The inside of a ks_state, shared by the files of the C API (State.cpp:
+// load, run, statistics; Host.cpp: host objects and their handlers).
+#pragma once
+
+#include "../../include/kscript.h"
+#include "../vm/Vm.h"
+
+using namespace ks;
+
+struct StoredDiagnostic {
+    u32 line;
+    u32 column;
+    bool warning;
+    bool deferred;
+    char* message;
+};
+
+struct ks_state {
+    ks_config config;
+    Memory memory;
+    Heap heap;
+    ProgramData program;
+    Vm vm;
+    Vector<StoredDiagnostic> diagnostics;
+    bool loaded;
+    bool vm_ready;
+    u32 exception_line;
+    usize pages;
+    // Host objects (Host.cpp): each allocated on its own so that its
+    // address, which the host keeps, never changes.
+    Vector<struct HostObject*> objects;
+    u32 object_counts[KS_OBJECT_KINDS];
+    bool running_main;         // ks_run is running the top-level code
+};
+
+// The engine's record of a host object: the public part first.
+struct HostObject {
+    ks_object pub;
+    u64 value;                 // The script object (pinned).
+    i32 slots[4];              // Vtable slots of the handlers (HostHandler), -1 if none.
+};
+
+// The handlers a host calls, by the built-in class that declares them.
+enum HostHandler : u32 { HandlerOpen, HandlerRead, HandlerWrite, HandlerRelease, HandlerRun = HandlerOpen };
+
+// Host.cpp: the VM's request hook (Linux.__deviceCreate and friends).
+i64 host_request(void* context, const HostRequestArgs& args, const char** reason);
+// Frees the object records (ks_close).
+void host_objects_free(ks_state* s);
+
+

@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kscript.ko: scripts in a statically typed language, compiled and run
+ * inside the kernel.
+ *
+ * /dev/kscript (CAP_SYS_ADMIN) takes script source (ks_ctl.c); each script
+ * is compiled and run in its own engine state (heap, slab allocator, memory
+ * quota, instruction budget) and stays loaded with the devices, /proc files
+ * and timers it made (ks_objects.c) until it is unloaded.
+ *
+ * Locking:
+ * - ks_scripts_lock guards the list of scripts and is held only for list
+ *   operations: never while a script compiles or runs, so listing never
+ *   waits for a script. A script being loaded is on the list (its name is
+ *   taken) but not yet `loaded`, so it is neither listed nor unloadable.
+ * - Each script's mutex serializes every call into its engine state. Every
+ *   wait for it is killable; a timer that finds it taken skips the tick.
+ * - No lock is held across a copy to or from user memory that another task
+ *   could need (the per-file read buffers are reference-counted instead).
+ * - Unloading sets `stopping`, which the engine's poll hook reads: a running
+ *   handler stops at its next budget check with an uncatchable exception.
+ * A script's memory (and its objects') lives until the last reference (the
+ * list, open files, a load in progress) drops.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "ks.h"
+#include "kscript_platform.h"
+
+#define KS_DEFAULT_QUOTA (16UL << 20)
+#define KS_DEFAULT_BUDGET (50LL * 1000 * 1000)
+#define KS_DEFAULT_DEPTH 1000
+#define KS_MAX_DEPTH 100000
+/* The compiler recurses once per nesting level of the source; this bound
+ * keeps it well inside a 16 KiB kernel stack (tested in the guest). */
+#define KS_KERNEL_NESTING 24
+#define KS_MAX_SOURCE (1UL << 20)
+/* Budget between polls: how soon a handler notices a signal or an unload. */
+#define KS_POLL_INTERVAL (256 * 1024)
+
+static unsigned long memory_quota = KS_DEFAULT_QUOTA;
+module_param(memory_quota, ulong, 0644);
+MODULE_PARM_DESC(memory_quota, "default memory quota per script, bytes");
+static unsigned long max_memory_quota = 256UL << 20;
+module_param(max_memory_quota, ulong, 0644);
+MODULE_PARM_DESC(max_memory_quota, "largest memory quota a load may ask for, bytes");
+static long budget = KS_DEFAULT_BUDGET;
+module_param(budget, long, 0644);
+MODULE_PARM_DESC(budget, "default instruction budget per entry into a script");
+static long max_budget = 1000L * 1000 * 1000;
+module_param(max_budget, long, 0644);
+MODULE_PARM_DESC(max_budget, "largest instruction budget a load may ask for");
+static unsigned int max_scripts = 64;
+module_param(max_scripts, uint, 0644);
+MODULE_PARM_DESC(max_scripts, "scripts loaded at once");
+static bool bench;
+module_param(bench, bool, 0444);
+MODULE_PARM_DESC(bench, "at load, compare SLUB with the kscript slab allocator (log lines BENCH ...)");
+
+static LIST_HEAD(ks_scripts);
+static DEFINE_MUTEX(ks_scripts_lock);
+static unsigned long ks_next_id;
+struct proc_dir_entry *ks_proc_dir;
+
+static void ks_script_free(struct kref *ref)
+{
+	struct ks_script *s = container_of(ref, struct ks_script, ref);
+
+	ks_objects_free(s);
+	if (s->state) {
+		/* Read buffers freed after the last entry: credit them, so that
+		 * what the state still holds at close is its own leak only. */
+		ks_charge(s->state, -atomic_long_xchg(&s->refund, 0));
+		ks_close(s->state);
+	}
+	if (ks_leaked_bytes())
+		pr_warn_once("engine leaked %llu bytes (all pages were returned)\n", ks_leaked_bytes());
+	kfree(s);
+	module_put(THIS_MODULE);
+}
+
+void ks_script_put(struct ks_script *s)
+{
+	kref_put(&s->ref, ks_script_free);
+}
+
+/*
+ * Writes script-made text to the kernel log (warning level if [warn]), one
+ * record per line, each behind [prefix]; control characters are escaped
+ * (\xNN), so that no script can forge a log line or send terminal escapes.
+ * Lines are cut at 200 bytes, marked "[..]".
+ */
+static void ks_log_escaped(bool warn, const char *prefix, const char *text, size_t len)
+{
+	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 50);
+	char line[224];
+	size_t start = 0, end, i, n;
+
+	do {
+		for (end = start; end < len && text[end] != '\n'; end++)
+			;
+		n = 0;
+		for (i = start; i < end && n < 200; i++) {
+			unsigned char c = text[i];
+
+			if (c < 0x20 || c == 0x7f)
+				n += scnprintf(line + n, sizeof(line) - n, "\\x%02x", c);
+			else
+				line[n++] = c;
+		}
+		if (i < end)
+			n += scnprintf(line + n, sizeof(line) - n, "[..]");
+		if (__ratelimit(&rs)) {
+			if (warn)
+				pr_warn("%s%.*s\n", prefix, (int)n, line);
+			else
+				pr_info("%s%.*s\n", prefix, (int)n, line);
+		}
+		start = end + 1;
+	} while (start < len);
+}
+
+void ks_log_script_text(struct ks_script *s, const char *tag, const char *text, size_t len)
+{
+	char prefix[KS_NAME_MAX + 24];
+
+	snprintf(prefix, sizeof(prefix), "%s: %s", s->name, tag);
+	ks_log_escaped(false, prefix, text, len);
+}
+
+static void ks_hook_write(void *ctx, int stream, const char *text, unsigned long len)
+{
+	if (stream == KS_STREAM_KERNEL)
+		ks_log_script_text(ctx, "", text, len);
+	else if (stream == KS_STREAM_PRINT)
+		ks_log_script_text(ctx, "[p] ", text, len);
+}
+
+/* Every KS_POLL_INTERVAL units of budget: may the script go on? */
+static int ks_hook_poll(void *ctx)
+{
+	struct ks_script *s = ctx;
+
+	cond_resched();
+	return !fatal_signal_pending(current) && !atomic_read(&s->stopping);
+}
+
+static long long ks_hook_info(void *ctx, int what)
+{
+	switch (what) {
+	case 0:
+		return (long long)get_jiffies_64();
+	case 1:
+		return task_tgid_vnr(current);
+	case 2:
+		return from_kuid_munged(current_user_ns(), current_uid());
+	default:
+		return 0;
+	}
+}
+
+static unsigned long ks_hook_comm(void *ctx, char *out)
+{
+	char comm[TASK_COMM_LEN];
+
+	get_task_comm(comm, current);
+	memcpy(out, comm, 16);
+	return strnlen(comm, 16);
+}
+
+/* Copies the engine's statistics where listing reads them without the lock. */
+static void ks_snapshot_stats(struct ks_script *s)
+{
+	struct ks_stats st;
+
+	ks_get_stats(s->state, &st);
+	spin_lock(&s->stats_lock);
+	s->stats = st;
+	s->stats_calls = s->handler_calls;
+	s->stats_errors = s->handler_errors;
+	spin_unlock(&s->stats_lock);
+}
+
+/*
+ * Takes the script lock (killable) if the script is still loaded, and
+ * credits the quota with read buffers freed since the last entry.
+ */
+int ks_enter(struct ks_script *s)
+{
+	long refund;
+
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	if (s->dead) {
+		mutex_unlock(&s->lock);
+		return -ENODEV;
+	}
+	refund = atomic_long_xchg(&s->refund, 0);
+	if (refund)
+		ks_charge(s->state, -refund);
+	return 0;
+}
+
+void ks_leave(struct ks_script *s)
+{
+	ks_snapshot_stats(s);
+	mutex_unlock(&s->lock);
+}
+
+/*
+ * After a handler returned [rc] (not KS_OK): logs an uncaught exception
+ * (rate-limited, script text escaped) and maps it to an errno. With the lock.
+ */
+int ks_handler_error(struct ks_script *s, int rc, const char *what)
+{
+	char message[160];
+	const char *name;
+
+	s->handler_errors++;
+	if (rc == KS_ENOMEM)
+		return -ENOMEM;
+	if (rc != KS_EEXCEPTION)
+		return -EIO;
+	if (atomic_read(&s->stopping))
+		return -ENODEV;	/* stopped by an unload: nothing to report */
+	name = ks_exception_name(s->state);
+	ks_exception_message(s->state, message, sizeof(message));
+	{
+		char head[160];
+
+		snprintf(head, sizeof(head), "%s: %s failed (line %u): %s%s", s->name, what,
+			 ks_exception_line(s->state), name, message[0] ? ": " : "");
+		ks_log_escaped(true, head, message, strlen(message));
+	}
+	if (!strcmp(name, "OutOfMemoryException"))
+		return -ENOMEM;
+	if (!strcmp(name, "BudgetExceededException"))
+		return fatal_signal_pending(current) ? -EINTR : -ETIME;
+	return -EIO;
+}
+
+__printf(2, 3) void ks_diag_add(struct ks_diag *dg, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (dg->len + 1 >= dg->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(dg->buf + dg->len, dg->size - dg->len, fmt, ap);
+	va_end(ap);
+	dg->len = min(dg->len + n, dg->size - 1);
+}
+
+/* With ks_scripts_lock: the script named [name], loaded or loading. */
+static struct ks_script *ks_find_script(const char *name)
+{
+	struct ks_script *s;
+
+	lockdep_assert_held(&ks_scripts_lock);
+	list_for_each_entry(s, &ks_scripts, node)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+/*
+ * Puts a new script on the list under a free name ([want], or scriptN), so
+ * that its name is taken while it loads; checks the module's limits.
+ */
+static int ks_reserve_script(struct ks_script *s, const char *want, struct ks_diag *dg)
+{
+	struct ks_script *t;
+	unsigned int n = 0;
+	int err = 0;
+
+	mutex_lock(&ks_scripts_lock);
+	list_for_each_entry(t, &ks_scripts, node)
+		n++;
+	if (n >= max_scripts) {
+		ks_diag_add(dg, "too many scripts loaded (max_scripts=%u)\n", max_scripts);
+		err = -ENOSPC;
+	} else if (want && want[0]) {
+		if (!ks_valid_name(want, strnlen(want, KS_NAME_MAX))) {
+			ks_diag_add(dg, "invalid script name (1 to 31 ASCII letters, digits, '_', '-' or '.', not starting with '.' or '-')\n");
+			err = -EINVAL;
+		} else if (ks_find_script(want)) {
+			ks_diag_add(dg, "a script named '%s' is already loaded\n", want);
+			err = -EEXIST;
+		} else {
+			strscpy(s->name, want, sizeof(s->name));
+		}
+	} else {
+		do
+			snprintf(s->name, sizeof(s->name), "script%lu", ++ks_next_id);
+		while (ks_find_script(s->name));
+	}
+	if (!err)
+		list_add_tail(&s->node, &ks_scripts);
+	mutex_unlock(&ks_scripts_lock);
+	return err;
+}
+
+/* Compiles and runs the script with its lock held; 0 or -errno. */
+static int ks_compile_and_run(struct ks_script *s, const char *src, size_t len, struct ks_diag *dg)
+{
+	char message[160];
+	unsigned int i;
+	int rc;
+
+	rc = ks_load(s->state, src, len, s->name);
+	if (rc == KS_ECOMPILE) {
+		for (i = 0; i < ks_diagnostic_count(s->state); i++) {
+			struct ks_diagnostic dd;
+
+			ks_get_diagnostic(s->state, i, &dd);
+			ks_diag_add(dg, "%s:%u:%u: %s: %s\n", s->name, dd.line, dd.column,
+				    dd.is_warning ? "warning" : "error", dd.message);
+			if (!dd.is_warning) {
+				char head[KS_NAME_MAX + 48];
+
+				snprintf(head, sizeof(head), "%s:%u:%u: error: ", s->name, dd.line, dd.column);
+				ks_log_escaped(true, head, dd.message, strlen(dd.message));
+			}
+		}
+		return -EINVAL;
+	}
+	if (rc == KS_ETOOBIG)
+		return -EFBIG;
+	if (rc != KS_OK) {
+		ks_diag_add(dg, "%s: out of memory while compiling\n", s->name);
+		return -ENOMEM;
+	}
+	if (ks_run(s->state) == KS_OK)
+		return 0;
+	ks_exception_message(s->state, message, sizeof(message));
+	ks_diag_add(dg, "%s:%u: error: uncaught %s%s%s\n", s->name, ks_exception_line(s->state),
+		    ks_exception_name(s->state), message[0] ? ": " : "", message);
+	{
+		char head[KS_NAME_MAX + 96];
+
+		snprintf(head, sizeof(head), "%s:%u: uncaught %s%s", s->name, ks_exception_line(s->state),
+			 ks_exception_name(s->state), message[0] ? ": " : "");
+		ks_log_escaped(true, head, message, strlen(message));
+	}
+	return atomic_read(&s->stopping) ? -EINTR : -EIO;
+}
+
+/*
+ * Compiles and runs [src] as a new script; on success the script stays
+ * loaded with its objects and its name is copied to [loaded_name].
+ * Diagnostics go to [dg]. A failed load leaves nothing behind.
+ */
+int ks_load_script(const char *src, size_t len, const char *want, unsigned long quota, long long bud,
+		   unsigned int depth, struct ks_diag *dg, char *loaded_name)
+{
+	struct ks_script *s;
+	ks_config cfg;
+	int err;
+
+	if (len > KS_MAX_SOURCE)
+		return -EFBIG;
+	if (quota > max_memory_quota) {
+		ks_diag_add(dg, "memory quota %lu is over the module's limit (max_memory_quota=%lu)\n",
+			    quota, max_memory_quota);
+		return -EINVAL;
+	}
+	if (bud < 0 || bud > max_budget) {
+		ks_diag_add(dg, "budget %lld is outside 0..%ld (max_budget)\n", bud, max_budget);
+		return -EINVAL;
+	}
+	if (depth > KS_MAX_DEPTH) {
+		ks_diag_add(dg, "call depth %u is over %u\n", depth, KS_MAX_DEPTH);
+		return -EINVAL;
+	}
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	if (!try_module_get(THIS_MODULE)) {
+		kfree(s);
+		return -ENODEV;
+	}
+	kref_init(&s->ref);
+	mutex_init(&s->lock);
+	spin_lock_init(&s->stats_lock);
+	INIT_LIST_HEAD(&s->kobjs);
+	INIT_LIST_HEAD(&s->node);
+	err = ks_reserve_script(s, want, dg);
+	if (err) {
+		ks_script_put(s);
+		return err;
+	}
+
+	ks_config_init(&cfg);
+	cfg.memory_quota = quota ? quota : min(memory_quota, max_memory_quota);
+	cfg.budget = bud > 0 ? bud : min(budget, max_budget);
+	cfg.max_depth = depth ? depth : KS_DEFAULT_DEPTH;
+	cfg.max_nesting = KS_KERNEL_NESTING;
+	cfg.max_source = KS_MAX_SOURCE;
+	cfg.poll_interval = KS_POLL_INTERVAL;
+	cfg.write = ks_hook_write;
+	cfg.poll = ks_hook_poll;
+	cfg.info = ks_hook_info;
+	cfg.comm = ks_hook_comm;
+	cfg.created = ks_object_created;
+	cfg.stopped = ks_object_stopped;
+	memcpy(cfg.object_cost, ks_object_costs, sizeof(cfg.object_cost));
+	cfg.ctx = s;
+	s->state = ks_open(&cfg);
+	if (!s->state) {
+		err = -ENOMEM;
+		goto fail;
+	}
+
+	mutex_lock(&s->lock);
+	err = ks_compile_and_run(s, src, len, dg);
+	if (err)
+		s->dead = true;
+	mutex_unlock(&s->lock);
+	if (err)
+		goto fail;
+
+	/* Make its objects visible; nothing of it can run meanwhile. */
+	err = ks_objects_register(s, dg);
+	if (err) {
+		mutex_lock(&s->lock);
+		s->dead = true;
+		mutex_unlock(&s->lock);
+		goto fail;
+	}
+	mutex_lock(&s->lock);
+	ks_objects_start_timers(s);
+	ks_snapshot_stats(s);
+	mutex_unlock(&s->lock);
+
+	mutex_lock(&ks_scripts_lock);
+	s->loaded = true;
+	strscpy(loaded_name, s->name, KS_NAME_MAX);
+	mutex_unlock(&ks_scripts_lock);
+	pr_info("%s: loaded\n", s->name);
+	ks_diag_add(dg, "%s: loaded\n", s->name);
+	return 0;
+
+fail:
+	ks_objects_unregister(s);
+	mutex_lock(&ks_scripts_lock);
+	list_del_init(&s->node);
+	mutex_unlock(&ks_scripts_lock);
+	ks_script_put(s);
+	return err;
+}
+
+/*
+ * Unloads the script named [name]: a running handler is stopped (at its next
+ * budget check), later ones are turned away, its objects go, and its memory
+ * goes with the last reference. The wait for a running handler is killable:
+ * interrupted, the script stays loaded.
+ */
+int ks_unload_script(const char *name)
+{
+	struct ks_script *s;
+
+	mutex_lock(&ks_scripts_lock);
+	s = ks_find_script(name);
+	if (!s || !s->loaded) {
+		mutex_unlock(&ks_scripts_lock);
+		return -ENOENT;
+	}
+	s->loaded = false;
+	mutex_unlock(&ks_scripts_lock);
+
+	atomic_set(&s->stopping, 1);
+	if (mutex_lock_killable(&s->lock)) {
+		atomic_set(&s->stopping, 0);
+		mutex_lock(&ks_scripts_lock);
+		s->loaded = true;
+		mutex_unlock(&ks_scripts_lock);
+		return -EINTR;
+	}
+	s->dead = true;
+	mutex_unlock(&s->lock);
+	ks_objects_unregister(s);
+	mutex_lock(&ks_scripts_lock);
+	list_del_init(&s->node);
+	mutex_unlock(&ks_scripts_lock);
+	pr_info("%s: unloaded\n", s->name);
+	ks_script_put(s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* /proc/kscript */
+
+/* One line per loaded script, from the snapshot of its last entry. */
+static int ks_scripts_show(struct seq_file *m, void *v)
+{
+	struct ks_script *s;
+
+	seq_puts(m, "# name memory_used memory_peak quota calls exceptions collections handler_calls handler_errors held objects\n");
+	mutex_lock(&ks_scripts_lock);
+	list_for_each_entry(s, &ks_scripts, node) {
+		struct ks_stats st;
+		u64 calls, errors;
+
+		if (!s->loaded)
+			continue;
+		spin_lock(&s->stats_lock);
+		st = s->stats;
+		calls = s->stats_calls;
+		errors = s->stats_errors;
+		spin_unlock(&s->stats_lock);
+		seq_printf(m, "%s %lu %lu %lu %llu %llu %llu %llu %llu %lu", s->name, st.memory_used,
+			   st.memory_peak, st.memory_quota, st.calls, st.exceptions, st.collections,
+			   calls, errors, st.pages * KSP_PAGE_SIZE);
+		ks_objects_show(m, s);
+		seq_putc(m, '\n');
+	}
+	mutex_unlock(&ks_scripts_lock);
+	return 0;
+}
+
+static struct seq_file *ks_listing;	/* under ks_listing_lock */
+static DEFINE_MUTEX(ks_listing_lock);
+
+static void ks_listing_write(void *ctx, int stream, const char *text, unsigned long len)
+{
+	if (stream == KS_STREAM_LISTING && ks_listing)
+		seq_write(ks_listing, text, len);
+}
+
+/*
+ * The slab caches of each script. Reading them needs the script's lock:
+ * the scripts are collected (with a reference) first, so that a busy
+ * script delays this file only, and the wait is killable.
+ */
+static int ks_slabinfo_show(struct seq_file *m, void *v)
+{
+	struct ks_script **all, *s;
+	unsigned int n = 0, i;
+
+	all = kcalloc(max_scripts + 1, sizeof(*all), GFP_KERNEL);
+	if (!all)
+		return -ENOMEM;
+	mutex_lock(&ks_scripts_lock);
+	list_for_each_entry(s, &ks_scripts, node) {
+		if (s->loaded && n <= max_scripts) {
+			kref_get(&s->ref);
+			all[n++] = s;
+		}
+	}
+	mutex_unlock(&ks_scripts_lock);
+	mutex_lock(&ks_listing_lock);
+	ks_listing = m;
+	for (i = 0; i < n; i++) {
+		s = all[i];
+		seq_printf(m, "script %s\n", s->name);
+		if (!fatal_signal_pending(current) && !ks_enter(s)) {
+			ks_slabinfo_to(s->state, ks_listing_write, s);
+			mutex_unlock(&s->lock);
+		}
+		ks_script_put(s);
+	}
+	ks_listing = NULL;
+	mutex_unlock(&ks_listing_lock);
+	kfree(all);
+	return 0;
+}
+
+static int __init ks_init(void)
+{
+	int err;
+
+	BUILD_BUG_ON(PAGE_SIZE != KSP_PAGE_SIZE);
+	ks_proc_dir = proc_mkdir("kscript", NULL);
+	if (!ks_proc_dir)
+		return -ENOMEM;
+	if (!proc_create_single("scripts", 0444, ks_proc_dir, ks_scripts_show) ||
+	    !proc_create_single("slabinfo", 0400, ks_proc_dir, ks_slabinfo_show)) {
+		err = -ENOMEM;
+		goto err_proc;
+	}
+	err = ks_objects_init();
+	if (err)
+		goto err_proc;
+	err = ks_ctl_init();
+	if (err)
+		goto err_objects;
+	if (bench)
+		ks_bench_slab();
+	pr_info("ready: write scripts to /dev/kscript\n");
+	return 0;
+
+err_objects:
+	ks_objects_exit();
+err_proc:
+	proc_remove(ks_proc_dir);
+	return err;
+}
+
+static void __exit ks_exit(void)
+{
+	/* Every loaded script holds a module reference: none is left here. */
+	ks_ctl_exit();
+	ks_objects_exit();
+	proc_remove(ks_proc_dir);
+}
+
+module_init(ks_init);
+module_exit(ks_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kscript: kernel extensions in a statically typed scripting language");
