@@ -16,7 +16,7 @@ void Heap::init(Memory* memory)
     m_collections = 0;
     m_next_collection = kMinCollectionGap;
     m_mark_top = 0;
-    m_mark_overflow = false;
+    m_work = 0;
 }
 
 void* Heap::alloc_object(usize size, ObjKind kind)
@@ -227,48 +227,96 @@ void Heap::destroy()
 void Heap::begin_collection()
 {
     m_mark_top = 0;
-    m_mark_overflow = false;
+    m_work = 0;
 }
 
-void Heap::push_mark(ObjHeader* o)
+// Whether [o] can hold references: only such objects are scanned (a string
+// or an int array is marked and done).
+static bool has_children(ObjHeader* o)
 {
-    if (m_mark_top < kMarkStackSize)
-        m_mark_stack[m_mark_top++] = o;
-    else
-        m_mark_overflow = true;   // Found again by the rescan in drain().
+    switch (o->kind) {
+    case ObjKind::Array:
+        return o->elem_kind == KindRef && reinterpret_cast<ArrayObj*>(o)->size != 0;
+    case ObjKind::Map:
+        return (o->aux == KindRef || o->elem_kind == KindRef) && reinterpret_cast<MapObj*>(o)->count != 0;
+    case ObjKind::Instance:
+        return reinterpret_cast<InstanceObj*>(o)->klass->field_count != 0;
+    default:
+        return false;
+    }
 }
 
+// Bytes that scanning [o] reads: its reference slots or map entries.
+static u64 scan_bytes(ObjHeader* o)
+{
+    switch (o->kind) {
+    case ObjKind::Array:
+        return (u64)reinterpret_cast<ArrayObj*>(o)->size * sizeof(u64);
+    case ObjKind::Map:
+        return (u64)reinterpret_cast<MapObj*>(o)->used * sizeof(MapEntry);
+    case ObjKind::Instance:
+        return (u64)reinterpret_cast<InstanceObj*>(o)->klass->field_count * sizeof(u64);
+    default:
+        return 0;
+    }
+}
+
+// A root: marked, and pushed if it can hold references. Roots are marked
+// outside any scan, so a full stack is simply drained first.
 void Heap::mark_value(u64 value)
 {
     ObjHeader* o = as_obj(value);
     if (!o || o->mark || (o->flags & ObjPermanent))
         return;
     o->mark = 1;
-    push_mark(o);
+    if (!has_children(o))
+        return;
+    if (m_mark_top == kMarkStackSize)
+        drain();
+    m_mark_stack[m_mark_top++] = o;
+}
+
+// A child found by scan(): pushed, or marked through with mark_deep() when
+// the stack is full (draining here would recurse).
+inline void Heap::mark_child(u64 value)
+{
+    ObjHeader* o = as_obj(value);
+    if (!o || o->mark || (o->flags & ObjPermanent))
+        return;
+    o->mark = 1;
+    if (!has_children(o))
+        return;
+    if (KS_LIKELY(m_mark_top < kMarkStackSize))
+        m_mark_stack[m_mark_top++] = o;
+    else
+        mark_deep(o);
 }
 
 // Marks the children of a marked object.
 void Heap::scan(ObjHeader* o)
 {
+    m_work += scan_bytes(o);
     switch (o->kind) {
     case ObjKind::Array: {
         ArrayObj* a = reinterpret_cast<ArrayObj*>(o);
         if (o->elem_kind == KindRef)
             for (u32 i = 0; i < a->size; i++)
-                mark_value(a->items[i]);
+                mark_child(a->items[i]);
         break;
     }
     case ObjKind::Map: {
         MapObj* m = reinterpret_cast<MapObj*>(o);
         bool keys = o->aux == KindRef;
         bool values = o->elem_kind == KindRef;
+        if (!keys && !values)
+            break;
         for (u32 i = 0; i < m->used; i++) {
             if (!m->entries[i].hash)
                 continue;
             if (keys)
-                mark_value(m->entries[i].key);
+                mark_child(m->entries[i].key);
             if (values)
-                mark_value(m->entries[i].value);
+                mark_child(m->entries[i].value);
         }
         break;
     }
@@ -277,7 +325,7 @@ void Heap::scan(ObjHeader* o)
         RtClass* k = inst->klass;
         for (u32 i = 0; i < k->field_count; i++)
             if (k->field_kinds[i] == KindRef)
-                mark_value(inst->fields[i]);
+                mark_child(inst->fields[i]);
         break;
     }
     default:
@@ -287,21 +335,142 @@ void Heap::scan(ObjHeader* o)
 
 void Heap::drain()
 {
-    for (;;) {
-        while (m_mark_top)
-            scan(m_mark_stack[--m_mark_top]);
-        if (!m_mark_overflow)
-            return;
-        // The stack overflowed: some marked objects were not scanned. Scan
-        // every marked object again (scanning twice is harmless).
-        m_mark_overflow = false;
-        for (ObjHeader* o = m_objects; o; o = o->gc_next) {
-            if (o->mark) {
-                scan(o);
-                while (m_mark_top)
-                    scan(m_mark_stack[--m_mark_top]);
+    while (m_mark_top)
+        scan(m_mark_stack[--m_mark_top]);
+}
+
+// Pointer-reversal marking numbers the reference slots of an object: array
+// item i; map entry i / 2, its key (i even) or its value (i odd); field i.
+static u64* ref_slot(ObjHeader* o, u32 i)
+{
+    switch (o->kind) {
+    case ObjKind::Array:
+        return &reinterpret_cast<ArrayObj*>(o)->items[i];
+    case ObjKind::Map: {
+        MapEntry& e = reinterpret_cast<MapObj*>(o)->entries[i >> 1];
+        return (i & 1) ? &e.value : &e.key;
+    }
+    default:
+        return &reinterpret_cast<InstanceObj*>(o)->fields[i];
+    }
+}
+
+// The first slot of [o] numbered [*i] or more that holds a reference; sets
+// [*i] to its number. Null when none is left. [o] must not be on the path
+// (a map's aux is its key kind again).
+static u64* next_ref_slot(ObjHeader* o, u32* i)
+{
+    u32 k = *i;
+    switch (o->kind) {
+    case ObjKind::Array: {
+        ArrayObj* a = reinterpret_cast<ArrayObj*>(o);
+        if (o->elem_kind != KindRef || k >= a->size)
+            return nullptr;
+        return &a->items[k];
+    }
+    case ObjKind::Map: {
+        MapObj* m = reinterpret_cast<MapObj*>(o);
+        bool keys = o->aux == KindRef;
+        bool values = o->elem_kind == KindRef;
+        for (; (k >> 1) < m->used; k++) {
+            MapEntry& e = m->entries[k >> 1];
+            if (!e.hash) {
+                k |= 1;   // A removed entry: on to the next one's key.
+                continue;
+            }
+            if ((k & 1) ? values : keys) {
+                *i = k;
+                return (k & 1) ? &e.value : &e.key;
             }
         }
+        return nullptr;
+    }
+    case ObjKind::Instance: {
+        InstanceObj* inst = reinterpret_cast<InstanceObj*>(o);
+        RtClass* c = inst->klass;
+        for (; k < c->field_count; k++) {
+            if (c->field_kinds[k] == KindRef) {
+                *i = k;
+                return &inst->fields[k];
+            }
+        }
+        return nullptr;
+    }
+    default:
+        return nullptr;
+    }
+}
+
+// While [o] is on the pointer-reversal path, aux holds the number of the
+// slot the walk went down through (that slot holds the path back). What aux
+// held before is known (0 for arrays, the class id for instances) or, for a
+// map's key kind, kept in the mark byte meanwhile (non-zero: still marked).
+static void save_slot(ObjHeader* o, u32 i)
+{
+    if (o->kind == ObjKind::Map)
+        o->mark = (u8)(0x80 | o->aux);
+    o->aux = i;
+}
+
+static u32 restore_slot(ObjHeader* o)
+{
+    u32 i = o->aux;
+    if (o->kind == ObjKind::Map) {
+        o->aux = o->mark & 0x7f;
+        o->mark = 1;
+    } else if (o->kind == ObjKind::Instance) {
+        o->aux = reinterpret_cast<InstanceObj*>(o)->klass->id;
+    } else {
+        o->aux = 0;
+    }
+    return i;
+}
+
+// Marks everything reachable from [root] (marked, not on the stack) that
+// is not marked yet, without a stack: going down a slot stores the parent
+// in it, coming back restores it (Deutsch-Schorr-Waite). Each object is
+// entered once and each of its slots looked at once, so a heap shaped to
+// overflow the mark stack again and again costs linear time, where
+// rescanning the heap after each overflow cost quadratic time. Objects on
+// the mark stack and the one being scanned are marked: the walk never
+// enters them, so it only rewrites slots of objects it entered, and puts
+// every one back before it returns.
+void Heap::mark_deep(ObjHeader* root)
+{
+    ObjHeader* parent = nullptr;
+    ObjHeader* cur = root;
+    u32 i = 0;
+    m_work += scan_bytes(root);
+    for (;;) {
+        u64* slot = next_ref_slot(cur, &i);
+        if (slot) {
+            ObjHeader* child = as_obj(*slot);
+            if (!child || child->mark || (child->flags & ObjPermanent)) {
+                i++;
+                continue;
+            }
+            child->mark = 1;
+            if (!has_children(child)) {
+                i++;
+                continue;
+            }
+            save_slot(cur, i);
+            *slot = from_obj(parent);
+            parent = cur;
+            cur = child;
+            i = 0;
+            m_work += scan_bytes(cur);
+            continue;
+        }
+        if (!parent)
+            return;
+        ObjHeader* up = parent;
+        u32 at = restore_slot(up);
+        u64* back = ref_slot(up, at);
+        parent = as_obj(*back);
+        *back = from_obj(cur);
+        cur = up;
+        i = at + 1;
     }
 }
 
@@ -310,6 +479,7 @@ void Heap::finish_collection()
     drain();
     ObjHeader** link = &m_objects;
     while (ObjHeader* o = *link) {
+        m_work += sizeof(ObjHeader);
         if (o->mark || (o->flags & ObjPermanent)) {
             o->mark = 0;
             link = &o->gc_next;

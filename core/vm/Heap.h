@@ -9,9 +9,15 @@
 //    (such registers are cleared on frame entry and only ever hold
 //    references), a global, a constant, the pending exception, or an object
 //    reachable from those. An instruction or native never collects halfway.
-//  - Marking uses a fixed mark stack; when it overflows, marking rescans the
-//    heap for marked objects with unmarked children, so collection never
-//    allocates and never recurses.
+//  - Marking uses a fixed mark stack of objects that can hold references.
+//    A child found while the stack is full is marked with everything it
+//    reaches by pointer reversal (Deutsch-Schorr-Waite: the path back is
+//    kept in the reference slots being followed, and each object on it
+//    remembers its slot in its header's aux word), so collection never
+//    allocates, never recurses, and visits each object and slot a bounded
+//    number of times whatever the shape of the heap.
+//  - A collection counts its work (bytes of headers, references and map
+//    entries it reads) for the VM to charge the budget with.
 #pragma once
 
 #include "../support/Arena.h"
@@ -49,6 +55,9 @@ public:
     void begin_collection();
     void mark_value(u64 value);
     void finish_collection();
+    // Bytes the last collection read: object headers swept, reference slots
+    // and map entries scanned. Proportional to its running time.
+    u64 collection_work() const { return m_work; }
 
     bool should_collect() const { return m_memory->used() > m_next_collection; }
     u64 collections() const { return m_collections; }
@@ -59,7 +68,8 @@ public:
 private:
     void* alloc_object(usize size, ObjKind kind);
     void free_object(ObjHeader* object);
-    void push_mark(ObjHeader* object);
+    void mark_child(u64 value);
+    void mark_deep(ObjHeader* root);
     void scan(ObjHeader* object);
     void drain();
 
@@ -69,10 +79,10 @@ private:
     u64 m_objects_allocated;
     u64 m_collections;
     usize m_next_collection;
-    static constexpr u32 kMarkStackSize = 64;   // Overflow costs a rescan pass, never correctness.
+    static constexpr u32 kMarkStackSize = 64;   // Overflow goes to mark_deep(), a little slower per object.
     ObjHeader* m_mark_stack[kMarkStackSize];
     u32 m_mark_top;
-    bool m_mark_overflow;
+    u64 m_work;
     BlockArena* m_permanent { nullptr };
 };
 

@@ -8,6 +8,7 @@ static constexpr u32 kInitialStack = 48;    // 384 bytes, like the frames: grows
 static constexpr u32 kInitialFrames = 16;
 static constexpr usize kMaxFormatLength = 1u << 20;   // Longest display string System.p builds.
 static constexpr u32 kMaxFormatDepth = 8;
+static constexpr i64 kCollectionUnits = 64;   // The fixed part of a collection (about a microsecond).
 
 void free_program(Memory*, ProgramData* p)
 {
@@ -171,10 +172,12 @@ void Vm::unpin(u64 value)
 void Vm::collect_garbage()
 {
     m_heap->begin_collection();
+    u64 roots = m_program->global_count + m_pinned.size();
     for (u32 i = 0; i < m_frame_count; i++) {
         Frame& f = m_frames[i];
         Function* fn = f.function;
         u64* regs = m_stack + f.base;
+        roots += fn->ref_register_count;
         for (u32 j = 0; j < fn->ref_register_count; j++)
             m_heap->mark_value(regs[fn->ref_registers[j]]);
     }
@@ -190,10 +193,12 @@ void Vm::collect_garbage()
     for (u64 message : m_preallocated_messages)
         m_heap->mark_value(message);
     m_heap->finish_collection();
-    // Collections cost budget in proportion to the heap: a script that keeps
-    // its heap near the quota and allocates on cannot make every
-    // instruction a full collection for free.
-    m_budget -= (i64)(m_heap->live_objects() / 8 + 1);
+    // A collection costs budget in proportion to what it read: one unit per
+    // 16 bytes of object headers swept, references and map entries scanned
+    // and roots, plus its fixed cost. A script that keeps its heap near the
+    // quota and allocates on, so that every allocation collects, pays for
+    // each collection (counting objects undercharged a few large ones).
+    m_budget -= (i64)((m_heap->collection_work() + roots * sizeof(u64)) >> 4) + kCollectionUnits;
 }
 
 bool Vm::ensure_stack(u32 needed)
