@@ -5,16 +5,8 @@
 #ifndef KSCRIPT_IOCTL_H
 #define KSCRIPT_IOCTL_H
 
-#ifdef __KERNEL__
-#include <linux/ioctl.h>
+#include <linux/ioctl.h>   /* the kernel's UAPI headers, in both worlds */
 #include <linux/types.h>
-#else
-#include <stdint.h>
-#include <sys/ioctl.h>
-typedef uint64_t __u64;
-typedef int64_t __s64;
-typedef uint32_t __u32;
-#endif
 
 #ifndef KS_NAME_MAX
 #define KS_NAME_MAX 32   /* as in kscript.h */

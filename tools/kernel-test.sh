@@ -31,6 +31,10 @@ g++ -O2 -std=gnu++20 -static -DKS_DISPATCH_GOTO -o "$out/kscript" "$root/cli/mai
   "$root"/core/*/*.cpp "$root"/slab/*.cpp -x c "$root/platform/user/platform.c" 2>&1 \
   | grep -v "valid for C++" || true
 [ -x "$out/kscript" ] || { echo "cannot build the static kscript tool"; echo "0 passed, 1 failed"; exit 1; }
+# The tests' helper for threads, userfaultfd and raw ioctls (tests/kernel/ktest.c).
+rm -f "$out/ktest"
+gcc -O2 -Wall -Werror -static -pthread -o "$out/ktest" "$root/tests/kernel/ktest.c"
+[ -x "$out/ktest" ] || { echo "cannot build tests/kernel/ktest.c"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0
@@ -49,6 +53,7 @@ for kver in "${kvers[@]}"; do
   cp "$root/kernel/kscript.ko" "$dir/initramfs/"
   cp /bin/busybox "$dir/initramfs/bin/busybox"
   cp "$out/kscript" "$dir/initramfs/bin/kscript"
+  cp "$out/ktest" "$dir/initramfs/bin/ktest"
   cp "$root/tests/kernel/init" "$dir/initramfs/init"
   chmod +x "$dir/initramfs/init"
   cp -r "$root/tests/kernel/scripts" "$dir/initramfs/tests/"

@@ -205,6 +205,151 @@ list_and_slabinfo() {
 	$K unload listed
 }
 
+# ---- Safety against hostile scripts (issue 14), one class each.
+
+# 1. Type confusion: no script reaches the host natives.
+type_confusion_refused() {
+	$K load scripts/confused_device.k > /tmp/o 2>&1
+	rc=$?
+	cat /tmp/o
+	[ $rc = 65 ] && grep -q "is internal to the built-in classes" /tmp/o && [ ! -e /dev/evil ]
+}
+
+# 2. Loops over one native on big inputs end in time with a budget error,
+# under the default budget (they used to run into soft lockups).
+native_loops_stop() {
+	$K load scripts/native_loops.k || return 1
+	for d in startswith endswith indexof replace trim arrindexof splice; do
+		s=$(date +%s)
+		if cat /dev/nl-$d > /dev/null 2>/tmp/e; then echo "$d: read succeeded"; return 1; fi
+		e=$(date +%s)
+		echo "$d: $(cat /tmp/e) after $((e - s)) s"
+		[ $((e - s)) -le 30 ] || return 1
+	done
+	$K unload native_loops
+}
+
+# 3. Kernel memory a script causes counts against its quota, and each kind
+# of object has a per-script limit: 100,000 timers stop at 64.
+timer_bomb() {
+	$K load scripts/timer_bomb.k || return 1
+	before=$(awk '$1 == "timer_bomb" {print $2}' /proc/kscript/scripts)
+	slab0=$(awk '/^SUnreclaim/ {print $2}' /proc/meminfo)
+	cat /proc/kscript/timerbomb > /tmp/o || return 1
+	cat /tmp/o
+	slab1=$(awk '/^SUnreclaim/ {print $2}' /proc/meminfo)
+	after=$(awk '$1 == "timer_bomb" {print $2}' /proc/kscript/scripts)
+	echo "quota used $before -> $after bytes; unreclaimable slab $slab0 -> $slab1 kB"
+	grep -q "made 64$" /tmp/o || return 1
+	[ $((after - before)) -ge $((64 * 200)) ] || return 1
+	[ $((slab1 - slab0)) -lt 4096 ] || return 1
+	$K unload timer_bomb
+}
+
+# 4. Readers sharing one open file never see freed or foreign bytes, also
+# when one stalls inside copy_to_user; /dev/kscript writers sharing a file
+# never write into a freed buffer.
+shared_file_readers() {
+	$K load scripts/shared_blocks.k || return 1
+	/bin/ktest pread-race /dev/blocks 4 300 8192 || return 1
+	/bin/ktest uffd-read /dev/blocks 8192 || return 1
+	$K unload shared_blocks
+}
+
+ctl_writers_share_a_file() {
+	mark
+	/bin/ktest uffd-ctl-write || return 1
+	logged "uffd writer B ok" && logged "uffd writer A ok"
+}
+
+# 5. Names: one character set; no forged lines in the listing or the log;
+# devices in kscript's own region, a clean error when it is full; names of
+# kernel drivers refused.
+names_refused() {
+	for n in . .. "$(printf '\377\376')" "a b" "x
+y"; do
+		if $K load scripts/hello.k --name "$n" > /tmp/o 2>&1; then echo "name '$n' accepted"; return 1; fi
+		grep -q "invalid script name" /tmp/o || { cat /tmp/o; return 1; }
+	done
+	$K load scripts/device_bomb.k > /tmp/o 2>&1 && { echo "3000 devices loaded"; return 1; }
+	grep -q "bomb16: the script has made as many" /tmp/o || { cat /tmp/o; return 1; }
+	[ ! -e /dev/bomb0 ] || return 1
+	$K load scripts/reserved_name.k > /tmp/o 2>&1 && { echo "uinput taken"; return 1; }
+	grep -q "belongs to a kernel driver" /tmp/o || { cat /tmp/o; return 1; }
+	mark
+	$K load scripts/log_forge.k || return 1
+	logged "log_forge: first" && logged 'log_forge: escape \\x1b\[31m red' || return 1
+	if dmesg | grep -E '\] kscript: forged'; then echo "forged log line"; return 1; fi
+	$K unload log_forge
+}
+
+device_region_full() {
+	i=0
+	while [ $i -lt 20 ]; do
+		$K load scripts/sixteen_devices.k --name region$i > /tmp/o 2>&1 || break
+		i=$((i + 1))
+	done
+	cat /tmp/o
+	echo "$i scripts of 16 devices loaded"
+	ok=1
+	[ $i -ge 14 ] && [ $i -lt 20 ] && grep -q "no room for more of these" /tmp/o || ok=0
+	j=0
+	while [ $j -lt $i ]; do $K unload region$j || ok=0; j=$((j + 1)); done
+	[ $ok = 1 ]
+}
+
+# 6. Listing never waits for a running script; unload stops a running
+# handler instead of waiting for it; a killed load ends.
+list_while_loading() {
+	$K load scripts/slow_load.k --budget 900000000 > /tmp/slow 2>&1 &
+	pid=$!
+	sleep 1
+	s=$(date +%s)
+	$K list > /dev/null || return 1
+	e=$(date +%s)
+	echo "list took $((e - s)) s while a load ran"
+	kill -9 $pid
+	wait $pid
+	k=$(date +%s)
+	echo "killed load ended after $((k - e)) s"
+	[ $((e - s)) -le 1 ] && [ $((k - e)) -le 3 ] || return 1
+	! grep -q "^slow_load " /proc/kscript/scripts
+}
+
+unload_stops_handler() {
+	$K load scripts/spin_forever.k --budget 900000000 || return 1
+	cat /dev/spinforever > /dev/null 2>&1 &
+	pid=$!
+	sleep 1
+	s=$(date +%s)
+	$K unload spin_forever || return 1
+	e=$(date +%s)
+	wait $pid && { echo "the reader succeeded"; return 1; }
+	echo "unload took $((e - s)) s"
+	[ $((e - s)) -le 2 ] && [ ! -e /dev/spinforever ]
+}
+
+# 7. The control interface: a failed call leaves nothing loaded, the
+# capability is checked at each call, and every limit has a clean error.
+control_interface() {
+	/bin/ktest ioctl-badiag scripts/hello.k badiag || return 1
+	/bin/ktest ioctl-setuid scripts/hello.k setuid || return 1
+	/bin/ktest ioctl-limits scripts/hello.k limits || return 1
+	i=0
+	while [ $i -lt 70 ]; do
+		$K load scripts/hello.k --name many$i > /tmp/o 2>&1 || break
+		i=$((i + 1))
+	done
+	loaded=$(grep -vc '^#' /proc/kscript/scripts)
+	cat /tmp/o
+	echo "$loaded scripts loaded at the limit"
+	ok=1
+	[ "$loaded" = 64 ] && grep -q "too many scripts loaded" /tmp/o || ok=0
+	j=0
+	while [ $j -lt $i ]; do $K unload many$j || ok=0; j=$((j + 1)); done
+	[ $ok = 1 ]
+}
+
 t hello_by_cat hello_by_cat
 t compile_error_by_cat compile_error_by_cat
 t compile_error_by_cli compile_error_by_cli
@@ -223,6 +368,16 @@ t each_exception_in_handler each_exception_in_handler
 t every_example every_example
 t info_functions info_functions
 t name_clashes name_clashes
+t type_confusion_refused type_confusion_refused
+t native_loops_stop native_loops_stop
+t timer_bomb timer_bomb
+t shared_file_readers shared_file_readers
+t ctl_writers_share_a_file ctl_writers_share_a_file
+t names_refused names_refused
+t device_region_full device_region_full
+t list_while_loading list_while_loading
+t unload_stops_handler unload_stops_handler
+t control_interface control_interface
 # Leave nothing loaded, then the module must unload.
 for s in $(cut -d' ' -f1 /proc/kscript/scripts | grep -v '^#'); do $K unload "$s"; done
 t rmmod rmmod kscript
