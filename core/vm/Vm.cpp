@@ -264,6 +264,16 @@ bool Vm::poll_or_exhausted()
     return true;
 }
 
+// charge_checked() below the poll mark: poll, or raise the preallocated
+// budget exception for the native to return with (as budget_exhausted: in
+// execute() does for instructions).
+KS_NOINLINE bool Vm::charge_slow()
+{
+    if (poll_or_exhausted())
+        return true;
+    return raise(ClassBudgetExceededException, "");
+}
+
 void Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
 {
     if (out.size() > kMaxFormatLength)

@@ -107,6 +107,20 @@ public:
     // per 16 bytes. Running out stops the script at its next loop or call.
     void charge_bytes(u64 bytes) { m_budget -= (i64)(bytes >> 4); }
     void charge_units(u64 units) { m_budget -= (i64)units; }
+    // The checked charge, for natives that work in steps or before work
+    // they are about to do: subtracts [units] and, once the budget is below
+    // the next poll mark, polls the host (cond_resched and the fatal-signal
+    // check in the kernel). Returns false when the budget is spent or the
+    // host interrupted the script; BudgetExceededException (uncatchable) is
+    // then pending, and the native must return false at once, leaving every
+    // object it touched whole. The fast path is a subtraction and a compare.
+    bool charge_checked(u64 units)
+    {
+        m_budget -= (i64)units;
+        if (KS_LIKELY(m_budget >= m_next_poll))
+            return true;
+        return charge_slow();
+    }
     const VmLimits& limits() const { return m_limits; }
 
 private:
@@ -119,6 +133,7 @@ private:
     StringObj* concat(u64 left, u64 value, u8 kind);
     void report_line(u32 line);
     bool poll_or_exhausted();
+    bool charge_slow();
     u32 line_of(Function* f, u32 pc) const;
 
     Memory* m_memory;
