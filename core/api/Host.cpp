@@ -34,14 +34,13 @@ struct HandlerDecl {
 
 struct KindInfo {
     u32 builtin_class;          // BuiltinClass the object must be an instance of
-    const char* noun;           // for messages
-    HandlerDecl handlers[4];    // by HostHandler
+    HandlerDecl handlers[HandlerCount];   // by HostHandler; a null name: none
 };
 
 const KindInfo kKinds[KS_OBJECT_KINDS] = {
-    { ClassDevice, "device", { { "open", 0 }, { "read", 1 }, { "write", 1 }, { "release", 0 } } },
-    { ClassProc, "/proc file", { { nullptr, 0 }, { "read", 1 }, { "write", 1 }, { nullptr, 0 } } },
-    { ClassTimer, "timer", { { "run", 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 } } },
+    { ClassDevice, { { "open", 0 }, { "read", 1 }, { "write", 1 }, { "release", 0 }, { nullptr, 0 } } },
+    { ClassProc, { { nullptr, 0 }, { "read", 1 }, { "write", 1 }, { nullptr, 0 }, { nullptr, 0 } } },
+    { ClassTimer, { { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { "run", 0 } } },
 };
 
 InstanceObj* instance(u64 v)
@@ -165,7 +164,7 @@ int create_object(ks_state* s, int kind, const HostRequestArgs& a, const char** 
     o.after_load = !s->running_main;
     h->value = a.object;
     RtClass* base = s->program.classes[kKinds[kind].builtin_class];
-    for (u32 i = 0; i < 4; i++)
+    for (u32 i = 0; i < HandlerCount; i++)
         h->slots[i] = handler_slot(s, base, kKinds[kind].handlers[i]);
     u64 cost = s->config.object_cost[kind];
     if (!s->memory.charge_external((i64)cost)) {
@@ -315,11 +314,15 @@ extern "C" struct ks_object* ks_object_find(ks_state* s, int kind, const char* n
 
 extern "C" int ks_object_open(ks_state* s, struct ks_object* o)
 {
+    if (o->kind == KS_OBJECT_TIMER)
+        return KS_ENOENT;
     return invoke(s, record(o), HandlerOpen, nullptr, 0, nullptr);
 }
 
 extern "C" int ks_object_release(ks_state* s, struct ks_object* o)
 {
+    if (o->kind == KS_OBJECT_TIMER)
+        return KS_ENOENT;
     return invoke(s, record(o), HandlerRelease, nullptr, 0, nullptr);
 }
 

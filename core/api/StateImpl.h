@@ -37,11 +37,11 @@ struct ks_state {
 struct HostObject {
     ks_object pub;
     u64 value;                 // The script object (pinned).
-    i32 slots[4];              // Vtable slots of the handlers (HostHandler), -1 if none.
+    i32 slots[5];              // Vtable slots of the handlers (HostHandler), -1 if none.
 };
 
 // The handlers a host calls, by the built-in class that declares them.
-enum HostHandler : u32 { HandlerOpen, HandlerRead, HandlerWrite, HandlerRelease, HandlerRun = HandlerOpen };
+enum HostHandler : u32 { HandlerOpen, HandlerRead, HandlerWrite, HandlerRelease, HandlerRun, HandlerCount };
 
 // Host.cpp: the VM's request hook (Linux.__deviceCreate and friends).
 i64 host_request(void* context, const HostRequestArgs& args, const char** reason);
