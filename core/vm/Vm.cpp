@@ -6,7 +6,7 @@ namespace ks {
 
 static constexpr u32 kInitialStack = 48;    // 384 bytes, like the frames: grows on demand.
 static constexpr u32 kInitialFrames = 16;
-static constexpr usize kMaxFormatLength = 1u << 20;   // Longest display string System.p builds.
+static constexpr usize kMaxFormatLength = 1u << 20;   // Longest display text of one value (System.p, +).
 static constexpr u32 kMaxFormatDepth = 8;
 static constexpr i64 kCollectionUnits = 64;   // The fixed part of a collection (about a microsecond).
 
@@ -276,7 +276,16 @@ KS_NOINLINE bool Vm::charge_slow()
 
 void Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
 {
-    if (out.size() > kMaxFormatLength)
+    format_limited(out, value, kind, depth, out.size() + kMaxFormatLength);
+}
+
+// format_value() until [out] holds [limit] bytes: containers stop adding
+// elements there. The limit counts from where this value's text begins,
+// so text already in [out] (the left side of a concatenation, the elements
+// join() wrote before) never cuts a value short.
+void Vm::format_limited(StringBuilder& out, u64 value, u8 kind, u32 depth, usize limit)
+{
+    if (out.size() > limit)
         return;
     if (kind == KindInt) {
         out.append_int((i64)value);
@@ -304,11 +313,13 @@ void Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
             return;
         }
         out.append("[");
-        for (u32 i = 0; i < a->size && out.size() <= kMaxFormatLength; i++) {
+        u32 i = 0;
+        for (; i < a->size && out.size() <= limit; i++) {
             if (i)
                 out.append(", ");
-            format_value(out, a->items[i], o->elem_kind, depth + 1);
+            format_limited(out, a->items[i], o->elem_kind, depth + 1, limit);
         }
+        charge_units(i);   // The text is charged as allocation; this is the walk.
         out.append("]");
         return;
     }
@@ -320,16 +331,18 @@ void Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
         }
         out.append("{");
         bool first = true;
-        for (u32 i = 0; i < m->used && out.size() <= kMaxFormatLength; i++) {
+        u32 i = 0;
+        for (; i < m->used && out.size() <= limit; i++) {
             if (!m->entries[i].hash)
                 continue;
             if (!first)
                 out.append(", ");
             first = false;
-            format_value(out, m->entries[i].key, (u8)o->aux, depth + 1);
+            format_limited(out, m->entries[i].key, (u8)o->aux, depth + 1, limit);
             out.append(": ");
-            format_value(out, m->entries[i].value, o->elem_kind, depth + 1);
+            format_limited(out, m->entries[i].value, o->elem_kind, depth + 1, limit);
         }
+        charge_units(i);   // Removed entries too: they cost the walk and print nothing.
         out.append("}");
         return;
     }
@@ -337,7 +350,7 @@ void Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
         BytesObj* b = reinterpret_cast<BytesObj*>(o);
         static const char hex[] = "0123456789abcdef";
         out.append("Bytes[");
-        for (u32 i = 0; i < b->size && out.size() <= kMaxFormatLength; i++) {
+        for (u32 i = 0; i < b->size && out.size() <= limit; i++) {
             char h[3] = { hex[b->data[i] >> 4], hex[b->data[i] & 15], 0 };
             if (i)
                 out.append(" ");

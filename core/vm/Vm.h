@@ -92,7 +92,9 @@ public:
     bool raise_out_of_memory() { return raise(ClassOutOfMemoryException, "out of memory"); }
     // Returns null after raising OutOfMemoryException.
     StringObj* new_string(const char* bytes, usize length);
-    // Appends the display form of [value] of [kind] to [out].
+    // Appends the display form of [value] of [kind] to [out] (containers
+    // stop after about 1 MiB of it; their walk is charged, one unit per
+    // element or map entry looked at).
     void format_value(StringBuilder& out, u64 value, u8 kind, u32 depth);
     void collect_garbage();
     // Host-held objects that must survive collections (devices, timers...).
@@ -131,6 +133,7 @@ private:
     bool throw_value(u64 exception, u32 line);
     void print(u64 value, u8 kind, u32 line);
     StringObj* concat(u64 left, u64 value, u8 kind);
+    void format_limited(StringBuilder& out, u64 value, u8 kind, u32 depth, usize limit);
     void report_line(u32 line);
     bool poll_or_exhausted();
     bool charge_slow();
