@@ -560,7 +560,12 @@ static int ks_slabinfo_show(struct seq_file *m, void *v)
 		}
 	}
 	mutex_unlock(&ks_scripts_lock);
-	mutex_lock(&ks_listing_lock);
+	if (mutex_lock_killable(&ks_listing_lock)) {
+		for (i = 0; i < n; i++)
+			ks_script_put(all[i]);
+		kfree(all);
+		return -EINTR;
+	}
 	ks_listing = m;
 	for (i = 0; i < n; i++) {
 		s = all[i];

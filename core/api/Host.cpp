@@ -84,11 +84,45 @@ i32 handler_slot(ks_state* s, RtClass* base, const HandlerDecl& decl)
     return -1;
 }
 
+// Numbered nodes of kernel drivers (/dev/ttyS0, loop3, sda, nvme0n1 ...):
+// a prefix followed by a digit (or, for disks, a letter) is theirs, made
+// or not. ReservedNames.h has the fixed names; these names are built at
+// run time, so the sources cannot list them.
+struct NumberedPrefix {
+    const char* prefix;
+    bool letter;   // sda, vdb: the prefix is followed by a letter
+};
+const NumberedPrefix kNumberedPrefixes[] = {
+    { "tty", false }, { "ttyS", false }, { "ttyUSB", false }, { "ttyACM", false }, { "ttyAMA", false },
+    { "ttyGS", false }, { "hvc", false }, { "vcs", false }, { "vcsa", false }, { "vcsu", false },
+    { "loop", false }, { "nbd", false }, { "md", false }, { "dm-", false }, { "ram", false }, { "zram", false },
+    { "nvme", false }, { "mmcblk", false }, { "sr", false }, { "sg", false }, { "st", false }, { "nst", false },
+    { "pmem", false }, { "dax", false }, { "mtd", false }, { "mtdblock", false }, { "ubi", false },
+    { "sd", true }, { "hd", true }, { "vd", true }, { "xvd", true },
+    { "hidraw", false }, { "watchdog", false }, { "rtc", false }, { "video", false }, { "media", false },
+    { "fb", false }, { "i2c-", false }, { "spidev", false }, { "ptp", false }, { "pps", false },
+    { "tpm", false }, { "tpmrm", false }, { "uio", false }, { "ipmi", false }, { "usbmon", false },
+    { "cec", false }, { "mei", false }, { "lp", false }, { "parport", false }, { "rfcomm", false },
+    { "vhost-vdpa-", false }, { "ndctl", false }, { "gpiochip", false }, { "iio:device", false },
+    { "drm_dp_aux", false }, { "aux", false }, { "ttyprintk", false }, { "kfd", false }, { "bsg", false },
+};
+
 bool reserved_device_name(const char* name)
 {
     for (const char* reserved : kReservedDeviceNames)
         if (str_equal(reserved, name))
             return true;
+    for (const NumberedPrefix& p : kNumberedPrefixes) {
+        usize n = str_length(p.prefix);
+        usize i = 0;
+        while (i < n && name[i] == p.prefix[i])
+            i++;
+        if (i < n)
+            continue;
+        char c = name[n];
+        if ((c >= '0' && c <= '9') || (p.letter && c >= 'a' && c <= 'z'))
+            return true;
+    }
     return false;
 }
 
