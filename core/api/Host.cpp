@@ -23,7 +23,6 @@ constexpr int kEEXIST = 17;
 constexpr int kENOSPC = 28;
 constexpr int kENOMEM = 12;
 constexpr int kEBUSY = 16;
-constexpr int kENOENT = 2;
 
 // A handler as the built-in class declares it: name and parameter count
 // (without the receiver). A null name: the kind has no such handler.

@@ -1,6 +1,8 @@
 // libFuzzer target: any input is a script. Compiling and running it must never
 // crash, hang or leak: compile errors, exceptions and exhausted limits are
-// all fine outcomes. Small limits keep each run short.
+// all fine outcomes. Small limits keep each run short. Every host object
+// the script made (Device, Proc, Timer) then gets every host entry point,
+// whatever its kind, as kscript.ko or a confused host could call them.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +30,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (ks_load(state, reinterpret_cast<const char*>(data), size, "fuzz.k") == KS_OK) {
         ks_run(state);
         ks_disassemble(state);
+        for (unsigned i = 0; i < ks_object_count(state) && i < 8; i++) {
+            ks_object* o = ks_object_get(state, i);
+            const void* out;
+            unsigned long length;
+            long long consumed;
+            ks_object_open(state, o);
+            ks_object_read(state, o, &out, &length);
+            ks_object_write(state, o, data, size < 64 ? size : 64, &consumed);
+            ks_object_run(state, o);
+            ks_object_release(state, o);
+        }
     }
     ks_close(state);
     return 0;
