@@ -155,7 +155,8 @@ bool device_action(const char* path, const std::string& verb, const std::string&
         ok = handler_ok(path, ks_object_read(current_state, o, &data, &n), "read");
         if (ok) {
             printf("[%s] read %s%s: ", proc ? "proc" : "device", where, name.c_str());
-            fwrite(data, 1, n, stdout);
+            if (n)
+                fwrite(data, 1, n, stdout);
             if (!n || static_cast<const char*>(data)[n - 1] != '\n')
                 printf("\n");
         }

@@ -905,10 +905,17 @@ bool append_raw(Vm& vm, u64 target, const void* data, usize n)
     BytesObj* b = bytes(target);
     if (!check_mutable(vm, target))
         return false;
+    // The source may be the target's own contents (b.appendBytes(b)), which
+    // growing the target frees: then copy from where they went.
+    const u8* from = static_cast<const u8*>(data);
+    bool own = n && from >= b->data && from < b->data + b->size;
+    usize offset = own ? (usize)(from - b->data) : 0;
     if (n > 0x3fffffff - (usize)b->size || !vm.heap().bytes_reserve(b, b->size + (u32)n))
         return vm.raise_out_of_memory();
+    if (own)
+        from = b->data + offset;
     if (n)
-        mem_copy(b->data + b->size, data, n);
+        mem_copy(b->data + b->size, from, n);
     b->size += (u32)n;
     return true;
 }
