@@ -5,23 +5,48 @@
 # the serial console. A run fails on any failed test and on any oops,
 # WARNING, BUG, stall or panic in the kernel log.
 # Usage: tools/kernel-test.sh [KVER...]      (KS_KERNEL_OUT: output folder;
-#        KS_GUEST_ENTRY: the script the guest runs, default tests/kernel/run.sh)
+#        KS_GUEST_ENTRY: the script the guest runs, default tests/kernel/run.sh;
+#        KS_GUEST_TIMEOUT: seconds a guest may run)
+# The debug tier: KS_DEBUG_KERNEL=1 adds one more "kernel version", 6.1-debug:
+# Debian's 6.1 source built with KASAN, lockdep and DEBUG_ATOMIC_SLEEP by
+# tools/debug-kernel.sh (cached in build-debug-kernel/); kscript.ko is built
+# against that tree (KDIR=) and its bzImage is booted with more memory and a
+# longer timeout, and lockdep's reports also fail the run. Passing 6.1-debug
+# as the only KVER runs just that tier, without Debian's kernels.
 # Ends with the line "N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${KS_KERNEL_OUT:-$root/build-kernel}
 timeout_s=${KS_GUEST_TIMEOUT:-900}
 mkdir -p "$out"
-
-"$root/tools/kernel-setup.sh" || exit 1
+debug_label=6.1-debug
 
 kvers=("$@")
+if [ ${#kvers[@]} = 1 ] && [ "${kvers[0]}" = "$debug_label" ] &&
+   command -v qemu-system-x86_64 >/dev/null && [ -x /bin/busybox ] && command -v cpio >/dev/null; then
+  : # the debug tier alone needs none of Debian's kernels
+else
+  "$root/tools/kernel-setup.sh" || exit 1
+fi
 if [ ${#kvers[@]} = 0 ]; then
   for d in /lib/modules/*; do
     v=$(basename "$d")
     [ -e "$d/build/Makefile" ] && [ -e "/boot/vmlinuz-$v" ] && kvers+=("$v")
   done
+  [ "${KS_DEBUG_KERNEL:-0}" = 1 ] && kvers+=("$debug_label")
 fi
+# The debug kernel is built (or found in its cache) before any guest runs.
+debug_kdir=
+debug_image=
+for kver in "${kvers[@]}"; do
+  [ "$kver" = "$debug_label" ] || continue
+  echo "== $debug_label: building the debug kernel (tools/debug-kernel.sh)"
+  "$root/tools/debug-kernel.sh" > "$out/debug-kernel.log" 2>&1
+  grep -v -E "^(BZIMAGE|KDIR)=" "$out/debug-kernel.log" | tail -30 | sed 's/^/   /'
+  debug_kdir=$(sed -n 's/^KDIR=//p' "$out/debug-kernel.log")
+  debug_image=$(sed -n 's/^BZIMAGE=//p' "$out/debug-kernel.log")
+  break
+done
 if [ ${#kvers[@]} = 0 ]; then
   echo "no kernel with headers found"; echo "0 passed, 1 failed"; exit 1
 fi
@@ -42,9 +67,32 @@ for kver in "${kvers[@]}"; do
   dir="$out/$kver"
   rm -rf "$dir"
   mkdir -p "$dir/initramfs/bin" "$dir/initramfs/tests" "$dir/initramfs/examples"
+  # Per kernel: the tree to build against, the image to boot, guest memory,
+  # timeout, and extra patterns of the log scan.
+  if [ "$kver" = "$debug_label" ]; then
+    if [ -z "$debug_kdir" ] || [ ! -f "$debug_image" ]; then
+      echo "   no debug kernel (see $out/debug-kernel.log)"; failed=$((failed + 1)); continue
+    fi
+    kbuild=(KDIR="$debug_kdir")
+    image=$debug_image
+    # KASAN's shadow takes an eighth of the memory; under KASAN and lockdep
+    # the guest runs several times slower.
+    memory=2048
+    guest_timeout=${KS_GUEST_TIMEOUT:-1800}
+    # Lockdep and the atomic-sleep check report with "WARNING:" or "BUG:"
+    # headers; these catch the variants and continuation lines as well, and
+    # a hung task ("INFO: task x blocked for more than N seconds").
+    extra_problems='|possible circular locking|possible recursive locking|inconsistent lock state|lock inversion|sleeping function called|held when returning to user space|locks? held by|DEBUG_LOCKS_WARN_ON|INFO: |blocked for more than|lockdep is turned off'
+  else
+    kbuild=(KVER="$kver")
+    image=/boot/vmlinuz-$kver
+    memory=1024
+    guest_timeout=$timeout_s
+    extra_problems=
+  fi
   echo "== $kver: building kscript.ko"
-  if ! make -C "$root/kernel" KVER="$kver" clean >/dev/null 2>&1 ||
-     ! make -C "$root/kernel" KVER="$kver" KS_DISPATCH="${KS_DISPATCH:-goto}" > "$dir/build.log" 2>&1; then
+  if ! make -C "$root/kernel" "${kbuild[@]}" clean >/dev/null 2>&1 ||
+     ! make -C "$root/kernel" "${kbuild[@]}" KS_DISPATCH="${KS_DISPATCH:-goto}" > "$dir/build.log" 2>&1; then
     tail -30 "$dir/build.log"; failed=$((failed + 1)); continue
   fi
   if grep -E "warning|objtool" "$dir/build.log" | grep -v "Skipping BTF"; then
@@ -59,7 +107,7 @@ for kver in "${kvers[@]}"; do
   cp -r "$root/tests/kernel/scripts" "$dir/initramfs/tests/"
   cp "$root/tests/kernel/${KS_GUEST_ENTRY:-run.sh}" "$dir/initramfs/tests/entry.sh"
   cp "$root"/examples/*.k "$dir/initramfs/examples/"
-  if [ "${KS_BENCH:-0}" = 1 ]; then
+  if [ "${KS_BENCH:-0}" = 1 ] && [ "$kver" != "$debug_label" ]; then
     # Benchmark guests also get the C reference device and the read loop.
     mkdir -p "$dir/initramfs/bench"
     make -C "$root/bench/kernel" KVER="$kver" clean >/dev/null 2>&1
@@ -69,11 +117,13 @@ for kver in "${kvers[@]}"; do
   fi
   (cd "$dir/initramfs" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$dir/initrd.gz")
   echo "== $kver: booting the guest"
-  timeout "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
-    -kernel "/boot/vmlinuz-$kver" -initrd "$dir/initrd.gz" \
+  start=$(date +%s)
+  timeout "$guest_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$memory" \
+    -kernel "$image" -initrd "$dir/initrd.gz" \
     -append "console=ttyS0 quiet panic=-1 loglevel=4" \
     -nographic -no-reboot < /dev/null > "$dir/console.log" 2>&1
   status=$?
+  [ "$kver" = "$debug_label" ] && echo "   guest ran $(( $(date +%s) - start )) s"
   grep -E "^KTEST (PASS|FAIL|kernel)" "$dir/console.log" | sed 's/^/   /'
   grep -A30 "^KTEST FAIL" "$dir/console.log" | grep "^  |" | head -40 | sed 's/^/   /'
   p=$(grep -c "^KTEST PASS" "$dir/console.log")
@@ -83,7 +133,7 @@ for kver in "${kvers[@]}"; do
     echo "   the guest did not finish (exit $status); last lines:"; tail -20 "$dir/console.log" | sed 's/^/   | /'
     failed=$((failed + 1))
   fi
-  problems=$(grep -E "BUG:|WARNING:|Oops|Call Trace|stack-protector|RCU stall|rcu_sched self-detected stall|soft lockup|hung task|scheduling while atomic|Kernel panic|general protection|UBSAN|KASAN|engine leaked" "$dir/console.log" || true)
+  problems=$(grep -E "BUG:|WARNING:|Oops|Call Trace|stack-protector|RCU stall|rcu_sched self-detected stall|soft lockup|hung task|scheduling while atomic|Kernel panic|general protection|UBSAN|KASAN|engine leaked$extra_problems" "$dir/console.log" || true)
   if [ -n "$problems" ]; then
     echo "   kernel problems in the log:"; echo "$problems" | head -20 | sed 's/^/   | /'
     failed=$((failed + 1))

@@ -6,7 +6,10 @@
 #   4. freestanding check: the core built with kernel flags, symbols checked
 #   5. libFuzzer on the compiler + VM for a bounded time (KS_FUZZ_SECONDS)
 #   6. kernel tests: kscript.ko in QEMU guests of Debian's 6.1 and 6.12
-#      kernels, and the DKMS build (KS_SKIP_KERNEL=1 skips them)
+#      kernels, and the DKMS build (KS_SKIP_KERNEL=1 skips them);
+#      KS_DEBUG_KERNEL=1 tools/test-all.sh adds a guest of a 6.1 kernel built
+#      with KASAN and lockdep (tools/debug-kernel.sh; the first build of that
+#      kernel takes 35-60 minutes and 1.8 GB, later runs reuse it)
 # Ends with the line "N passed, N failed" over all of them.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
