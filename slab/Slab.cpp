@@ -16,8 +16,11 @@
 // tail of each object are poisoned, so that ASan sees overruns and
 // use-after-free inside slab pages too. The first word of a free slot holds
 // the free-list link and stays readable. Debug mode has its own checks and
-// is left alone.
-#if defined(__SANITIZE_ADDRESS__)
+// is left alone. In the kernel (KASAN in the debug tier) the engine's
+// accesses are checked against whole pages only: the userspace interface
+// does not exist there.
+#if defined(KS_KERNEL)
+#elif defined(__SANITIZE_ADDRESS__)
 #define KS_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
