@@ -654,9 +654,11 @@ RunStatus Vm::execute(u32 entry_depth)
         }
         VM_CASE(IsNull) R[insn->a] = (as_obj(R[insn->b])->flags & ObjNull) != 0; VM_NEXT;
         VM_CASE(Jump) pc += insn->imm(); VM_NEXT;
+        // Charged before jumping: a budget stop reports the line of the
+        // loop's end, not of whatever precedes its start.
         VM_CASE(Loop) {
-            pc += insn->imm();
             CHARGE(-(i64)insn->imm());
+            pc += insn->imm();
             VM_NEXT;
         }
         // Compare and jump, against a register or a constant (K[b]). A taken
@@ -664,9 +666,9 @@ RunStatus Vm::execute(u32 entry_depth)
 #define KS_JUMP_TAKEN(offset_expr)                        \
     do {                                                  \
         i32 offset_ = (offset_expr);                      \
-        pc += offset_;                                    \
         if (offset_ < 0)                                  \
             CHARGE(-(i64)offset_);                        \
+        pc += offset_;                                    \
     } while (0)
 #define KS_COMPARE_JUMP(name, type, cmp)                      \
         VM_CASE(name) {                                      \
