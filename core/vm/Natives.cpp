@@ -24,35 +24,70 @@ bool ret_string(Vm& vm, const char* s, usize n, u64* out)
     return true;
 }
 
-// Byte offset of character [index] (0 <= index <= char_length).
-usize char_offset(StringObj* s, u64 index)
+// Budget for work a native is about to do or has just done, checked (see
+// Vm::charge_checked(): false means stop, the exception is pending). Bytes
+// read or moved at memcmp/memmove speed cost one unit per 16, as allocation
+// does; bytes looked at one by one (UTF-8 walks, parsing, case mapping,
+// hashing, substring search) one unit per 4, about a VM instruction's time.
+inline bool pay_scan(Vm& vm, u64 bytes) { return vm.charge_checked(bytes >> 4); }
+inline bool pay_bytewise(Vm& vm, u64 bytes) { return vm.charge_checked(bytes >> 2); }
+
+// Byte offset of character [index] of [s] (the end if there is none), found
+// from character [from_char] at byte [from_byte] (index >= from_char). Other
+// than ASCII strings need a walk, which is charged; false when the budget
+// ran out.
+bool char_offset(Vm& vm, StringObj* s, u64 index, usize* out, usize from_byte = 0, u64 from_char = 0)
 {
-    if (s->header.flags & ObjAscii)
-        return (usize)index;
-    usize offset = 0;
-    u64 chars = 0;
-    while (offset < s->byte_length) {
+    if (s->header.flags & ObjAscii) {
+        *out = (usize)index;
+        return true;
+    }
+    usize offset = from_byte;
+    u64 chars = from_char;
+    for (; offset < s->byte_length; offset++) {
         if (((u8)s->bytes[offset] & 0xc0) != 0x80) {
             if (chars == index)
-                return offset;
+                break;
             chars++;
         }
-        offset++;
     }
-    return s->byte_length;
+    *out = offset;
+    return pay_bytewise(vm, offset - from_byte);
+}
+
+// Character index of byte [byte] of [s], counting on from character
+// [from_char] at byte [from_byte] (byte >= from_byte). Charged like
+// char_offset().
+bool byte_to_char(Vm& vm, StringObj* s, usize byte, i64* out, usize from_byte = 0, i64 from_char = 0)
+{
+    if (s->header.flags & ObjAscii) {
+        *out = (i64)byte;
+        return true;
+    }
+    i64 chars = from_char;
+    for (usize i = from_byte; i < byte; i++)
+        if (((u8)s->bytes[i] & 0xc0) != 0x80)
+            chars++;
+    *out = chars;
+    return pay_bytewise(vm, byte - from_byte);
 }
 
 bool substring_chars(Vm& vm, StringObj* s, u64 begin, u64 end, u64* out)
 {
-    usize b = char_offset(s, begin);
-    usize e = char_offset(s, end);
+    usize b, e;
+    if (!char_offset(vm, s, begin, &b) || !char_offset(vm, s, end, &e, b, begin))
+        return false;
     return ret_string(vm, s->bytes + b, e - b, out);
 }
 
-u64 string_hash(StringObj* s)
+// A string's hash, computed once (and charged then: a key made of many
+// megabytes costs its bytes the first time it is hashed).
+u64 string_hash(Vm& vm, StringObj* s)
 {
-    if (!s->hash)
+    if (!s->hash) {
         s->hash = hash_bytes(s->bytes, s->byte_length) | 1ull << 63;  // Non-zero; the low bits pick the index slot.
+        vm.charge_units(s->byte_length >> 2);
+    }
     return s->hash;
 }
 
@@ -78,6 +113,227 @@ bool check_mutable(Vm& vm, u64 v)
     return true;
 }
 
+// ---------------------------------------------------------------- Substring search
+
+constexpr usize kNotFound = ~(usize)0;
+// Searches charge the budget at least every this many haystack bytes, so
+// that a long search polls the host and stops in time.
+constexpr usize kSearchChunk = 64 * 1024;
+
+constexpr u64 kOnes = 0x0101010101010101ull;
+constexpr u64 kHighs = 0x8080808080808080ull;
+
+// Whether one of the eight bytes of [w] is zero.
+inline bool has_zero_byte(u64 w) { return ((w - kOnes) & ~w & kHighs) != 0; }
+
+// First byte [c] in [p, p + n), eight bytes at a time; kNotFound if none.
+usize scan_byte(const u8* p, usize n, u8 c)
+{
+    u64 pattern = kOnes * c;
+    usize i = 0;
+    for (; i + 8 <= n; i += 8) {
+        u64 w;
+        mem_copy(&w, p + i, 8);
+        if (has_zero_byte(w ^ pattern))
+            break;
+    }
+    for (; i < n; i++)
+        if (p[i] == c)
+            return i;
+    return kNotFound;
+}
+
+// Last byte [c] in [p, p + n), eight bytes at a time; kNotFound if none.
+usize scan_byte_reverse(const u8* p, usize n, u8 c)
+{
+    u64 pattern = kOnes * c;
+    usize i = n;
+    for (; i >= 8; i -= 8) {
+        u64 w;
+        mem_copy(&w, p + i - 8, 8);
+        if (has_zero_byte(w ^ pattern))
+            break;
+    }
+    while (i-- > 0)
+        if (p[i] == c)
+            return i;
+    return kNotFound;
+}
+
+// Substring search in time linear in the lengths of both strings, where
+// trying the needle at every position costs their product on inputs such
+// as "aaa...a" and "aa...ab": Crochemore and Perrin's Two-Way algorithm (as
+// in glibc's memmem, without its shift table, so without memory beyond this
+// object). The needle is cut at a critical factorization u.v; v is compared
+// left to right, then u right to left, and a mismatch shifts the window by
+// as much as the factorization allows, remembering for periodic needles how
+// much of the period is known to match. With [Reverse] both strings are
+// read from their ends: positions count from the end, and the first match
+// found is the last one.
+template<bool Reverse>
+class Searcher {
+public:
+    // Prepares the search for [needle]; its O(m) setup is charged.
+    bool init(Vm& vm, StringObj* needle)
+    {
+        m_needle = reinterpret_cast<const u8*>(needle->bytes);
+        m_length = needle->byte_length;
+        if (m_length < 2)
+            return true;
+        m_suffix = critical_factorization(&m_period);
+        m_periodic = true;
+        for (usize k = 0; k < m_suffix; k++) {
+            if (at(k) != at(k + m_period)) {
+                m_periodic = false;
+                break;
+            }
+        }
+        if (!m_periodic)
+            m_period = max(m_suffix, m_length - m_suffix) + 1;
+        return pay_bytewise(vm, 3 * (u64)m_length);
+    }
+
+    // Position of the first match in [hay] (length [n]) at or after
+    // position [from], or kNotFound, into [*found]. Charges the haystack
+    // bytes it covers as it goes; false when the budget ran out.
+    bool find(Vm& vm, const u8* hay, usize n, usize from, usize* found) const
+    {
+        *found = kNotFound;
+        usize m = m_length;
+        if (from > n || n - from < m)
+            return true;
+        if (m == 0) {
+            *found = from;
+            return true;
+        }
+        if (m == 1)
+            return find_byte(vm, hay, n, from, found);
+        usize j = from;
+        usize paid = from;
+        usize memory = 0;
+        while (j <= n - m) {
+            if (KS_UNLIKELY(j - paid >= kSearchChunk)) {
+                if (!pay_bytewise(vm, j - paid))
+                    return false;
+                paid = j;
+            }
+            usize i = m_periodic && memory > m_suffix ? memory : m_suffix;
+            while (i < m && at(i) == hay_at(hay, n, i + j))
+                i++;
+            if (i < m) {
+                j += i - m_suffix + 1;
+                memory = 0;
+                continue;
+            }
+            // The right part matches: compare the left part, down to what
+            // the last shift is known to have kept matching.
+            usize low = m_periodic ? memory : 0;
+            i = m_suffix;
+            while (i > low && at(i - 1) == hay_at(hay, n, i - 1 + j))
+                i--;
+            if (i <= low) {
+                *found = j;
+                return pay_bytewise(vm, j + m - paid);
+            }
+            j += m_period;
+            if (m_periodic)
+                memory = m - m_period;
+        }
+        return pay_bytewise(vm, n - paid);
+    }
+
+private:
+    u8 at(usize i) const { return Reverse ? m_needle[m_length - 1 - i] : m_needle[i]; }
+    static u8 hay_at(const u8* hay, usize n, usize i) { return Reverse ? hay[n - 1 - i] : hay[i]; }
+
+    // One byte: a word-at-a-time scan, charged per chunk like the search.
+    bool find_byte(Vm& vm, const u8* hay, usize n, usize from, usize* found) const
+    {
+        u8 c = m_needle[0];
+        for (usize j = from; j < n;) {
+            usize chunk = min(n - j, kSearchChunk);
+            usize k = Reverse ? scan_byte_reverse(hay + (n - j - chunk), chunk, c) : scan_byte(hay + j, chunk, c);
+            if (k != kNotFound) {
+                usize pos = Reverse ? j + (chunk - 1 - k) : j + k;
+                *found = pos;
+                return pay_scan(vm, pos + 1 - j);
+            }
+            if (!pay_scan(vm, chunk))
+                return false;
+            j += chunk;
+        }
+        return true;
+    }
+
+    // The critical factorization of the needle (length >= 2): the start of
+    // the right part v, the shorter of the maximal suffixes for the byte
+    // order and its reverse, and the period of v into [*period].
+    usize critical_factorization(usize* period) const
+    {
+        if (m_length < 3) {
+            *period = 1;
+            return m_length - 1;
+        }
+        usize p1, p2;
+        usize s1 = maximal_suffix(false, &p1);
+        usize s2 = maximal_suffix(true, &p2);
+        // Maximal suffixes start after s (kNotFound + 1 wraps to 0).
+        if (s2 + 1 < s1 + 1) {
+            *period = p1;
+            return s1 + 1;
+        }
+        *period = p2;
+        return s2 + 1;
+    }
+
+    // The maximal suffix of the needle for the byte order (or its reverse):
+    // returns the position before it (kNotFound for the whole needle) and
+    // its period into [*period].
+    usize maximal_suffix(bool reversed, usize* period) const
+    {
+        usize ms = kNotFound;
+        usize j = 0;
+        usize k = 1;
+        usize p = 1;
+        while (j + k < m_length) {
+            u8 a = at(j + k);
+            u8 b = at(ms + k);
+            if (reversed ? b < a : a < b) {
+                j += k;
+                k = 1;
+                p = j - ms;
+            } else if (a == b) {
+                if (k != p) {
+                    k++;
+                } else {
+                    j += p;
+                    k = 1;
+                }
+            } else {
+                ms = j++;
+                k = p = 1;
+            }
+        }
+        *period = p;
+        return ms;
+    }
+
+    const u8* m_needle;
+    usize m_length;
+    usize m_suffix;
+    usize m_period;
+    bool m_periodic;
+};
+
+// First byte offset at or after [from] where [needle] occurs in [s], or
+// kNotFound, into [*found]; false when the budget ran out.
+bool find_first(Vm& vm, StringObj* s, StringObj* needle, usize from, usize* found)
+{
+    Searcher<false> searcher;
+    return searcher.init(vm, needle)
+        && searcher.find(vm, reinterpret_cast<const u8*>(s->bytes), s->byte_length, from, found);
+}
+
 // ---------------------------------------------------------------- String
 
 bool s_length(Vm&, u64* a, u64* r) { *r = str(a[0])->char_length; return true; }
@@ -85,8 +341,6 @@ bool s_length(Vm&, u64* a, u64* r) { *r = str(a[0])->char_length; return true; }
 bool s_char_at(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
-    if (!(s->header.flags & ObjAscii))
-        vm.charge_bytes(s->byte_length);
     if (a[1] >= s->char_length)
         return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
     return substring_chars(vm, s, a[1], a[1] + 1, r);
@@ -97,7 +351,10 @@ bool s_char_code_at(Vm& vm, u64* a, u64* r)
     StringObj* s = str(a[0]);
     if (a[1] >= s->char_length)
         return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
-    const u8* p = reinterpret_cast<const u8*>(s->bytes + char_offset(s, a[1]));
+    usize offset;
+    if (!char_offset(vm, s, a[1], &offset))
+        return false;
+    const u8* p = reinterpret_cast<const u8*>(s->bytes + offset);
     u32 c = p[0];
     u32 extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
     if (extra)
@@ -138,41 +395,20 @@ bool s_from_char_code(Vm& vm, u64* a, u64* r)
     return ret_string(vm, buf, n, r);
 }
 
-// Character index of the first match of [needle] at or after byte [from], or -1.
-i64 find_bytes(StringObj* s, StringObj* needle, usize from)
-{
-    if (needle->byte_length > s->byte_length)
-        return -1;
-    for (usize i = from; i + needle->byte_length <= s->byte_length; i++)
-        if (mem_compare(s->bytes + i, needle->bytes, needle->byte_length) == 0)
-            return (i64)i;
-    return -1;
-}
-
-i64 byte_to_char(StringObj* s, usize byte)
-{
-    if (s->header.flags & ObjAscii)
-        return (i64)byte;
-    i64 chars = 0;
-    for (usize i = 0; i < byte; i++)
-        if (((u8)s->bytes[i] & 0xc0) != 0x80)
-            chars++;
-    return chars;
-}
-
 bool s_index_of(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
-    vm.charge_bytes(s->byte_length);
-    i64 at = find_bytes(s, str(a[1]), 0);
-    *r = (u64)(at < 0 ? -1 : byte_to_char(s, (usize)at));
+    usize at;
+    i64 chars = -1;
+    if (!find_first(vm, s, str(a[1]), 0, &at) || (at != kNotFound && !byte_to_char(vm, s, at, &chars)))
+        return false;
+    *r = (u64)chars;
     return true;
 }
 
 bool s_index_of_from(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
-    vm.charge_bytes(s->byte_length);
     i64 from = (i64)a[2];
     if (from < 0)
         from = 0;
@@ -180,26 +416,28 @@ bool s_index_of_from(Vm& vm, u64* a, u64* r)
         *r = (u64)-1;
         return true;
     }
-    i64 at = find_bytes(s, str(a[1]), char_offset(s, (u64)from));
-    *r = (u64)(at < 0 ? -1 : byte_to_char(s, (usize)at));
+    usize start, at;
+    i64 chars = -1;
+    if (!char_offset(vm, s, (u64)from, &start) || !find_first(vm, s, str(a[1]), start, &at)
+        || (at != kNotFound && !byte_to_char(vm, s, at, &chars, start, from)))
+        return false;
+    *r = (u64)chars;
     return true;
 }
 
 bool s_last_index_of(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
-    vm.charge_bytes(s->byte_length);
     StringObj* n = str(a[1]);
-    i64 found = -1;
-    if (n->byte_length <= s->byte_length) {
-        for (usize i = s->byte_length - n->byte_length + 1; i-- > 0;) {
-            if (mem_compare(s->bytes + i, n->bytes, n->byte_length) == 0) {
-                found = (i64)i;
-                break;
-            }
-        }
-    }
-    *r = (u64)(found < 0 ? -1 : byte_to_char(s, (usize)found));
+    Searcher<true> searcher;
+    usize at;
+    if (!searcher.init(vm, n) || !searcher.find(vm, reinterpret_cast<const u8*>(s->bytes), s->byte_length, 0, &at))
+        return false;
+    i64 chars = -1;
+    // [at] counts from the end: the match starts n->byte_length bytes before it.
+    if (at != kNotFound && !byte_to_char(vm, s, s->byte_length - at - n->byte_length, &chars))
+        return false;
+    *r = (u64)chars;
     return true;
 }
 
@@ -269,6 +507,8 @@ bool s_concat(Vm& vm, u64* a, u64* r)
     return ret_string(vm, sb.data(), sb.size(), r);
 }
 
+// Each occurrence found costs a unit besides the bytes searched, so that
+// millions of one-byte matches are not free.
 bool s_replace(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
@@ -278,21 +518,36 @@ bool s_replace(Vm& vm, u64* a, u64* r)
         *r = a[0];
         return true;
     }
+    Searcher<false> searcher;
+    if (!searcher.init(vm, from))
+        return false;
+    const u8* hay = reinterpret_cast<const u8*>(s->bytes);
     StringBuilder sb(&vm.memory());
     usize i = 0;
-    while (i < s->byte_length) {
-        if (i + from->byte_length <= s->byte_length && mem_compare(s->bytes + i, from->bytes, from->byte_length) == 0) {
-            sb.append(to->bytes, to->byte_length);
-            i += from->byte_length;
-        } else {
-            sb.append_char(s->bytes[i++]);
-        }
+    for (;;) {
+        usize at;
+        if (!searcher.find(vm, hay, s->byte_length, i, &at))
+            return false;
+        if (at == kNotFound)
+            break;
+        sb.append(s->bytes + i, at - i);
+        sb.append(to->bytes, to->byte_length);
         if (sb.has_failed())
             return vm.raise_out_of_memory();
+        if (!vm.charge_checked(1))
+            return false;
+        i = at + from->byte_length;
     }
+    sb.append(s->bytes + i, s->byte_length - i);
+    if (sb.has_failed())
+        return vm.raise_out_of_memory();
     return ret_string(vm, sb.data(), sb.size(), r);
 }
 
+// The parts are allocations, charged as they are made, and cost a unit
+// each besides. The result array is not reachable before the native
+// returns, and natives never collect: when the budget stops the split, it
+// is simply garbage.
 bool s_split(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
@@ -300,8 +555,10 @@ bool s_split(Vm& vm, u64* a, u64* r)
     ArrayObj* out = vm.heap().new_array(0, KindRef, 0);
     if (!out)
         return vm.raise_out_of_memory();
-    *r = from_obj(out);   // Not yet reachable: natives never collect.
+    *r = from_obj(out);
     auto push = [&](const char* p, usize n) -> bool {
+        if (!vm.charge_checked(1) || !vm.charge_allocations_checked())
+            return false;
         StringObj* part = vm.new_string(p, n);
         if (!part)
             return false;
@@ -323,48 +580,66 @@ bool s_split(Vm& vm, u64* a, u64* r)
         }
         return true;
     }
+    Searcher<false> searcher;
+    if (!searcher.init(vm, sep))
+        return false;
+    const u8* hay = reinterpret_cast<const u8*>(s->bytes);
     usize start = 0;
-    usize i = 0;
-    while (i + sep->byte_length <= s->byte_length) {
-        if (mem_compare(s->bytes + i, sep->bytes, sep->byte_length) == 0) {
-            if (!push(s->bytes + start, i - start))
-                return false;
-            i += sep->byte_length;
-            start = i;
-        } else {
-            i++;
-        }
+    for (;;) {
+        usize at;
+        if (!searcher.find(vm, hay, s->byte_length, start, &at))
+            return false;
+        if (at == kNotFound)
+            break;
+        if (!push(s->bytes + start, at - start))
+            return false;
+        start = at + sep->byte_length;
     }
     return push(s->bytes + start, s->byte_length - start);
 }
 
-bool s_starts_with(Vm&, u64* a, u64* r)
+bool s_starts_with(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
     StringObj* p = str(a[1]);
-    *r = p->byte_length <= s->byte_length && mem_compare(s->bytes, p->bytes, p->byte_length) == 0;
+    if (p->byte_length > s->byte_length) {
+        *r = false;
+        return true;
+    }
+    if (!pay_scan(vm, p->byte_length))
+        return false;
+    *r = mem_compare(s->bytes, p->bytes, p->byte_length) == 0;
     return true;
 }
 
-bool s_ends_with(Vm&, u64* a, u64* r)
+bool s_ends_with(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
     StringObj* p = str(a[1]);
-    *r = p->byte_length <= s->byte_length
-        && mem_compare(s->bytes + s->byte_length - p->byte_length, p->bytes, p->byte_length) == 0;
+    if (p->byte_length > s->byte_length) {
+        *r = false;
+        return true;
+    }
+    if (!pay_scan(vm, p->byte_length))
+        return false;
+    *r = mem_compare(s->bytes + s->byte_length - p->byte_length, p->bytes, p->byte_length) == 0;
     return true;
 }
 
 bool s_contains(Vm& vm, u64* a, u64* r)
 {
-    vm.charge_bytes(str(a[0])->byte_length);
-    *r = find_bytes(str(a[0]), str(a[1]), 0) >= 0;
+    usize at;
+    if (!find_first(vm, str(a[0]), str(a[1]), 0, &at))
+        return false;
+    *r = at != kNotFound;
     return true;
 }
 
 bool change_case(Vm& vm, u64* a, u64* r, bool upper)
 {
     StringObj* s = str(a[0]);
+    if (!pay_bytewise(vm, s->byte_length))
+        return false;
     StringObj* out = vm.new_string(s->bytes, s->byte_length);
     if (!out)
         return false;
@@ -391,6 +666,8 @@ bool s_trim(Vm& vm, u64* a, u64* r)
         b++;
     while (e > b && space(s->bytes[e - 1]))
         e--;
+    if (!pay_bytewise(vm, b + (s->byte_length - e)))
+        return false;
     return ret_string(vm, s->bytes + b, e - b, r);
 }
 
@@ -402,11 +679,14 @@ bool s_to_string(Vm&, u64* a, u64* r)
 
 bool s_equals(Vm& vm, u64* a, u64* r)
 {
-    vm.charge_bytes(str(a[0])->byte_length);
+    if (!pay_scan(vm, str(a[0])->byte_length))
+        return false;
     *r = value_equal(a[0], a[1], KindRef);
     return true;
 }
 
+// Parses a decimal or 0x hexadecimal int; the bytes it walks (blanks,
+// digits, '_' separators) are charged.
 bool s_to_int(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
@@ -424,6 +704,7 @@ bool s_to_int(Vm& vm, u64* a, u64* r)
     }
     u64 value = 0;
     bool any = false;
+    bool overflow = false;
     for (; p < end; p++) {
         char c = *p;
         u64 d;
@@ -437,12 +718,19 @@ bool s_to_int(Vm& vm, u64* a, u64* r)
             continue;
         else
             break;
-        if (__builtin_mul_overflow(value, base, &value) || __builtin_add_overflow(value, d, &value))
-            return vm.raise(ClassRuntimeScriptException, "number out of range");
+        if (__builtin_mul_overflow(value, base, &value) || __builtin_add_overflow(value, d, &value)) {
+            overflow = true;
+            break;
+        }
         any = true;
     }
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
+    if (!overflow)
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+    if (!pay_bytewise(vm, (u64)(p - s->bytes)))
+        return false;
+    if (overflow)
+        return vm.raise(ClassRuntimeScriptException, "number out of range");
     if (!any || p != end)
         return vm.raise(ClassRuntimeScriptException, "not a number");
     if ((!negative && value > (u64)KS_INT_MAX) || (negative && value > (u64)KS_INT_MAX + 1))
@@ -494,11 +782,12 @@ bool a_push(Vm& vm, u64* a, u64*)
 bool a_insert(Vm& vm, u64* a, u64*)
 {
     ArrayObj* x = arr(a[0]);
-    vm.charge_bytes((u64)x->size * 8);
     if (!check_mutable(vm, a[0]))
         return false;
     if (a[1] > x->size)
         return vm.raise(ClassOutOfBoundsException, "insert position out of bounds");
+    if (!pay_scan(vm, (u64)(x->size - a[1]) * sizeof(u64)))
+        return false;
     if (x->size >= 0x3fffffff || !vm.heap().array_reserve(x, x->size + 1))
         return vm.raise_out_of_memory();
     mem_move(x->items + a[1] + 1, x->items + a[1], (x->size - a[1]) * sizeof(u64));
@@ -519,9 +808,10 @@ bool a_pop(Vm& vm, u64* a, u64* r)
 bool a_remove_at(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
-    vm.charge_bytes((u64)x->size * 8);
     if (a[1] >= x->size)
         return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+    if (!pay_scan(vm, (u64)(x->size - a[1]) * sizeof(u64)))
+        return false;
     *r = x->items[a[1]];
     mem_move(x->items + a[1], x->items + a[1] + 1, (x->size - a[1] - 1) * sizeof(u64));
     x->size--;
@@ -585,6 +875,8 @@ bool a_slice1(Vm& vm, u64* a, u64* r)
 }
 
 // splice(start, count): removes count elements at start, returns them.
+// The copy out is allocation; moving the tail down is charged, before the
+// array is touched.
 bool a_splice(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
@@ -597,6 +889,8 @@ bool a_splice(Vm& vm, u64* a, u64* r)
         count = 0;
     if (count > n - b)
         count = n - b;
+    if (!pay_scan(vm, (u64)(n - b - count) * sizeof(u64)))
+        return false;
     if (!make_array_from(vm, x, x->items + b, (u32)count, r))
         return false;
     mem_move(x->items + b, x->items + b + count, (usize)(n - b - count) * sizeof(u64));
@@ -604,26 +898,43 @@ bool a_splice(Vm& vm, u64* a, u64* r)
     return true;
 }
 
+// One unit per element looked at; comparing strings of equal length costs
+// their bytes as well, charged before each comparison: an array of a
+// million references to one long string, searched for an equal-length
+// other string, compares n * m bytes, so it must be able to stop midway.
 bool a_index_of(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
-    vm.charge_bytes((u64)x->size * 16);
-    for (u32 i = 0; i < x->size; i++) {
-        if (value_equal(x->items[i], a[1], x->header.elem_kind)) {
-            *r = i;
-            return true;
-        }
+    u64 probe = a[1];
+    StringObj* text = x->header.elem_kind == KindRef && as_obj(probe)->kind == ObjKind::String ? str(probe) : nullptr;
+    u32 i = 0;
+    for (; i < x->size; i++) {
+        u64 item = x->items[i];
+        if (item == probe)
+            break;
+        if (!text || as_obj(item)->kind != ObjKind::String || str(item)->byte_length != text->byte_length)
+            continue;
+        if (!pay_scan(vm, text->byte_length))
+            return false;
+        if (mem_compare(str(item)->bytes, text->bytes, text->byte_length) == 0)
+            break;
     }
-    *r = (u64)-1;
+    if (!vm.charge_checked(i))
+        return false;
+    *r = i < x->size ? (u64)i : (u64)-1;
     return true;
 }
 
+// One unit per element, checked as it goes (an element may format to
+// nothing); the text itself is charged as allocation.
 bool a_join(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
     StringObj* sep = str(a[1]);
     StringBuilder sb(&vm.memory());
     for (u32 i = 0; i < x->size; i++) {
+        if (!vm.charge_checked(1))
+            return false;
         if (i)
             sb.append(sep->bytes, sep->byte_length);
         vm.format_value(sb, x->items[i], x->header.elem_kind, 1);
@@ -645,7 +956,8 @@ bool to_string_any(Vm& vm, u64* a, u64* r)
 bool a_reverse(Vm& vm, u64* a, u64*)
 {
     ArrayObj* x = arr(a[0]);
-    vm.charge_bytes((u64)x->size * 8);
+    if (!pay_scan(vm, (u64)x->size * sizeof(u64)))
+        return false;
     for (u32 i = 0, j = x->size; i + 1 < j; i++, j--) {
         u64 t = x->items[i];
         x->items[i] = x->items[j - 1];
@@ -661,10 +973,10 @@ bool a_reverse(Vm& vm, u64* a, u64*)
 // as in Lua: nearby keys land in nearby slots, so sequential and clustered
 // keys (the common case) probe memory that is already cached, while strides
 // of powers of two still spread over every slot. Strings hash with FNV-1a.
-u64 key_hash(MapObj* m, u64 key)
+u64 key_hash(Vm& vm, MapObj* m, u64 key)
 {
     if (m->header.aux == KindRef)
-        return string_hash(str(key));
+        return string_hash(vm, str(key));
     return key | 1ull << 63;
 }
 
@@ -685,6 +997,8 @@ void index_insert(Vm& vm, i32* index, u32 index_size, u64 h, u32 entry)
 
 // Keys chosen to collide make probe sequences long: each probe costs a unit
 // of budget, so that such a script is stopped like any other long loop.
+// String keys with equal hashes are compared, which costs their bytes
+// (a long key looked up with an equal copy is compared in full each time).
 i64 map_find(Vm& vm, MapObj* m, u64 key, u64 h)
 {
     if (!m->index_size)
@@ -696,6 +1010,8 @@ i64 map_find(Vm& vm, MapObj* m, u64 key, u64 h)
         if (e < 0)
             break;
         MapEntry& entry = m->entries[e];
+        if (entry.hash == h && entry.key != key && m->header.aux == KindRef)
+            vm.charge_bytes(str(key)->byte_length);
         if (entry.hash == h && value_equal(entry.key, key, (u8)m->header.aux)) {
             vm.charge_units(probes);
             return e;
@@ -740,7 +1056,7 @@ bool map_rebuild(Vm& vm, MapObj* m, u32 capacity)
 bool m_get(Vm& vm, u64* a, u64* r)
 {
     MapObj* m = map(a[0]);
-    i64 e = map_find(vm, m, a[1], key_hash(m, a[1]));
+    i64 e = map_find(vm, m, a[1], key_hash(vm, m, a[1]));
     if (e >= 0) {
         *r = m->entries[e].value;
         return true;
@@ -758,7 +1074,7 @@ bool m_set(Vm& vm, u64* a, u64*)
     MapObj* m = map(a[0]);
     if (!check_mutable(vm, a[0]))
         return false;
-    u64 h = key_hash(m, a[1]);
+    u64 h = key_hash(vm, m, a[1]);
     i64 e = map_find(vm, m, a[1], h);
     if (e >= 0) {
         m->entries[e].value = a[2];
@@ -779,7 +1095,7 @@ bool m_set(Vm& vm, u64* a, u64*)
 bool m_has(Vm& vm, u64* a, u64* r)
 {
     MapObj* m = map(a[0]);
-    *r = map_find(vm, m, a[1], key_hash(m, a[1])) >= 0;
+    *r = map_find(vm, m, a[1], key_hash(vm, m, a[1])) >= 0;
     return true;
 }
 
@@ -788,7 +1104,7 @@ bool m_remove(Vm& vm, u64* a, u64* r)
     MapObj* m = map(a[0]);
     if (!check_mutable(vm, a[0]))
         return false;
-    i64 e = map_find(vm, m, a[1], key_hash(m, a[1]));
+    i64 e = map_find(vm, m, a[1], key_hash(vm, m, a[1]));
     *r = e >= 0;
     if (e >= 0) {
         // The index keeps pointing at the dead entry; lookups skip it
@@ -816,11 +1132,14 @@ bool m_clear(Vm& vm, u64* a, u64*)
     return true;
 }
 
+// The walk covers removed entries too (they stay until the next rebuild).
 bool map_column(Vm& vm, u64* a, u64* r, bool keys)
 {
     MapObj* m = map(a[0]);
     if (m->header.flags & ObjNull)
         return vm.raise(ClassNullReferenceException, "keys or values of a null map");
+    if (!pay_scan(vm, (u64)m->used * sizeof(MapEntry)))
+        return false;
     ArrayObj* out = vm.heap().new_array(m->count, keys ? (u8)m->header.aux : m->header.elem_kind, 0);
     if (!out)
         return vm.raise_out_of_memory();
@@ -900,10 +1219,14 @@ bool b_to_string(Vm& vm, u64* a, u64* r)
     return ret_string(vm, reinterpret_cast<const char*>(b->data), b->size, r);
 }
 
+// The copy is charged: it allocates nothing once the buffer is large
+// enough (a loop of clear() and append() would copy megabytes for free).
 bool append_raw(Vm& vm, u64 target, const void* data, usize n)
 {
     BytesObj* b = bytes(target);
     if (!check_mutable(vm, target))
+        return false;
+    if (!pay_scan(vm, n))
         return false;
     // The source may be the target's own contents (b.appendBytes(b)), which
     // growing the target frees: then copy from where they went.
@@ -940,10 +1263,12 @@ bool b_clear(Vm&, u64* a, u64*)
 
 // ---------------------------------------------------------------- System, Linux
 
+// The collection charges its work; a script that does nothing but collect
+// stops here once that has spent the budget.
 bool sys_gc(Vm& vm, u64*, u64*)
 {
     vm.collect_garbage();
-    return true;
+    return vm.charge_checked(0);
 }
 
 bool linux_printk(Vm& vm, u64* a, u64*)

@@ -274,6 +274,14 @@ KS_NOINLINE bool Vm::charge_slow()
     return raise(ClassBudgetExceededException, "");
 }
 
+bool Vm::charge_allocations_checked()
+{
+    u64 total = m_memory->allocated_total();
+    u64 bytes = total - m_allocated_seen;
+    m_allocated_seen = total;
+    return charge_checked(bytes >> 4);
+}
+
 void Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
 {
     format_limited(out, value, kind, depth, out.size() + kMaxFormatLength);

@@ -123,6 +123,11 @@ public:
             return true;
         return charge_slow();
     }
+    // Charges the bytes allocated since the last such charge (what the
+    // interpreter does after each allocating instruction), checked: for
+    // natives that allocate in a loop, so that they stop as they go instead
+    // of being charged for everything when they return.
+    bool charge_allocations_checked();
     const VmLimits& limits() const { return m_limits; }
 
 private:
