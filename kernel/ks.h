@@ -16,24 +16,31 @@
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
+#include <linux/completion.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include "kscript.h"
+
+#define KS_MAX_SOURCE (1UL << 20)
 
 struct ks_script;
 
 /* The kernel side of one host object (the engine's struct ks_object). */
 struct ks_kobj {
-	struct list_head node;		/* in script->kobjs (script lock, or no handler can run) */
+	struct list_head node;		/* in script->kobjs: added under stats_lock with the script
+					 * lock held; removed only when the script is freed */
 	struct list_head global;	/* devices and /proc files: in ks_names (ks_names_lock) */
 	struct ks_script *script;
 	struct ks_object *obj;		/* the engine's record: lives as long as the state */
 	int kind;			/* KS_OBJECT_* */
 	char name[KS_NAME_MAX];
 	umode_t mode;
+	bool writable;			/* copies of the engine's record, which goes */
+	unsigned long interval_ms;	/* with the state at unload */
 	bool registered;
 	union {
 		struct {
@@ -55,8 +62,9 @@ struct ks_script {
 	struct kref ref;		/* the list, open files, loads in progress */
 	struct mutex lock;		/* every call into state */
 	char name[KS_NAME_MAX];
-	ks_state *state;
+	ks_state *state;		/* NULL once torn down (lock) */
 	bool loaded;			/* listed and unloadable (ks_scripts_lock) */
+	bool committed;			/* the load is final: handlers may run (lock) */
 	bool dead;			/* no handler runs any more (lock) */
 	atomic_t stopping;		/* unload asks a running handler to stop */
 	struct list_head kobjs;
@@ -66,6 +74,9 @@ struct ks_script {
 	spinlock_t stats_lock;		/* stats: listing never waits for the script */
 	struct ks_stats stats;
 	u64 stats_calls, stats_errors;
+	struct ratelimit_state log_rs;	/* this script's lines in the kernel log */
+	struct work_struct teardown;	/* unload: objects, engine state, name */
+	struct completion torn_down;
 };
 
 extern struct proc_dir_entry *ks_proc_dir;
@@ -83,7 +94,9 @@ struct ks_diag {
 };
 __printf(2, 3) void ks_diag_add(struct ks_diag *dg, const char *fmt, ...);
 int ks_load_script(const char *src, size_t len, const char *name, unsigned long quota, long long budget,
-		   unsigned int depth, struct ks_diag *dg, char *loaded_name);
+		   unsigned int depth, struct ks_diag *dg, struct ks_script **out);
+void ks_commit_script(struct ks_script *s, struct ks_diag *dg);
+void ks_abort_script(struct ks_script *s);
 int ks_unload_script(const char *name);
 
 /* ks_ctl.c */
@@ -91,6 +104,7 @@ int ks_ctl_init(void);
 void ks_ctl_exit(void);
 
 /* ks_objects.c: the engine's host hooks and what the loader does with objects */
+extern struct workqueue_struct *ks_wq;
 int ks_objects_init(void);
 void ks_objects_exit(void);
 int ks_object_created(void *ctx, struct ks_object *obj);

@@ -24,7 +24,6 @@
 #include "ks.h"
 #include "kscript_ioctl.h"
 
-#define KS_MAX_SOURCE (1UL << 20)
 #define KS_DIAG_SIZE 4096
 
 static char ks_last_diag[KS_DIAG_SIZE];
@@ -122,17 +121,23 @@ out:
 	return ret;
 }
 
-/* The writer closes the file: compile and run what it wrote. The error
- * reaches close(2); the diagnostics are in the log and in read(). */
+/*
+ * The last writer closes the file: compile and run what was written. The
+ * error reaches close(2); the diagnostics are in the log and in read().
+ * Closing one of several descriptors of the file (a shell's child that
+ * exits) loads nothing: the text may not be complete yet.
+ */
 static int ks_ctl_flush(struct file *file, fl_owner_t id)
 {
 	struct ks_ctl *c = file->private_data;
-	char name[KS_NAME_MAX];
+	struct ks_script *s;
 	struct ks_diag dg;
 	char *src;
 	size_t len;
 	int err;
 
+	if (file_count(file) > 1)
+		return 0;
 	mutex_lock(&c->lock);
 	src = c->src;
 	len = c->len;
@@ -145,7 +150,9 @@ static int ks_ctl_flush(struct file *file, fl_owner_t id)
 	}
 	err = capable(CAP_SYS_ADMIN) ? ks_diag_init(&dg) : -EPERM;
 	if (!err) {
-		err = ks_load_script(src, len, NULL, 0, 0, 0, &dg, name);
+		err = ks_load_script(src, len, NULL, 0, 0, 0, &dg, &s);
+		if (!err)
+			ks_commit_script(s, &dg);
 		ks_remember_diag(&dg);
 		kfree(dg.buf);
 	}
@@ -159,6 +166,8 @@ static ssize_t ks_ctl_read(struct file *file, char __user *ubuf, size_t count, l
 	size_t len;
 	ssize_t ret;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	/* A snapshot: no lock across the copy to user memory. */
 	copy = kmalloc(KS_DIAG_SIZE, GFP_KERNEL);
 	if (!copy)
@@ -174,13 +183,14 @@ static ssize_t ks_ctl_read(struct file *file, char __user *ubuf, size_t count, l
 
 /*
  * KS_IOC_LOAD. The diagnostics buffer is checked writable before anything
- * runs; if writing it still fails afterwards, the script is unloaded again:
- * a failed call leaves nothing loaded.
+ * runs, and the load commits only once they are copied out: if that still
+ * fails, this very load is undone before any handler of it ran, and the
+ * call fails with nothing left behind.
  */
 static long ks_ctl_load(struct ks_ioc_load __user *uarg)
 {
 	struct ks_ioc_load req;
-	char name[KS_NAME_MAX];
+	struct ks_script *s = NULL;
 	void __user *udiag;
 	struct ks_diag dg;
 	char *src;
@@ -212,18 +222,24 @@ static long ks_ctl_load(struct ks_ioc_load __user *uarg)
 		kvfree(src);
 		return err;
 	}
-	err = ks_load_script(src, req.length, req.name, req.memory_quota, req.budget, req.max_depth, &dg, name);
+	err = ks_load_script(src, req.length, req.name, req.memory_quota, req.budget, req.max_depth, &dg, &s);
 	kvfree(src);
-	ks_remember_diag(&dg);
+	if (!err)
+		ks_diag_add(&dg, "%s: loaded\n", s->name);
 	if (req.diagnostics && req.diagnostics_size) {
 		size_t n = min_t(size_t, dg.len, req.diagnostics_size - 1);
 
 		if (copy_to_user(udiag, dg.buf, n) || put_user(0, (char __user *)udiag + n)) {
-			if (!err)
-				ks_unload_script(name);
+			if (!err) {
+				ks_abort_script(s);
+				s = NULL;
+			}
 			err = -EFAULT;
 		}
 	}
+	if (s)
+		ks_commit_script(s, NULL);
+	ks_remember_diag(&dg);
 	kfree(dg.buf);
 	return err;
 }

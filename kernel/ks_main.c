@@ -45,7 +45,6 @@
 /* The compiler recurses once per nesting level of the source; this bound
  * keeps it well inside a 16 KiB kernel stack (tested in the guest). */
 #define KS_KERNEL_NESTING 24
-#define KS_MAX_SOURCE (1UL << 20)
 /* Budget between polls: how soon a handler notices a signal or an unload. */
 #define KS_POLL_INTERVAL (256 * 1024)
 
@@ -61,9 +60,21 @@ MODULE_PARM_DESC(budget, "default instruction budget per entry into a script");
 static long max_budget = 1000L * 1000 * 1000;
 module_param(max_budget, long, 0644);
 MODULE_PARM_DESC(max_budget, "largest instruction budget a load may ask for");
+#define KS_MAX_SCRIPTS_LIMIT 1024
 static unsigned int max_scripts = 64;
-module_param(max_scripts, uint, 0644);
-MODULE_PARM_DESC(max_scripts, "scripts loaded at once");
+
+/* max_scripts takes 1 .. KS_MAX_SCRIPTS_LIMIT: listing sizes arrays by it. */
+static int ks_set_max_scripts(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, KS_MAX_SCRIPTS_LIMIT);
+}
+
+static const struct kernel_param_ops ks_max_scripts_ops = {
+	.set = ks_set_max_scripts,
+	.get = param_get_uint,
+};
+module_param_cb(max_scripts, &ks_max_scripts_ops, &max_scripts, 0644);
+MODULE_PARM_DESC(max_scripts, "scripts loaded at once (1-1024)");
 static bool bench;
 module_param(bench, bool, 0444);
 MODULE_PARM_DESC(bench, "at load, compare SLUB with the kscript slab allocator (log lines BENCH ...)");
@@ -73,12 +84,14 @@ static DEFINE_MUTEX(ks_scripts_lock);
 static unsigned long ks_next_id;
 struct proc_dir_entry *ks_proc_dir;
 
+static void ks_teardown_fn(struct work_struct *work);
+
 static void ks_script_free(struct kref *ref)
 {
 	struct ks_script *s = container_of(ref, struct ks_script, ref);
 
 	ks_objects_free(s);
-	if (s->state) {
+	if (s->state) {	/* a load that failed: never torn down */
 		/* Read buffers freed after the last entry: credit them, so that
 		 * what the state still holds at close is its own leak only. */
 		ks_charge(s->state, -atomic_long_xchg(&s->refund, 0));
@@ -97,13 +110,15 @@ void ks_script_put(struct ks_script *s)
 
 /*
  * Writes script-made text to the kernel log (warning level if [warn]), one
- * record per line, each behind [prefix]; control characters are escaped
- * (\xNN), so that no script can forge a log line or send terminal escapes.
- * Lines are cut at 200 bytes, marked "[..]".
+ * record per line, each behind [prefix]; control characters and all
+ * non-ASCII bytes are escaped (\xNN), so that no script can forge a log
+ * line or send terminal escapes. Lines are cut at 200 bytes, marked "[..]".
+ * Each script has its own rate limit: a chatty one does not hide another's
+ * errors.
  */
-static void ks_log_escaped(bool warn, const char *prefix, const char *text, size_t len)
+static void ks_log_escaped(struct ratelimit_state *rs, bool warn, const char *prefix, const char *text,
+			   size_t len)
 {
-	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 50);
 	char line[224];
 	size_t start = 0, end, i, n;
 
@@ -114,14 +129,14 @@ static void ks_log_escaped(bool warn, const char *prefix, const char *text, size
 		for (i = start; i < end && n < 200; i++) {
 			unsigned char c = text[i];
 
-			if (c < 0x20 || c == 0x7f)
+			if (c < 0x20 || c >= 0x7f)
 				n += scnprintf(line + n, sizeof(line) - n, "\\x%02x", c);
 			else
 				line[n++] = c;
 		}
 		if (i < end)
 			n += scnprintf(line + n, sizeof(line) - n, "[..]");
-		if (__ratelimit(&rs)) {
+		if (__ratelimit(rs)) {
 			if (warn)
 				pr_warn("%s%.*s\n", prefix, (int)n, line);
 			else
@@ -136,7 +151,7 @@ void ks_log_script_text(struct ks_script *s, const char *tag, const char *text, 
 	char prefix[KS_NAME_MAX + 24];
 
 	snprintf(prefix, sizeof(prefix), "%s: %s", s->name, tag);
-	ks_log_escaped(false, prefix, text, len);
+	ks_log_escaped(&s->log_rs, false, prefix, text, len);
 }
 
 static void ks_hook_write(void *ctx, int stream, const char *text, unsigned long len)
@@ -193,7 +208,8 @@ static void ks_snapshot_stats(struct ks_script *s)
 }
 
 /*
- * Takes the script lock (killable) if the script is still loaded, and
+ * Takes the script lock (killable) if the script is loaded (its load has
+ * committed and it is not being unloaded), and
  * credits the quota with read buffers freed since the last entry.
  */
 int ks_enter(struct ks_script *s)
@@ -202,7 +218,7 @@ int ks_enter(struct ks_script *s)
 
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
-	if (s->dead) {
+	if (s->dead || !s->committed) {
 		mutex_unlock(&s->lock);
 		return -ENODEV;
 	}
@@ -241,7 +257,7 @@ int ks_handler_error(struct ks_script *s, int rc, const char *what)
 
 		snprintf(head, sizeof(head), "%s: %s failed (line %u): %s%s", s->name, what,
 			 ks_exception_line(s->state), name, message[0] ? ": " : "");
-		ks_log_escaped(true, head, message, strlen(message));
+		ks_log_escaped(&s->log_rs, true, head, message, strlen(message));
 	}
 	if (!strcmp(name, "OutOfMemoryException"))
 		return -ENOMEM;
@@ -331,7 +347,7 @@ static int ks_compile_and_run(struct ks_script *s, const char *src, size_t len, 
 				char head[KS_NAME_MAX + 48];
 
 				snprintf(head, sizeof(head), "%s:%u:%u: error: ", s->name, dd.line, dd.column);
-				ks_log_escaped(true, head, dd.message, strlen(dd.message));
+				ks_log_escaped(&s->log_rs, true, head, dd.message, strlen(dd.message));
 			}
 		}
 		return -EINVAL;
@@ -352,18 +368,19 @@ static int ks_compile_and_run(struct ks_script *s, const char *src, size_t len, 
 
 		snprintf(head, sizeof(head), "%s:%u: uncaught %s%s", s->name, ks_exception_line(s->state),
 			 ks_exception_name(s->state), message[0] ? ": " : "");
-		ks_log_escaped(true, head, message, strlen(message));
+		ks_log_escaped(&s->log_rs, true, head, message, strlen(message));
 	}
-	return atomic_read(&s->stopping) ? -EINTR : -EIO;
+	return fatal_signal_pending(current) ? -EINTR : -EIO;
 }
 
 /*
- * Compiles and runs [src] as a new script; on success the script stays
- * loaded with its objects and its name is copied to [loaded_name].
+ * Compiles and runs [src] as a new script and makes its objects visible;
+ * on success [out] is the prepared script, with a reference for the caller,
+ * who then commits it (ks_commit_script) or undoes it (ks_abort_script).
  * Diagnostics go to [dg]. A failed load leaves nothing behind.
  */
 int ks_load_script(const char *src, size_t len, const char *want, unsigned long quota, long long bud,
-		   unsigned int depth, struct ks_diag *dg, char *loaded_name)
+		   unsigned int depth, struct ks_diag *dg, struct ks_script **out)
 {
 	struct ks_script *s;
 	ks_config cfg;
@@ -394,6 +411,9 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	kref_init(&s->ref);
 	mutex_init(&s->lock);
 	spin_lock_init(&s->stats_lock);
+	ratelimit_state_init(&s->log_rs, 5 * HZ, 20);
+	INIT_WORK(&s->teardown, ks_teardown_fn);
+	init_completion(&s->torn_down);
 	INIT_LIST_HEAD(&s->kobjs);
 	INIT_LIST_HEAD(&s->node);
 	err = ks_reserve_script(s, want, dg);
@@ -431,7 +451,8 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	if (err)
 		goto fail;
 
-	/* Make its objects visible; nothing of it can run meanwhile. */
+	/* Make its objects visible. Until the load commits, ks_enter() turns
+	 * every caller away and no timer runs: nothing of it can run. */
 	err = ks_objects_register(s, dg);
 	if (err) {
 		mutex_lock(&s->lock);
@@ -439,17 +460,8 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 		mutex_unlock(&s->lock);
 		goto fail;
 	}
-	mutex_lock(&s->lock);
-	ks_objects_start_timers(s);
-	ks_snapshot_stats(s);
-	mutex_unlock(&s->lock);
-
-	mutex_lock(&ks_scripts_lock);
-	s->loaded = true;
-	strscpy(loaded_name, s->name, KS_NAME_MAX);
-	mutex_unlock(&ks_scripts_lock);
-	pr_info("%s: loaded\n", s->name);
-	ks_diag_add(dg, "%s: loaded\n", s->name);
+	kref_get(&s->ref);
+	*out = s;
 	return 0;
 
 fail:
@@ -462,10 +474,72 @@ fail:
 }
 
 /*
+ * Makes a prepared load final: handlers may run, timers start, the script
+ * is listed and can be unloaded. Drops the caller's reference.
+ */
+void ks_commit_script(struct ks_script *s, struct ks_diag *dg)
+{
+	mutex_lock(&s->lock);
+	s->committed = true;
+	ks_objects_start_timers(s);
+	ks_snapshot_stats(s);
+	mutex_unlock(&s->lock);
+	mutex_lock(&ks_scripts_lock);
+	s->loaded = true;
+	mutex_unlock(&ks_scripts_lock);
+	pr_info("%s: loaded\n", s->name);
+	if (dg)
+		ks_diag_add(dg, "%s: loaded\n", s->name);
+	ks_script_put(s);
+}
+
+/*
+ * Removes the script's objects, closes its engine state (the memory goes
+ * now, not when the last open file closes) and frees its name. Runs on
+ * ks_wq: removing a /proc file waits for operations in flight on it, which
+ * a reader stalled in a page fault can make last; the unloader's own wait
+ * for this is killable.
+ */
+static void ks_teardown_fn(struct work_struct *work)
+{
+	struct ks_script *s = container_of(work, struct ks_script, teardown);
+
+	ks_objects_unregister(s);
+	mutex_lock(&s->lock);
+	if (s->state) {
+		ks_charge(s->state, -atomic_long_xchg(&s->refund, 0));
+		ks_close(s->state);
+		s->state = NULL;
+	}
+	mutex_unlock(&s->lock);
+	mutex_lock(&ks_scripts_lock);
+	list_del_init(&s->node);
+	mutex_unlock(&ks_scripts_lock);
+	pr_info("%s: unloaded\n", s->name);
+	complete_all(&s->torn_down);
+	ks_script_put(s);	/* the list's reference */
+}
+
+/*
+ * A prepared load that must not stay (its ioctl failed afterwards): undone
+ * as an unload would, before any handler of it could run. Drops the
+ * caller's reference.
+ */
+void ks_abort_script(struct ks_script *s)
+{
+	mutex_lock(&s->lock);
+	s->dead = true;
+	mutex_unlock(&s->lock);
+	ks_teardown_fn(&s->teardown);
+	ks_script_put(s);
+}
+
+/*
  * Unloads the script named [name]: a running handler is stopped (at its next
- * budget check), later ones are turned away, its objects go, and its memory
- * goes with the last reference. The wait for a running handler is killable:
- * interrupted, the script stays loaded.
+ * budget check), later ones are turned away, and its objects, memory and
+ * name go (ks_teardown_fn). Every wait is killable: killed while a handler
+ * still runs, the script stays loaded; killed later, the teardown finishes
+ * on its own.
  */
 int ks_unload_script(const char *name)
 {
@@ -478,6 +552,7 @@ int ks_unload_script(const char *name)
 		return -ENOENT;
 	}
 	s->loaded = false;
+	kref_get(&s->ref);
 	mutex_unlock(&ks_scripts_lock);
 
 	atomic_set(&s->stopping, 1);
@@ -486,15 +561,13 @@ int ks_unload_script(const char *name)
 		mutex_lock(&ks_scripts_lock);
 		s->loaded = true;
 		mutex_unlock(&ks_scripts_lock);
+		ks_script_put(s);
 		return -EINTR;
 	}
 	s->dead = true;
 	mutex_unlock(&s->lock);
-	ks_objects_unregister(s);
-	mutex_lock(&ks_scripts_lock);
-	list_del_init(&s->node);
-	mutex_unlock(&ks_scripts_lock);
-	pr_info("%s: unloaded\n", s->name);
+	queue_work(ks_wq, &s->teardown);
+	wait_for_completion_killable(&s->torn_down);
 	ks_script_put(s);
 	return 0;
 }
@@ -546,15 +619,15 @@ static void ks_listing_write(void *ctx, int stream, const char *text, unsigned l
  */
 static int ks_slabinfo_show(struct seq_file *m, void *v)
 {
+	unsigned int cap = READ_ONCE(max_scripts), n = 0, i;
 	struct ks_script **all, *s;
-	unsigned int n = 0, i;
 
-	all = kcalloc(max_scripts + 1, sizeof(*all), GFP_KERNEL);
+	all = kcalloc(cap, sizeof(*all), GFP_KERNEL);
 	if (!all)
 		return -ENOMEM;
 	mutex_lock(&ks_scripts_lock);
 	list_for_each_entry(s, &ks_scripts, node) {
-		if (s->loaded && n <= max_scripts) {
+		if (s->loaded && n < cap) {
 			kref_get(&s->ref);
 			all[n++] = s;
 		}

@@ -48,6 +48,9 @@ unsigned long ks_object_costs[KS_OBJECT_KINDS] = {
 	[KS_OBJECT_TIMER] = sizeof(struct ks_kobj) + 64,
 };
 
+/* Timers and teardowns: CPU-bound script handlers stay off the shared
+ * per-CPU system workqueue, where they would delay other work. */
+struct workqueue_struct *ks_wq;
 static dev_t ks_devt;
 static struct class *ks_class;
 static DEFINE_IDA(ks_minor_ida);
@@ -101,6 +104,8 @@ int ks_object_created(void *ctx, struct ks_object *obj)
 	k->obj = obj;
 	k->kind = obj->kind;
 	k->mode = obj->mode;
+	k->writable = obj->writable;
+	k->interval_ms = obj->interval_ms;
 	strscpy(k->name, obj->name, sizeof(k->name));
 	INIT_LIST_HEAD(&k->global);
 	if (k->kind == KS_OBJECT_DEVICE) {
@@ -134,7 +139,7 @@ int ks_object_created(void *ctx, struct ks_object *obj)
 	spin_unlock(&s->stats_lock);
 	if (k->kind == KS_OBJECT_TIMER && obj->after_load) {
 		k->registered = true;
-		schedule_delayed_work(&k->timer.work, msecs_to_jiffies(obj->interval_ms));
+		queue_delayed_work(ks_wq, &k->timer.work, msecs_to_jiffies(k->interval_ms));
 	}
 	return 0;
 }
@@ -198,8 +203,9 @@ static int ks_register_device(struct ks_kobj *k)
 
 /*
  * After a successful load: makes the script's devices and /proc files
- * visible. No handler can run meanwhile (nothing of the script is visible
- * and its timers start later). 0 or -errno, with a diagnostic.
+ * visible. No handler can run meanwhile: the load has not committed, so
+ * ks_enter() turns callers away, and timers start at the commit. 0 or
+ * -errno, with a diagnostic.
  */
 int ks_objects_register(struct ks_script *s, struct ks_diag *dg)
 {
@@ -234,7 +240,7 @@ void ks_objects_start_timers(struct ks_script *s)
 	list_for_each_entry(k, &s->kobjs, node) {
 		if (k->kind == KS_OBJECT_TIMER && !k->registered && !k->obj->stopped) {
 			k->registered = true;
-			schedule_delayed_work(&k->timer.work, msecs_to_jiffies(k->obj->interval_ms));
+			queue_delayed_work(ks_wq, &k->timer.work, msecs_to_jiffies(k->interval_ms));
 		}
 	}
 }
@@ -262,6 +268,9 @@ void ks_objects_unregister(struct ks_script *s)
 			spin_unlock(&ks_names_lock);
 			cdev_del(k->device.cdev);
 			k->device.cdev = NULL;
+			/* An open file of it keeps the script, not the number. */
+			ida_free(&ks_minor_ida, k->device.minor);
+			k->device.minor = -1;
 		} else if (k->registered) {
 			proc_remove(k->proc.pde);
 			k->proc.pde = NULL;
@@ -301,7 +310,7 @@ void ks_objects_show(struct seq_file *m, struct ks_script *s)
 		else if (k->kind == KS_OBJECT_PROC)
 			seq_printf(m, " /proc/kscript/%s", k->name);
 		else
-			seq_printf(m, " timer:%lums", k->obj->interval_ms);
+			seq_printf(m, " timer:%lums", k->interval_ms);
 	}
 	spin_unlock(&s->stats_lock);
 }
@@ -344,7 +353,7 @@ static void ks_outbuf_put(struct ks_outbuf *b)
 /* Gives [file] its state and a reference on the script of [k]. */
 static int ks_file_attach(struct file *file, struct ks_kobj *k)
 {
-	struct ks_file *kf = kzalloc(sizeof(*kf), GFP_KERNEL);
+	struct ks_file *kf = kzalloc(sizeof(*kf), GFP_KERNEL_ACCOUNT);
 
 	if (!kf) {
 		ks_script_put(k->script);
@@ -364,6 +373,9 @@ static int ks_device_open(struct inode *inode, struct file *file)
 	spin_lock(&ks_names_lock);
 	if (minor < KS_MAX_DEVICES)
 		k = ks_minors[minor];
+	/* A node of a device that is gone (its number reused) finds nothing. */
+	if (k && k->device.cdev != inode->i_cdev)
+		k = NULL;
 	/* The script lives while its device is in the table. */
 	if (k)
 		kref_get(&k->script->ref);
@@ -420,18 +432,21 @@ static int ks_produce(struct ks_file *kf, struct ks_outbuf **out)
 		return -EFBIG;
 	}
 	size = struct_size(b, data, len);
-	if (ks_charge(s->state, size) != KS_OK)
+	b = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!b)
 		return -ENOMEM;
-	b = kvmalloc(size, GFP_KERNEL);
-	if (!b) {
-		ks_charge(s->state, -(long long)size);
+	if (len)
+		memcpy(b->data, data, len);
+	/* Charged after the copy: [data] is valid until the next call into
+	 * the state, and ks_charge() is one. */
+	if (ks_charge(s->state, size) != KS_OK) {
+		kvfree(b);
 		return -ENOMEM;
 	}
 	kref_init(&b->ref);
 	b->script = s;
 	b->size = size;
 	b->len = len;
-	memcpy(b->data, data, len);
 	*out = b;
 	return 0;
 }
@@ -484,11 +499,11 @@ static ssize_t ks_device_write(struct file *file, const char __user *ubuf, size_
 	ssize_t ret;
 	int rc;
 
-	if (!k->obj->writable)
+	if (!k->writable)
 		return -EPERM;
 	count = min(count, KS_MAX_DEVICE_IO);
 	/* Copied in before the lock: a stalled copy blocks no one else. */
-	data = memdup_user(ubuf, count);
+	data = vmemdup_user(ubuf, count);
 	if (IS_ERR(data))
 		return PTR_ERR(data);
 	ret = ks_enter(s);
@@ -509,7 +524,7 @@ static ssize_t ks_device_write(struct file *file, const char __user *ubuf, size_
 out_leave:
 	ks_leave(s);
 out_free:
-	kfree(data);
+	kvfree(data);
 	return ret;
 }
 
@@ -570,11 +585,13 @@ static void ks_timer_fn(struct work_struct *work)
 
 	if (!mutex_trylock(&s->lock)) {
 		k->timer.missed++;
-		if (!atomic_read(&s->stopping))
-			schedule_delayed_work(&k->timer.work, 1);
+		/* An unload that is waiting may yet be killed: come back until
+		 * the script is dead (the unload's cancel copes with requeues). */
+		if (!READ_ONCE(s->dead))
+			queue_delayed_work(ks_wq, &k->timer.work, 1);
 		return;
 	}
-	if (s->dead || k->obj->stopped) {
+	if (s->dead || !s->committed || k->obj->stopped) {
 		mutex_unlock(&s->lock);
 		return;
 	}
@@ -585,9 +602,9 @@ static void ks_timer_fn(struct work_struct *work)
 	rc = ks_object_run(s->state, k->obj);
 	if (rc != KS_OK)
 		ks_handler_error(s, rc, "Timer.run");
-	next = msecs_to_jiffies(k->obj->interval_ms);
+	next = msecs_to_jiffies(k->interval_ms);
 	if (k->obj->periodic && !k->obj->stopped && !s->dead)
-		schedule_delayed_work(&k->timer.work, next);
+		queue_delayed_work(ks_wq, &k->timer.work, next);
 	ks_leave(s);
 }
 
@@ -597,9 +614,14 @@ int ks_objects_init(void)
 {
 	int err;
 
+	ks_wq = alloc_workqueue("kscript", WQ_UNBOUND, 0);
+	if (!ks_wq)
+		return -ENOMEM;
 	err = alloc_chrdev_region(&ks_devt, 0, KS_MAX_DEVICES, "kscript");
-	if (err)
+	if (err) {
+		destroy_workqueue(ks_wq);
 		return err;
+	}
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
 	ks_class = class_create("kscript");
 #else
@@ -607,6 +629,7 @@ int ks_objects_init(void)
 #endif
 	if (IS_ERR(ks_class)) {
 		unregister_chrdev_region(ks_devt, KS_MAX_DEVICES);
+		destroy_workqueue(ks_wq);
 		return PTR_ERR(ks_class);
 	}
 	ks_class->devnode = ks_devnode;
@@ -615,6 +638,7 @@ int ks_objects_init(void)
 
 void ks_objects_exit(void)
 {
+	destroy_workqueue(ks_wq);	/* waits for a teardown still returning */
 	class_destroy(ks_class);
 	unregister_chrdev_region(ks_devt, KS_MAX_DEVICES);
 	ida_destroy(&ks_minor_ida);

@@ -7,6 +7,7 @@
  *   ktest pread-race DEV THREADS ROUNDS SIZE   readers share one open file
  *   ktest uffd-read DEV SIZE                   a reader stalls inside copy_to_user
  *   ktest uffd-ctl-write                       a /dev/kscript writer stalls in copy_from_user
+ *   ktest uffd-proc-unload FILE NAME           unload while a /proc reader stalls
  *   ktest ioctl-badiag FILE NAME               diagnostics pointer not writable
  *   ktest ioctl-setuid FILE NAME               root's descriptor after setuid(65534)
  *   ktest ioctl-limits FILE NAME               quota, budget and depth out of range
@@ -23,7 +24,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../include/kscript_ioctl.h"
@@ -199,8 +202,9 @@ static int uffd_read(const char *dev, ssize_t size)
 /*
  * Writer A stalls in copy_from_user on /dev/kscript while writer B, on
  * the same open file, writes a script larger than the buffer (which used
- * to be reallocated under A) and closes its descriptor, which loads it.
- * Then A completes and the file is closed: A's script loads on its own.
+ * to be reallocated under A, so that A's bytes went to freed memory) and
+ * closes its descriptor. Then A completes and the last descriptor closes:
+ * the text loaded holds both, B's then A's, each printing its line.
  */
 static int uffd_ctl_write(void)
 {
@@ -234,8 +238,61 @@ static int uffd_ctl_write(void)
 		return fail("UFFDIO_COPY");
 	pthread_join(t, NULL);
 	rc_a = close(a.fd);
-	printf("writer B's load: %d; writer A wrote %zd; A's load: %d\n", rc_b, a.result, rc_a);
+	printf("B's close: %d; writer A wrote %zd; the last close (the load): %d\n", rc_b, a.result, rc_a);
 	return rc_b != 0 || a.result != (ssize_t)a.len || rc_a != 0;
+}
+
+/*
+ * A reader of a script's /proc file stalls in copy_to_user; meanwhile the
+ * script is unloaded. Removing the /proc file waits for the reader, so the
+ * unload cannot finish yet, but its wait must be killable (it used to hang
+ * in D state through SIGKILL). Once the reader goes on, the file goes.
+ */
+static int uffd_proc_unload(const char *file, const char *name)
+{
+	struct stalled a = { .len = 64 };
+	struct uffd_msg msg;
+	pthread_t t;
+	char *zero;
+	pid_t child;
+	int uffd, status, i, reaped = 0, gone = 0;
+
+	a.fd = open(file, O_RDONLY);
+	if (a.fd < 0)
+		return fail(file);
+	uffd = uffd_region(&a.area, 4096);
+	if (uffd < 0)
+		return fail("userfaultfd");
+	pthread_create(&t, NULL, stalled_read, &a);
+	if (uffd_wait(uffd, &msg))
+		return fail("no fault from the stalled reader");
+	child = fork();
+	if (child == 0) {
+		execl("/bin/kscript", "kscript", "unload", name, (char *)NULL);
+		_exit(127);
+	}
+	sleep(1);
+	kill(child, SIGKILL);
+	for (i = 0; i < 30 && !reaped; i++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			reaped = 1;
+		else
+			usleep(100000);
+	}
+	zero = calloc(1, 4096);
+	if (uffd_fill(uffd, a.area, 4096, zero))
+		return fail("UFFDIO_COPY");
+	pthread_join(t, NULL);
+	close(a.fd);
+	for (i = 0; i < 50 && !gone; i++) {
+		if (access(file, F_OK))
+			gone = 1;
+		else
+			usleep(100000);
+	}
+	printf("unload killed while a reader stalled: %s; %s then\n", reaped ? "ended at once" : "STILL WAITING",
+	       gone ? "the file went" : "the file STAYED");
+	return !reaped || !gone;
 }
 
 /* Reads FILE for a KS_IOC_LOAD request named NAME. */
@@ -353,6 +410,8 @@ int main(int argc, char **argv)
 		return uffd_read(argv[2], atol(argv[3]));
 	if (!strcmp(cmd, "uffd-ctl-write"))
 		return uffd_ctl_write();
+	if (!strcmp(cmd, "uffd-proc-unload") && argc == 4)
+		return uffd_proc_unload(argv[2], argv[3]);
 	if (!strcmp(cmd, "ioctl-badiag") && argc == 4)
 		return ioctl_badiag(argv[2], argv[3]);
 	if (!strcmp(cmd, "ioctl-setuid") && argc == 4)

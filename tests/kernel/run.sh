@@ -316,6 +316,12 @@ list_while_loading() {
 	! grep -q "^slow_load " /proc/kscript/scripts
 }
 
+unload_killable_behind_reader() {
+	$K load /examples/timer_proc.k --name stalled || return 1
+	/bin/ktest uffd-proc-unload /proc/kscript/ticks stalled || return 1
+	! grep -q "^stalled " /proc/kscript/scripts
+}
+
 unload_stops_handler() {
 	$K load scripts/spin_forever.k --budget 900000000 || return 1
 	cat /dev/spinforever > /dev/null 2>&1 &
@@ -377,6 +383,7 @@ t names_refused names_refused
 t device_region_full device_region_full
 t list_while_loading list_while_loading
 t unload_stops_handler unload_stops_handler
+t unload_killable_behind_reader unload_killable_behind_reader
 t control_interface control_interface
 # Leave nothing loaded, then the module must unload.
 for s in $(cut -d' ' -f1 /proc/kscript/scripts | grep -v '^#'); do $K unload "$s"; done
