@@ -255,8 +255,10 @@ void Heap::begin_collection()
     m_work = 0;
 }
 
-// Whether [o] can hold references: only such objects are scanned (a string
-// or an int array is marked and done).
+// Whether [o] can hold references (a string or an int array is marked and
+// done). Asked when the mark stack is full, before pointer reversal enters
+// the object; the fast path pushes whatever it marks, which costs less than
+// asking.
 static bool has_children(ObjHeader* o)
 {
     switch (o->kind) {
@@ -286,47 +288,63 @@ static u64 scan_bytes(ObjHeader* o)
     }
 }
 
-// A root: marked, and pushed if it can hold references. Roots are marked
-// outside any scan, so a full stack is simply drained first.
+// A root: marked and pushed. Roots are marked outside any scan, so a full
+// stack is simply drained first.
 void Heap::mark_value(u64 value)
 {
     ObjHeader* o = as_obj(value);
     if (!o || o->mark || (o->flags & ObjPermanent))
         return;
     o->mark = 1;
-    if (!has_children(o))
-        return;
     if (m_mark_top == kMarkStackSize)
         drain();
     m_mark_stack[m_mark_top++] = o;
 }
 
-// A child found by scan(): pushed, or marked through with mark_deep() when
-// the stack is full (draining here would recurse).
-inline void Heap::mark_child(u64 value)
+// A child found by scan(): marked and pushed at [top] (the stack top, kept
+// in a register by the caller: the mark byte store could alias the member);
+// false, with the child marked but not pushed in [*full], when the stack is
+// full.
+KS_ALWAYS_INLINE bool Heap::mark_child(u64 value, u32& top, ObjHeader** full)
 {
     ObjHeader* o = as_obj(value);
     if (!o || o->mark || (o->flags & ObjPermanent))
-        return;
+        return true;
     o->mark = 1;
-    if (!has_children(o))
-        return;
-    if (KS_LIKELY(m_mark_top < kMarkStackSize))
-        m_mark_stack[m_mark_top++] = o;
-    else
-        mark_deep(o);
+    if (KS_LIKELY(top < kMarkStackSize)) {
+        m_mark_stack[top++] = o;
+        return true;
+    }
+    *full = o;
+    return false;
 }
 
-// Marks the children of a marked object.
-void Heap::scan(ObjHeader* o)
+// Marks the children of a marked object from its reference slot [from]
+// (numbered as for ref_slot()), adding the bytes it reads to [work] on the
+// first call (once the stack is full, every further child of a large array
+// resumes the scan). Returns kScanDone, or, when a child found the stack
+// full, the slot after it, for drain() to mark through that child and call
+// again. Inlined into drain(), which runs once per collection: the object
+// loop itself has no call, so no register is saved per object.
+KS_ALWAYS_INLINE u32 Heap::scan(ObjHeader* o, u32 from, ObjHeader** full, u64& work)
 {
-    m_work += scan_bytes(o);
+    u32 top = m_mark_top;
+    u32 next = kScanDone;
     switch (o->kind) {
     case ObjKind::Array: {
         ArrayObj* a = reinterpret_cast<ArrayObj*>(o);
-        if (o->elem_kind == KindRef)
-            for (u32 i = 0; i < a->size; i++)
-                mark_child(a->items[i]);
+        if (o->elem_kind != KindRef)
+            break;
+        u32 n = a->size;
+        u64* items = a->items;
+        if (!from)
+            work += (u64)n * sizeof(u64);
+        for (u32 i = from; i < n; i++) {
+            if (KS_UNLIKELY(!mark_child(items[i], top, full))) {
+                next = i + 1;
+                break;
+            }
+        }
         break;
     }
     case ObjKind::Map: {
@@ -335,33 +353,58 @@ void Heap::scan(ObjHeader* o)
         bool values = o->elem_kind == KindRef;
         if (!keys && !values)
             break;
-        for (u32 i = 0; i < m->used; i++) {
-            if (!m->entries[i].hash)
+        u32 n = m->used;
+        MapEntry* entries = m->entries;
+        if (!from)
+            work += (u64)n * sizeof(MapEntry);
+        for (u32 i = from >> 1; i < n; i++) {
+            if (!entries[i].hash)
                 continue;
-            if (keys)
-                mark_child(m->entries[i].key);
-            if (values)
-                mark_child(m->entries[i].value);
+            if (keys && !(from & 1) && KS_UNLIKELY(!mark_child(entries[i].key, top, full))) {
+                next = 2 * i + 1;
+                break;
+            }
+            from = 0;
+            if (values && KS_UNLIKELY(!mark_child(entries[i].value, top, full))) {
+                next = 2 * i + 2;
+                break;
+            }
         }
         break;
     }
     case ObjKind::Instance: {
         InstanceObj* inst = reinterpret_cast<InstanceObj*>(o);
         RtClass* k = inst->klass;
-        for (u32 i = 0; i < k->field_count; i++)
-            if (k->field_kinds[i] == KindRef)
-                mark_child(inst->fields[i]);
+        u32 n = k->field_count;
+        const u8* kinds = k->field_kinds;
+        if (!from)
+            work += (u64)n * sizeof(u64);
+        for (u32 i = from; i < n; i++) {
+            if (kinds[i] == KindRef && KS_UNLIKELY(!mark_child(inst->fields[i], top, full))) {
+                next = i + 1;
+                break;
+            }
+        }
         break;
     }
     default:
         break;
     }
+    m_mark_top = top;
+    return next;
 }
 
 void Heap::drain()
 {
-    while (m_mark_top)
-        scan(m_mark_stack[--m_mark_top]);
+    u64 work = 0;
+    while (m_mark_top) {
+        ObjHeader* o = m_mark_stack[--m_mark_top];
+        ObjHeader* full;
+        for (u32 from = 0; (from = scan(o, from, &full, work)) != kScanDone;)
+            if (has_children(full))
+                mark_deep(full);
+    }
+    m_work += work;
 }
 
 // Pointer-reversal marking numbers the reference slots of an object: array
@@ -502,9 +545,9 @@ void Heap::mark_deep(ObjHeader* root)
 void Heap::finish_collection()
 {
     drain();
+    m_work += (u64)m_objects_live * sizeof(ObjHeader);   // The sweep reads every header.
     ObjHeader** link = &m_objects;
     while (ObjHeader* o = *link) {
-        m_work += sizeof(ObjHeader);
         if (o->mark || (o->flags & ObjPermanent)) {
             o->mark = 0;
             link = &o->gc_next;

@@ -68,9 +68,10 @@ public:
 private:
     void* alloc_object(usize size, ObjKind kind);
     void free_object(ObjHeader* object);
-    void mark_child(u64 value);
+    bool mark_child(u64 value, u32& top, ObjHeader** full);
     void mark_deep(ObjHeader* root);
-    void scan(ObjHeader* object);
+    static constexpr u32 kScanDone = ~0u;
+    u32 scan(ObjHeader* object, u32 from, ObjHeader** full, u64& work);
     void drain();
 
     Memory* m_memory;
