@@ -573,6 +573,17 @@ RunStatus Vm::execute(u32 entry_depth)
         if (KS_UNLIKELY(m_budget < m_next_poll) && !poll_or_exhausted())   \
             goto budget_exhausted;                                         \
     } while (0)
+// A taken backward jump of [n] instructions, charged after pc moved to the
+// loop's start: a stop puts pc back, so that it is reported at the jump
+// (the loop's line), not at whatever precedes the loop.
+#define CHARGE_JUMP(n)                                                     \
+    do {                                                                   \
+        m_budget -= (n);                                                   \
+        if (KS_UNLIKELY(m_budget < m_next_poll) && !poll_or_exhausted()) { \
+            pc += (n);                                                     \
+            goto budget_exhausted;                                         \
+        }                                                                  \
+    } while (0)
 #define GC_POINT()                                  \
     do {                                            \
         if (KS_UNLIKELY(m_heap->should_collect()))  \
@@ -662,11 +673,9 @@ RunStatus Vm::execute(u32 entry_depth)
         }
         VM_CASE(IsNull) R[insn->a] = (as_obj(R[insn->b])->flags & ObjNull) != 0; VM_NEXT;
         VM_CASE(Jump) pc += insn->imm(); VM_NEXT;
-        // Charged before jumping: a budget stop reports the line of the
-        // loop's end, not of whatever precedes its start.
         VM_CASE(Loop) {
-            CHARGE(-(i64)insn->imm());
             pc += insn->imm();
+            CHARGE_JUMP(-(i64)insn->imm());
             VM_NEXT;
         }
         // Compare and jump, against a register or a constant (K[b]). A taken
@@ -674,9 +683,9 @@ RunStatus Vm::execute(u32 entry_depth)
 #define KS_JUMP_TAKEN(offset_expr)                        \
     do {                                                  \
         i32 offset_ = (offset_expr);                      \
-        if (offset_ < 0)                                  \
-            CHARGE(-(i64)offset_);                        \
         pc += offset_;                                    \
+        if (offset_ < 0)                                  \
+            CHARGE_JUMP(-(i64)offset_);                   \
     } while (0)
 #define KS_COMPARE_JUMP(name, type, cmp)                      \
         VM_CASE(name) {                                      \
