@@ -81,15 +81,16 @@ bool substring_chars(Vm& vm, StringObj* s, u64 begin, u64 end, u64* out)
 }
 
 // A string's hash, computed once (and charged then: a key made of many
-// megabytes costs its bytes the first time it is hashed).
-u64 string_hash(Vm& vm, StringObj* s)
+// megabytes costs its bytes the first time it is hashed). Out of line, so
+// that map lookups with cached hashes stay as lean as before.
+KS_NOINLINE u64 compute_string_hash(Vm& vm, StringObj* s)
 {
-    if (!s->hash) {
-        s->hash = hash_bytes(s->bytes, s->byte_length) | 1ull << 63;  // Non-zero; the low bits pick the index slot.
-        vm.charge_units(s->byte_length >> 2);
-    }
+    s->hash = hash_bytes(s->bytes, s->byte_length) | 1ull << 63;  // Non-zero; the low bits pick the index slot.
+    vm.charge_units(s->byte_length >> 2);
     return s->hash;
 }
+
+inline u64 string_hash(Vm& vm, StringObj* s) { return KS_LIKELY(s->hash) ? s->hash : compute_string_hash(vm, s); }
 
 bool value_equal(u64 a, u64 b, u8 kind)
 {
@@ -995,6 +996,20 @@ void index_insert(Vm& vm, i32* index, u32 index_size, u64 h, u32 entry)
     index[j] = (i32)entry;
 }
 
+// Two different key objects of equal hash: equal strings, compared (and
+// charged) byte for byte. Int keys are equal only when identical.
+KS_NOINLINE bool key_bytes_equal(Vm& vm, MapObj* m, u64 a, u64 b)
+{
+    if (m->header.aux != KindRef)
+        return false;
+    StringObj* s = str(a);
+    StringObj* t = str(b);
+    if (s->byte_length != t->byte_length)
+        return false;
+    vm.charge_bytes(s->byte_length);
+    return mem_compare(s->bytes, t->bytes, s->byte_length) == 0;
+}
+
 // Keys chosen to collide make probe sequences long: each probe costs a unit
 // of budget, so that such a script is stopped like any other long loop.
 // String keys with equal hashes are compared, which costs their bytes
@@ -1010,9 +1025,7 @@ i64 map_find(Vm& vm, MapObj* m, u64 key, u64 h)
         if (e < 0)
             break;
         MapEntry& entry = m->entries[e];
-        if (entry.hash == h && entry.key != key && m->header.aux == KindRef)
-            vm.charge_bytes(str(key)->byte_length);
-        if (entry.hash == h && value_equal(entry.key, key, (u8)m->header.aux)) {
+        if (entry.hash == h && (entry.key == key || key_bytes_equal(vm, m, entry.key, key))) {
             vm.charge_units(probes);
             return e;
         }
