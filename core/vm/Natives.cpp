@@ -508,6 +508,18 @@ bool s_concat(Vm& vm, u64* a, u64* r)
     return ret_string(vm, sb.data(), sb.size(), r);
 }
 
+// [a[0]] itself when an operation leaves a string as it is (strings are
+// immutable), saving a copy of what may be megabytes; not the null string,
+// whose result stays an ordinary empty one.
+bool ret_unchanged(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    if (s->header.flags & ObjNull)
+        return ret_string(vm, s->bytes, s->byte_length, r);
+    *r = a[0];
+    return true;
+}
+
 // Each occurrence found costs a unit besides the bytes searched, so that
 // millions of one-byte matches are not free.
 bool s_replace(Vm& vm, u64* a, u64* r)
@@ -529,6 +541,8 @@ bool s_replace(Vm& vm, u64* a, u64* r)
         usize at;
         if (!searcher.find(vm, hay, s->byte_length, i, &at))
             return false;
+        if (at == kNotFound && i == 0)
+            return ret_unchanged(vm, a, r);
         if (at == kNotFound)
             break;
         sb.append(s->bytes + i, at - i);
@@ -669,6 +683,8 @@ bool s_trim(Vm& vm, u64* a, u64* r)
         e--;
     if (!pay_bytewise(vm, b + (s->byte_length - e)))
         return false;
+    if (b == 0 && e == s->byte_length)
+        return ret_unchanged(vm, a, r);
     return ret_string(vm, s->bytes + b, e - b, r);
 }
 
