@@ -13,7 +13,7 @@ fi
 dkms remove "kscript/$version" --all >/dev/null 2>&1 || true
 rm -rf "$src"
 mkdir -p "$src"
-cp -r "$root/dkms.conf" "$root/core" "$root/slab" "$root/include" "$root/kernel" "$src/"
+cp -r "$root/dkms.conf" "$root/core" "$root/slab" "$root/include" "$root/kernel" "$root/platform" "$src/"
 rm -f "$src"/kernel/*.o "$src"/kernel/*.ko "$src"/kernel/kscript_cxx.cpp
 dkms add "kscript/$version"
 status=0
