@@ -128,8 +128,12 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
     {
         Arena arena(&s->memory);
         Diagnostics diagnostics(&s->memory, &arena);
+        // The compiler polls the host as the VM does (in the kernel:
+        // cond_resched() and a fatal-signal check), so that a long compile
+        // yields the CPU and stops on request; its hash indexes get a random
+        // seed, so that no script can choose names that collide.
         CompileOptions options { s->config.transcript ? CompileMode::Transcript : CompileMode::Normal,
-            s->config.max_nesting, 1u << 20 };
+            s->config.max_nesting, 1u << 20, s->config.poll ? vm_poll : nullptr, s, 0, ksp_random_u64() };
         s->memory.slab().set_blocks_enabled(false);
         bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
         s->memory.slab().set_blocks_enabled(true);

@@ -173,11 +173,12 @@ enum class ItemKind : u8 { Stmt, Func, Class };
 struct NameSet {
     u32* slots;     // Hashes (never 0), 0 = empty; a power of two in size.
     u32 size;
+    u64 seed;       // Of name_hash().
 
     bool may_contain(const char* name, usize length) const;
 };
 
-u32 name_hash(const char* name, usize length);
+u32 name_hash(const char* name, usize length, u64 seed);
 
 struct Item {
     ItemKind kind;

@@ -16,6 +16,7 @@
 
 #include "../support/NameIndex.h"
 #include "../support/StringBuilder.h"
+#include "../support/WorkMeter.h"
 #include "../vm/Natives.h"
 #include "Lexer.h"
 #include "Parser.h"
@@ -37,6 +38,7 @@ struct Local {
     u16 reg;
     u32 depth;
     bool is_const;
+    u32 shadowed;       // With an index of locals: index + 1 of the local this one hides (0: none).
 };
 
 struct GlobalSym {
@@ -54,10 +56,17 @@ struct LoopContext {
     u32 local_count;    // Locals in scope at the loop.
 };
 
+// Pairs [from, to) of code inside a try statement's range that its handler
+// must not cover (the copies of finally blocks run on the way out).
+struct CutList {
+    Vector<u32> pairs;
+    u32 high;           // No pair starts at or ends after this (drop_code_from() skips the list below it).
+};
+
 struct TryContext {
     Block* finally_block;
     u32 start;
-    Vector<u32>* cuts;  // Pairs [from, to) of code inside the range that the handler must not cover.
+    CutList* cuts;
 };
 
 struct FunctionState {
@@ -75,6 +84,8 @@ struct FunctionState {
     Vector<Local> locals;
     Vector<LoopContext> loops;
     Vector<TryContext> trys;
+    NameIndex* local_index;   // Name -> innermost local; made once a function has many locals.
+    u32 handler_high;         // No handler ends after this or has its target at or past it.
     u32 scope_depth;
     u32 register_count;
     bool too_many_registers;
@@ -83,15 +94,31 @@ struct FunctionState {
 
 constexpr u32 kMaxRegisters = 60000;
 constexpr u32 kMaxParams = 250;
+// Up to this many fields, methods, vtable entries or locals a scan is as fast
+// as a hash index; past it a class or function gets one.
+constexpr u32 kIndexFrom = 12;
+constexpr u32 kNoLocal = 0xffffffffu;
+// Compile work between calls of the poll hook, unless the options say.
+constexpr u32 kPollInterval = 1u << 16;
+// Bound on the statements and expressions compiled, per byte of source (plus
+// a floor): each is compiled once, except that a finally block is compiled
+// again at every jump out of its try statement, and nested copies multiply.
+// A program past this is refused rather than compiled for minutes.
+constexpr u64 kNodesPerSourceByte = 8;
+constexpr u64 kNodesFloor = 1u << 20;
 
 class Compiler {
 public:
     Compiler(Memory* memory, Heap* heap, Arena* arena, Diagnostics* diagnostics, const CompileOptions& options)
-        : m_memory(memory), m_heap(heap), m_arena(arena), m_diag(diagnostics), m_options(options), m_types(arena),
-          m_classes(memory), m_functions(memory), m_globals(memory), m_function_index(memory),
-          m_global_index(memory), m_constants(memory), m_constant_kinds(memory),
-          m_runtime_functions(memory)
+        : m_memory(memory), m_heap(heap), m_arena(arena), m_diag(diagnostics), m_options(options),
+          m_types(arena, memory), m_classes(memory), m_functions(memory), m_globals(memory),
+          m_function_index(memory, options.hash_seed), m_global_index(memory, options.hash_seed),
+          m_constants(memory), m_constant_kinds(memory), m_runtime_functions(memory),
+          m_class_index(memory, options.hash_seed), m_constant_index(memory, options.hash_seed),
+          m_string_index(memory, options.hash_seed), m_class_order(memory)
     {
+        m_types.set_seed(options.hash_seed);
+        m_meter.init(&Compiler::interval_hook, this, options.poll_interval ? options.poll_interval : kPollInterval);
     }
     ~Compiler();
 
@@ -110,6 +137,27 @@ private:
     void no_method_error(const Expr* e, Type* t, const char* name, u32 argc);
     void operator_error(const Expr* e, Tok op, Type* a, Type* b);
     void oom() { m_diag->set_out_of_memory(); m_failed = true; }
+    // Counts [units] of compile work, calling the poll hook when one is due;
+    // false (and the compile stops) when the hook said stop or the program
+    // needs too much work. Cheap when no call is due.
+    bool tick(u32 units = 1)
+    {
+        if (KS_LIKELY(m_meter.charge(units)))
+            return true;
+        stop_work();
+        return false;
+    }
+    // tick() for one statement or expression compiled, which also counts
+    // toward the bound of kNodesPerSourceByte.
+    bool tick_node()
+    {
+        m_nodes++;
+        return tick();
+    }
+    static bool interval_hook(void* self);
+    void stop_work();
+    NameIndex* new_index();
+    void free_index(NameIndex*& index);
     template<typename T>
     T* arena_array(u32 n)
     {
@@ -151,7 +199,12 @@ private:
     FuncSym* find_function(const char* name, u32 argc);
     bool function_name_exists(const char* name);
     FuncSym* find_method(ClassSym* cls, const char* name, u32 argc);
+    FuncSym* find_own_method(ClassSym* cls, const char* name, u32 argc);
     FieldSym* find_field(ClassSym* cls, const char* name);
+    void add_field(ClassSym* cls, const FieldSym& field);
+    void number_classes();
+    void build_vtable(ClassSym* c);
+    ClassSym* common_superclass(ClassSym* a, ClassSym* b);
     GlobalSym* find_global(const char* name);
     bool is_subclass(ClassSym* sub, ClassSym* super);
     bool assignable(Type* to, Type* from);
@@ -160,6 +213,7 @@ private:
     // --- functions
     bool begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls);
     bool finish_function(FunctionState* fs, const char* name, u32 line, Function** out);
+    void release_state(FunctionState* fs);
     void compile_main(Program& program);
     void compile_function(FuncSym* f);
     void compile_bodies();
@@ -177,7 +231,10 @@ private:
         }
     }
     Local* find_local(const char* name);
+    Local* find_indexed_local(const char* name);
     Local* declare_local(const char* name, Type* type, u32 line, u32 column, bool is_const);
+    bool index_local(u32 i);
+    void pop_local();
     void begin_scope() { m_fs->scope_depth++; }
     void end_scope();
     u32 here() const { return m_fs->code.size(); }
@@ -220,6 +277,7 @@ private:
     void return_statement(Stmt* s);
     void jump_out(Stmt* s, bool is_break);
     void emit_finally_blocks(u32 down_to);
+    bool add_handlers(Vector<Handler>* handlers, u32 start, u32 end, CutList* cuts, u32 target, u16 reg);
     void condition_jump(Expr* cond, bool jump_if, Vector<u32>* patches);
 
     // --- expressions
@@ -273,6 +331,17 @@ private:
     Vector<u64> m_constants;
     Vector<u8> m_constant_kinds;
     Vector<Function*> m_runtime_functions;
+    NameIndex m_class_index;
+    NameIndex m_constant_index;       // (value, kind) -> constant.
+    NameIndex m_string_index;         // String contents -> constant.
+    Vector<ClassSym*> m_class_order;  // Superclasses first (see number_classes()).
+    WorkMeter m_meter;
+    u64 m_nodes { 0 };                // Statements and expressions compiled.
+    u64 m_node_limit { kNodesFloor };
+    bool m_too_much_work { false };
+    bool m_stopped { false };
+    bool m_numbered { false };        // The class tree is numbered: is_subclass() is O(1).
+    u32 m_resolve_round { 0 };
     Program m_prelude {};
     Program m_program {};
     FunctionState* m_fs { nullptr };
@@ -293,11 +362,66 @@ Compiler::~Compiler()
         c->methods.release();
         c->ctors.release();
         c->vtable.release();
+        free_index(c->field_index);
+        free_index(c->method_index);
+        free_index(c->vtable_index);
     }
+}
+
+// The work meter's hook (every poll interval of work): refuses a program
+// that needs too much work, then asks the host whether to go on.
+bool Compiler::interval_hook(void* self)
+{
+    Compiler* c = static_cast<Compiler*>(self);
+    if (c->m_nodes > c->m_node_limit) {
+        c->m_too_much_work = true;
+        return false;
+    }
+    return !c->m_options.poll || c->m_options.poll(c->m_options.poll_context);
+}
+
+// The compile stops (the poll hook said so, or the work bound was passed):
+// one error, kept even past the cap on diagnostics so that the caller sees
+// why, and everything unwinds through m_failed. Out of line, as the rare
+// path of tick(), which the recursive expr() and statement() call.
+KS_NOINLINE void Compiler::stop_work()
+{
+    if (m_stopped)
+        return;
+    m_stopped = true;
+    m_failed = true;
+    u32 line = m_line ? m_line : 1;
+    if (m_too_much_work)
+        m_diag->error_past_cap(line, 1, "the program needs too much work to compile (finally blocks copied at too many "
+                                        "jumps out of their try statements?)");
+    else
+        m_diag->error_past_cap(line, 1, "compilation interrupted");
+}
+
+// A hash index of the compiler's seed, on the heap (null when memory is short).
+NameIndex* Compiler::new_index()
+{
+    void* place = m_memory->alloc(sizeof(NameIndex));
+    if (!place) {
+        oom();
+        return nullptr;
+    }
+    return new (KsPlace {}, place) NameIndex(m_memory, m_options.hash_seed);
+}
+
+void Compiler::free_index(NameIndex*& index)
+{
+    if (!index)
+        return;
+    index->~NameIndex();
+    m_memory->free(index);
+    index = nullptr;
 }
 
 void Compiler::error(u32 line, u32 column, const char* format, const char* s1, const char* s2, i64 n)
 {
+    if (m_stopped)
+        return;   // Whatever is still found while unwinding, the reason is the stop.
     m_statement_errors++;
     if (m_fs && !m_fs->diagnostic_line)
         m_fs->diagnostic_line = line ? line : 1;
@@ -358,23 +482,29 @@ const char* Compiler::persist(const char* s)
 bool Compiler::parse(const char* source, usize length, bool prelude, Program* out)
 {
     Vector<Token> tokens(m_memory);
-    Lexer lexer(source, length, m_arena, m_diag);
+    Lexer lexer(source, length, m_arena, m_diag, &m_meter);
     if (!lexer.tokenize(&tokens)) {
-        oom();
+        if (m_meter.stopped())
+            stop_work();
+        else
+            oom();
         return false;
     }
-    Parser parser(tokens.data(), tokens.size(), m_arena, m_memory, m_diag, m_options.max_nesting);
+    Parser parser(tokens.data(), tokens.size(), m_arena, m_memory, m_diag, m_options.max_nesting, &m_meter,
+        m_options.hash_seed);
     *out = parser.parse_program();
     (void)prelude;
+    if (m_meter.stopped()) {
+        stop_work();
+        return false;
+    }
     return !m_diag->out_of_memory();
 }
 
 ClassSym* Compiler::find_class(const char* name)
 {
-    for (ClassSym* c : m_classes)
-        if (str_equal(c->name, name))
-            return c;
-    return nullptr;
+    i64 id = m_class_index.find(name, [&](u32 i) { return str_equal(m_classes[i]->name, name); });
+    return id >= 0 ? m_classes[(u32)id] : nullptr;
 }
 
 Type* Compiler::resolve_type(TypeRef* ref, bool allow_void)
@@ -478,15 +608,24 @@ void Compiler::declare_classes(Program& program, bool prelude)
         c->vtable.set_memory(m_memory);
         c->type = m_types.class_type(c);
         c->id = m_classes.size();
-        if (!c->type || !m_classes.try_append(c)) {
+        if (!c->type || !m_classes.try_append(c) || !m_class_index.add(c->name, c->id)) {
             oom();
             return;
         }
+        if (!tick())
+            return;
     }
 }
 
+// Is [sub] [super] or a subclass of it? Once the class tree is numbered
+// (number_classes()) a comparison of preorder numbers; before, a walk up the
+// chain (only build_vtables() and later ask, after the numbering).
 bool Compiler::is_subclass(ClassSym* sub, ClassSym* super)
 {
+    if (!sub || !super)
+        return false;
+    if (m_numbered)
+        return super->pre <= sub->pre && sub->pre <= super->last;
     for (u32 guard = 0; sub && guard <= m_classes.size(); sub = sub->super, guard++)
         if (sub == super)
             return true;
@@ -494,41 +633,58 @@ bool Compiler::is_subclass(ClassSym* sub, ClassSym* super)
 }
 
 // Lays out the fields of [cls], superclass first. Iterative: the chain of
-// unresolved ancestors is collected, then resolved from the top.
+// unresolved ancestors is collected, then resolved from the top. A class is
+// marked with the number of the call while on the chain, so that a cycle is
+// seen without searching the chain (which made a long chain quadratic).
 void Compiler::resolve_class(ClassSym* target)
 {
     Vector<ClassSym*> chain(m_memory);
+    u32 round = ++m_resolve_round;
     for (ClassSym* c = target; c && !c->resolved;) {
-        for (ClassSym* seen : chain) {
-            if (seen == c) {
-                error(c->line, c->column, "class '%s' inherits from itself", c->name);
-                for (ClassSym* s : chain) {
-                    s->super = m_object;
-                }
-                c->super = c == m_object ? nullptr : m_object;
-                goto resolve;
+        if (c->mark == round) {
+            error(c->line, c->column, "class '%s' inherits from itself", c->name);
+            for (ClassSym* s : chain) {
+                s->super = m_object;
             }
+            c->super = c == m_object ? nullptr : m_object;
+            break;
         }
+        c->mark = round;
         if (!chain.try_append(c)) {
             oom();
             return;
         }
         c = c->super;
     }
-resolve:
     for (u32 i = chain.size(); i-- > 0;) {
         ClassSym* c = chain[i];
         if (c->resolved)
             continue;
         c->resolved = true;
+        ClassDecl* d = c->decl;
         if (c->super) {
             if (!c->super->resolved)
                 resolve_class(c->super);   // Only after a cycle was broken; depth 1.
-            for (FieldSym& f : c->super->fields)
+            ClassSym* super = c->super;
+            u32 own = d ? d->field_count : 0;
+            if (m_failed)
+                return;
+            if (!c->fields.try_reserve(super->fields.size() + own)) {
+                oom();
+                return;
+            }
+            for (FieldSym& f : super->fields)
                 if (!c->fields.try_append(f))
                     oom();
+            // The superclass's index of names holds the same slots.
+            if (super->field_index) {
+                c->field_index = new_index();
+                if (c->field_index && !c->field_index->copy_from(*super->field_index, own))
+                    oom();
+            }
+            if (m_failed || !tick(super->fields.size() / 16 + 1))
+                return;
         }
-        ClassDecl* d = c->decl;
         for (u32 j = 0; d && j < d->field_count; j++) {
             FieldDecl* fd = &d->fields[j];
             if (find_field(c, fd->name)) {
@@ -538,14 +694,42 @@ resolve:
             FieldSym f { fd->name, resolve_type(fd->type), c->fields.size(), fd, c };
             if (f.type->kind == TypeKind::Void)
                 f.type = m_types.error();
-            if (!c->fields.try_append(f))
-                oom();
+            add_field(c, f);
+            if (!tick())
+                return;
         }
     }
 }
 
+// Appends [field] to the fields of [cls] (its slot is the next one), and to
+// the class's index of field names once it has kIndexFrom fields.
+void Compiler::add_field(ClassSym* cls, const FieldSym& field)
+{
+    if (!cls->fields.try_append(field)) {
+        oom();
+        return;
+    }
+    u32 n = cls->fields.size();
+    if (n < kIndexFrom)
+        return;
+    if (!cls->field_index) {
+        cls->field_index = new_index();
+        for (u32 i = 0; cls->field_index && i + 1 < n; i++)
+            if (!cls->field_index->add(cls->fields[i].name, i))
+                oom();
+    }
+    if (cls->field_index && !cls->field_index->add(field.name, n - 1))
+        oom();
+}
+
+// The field [name] of [cls] (its own or inherited: a class's fields include
+// its superclasses'), or null.
 FieldSym* Compiler::find_field(ClassSym* cls, const char* name)
 {
+    if (cls->field_index) {
+        i64 slot = cls->field_index->find(name, [&](u32 i) { return str_equal(cls->fields[i].name, name); });
+        return slot >= 0 ? &cls->fields[(u32)slot] : nullptr;
+    }
     for (FieldSym& f : cls->fields)
         if (str_equal(f.name, name))
             return &f;
@@ -584,12 +768,25 @@ bool Compiler::resolve_signature(FuncSym* f)
     }
     f->param_count = n;
     f->params = arena_array<Type*>(n);
-    for (u32 i = 0; i < n; i++) {
+    // Duplicate names: a scan for a few parameters, an index for many (up
+    // to kMaxParams each, in every function).
+    NameIndex* names = n >= kIndexFrom ? new_index() : nullptr;
+    for (u32 i = 0; i < n && f->params; i++) {
         f->params[i] = resolve_type(d->params[i].type);
-        for (u32 j = 0; j < i; j++)
-            if (str_equal(d->params[j].name, d->params[i].name))
-                error(d->params[i].line, d->params[i].column, "parameter '%s' is declared twice", d->params[i].name);
+        const char* name = d->params[i].name;
+        bool twice = false;
+        if (names) {
+            twice = names->find(name, [&](u32 j) { return str_equal(d->params[j].name, name); }) >= 0;
+            if (!twice && !names->add(name, i))
+                oom();
+        } else {
+            for (u32 j = 0; j < i && !twice; j++)
+                twice = str_equal(d->params[j].name, name);
+        }
+        if (twice)
+            error(d->params[i].line, d->params[i].column, "parameter '%s' is declared twice", name);
     }
+    free_index(names);
     f->func_type = m_types.func_of(f->result, f->params, n);
     if (!f->func_type) {
         oom();
@@ -609,12 +806,46 @@ static bool same_params(FuncSym* a, FuncSym* b)
     return true;
 }
 
+// The method [name] taking [argc] arguments that an instance of [cls] runs:
+// its own or the nearest superclass's. Once the class's vtable is built,
+// that is the vtable entry of that name (through the vtable's index when it
+// is long), so a deep chain of classes is not walked at every call.
 FuncSym* Compiler::find_method(ClassSym* cls, const char* name, u32 argc)
 {
+    if (cls && cls->vtable_built) {
+        auto match = [&](u32 slot) {
+            FuncSym* m = cls->vtable[slot];
+            return m->param_count == argc && str_equal(m->name, name);
+        };
+        if (cls->vtable_index) {
+            i64 slot = cls->vtable_index->find(name, match);
+            return slot >= 0 ? cls->vtable[(u32)slot] : nullptr;
+        }
+        for (u32 slot = 0; slot < cls->vtable.size(); slot++)
+            if (match(slot))
+                return cls->vtable[slot];
+        return nullptr;
+    }
     for (u32 guard = 0; cls && guard <= m_classes.size(); cls = cls->super, guard++)
-        for (FuncSym* m : cls->methods)
-            if (m->param_count == argc && str_equal(m->name, name))
-                return m;
+        if (FuncSym* m = find_own_method(cls, name, argc))
+            return m;
+    return nullptr;
+}
+
+// The method [name] taking [argc] arguments declared by [cls] itself, or null.
+FuncSym* Compiler::find_own_method(ClassSym* cls, const char* name, u32 argc)
+{
+    auto match = [&](u32 i) {
+        FuncSym* m = cls->methods[i];
+        return m->first_decl->param_count == argc && str_equal(m->name, name);
+    };
+    if (cls->method_index) {
+        i64 i = cls->method_index->find(name, match);
+        return i >= 0 ? cls->methods[(u32)i] : nullptr;
+    }
+    for (u32 i = 0; i < cls->methods.size(); i++)
+        if (match(i))
+            return cls->methods[i];
     return nullptr;
 }
 
@@ -643,36 +874,50 @@ void Compiler::declare_method(ClassSym* cls, FuncDecl* decl, bool prelude)
             oom();
         return;
     }
-    for (FuncSym* existing : cls->methods) {
-        if (existing->first_decl->param_count == decl->param_count && str_equal(existing->name, decl->name)) {
-            if (existing->prelude && !prelude && decl->body) {
-                // A script's handler replaces the built-in default body; the
-                // signature must stay the one the host calls.
-                FuncSym probe = *existing;
-                probe.first_decl = decl;
-                probe.params = nullptr;
-                resolve_signature(&probe);
-                resolve_signature(existing);
-                if (!same_params(&probe, existing) || probe.result != existing->result)
-                    error(decl->line, decl->column, "'%s.%s' must keep the signature of the built-in handler",
-                        cls->name, decl->name);
-                existing->decl = decl;
-                existing->first_decl = decl;
-                existing->prelude = false;
-                return;
-            }
-            if (existing->decl && decl->body) {
-                error(decl->line, decl->column, "method '%s.%s' is already defined", cls->name, decl->name);
-                return;
-            }
-            if (decl->body)
-                existing->decl = decl;
-            existing->first_decl->annotations |= decl->annotations;
+    if (FuncSym* existing = find_own_method(cls, decl->name, decl->param_count)) {
+        if (existing->prelude && !prelude && decl->body) {
+            // A script's handler replaces the built-in default body; the
+            // signature must stay the one the host calls.
+            FuncSym probe = *existing;
+            probe.first_decl = decl;
+            probe.params = nullptr;
+            resolve_signature(&probe);
+            resolve_signature(existing);
+            if (!same_params(&probe, existing) || probe.result != existing->result)
+                error(decl->line, decl->column, "'%s.%s' must keep the signature of the built-in handler",
+                    cls->name, decl->name);
+            existing->decl = decl;
+            existing->first_decl = decl;
+            existing->prelude = false;
             return;
         }
+        if (existing->decl && decl->body) {
+            error(decl->line, decl->column, "method '%s.%s' is already defined", cls->name, decl->name);
+            return;
+        }
+        if (decl->body)
+            existing->decl = decl;
+        existing->first_decl->annotations |= decl->annotations;
+        return;
     }
     FuncSym* f = new_func_sym(decl, decl->name, cls, prelude);
-    if (f && !cls->methods.try_append(f))
+    if (!f)
+        return;
+    if (!cls->methods.try_append(f)) {
+        oom();
+        return;
+    }
+    // Past kIndexFrom methods, an index of their names for the check above.
+    u32 n = cls->methods.size();
+    if (n < kIndexFrom)
+        return;
+    if (!cls->method_index) {
+        cls->method_index = new_index();
+        for (u32 i = 0; cls->method_index && i + 1 < n; i++)
+            if (!cls->method_index->add(cls->methods[i]->name, i))
+                oom();
+    }
+    if (cls->method_index && !cls->method_index->add(f->name, n - 1))
         oom();
 }
 
@@ -702,6 +947,10 @@ void Compiler::mark_unused_builtins()
         if (c && c != m_object)
             c->unused = !m_program.all_names.may_contain(d->name, str_length(d->name));
     }
+    // Only built-in classes can be unused, and they come first in m_classes.
+    u32 builtins = 0;
+    while (builtins < m_classes.size() && m_classes[builtins]->builtin)
+        builtins++;
     for (bool changed = true; changed;) {
         changed = false;
         for (u32 i = 0; i < m_prelude.count; i++) {
@@ -709,7 +958,8 @@ void Compiler::mark_unused_builtins()
             ClassSym* c = d ? find_class(d->name) : nullptr;
             if (!c || c->unused)
                 continue;
-            for (ClassSym* other : m_classes) {
+            for (u32 k = 0; k < builtins; k++) {
+                ClassSym* other = m_classes[k];
                 bool reached = other == c->super
                     || m_prelude.items[i].names.may_contain(other->name, str_length(other->name));
                 if (other->unused && reached) {
@@ -724,17 +974,17 @@ void Compiler::mark_unused_builtins()
 void Compiler::declare_functions(Program& program, bool prelude)
 {
     // Methods inside class bodies first, then outside definitions.
-    for (u32 i = 0; i < program.count; i++) {
+    for (u32 i = 0; i < program.count && !m_failed && tick(); i++) {
         ClassDecl* d = program.items[i].klass;
         if (program.items[i].kind != ItemKind::Class || !d)
             continue;
         ClassSym* c = find_class(d->name);
         if (!c || c->decl != d || c->unused)
             continue;
-        for (u32 j = 0; j < d->method_count; j++)
+        for (u32 j = 0; j < d->method_count && !m_failed && tick(); j++)
             declare_method(c, d->methods[j], prelude);
     }
-    for (u32 i = 0; i < program.count; i++) {
+    for (u32 i = 0; i < program.count && !m_failed && tick(); i++) {
         FuncDecl* d = program.items[i].func;
         if (program.items[i].kind != ItemKind::Func || !d)
             continue;
@@ -779,54 +1029,187 @@ void Compiler::declare_functions(Program& program, bool prelude)
     }
 }
 
-void Compiler::build_vtables()
+// Numbers the class tree once every superclass is final (cycles broken):
+// preorder numbers and subtree ends for is_subclass(), depths and jump
+// pointers for the common superclass of conditional expressions, and
+// m_class_order, the order of build_vtables(). Iterative: a chain of classes
+// may be as long as the script allows.
+void Compiler::number_classes()
 {
-    // Signatures first (they may name any class), then slots, superclass first.
-    for (FuncSym* f : m_functions)
-        resolve_signature(f);
-    // Classes are ordered so that a class's vtable is built after its
-    // superclass's: repeat over the list until all are done.
-    Vector<u8> done(m_memory);
-    if (!done.try_resize(m_classes.size())) {
+    for (u32 i = m_classes.size(); i-- > 0;) {
+        ClassSym* c = m_classes[i];
+        if (c->super) {
+            c->next_sibling = c->super->first_child;
+            c->super->first_child = c;
+        }
+    }
+    Vector<ClassSym*> stack(m_memory);
+    Vector<ClassSym*> preorder(m_memory);
+    if (!preorder.try_reserve(m_classes.size())) {
         oom();
         return;
     }
-    for (u32 round = 0; round <= m_classes.size(); round++) {
-        bool progress = false;
-        for (u32 i = 0; i < m_classes.size(); i++) {
-            ClassSym* c = m_classes[i];
-            if (done[i] || (c->super && !done[c->super->id]))
-                continue;
-            done[i] = 1;
-            progress = true;
-            if (c->super)
-                for (FuncSym* m : c->super->vtable)
-                    if (!c->vtable.try_append(m))
-                        oom();
-            for (FuncSym* m : c->methods) {
-                FuncSym* overridden = c->super ? find_method(c->super, m->name, m->param_count) : nullptr;
-                FuncDecl* d = m->first_decl;
-                if (overridden) {
-                    if (!same_params(m, overridden) || !assignable(overridden->result, m->result)
-                        || (m->result->kind == TypeKind::Void) != (overridden->result->kind == TypeKind::Void)) {
-                        error(d->line, d->column, "'%s.%s' does not match the signature of the method it overrides",
-                            c->name, m->name);
-                    }
-                    m->slot = overridden->slot;
-                    c->vtable[(u32)m->slot] = m;
-                } else {
-                    if (d->annotations & AnnotationOverride)
-                        error(d->line, d->column, "'%s.%s' is marked @Override but overrides nothing", c->name,
-                            m->name);
-                    m->slot = (i32)c->vtable.size();
-                    if (!c->vtable.try_append(m))
-                        oom();
+    for (ClassSym* root : m_classes) {
+        if (root->super)
+            continue;
+        root->depth = 0;
+        root->jump = root;
+        if (!stack.try_append(root)) {
+            oom();
+            return;
+        }
+        while (stack.size()) {
+            ClassSym* c = stack.last();
+            stack.pop();
+            c->pre = c->last = preorder.size();
+            if (!preorder.try_append(c)) {
+                oom();
+                return;
+            }
+            for (ClassSym* child = c->first_child; child; child = child->next_sibling) {
+                // Skew-binary jump pointers (Myers 1983): jumps of lengths
+                // 1, 1, 3, 1, 1, 3, 7, ... reach any ancestor in O(log depth).
+                child->depth = c->depth + 1;
+                ClassSym* j = c->jump;
+                child->jump = c->depth - j->depth == j->depth - j->jump->depth ? j->jump : c;
+                if (!stack.try_append(child)) {
+                    oom();
+                    return;
                 }
             }
         }
-        if (!progress)
-            break;
     }
+    if (preorder.size() != m_classes.size())
+        return;   // Out of memory (a cycle left would be an engine bug): keep the walks.
+    // Subtree ends: every class after its subclasses, in reverse preorder.
+    for (u32 i = preorder.size(); i-- > 0;) {
+        ClassSym* c = preorder[i];
+        if (c->super && c->last > c->super->last)
+            c->super->last = c->last;
+    }
+    m_numbered = true;
+    // The vtable order: the classes in rounds, as a repeated pass over the
+    // list would take them (a class once its superclass is done), which
+    // keeps the diagnostics in the order they always had. A class comes in
+    // its superclass's round when it follows it in the list, else in the
+    // next; preorder has every superclass before its subclasses.
+    Vector<u32> rounds(m_memory);
+    Vector<u32> starts(m_memory);
+    if (!rounds.try_resize(m_classes.size()) || !m_class_order.try_resize(m_classes.size())) {
+        oom();
+        return;
+    }
+    u32 last_round = 0;
+    for (ClassSym* c : preorder) {
+        u32 r = !c->super ? 0 : rounds[c->super->id] + (c->super->id < c->id ? 0 : 1);
+        rounds[c->id] = r;
+        last_round = max(last_round, r);
+    }
+    if (!starts.try_resize(last_round + 2)) {
+        oom();
+        return;
+    }
+    for (u32 i = 0; i < m_classes.size(); i++)
+        starts[rounds[i] + 1]++;
+    for (u32 r = 1; r < starts.size(); r++)
+        starts[r] += starts[r - 1];
+    for (u32 i = 0; i < m_classes.size(); i++)
+        m_class_order[starts[rounds[i]]++] = m_classes[i];
+    tick(m_classes.size() / 16 + 1);
+}
+
+// The vtable of [c], whose superclass's vtable is built: the superclass's
+// slots, overridden by its own methods, then its new methods.
+void Compiler::build_vtable(ClassSym* c)
+{
+    if (c->super) {
+        if (!c->vtable.try_reserve(c->super->vtable.size() + c->methods.size())) {
+            oom();
+            return;
+        }
+        for (FuncSym* m : c->super->vtable)
+            if (!c->vtable.try_append(m))
+                oom();
+        // An override keeps its slot and name: the superclass's index of
+        // vtable names holds, and only new slots are added to it below.
+        if (c->super->vtable_index) {
+            c->vtable_index = new_index();
+            if (c->vtable_index && !c->vtable_index->copy_from(*c->super->vtable_index, c->methods.size()))
+                oom();
+        }
+    }
+    for (FuncSym* m : c->methods) {
+        FuncSym* overridden = c->super ? find_method(c->super, m->name, m->param_count) : nullptr;
+        FuncDecl* d = m->first_decl;
+        if (overridden) {
+            if (!same_params(m, overridden) || !assignable(overridden->result, m->result)
+                || (m->result->kind == TypeKind::Void) != (overridden->result->kind == TypeKind::Void)) {
+                error(d->line, d->column, "'%s.%s' does not match the signature of the method it overrides",
+                    c->name, m->name);
+            }
+            m->slot = overridden->slot;
+            c->vtable[(u32)m->slot] = m;
+        } else {
+            if (d->annotations & AnnotationOverride)
+                error(d->line, d->column, "'%s.%s' is marked @Override but overrides nothing", c->name,
+                    m->name);
+            m->slot = (i32)c->vtable.size();
+            if (!c->vtable.try_append(m))
+                oom();
+            if (c->vtable_index && !c->vtable_index->add(m->name, (u32)m->slot))
+                oom();
+        }
+    }
+    if (!c->vtable_index && c->vtable.size() >= kIndexFrom) {
+        c->vtable_index = new_index();
+        for (u32 slot = 0; c->vtable_index && slot < c->vtable.size(); slot++)
+            if (!c->vtable_index->add(c->vtable[slot]->name, slot))
+                oom();
+    }
+    c->vtable_built = !m_failed;
+    tick(c->vtable.size() / 16 + 1);
+}
+
+void Compiler::build_vtables()
+{
+    // Signatures first (they may name any class), then slots, superclass first.
+    for (u32 i = 0; i < m_functions.size() && !m_failed && tick(); i++)
+        resolve_signature(m_functions[i]);
+    // Without the order, memory ran short and the compile fails anyway.
+    if (m_class_order.size() != m_classes.size())
+        return;
+    for (u32 i = 0; i < m_class_order.size() && !m_failed; i++)
+        build_vtable(m_class_order[i]);
+}
+
+// The nearest class that both [a] and [b] are (the common superclass of the
+// arms of `c ? a : b`): both brought to the same depth, then up together, by
+// jump pointers where they do not meet yet (the depth of a class's jump
+// depends only on its own depth, so equal depths jump alike).
+ClassSym* Compiler::common_superclass(ClassSym* a, ClassSym* b)
+{
+    if (!m_numbered) {
+        while (a && !is_subclass(b, a))
+            a = a->super;
+        return a;
+    }
+    if (a->depth < b->depth) {
+        ClassSym* t = a;
+        a = b;
+        b = t;
+    }
+    while (a->depth > b->depth)
+        a = a->jump->depth >= b->depth ? a->jump : a->super;
+    while (a != b) {
+        if (a->jump != b->jump) {
+            a = a->jump;
+            b = b->jump;
+        } else {
+            a = a->super;
+            b = b->super;
+        }
+    }
+    return a;
 }
 
 bool Compiler::assignable(Type* to, Type* from)
@@ -929,52 +1312,68 @@ bool Compiler::build_runtime_classes()
         RtClass* rt = c->rt;
         rt->super = c->super ? c->super->rt : nullptr;
         u32 depth = 0;
-        for (ClassSym* s = c->super; s && depth <= n; s = s->super)
-            depth++;
+        if (m_numbered) {
+            depth = c->depth;
+        } else {
+            for (ClassSym* s = c->super; s && depth <= n; s = s->super)
+                depth++;
+        }
         rt->depth = depth;
+        bool exception = is_subclass(c, m_exception);
         for (u32 i = 0; i < rt->field_count; i++) {
             Type* t = c->fields[i].type;
             rt->field_kinds[i] = value_kind(t);
             rt->field_defaults[i] = null_value(t);
             rt->null_instance->fields[i] = rt->field_defaults[i];
-            if (is_subclass(c, m_exception) && str_equal(c->fields[i].name, "message"))
+            if (exception && str_equal(c->fields[i].name, "message"))
                 rt->message_field = (i32)i;
         }
+        if (!tick(rt->field_count / 16 + 1))
+            return false;
     }
     return true;
 }
 
+// The constant pool index of [value] of [kind], added if new (found through
+// a hash index: a pool of thousands of constants was scanned per use).
 u32 Compiler::add_constant(u64 value, u8 kind)
 {
-    for (u32 i = 0; i < m_constants.size(); i++)
-        if (m_constants[i] == value && m_constant_kinds[i] == kind)
-            return i;
-    if (!m_constants.try_append(value) || !m_constant_kinds.try_append(kind)) {
+    u32 h = m_constant_index.hash_value(value ^ ((u64)kind << 56));
+    i64 found = m_constant_index.find_hashed(h, [&](u32 i) {
+        return m_constants[i] == value && m_constant_kinds[i] == kind;
+    });
+    if (found >= 0)
+        return (u32)found;
+    if (!m_constants.try_append(value) || !m_constant_kinds.try_append(kind)
+        || !m_constant_index.add_hashed(h, m_constants.size() - 1)) {
         oom();
         return 0;
     }
     return m_constants.size() - 1;
 }
 
+// The constant index of a string of [n] bytes at [s]: equal literals share
+// one permanent string, found by its contents' hash.
 u32 Compiler::string_constant(const char* s, usize n)
 {
-    for (u32 i = 0; i < m_constants.size(); i++) {
-        if (m_constant_kinds[i] != KindRef)
-            continue;
-        ObjHeader* o = as_obj(m_constants[i]);
-        if (!o || o->kind != ObjKind::String || (o->flags & ObjNull))
-            continue;
-        StringObj* str = reinterpret_cast<StringObj*>(o);
-        if (str->byte_length == n && mem_compare(str->bytes, s, n) == 0)
-            return i;
-    }
+    u32 h = m_string_index.hash_bytes_keyed(s, n);
+    i64 found = m_string_index.find_hashed(h, [&](u32 i) {
+        StringObj* str = reinterpret_cast<StringObj*>(as_obj(m_constants[i]));
+        return str->byte_length == n && mem_compare(str->bytes, s, n) == 0;
+    });
+    if (found >= 0)
+        return (u32)found;
+    tick((u32)(n / 64));
     StringObj* str = m_heap->new_string(s, n);
     if (!str) {
         oom();
         return 0;
     }
     m_heap->make_permanent(&str->header);
-    return add_constant(from_obj(str), KindRef);
+    u32 k = add_constant(from_obj(str), KindRef);
+    if (!m_failed && !m_string_index.add_hashed(h, k))
+        oom();
+    return k;
 }
 
 // ---------------------------------------------------------------------------
@@ -1011,33 +1410,95 @@ void Compiler::free_reg(u16 reg)
         oom();
 }
 
+// The innermost local named [name] in scope, or null. A function with many
+// locals has an index of their names (see index_local()); the others scan.
 Local* Compiler::find_local(const char* name)
 {
     if (!m_fs)
         return nullptr;
+    if (KS_UNLIKELY(m_fs->local_index != nullptr))
+        return find_indexed_local(name);
     for (u32 i = m_fs->locals.size(); i-- > 0;)
         if (str_equal(m_fs->locals[i].name, name))
             return &m_fs->locals[i];
     return nullptr;
 }
 
+KS_NOINLINE Local* Compiler::find_indexed_local(const char* name)
+{
+    i64 i = m_fs->local_index->find(name, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, name); });
+    return i >= 0 ? &m_fs->locals[(u32)i] : nullptr;
+}
+
+// Points the index of locals at local [i], the newest: its name's entry now
+// names it, and the local remembers the one it hides (restored by
+// pop_local()). An entry whose locals have all gone out of scope holds
+// kNoLocal and is taken again by the next name of the same hash.
+bool Compiler::index_local(u32 i)
+{
+    NameIndex* index = m_fs->local_index;
+    Local& l = m_fs->locals[i];
+    u32 h = index->hash(l.name);
+    u32* slot = index->find_slot(h, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, l.name); });
+    l.shadowed = 0;
+    if (slot) {
+        l.shadowed = *slot + 1;
+    } else {
+        slot = index->find_slot(h, [](u32 k) { return k == kNoLocal; });
+        if (!slot)
+            return index->add_hashed(h, i);
+    }
+    *slot = i;
+    return true;
+}
+
 Local* Compiler::declare_local(const char* name, Type* type, u32 line, u32 column, bool is_const)
 {
-    for (u32 i = m_fs->locals.size(); i-- > 0;) {
-        Local& l = m_fs->locals[i];
-        if (l.depth < m_fs->scope_depth)
-            break;
-        if (str_equal(l.name, name)) {
+    if (m_fs->local_index) {
+        Local* inner = find_local(name);
+        if (inner && inner->depth >= m_fs->scope_depth)
             error(line, column, "'%s' is already declared in this scope", name);
-            break;
+    } else {
+        for (u32 i = m_fs->locals.size(); i-- > 0;) {
+            Local& l = m_fs->locals[i];
+            if (l.depth < m_fs->scope_depth)
+                break;
+            if (str_equal(l.name, name)) {
+                error(line, column, "'%s' is already declared in this scope", name);
+                break;
+            }
         }
     }
-    Local l { name, type, alloc_for(type), m_fs->scope_depth, is_const };
+    Local l { name, type, alloc_for(type), m_fs->scope_depth, is_const, 0 };
     if (!m_fs->locals.try_append(l)) {
         oom();
         return nullptr;
     }
+    u32 n = m_fs->locals.size();
+    if (!m_fs->local_index && n >= kIndexFrom) {
+        // Many locals: index them all, oldest first, so each hides the right one.
+        m_fs->local_index = new_index();
+        for (u32 i = 0; m_fs->local_index && i + 1 < n; i++)
+            if (!index_local(i))
+                oom();
+    }
+    if (m_fs->local_index && !index_local(n - 1))
+        oom();
     return &m_fs->locals.last();
+}
+
+// Drops the newest local; its name in the index goes back to the local it hid.
+void Compiler::pop_local()
+{
+    FunctionState* fs = m_fs;
+    u32 i = fs->locals.size() - 1;
+    if (NameIndex* index = fs->local_index) {
+        Local& l = fs->locals[i];
+        u32* slot = index->find_slot(index->hash(l.name), [i](u32 k) { return k == i; });
+        if (slot)
+            *slot = l.shadowed ? l.shadowed - 1 : kNoLocal;
+    }
+    fs->locals.pop();
 }
 
 void Compiler::end_scope()
@@ -1045,7 +1506,7 @@ void Compiler::end_scope()
     FunctionState* fs = m_fs;
     while (fs->locals.size() && fs->locals.last().depth >= fs->scope_depth) {
         free_reg(fs->locals.last().reg);
-        fs->locals.pop();
+        pop_local();
     }
     fs->scope_depth--;
 }
@@ -1119,32 +1580,44 @@ void Compiler::drop_code_from(u32 start)
         return;
     fs->code.shrink(start);
     fs->lines.shrink(start);
-    u32 kept = 0;
-    for (u32 i = 0; i < fs->handlers.size(); i++)
-        if (fs->handlers[i].end <= start && fs->handlers[i].target < start)
-            fs->handlers[kept++] = fs->handlers[i];
-    fs->handlers.shrink(kept);
+    // Each list is looked at only when something in it reaches [start]:
+    // statements after a return each drop their code, and a pass over every
+    // handler, jump and cut of the function for each made that quadratic.
+    tick(fs->loops.size() + fs->trys.size());
+    if (fs->handler_high > start) {
+        u32 kept = 0;
+        for (u32 i = 0; i < fs->handlers.size(); i++)
+            if (fs->handlers[i].end <= start && fs->handlers[i].target < start)
+                fs->handlers[kept++] = fs->handlers[i];
+        fs->handlers.shrink(kept);
+        fs->handler_high = start;
+        tick(fs->handlers.size() / 16);
+    }
+    // Break and continue jumps are listed in code order (each was emitted at
+    // the end of the code, and a drop removes every one past its start).
     auto drop_positions = [start](Vector<u32>* list) {
-        u32 k = 0;
-        for (u32 i = 0; i < list->size(); i++)
-            if ((*list)[i] < start)
-                (*list)[k++] = (*list)[i];
-        list->shrink(k);
+        while (list->size() && list->last() >= start)
+            list->pop();
     };
     for (LoopContext& loop : fs->loops) {
         drop_positions(loop.breaks);
         drop_positions(loop.continues);
     }
     for (TryContext& t : fs->trys) {
+        if (t.cuts->high <= start)
+            continue;
         // Cuts are [from, to) pairs.
+        Vector<u32>& pairs = t.cuts->pairs;
         u32 k = 0;
-        for (u32 i = 0; i + 1 < t.cuts->size(); i += 2) {
-            if ((*t.cuts)[i] < start) {
-                (*t.cuts)[k++] = (*t.cuts)[i];
-                (*t.cuts)[k++] = (*t.cuts)[i + 1] < start ? (*t.cuts)[i + 1] : start;
+        for (u32 i = 0; i + 1 < pairs.size(); i += 2) {
+            if (pairs[i] < start) {
+                pairs[k++] = pairs[i];
+                pairs[k++] = pairs[i + 1] < start ? pairs[i + 1] : start;
             }
         }
-        t.cuts->shrink(k);
+        pairs.shrink(k);
+        t.cuts->high = start;
+        tick(k / 16);
     }
 }
 
@@ -1195,7 +1668,7 @@ bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
     m_fs = fs;
     if (cls) {
         // `this` is register 0.
-        Local self { "this", cls->type, alloc_reg(true), 0, true };
+        Local self { "this", cls->type, alloc_reg(true), 0, true, 0 };
         if (!fs->locals.try_append(self))
             oom();
     }
@@ -1207,8 +1680,11 @@ bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
     return !m_failed;
 }
 
-static void release_state(FunctionState* fs)
+// Frees what a function's compile state holds (after finish_function(), or
+// instead of it when memory runs out).
+void Compiler::release_state(FunctionState* fs)
 {
+    free_index(fs->local_index);
     fs->code.release();
     fs->lines.release();
     fs->handlers.release();
@@ -1218,6 +1694,8 @@ static void release_state(FunctionState* fs)
     fs->locals.release();
     fs->loops.release();
     fs->trys.release();
+    if (m_fs == fs)
+        m_fs = nullptr;
 }
 
 // Jump threading: a jump to a jump goes to the final target, and a jump to a
@@ -1252,6 +1730,7 @@ static void thread_jumps(Vector<Insn>& code)
 bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Function** out)
 {
     *out = nullptr;
+    tick(fs->code.size() / 16);
     thread_jumps(fs->code);
     Function* f = static_cast<Function*>(m_out->arena.alloc_zeroed(sizeof(Function)));
     if (!f) {
@@ -1315,8 +1794,10 @@ void Compiler::compile_main(Program& program)
 {
     m_shared_names = &program.shared_names;
     FunctionState fs;
-    if (!begin_function(&fs, nullptr, nullptr))
+    if (!begin_function(&fs, nullptr, nullptr)) {
+        release_state(&fs);
         return;
+    }
     for (u32 i = 0; i < program.count && !m_failed; i++) {
         if (program.items[i].kind != ItemKind::Stmt || !program.items[i].stmt)
             continue;
@@ -1359,8 +1840,10 @@ void Compiler::compile_function(FuncSym* sym)
         return;
     }
     FunctionState fs;
-    if (!begin_function(&fs, sym, cls))
+    if (!begin_function(&fs, sym, cls)) {
+        release_state(&fs);
         return;
+    }
     m_line = d ? d->line : (sym->first_decl ? sym->first_decl->line : 0);
     u32 diag_before = m_diag->size();
     begin_scope();
@@ -1461,7 +1944,7 @@ void Compiler::compile_bodies()
 
 bool Compiler::statement(Stmt* s)
 {
-    if (m_failed || !s)
+    if (m_failed || !s || !tick_node())
         return true;
     // Past the size limit (already reported) nothing more is compiled: this
     // also bounds the work of copying finally blocks.
@@ -1542,7 +2025,9 @@ bool Compiler::block_statements(Block* b)
 {
     bool falls = true;
     bool warned = false;
-    for (u32 i = 0; i < b->count && !m_failed; i++) {
+    // Past the function size limit the rest is not even visited (a finally
+    // block copied at many jumps would be walked in vain each time).
+    for (u32 i = 0; i < b->count && !m_failed && m_fs->code.size() < m_options.max_function_size; i++) {
         if (!falls) {
             if (!warned && b->stmts[i]->kind != StmtKind::Empty) {
                 m_diag->report(Severity::Warning, b->stmts[i]->line, b->stmts[i]->column, "unreachable code");
@@ -1928,7 +2413,7 @@ void Compiler::emit_finally_blocks(u32 down_to)
 {
     FunctionState* fs = m_fs;
     u32 depth = fs->trys.size();
-    if (depth <= down_to)
+    if (depth <= down_to || !tick(depth - down_to))
         return;
     Vector<TryContext> saved(m_memory);
     for (u32 j = down_to; j < depth; j++) {
@@ -1946,9 +2431,10 @@ void Compiler::emit_finally_blocks(u32 down_to)
         block(ctx.finally_block);
         u32 end = here();
         for (u32 j = i; j < depth; j++) {
-            Vector<u32>* cuts = saved[j - down_to].cuts;
-            if (!cuts->try_append(start) || !cuts->try_append(end))
+            CutList* cuts = saved[j - down_to].cuts;
+            if (!cuts->pairs.try_append(start) || !cuts->pairs.try_append(end))
                 oom();
+            cuts->high = max(cuts->high, max(start + 1, end));
         }
     }
     fs->trys.shrink(down_to);
@@ -2006,21 +2492,61 @@ void Compiler::return_statement(Stmt* s)
     free_reg(r);
 }
 
-// Adds handler entries for [start, end) minus the cut ranges.
-static bool add_handlers(Vector<Handler>* handlers, u32 start, u32 end, Vector<u32>* cuts, u32 target, u16 reg)
+// Sorts [n] keys in place, ascending (heapsort: no recursion, no memory).
+static void sort_keys(u64* keys, u32 n)
 {
+    auto sift = [keys](u32 root, u32 size) {
+        for (;;) {
+            u32 child = 2 * root + 1;
+            if (child >= size)
+                return;
+            if (child + 1 < size && keys[child + 1] > keys[child])
+                child++;
+            if (keys[root] >= keys[child])
+                return;
+            u64 t = keys[root];
+            keys[root] = keys[child];
+            keys[child] = t;
+            root = child;
+        }
+    };
+    for (u32 i = n / 2; i-- > 0;)
+        sift(i, n);
+    for (u32 end = n; end-- > 1;) {
+        u64 t = keys[0];
+        keys[0] = keys[end];
+        keys[end] = t;
+        sift(0, end);
+    }
+}
+
+// Adds handler entries for [start, end) minus the cut ranges. Cuts were
+// appended in code order (pairs), but nested copies may interleave; they are
+// taken in ascending order of their starts (equal starts in list order),
+// sorted once rather than searched for each piece (a try statement with
+// thousands of returns through its finally block has thousands of cuts).
+// Out of line: try_statement() recurses, and its frame stays small.
+KS_NOINLINE bool Compiler::add_handlers(Vector<Handler>* handlers, u32 start, u32 end, CutList* cuts, u32 target, u16 reg)
+{
+    Vector<u32>& pairs = cuts->pairs;
+    u32 count = pairs.size() / 2;
+    Vector<u64> order(m_memory);   // Start << 32 | pair number.
+    if (!order.try_resize(count))
+        return false;
+    for (u32 i = 0; i < count; i++)
+        order[i] = (u64)pairs[2 * i] << 32 | i;
+    sort_keys(order.data(), count);
+    tick(count / 4);
     u32 from = start;
-    // Cuts were appended in code order (pairs), but nested copies may
-    // interleave; take them in ascending order.
+    u32 next = 0;
     for (;;) {
+        while (next < count && (u32)(order[next] >> 32) < from)
+            next++;
         u32 best = end;
         u32 best_end = end;
-        for (u32 i = 0; i + 1 < cuts->size(); i += 2) {
-            u32 cs = (*cuts)[i];
-            if (cs >= from && cs < best) {
-                best = cs;
-                best_end = (*cuts)[i + 1];
-            }
+        if (next < count && (u32)(order[next] >> 32) < end) {
+            best = (u32)(order[next] >> 32);
+            best_end = pairs[2 * (u32)order[next] + 1];
         }
         if (best > from && !handlers->try_append(Handler { from, best, target, reg }))
             return false;
@@ -2033,7 +2559,7 @@ static bool add_handlers(Vector<Handler>* handlers, u32 start, u32 end, Vector<u
 bool Compiler::try_statement(Stmt* s)
 {
     FunctionState* fs = m_fs;
-    Vector<u32> cuts(m_memory);
+    CutList cuts { Vector<u32>(m_memory), 0 };
     TryContext ctx { s->finally_block, here(), &cuts };
     u32 start = here();
     if (!fs->trys.try_append(ctx)) {
@@ -2053,9 +2579,10 @@ bool Compiler::try_statement(Stmt* s)
     u16 exc = alloc_reg(true);
     if (!add_handlers(&fs->handlers, start, end, &cuts, target, exc))
         oom();
+    fs->handler_high = max(fs->handler_high, max(end, target + 1));
 
     // Catch clauses run with the finally block still pending.
-    Vector<u32> cuts2(m_memory);
+    CutList cuts2 { Vector<u32>(m_memory), 0 };
     TryContext ctx2 { s->finally_block, here(), &cuts2 };
     u32 start2 = here();
     if (s->finally_block && !fs->trys.try_append(ctx2))
@@ -2112,6 +2639,7 @@ bool Compiler::try_statement(Stmt* s)
         u16 exc2 = alloc_reg(true);
         if (!add_handlers(&fs->handlers, start2, end2, &cuts2, target2, exc2))
             oom();
+        fs->handler_high = max(fs->handler_high, max(end2, target2 + 1));
         block(s->finally_block);
         emit(Op::Throw, exc2);
         free_reg(exc2);
@@ -2174,7 +2702,7 @@ Operand Compiler::coerce(Operand op, Type* to, Expr* at, const char* context)
 
 Operand Compiler::expr(Expr* e, Type* expected, i32 dest)
 {
-    if (m_failed || !e)
+    if (m_failed || !e || !tick_node())
         return error_operand();
     // A second guard behind the parser's nesting limit.
     if (m_expr_depth > 2 * m_options.max_nesting + 64) {
@@ -2301,12 +2829,15 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
     }
     FuncSym* found = nullptr;
     u32 overloads = 0;
-    for (FuncSym* f : m_functions) {
+    m_function_index.find(e->name, [&](u32 i) {
+        FuncSym* f = m_functions[i];
         if (!f->owner && str_equal(f->name, e->name)) {
-            found = f;
+            if (!found || f->index > found->index)
+                found = f;
             overloads++;
         }
-    }
+        return overloads > 1;
+    });
     if (found && overloads == 1)
         return function_value(found, dest);
     if (found) {
@@ -2328,7 +2859,7 @@ static const char* native_owner(Type* t)
     }
 }
 
-Operand Compiler::member_expr(Expr* e, i32 dest)
+KS_NOINLINE Operand Compiler::member_expr(Expr* e, i32 dest)
 {
     if (e->a->kind == ExprKind::Name && str_equal(e->a->name, "global") && !find_local("global")) {
         GlobalSym* g = find_global(e->name);
@@ -3411,9 +3942,7 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
         if (!assignable(t, else_value.type)) {
             // Unify two classes to their common superclass.
             if (t->kind == TypeKind::Class && else_value.type->kind == TypeKind::Class && !expected) {
-                ClassSym* c = t->cls;
-                while (c && !is_subclass(else_value.type->cls, c))
-                    c = c->super;
+                ClassSym* c = common_superclass(t->cls, else_value.type->cls);
                 if (c) {
                     t = c->type;
                     r.type = t;
@@ -3572,6 +4101,7 @@ bool Compiler::compile(const char* source, usize length, ProgramData* out)
 bool Compiler::compile_all(const char* source, usize length)
 {
     ProgramData* out = m_out;
+    m_node_limit = kNodesFloor + kNodesPerSourceByte * (length + str_length(kPreludeSource));
     if (!m_types.init()) {
         oom();
         return false;
@@ -3599,13 +4129,18 @@ bool Compiler::compile_all(const char* source, usize length)
             c->super = m_object;
         }
     }
-    for (ClassSym* c : m_classes)
-        resolve_class(c);
+    for (u32 i = 0; i < m_classes.size() && !m_failed; i++)
+        resolve_class(m_classes[i]);
+    if (m_failed)
+        return false;
+    number_classes();
     mark_unused_builtins();
     m_in_prelude = true;
     declare_functions(m_prelude, true);
     m_in_prelude = false;
     declare_functions(m_program, false);
+    if (m_failed)
+        return false;
     // Implicit default constructors.
     for (ClassSym* c : m_classes) {
         if (c->ctors.size() == 0 && !c->unused) {
@@ -3621,6 +4156,7 @@ bool Compiler::compile_all(const char* source, usize length)
     build_vtables();
     if (m_failed || !build_runtime_classes())
         return false;
+    tick(m_classes.size() / 16 + 1);
     for (ClassSym* c : m_classes) {
         FuncSym* ts = find_method(c, "toString", 0);
         if (ts && ts->result->kind == TypeKind::String)
@@ -3637,6 +4173,8 @@ bool Compiler::compile_all(const char* source, usize length)
     // Vtables and field names of the runtime classes.
     for (ClassSym* c : m_classes) {
         RtClass* rt = c->rt;
+        if (!tick(rt->field_count / 16 + c->vtable.size() / 16 + 1))
+            return false;
         for (u32 i = 0; i < rt->field_count; i++)
             rt->field_names[i] = persist(c->fields[i].name);
         rt->vtable_size = c->vtable.size();

@@ -4,6 +4,7 @@
 // position, and checking continues to find the rest.
 #pragma once
 
+#include "../support/NameIndex.h"
 #include "../vm/Heap.h"
 #include "../vm/Program.h"
 #include "Ast.h"
@@ -35,9 +36,29 @@ struct ClassSym {
     bool resolved;
     bool builtin;
     bool unused;                  // A built-in class the script cannot reach: no methods are compiled.
+    bool vtable_built;
     u32 id;
     u32 line;
     u32 column;
+    // Hash indexes of classes with many fields (name -> slot), own methods
+    // (name -> index in methods) and vtable entries (name -> slot); null
+    // while a scan is as fast (see Compiler.cpp, kIndexFrom).
+    NameIndex* field_index;
+    NameIndex* method_index;
+    NameIndex* vtable_index;
+    // The class tree, numbered once superclasses are final: [pre] is the
+    // class's place in a preorder walk and [last] the largest of its
+    // subclasses', so `a extends b` (at any depth) is b->pre <= a->pre <=
+    // b->last, without walking the chain. [jump] is an ancestor further up
+    // (skew-binary jump pointers), so that the common superclass of two
+    // classes is found in logarithmic steps in a deep chain.
+    ClassSym* first_child;
+    ClassSym* next_sibling;
+    ClassSym* jump;
+    u32 pre;
+    u32 last;
+    u32 depth;                    // Number of superclasses.
+    u32 mark;                     // resolve_class(): on the chain being resolved.
 };
 
 struct FuncSym {
@@ -65,6 +86,16 @@ struct CompileOptions {
     CompileMode mode;
     u32 max_nesting;
     u32 max_function_size;       // Instructions per function.
+    // Called about every [poll_interval] units of compile work (a unit is a
+    // token, a syntax node, a declaration, a copied field...; 0: a default
+    // of 65,536); returning false stops the compile with the error
+    // "compilation interrupted". May be null.
+    bool (*poll)(void* context) = nullptr;
+    void* poll_context = nullptr;
+    u32 poll_interval = 0;
+    // Seed of the compiler's hash indexes; the host passes a random one so
+    // that no script can choose names that collide (0 is fine elsewhere).
+    u64 hash_seed = 0;
 };
 
 // Compiles [source] (with the prelude of built-in classes) into [out].

@@ -9,7 +9,7 @@ void Diagnostics::report(Severity severity, u32 line, u32 column, const char* fo
 {
     if (severity == Severity::Error)
         m_errors++;
-    if (m_list.size() >= kMaxDiagnostics)
+    if (m_list.size() >= kMaxDiagnostics && !m_past_cap)
         return;
     // Format into a small fixed buffer first: messages are short, and names
     // inside them are clipped so that a hostile identifier cannot blow it up.

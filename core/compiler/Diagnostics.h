@@ -41,6 +41,14 @@ public:
                 m_list[i].deferred = true;
     }
     void set_out_of_memory() { m_out_of_memory = true; }
+    // An error that ends the compile ("compilation interrupted"): stored even
+    // when the cap below has been reached, so that the caller learns why.
+    void error_past_cap(u32 line, u32 column, const char* message)
+    {
+        m_past_cap = true;
+        report(Severity::Error, line, column, message);
+        m_past_cap = false;
+    }
     // Cap on stored diagnostics, so that hostile input cannot use up memory
     // with error messages.
     static constexpr u32 kMaxDiagnostics = 200;
@@ -50,6 +58,7 @@ private:
     Arena* m_arena;
     u32 m_errors { 0 };
     bool m_out_of_memory { false };
+    bool m_past_cap { false };
 };
 
 }

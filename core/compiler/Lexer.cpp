@@ -371,6 +371,9 @@ bool Lexer::tokenize(Vector<Token>* out)
         Token t = next();
         if (m_out_of_memory || !out->try_append(t))
             return false;
+        // A unit per token, charged 64 at a time.
+        if ((out->size() & 63) == 0 && m_meter && !m_meter->charge(64))
+            return false;
         if (t.kind == Tok::Eof)
             return true;
     }

@@ -4,6 +4,7 @@
 
 #include "../support/Arena.h"
 #include "../support/Vector.h"
+#include "../support/WorkMeter.h"
 #include "Diagnostics.h"
 #include "Token.h"
 
@@ -11,12 +12,15 @@ namespace ks {
 
 class Lexer {
 public:
-    Lexer(const char* source, usize length, Arena* arena, Diagnostics* diagnostics)
-        : m_source(source), m_end(source + length), m_cursor(source), m_arena(arena), m_diagnostics(diagnostics)
+    // [meter] (may be null) is charged a unit per token.
+    Lexer(const char* source, usize length, Arena* arena, Diagnostics* diagnostics, WorkMeter* meter = nullptr)
+        : m_source(source), m_end(source + length), m_cursor(source), m_arena(arena), m_diagnostics(diagnostics),
+          m_meter(meter)
     {
     }
 
-    // Appends every token, ending with Eof. False only when memory ran out.
+    // Appends every token, ending with Eof. False when memory ran out or the
+    // meter's hook said stop.
     bool tokenize(Vector<Token>* out);
 
 private:
@@ -36,6 +40,7 @@ private:
     bool m_newline { true };
     Arena* m_arena;
     Diagnostics* m_diagnostics;
+    WorkMeter* m_meter;
     bool m_out_of_memory { false };
     const char* m_column_line { nullptr };   // Line start of the cached column.
     const char* m_column_at { nullptr };

@@ -1,5 +1,7 @@
 #include "Parser.h"
 
+#include "../support/NameIndex.h"
+
 namespace ks {
 
 static const Token kEofToken = { Tok::Eof, true, 0, 0, "", 0, 0, nullptr, 0 };
@@ -121,6 +123,10 @@ bool Parser::enter()
 {
     if (m_abort)
         return false;
+    if (m_meter && !m_meter->charge()) {
+        m_abort = true;   // The host asked to stop; the compiler reports it.
+        return false;
+    }
     if (++m_depth > m_max_depth) {
         m_diagnostics->error(current().line, current().column, "nesting too deep (limit %d)", nullptr, nullptr,
             m_max_depth);
@@ -307,9 +313,11 @@ u8 Parser::parse_annotations()
     return flags;
 }
 
-u32 name_hash(const char* name, usize length)
+// Keyed by [seed] (see NameIndex): a script cannot make its names crowd into
+// one run of slots, which would make building the set quadratic.
+u32 name_hash(const char* name, usize length, u64 seed)
 {
-    u32 h = (u32)hash_bytes(name, length);
+    u32 h = (u32)hash_keyed(name, length, seed);
     return h ? h : 1;
 }
 
@@ -317,7 +325,7 @@ bool NameSet::may_contain(const char* name, usize length) const
 {
     if (!size)
         return false;
-    u32 h = name_hash(name, length);
+    u32 h = name_hash(name, length, seed);
     for (u32 i = h & (size - 1);; i = (i + 1) & (size - 1)) {
         if (slots[i] == h)
             return true;
@@ -359,16 +367,18 @@ NameSet Parser::name_set(const u32* ranges, u32 count, bool after_global)
     Vector<u32> hashes(m_memory);
     for (u32 r = 0; r + 1 < count; r += 2)
         for (u32 i = ranges[r]; i < ranges[r + 1] && i < m_count; i++)
-            if (m_tokens[i].kind == Tok::Ident && !hashes.try_append(name_hash(m_tokens[i].start, m_tokens[i].length)))
+            if (m_tokens[i].kind == Tok::Ident
+                && !hashes.try_append(name_hash(m_tokens[i].start, m_tokens[i].length, m_seed)))
                 oom();
     for (u32 i = 0; after_global && i + 2 < m_count; i++) {
         const Token& t = m_tokens[i];
         if (t.kind == Tok::Ident && t.length == 6 && mem_compare(t.start, "global", 6) == 0
             && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident
-            && !hashes.try_append(name_hash(m_tokens[i + 2].start, m_tokens[i + 2].length)))
+            && !hashes.try_append(name_hash(m_tokens[i + 2].start, m_tokens[i + 2].length, m_seed)))
             oom();
     }
     NameSet set {};
+    set.seed = m_seed;
     if (!hashes.size() || m_abort)
         return set;
     u32 size = 16;

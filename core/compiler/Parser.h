@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../support/Vector.h"
+#include "../support/WorkMeter.h"
 #include "Ast.h"
 #include "Diagnostics.h"
 
@@ -12,9 +13,13 @@ namespace ks {
 
 class Parser {
 public:
-    Parser(const Token* tokens, u32 count, Arena* arena, Memory* memory, Diagnostics* diagnostics, u32 max_depth)
+    // [meter] (may be null) is charged a unit per step of the descent; when
+    // its hook says stop, parsing stops as on a nesting error. [seed] keys
+    // the hashes of the name sets (see NameIndex).
+    Parser(const Token* tokens, u32 count, Arena* arena, Memory* memory, Diagnostics* diagnostics, u32 max_depth,
+        WorkMeter* meter = nullptr, u64 seed = 0)
         : m_tokens(tokens), m_count(count), m_arena(arena), m_memory(memory), m_diagnostics(diagnostics),
-          m_max_depth(max_depth)
+          m_max_depth(max_depth), m_meter(meter), m_seed(seed)
     {
     }
 
@@ -102,6 +107,8 @@ private:
     Memory* m_memory;
     Diagnostics* m_diagnostics;
     u32 m_max_depth;
+    WorkMeter* m_meter;
+    u64 m_seed;
     u32 m_depth { 0 };
     bool m_abort { false };       // Nesting limit hit or out of memory: stop.
 };

@@ -28,44 +28,59 @@ bool TypeTable::init()
 
 Type* TypeTable::array_of(Type* elem)
 {
-    for (Type* t = m_list; t; t = t->next)
-        if (t->kind == TypeKind::Array && t->elem == elem)
-            return t;
+    if (elem->array_type)
+        return elem->array_type;
     Type* t = make(TypeKind::Array);
     if (!t)
         return nullptr;
     t->elem = elem;
-    t->next = m_list;
-    m_list = t;
+    elem->array_type = t;
     return t;
+}
+
+// The index hash of a map or function type, from the identities of its parts.
+u32 TypeTable::composite_hash(TypeKind kind, Type* elem, Type* key, Type** params, u32 count) const
+{
+    u64 h = hash_word((u64)kind * 0x9e3779b97f4a7c15ULL ^ (u64)(uptr)elem, 0);
+    h = hash_word(h ^ (u64)(uptr)key, 0);
+    for (u32 i = 0; i < count; i++)
+        h = hash_word(h + (u64)(uptr)params[i], 0);
+    return m_index.hash_value(h ^ count);
 }
 
 Type* TypeTable::map_of(Type* key, Type* value)
 {
-    for (Type* t = m_list; t; t = t->next)
-        if (t->kind == TypeKind::Map && t->key == key && t->elem == value)
-            return t;
+    u32 h = composite_hash(TypeKind::Map, value, key, nullptr, 0);
+    i64 found = m_index.find_hashed(h, [&](u32 id) {
+        Type* t = m_composites[id];
+        return t->kind == TypeKind::Map && t->key == key && t->elem == value;
+    });
+    if (found >= 0)
+        return m_composites[(u32)found];
     Type* t = make(TypeKind::Map);
     if (!t)
         return nullptr;
     t->key = key;
     t->elem = value;
-    t->next = m_list;
-    m_list = t;
+    if (!m_composites.try_append(t) || !m_index.add_hashed(h, m_composites.size() - 1))
+        return nullptr;
     return t;
 }
 
 Type* TypeTable::func_of(Type* result, Type** params, u32 count)
 {
-    for (Type* t = m_list; t; t = t->next) {
+    u32 h = composite_hash(TypeKind::Func, result, nullptr, params, count);
+    i64 found = m_index.find_hashed(h, [&](u32 id) {
+        Type* t = m_composites[id];
         if (t->kind != TypeKind::Func || t->elem != result || t->param_count != count)
-            continue;
-        bool same = true;
-        for (u32 i = 0; i < count && same; i++)
-            same = t->params[i] == params[i];
-        if (same)
-            return t;
-    }
+            return false;
+        for (u32 i = 0; i < count; i++)
+            if (t->params[i] != params[i])
+                return false;
+        return true;
+    });
+    if (found >= 0)
+        return m_composites[(u32)found];
     Type* t = make(TypeKind::Func);
     if (!t)
         return nullptr;
@@ -78,22 +93,17 @@ Type* TypeTable::func_of(Type* result, Type** params, u32 count)
         for (u32 i = 0; i < count; i++)
             t->params[i] = params[i];
     }
-    t->next = m_list;
-    m_list = t;
+    if (!m_composites.try_append(t) || !m_index.add_hashed(h, m_composites.size() - 1))
+        return nullptr;
     return t;
 }
 
 Type* TypeTable::class_type(ClassSym* cls)
 {
-    for (Type* t = m_list; t; t = t->next)
-        if (t->kind == TypeKind::Class && t->cls == cls)
-            return t;
     Type* t = make(TypeKind::Class);
     if (!t)
         return nullptr;
     t->cls = cls;
-    t->next = m_list;
-    m_list = t;
     return t;
 }
 

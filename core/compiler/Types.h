@@ -3,6 +3,8 @@
 #pragma once
 
 #include "../support/Arena.h"
+#include "../support/NameIndex.h"
+#include "../support/Vector.h"
 #include "../vm/Opcodes.h"
 
 namespace ks {
@@ -30,7 +32,7 @@ struct Type {
     ClassSym* cls;
     Type** params;
     u32 param_count;
-    Type* next;   // Intern list.
+    Type* array_type;   // The interned array of this type, once made.
 };
 
 inline bool is_reference(const Type* t)
@@ -53,9 +55,15 @@ inline u8 value_kind(const Type* t)
     return is_reference(t) ? KindRef : KindInt;
 }
 
+// Interning: an array type hangs off its element type; maps and function
+// types are found through a hash index (a scan of every type made so far, per
+// lookup, made a script with thousands of classes or signatures compile in
+// quadratic time).
 class TypeTable {
 public:
-    explicit TypeTable(Arena* arena) : m_arena(arena) {}
+    TypeTable(Arena* arena, Memory* memory) : m_arena(arena), m_composites(memory), m_index(memory) {}
+    // Before init(): the seed of the hash index (see NameIndex).
+    void set_seed(u64 seed) { m_index.set_seed(seed); }
     bool init();
 
     Type* error() { return m_error; }
@@ -70,6 +78,7 @@ public:
     Type* array_of(Type* elem);
     Type* map_of(Type* key, Type* value);
     Type* func_of(Type* result, Type** params, u32 count);
+    // A new type for a new class (each class gets exactly one).
     Type* class_type(ClassSym* cls);
 
     // Writes a readable name ("Map[String, int[]]") into [out] (size [n]).
@@ -77,8 +86,10 @@ public:
 
 private:
     Type* make(TypeKind kind);
+    u32 composite_hash(TypeKind kind, Type* elem, Type* key, Type** params, u32 count) const;
     Arena* m_arena;
-    Type* m_list { nullptr };
+    Vector<Type*> m_composites;   // Map and function types, by id in m_index.
+    NameIndex m_index;
     Type* m_error {};
     Type* m_void {};
     Type* m_int {};
