@@ -234,6 +234,7 @@ private:
     Local* find_indexed_local(const char* name);
     Local* declare_local(const char* name, Type* type, u32 line, u32 column, bool is_const);
     bool index_local(u32 i);
+    void unindex_local(u32 i);
     void pop_local();
     void begin_scope() { m_fs->scope_depth++; }
     void end_scope();
@@ -1491,14 +1492,18 @@ Local* Compiler::declare_local(const char* name, Type* type, u32 line, u32 colum
 void Compiler::pop_local()
 {
     FunctionState* fs = m_fs;
-    u32 i = fs->locals.size() - 1;
-    if (NameIndex* index = fs->local_index) {
-        Local& l = fs->locals[i];
-        u32* slot = index->find_slot(index->hash(l.name), [i](u32 k) { return k == i; });
-        if (slot)
-            *slot = l.shadowed ? l.shadowed - 1 : kNoLocal;
-    }
+    if (KS_UNLIKELY(fs->local_index != nullptr))
+        unindex_local(fs->locals.size() - 1);
     fs->locals.pop();
+}
+
+KS_NOINLINE void Compiler::unindex_local(u32 i)
+{
+    NameIndex* index = m_fs->local_index;
+    Local& l = m_fs->locals[i];
+    u32* slot = index->find_slot(index->hash(l.name), [i](u32 k) { return k == i; });
+    if (slot)
+        *slot = l.shadowed ? l.shadowed - 1 : kNoLocal;
 }
 
 void Compiler::end_scope()

@@ -110,6 +110,7 @@ private:
     WorkMeter* m_meter;
     u64 m_seed;
     u32 m_depth { 0 };
+    u32 m_steps { 0 };            // Calls of enter(), for the meter.
     bool m_abort { false };       // Nesting limit hit or out of memory: stop.
 };
 

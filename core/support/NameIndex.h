@@ -15,46 +15,54 @@
 
 namespace ks {
 
-// A 64-bit hash of [n] bytes keyed by [seed]: eight bytes a step, each a
-// multiply and a shift, then a final mix that brings the high bits down to
-// the low ones (which pick the slot). Unlike plain FNV-1a, whose low bits
-// depend only on low bits (so one colliding pair of prefixes yields any
-// number of colliding names), names that collide under one seed are
-// unrelated under another. As cheap as FNV-1a on short names.
+// A hash of [n] bytes keyed by [seed]: FNV-1a from a secret starting state,
+// then a mix that folds the high bits into the low ones. Plain FNV-1a is a
+// T-function (its low bits depend only on low bits), so one colliding pair
+// of prefixes yields any number of names whose low 32 bits collide, and the
+// low bits pick the slot; after the fold every bit of the state counts, and
+// states that collide under one seed are unrelated under another.
+inline u64 hash_fold(u64 h)
+{
+    h ^= h >> 32;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+// MurmurHash3's finalizer: a full avalanche, for keys that are not names.
+inline u64 hash_finish(u64 h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
 inline u64 hash_keyed(const void* data, usize n, u64 seed)
 {
     const u8* p = static_cast<const u8*>(data);
-    u64 h = seed ^ ((u64)n * 0x9e3779b97f4a7c15ULL);
-    while (n >= 8) {
-        u64 w;
-        mem_copy(&w, p, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 29;
-        p += 8;
-        n -= 8;
+    u64 h = 0xcbf29ce484222325ULL ^ seed;
+    for (usize i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
     }
-    u64 w = 0;
-    for (usize i = 0; i < n; i++)
-        w |= (u64)p[i] << (8 * i);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 32;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 29;
-    return h;
+    return hash_fold(h);
 }
 
-// Mixes a 64-bit value (a pointer, a constant) into a hash with the same
-// finalizer; for keys that are not names.
-inline u64 hash_word(u64 x, u64 seed)
+// hash_keyed() of the NUL-terminated [name], without measuring it first.
+inline u64 hash_keyed_name(const char* name, u64 seed)
 {
-    x ^= seed;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
+    u64 h = 0xcbf29ce484222325ULL ^ seed;
+    for (const u8* p = reinterpret_cast<const u8*>(name); *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    return hash_fold(h);
 }
+
+// Mixes a 64-bit value (a pointer, a constant) with [seed]; for keys that
+// are not names.
+inline u64 hash_word(u64 x, u64 seed) { return hash_finish(x ^ seed); }
 
 class NameIndex {
 public:
@@ -69,7 +77,7 @@ public:
     u32 count() const { return m_count; }
 
     // The hash of a name (never 0: 0 marks an empty slot).
-    u32 hash(const char* name) const { return hash_bytes_keyed(name, str_length(name)); }
+    u32 hash(const char* name) const { return nonzero(hash_keyed_name(name, m_seed)); }
     u32 hash_bytes_keyed(const void* bytes, usize n) const { return nonzero(hash_keyed(bytes, n, m_seed)); }
     u32 hash_value(u64 value) const { return nonzero(hash_word(value, m_seed)); }
 
