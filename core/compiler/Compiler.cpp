@@ -1425,6 +1425,8 @@ Local* Compiler::find_local(const char* name)
     return nullptr;
 }
 
+// find_local() through the index of locals: out of line, so that the scan
+// of the common small function stays inlined.
 KS_NOINLINE Local* Compiler::find_indexed_local(const char* name)
 {
     i64 i = m_fs->local_index->find(name, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, name); });
@@ -1497,6 +1499,8 @@ void Compiler::pop_local()
     fs->locals.pop();
 }
 
+// Points the entry of local [i]'s name back at the local it hid (or at no
+// local): [i] is going out of scope.
 KS_NOINLINE void Compiler::unindex_local(u32 i)
 {
     NameIndex* index = m_fs->local_index;
