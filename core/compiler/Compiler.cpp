@@ -158,7 +158,6 @@ private:
     void stop_work();
     NameIndex* new_index();
     void free_index(NameIndex*& index);
-    NameIndex** index_slot(ClassSym* c, NameIndex* ClassIndexes::*which);
     template<typename T>
     T* arena_array(u32 n)
     {
@@ -364,11 +363,9 @@ Compiler::~Compiler()
         c->methods.release();
         c->ctors.release();
         c->vtable.release();
-        if (c->indexes) {
-            free_index(c->indexes->fields);
-            free_index(c->indexes->methods);
-            free_index(c->indexes->vtable);
-        }
+        free_index(c->field_index);
+        free_index(c->method_index);
+        free_index(c->vtable_index);
     }
 }
 
@@ -411,23 +408,6 @@ NameIndex* Compiler::new_index()
         return nullptr;
     }
     return new (KsPlace {}, place) NameIndex(m_memory, m_options.hash_seed);
-}
-
-// Makes the index [which] of class [c] (its ClassIndexes too, the first
-// time) and returns where it is kept; null when memory is short.
-NameIndex** Compiler::index_slot(ClassSym* c, NameIndex* ClassIndexes::*which)
-{
-    if (!c->indexes) {
-        c->indexes = m_arena->make<ClassIndexes>();
-        if (!c->indexes) {
-            oom();
-            return nullptr;
-        }
-    }
-    NameIndex*& index = c->indexes->*which;
-    if (!index)
-        index = new_index();
-    return index ? &index : nullptr;
 }
 
 void Compiler::free_index(NameIndex*& index)
@@ -698,9 +678,9 @@ void Compiler::resolve_class(ClassSym* target)
                 if (!c->fields.try_append(f))
                     oom();
             // The superclass's index of names holds the same slots.
-            if (NameIndex* from = super->field_index()) {
-                NameIndex** index = index_slot(c, &ClassIndexes::fields);
-                if (index && !(*index)->copy_from(*from, own))
+            if (super->field_index) {
+                c->field_index = new_index();
+                if (c->field_index && !c->field_index->copy_from(*super->field_index, own))
                     oom();
             }
             if (m_failed || !tick(super->fields.size() / 16 + 1))
@@ -733,15 +713,13 @@ void Compiler::add_field(ClassSym* cls, const FieldSym& field)
     u32 n = cls->fields.size();
     if (n < kIndexFrom)
         return;
-    NameIndex* index = cls->field_index();
-    if (!index) {
-        NameIndex** made = index_slot(cls, &ClassIndexes::fields);
-        index = made ? *made : nullptr;
-        for (u32 i = 0; index && i + 1 < n; i++)
-            if (!index->add(cls->fields[i].name, i))
+    if (!cls->field_index) {
+        cls->field_index = new_index();
+        for (u32 i = 0; cls->field_index && i + 1 < n; i++)
+            if (!cls->field_index->add(cls->fields[i].name, i))
                 oom();
     }
-    if (index && !index->add(field.name, n - 1))
+    if (cls->field_index && !cls->field_index->add(field.name, n - 1))
         oom();
 }
 
@@ -749,8 +727,8 @@ void Compiler::add_field(ClassSym* cls, const FieldSym& field)
 // its superclasses'), or null.
 FieldSym* Compiler::find_field(ClassSym* cls, const char* name)
 {
-    if (NameIndex* index = cls->field_index()) {
-        i64 slot = index->find(name, [&](u32 i) { return str_equal(cls->fields[i].name, name); });
+    if (cls->field_index) {
+        i64 slot = cls->field_index->find(name, [&](u32 i) { return str_equal(cls->fields[i].name, name); });
         return slot >= 0 ? &cls->fields[(u32)slot] : nullptr;
     }
     for (FieldSym& f : cls->fields)
@@ -840,8 +818,8 @@ FuncSym* Compiler::find_method(ClassSym* cls, const char* name, u32 argc)
             FuncSym* m = cls->vtable[slot];
             return m->param_count == argc && str_equal(m->name, name);
         };
-        if (NameIndex* index = cls->vtable_index()) {
-            i64 slot = index->find(name, match);
+        if (cls->vtable_index) {
+            i64 slot = cls->vtable_index->find(name, match);
             return slot >= 0 ? cls->vtable[(u32)slot] : nullptr;
         }
         for (u32 slot = 0; slot < cls->vtable.size(); slot++)
@@ -862,8 +840,8 @@ FuncSym* Compiler::find_own_method(ClassSym* cls, const char* name, u32 argc)
         FuncSym* m = cls->methods[i];
         return m->first_decl->param_count == argc && str_equal(m->name, name);
     };
-    if (NameIndex* index = cls->method_index()) {
-        i64 i = index->find(name, match);
+    if (cls->method_index) {
+        i64 i = cls->method_index->find(name, match);
         return i >= 0 ? cls->methods[(u32)i] : nullptr;
     }
     for (u32 i = 0; i < cls->methods.size(); i++)
@@ -934,15 +912,13 @@ void Compiler::declare_method(ClassSym* cls, FuncDecl* decl, bool prelude)
     u32 n = cls->methods.size();
     if (n < kIndexFrom)
         return;
-    NameIndex* index = cls->method_index();
-    if (!index) {
-        NameIndex** made = index_slot(cls, &ClassIndexes::methods);
-        index = made ? *made : nullptr;
-        for (u32 i = 0; index && i + 1 < n; i++)
-            if (!index->add(cls->methods[i]->name, i))
+    if (!cls->method_index) {
+        cls->method_index = new_index();
+        for (u32 i = 0; cls->method_index && i + 1 < n; i++)
+            if (!cls->method_index->add(cls->methods[i]->name, i))
                 oom();
     }
-    if (index && !index->add(f->name, n - 1))
+    if (cls->method_index && !cls->method_index->add(f->name, n - 1))
         oom();
 }
 
@@ -1061,26 +1037,18 @@ void Compiler::declare_functions(Program& program, bool prelude)
 // may be as long as the script allows.
 void Compiler::number_classes()
 {
-    // Children lists, by class id (kNoClass ends a list); only while numbering.
-    constexpr u32 kNoClass = 0xffffffffu;
-    u32 n = m_classes.size();
-    Vector<u32> first_child(m_memory);
-    Vector<u32> next_sibling(m_memory);
+    for (u32 i = m_classes.size(); i-- > 0;) {
+        ClassSym* c = m_classes[i];
+        if (c->super) {
+            c->next_sibling = c->super->first_child;
+            c->super->first_child = c;
+        }
+    }
     Vector<ClassSym*> stack(m_memory);
     Vector<ClassSym*> preorder(m_memory);
-    if (!first_child.try_resize(n) || !next_sibling.try_resize(n) || !preorder.try_reserve(n)) {
+    if (!preorder.try_reserve(m_classes.size())) {
         oom();
         return;
-    }
-    for (u32 i = 0; i < n; i++)
-        first_child[i] = kNoClass;
-    for (u32 i = n; i-- > 0;) {
-        ClassSym* c = m_classes[i];
-        next_sibling[i] = kNoClass;
-        if (c->super) {
-            next_sibling[i] = first_child[c->super->id];
-            first_child[c->super->id] = i;
-        }
     }
     for (ClassSym* root : m_classes) {
         if (root->super)
@@ -1099,8 +1067,7 @@ void Compiler::number_classes()
                 oom();
                 return;
             }
-            for (u32 k = first_child[c->id]; k != kNoClass; k = next_sibling[k]) {
-                ClassSym* child = m_classes[k];
+            for (ClassSym* child = c->first_child; child; child = child->next_sibling) {
                 // Skew-binary jump pointers (Myers 1983): jumps of lengths
                 // 1, 1, 3, 1, 1, 3, 7, ... reach any ancestor in O(log depth).
                 child->depth = c->depth + 1;
@@ -1166,9 +1133,9 @@ void Compiler::build_vtable(ClassSym* c)
                 oom();
         // An override keeps its slot and name: the superclass's index of
         // vtable names holds, and only new slots are added to it below.
-        if (NameIndex* from = c->super->vtable_index()) {
-            NameIndex** index = index_slot(c, &ClassIndexes::vtable);
-            if (index && !(*index)->copy_from(*from, c->methods.size()))
+        if (c->super->vtable_index) {
+            c->vtable_index = new_index();
+            if (c->vtable_index && !c->vtable_index->copy_from(*c->super->vtable_index, c->methods.size()))
                 oom();
         }
     }
@@ -1190,14 +1157,14 @@ void Compiler::build_vtable(ClassSym* c)
             m->slot = (i32)c->vtable.size();
             if (!c->vtable.try_append(m))
                 oom();
-            if (c->vtable_index() && !c->vtable_index()->add(m->name, (u32)m->slot))
+            if (c->vtable_index && !c->vtable_index->add(m->name, (u32)m->slot))
                 oom();
         }
     }
-    if (!c->vtable_index() && c->vtable.size() >= kIndexFrom) {
-        NameIndex** index = index_slot(c, &ClassIndexes::vtable);
-        for (u32 slot = 0; index && slot < c->vtable.size(); slot++)
-            if (!(*index)->add(c->vtable[slot]->name, slot))
+    if (!c->vtable_index && c->vtable.size() >= kIndexFrom) {
+        c->vtable_index = new_index();
+        for (u32 slot = 0; c->vtable_index && slot < c->vtable.size(); slot++)
+            if (!c->vtable_index->add(c->vtable[slot]->name, slot))
                 oom();
     }
     c->vtable_built = !m_failed;
@@ -1214,7 +1181,6 @@ void Compiler::build_vtables()
         return;
     for (u32 i = 0; i < m_class_order.size() && !m_failed; i++)
         build_vtable(m_class_order[i]);
-    m_class_order.release();   // Not needed past here: memory for the code.
 }
 
 // The nearest class that both [a] and [b] are (the common superclass of the

@@ -23,16 +23,6 @@ struct FieldSym {
     ClassSym* owner;
 };
 
-// The hash indexes of a class, each made once a scan would be slower (see
-// kIndexFrom in Compiler.cpp): fields by name (-> slot, inherited ones
-// included), own methods by name (-> index in methods), vtable entries by
-// name (-> slot).
-struct ClassIndexes {
-    NameIndex* fields;
-    NameIndex* methods;
-    NameIndex* vtable;
-};
-
 struct ClassSym {
     const char* name;
     ClassSym* super;
@@ -50,24 +40,25 @@ struct ClassSym {
     u32 id;
     u32 line;
     u32 column;
-    // Hash indexes of a class with many fields, methods or vtable entries
-    // (see ClassIndexes); null while a scan is as fast.
-    ClassIndexes* indexes;
+    // Hash indexes of classes with many fields (name -> slot), own methods
+    // (name -> index in methods) and vtable entries (name -> slot); null
+    // while a scan is as fast (see Compiler.cpp, kIndexFrom).
+    NameIndex* field_index;
+    NameIndex* method_index;
+    NameIndex* vtable_index;
     // The class tree, numbered once superclasses are final: [pre] is the
     // class's place in a preorder walk and [last] the largest of its
     // subclasses', so `a extends b` (at any depth) is b->pre <= a->pre <=
     // b->last, without walking the chain. [jump] is an ancestor further up
     // (skew-binary jump pointers), so that the common superclass of two
     // classes is found in logarithmic steps in a deep chain.
+    ClassSym* first_child;
+    ClassSym* next_sibling;
     ClassSym* jump;
     u32 pre;
     u32 last;
     u32 depth;                    // Number of superclasses.
     u32 mark;                     // resolve_class(): on the chain being resolved.
-
-    NameIndex* field_index() const { return indexes ? indexes->fields : nullptr; }
-    NameIndex* method_index() const { return indexes ? indexes->methods : nullptr; }
-    NameIndex* vtable_index() const { return indexes ? indexes->vtable : nullptr; }
 };
 
 struct FuncSym {
