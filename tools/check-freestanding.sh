@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the engine core and the slab allocator with the flags the Linux
 # kernel uses for module objects (Debian 6.1/6.12, x86-64; see
-# ../shared/cxx-in-kernel.md), links them into one relocatable object and
+# docs/internals.md), links them into one relocatable object and
 # fails on:
 #   - any undefined symbol outside the allowed list (memcpy, memset,
 #     memmove, memcmp, the platform interface ksp_*, and what the kernel's
