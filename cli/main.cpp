@@ -21,6 +21,7 @@
 
 #include "../include/kscript.h"
 #include "../include/kscript_ioctl.h"
+#include "events.h"
 
 namespace {
 
@@ -78,8 +79,10 @@ int created_hook(void*, ks_object* o)
         printf("[device] /dev/%s created (mode %04o)\n", o->name, o->mode);
     else if (o->kind == KS_OBJECT_PROC)
         printf("[proc] /proc/kscript/%s created%s\n", o->name, o->writable ? " (writable)" : "");
-    else
+    else if (o->kind == KS_OBJECT_TIMER)
         printf("[timer] %s %lu ms\n", o->periodic ? "every" : "once after", o->interval_ms);
+    else
+        cli::describe_hook(o);
     return 0;
 }
 
@@ -333,6 +336,12 @@ void usage()
         "         --device-read NAME, --device-write NAME=TEXT, --proc-read NAME, --proc-write NAME=TEXT\n"
         "                         after the run, open the script's device or /proc file, read or write it, close it\n"
         "         --timer-run N   after the run, fire the script's timers N times\n"
+        "         --kprobe SYM[=A0,A1,..]     after the run, hit the script's kprobes on SYM\n"
+        "         --kretprobe SYM=RET[,A0,..] after the run, hit its kretprobes on SYM\n"
+        "         --packet [in:|out:]udp:SRC:PORT->DST:PORT[:PAYLOAD]  (or tcp:, icmp:SRC->DST)\n"
+        "                         after the run, pass an IPv4 packet through its netfilter hooks\n"
+        "         --kernel-string ADDR=TEXT   kernel memory that Linux.readKernel* can read\n"
+        "         --hook-budget N budget of each hook event (default 100000)\n"
         "       kscript check FILE.k\n"
         "       kscript disasm FILE.k\n"
         "with kscript.ko loaded:\n"
@@ -395,6 +404,7 @@ int main(int argc, char** argv)
     for (int i = 2; i < argc; i++) {
         std::string arg = argv[i];
         long long n;
+        int rc;
         if (arg == "--transcript") {
             config.transcript = 1;
         } else if (arg == "--slabinfo") {
@@ -409,6 +419,12 @@ int main(int argc, char** argv)
             if (verb.compare(0, 7, "device-") == 0)
                 verb = verb.substr(7);
             actions.push_back({ verb, argv[++i] });
+        } else if (cli::is_event_action(arg) && i + 1 < argc) {
+            actions.push_back({ arg.substr(2), argv[++i] });
+        } else if (i + 1 < argc && (rc = cli::event_option(arg, argv[i + 1], &config)) != 0) {
+            if (rc < 0)
+                return kExitUsage;
+            i++;
         } else if ((arg == "--budget" || arg == "--memory" || arg == "--depth") && i + 1 < argc
             && parse_number(argv[i + 1], &n)) {
             if (arg == "--budget")
@@ -444,6 +460,7 @@ int main(int argc, char** argv)
     config.comm = comm_hook;
     config.created = created_hook;
     config.stopped = stopped_hook;
+    config.read = cli::read_hook;
     config.ctx = &output;
     ks_state* state = ks_open(&config);
     current_state = state;
@@ -499,7 +516,9 @@ int main(int argc, char** argv)
         for (const auto& [action, spec] : actions) {
             if (exit_code != 0)
                 break;
-            bool ok = action == "timer-run" ? run_timers(path, atoi(spec.c_str())) : device_action(path, action, spec);
+            bool ok = action == "timer-run"           ? run_timers(path, atoi(spec.c_str()))
+                : cli::is_event_action("--" + action) ? cli::run_event(state, path, action, spec)
+                                                      : device_action(path, action, spec);
             if (!ok)
                 exit_code = kExitRuntime;
         }

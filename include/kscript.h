@@ -50,8 +50,15 @@ enum ks_object_kind {
 	KS_OBJECT_DEVICE = 0,  /* a character device /dev/NAME */
 	KS_OBJECT_PROC = 1,    /* a file /proc/kscript/NAME */
 	KS_OBJECT_TIMER = 2,   /* a function run every interval (or once) */
-	KS_OBJECT_KINDS = 3,
+	KS_OBJECT_KPROBE = 3,  /* hit(Regs) at a kernel function's entry (atomic context) */
+	KS_OBJECT_KRETPROBE = 4, /* ret(Regs) at its return (atomic context) */
+	KS_OBJECT_NETFILTER = 5, /* hook(Packet) at a netfilter hook point (atomic context) */
+	KS_OBJECT_KINDS = 6,
 };
+
+/* Kernel symbols a probe may name: 1 to KS_SYMBOL_MAX - 1 bytes of ASCII
+ * letters, digits, '_' and '.'. */
+#define KS_SYMBOL_MAX 128
 
 /*
  * A host object, as the engine recorded it: validated, charged to the
@@ -68,7 +75,36 @@ struct ks_object {
 	int periodic;
 	int stopped;               /* Timer.stop() was called */
 	int after_load;            /* made by a handler, after the load had finished */
+	unsigned int line;         /* the script line that made it (for errors) */
+	char symbol[KS_SYMBOL_MAX]; /* probes: the kernel function */
+	int family;                /* netfilter: NFPROTO_IPV4 (2) or NFPROTO_IPV6 (10) */
+	int hooknum;               /* netfilter: NF_INET_PRE_ROUTING (0) .. NF_INET_POST_ROUTING (4) */
+	int priority;              /* netfilter: the hook's priority */
 	void *host;                /* the host's own data */
+};
+
+/*
+ * One event for a hook (ks_object_hit): a probe hit or a packet. The host
+ * fills in what its kind uses and leaves the rest zero.
+ */
+struct ks_event {
+	long long arg[6];          /* probes: the function's first six arguments */
+	long long ret;             /* kretprobes: its return value */
+	int family;                /* packets: NFPROTO_IPV4 or NFPROTO_IPV6 */
+	int hook;                  /* the hook point */
+	long long length;          /* bytes from the network header on */
+	int protocol;              /* IPPROTO_* of the transport header (after IPv6 extension headers) */
+	long long saddr, daddr;    /* IPv4 addresses, as the integers a.b.c.d reads as (a << 24 | ...) */
+	unsigned char saddr6[16], daddr6[16];   /* IPv6 addresses */
+	int sport, dport;          /* TCP and UDP ports (0 for other protocols and later fragments) */
+	unsigned long long packet; /* the host's handle of the packet, given back to its read hook */
+};
+
+/* What the host's read hook is asked for (see ks_config.read). */
+enum ks_read {
+	KS_READ_KERNEL = 0,        /* Linux.readKernel(): kernel memory */
+	KS_READ_KERNEL_STRING = 1, /* Linux.readKernelString(): up to a NUL */
+	KS_READ_PACKET = 2,        /* Packet.bytes(): the current packet, from its network header */
 };
 
 typedef struct ks_config {
@@ -93,6 +129,21 @@ typedef struct ks_config {
 	 */
 	int (*created)(void *ctx, struct ks_object *object);
 	void (*stopped)(void *ctx, struct ks_object *object);
+	/*
+	 * Copies [n] bytes of kernel memory at [where] (KS_READ_KERNEL), the
+	 * string there (KS_READ_KERNEL_STRING: [n] bytes hold the string and a
+	 * NUL; returns the length without it, < n), or the packet of the event being handled, [packet] being its
+	 * ks_event.packet (KS_READ_PACKET: [where] is an offset from the network
+	 * header; a range past the packet is -34, ERANGE) into [out], without
+	 * faulting. Returns the bytes copied or a negative errno, and may point
+	 * [reason] at a static text. May be called in atomic context. May be NULL.
+	 */
+	long (*read)(void *ctx, int what, unsigned long long packet, unsigned long long where, void *out,
+		     unsigned long n, const char **reason);
+	/* Hooks: units of budget per event when the hook object says 0, and the
+	 * most a hook object may ask for. */
+	long long hook_budget;
+	long long max_hook_budget;
 	/* Per kind of host object (index KS_OBJECT_*): how many one script may
 	 * make, and the bytes of host memory each costs, charged to the quota. */
 	unsigned int object_limit[KS_OBJECT_KINDS];
@@ -178,6 +229,21 @@ int ks_object_write(ks_state *state, struct ks_object *object, const void *data,
 		    long long *consumed);
 /* Timer.run(). */
 int ks_object_run(ks_state *state, struct ks_object *object);
+
+/*
+ * Hooks: Kprobe.hit(Regs), Kretprobe.ret(Regs) or Netfilter.hook(Packet)
+ * for [event]. Safe in atomic context (the host must still serialize calls
+ * into the state): it never sleeps, never polls, never collects garbage
+ * (a collection that falls due waits for ks_collect()), takes pages only
+ * without sleeping, and runs on the hook's own small budget. [verdict] is
+ * the handler's result for netfilter hooks (NF_ACCEPT 1 unless it returned
+ * NF_DROP 0; NF_ACCEPT after an exception), 0 for probes.
+ */
+int ks_object_hit(ks_state *state, struct ks_object *object, const struct ks_event *event, int *verdict);
+/* 1 when a collection is due that a hook could not run. */
+int ks_collect_due(const ks_state *state);
+/* Collects garbage now, in process context. */
+void ks_collect(ks_state *state);
 
 /*
  * Host memory that the script caused and that the host allocated itself

@@ -18,8 +18,18 @@ extern "C" {
  */
 void *ksp_pages_alloc(unsigned long npages);
 
-/* Give back pages from ksp_pages_alloc(); [npages] is the same count. */
+/*
+ * The same, safe in atomic context (a kprobe or netfilter hook): never
+ * sleeps, and may fail where ksp_pages_alloc() would have waited for memory.
+ */
+void *ksp_pages_alloc_nowait(unsigned long npages);
+
+/* Give back pages from either; [npages] is the same count. May be called in
+ * atomic context. */
 void ksp_pages_free(void *pages, unsigned long npages);
+
+/* The kernel's platform only: at module exit, finishes deferred frees. */
+void ksp_platform_exit(void);
 
 /* Monotonic nanoseconds. */
 unsigned long long ksp_clock_ns(void);

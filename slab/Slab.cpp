@@ -203,7 +203,7 @@ void* SlabAllocator::pages_alloc(usize npages)
         m_failures++;
         return nullptr;
     }
-    void* p = ksp_pages_alloc(npages);
+    void* p = m_nowait ? ksp_pages_alloc_nowait(npages) : ksp_pages_alloc(npages);
     if (!p) {
         m_failures++;
         return nullptr;

@@ -157,6 +157,10 @@ public:
     // Hand objects freed into SlabRcu caches back to their pages.
     void rcu_barrier();
 
+    // Atomic context (hooks): new pages come from ksp_pages_alloc_nowait(),
+    // which never sleeps and fails sooner.
+    void set_nowait(bool nowait) { m_nowait = nowait; }
+
     void* kmalloc(usize size);
     // kmalloc(), zero-filled.
     void* kzalloc(usize size);
@@ -280,6 +284,7 @@ private:
     u32 m_fail_every;
     u32 m_fail_counter;
     bool m_debug;
+    bool m_nowait;             // set_nowait(): pages only without sleeping
     SlabFaultHandler m_fault_handler;
     void* m_fault_context;
 };

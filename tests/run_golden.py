@@ -12,6 +12,10 @@ Expectations (comments in the script):
   // args: ARGS                   extra arguments for `kscript run`
   // command: check|disasm        run another command instead of `run`
   // expect exit: N               the exit status (when none of the above says)
+  // expect stderr: TEXT          the next line of standard error is TEXT, the
+                                  script's path written FILE (the lines that
+                                  hooks' exceptions print, which do not stop
+                                  the script)
 
 A script without any expectation is an error of the test itself.
 Prints one line per failure and a closing line "N passed, N failed".
@@ -28,10 +32,12 @@ EXPECT_RUNTIME = re.compile(r"//\s*expect runtime error:\s*(\w+)\s*$")
 ARGS = re.compile(r"//\s*args:\s*(.*?)\s*$")
 COMMAND = re.compile(r"//\s*command:\s*(\w+)\s*$")
 EXIT = re.compile(r"//\s*expect exit:\s*(\d+)\s*$")
+EXPECT_STDERR = re.compile(r"//\s*expect stderr:\s?(.*)$")
 
 
 def parse(path):
-    spec = {"stdout": [], "errors": [], "warnings": [], "runtime": None, "args": [], "command": "run", "exit": None}
+    spec = {"stdout": [], "errors": [], "warnings": [], "runtime": None, "args": [], "command": "run", "exit": None,
+            "stderr": []}
     with open(path, encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
             m = EXPECT.search(line)
@@ -55,12 +61,16 @@ def parse(path):
             m = EXIT.search(line)
             if m:
                 spec["exit"] = int(m.group(1))
+            m = EXPECT_STDERR.search(line)
+            if m:
+                spec["stderr"].append(m.group(1))
     return spec
 
 
 def check(kscript, path, rel):
     spec = parse(path)
-    if not (spec["stdout"] or spec["errors"] or spec["warnings"] or spec["runtime"] or spec["exit"] is not None):
+    if not (spec["stdout"] or spec["errors"] or spec["warnings"] or spec["runtime"] or spec["exit"] is not None
+            or spec["stderr"]):
         return ["test has no expectations"]
     cmd = [kscript, spec["command"]] + spec["args"] + [path]
     try:
@@ -97,7 +107,11 @@ def check(kscript, path, rel):
         if int(l) not in expected_warning_lines:
             problems.append("unexpected warning %s:%s: %s" % (l, c, m))
     err = "\n".join(x for x in err.splitlines() if ": warning: " not in x)
-    if spec["runtime"]:
+    if spec["stderr"]:
+        lines = [x.replace(path, "FILE") for x in err.splitlines()]
+        if lines != spec["stderr"]:
+            problems.append("stderr differs:\n    expected: %r\n    actual:   %r" % (spec["stderr"], lines))
+    elif spec["runtime"]:
         line, name = spec["runtime"]
         if not re.search(r":%d: error: uncaught %s\b" % (line, name), err):
             problems.append("missing runtime error %s on line %d\n    stderr: %s" % (name, line, err.strip()))

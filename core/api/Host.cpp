@@ -1,5 +1,6 @@
-// Host objects: the Devices, Proc files and Timers a script makes, and the
-// one way a host calls their handlers.
+// Host objects: the Devices, Proc files, Timers and hooks (Kprobe,
+// Kretprobe, Netfilter) a script makes, and the one way a host calls their
+// handlers.
 //
 // kscript.ko registers these objects for real and the CLI simulates them;
 // both go through this file, so the rules live in one place: which class an
@@ -23,6 +24,8 @@ constexpr int kEEXIST = 17;
 constexpr int kENOSPC = 28;
 constexpr int kENOMEM = 12;
 constexpr int kEBUSY = 16;
+constexpr int kEFAULT = 14;
+constexpr int kERANGE = 34;
 
 // A handler as the built-in class declares it: name and parameter count
 // (without the receiver). A null name: the kind has no such handler.
@@ -37,10 +40,46 @@ struct KindInfo {
 };
 
 const KindInfo kKinds[KS_OBJECT_KINDS] = {
-    { ClassDevice, { { "open", 0 }, { "read", 1 }, { "write", 1 }, { "release", 0 }, { nullptr, 0 } } },
-    { ClassProc, { { nullptr, 0 }, { "read", 1 }, { "write", 1 }, { nullptr, 0 }, { nullptr, 0 } } },
-    { ClassTimer, { { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { "run", 0 } } },
+    { ClassDevice, { { "open", 0 }, { "read", 1 }, { "write", 1 }, { "release", 0 }, { nullptr, 0 }, { nullptr, 0 } } },
+    { ClassProc, { { nullptr, 0 }, { "read", 1 }, { "write", 1 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 } } },
+    { ClassTimer, { { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { "run", 0 }, { nullptr, 0 } } },
+    { ClassKprobe, { { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { "hit", 1 } } },
+    { ClassKretprobe, { { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { "ret", 1 } } },
+    { ClassNetfilter, { { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { nullptr, 0 }, { "hook", 1 } } },
 };
+
+bool is_hook(int kind)
+{
+    return kind == KS_OBJECT_KPROBE || kind == KS_OBJECT_KRETPROBE || kind == KS_OBJECT_NETFILTER;
+}
+
+// The fields of Regs and Packet that ks_object_hit() fills in, in the
+// order of HostObject::arg_fields.
+const char* const kRegsFields[] = { "a0", "a1", "a2", "a3", "a4", "a5", "rv" };
+const char* const kPacketFields[] = { "family", "hook", "length", "protocol", "saddr", "daddr", "sport", "dport",
+    "saddr6", "daddr6" };
+
+// Slot of field [name] in [k], or -1.
+i32 field_slot(RtClass* k, const char* name)
+{
+    for (u32 i = 0; i < k->field_count; i++)
+        if (k->field_names[i] && str_equal(k->field_names[i], name))
+            return (i32)i;
+    return -1;
+}
+
+// A kernel symbol a probe may name: letters, digits, '_' and '.'.
+bool valid_symbol(const char* name, usize length)
+{
+    if (length == 0 || length >= KS_SYMBOL_MAX)
+        return false;
+    for (usize i = 0; i < length; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
 
 InstanceObj* instance(u64 v)
 {
@@ -132,7 +171,33 @@ int check_request(ks_state* s, int kind, const HostRequestArgs& a, const char** 
         *reason = "not an object of the built-in class";
         return -kEINVAL;
     }
-    if (kind != KS_OBJECT_TIMER) {
+    if (s->in_hook) {
+        *reason = "nothing can be made in a hook (atomic context)";
+        return -kEBUSY;
+    }
+    if (is_hook(kind)) {
+        if (!s->running_main) {
+            *reason = "hooks can be made only while the script loads";
+            return -kEBUSY;
+        }
+        if (kind == KS_OBJECT_NETFILTER) {
+            if (a.number != 2 && a.number != 10) {
+                *reason = "the family is NFPROTO_IPV4 or NFPROTO_IPV6";
+                return -kEINVAL;
+            }
+            if (a.number2 < 0 || a.number2 > 4) {
+                *reason = "the hook point is NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING (0 to 4)";
+                return -kEINVAL;
+            }
+            if (a.number3 < -100000 || a.number3 > 100000) {
+                *reason = "the priority is -100000 to 100000";
+                return -kEINVAL;
+            }
+        } else if (!valid_symbol(a.name, a.name_length)) {
+            *reason = "not a kernel symbol name (1 to 127 ASCII letters, digits, '_' or '.')";
+            return -kEINVAL;
+        }
+    } else if (kind != KS_OBJECT_TIMER) {
         if (!s->running_main) {
             *reason = "devices and /proc files can be made only while the script loads";
             return -kEBUSY;
@@ -145,7 +210,7 @@ int check_request(ks_state* s, int kind, const HostRequestArgs& a, const char** 
             *reason = "the name belongs to a kernel driver";
             return -kEEXIST;
         }
-        if (kind == KS_OBJECT_PROC && (str_equal(a.name, "scripts") || str_equal(a.name, "slabinfo"))) {
+        if (kind == KS_OBJECT_PROC && (str_equal(a.name, "scripts") || str_equal(a.name, "slabinfo") || str_equal(a.name, "hooks"))) {
             *reason = "the name belongs to kscript itself";
             return -kEEXIST;
         }
@@ -170,6 +235,43 @@ int check_request(ks_state* s, int kind, const HostRequestArgs& a, const char** 
     return 0;
 }
 
+// A hook's argument: a Regs (probes) or a Packet (netfilter), made once
+// and pinned, so that an event allocates nothing; a Packet's address Bytes
+// too. The fields are found by name. False when memory is short (what was
+// pinned is then undone by unpin_hook_argument()).
+bool make_hook_argument(ks_state* s, HostObject* h)
+{
+    bool packet = h->pub.kind == KS_OBJECT_NETFILTER;
+    RtClass* k = s->program.classes[packet ? ClassPacket : ClassRegs];
+    InstanceObj* hook = instance(h->value);
+    h->budget_field = field_slot(hook->klass, "budget");
+    const char* const* names = packet ? kPacketFields : kRegsFields;
+    u32 count = packet ? 10 : 7;
+    for (u32 i = 0; i < 10; i++)
+        h->arg_fields[i] = i < count ? field_slot(k, names[i]) : -1;
+    InstanceObj* arg = s->heap.new_instance(k);
+    if (!arg || !s->vm.pin(from_obj(arg)))
+        return false;
+    h->arg = from_obj(arg);
+    for (u32 i = 0; packet && i < 2; i++) {
+        BytesObj* b = s->heap.new_bytes(16);
+        if (!b || !s->vm.pin(from_obj(b)))
+            return false;
+        h->addr6[i] = from_obj(b);
+    }
+    return true;
+}
+
+void unpin_hook_argument(ks_state* s, HostObject* h)
+{
+    if (h->arg)
+        s->vm.unpin(h->arg);
+    for (u64 b : h->addr6)
+        if (b)
+            s->vm.unpin(b);
+    h->arg = h->addr6[0] = h->addr6[1] = 0;
+}
+
 // Records a new host object, charges it, pins its script object and tells
 // the host; on any failure nothing stays behind.
 int create_object(ks_state* s, int kind, const HostRequestArgs& a, const char** reason)
@@ -185,10 +287,19 @@ int create_object(ks_state* s, int kind, const HostRequestArgs& a, const char** 
     ks_object& o = h->pub;
     o.kind = kind;
     o.index = s->objects.size();
+    o.line = s->vm.current_line();
     if (kind == KS_OBJECT_TIMER) {
         mem_copy(o.name, "timer", 6);
         o.interval_ms = (unsigned long)a.number;
         o.periodic = a.flag;
+    } else if (kind == KS_OBJECT_KPROBE || kind == KS_OBJECT_KRETPROBE) {
+        mem_copy(o.name, kind == KS_OBJECT_KPROBE ? "kprobe" : "kretprobe", kind == KS_OBJECT_KPROBE ? 7 : 10);
+        mem_copy(o.symbol, a.name, a.name_length + 1);
+    } else if (kind == KS_OBJECT_NETFILTER) {
+        mem_copy(o.name, "netfilter", 10);
+        o.family = (int)a.number;
+        o.hooknum = (int)a.number2;
+        o.priority = (int)a.number3;
     } else {
         mem_copy(o.name, a.name, a.name_length + 1);
         o.writable = kind == KS_OBJECT_DEVICE || a.flag;
@@ -205,7 +316,15 @@ int create_object(ks_state* s, int kind, const HostRequestArgs& a, const char** 
         *reason = "out of memory (the object's kernel memory is over the quota)";
         return -kENOMEM;
     }
+    if (is_hook(kind) && !make_hook_argument(s, h)) {
+        unpin_hook_argument(s, h);
+        s->memory.charge_external(-(i64)cost);
+        s->memory.free(h);
+        *reason = "out of memory";
+        return -kENOMEM;
+    }
     if (!s->vm.pin(a.object)) {
+        unpin_hook_argument(s, h);
         s->memory.charge_external(-(i64)cost);
         s->memory.free(h);
         *reason = "out of memory";
@@ -213,6 +332,7 @@ int create_object(ks_state* s, int kind, const HostRequestArgs& a, const char** 
     }
     if (!s->objects.try_append(h)) {
         s->vm.unpin(a.object);
+        unpin_hook_argument(s, h);
         s->memory.charge_external(-(i64)cost);
         s->memory.free(h);
         *reason = "out of memory";
@@ -224,6 +344,7 @@ int create_object(ks_state* s, int kind, const HostRequestArgs& a, const char** 
         s->objects.pop();
         s->object_counts[kind]--;
         s->vm.unpin(a.object);
+        unpin_hook_argument(s, h);
         s->memory.charge_external(-(i64)cost);
         s->memory.free(h);
         *reason = err == -kEEXIST ? "the name is in use" : err == -kENOSPC ? "no room for more of these in the kernel"
@@ -292,6 +413,8 @@ i64 host_request(void* context, const HostRequestArgs& a, const char** reason)
     case HostDeviceCreate: return create_object(s, KS_OBJECT_DEVICE, a, reason);
     case HostProcCreate: return create_object(s, KS_OBJECT_PROC, a, reason);
     case HostTimerCreate: return create_object(s, KS_OBJECT_TIMER, a, reason);
+    case HostProbeCreate: return create_object(s, a.flag ? KS_OBJECT_KRETPROBE : KS_OBJECT_KPROBE, a, reason);
+    case HostNetfilterCreate: return create_object(s, KS_OBJECT_NETFILTER, a, reason);
     case HostTimerStop:
         for (HostObject* h : s->objects) {
             if (h->pub.kind == KS_OBJECT_TIMER && h->value == a.object && !h->pub.stopped) {
@@ -345,16 +468,19 @@ extern "C" struct ks_object* ks_object_find(ks_state* s, int kind, const char* n
     return nullptr;
 }
 
+// Device and Proc: the kinds with open/read/write/release.
+bool is_file(int kind) { return kind == KS_OBJECT_DEVICE || kind == KS_OBJECT_PROC; }
+
 extern "C" int ks_object_open(ks_state* s, struct ks_object* o)
 {
-    if (o->kind == KS_OBJECT_TIMER)
+    if (!is_file(o->kind))
         return KS_ENOENT;
     return invoke(s, record(o), HandlerOpen, nullptr, 0, nullptr);
 }
 
 extern "C" int ks_object_release(ks_state* s, struct ks_object* o)
 {
-    if (o->kind == KS_OBJECT_TIMER)
+    if (!is_file(o->kind))
         return KS_ENOENT;
     return invoke(s, record(o), HandlerRelease, nullptr, 0, nullptr);
 }
@@ -371,7 +497,7 @@ extern "C" int ks_object_read(ks_state* s, struct ks_object* o, const void** dat
     *data = nullptr;
     *length = 0;
     HostObject* h = record(o);
-    if (o->kind == KS_OBJECT_TIMER || !s->vm_ready)
+    if (!is_file(o->kind) || !s->vm_ready)
         return KS_ENOENT;
     if (h->slots[HandlerRead] < 0)
         return KS_OK;
@@ -403,7 +529,7 @@ extern "C" int ks_object_write(ks_state* s, struct ks_object* o, const void* dat
     long long* consumed)
 {
     *consumed = 0;
-    if (o->kind == KS_OBJECT_TIMER || !s->vm_ready)
+    if (!is_file(o->kind) || !s->vm_ready)
         return KS_ENOENT;
     if (record(o)->slots[HandlerWrite] < 0) {
         *consumed = (long long)length;
@@ -426,4 +552,109 @@ extern "C" int ks_object_write(ks_state* s, struct ks_object* o, const void* dat
 extern "C" int ks_charge(ks_state* s, long long bytes)
 {
     return s->memory.charge_external(bytes) ? KS_OK : KS_ENOMEM;
+}
+
+// Writes [value] into int field [slot] of [o] (a field the host found by
+// name; -1: the class has none, nothing written).
+static void set_int_field(InstanceObj* o, i32 slot, i64 value)
+{
+    if (slot >= 0)
+        o->fields[slot] = (u64)value;
+}
+
+// Fills a hook's Regs or Packet in from [e]. The Packet's address fields
+// get the hook's own pinned Bytes back (a handler may have replaced them),
+// rewritten in place.
+static void fill_hook_argument(HostObject* h, const ks_event* e)
+{
+    InstanceObj* arg = instance(h->arg);
+    const i32* f = h->arg_fields;
+    if (h->pub.kind != KS_OBJECT_NETFILTER) {
+        for (u32 i = 0; i < 6; i++)
+            set_int_field(arg, f[i], e->arg[i]);
+        set_int_field(arg, f[6], e->ret);
+        return;
+    }
+    set_int_field(arg, f[0], e->family);
+    set_int_field(arg, f[1], e->hook);
+    set_int_field(arg, f[2], e->length);
+    set_int_field(arg, f[3], e->protocol);
+    set_int_field(arg, f[4], e->saddr);
+    set_int_field(arg, f[5], e->daddr);
+    set_int_field(arg, f[6], e->sport);
+    set_int_field(arg, f[7], e->dport);
+    for (u32 i = 0; i < 2; i++) {
+        BytesObj* b = reinterpret_cast<BytesObj*>(as_obj(h->addr6[i]));
+        if (f[8 + i] < 0 || b->capacity < 16)
+            continue;
+        b->size = 16;
+        mem_copy(b->data, i ? e->daddr6 : e->saddr6, 16);
+        arg->fields[f[8 + i]] = h->addr6[i];
+    }
+}
+
+// Hooks run in atomic context: see kscript.h. The state is put in atomic
+// mode for the call (no sleeping page allocation, no poll, no collection,
+// the hook's own budget) and back afterwards.
+extern "C" int ks_object_hit(ks_state* s, struct ks_object* o, const struct ks_event* e, int* verdict)
+{
+    *verdict = o->kind == KS_OBJECT_NETFILTER ? 1 : 0;
+    if (!is_hook(o->kind) || !s->vm_ready || s->in_hook)
+        return KS_ENOENT;
+    HostObject* h = record(o);
+    InstanceObj* hook = instance(h->value);
+    i64 budget = h->budget_field >= 0 ? (i64)hook->fields[h->budget_field] : 0;
+    if (budget <= 0)
+        budget = s->config.hook_budget > 0 ? s->config.hook_budget : 100000;
+    if (budget > s->config.max_hook_budget && s->config.max_hook_budget > 0)
+        budget = s->config.max_hook_budget;
+    fill_hook_argument(h, e);
+    s->in_hook = true;
+    bool packet = o->kind == KS_OBJECT_NETFILTER;
+    s->current_packet = packet ? e->packet : 0;
+    s->current_packet_object = packet ? h->arg : 0;
+    s->memory.set_nowait(true);
+    s->vm.set_atomic(true, budget);
+    u64 result = 1;
+    int rc = invoke(s, h, HandlerHit, &h->arg, 1, &result);
+    s->vm.set_atomic(false, 0);
+    s->memory.set_nowait(false);
+    s->in_hook = false;
+    s->current_packet = 0;
+    s->current_packet_object = 0;
+    if (rc == KS_OK && o->kind == KS_OBJECT_NETFILTER)
+        *verdict = result == 0 ? 0 : 1;
+    return rc;
+}
+
+extern "C" int ks_collect_due(const ks_state* s) { return s->vm_ready && s->vm.collection_due(); }
+
+extern "C" void ks_collect(ks_state* s)
+{
+    if (s->vm_ready && !s->in_hook)
+        s->vm.collect_garbage();
+}
+
+// The VM's read hook: kernel memory at any time, the packet only from its
+// own hook's handler (a Packet kept past its hook reads nothing).
+i64 host_read(void* context, int what, u64 packet, u64 where, void* out, usize n, const char** reason)
+{
+    ks_state* s = static_cast<ks_state*>(context);
+    u64 handle = 0;
+    if (what == ReadPacket) {
+        if (!s->in_hook || !s->current_packet_object || packet != s->current_packet_object) {
+            *reason = "the packet is gone (read it in its hook)";
+            return -kEFAULT;
+        }
+        handle = s->current_packet;
+    }
+    if (!s->config.read) {
+        *reason = "not supported by this host";
+        return -38;
+    }
+    *reason = "";
+    long got = s->config.read(s->config.ctx, what, handle, where, out, n, reason);
+    if (what == ReadPacket && got == -kERANGE && !**reason)
+        *reason = "past the end of the packet";
+    return got;
 }

@@ -32,6 +32,15 @@ extern "C" void ks_config_init(ks_config* c)
     c->object_cost[KS_OBJECT_DEVICE] = 4096;
     c->object_cost[KS_OBJECT_PROC] = 1024;
     c->object_cost[KS_OBJECT_TIMER] = 256;
+    c->object_limit[KS_OBJECT_KPROBE] = 16;
+    c->object_limit[KS_OBJECT_KRETPROBE] = 16;
+    c->object_limit[KS_OBJECT_NETFILTER] = 8;
+    c->object_cost[KS_OBJECT_KPROBE] = 1024;
+    c->object_cost[KS_OBJECT_KRETPROBE] = 4096;
+    c->object_cost[KS_OBJECT_NETFILTER] = 512;
+    // Hooks run where nothing may wait: a small budget per event.
+    c->hook_budget = 100000;
+    c->max_hook_budget = 10000000;
 }
 
 extern "C" ks_state* ks_open(const ks_config* config)
@@ -168,7 +177,7 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
     // The compiler's pages are empty now: back before the VM allocates.
     s->memory.slab().shrink();
     VmLimits limits { s->config.budget, s->config.max_depth, 1u << 24, s->config.poll_interval };
-    VmHooks hooks { vm_write, vm_poll, vm_info, vm_comm, host_request, s };
+    VmHooks hooks { vm_write, vm_poll, vm_info, vm_comm, host_request, host_read, s };
     if (!s->vm.init(&s->memory, &s->heap, &s->program, limits, hooks, s->config.transcript != 0)) {
         s->vm.destroy();
         return KS_ENOMEM;

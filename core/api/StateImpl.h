@@ -31,21 +31,41 @@ struct ks_state {
     Vector<struct HostObject*> objects;
     u32 object_counts[KS_OBJECT_KINDS];
     bool running_main;         // ks_run is running the top-level code
+    bool in_hook;              // ks_object_hit is running a hook (atomic context)
+    u64 current_packet;        // The host's handle of the packet being handled
+    u64 current_packet_object; // Its Packet object (the hook's argument)
 };
 
 // The engine's record of a host object: the public part first.
 struct HostObject {
     ks_object pub;
     u64 value;                 // The script object (pinned).
-    i32 slots[5];              // Vtable slots of the handlers (HostHandler), -1 if none.
+    i32 slots[6];              // Vtable slots of the handlers (HostHandler), -1 if none.
+    // Hooks: the Regs or Packet their handler gets (pinned, reused every
+    // event), Packet's two address Bytes (pinned), and field slots: of the
+    // hook object's budget, and of the argument's fields (HookField).
+    u64 arg;
+    u64 addr6[2];
+    i32 budget_field;
+    i32 arg_fields[10];
 };
 
 // The handlers a host calls, by the built-in class that declares them.
-enum HostHandler : u32 { HandlerOpen, HandlerRead, HandlerWrite, HandlerRelease, HandlerRun, HandlerCount };
+enum HostHandler : u32 {
+    HandlerOpen,
+    HandlerRead,
+    HandlerWrite,
+    HandlerRelease,
+    HandlerRun,
+    HandlerHit,   // Kprobe.hit, Kretprobe.ret, Netfilter.hook
+    HandlerCount
+};
 
 // Host.cpp: the VM's request hook (Linux.__deviceCreate and friends).
 i64 host_request(void* context, const HostRequestArgs& args, const char** reason);
 // Frees the object records (ks_close).
 void host_objects_free(ks_state* s);
+// Host.cpp: the VM's read hook (Linux.readKernel, Packet.bytes).
+i64 host_read(void* context, int what, u64 packet, u64 where, void* out, usize n, const char** reason);
 
 

@@ -1290,7 +1290,10 @@ bool Compiler::build_runtime_classes()
         c->rt = rt;
         rt->name = persist(c->name);
         rt->id = c->id;
-        rt->field_count = c->fields.size();
+        // An unused built-in class keeps no fields unless it is an
+        // exception (the VM makes those by id, with their message): nothing
+        // can make or read an instance of the others.
+        rt->field_count = c->unused && !is_subclass(c, m_exception) ? 0 : c->fields.size();
         rt->to_string_slot = -1;
         rt->message_field = -1;
         if (rt->field_count) {
@@ -2831,10 +2834,12 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
-    if (str_equal(e->name, "INT_MAX") || str_equal(e->name, "INT_MIN")) {
-        Operand r = target_reg(dest, m_types.int_type());
-        load_int(r.reg, e->name[4] == 'M' && e->name[5] == 'A' ? KS_INT_MAX : KS_INT_MIN);
-        return r;
+    for (const BuiltinConstant& c : kBuiltinConstants) {
+        if (str_equal(e->name, c.name)) {
+            Operand r = target_reg(dest, m_types.int_type());
+            load_int(r.reg, c.value);
+            return r;
+        }
     }
     FuncSym* found = nullptr;
     u32 overloads = 0;

@@ -66,6 +66,82 @@ static const char kPreludeSource[] =
     "  }\n"
     "  void read(OutputStream out) {}\n"
     "  int write(Bytes data) { return data.size(); }\n"
+    "}\n"
+    // What a probe's handler gets: the probed function's first six
+    // arguments and, for a Kretprobe, its return value. The host fills the
+    // fields in before each hit (one Regs per probe, reused).
+    "class Regs {\n"
+    "  int a0; int a1; int a2; int a3; int a4; int a5; int rv\n"
+    "  int arg(int i) {\n"
+    "    if (i == 0) return a0\n"
+    "    if (i == 1) return a1\n"
+    "    if (i == 2) return a2\n"
+    "    if (i == 3) return a3\n"
+    "    if (i == 4) return a4\n"
+    "    if (i == 5) return a5\n"
+    "    throw new OutOfBoundsException(\"Regs.arg: \" + i + \" is not 0 to 5\")\n"
+    "  }\n"
+    "  int ret() { return rv; }\n"
+    "}\n"
+    // Hooks run in atomic context (see docs/kernel.md): hit(), ret() and
+    // hook() get [budget] units each (0: the script's hook budget).
+    "class Kprobe {\n"
+    "  String symbol\n"
+    "  int budget\n"
+    "  Kprobe(String symbol) { this.symbol = symbol; Linux.__probeCreate(this, symbol, false); }\n"
+    "  void hit(Regs r) {}\n"
+    "}\n"
+    "class Kretprobe {\n"
+    "  String symbol\n"
+    "  int budget\n"
+    "  Kretprobe(String symbol) { this.symbol = symbol; Linux.__probeCreate(this, symbol, true); }\n"
+    "  void ret(Regs r) {}\n"
+    "}\n"
+    // A packet at a netfilter hook; the host fills the fields in before each
+    // call (one Packet per hook, reused). Addresses of IPv6 packets are in
+    // saddr6/daddr6; bytes() reads the packet from its network header on.
+    "class Packet {\n"
+    "  int family; int hook; int length; int protocol\n"
+    "  int saddr; int daddr; int sport; int dport\n"
+    "  Bytes saddr6 = new Bytes(16)\n"
+    "  Bytes daddr6 = new Bytes(16)\n"
+    "  Bytes bytes(int offset, int n) { return Linux.__packetBytes(this, offset, n); }\n"
+    "}\n"
+    "class Netfilter {\n"
+    "  int family; int hooknum; int priority\n"
+    "  int budget\n"
+    "  Netfilter(int family, int hooknum, int priority) {\n"
+    "    this.family = family; this.hooknum = hooknum; this.priority = priority\n"
+    "    Linux.__netfilterCreate(this, family, hooknum, priority)\n"
+    "  }\n"
+    "  int hook(Packet p) { return NF_ACCEPT; }\n"
     "}\n";
+
+// Named integer constants every script sees (kernel names, so that a
+// kernel developer knows them): resolved by the compiler like globals that
+// cannot change.
+struct BuiltinConstant {
+    const char* name;
+    long long value;
+};
+static const BuiltinConstant kBuiltinConstants[] = {
+    { "INT_MAX", 0x7fffffffffffffffLL },
+    { "INT_MIN", -0x7fffffffffffffffLL - 1 },
+    // Netfilter verdicts, protocol families and inet hook points.
+    { "NF_DROP", 0 },
+    { "NF_ACCEPT", 1 },
+    { "NFPROTO_IPV4", 2 },
+    { "NFPROTO_IPV6", 10 },
+    { "NF_INET_PRE_ROUTING", 0 },
+    { "NF_INET_LOCAL_IN", 1 },
+    { "NF_INET_FORWARD", 2 },
+    { "NF_INET_LOCAL_OUT", 3 },
+    { "NF_INET_POST_ROUTING", 4 },
+    // IP protocol numbers (Packet.protocol).
+    { "IPPROTO_ICMP", 1 },
+    { "IPPROTO_TCP", 6 },
+    { "IPPROTO_UDP", 17 },
+    { "IPPROTO_ICMPV6", 58 },
+};
 
 }

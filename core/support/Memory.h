@@ -25,6 +25,8 @@ public:
         m_quota_hits = 0;
     }
     void destroy() { m_slab.destroy(); }
+    // Atomic context: see SlabAllocator::set_nowait().
+    void set_nowait(bool nowait) { m_slab.set_nowait(nowait); }
 
     // Returns null when the quota would be exceeded or pages are short.
     void* alloc(usize size)

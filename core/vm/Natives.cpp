@@ -1294,9 +1294,12 @@ bool b_clear(Vm&, u64* a, u64*)
 
 // The collection charges its work; a script that does nothing but collect
 // stops here once that has spent the budget.
+// System.gc(): a full collection (deferred in a hook: atomic mode never
+// collects).
 bool sys_gc(Vm& vm, u64*, u64*)
 {
-    vm.collect_garbage();
+    if (!vm.atomic())
+        vm.collect_garbage();
     return vm.charge_checked(0);
 }
 
@@ -1362,7 +1365,7 @@ bool host_request(Vm& vm, HostRequestArgs& args, const char* what)
 bool linux_device_create(Vm& vm, u64* a, u64*)
 {
     StringObj* name = str(a[1]);
-    HostRequestArgs args { HostDeviceCreate, a[0], name->bytes, name->byte_length, (i64)a[2], false };
+    HostRequestArgs args { HostDeviceCreate, a[0], name->bytes, name->byte_length, (i64)a[2], false, 0, 0 };
     return host_request(vm, args, "device /dev/");
 }
 
@@ -1370,22 +1373,110 @@ bool linux_device_create(Vm& vm, u64* a, u64*)
 bool linux_proc_create(Vm& vm, u64* a, u64*)
 {
     StringObj* name = str(a[1]);
-    HostRequestArgs args { HostProcCreate, a[0], name->bytes, name->byte_length, 0, a[2] != 0 };
+    HostRequestArgs args { HostProcCreate, a[0], name->bytes, name->byte_length, 0, a[2] != 0, 0, 0 };
     return host_request(vm, args, "/proc/kscript/");
 }
 
 // Linux.__timerCreate(Timer, int interval_ms, boolean periodic).
 bool linux_timer_create(Vm& vm, u64* a, u64*)
 {
-    HostRequestArgs args { HostTimerCreate, a[0], "", 0, (i64)a[1], a[2] != 0 };
+    HostRequestArgs args { HostTimerCreate, a[0], "", 0, (i64)a[1], a[2] != 0, 0, 0 };
     return host_request(vm, args, "timer");
 }
 
 // Linux.__timerStop(Timer).
 bool linux_timer_stop(Vm& vm, u64* a, u64*)
 {
-    HostRequestArgs args { HostTimerStop, a[0], "", 0, 0, false };
+    HostRequestArgs args { HostTimerStop, a[0], "", 0, 0, false, 0, 0 };
     return host_request(vm, args, "timer");
+}
+
+// Linux.__probeCreate(Kprobe or Kretprobe, String symbol, boolean kretprobe).
+bool linux_probe_create(Vm& vm, u64* a, u64*)
+{
+    StringObj* symbol = str(a[1]);
+    HostRequestArgs args { HostProbeCreate, a[0], symbol->bytes, symbol->byte_length, 0, a[2] != 0, 0, 0 };
+    return host_request(vm, args, a[2] ? "kretprobe on " : "kprobe on ");
+}
+
+// Linux.__netfilterCreate(Netfilter, int family, int hook point, int priority).
+bool linux_netfilter_create(Vm& vm, u64* a, u64*)
+{
+    HostRequestArgs args { HostNetfilterCreate, a[0], "", 0, (i64)a[1], false, (i64)a[2], (i64)a[3] };
+    return host_request(vm, args, "netfilter hook");
+}
+
+// The most bytes one readKernel(), readKernelString() or Packet.bytes()
+// copies: enough for any structure or header, small enough for a hook.
+constexpr i64 kMaxHostRead = 4096;
+
+// Copies [n] bytes through the host's read hook into a new Bytes (or, for
+// strings, up to [n] bytes before a NUL into a String). Failures raise:
+// OutOfBoundsException for a bad count or a range outside the packet,
+// RuntimeScriptException with the host's reason otherwise.
+bool host_read(Vm& vm, int what, u64 packet, i64 where, i64 n, u64* r, const char* name)
+{
+    if (n < 0 || n > kMaxHostRead) {
+        StringBuilder sb(&vm.memory());
+        sb.append(name);
+        sb.append(": count ");
+        sb.append_int(n);
+        sb.append(" is not 0 to 4096");
+        return sb.has_failed() ? vm.raise_out_of_memory() : vm.raise(ClassOutOfBoundsException, sb.data());
+    }
+    if (!vm.charge_checked(16 + ((u64)n >> 4)))
+        return false;
+    // Read straight into the result (a Bytes, or a scratch buffer for a
+    // String): no large native stack in a hook.
+    // A string's buffer has room for its NUL too: the host's copy
+    // (strncpy_from_kernel_nofault) always ends with one.
+    i64 room = what == ReadKernelString ? n + 1 : n;
+    BytesObj* b = vm.heap().new_bytes((u32)room);
+    if (!b)
+        return vm.raise_out_of_memory();
+    const char* reason = "not supported by this host";
+    const VmHooks& h = vm.hooks();
+    i64 got = h.read ? h.read(h.context, what, packet, (u64)where, b->data, (usize)room, &reason) : -38;
+    if (got < 0 || got > n) {
+        StringBuilder sb(&vm.memory());
+        sb.append(name);
+        sb.append(": ");
+        sb.append(reason);
+        sb.append(" (error ");
+        sb.append_int(got);
+        sb.append(")");
+        if (sb.has_failed())
+            return vm.raise_out_of_memory();
+        return vm.raise(what == ReadPacket && got == -34 ? ClassOutOfBoundsException : ClassRuntimeScriptException,
+            sb.data());
+    }
+    if (what == ReadKernelString)
+        return ret_string(vm, reinterpret_cast<const char*>(b->data), (usize)got, r);
+    b->size = (u32)got;
+    *r = from_obj(b);
+    return true;
+}
+
+// Linux.readKernel(int address, int n): n bytes of kernel memory, copied
+// without faulting (an unmapped or user address raises).
+bool linux_read_kernel(Vm& vm, u64* a, u64* r)
+{
+    return host_read(vm, ReadKernel, 0, (i64)a[0], (i64)a[1], r, "Linux.readKernel");
+}
+
+// Linux.readKernelString(int address, int max): the NUL-terminated string
+// at [address], at most [max] bytes of it.
+bool linux_read_kernel_string(Vm& vm, u64* a, u64* r)
+{
+    return host_read(vm, ReadKernelString, 0, (i64)a[0], (i64)a[1], r, "Linux.readKernelString");
+}
+
+// Linux.__packetBytes(Packet, int offset, int n), as Packet.bytes() calls it.
+bool linux_packet_bytes(Vm& vm, u64* a, u64* r)
+{
+    if ((i64)a[1] < 0)
+        return vm.raise(ClassOutOfBoundsException, "Packet.bytes: negative offset");
+    return host_read(vm, ReadPacket, a[0], (i64)a[1], (i64)a[2], r, "Packet.bytes");
 }
 
 bool linux_ktime(Vm&, u64*, u64* r) { *r = ksp_clock_ns(); return true; }
@@ -1481,6 +1572,11 @@ const NativeInfo kNatives[] = {
     { "Linux", "__procCreate", "vosb", linux_proc_create },
     { "Linux", "__timerCreate", "voib", linux_timer_create },
     { "Linux", "__timerStop", "vo", linux_timer_stop },
+    { "Linux", "__probeCreate", "vosb", linux_probe_create },
+    { "Linux", "__netfilterCreate", "voiii", linux_netfilter_create },
+    { "Linux", "__packetBytes", "yoii", linux_packet_bytes },
+    { "Linux", "readKernel", "yii", linux_read_kernel },
+    { "Linux", "readKernelString", "sii", linux_read_kernel_string },
 };
 
 }   // namespace

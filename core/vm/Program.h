@@ -73,6 +73,11 @@ enum BuiltinClass : u32 {
     ClassDevice,
     ClassTimer,
     ClassProc,
+    ClassRegs,
+    ClassKprobe,
+    ClassKretprobe,
+    ClassPacket,
+    ClassNetfilter,
     BuiltinClassCount,
 };
 

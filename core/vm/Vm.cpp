@@ -38,6 +38,8 @@ bool Vm::init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& 
     m_heap = heap;
     m_program = program;
     m_limits = limits;
+    m_entry_budget = limits.budget;
+    m_atomic = false;
     m_hooks = hooks;
     m_transcript = transcript;
     m_stack = nullptr;
@@ -119,6 +121,16 @@ u32 Vm::line_of(Function* f, u32 pc) const
     if (pc >= f->code_size)
         pc = f->code_size - 1;
     return f->lines[pc];
+}
+
+u32 Vm::current_line() const
+{
+    for (u32 i = m_frame_count; i-- > 0;) {
+        const Frame& f = m_frames[i];
+        if (!f.function->builtin)
+            return line_of(f.function, f.pc ? f.pc - 1 : 0);
+    }
+    return 0;
 }
 
 // A preallocated exception is raised again and again: a handler that
@@ -463,10 +475,12 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
     }
     m_exception = 0;
     m_allocated_seen = m_memory->allocated_total();
-    m_budget = m_limits.budget;
-    m_next_poll = m_budget - m_limits.poll_interval;
+    m_budget = m_entry_budget;
+    // Atomic entries never poll: their first slow-path check is the
+    // budget's end. Reaching below zero must come through the slow path.
+    m_next_poll = m_atomic ? 0 : m_budget - m_limits.poll_interval;
     if (m_next_poll < 0)
-        m_next_poll = 0;   // Reaching below zero must come through the slow path.
+        m_next_poll = 0;
     m_interrupted = false;
     if (!ensure_stack(base + f->register_count + 1) || argc > f->register_count) {
         raise(ClassStackOverflowException, "");
@@ -477,7 +491,7 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
     if (!push_frame(f, base, 0))
         return RunStatus::Exception;
     RunStatus status = execute(entry);
-    m_charged += (u64)(m_limits.budget - (m_budget < 0 ? 0 : m_budget));
+    m_charged += (u64)(m_entry_budget - (m_budget < 0 ? 0 : m_budget));
     if (status == RunStatus::Ok && result)
         *result = m_stack[base];
     m_frame_count = entry;
@@ -586,7 +600,7 @@ RunStatus Vm::execute(u32 entry_depth)
     } while (0)
 #define GC_POINT()                                  \
     do {                                            \
-        if (KS_UNLIKELY(m_heap->should_collect()))  \
+        if (KS_UNLIKELY(m_heap->should_collect()) && !m_atomic) \
             collect_garbage();                      \
     } while (0)
 // Allocation costs budget too (one unit per 16 bytes), so that a loop of

@@ -25,7 +25,14 @@ enum class RunStatus : u8 {
     Exception,   // An exception escaped; see exception_*().
 };
 
-enum HostRequest { HostDeviceCreate = 1, HostTimerCreate = 2, HostTimerStop = 3, HostProcCreate = 4 };
+enum HostRequest {
+    HostDeviceCreate = 1,
+    HostTimerCreate = 2,
+    HostTimerStop = 3,
+    HostProcCreate = 4,
+    HostProbeCreate = 5,       // Kprobe (flag false) or Kretprobe (flag true) on [name]
+    HostNetfilterCreate = 6,   // family [number], hook point [number2], priority [number3]
+};
 
 // What Linux.__deviceCreate and friends pass to the host-object layer.
 struct HostRequestArgs {
@@ -33,9 +40,15 @@ struct HostRequestArgs {
     u64 object;           // The script object (checked by the layer: any value may come)
     const char* name;     // Device and /proc names: NUL-terminated, [name_length] bytes before it
     usize name_length;
-    i64 number;           // Device mode; timer interval in ms
-    bool flag;            // Proc: writable; Timer: periodic
+    i64 number;           // Device mode; timer interval in ms; netfilter family
+    bool flag;            // Proc: writable; Timer: periodic; probe: a Kretprobe
+    i64 number2;          // Netfilter: hook point
+    i64 number3;          // Netfilter: priority
 };
+
+// What the host reads for Linux.readKernel(), readKernelString() and
+// Packet.bytes().
+enum HostRead { ReadKernel = 0, ReadKernelString = 1, ReadPacket = 2 };
 
 // How the VM talks to its host.
 struct VmHooks {
@@ -51,6 +64,11 @@ struct VmHooks {
     // Host objects (Device, Proc, Timer): returns 0, or a negative errno
     // with a static text saying why in [reason].
     i64 (*request)(void* context, const HostRequestArgs& args, const char** reason);
+    // Copies [n] bytes of [what] (HostRead) at [where] to [out] without
+    // faulting: for ReadPacket, [packet] must be the Packet of the event
+    // being handled. Returns the bytes copied (ReadKernelString: up to and
+    // without the NUL), or a negative errno with a static [reason].
+    i64 (*read)(void* context, int what, u64 packet, u64 where, void* out, usize n, const char** reason);
     void* context;
 };
 
@@ -77,6 +95,9 @@ public:
     // The uncaught exception after RunStatus::Exception.
     u64 exception() const { return m_exception; }
     u32 exception_line() const { return m_exception_line; }
+    // For natives: the script line running now (the innermost frame that
+    // is not built-in code), 0 outside any call.
+    u32 current_line() const;
     const char* exception_class() const;
     // Writes the exception message into [out]; returns its length.
     usize exception_message(char* out, usize size) const;
@@ -97,6 +118,17 @@ public:
     // element or map entry looked at).
     void format_value(StringBuilder& out, u64 value, u8 kind, u32 depth);
     void collect_garbage();
+    // Atomic mode, for hooks (kprobes, netfilter): entries get [budget]
+    // units instead of the limit, never poll the host (no rescheduling) and
+    // never collect (a collection that falls due waits: collection_due()).
+    // Leaving atomic mode restores the limit.
+    void set_atomic(bool atomic, i64 budget)
+    {
+        m_atomic = atomic;
+        m_entry_budget = atomic ? budget : m_limits.budget;
+    }
+    bool atomic() const { return m_atomic; }
+    bool collection_due() const { return m_heap->should_collect(); }
     // Host-held objects that must survive collections (devices, timers...).
     bool pin(u64 value);
     void unpin(u64 value);
@@ -158,6 +190,8 @@ private:
     u32 m_frame_limit;        // The lesser of m_frame_capacity and the depth limit: the call fast path.
     i64 m_budget;
     i64 m_next_poll;
+    i64 m_entry_budget;       // What call() gives each entry (set_atomic()).
+    bool m_atomic;
     bool m_interrupted;
     u64 m_exception;
     u32 m_exception_line;

@@ -119,6 +119,17 @@ void *ksp_pages_alloc(unsigned long npages)
 	return page;
 }
 
+/*
+ * The kernel's rule in atomic context, so that the CLI's hooks fail where
+ * the module's would: at most KSP_NOWAIT_MAX_PAGES contiguous pages.
+ */
+#define KSP_NOWAIT_MAX_PAGES 8
+
+void *ksp_pages_alloc_nowait(unsigned long npages)
+{
+	return npages <= KSP_NOWAIT_MAX_PAGES ? ksp_pages_alloc(npages) : NULL;
+}
+
 void ksp_pages_free(void *pages, unsigned long npages)
 {
 	unsigned long i;

@@ -227,11 +227,12 @@ TEST(Host, RequestsWithWrongObjectsAreRefused)
     u64 timer = from_obj(s->heap.new_instance(p.classes[ClassTimer]));
     s->running_main = true;
     usize used = s->memory.used();
-    for (int request : { HostDeviceCreate, HostProcCreate, HostTimerCreate }) {
+    for (int request : { HostDeviceCreate, HostProcCreate, HostTimerCreate, HostProbeCreate, HostNetfilterCreate }) {
         std::vector<u64> objects = wrong;
-        objects.push_back(request == HostTimerCreate ? device : timer);   // a host class, but the wrong one
+        objects.push_back(request == HostDeviceCreate ? timer : device);   // a host class, but the wrong one
         for (u64 object : objects) {
-            HostRequestArgs args { request, object, "name", 4, request == HostDeviceCreate ? 0444 : 10, false };
+            i64 number = request == HostDeviceCreate ? 0444 : request == HostNetfilterCreate ? 2 : 10;
+            HostRequestArgs args { request, object, "name", 4, number, false, 1, 0 };
             const char* reason = nullptr;
             EXPECT_EQ(host_request(s, args, &reason), -22) << request;
             EXPECT_STREQ(reason, "not an object of the built-in class");
@@ -240,7 +241,7 @@ TEST(Host, RequestsWithWrongObjectsAreRefused)
     EXPECT_EQ(ks_object_count(s), 0u);
     EXPECT_EQ(s->memory.used(), used);
     // And the right one is accepted.
-    HostRequestArgs args { HostDeviceCreate, device, "name", 4, 0444, false };
+    HostRequestArgs args { HostDeviceCreate, device, "name", 4, 0444, false, 0, 0 };
     const char* reason = nullptr;
     EXPECT_EQ(host_request(s, args, &reason), 0);
     EXPECT_EQ(ks_object_count(s), 1u);
@@ -309,4 +310,118 @@ TEST(Host, OneNameRule)
     EXPECT_FALSE(ks_valid_name("\377\376", 2));
 }
 
+}
+
+// Hooks: ks_object_hit() runs only hooks, in atomic mode (its own budget,
+// no collection, no large allocation), and leaves the state as it was.
+TEST(Host, HooksRunInAtomicModeAndLeaveNoTrace)
+{
+    static const char kHooks[] = R"(
+int garbage = 0
+class Dev extends Device {
+  Dev() { super("dev", 0444); }
+  @Override void read(OutputStream out) {
+    Bytes big = new Bytes(200000)
+    int i = 0
+    while (i < 1000000) { i++ }
+    out.print("" + big.size())
+  }
+}
+class Probe extends Kprobe {
+  Probe() { super("fn"); }
+  @Override void hit(Regs r) {
+    int i = 0
+    while (i < r.arg(0)) { i++ }
+    for (int j = 0; j < r.arg(1); j++) { String s = "garbage " + j; garbage++ }
+    if (r.arg(2) == 1) { Bytes b = new Bytes(100000) }
+  }
+}
+class Filter extends Netfilter {
+  Filter() { super(NFPROTO_IPV4, NF_INET_LOCAL_IN, 0); }
+  @Override int hook(Packet p) {
+    if (p.dport == 1) { int z = 0; return 5 / z; }
+    return p.dport == 9999 ? NF_DROP : NF_ACCEPT
+  }
+}
+new Dev()
+new Probe()
+new Filter()
+)";
+    ks_config config;
+    ks_config_init(&config);
+    config.hook_budget = 50000;
+    config.memory_quota = 8 << 20;
+    ks_state* s = load(kHooks, &config);
+    ASSERT_NE(s, nullptr);
+    ASSERT_EQ(ks_run(s), KS_OK);
+    ks_object* dev = ks_object_find(s, KS_OBJECT_DEVICE, "dev");
+    ks_object* probe = ks_object_get(s, 1);
+    ks_object* filter = ks_object_get(s, 2);
+    ASSERT_TRUE(dev && probe && filter);
+    EXPECT_EQ(probe->kind, KS_OBJECT_KPROBE);
+    EXPECT_STREQ(probe->symbol, "fn");
+    EXPECT_EQ(probe->line, 13u);   // super("fn"): the script line that made it
+    EXPECT_EQ(filter->kind, KS_OBJECT_NETFILTER);
+    EXPECT_EQ(filter->family, 2);
+    EXPECT_EQ(filter->hooknum, 1);
+
+    // Only hooks take events; hooks take no file or timer calls.
+    ks_event e {};
+    int verdict = -1;
+    EXPECT_EQ(ks_object_hit(s, dev, &e, &verdict), KS_ENOENT);
+    const void* data;
+    unsigned long length;
+    long long consumed;
+    EXPECT_EQ(ks_object_open(s, probe), KS_ENOENT);
+    EXPECT_EQ(ks_object_read(s, probe, &data, &length), KS_ENOENT);
+    EXPECT_EQ(ks_object_write(s, filter, "x", 1, &consumed), KS_ENOENT);
+    EXPECT_EQ(ks_object_release(s, filter), KS_ENOENT);
+    EXPECT_EQ(ks_object_run(s, probe), KS_ENOENT);
+
+    // The hook's budget, not the state's: 5,000 loop turns fit in 50,000
+    // units (a turn costs its few instructions), 60,000 do not.
+    e.arg[0] = 5000;
+    EXPECT_EQ(ks_object_hit(s, probe, &e, &verdict), KS_OK);
+    EXPECT_EQ(verdict, 0);
+    e.arg[0] = 60000;
+    ASSERT_EQ(ks_object_hit(s, probe, &e, &verdict), KS_EEXCEPTION);
+    EXPECT_STREQ(ks_exception_name(s), "BudgetExceededException");
+    // A large allocation fails in a hook...
+    e.arg[0] = 0;
+    e.arg[2] = 1;
+    ASSERT_EQ(ks_object_hit(s, probe, &e, &verdict), KS_EEXCEPTION);
+    EXPECT_STREQ(ks_exception_name(s), "OutOfMemoryException");
+    // ... and works, with the full budget, in process context afterwards.
+    ASSERT_EQ(ks_object_read(s, dev, &data, &length), KS_OK);
+    EXPECT_EQ(std::string(static_cast<const char*>(data), length), "200000");
+
+    // Garbage made in hooks is not collected there; ks_collect() does it.
+    ks_stats before, after;
+    ks_get_stats(s, &before);
+    e.arg[2] = 0;
+    e.arg[1] = 400;
+    for (int i = 0; i < 200 && !ks_collect_due(s); i++)
+        ASSERT_EQ(ks_object_hit(s, probe, &e, &verdict), KS_OK) << ks_exception_name(s) << " at " << i;
+    ks_get_stats(s, &after);
+    EXPECT_TRUE(ks_collect_due(s));
+    EXPECT_EQ(after.collections, before.collections);
+    ks_collect(s);
+    ks_get_stats(s, &after);
+    EXPECT_EQ(after.collections, before.collections + 1);
+    EXPECT_FALSE(ks_collect_due(s));
+
+    // Verdicts: the handler's NF_DROP; NF_ACCEPT for anything else and
+    // after an exception.
+    e = ks_event {};
+    e.dport = 9999;
+    EXPECT_EQ(ks_object_hit(s, filter, &e, &verdict), KS_OK);
+    EXPECT_EQ(verdict, 0);
+    e.dport = 53;
+    EXPECT_EQ(ks_object_hit(s, filter, &e, &verdict), KS_OK);
+    EXPECT_EQ(verdict, 1);
+    e.dport = 1;
+    EXPECT_EQ(ks_object_hit(s, filter, &e, &verdict), KS_EEXCEPTION);
+    EXPECT_EQ(verdict, 1);
+    ks_close(s);
+    EXPECT_EQ(ks_leaked_bytes(), 0u);
 }
