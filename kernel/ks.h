@@ -1,15 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kscript.ko internals, shared by its files:
- *   ks_main.c     module init, scripts (load, unload, locking), /proc/kscript
- *   ks_ctl.c      /dev/kscript: loading by write() or ioctl
- *   ks_objects.c  the kernel side of host objects: devices, /proc files, timers
- *   ks_bench.c    the `bench` parameter (SLUB against the engine's slab)
- *   ks_platform.c the engine's platform interface (platform/kernel/)
+ *   ks_main.c      module init, scripts (load, unload, locking), /proc/kscript
+ *   ks_ctl.c       /dev/kscript: loading by write() or ioctl
+ *   ks_objects.c   what every kind of host object shares: creation, names
+ *                  across scripts, registration, teardown, listing
+ *   ks_file.c      devices and /proc files (one kind each, shared file ops)
+ *   ks_timer.c     timers
+ *   ks_probe.c     kprobes and kretprobes       (atomic context)
+ *   ks_netfilter.c netfilter hooks              (atomic context)
+ *   ks_hook.c      running a hook's event: exclusion, budget, statistics
+ *   ks_bench.c     the `bench` parameter (SLUB against the engine's slab)
+ *   ks_platform.c  the engine's platform interface (platform/kernel/)
  *
- * The engine's host-object layer (core/api/Host.cpp) checks every Device,
- * Proc and Timer a script makes (class, name, limits, quota) and records
- * it; this module only registers it for real and runs its handlers.
+ * The engine's host-object layer (core/api/Host.cpp) checks every object a
+ * script makes (class, name, limits, quota) and records it; this module
+ * only registers it for real and runs its handlers. Each kind has one
+ * struct ks_kind_ops; its state is its member of the union in ks_kobj.
+ *
+ * Locking. A script's engine state is entered by one caller at a time.
+ * Process context (file operations, timers, the loader) takes the mutex
+ * s->lock and then the flag s->busy; hooks, which run where sleeping is
+ * forbidden, only try the flag and count a miss when it is taken. A hook
+ * holds the flag for at most its budget, so process context's wait for it
+ * is short; process context may hold it across sleeps, and hooks then miss.
  */
 #ifndef KS_H
 #define KS_H
@@ -17,6 +31,8 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/completion.h>
+#include <linux/kprobes.h>
+#include <linux/netfilter.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -25,9 +41,12 @@
 #include <linux/workqueue.h>
 #include "kscript.h"
 
+struct seq_file;
+
 #define KS_MAX_SOURCE (1UL << 20)
 
 struct ks_script;
+struct ks_diag;
 
 /* The kernel side of one host object (the engine's struct ks_object). */
 struct ks_kobj {
@@ -53,9 +72,55 @@ struct ks_kobj {
 		struct {
 			struct delayed_work work;
 			u64 missed;	/* ticks skipped while a handler held the script */
+			bool started;	/* queued once (script lock) */
 		} timer;
+		struct {
+			struct kprobe kp;
+		} kprobe;
+		struct {
+			struct kretprobe krp;
+		} kretprobe;
+		struct {
+			struct nf_hook_ops ops;
+		} nf;
 	};
+	/* Hooks (kprobe, kretprobe, netfilter): the events and what became of
+	 * them. [missed] by any CPU (atomic); the rest only by the holder of
+	 * the script's busy flag, read without it by the listing. */
+	struct {
+		atomic64_t missed;	/* the script was busy (or the event came in NMI) */
+		u64 hits;		/* the handler ran */
+		u64 exceptions;		/* ... and raised */
+		u64 budget_stops;	/* ... and ran out of budget */
+		u64 ns;			/* time in the handler */
+		char symbol[KS_SYMBOL_MAX];
+	} hook;
 };
+
+/*
+ * One kind of host object. Every operation runs in process context; the
+ * hooks' event handlers are their own business (ks_probe.c, ks_netfilter.c).
+ */
+struct ks_kind_ops {
+	const char *name;
+	unsigned long cost;	/* kernel memory per object beyond struct ks_kobj, charged to the quota */
+	bool named;		/* names unique across scripts (devices, /proc files) */
+	/* The engine made the object: claim what it needs (script lock held). */
+	int (*create)(struct ks_kobj *k);
+	/* After a successful load: register it; 0 or -errno (with a diagnostic). */
+	int (*enable)(struct ks_kobj *k, struct ks_diag *dg);
+	/* At the commit: start (timers). May be NULL. */
+	void (*start)(struct ks_kobj *k);
+	/* Unload: unregister and wait for running handlers. */
+	void (*disable)(struct ks_kobj *k);
+	/* Free what create() took (the script is being freed). May be NULL. */
+	void (*destroy)(struct ks_kobj *k);
+	/* Its entry in the objects column of /proc/kscript/scripts. */
+	void (*show)(struct seq_file *m, struct ks_kobj *k);
+};
+
+extern const struct ks_kind_ops ks_device_ops, ks_proc_ops, ks_timer_ops, ks_kprobe_ops, ks_kretprobe_ops,
+	ks_netfilter_ops;
 
 struct ks_script {
 	struct list_head node;		/* in ks_scripts (ks_scripts_lock) */
@@ -67,6 +132,8 @@ struct ks_script {
 	bool committed;			/* the load is final: handlers may run (lock) */
 	bool dead;			/* no handler runs any more (lock) */
 	atomic_t stopping;		/* unload asks a running handler to stop */
+	atomic_t busy;			/* the engine state is in use (see above) */
+	struct work_struct gc_work;	/* a collection a hook could not run */
 	struct list_head kobjs;
 	u64 handler_calls;		/* lock */
 	u64 handler_errors;		/* lock */
@@ -85,6 +152,8 @@ extern struct proc_dir_entry *ks_proc_dir;
 void ks_script_put(struct ks_script *s);
 int ks_enter(struct ks_script *s);
 void ks_leave(struct ks_script *s);
+void ks_hold(struct ks_script *s);
+void ks_unhold(struct ks_script *s);
 int ks_handler_error(struct ks_script *s, int rc, const char *what);
 void ks_log_script_text(struct ks_script *s, const char *tag, const char *text, size_t len);
 struct ks_diag {
@@ -110,11 +179,27 @@ void ks_objects_exit(void);
 int ks_object_created(void *ctx, struct ks_object *obj);
 void ks_object_stopped(void *ctx, struct ks_object *obj);
 int ks_objects_register(struct ks_script *s, struct ks_diag *dg);
-void ks_objects_start_timers(struct ks_script *s);
+void ks_objects_start(struct ks_script *s);
 void ks_objects_unregister(struct ks_script *s);
 void ks_objects_free(struct ks_script *s);
 void ks_objects_show(struct seq_file *m, struct ks_script *s);
-extern unsigned long ks_object_costs[KS_OBJECT_KINDS];
+void ks_object_costs(unsigned long *costs);
+void ks_hooks_show(struct seq_file *m, struct ks_script *s);
+
+/* ks_file.c */
+int ks_file_init(void);
+void ks_file_exit(void);
+bool ks_dev_name_in_use(const char *name);
+
+/* ks_timer.c */
+void ks_timer_stop(struct ks_kobj *k);
+
+/* ks_hook.c: one event for a hook, in atomic context; the verdict */
+int ks_hook_event(struct ks_kobj *k, const struct ks_event *e);
+long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long long where, void *out,
+		  unsigned long n, const char **reason);
+void ks_gc_fn(struct work_struct *work);
+
 
 /* ks_bench.c */
 void ks_bench_slab(void);

@@ -75,6 +75,13 @@ static const struct kernel_param_ops ks_max_scripts_ops = {
 };
 module_param_cb(max_scripts, &ks_max_scripts_ops, &max_scripts, 0644);
 MODULE_PARM_DESC(max_scripts, "scripts loaded at once (1-1024)");
+/* Hooks run with preemption off: each event gets a small budget of its own. */
+static long hook_budget = 100000;
+module_param(hook_budget, long, 0644);
+MODULE_PARM_DESC(hook_budget, "default budget of one hook event (kprobe, kretprobe, netfilter)");
+static long max_hook_budget = 1000000;
+module_param(max_hook_budget, long, 0644);
+MODULE_PARM_DESC(max_hook_budget, "largest budget a hook object may ask for");
 static bool bench;
 module_param(bench, bool, 0444);
 MODULE_PARM_DESC(bench, "at load, compare SLUB with the kscript slab allocator (log lines BENCH ...)");
@@ -185,11 +192,16 @@ static long long ks_hook_info(void *ctx, int what)
 	}
 }
 
+/*
+ * Without task_lock(): a hook may run in an interrupt that came while this
+ * CPU held it. A racing rename gives a mix of two names, never more than
+ * 16 bytes (as bpf_get_current_comm() reads it).
+ */
 static unsigned long ks_hook_comm(void *ctx, char *out)
 {
 	char comm[TASK_COMM_LEN];
 
-	get_task_comm(comm, current);
+	strscpy(comm, current->comm, sizeof(comm));
 	memcpy(out, comm, 16);
 	return strnlen(comm, 16);
 }
@@ -222,6 +234,7 @@ int ks_enter(struct ks_script *s)
 		mutex_unlock(&s->lock);
 		return -ENODEV;
 	}
+	ks_hold(s);
 	refund = atomic_long_xchg(&s->refund, 0);
 	if (refund)
 		ks_charge(s->state, -refund);
@@ -231,7 +244,35 @@ int ks_enter(struct ks_script *s)
 void ks_leave(struct ks_script *s)
 {
 	ks_snapshot_stats(s);
+	ks_unhold(s);
 	mutex_unlock(&s->lock);
+}
+
+/*
+ * The busy flag, for process context with s->lock held (see ks.h): a hook
+ * on another CPU holds it for at most its budget; one on this CPU cannot
+ * be interrupted by us. Hooks never wait for it (ks_hook.c).
+ */
+void ks_hold(struct ks_script *s)
+{
+	while (atomic_cmpxchg_acquire(&s->busy, 0, 1))
+		cpu_relax();
+}
+
+void ks_unhold(struct ks_script *s)
+{
+	atomic_set_release(&s->busy, 0);
+}
+
+/* A collection that a hook could not run (ks_hook.c queues this). */
+void ks_gc_fn(struct work_struct *work)
+{
+	struct ks_script *s = container_of(work, struct ks_script, gc_work);
+
+	if (ks_enter(s))
+		return;
+	ks_collect(s->state);
+	ks_leave(s);
 }
 
 /*
@@ -413,6 +454,7 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	spin_lock_init(&s->stats_lock);
 	ratelimit_state_init(&s->log_rs, 5 * HZ, 20);
 	INIT_WORK(&s->teardown, ks_teardown_fn);
+	INIT_WORK(&s->gc_work, ks_gc_fn);
 	init_completion(&s->torn_down);
 	INIT_LIST_HEAD(&s->kobjs);
 	INIT_LIST_HEAD(&s->node);
@@ -435,7 +477,10 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	cfg.comm = ks_hook_comm;
 	cfg.created = ks_object_created;
 	cfg.stopped = ks_object_stopped;
-	memcpy(cfg.object_cost, ks_object_costs, sizeof(cfg.object_cost));
+	cfg.read = ks_hook_read;
+	cfg.hook_budget = min(hook_budget, max_hook_budget);
+	cfg.max_hook_budget = max_hook_budget;
+	ks_object_costs(cfg.object_cost);
 	cfg.ctx = s;
 	s->state = ks_open(&cfg);
 	if (!s->state) {
@@ -446,7 +491,7 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	mutex_lock(&s->lock);
 	err = ks_compile_and_run(s, src, len, dg);
 	if (err)
-		s->dead = true;
+		WRITE_ONCE(s->dead, true);
 	mutex_unlock(&s->lock);
 	if (err)
 		goto fail;
@@ -456,7 +501,7 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	err = ks_objects_register(s, dg);
 	if (err) {
 		mutex_lock(&s->lock);
-		s->dead = true;
+		WRITE_ONCE(s->dead, true);
 		mutex_unlock(&s->lock);
 		goto fail;
 	}
@@ -480,9 +525,11 @@ fail:
 void ks_commit_script(struct ks_script *s, struct ks_diag *dg)
 {
 	mutex_lock(&s->lock);
-	s->committed = true;
-	ks_objects_start_timers(s);
+	ks_hold(s);
+	WRITE_ONCE(s->committed, true);
+	ks_objects_start(s);
 	ks_snapshot_stats(s);
+	ks_unhold(s);
 	mutex_unlock(&s->lock);
 	mutex_lock(&ks_scripts_lock);
 	s->loaded = true;
@@ -504,7 +551,10 @@ static void ks_teardown_fn(struct work_struct *work)
 {
 	struct ks_script *s = container_of(work, struct ks_script, teardown);
 
+	/* Hooks first: their unregistration waits for events in flight, and
+	 * none queues a collection after it. */
 	ks_objects_unregister(s);
+	cancel_work_sync(&s->gc_work);
 	mutex_lock(&s->lock);
 	if (s->state) {
 		ks_charge(s->state, -atomic_long_xchg(&s->refund, 0));
@@ -528,7 +578,7 @@ static void ks_teardown_fn(struct work_struct *work)
 void ks_abort_script(struct ks_script *s)
 {
 	mutex_lock(&s->lock);
-	s->dead = true;
+	WRITE_ONCE(s->dead, true);
 	mutex_unlock(&s->lock);
 	ks_teardown_fn(&s->teardown);
 	ks_script_put(s);
@@ -564,7 +614,7 @@ int ks_unload_script(const char *name)
 		ks_script_put(s);
 		return -EINTR;
 	}
-	s->dead = true;
+	WRITE_ONCE(s->dead, true);
 	mutex_unlock(&s->lock);
 	queue_work(ks_wq, &s->teardown);
 	wait_for_completion_killable(&s->torn_down);
@@ -599,6 +649,20 @@ static int ks_scripts_show(struct seq_file *m, void *v)
 		ks_objects_show(m, s);
 		seq_putc(m, '\n');
 	}
+	mutex_unlock(&ks_scripts_lock);
+	return 0;
+}
+
+/* One line per hook of every loaded script (ks_hooks_show). */
+static int ks_hooks_file_show(struct seq_file *m, void *v)
+{
+	struct ks_script *s;
+
+	seq_puts(m, "# script kind target hits missed exceptions budget_stops time_ns\n");
+	mutex_lock(&ks_scripts_lock);
+	list_for_each_entry(s, &ks_scripts, node)
+		if (s->loaded)
+			ks_hooks_show(m, s);
 	mutex_unlock(&ks_scripts_lock);
 	return 0;
 }
@@ -645,7 +709,7 @@ static int ks_slabinfo_show(struct seq_file *m, void *v)
 		seq_printf(m, "script %s\n", s->name);
 		if (!fatal_signal_pending(current) && !ks_enter(s)) {
 			ks_slabinfo_to(s->state, ks_listing_write, s);
-			mutex_unlock(&s->lock);
+			ks_leave(s);
 		}
 		ks_script_put(s);
 	}
@@ -664,7 +728,8 @@ static int __init ks_init(void)
 	if (!ks_proc_dir)
 		return -ENOMEM;
 	if (!proc_create_single("scripts", 0444, ks_proc_dir, ks_scripts_show) ||
-	    !proc_create_single("slabinfo", 0400, ks_proc_dir, ks_slabinfo_show)) {
+	    !proc_create_single("slabinfo", 0400, ks_proc_dir, ks_slabinfo_show) ||
+	    !proc_create_single("hooks", 0444, ks_proc_dir, ks_hooks_file_show)) {
 		err = -ENOMEM;
 		goto err_proc;
 	}
@@ -692,6 +757,7 @@ static void __exit ks_exit(void)
 	ks_ctl_exit();
 	ks_objects_exit();
 	proc_remove(ks_proc_dir);
+	ksp_platform_exit();
 }
 
 module_init(ks_init);

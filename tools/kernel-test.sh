@@ -52,7 +52,7 @@ if [ ${#kvers[@]} = 0 ]; then
 fi
 
 # The kscript tool for the guest: static, no libc in the guest.
-g++ -O2 -std=gnu++20 -static -DKS_DISPATCH_GOTO -o "$out/kscript" "$root/cli/main.cpp" \
+g++ -O2 -std=gnu++20 -static -DKS_DISPATCH_GOTO -o "$out/kscript" "$root/cli/main.cpp" "$root/cli/events.cpp" \
   "$root"/core/*/*.cpp "$root"/slab/*.cpp -x c "$root/platform/user/platform.c" 2>&1 \
   | grep -v "valid for C++" || true
 [ -x "$out/kscript" ] || { echo "cannot build the static kscript tool"; echo "0 passed, 1 failed"; exit 1; }

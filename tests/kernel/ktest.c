@@ -11,6 +11,8 @@
  *   ktest ioctl-badiag FILE NAME               diagnostics pointer not writable
  *   ktest ioctl-setuid FILE NAME               root's descriptor after setuid(65534)
  *   ktest ioctl-limits FILE NAME               quota, budget and depth out of range
+ *   ktest udp PORT COUNT                       COUNT datagrams to 127.0.0.1:PORT; prints how many arrived
+ *   ktest opens N                              N failed opens of a missing file (kprobe fodder)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +28,11 @@
 #include <sys/mman.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "../../include/kscript_ioctl.h"
@@ -399,6 +405,50 @@ static int ioctl_limits(const char *file, const char *name)
 	return bad;
 }
 
+/*
+ * Sends [count] UDP datagrams over loopback to [port] and receives what
+ * arrives (a receive waits at most 200 ms): "received N of COUNT". A
+ * netfilter hook that drops the port makes N 0.
+ */
+static int udp(int port, int count)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	int rx, tx, i, received = 0;
+	char buf[64];
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rx = socket(AF_INET, SOCK_DGRAM, 0);
+	tx = socket(AF_INET, SOCK_DGRAM, 0);
+	if (rx < 0 || tx < 0)
+		return fail("socket");
+	if (bind(rx, (struct sockaddr *)&to, sizeof(to)))
+		return fail("bind");
+	setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 0; i < count; i++) {
+		snprintf(buf, sizeof(buf), "datagram %d", i);
+		if (sendto(tx, buf, strlen(buf), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			return fail("sendto");
+		if (recv(rx, buf, sizeof(buf), 0) > 0)
+			received++;
+	}
+	printf("received %d of %d\n", received, count);
+	close(rx);
+	close(tx);
+	return 0;
+}
+
+/* [n] opens of a file that does not exist: each fails with ENOENT. */
+static int opens(int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (open("/no/such/file", O_RDONLY) >= 0 || errno != ENOENT)
+			return fail("open of /no/such/file");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -418,6 +468,10 @@ int main(int argc, char **argv)
 		return ioctl_setuid(argv[2], argv[3]);
 	if (!strcmp(cmd, "ioctl-limits") && argc == 4)
 		return ioctl_limits(argv[2], argv[3]);
+	if (!strcmp(cmd, "udp") && argc == 4)
+		return udp(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(cmd, "opens") && argc == 3)
+		return opens(atoi(argv[2]));
 	fprintf(stderr, "usage: see the comment at the top of tests/kernel/ktest.c\n");
 	return 2;
 }

@@ -356,6 +356,122 @@ control_interface() {
 	[ $ok = 1 ]
 }
 
+# ---- Hooks: kprobes, kretprobes, netfilter (atomic context)
+
+# Prints the hooks file's counter [2] (1 hits, 2 missed, 3 exceptions,
+# 4 budget_stops) summed over the lines of script [1].
+hookstat() {
+	awk -v s="$1" -v c="$2" '$1 == s { n += $(3 + c) } END { print n + 0 }' /proc/kscript/hooks
+}
+
+kprobe_counts_opens() {
+	$K load scripts/opens.k || return 1
+	/bin/ktest opens 200 || return 1
+	set -- $(cat /proc/kscript/opens)
+	echo "opens $1, ENOENT returns $2"
+	cat /proc/kscript/hooks
+	[ "$1" -ge 200 ] && [ "$2" -ge 200 ] || return 1
+	[ "$(hookstat opens 1)" -ge 400 ] || return 1
+	$K unload opens
+}
+
+kprobe_reads_kernel_strings() {
+	$K load scripts/filename.k || return 1
+	/bin/ktest opens 5 || return 1
+	out=$(cat /proc/kscript/paths)
+	echo "$out"
+	[ "$out" = "/no/such/file 5" ] || return 1
+	$K unload filename
+}
+
+probe_load_errors() {
+	$K load scripts/probe_missing.k > /tmp/o 2>&1; rc=$?; cat /tmp/o
+	[ $rc != 0 ] && grep -q "probe_missing.k:2: error: cannot place kprobe on 'no_such_function_kscript': no such kernel function (error -2)" /tmp/o || return 1
+	$K load scripts/probe_refused.k > /tmp/o 2>&1; rc=$?; cat /tmp/o
+	[ $rc != 0 ] && grep -q "probe_refused.k:4: error: cannot place kprobe on 'notify_die': the kernel refuses to probe it" /tmp/o || return 1
+	$K load scripts/probe_own.k > /tmp/o 2>&1; rc=$?; cat /tmp/o
+	[ $rc != 0 ] && grep -q "probe_own.k:2: error: cannot place kprobe on 'ks_hook_event': it is kscript's own code (error -13)" /tmp/o || return 1
+	# Nothing stays registered: no script, no hook, and the kretprobe made
+	# before the refused probe is gone from the kernel's list.
+	[ -z "$(grep -v '^#' /proc/kscript/hooks)" ] || return 1
+	if [ -r /sys/kernel/debug/kprobes/list ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null; then
+		! grep -q "do_sys_openat2\|notify_die\|ks_hook_event" /sys/kernel/debug/kprobes/list || return 1
+	fi
+	! $K list | grep -q "probe_"
+}
+
+netfilter_drops_one_port() {
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up || return 1
+	$K load /examples/udp_filter.k || return 1
+	a=$(/bin/ktest udp 9999 20) || return 1
+	b=$(/bin/ktest udp 9998 20) || return 1
+	echo "port 9999: $a; port 9998: $b"
+	cat /proc/kscript/udp_filter
+	[ "$a" = "received 0 of 20" ] && [ "$b" = "received 20 of 20" ] || return 1
+	grep -q "dropped 20 " /proc/kscript/udp_filter || return 1
+	$K unload udp_filter || return 1
+	# Unloaded: the port is open again.
+	[ "$(/bin/ktest udp 9999 5)" = "received 5 of 5" ]
+}
+
+hostile_hooks() {
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	$K load scripts/hook_hostile.k || return 1
+	start=$(date +%s)
+	# Packets pass: a hook that fails or runs out of budget accepts.
+	mark
+	[ "$(/bin/ktest udp 7777 20)" = "received 20 of 20" ] || return 1
+	logged "BudgetExceededException: instruction budget exceeded in netfilter hook" && logged "OutOfBoundsException" || return 1
+	# The log's rate limit (20 lines in 5 s) starts over.
+	sleep 5
+	mark
+	/bin/ktest opens 100 || return 1
+	elapsed=$(( $(date +%s) - start ))
+	cat /proc/kscript/hooks
+	echo "took $elapsed s"
+	[ $elapsed -lt 60 ] || return 1
+	[ "$(hookstat hook_hostile 4)" -ge 120 ] || return 1
+	[ "$(hookstat hook_hostile 3)" -ge 120 ] || return 1
+	logged "BudgetExceededException: instruction budget exceeded in kprobe do_sys_openat2" && logged "ZeroDividedException" || return 1
+	logged "OutOfMemoryException" || return 1
+	$K unload hook_hostile
+}
+
+probe_on_engine_function() {
+	$K load scripts/engine_probe.k || return 1
+	for i in 1 2 3; do cat /dev/rnd > /dev/null || return 1; done
+	cat /proc/kscript/hooks
+	missed=$(hookstat engine_probe 2)
+	echo "missed $missed"
+	[ "$missed" -ge 3000 ] || return 1
+	$K unload engine_probe
+}
+
+two_scripts_one_symbol() {
+	$K load scripts/opens.k && $K load scripts/opens2.k || return 1
+	/bin/ktest opens 50 || return 1
+	set -- $(cat /proc/kscript/opens) $(cat /proc/kscript/opens2)
+	echo "$*"
+	[ "$2" -ge 50 ] && [ "$4" -ge 50 ] || return 1
+	$K unload opens && $K unload opens2
+}
+
+# Unload while the other CPU opens files in a tight loop (the probes fire
+# throughout), five times; then the module must still unload cleanly.
+unload_while_hitting() {
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	( while :; do /bin/ktest opens 100; /bin/ktest udp 9999 2 > /dev/null; done ) &
+	pid=$!
+	for i in 1 2 3 4 5; do
+		$K load scripts/opens.k > /dev/null && $K load /examples/udp_filter.k > /dev/null || { kill $pid; return 1; }
+		sleep 1
+		$K unload opens && $K unload udp_filter || { kill $pid; return 1; }
+	done
+	kill $pid
+	wait $pid 2>/dev/null
+	return 0
+}
+
 t hello_by_cat hello_by_cat
 t compile_error_by_cat compile_error_by_cat
 t compile_error_by_cli compile_error_by_cli
@@ -385,6 +501,14 @@ t list_while_loading list_while_loading
 t unload_stops_handler unload_stops_handler
 t unload_killable_behind_reader unload_killable_behind_reader
 t control_interface control_interface
+t kprobe_counts_opens kprobe_counts_opens
+t kprobe_reads_kernel_strings kprobe_reads_kernel_strings
+t probe_load_errors probe_load_errors
+t netfilter_drops_one_port netfilter_drops_one_port
+t hostile_hooks hostile_hooks
+t probe_on_engine_function probe_on_engine_function
+t two_scripts_one_symbol two_scripts_one_symbol
+t unload_while_hitting unload_while_hitting
 # Leave nothing loaded, then the module must unload.
 for s in $(cut -d' ' -f1 /proc/kscript/scripts | grep -v '^#'); do $K unload "$s"; done
 t rmmod rmmod kscript

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One event for a hook (a kprobe or kretprobe hit, a packet at a netfilter
+ * hook), and the kernel memory and packet bytes scripts read.
+ *
+ * ATOMIC CONTEXT. Everything in this file can run where sleeping is
+ * forbidden: kprobe handlers run with preemption off (in any context the
+ * probed function runs in, interrupts included), netfilter hooks in
+ * softirq or with preemption off. So: no mutex, no sleeping allocation
+ * (the engine is put in atomic mode by ks_object_hit(): pages only with
+ * GFP_NOWAIT, no collection, no poll), no cond_resched, no waiting. The
+ * script is taken with one try of its busy flag; when another CPU, a
+ * process-context handler or this very CPU (an event nested in the
+ * engine's own work) holds it, the event is skipped and counted as missed.
+ * The handler's time is bounded by its budget.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hardirq.h>
+#include <linux/ktime.h>
+#include <linux/security.h>
+#include <linux/skbuff.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include "ks.h"
+
+/* An exception in a hook: counted, and logged under the script's rate limit. */
+static void ks_hook_error(struct ks_kobj *k, int rc)
+{
+	struct ks_script *s = k->script;
+	char text[200];
+	char message[96];
+	const char *name;
+	int n;
+
+	if (rc != KS_EEXCEPTION) {
+		WRITE_ONCE(k->hook.exceptions, k->hook.exceptions + 1);
+		return;
+	}
+	name = ks_exception_name(s->state);
+	if (!strcmp(name, "BudgetExceededException"))
+		WRITE_ONCE(k->hook.budget_stops, k->hook.budget_stops + 1);
+	else
+		WRITE_ONCE(k->hook.exceptions, k->hook.exceptions + 1);
+	ks_exception_message(s->state, message, sizeof(message));
+	n = scnprintf(text, sizeof(text), "line %u: uncaught %s%s%s in %s %s", ks_exception_line(s->state), name,
+		      message[0] ? ": " : "", message, k->obj->name,
+		      k->kind == KS_OBJECT_NETFILTER ? "hook" : k->hook.symbol);
+	ks_log_script_text(s, "", text, n);
+}
+
+/*
+ * Runs [k]'s handler for [e] if the script can be had at once; returns
+ * the verdict (netfilter: NF_DROP 0 or NF_ACCEPT 1; NF_ACCEPT whenever
+ * the handler did not run or did not finish). Atomic context.
+ */
+int ks_hook_event(struct ks_kobj *k, const struct ks_event *e)
+{
+	struct ks_script *s = k->script;
+	int verdict = k->kind == KS_OBJECT_NETFILTER ? 1 : 0;
+	bool collect;
+	u64 start;
+	int rc;
+
+	/* Not yet committed (the load is still running or failed) or being
+	 * unloaded: the script does not see events. */
+	if (!READ_ONCE(s->committed) || READ_ONCE(s->dead))
+		return verdict;
+	/* NMI: the engine's clock and log are not NMI-safe. */
+	if (in_nmi() || atomic_cmpxchg_acquire(&s->busy, 0, 1)) {
+		atomic64_inc(&k->hook.missed);
+		return verdict;
+	}
+	start = ktime_get_ns();
+	rc = ks_object_hit(s->state, k->obj, e, &verdict);
+	WRITE_ONCE(k->hook.ns, k->hook.ns + (ktime_get_ns() - start));
+	WRITE_ONCE(k->hook.hits, k->hook.hits + 1);
+	if (rc != KS_OK)
+		ks_hook_error(k, rc);
+	collect = ks_collect_due(s->state);
+	atomic_set_release(&s->busy, 0);
+	/* The state lives until the hooks are unregistered, and the teardown
+	 * cancels this work after that. */
+	if (collect)
+		queue_work(ks_wq, &s->gc_work);
+	return verdict;
+}
+
+/*
+ * The string at [where]: [n] bytes hold it and its NUL, so its length is
+ * less than [n] (a longer one is cut there). Read a page at a time with
+ * copy_from_kernel_nofault(): bytes after the NUL on the same page are
+ * mapped too.
+ */
+static long ks_read_kernel_string(char *out, unsigned long long where, unsigned long n, const char **reason)
+{
+	unsigned long done = 0, chunk;
+	const char *nul;
+
+	if (!n)
+		return 0;
+	while (done < n) {
+		chunk = min(n - done, PAGE_SIZE - (unsigned long)((where + done) & (PAGE_SIZE - 1)));
+		if (copy_from_kernel_nofault(out + done, (const void *)(unsigned long)(where + done), chunk)) {
+			*reason = "cannot read kernel memory there";
+			return -EFAULT;
+		}
+		nul = memchr(out + done, 0, chunk);
+		if (nul)
+			return nul - out;
+		done += chunk;
+	}
+	out[n - 1] = 0;
+	return n - 1;
+}
+
+/*
+ * The engine's read hook (ks_config.read): kernel memory without faulting
+ * (never a raw dereference; user and unmapped addresses fail with EFAULT),
+ * refused under lockdown's confidentiality mode as /proc/kcore is; and the
+ * packet being handled (its skb is the event's handle), bounded by
+ * skb_header_pointer. Atomic context.
+ */
+long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long long where, void *out,
+		  unsigned long n, const char **reason)
+{
+	if (what == KS_READ_PACKET) {
+		struct sk_buff *skb = (struct sk_buff *)(unsigned long)packet;
+		int offset = skb_network_offset(skb);
+		unsigned long len = skb->len - offset;
+		const void *p;
+
+		if (where > len || n > len - where) {
+			*reason = "past the end of the packet";
+			return -ERANGE;
+		}
+		p = skb_header_pointer(skb, offset + where, n, out);
+		if (!p) {
+			*reason = "past the end of the packet";
+			return -ERANGE;
+		}
+		if (p != out)
+			memcpy(out, p, n);
+		return n;
+	}
+	if (security_locked_down(LOCKDOWN_KCORE)) {
+		*reason = "kernel memory cannot be read under lockdown";
+		return -EPERM;
+	}
+	if (what == KS_READ_KERNEL_STRING)
+		return ks_read_kernel_string(out, where, n, reason);
+	if (copy_from_kernel_nofault(out, (const void *)(unsigned long)where, n)) {
+		*reason = "cannot read kernel memory there";
+		return -EFAULT;
+	}
+	return n;
+}
