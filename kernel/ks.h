@@ -185,6 +185,7 @@ void ks_objects_free(struct ks_script *s);
 void ks_objects_show(struct seq_file *m, struct ks_script *s);
 void ks_object_costs(unsigned long *costs);
 void ks_hooks_show(struct seq_file *m, struct ks_script *s);
+extern const char *const ks_nf_hook_names[5];
 
 /* ks_file.c */
 int ks_file_init(void);

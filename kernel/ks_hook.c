@@ -28,7 +28,7 @@
 static void ks_hook_error(struct ks_kobj *k, int rc)
 {
 	struct ks_script *s = k->script;
-	char text[200];
+	char text[224];
 	char message[96];
 	const char *name;
 	int n;
@@ -43,9 +43,13 @@ static void ks_hook_error(struct ks_kobj *k, int rc)
 	else
 		WRITE_ONCE(k->hook.exceptions, k->hook.exceptions + 1);
 	ks_exception_message(s->state, message, sizeof(message));
-	n = scnprintf(text, sizeof(text), "line %u: uncaught %s%s%s in %s %s", ks_exception_line(s->state), name,
-		      message[0] ? ": " : "", message, k->obj->name,
-		      k->kind == KS_OBJECT_NETFILTER ? "hook" : k->hook.symbol);
+	n = scnprintf(text, sizeof(text), "line %u: uncaught %s%s%s in ", ks_exception_line(s->state), name,
+		      message[0] ? ": " : "", message);
+	if (k->kind == KS_OBJECT_NETFILTER)
+		n += scnprintf(text + n, sizeof(text) - n, "netfilter hook at %s",
+			       ks_nf_hook_names[k->obj->hooknum % 5]);
+	else
+		n += scnprintf(text + n, sizeof(text) - n, "%s %s", k->obj->name, k->hook.symbol);
 	ks_log_script_text(s, "", text, n);
 }
 

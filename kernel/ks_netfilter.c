@@ -120,8 +120,8 @@ static void ks_nf_disable(struct ks_kobj *k)
 
 static void ks_nf_show(struct seq_file *m, struct ks_kobj *k)
 {
-	seq_printf(m, "netfilter:%s:%u:%d", k->nf.ops.pf == NFPROTO_IPV6 ? "ipv6" : "ipv4", k->nf.ops.hooknum,
-		   k->nf.ops.priority);
+	seq_printf(m, "netfilter:%s:%s:%d", k->nf.ops.pf == NFPROTO_IPV6 ? "ipv6" : "ipv4",
+		   ks_nf_hook_names[k->nf.ops.hooknum % 5], k->nf.ops.priority);
 }
 
 /* The kernel's hook entries array grows by one entry per hook. */

@@ -33,6 +33,9 @@ struct workqueue_struct *ks_wq;
 static DEFINE_SPINLOCK(ks_names_lock);
 static LIST_HEAD(ks_names);
 
+/* The inet hook points by number, as scripts name them (NF_INET_*). */
+const char *const ks_nf_hook_names[5] = { "PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING" };
+
 /* The kernel memory each kind stands for, for the engine to charge. */
 void ks_object_costs(unsigned long *costs)
 {
@@ -197,8 +200,6 @@ void ks_objects_show(struct seq_file *m, struct ks_script *s)
  */
 void ks_hooks_show(struct seq_file *m, struct ks_script *s)
 {
-	static const char *const hook_names[] = { "PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT",
-						  "POST_ROUTING" };
 	struct ks_kobj *k;
 
 	spin_lock(&s->stats_lock);
@@ -213,7 +214,7 @@ void ks_hooks_show(struct seq_file *m, struct ks_script *s)
 			seq_printf(m, "%s kretprobe %s", s->name, k->hook.symbol);
 		} else if (k->kind == KS_OBJECT_NETFILTER) {
 			seq_printf(m, "%s netfilter %s:%s:%d", s->name, k->nf.ops.pf == NFPROTO_IPV6 ? "ipv6" : "ipv4",
-				   hook_names[k->nf.ops.hooknum % 5], k->nf.ops.priority);
+				   ks_nf_hook_names[k->nf.ops.hooknum % 5], k->nf.ops.priority);
 		} else {
 			continue;
 		}
