@@ -111,8 +111,10 @@ for kver in "${kvers[@]}"; do
     # Benchmark guests also get the C reference device and the read loop.
     mkdir -p "$dir/initramfs/bench"
     make -C "$root/bench/kernel" KVER="$kver" clean >/dev/null 2>&1
-    make -C "$root/bench/kernel" KVER="$kver" >> "$dir/build.log" 2>&1 && cp "$root/bench/kernel/refdev.ko" "$dir/initramfs/"
+    make -C "$root/bench/kernel" KVER="$kver" >> "$dir/build.log" 2>&1 &&
+      cp "$root/bench/kernel/refdev.ko" "$root/bench/kernel/refhook.ko" "$dir/initramfs/"
     gcc -O2 -static -o "$dir/initramfs/bench/readbench" "$root/bench/kernel/readbench.c"
+    gcc -O2 -Wall -static -o "$dir/initramfs/bench/hookbench" "$root/bench/kernel/hookbench.c"
     cp "$root"/bench/kernel/*.k "$dir/initramfs/bench/"
   fi
   (cd "$dir/initramfs" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$dir/initrd.gz")

@@ -18,4 +18,26 @@ for round in 1 2 3; do
 	sed 's/Linux.printk(line)/System.p(line)/' /bench/fib.k > /tmp/fib_user.k
 	kscript run /tmp/fib_user.k | sed 's/^/user: /'
 done
+# Hooks: a kprobe on the getppid syscall counting hits (none, C, eBPF,
+# script), and a LOCAL_IN netfilter hook counting UDP datagrams over
+# loopback (none, C, script). Configurations interleave within each round.
+ip link set lo up
+for round in 1 2 3; do
+	echo "BENCH probe none $(/bench/hookbench getppid 200000)"
+	echo "BENCH udp none $(/bench/hookbench udp 20000)"
+	insmod /refhook.ko probe=__x64_sys_getppid nf=1
+	echo "BENCH probe C $(/bench/hookbench getppid 200000)"
+	echo "BENCH udp C $(/bench/hookbench udp 20000)"
+	rmmod refhook
+	set -- $(/bench/hookbench bpf __x64_sys_getppid 200000)
+	echo "BENCH probe bpf $1"
+	echo "BENCH counted bpf $2"
+	kscript load /bench/hook_bench.k > /dev/null
+	echo "BENCH probe script $(/bench/hookbench getppid 200000)"
+	echo "BENCH udp script $(/bench/hookbench udp 20000)"
+	echo "BENCH counted script $(cat /proc/kscript/hook_bench)"
+	grep hook_bench /proc/kscript/hooks | sed 's/^/BENCH hooks /'
+	kscript unload hook_bench
+done
+dmesg | grep -o "refhook: .*" | sed 's/^/BENCH counted C /'
 echo "KTEST PASS bench"
