@@ -31,6 +31,7 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/completion.h>
+#include <linux/irq_work.h>
 #include <linux/kprobes.h>
 #include <linux/netfilter.h>
 #include <linux/kref.h>
@@ -134,6 +135,7 @@ struct ks_script {
 	atomic_t stopping;		/* unload asks a running handler to stop */
 	atomic_t busy;			/* the engine state is in use (see above) */
 	struct work_struct gc_work;	/* a collection a hook could not run */
+	struct irq_work gc_irq;		/* queues gc_work from NMI context */
 	struct list_head kobjs;
 	u64 handler_calls;		/* lock */
 	u64 handler_errors;		/* lock */
@@ -200,6 +202,7 @@ int ks_hook_event(struct ks_kobj *k, const struct ks_event *e);
 long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long long where, void *out,
 		  unsigned long n, const char **reason);
 void ks_gc_fn(struct work_struct *work);
+void ks_gc_irq_fn(struct irq_work *work);
 
 
 /* ks_bench.c */

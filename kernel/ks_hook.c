@@ -5,18 +5,23 @@
  *
  * ATOMIC CONTEXT. Everything in this file can run where sleeping is
  * forbidden: kprobe handlers run with preemption off (in any context the
- * probed function runs in, interrupts included), netfilter hooks in
- * softirq or with preemption off. So: no mutex, no sleeping allocation
- * (the engine is put in atomic mode by ks_object_hit(): pages only with
- * GFP_NOWAIT, no collection, no poll), no cond_resched, no waiting. The
- * script is taken with one try of its busy flag; when another CPU, a
- * process-context handler or this very CPU (an event nested in the
- * engine's own work) holds it, the event is skipped and counted as missed.
- * The handler's time is bounded by its budget.
+ * probed function runs in, interrupts included; a kprobe taken through
+ * int3 runs in NMI context on x86), netfilter hooks in softirq or with
+ * preemption off. So: no mutex, no sleeping allocation (the engine is put
+ * in atomic mode by ks_object_hit(): pages only with GFP_NOWAIT, none at
+ * all in NMI context, no collection, no poll), no cond_resched, no
+ * waiting, no lock at all in NMI context (the clock, random numbers and
+ * deferred frees of platform/kernel/platform.c have NMI-safe paths; work
+ * is queued through an irq_work there). The script is taken with one try
+ * of its busy flag; when another CPU, a process-context handler or this
+ * very CPU (an event nested in the engine's own work) holds it, the event
+ * is skipped and counted as missed. The handler's time is bounded by its
+ * budget.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hardirq.h>
+#include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/security.h>
 #include <linux/skbuff.h>
@@ -70,14 +75,13 @@ int ks_hook_event(struct ks_kobj *k, const struct ks_event *e)
 	 * unloaded: the script does not see events. */
 	if (!READ_ONCE(s->committed) || READ_ONCE(s->dead))
 		return verdict;
-	/* NMI: the engine's clock and log are not NMI-safe. */
-	if (in_nmi() || atomic_cmpxchg_acquire(&s->busy, 0, 1)) {
+	if (atomic_cmpxchg_acquire(&s->busy, 0, 1)) {
 		atomic64_inc(&k->hook.missed);
 		return verdict;
 	}
-	start = ktime_get_ns();
+	start = ktime_get_mono_fast_ns();
 	rc = ks_object_hit(s->state, k->obj, e, &verdict);
-	WRITE_ONCE(k->hook.ns, k->hook.ns + (ktime_get_ns() - start));
+	WRITE_ONCE(k->hook.ns, k->hook.ns + (ktime_get_mono_fast_ns() - start));
 	WRITE_ONCE(k->hook.hits, k->hook.hits + 1);
 	if (rc != KS_OK)
 		ks_hook_error(k, rc);
@@ -85,7 +89,9 @@ int ks_hook_event(struct ks_kobj *k, const struct ks_event *e)
 	atomic_set_release(&s->busy, 0);
 	/* The state lives until the hooks are unregistered, and the teardown
 	 * cancels this work after that. */
-	if (collect)
+	if (collect && in_nmi())
+		irq_work_queue(&s->gc_irq);
+	else if (collect)
 		queue_work(ks_wq, &s->gc_work);
 	return verdict;
 }

@@ -264,6 +264,14 @@ void ks_unhold(struct ks_script *s)
 	atomic_set_release(&s->busy, 0);
 }
 
+/* From NMI context, where queue_work() may not be called. */
+void ks_gc_irq_fn(struct irq_work *work)
+{
+	struct ks_script *s = container_of(work, struct ks_script, gc_irq);
+
+	queue_work(ks_wq, &s->gc_work);
+}
+
 /* A collection that a hook could not run (ks_hook.c queues this). */
 void ks_gc_fn(struct work_struct *work)
 {
@@ -455,6 +463,7 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	ratelimit_state_init(&s->log_rs, 5 * HZ, 20);
 	INIT_WORK(&s->teardown, ks_teardown_fn);
 	INIT_WORK(&s->gc_work, ks_gc_fn);
+	init_irq_work(&s->gc_irq, ks_gc_irq_fn);
 	init_completion(&s->torn_down);
 	INIT_LIST_HEAD(&s->kobjs);
 	INIT_LIST_HEAD(&s->node);
@@ -554,6 +563,7 @@ static void ks_teardown_fn(struct work_struct *work)
 	/* Hooks first: their unregistration waits for events in flight, and
 	 * none queues a collection after it. */
 	ks_objects_unregister(s);
+	irq_work_sync(&s->gc_irq);
 	cancel_work_sync(&s->gc_work);
 	mutex_lock(&s->lock);
 	if (s->state) {

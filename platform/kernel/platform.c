@@ -5,6 +5,9 @@
  * userspace one is platform/user/platform.c.
  */
 #include <linux/gfp.h>
+#include <linux/hardirq.h>
+#include <linux/irq_work.h>
+#include <linux/percpu.h>
 #include <linux/llist.h>
 #include <linux/preempt.h>
 #include <linux/workqueue.h>
@@ -40,10 +43,15 @@ void *ksp_pages_alloc(unsigned long npages)
 /*
  * In atomic context (kprobe and netfilter hooks): no sleeping, no vmalloc,
  * no dipping into the emergency reserves; at most KS_CONTIGUOUS_MAX_PAGES.
- * The CLI's platform keeps the same limit.
+ * In NMI context (a kprobe taken through int3 runs as an NMI on x86, and
+ * an NMI handler may be probed) not even that: the page allocator's locks
+ * may be held by the code the NMI interrupted. The CLI's platform keeps
+ * the same size limit.
  */
 void *ksp_pages_alloc_nowait(unsigned long npages)
 {
+	if (in_nmi())
+		return NULL;
 	if (npages == 1)
 		return (void *)__get_free_page(GFP_NOWAIT | __GFP_NOWARN);
 	if (npages == 0 || npages > KS_CONTIGUOUS_MAX_PAGES)
@@ -52,55 +60,104 @@ void *ksp_pages_alloc_nowait(unsigned long npages)
 }
 
 /*
- * vfree() may sleep, and a hook may free a buffer that process context
- * allocated from vmalloc (a Bytes outgrown in a hook): those wait on a
- * lock-free list, threaded through the freed memory itself, for a work
- * item. ksp_platform_exit() flushes it.
+ * Frees that cannot happen where they are asked for: vfree() may sleep,
+ * and in NMI context no page may go back to the allocator. Those pages
+ * wait on a lock-free list, each with its size written into it, for a
+ * work item; from NMI context the work is queued through an irq_work (the
+ * one thing an NMI may raise). ksp_platform_exit() finishes them.
  */
-static LLIST_HEAD(ksp_vfree_list);
+struct ksp_deferred {
+	struct llist_node node;
+	unsigned long npages;
+};
+static LLIST_HEAD(ksp_deferred_list);
 
-static void ksp_vfree_fn(struct work_struct *work)
+static void ksp_free_now(void *pages, unsigned long npages)
 {
-	struct llist_node *node = llist_del_all(&ksp_vfree_list), *next;
+	if (npages == 1)
+		free_page((unsigned long)pages);
+	else if (is_vmalloc_addr(pages))
+		vfree(pages);
+	else
+		free_pages_exact(pages, npages * PAGE_SIZE);
+}
+
+static void ksp_deferred_fn(struct work_struct *work)
+{
+	struct llist_node *node = llist_del_all(&ksp_deferred_list), *next;
 
 	for (; node; node = next) {
+		struct ksp_deferred *d = container_of(node, struct ksp_deferred, node);
+
 		next = node->next;
-		vfree(node);
+		ksp_free_now(d, d->npages);
 	}
 }
-static DECLARE_WORK(ksp_vfree_work, ksp_vfree_fn);
+static DECLARE_WORK(ksp_deferred_work, ksp_deferred_fn);
+
+static void ksp_deferred_irq_fn(struct irq_work *work)
+{
+	schedule_work(&ksp_deferred_work);
+}
+static DEFINE_IRQ_WORK(ksp_deferred_irq, ksp_deferred_irq_fn);
 
 void ksp_pages_free(void *pages, unsigned long npages)
 {
+	struct ksp_deferred *d = pages;
+
 	if (!pages)
 		return;
-	if (npages == 1) {
-		free_page((unsigned long)pages);
-	} else if (is_vmalloc_addr(pages)) {
-		if (preemptible()) {
-			vfree(pages);
-		} else {
-			llist_add((struct llist_node *)pages, &ksp_vfree_list);
-			schedule_work(&ksp_vfree_work);
-		}
-	} else {
-		free_pages_exact(pages, npages * PAGE_SIZE);
+	if (!in_nmi() && (preemptible() || !is_vmalloc_addr(pages))) {
+		ksp_free_now(pages, npages);
+		return;
 	}
+	d->npages = npages;
+	llist_add(&d->node, &ksp_deferred_list);
+	if (in_nmi())
+		irq_work_queue(&ksp_deferred_irq);
+	else
+		schedule_work(&ksp_deferred_work);
 }
 
 /* Module exit: the deferred frees are done before the module goes. */
 void ksp_platform_exit(void)
 {
-	flush_work(&ksp_vfree_work);
-	ksp_vfree_fn(NULL);
+	irq_work_sync(&ksp_deferred_irq);
+	flush_work(&ksp_deferred_work);
+	ksp_deferred_fn(NULL);
 }
 
+/* ktime_get_ns() may spin on the timekeeper's sequence count, which an
+ * NMI can interrupt the writer of: there the NMI-safe clock. */
 unsigned long long ksp_clock_ns(void)
 {
-	return ktime_get_ns();
+	return in_nmi() ? ktime_get_mono_fast_ns() : ktime_get_ns();
 }
+
+/*
+ * get_random_u64() takes locks (the batch's local lock, the CRNG's when it
+ * refills), so in NMI context a per-CPU xorshift64* stands in, seeded from
+ * it outside NMI. Only NMI context uses the state, and NMIs do not nest,
+ * so it needs no lock. Not for cryptography, like Linux.random() itself.
+ */
+static DEFINE_PER_CPU(u64, ksp_nmi_random);
 
 unsigned long long ksp_random_u64(void)
 {
-	return get_random_u64();
+	u64 x;
+
+	if (!in_nmi()) {
+		x = get_random_u64();
+		if (!this_cpu_read(ksp_nmi_random))
+			this_cpu_write(ksp_nmi_random, x | 1);
+		return x;
+	}
+	x = this_cpu_read(ksp_nmi_random);
+	if (!x)
+		x = ktime_get_mono_fast_ns() | 1;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	this_cpu_write(ksp_nmi_random, x);
+	return x * 0x2545F4914F6CDD1DULL;
 }
