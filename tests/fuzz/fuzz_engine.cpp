@@ -1,14 +1,40 @@
 // libFuzzer target: any input is a script. Compiling and running it must never
 // crash, hang or leak: compile errors, exceptions and exhausted limits are
 // all fine outcomes. Small limits keep each run short. Every host object
-// the script made (Device, Proc, Timer) then gets every host entry point,
-// whatever its kind, as kscript.ko or a confused host could call them.
+// the script made (Device, Proc, Timer, Kprobe, Kretprobe, Netfilter) then
+// gets every host entry point, whatever its kind, as kscript.ko or a
+// confused host could call them; hooks get an event built from the input.
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../../include/kscript.h"
 
 static void discard(void*, int, const char*, unsigned long) {}
+
+// Kernel memory and packets, as the CLI simulates them: 64 bytes of the
+// input at address 0x1000, the packet 0x2000 bytes of it; the rest faults.
+static const uint8_t* g_data;
+static size_t g_size;
+
+static long read_hook(void*, int what, unsigned long long packet, unsigned long long where, void* out,
+    unsigned long n, const char** reason)
+{
+    size_t avail = g_size < 64 ? g_size : 64;
+    unsigned long long base = what == KS_READ_PACKET ? 0 : 0x1000;
+    if ((what == KS_READ_PACKET && packet != 1) || where < base || where - base > avail || n > avail - (where - base)) {
+        *reason = "fault";
+        return what == KS_READ_PACKET ? -34 : -14;
+    }
+    memcpy(out, g_data + (where - base), n);
+    if (what == KS_READ_KERNEL_STRING) {
+        unsigned long len = 0;
+        while (len + 1 < n && static_cast<char*>(out)[len])
+            len++;
+        return (long)len;
+    }
+    return (long)n;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
@@ -18,6 +44,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     config.budget = 200000;
     config.max_depth = 200;
     config.write = discard;
+    config.read = read_hook;
+    config.hook_budget = 20000;
+    g_data = data;
+    g_size = size;
     // The first byte picks a mode, so that transcript and slab debug mode
     // are fuzzed too.
     if (size > 0) {
@@ -40,6 +70,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             ks_object_write(state, o, data, size < 64 ? size : 64, &consumed);
             ks_object_run(state, o);
             ks_object_release(state, o);
+            ks_event e;
+            memset(&e, 0, sizeof(e));
+            memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
+            e.packet = 1;
+            int verdict;
+            ks_object_hit(state, o, &e, &verdict);
+            if (ks_collect_due(state))
+                ks_collect(state);
         }
     }
     ks_close(state);
