@@ -47,13 +47,13 @@ void write_hook(void* ctx, int stream, const char* text, unsigned long length)
 long long info_hook(void*, int what)
 {
     switch (what) {
-    case 0: {
+    case KS_INFO_JIFFIES: {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return ts.tv_sec * 250 + ts.tv_nsec / 4000000;   // Jiffies at HZ=250.
     }
-    case 1: return getpid();
-    case 2: return getuid();
+    case KS_INFO_PID: return getpid();
+    case KS_INFO_UID: return getuid();
     default: return 0;
     }
 }

@@ -107,6 +107,13 @@ enum ks_read {
 	KS_READ_PACKET = 2,        /* Packet.bytes(): the current packet, from its network header */
 };
 
+/* What the host's info hook is asked for (Linux.jiffies(), pid(), uid()). */
+enum ks_info {
+	KS_INFO_JIFFIES = 0,
+	KS_INFO_PID = 1,
+	KS_INFO_UID = 2,
+};
+
 typedef struct ks_config {
 	unsigned long memory_quota;    /* bytes the script may hold */
 	long long budget;              /* instructions per entry (loops, calls) */
@@ -118,7 +125,7 @@ typedef struct ks_config {
 	int slab_debug;                /* red zones, poisoning, double-free checks */
 	void (*write)(void *ctx, int stream, const char *text, unsigned long length);
 	int (*poll)(void *ctx);        /* return 0 to stop the script */
-	long long (*info)(void *ctx, int what);  /* 0 jiffies, 1 pid, 2 uid */
+	long long (*info)(void *ctx, int what);  /* what: enum ks_info */
 	unsigned long (*comm)(void *ctx, char *out16);
 	/*
 	 * Host objects (see "Host objects" below): [created] is told of each

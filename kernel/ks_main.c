@@ -181,11 +181,11 @@ static int ks_hook_poll(void *ctx)
 static long long ks_hook_info(void *ctx, int what)
 {
 	switch (what) {
-	case 0:
+	case KS_INFO_JIFFIES:
 		return (long long)get_jiffies_64();
-	case 1:
+	case KS_INFO_PID:
 		return task_tgid_vnr(current);
-	case 2:
+	case KS_INFO_UID:
 		return from_kuid_munged(current_user_ns(), current_uid());
 	default:
 		return 0;

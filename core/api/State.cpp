@@ -97,6 +97,9 @@ static bool vm_poll(void* context)
     return !s->config.poll || s->config.poll(s->config.ctx);
 }
 
+static_assert((int)InfoJiffies == (int)KS_INFO_JIFFIES && (int)InfoPid == (int)KS_INFO_PID && (int)InfoUid == (int)KS_INFO_UID,
+    "the VM's info codes are the host contract's");
+
 static i64 vm_info(void* context, int what)
 {
     ks_state* s = static_cast<ks_state*>(context);

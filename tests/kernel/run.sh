@@ -461,6 +461,29 @@ two_scripts_one_symbol() {
 	$K unload opens && $K unload opens2
 }
 
+# The hostile hook set: scripts that load and then misbehave at every event
+# (tests/kernel/scripts/hostile_hooks/). Each gets opens and packets; the
+# kernel must stay responsive, packets must pass, the log stay clean.
+hostile_hook_set() {
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	for f in scripts/hostile_hooks/*.k; do
+		n=$(basename "$f" .k)
+		$K load "$f" > /tmp/h 2>&1 || { echo "$f did not load"; cat /tmp/h; return 1; }
+		start=$(date +%s)
+		/bin/ktest opens 30 || return 1
+		r=$(/bin/ktest udp 7001 10)
+		[ "$r" = "received 10 of 10" ] || { echo "$f: $r"; return 1; }
+		grep "^$n " /proc/kscript/hooks
+		[ -e /proc/kscript/$n ] && cat /proc/kscript/$n
+		$K unload "$n" || return 1
+		[ $(( $(date +%s) - start )) -lt 60 ] || { echo "$f: took too long"; return 1; }
+	done
+	mark
+	$K load scripts/hello.k --name after_hostile_hooks || return 1
+	logged "Hello World!" || return 1
+	$K unload after_hostile_hooks
+}
+
 # Unload while the other CPU opens files in a tight loop (the probes fire
 # throughout), five times; then the module must still unload cleanly.
 unload_while_hitting() {
@@ -513,6 +536,7 @@ t netfilter_drops_one_port netfilter_drops_one_port
 t hostile_hooks hostile_hooks
 t probe_on_engine_function probe_on_engine_function
 t two_scripts_one_symbol two_scripts_one_symbol
+t hostile_hook_set hostile_hook_set
 t unload_while_hitting unload_while_hitting
 # Leave nothing loaded, then the module must unload.
 for s in $(cut -d' ' -f1 /proc/kscript/scripts | grep -v '^#'); do $K unload "$s"; done
