@@ -85,7 +85,8 @@ struct ks_object {
 
 /*
  * One event for a hook (ks_object_hit): a probe hit or a packet. The host
- * fills in what its kind uses and leaves the rest zero.
+ * fills in what its kind uses (probes: arg and ret; packets: the rest,
+ * saddr6 and daddr6 only for IPv6); the engine reads nothing else.
  */
 struct ks_event {
 	long long arg[6];          /* probes: the function's first six arguments */

@@ -10,7 +10,6 @@
  *   ks_probe.c     kprobes and kretprobes       (atomic context)
  *   ks_netfilter.c netfilter hooks              (atomic context)
  *   ks_hook.c      running a hook's event: exclusion, budget, statistics
- *   ks_bench.c     the `bench` parameter (SLUB against the engine's slab)
  *   ks_platform.c  the engine's platform interface (platform/kernel/)
  *
  * The engine's host-object layer (core/api/Host.cpp) checks every object a
@@ -93,7 +92,7 @@ struct ks_kobj {
 		u64 hits;		/* the handler ran */
 		u64 exceptions;		/* ... and raised */
 		u64 budget_stops;	/* ... and ran out of budget */
-		u64 ns;			/* time in the handler */
+		u64 ns;			/* time in the handler (estimated: every 16th event is timed) */
 		char symbol[KS_SYMBOL_MAX];
 	} hook;
 };
@@ -204,8 +203,5 @@ long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long 
 void ks_gc_fn(struct work_struct *work);
 void ks_gc_irq_fn(struct irq_work *work);
 
-
-/* ks_bench.c */
-void ks_bench_slab(void);
 
 #endif

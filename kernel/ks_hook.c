@@ -22,12 +22,15 @@
 
 #include <linux/hardirq.h>
 #include <linux/irq_work.h>
-#include <linux/ktime.h>
+#include <linux/sched/clock.h>
 #include <linux/security.h>
 #include <linux/skbuff.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include "ks.h"
+
+/* Events per timed event (a power of two): see ks_hook_event(). */
+#define KS_HOOK_TIMED 16
 
 /* An exception in a hook: counted, and logged under the script's rate limit. */
 static void ks_hook_error(struct ks_kobj *k, int rc)
@@ -67,8 +70,8 @@ int ks_hook_event(struct ks_kobj *k, const struct ks_event *e)
 {
 	struct ks_script *s = k->script;
 	int verdict = k->kind == KS_OBJECT_NETFILTER ? 1 : 0;
-	bool collect;
-	u64 start;
+	bool collect, timed;
+	u64 start = 0;
 	int rc;
 
 	/* Not yet committed (the load is still running or failed) or being
@@ -79,9 +82,20 @@ int ks_hook_event(struct ks_kobj *k, const struct ks_event *e)
 		atomic64_inc(&k->hook.missed);
 		return verdict;
 	}
-	start = ktime_get_mono_fast_ns();
+	/*
+	 * Time spent: one event in KS_HOOK_TIMED is timed and counts for all
+	 * of them (reading a clock twice per event would cost a good part of
+	 * a small handler). local_clock() is this CPU's scheduler clock (the
+	 * TSC where there is one), NMI-safe; start and end are on one CPU,
+	 * preemption being off. ktime_get*() would read the clocksource, on
+	 * some machines a device register (HPET) slower than the handler.
+	 */
+	timed = !(k->hook.hits & (KS_HOOK_TIMED - 1));
+	if (timed)
+		start = local_clock();
 	rc = ks_object_hit(s->state, k->obj, e, &verdict);
-	WRITE_ONCE(k->hook.ns, k->hook.ns + (ktime_get_mono_fast_ns() - start));
+	if (timed)
+		WRITE_ONCE(k->hook.ns, k->hook.ns + KS_HOOK_TIMED * (local_clock() - start));
 	WRITE_ONCE(k->hook.hits, k->hook.hits + 1);
 	if (rc != KS_OK)
 		ks_hook_error(k, rc);

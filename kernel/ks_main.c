@@ -82,9 +82,6 @@ MODULE_PARM_DESC(hook_budget, "default budget of one hook event (kprobe, kretpro
 static long max_hook_budget = 1000000;
 module_param(max_hook_budget, long, 0644);
 MODULE_PARM_DESC(max_hook_budget, "largest budget a hook object may ask for");
-static bool bench;
-module_param(bench, bool, 0444);
-MODULE_PARM_DESC(bench, "at load, compare SLUB with the kscript slab allocator (log lines BENCH ...)");
 
 static LIST_HEAD(ks_scripts);
 static DEFINE_MUTEX(ks_scripts_lock);
@@ -749,8 +746,6 @@ static int __init ks_init(void)
 	err = ks_ctl_init();
 	if (err)
 		goto err_objects;
-	if (bench)
-		ks_bench_slab();
 	pr_info("ready: write scripts to /dev/kscript\n");
 	return 0;
 
@@ -769,6 +764,9 @@ static void __exit ks_exit(void)
 	proc_remove(ks_proc_dir);
 	ksp_platform_exit();
 }
+
+/* For bench/kernel/slubbench.ko: the engine's slab under the same load as SLUB. */
+EXPORT_SYMBOL_GPL(ks_slab_bench);
 
 module_init(ks_init);
 module_exit(ks_exit);

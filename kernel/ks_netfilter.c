@@ -45,6 +45,10 @@ static void ks_nf_describe(struct sk_buff *skb, const struct nf_hook_state *stat
 {
 	int offset = skb_network_offset(skb);
 
+	/* saddr6 and daddr6 are read only for IPv6, which sets them. */
+	e->protocol = 0;
+	e->saddr = e->daddr = 0;
+	e->sport = e->dport = 0;
 	e->family = state->pf;
 	e->hook = state->hook;
 	e->length = skb->len - offset;
@@ -67,8 +71,11 @@ static void ks_nf_describe(struct sk_buff *skb, const struct nf_hook_state *stat
 		__be16 frag_off = 0;
 		int transport;
 
-		if (!ip6h)
+		if (!ip6h) {
+			memset(e->saddr6, 0, sizeof(e->saddr6));
+			memset(e->daddr6, 0, sizeof(e->daddr6));
 			return;
+		}
 		memcpy(e->saddr6, &ip6h->saddr, 16);
 		memcpy(e->daddr6, &ip6h->daddr, 16);
 		nexthdr = ip6h->nexthdr;
@@ -84,7 +91,7 @@ static void ks_nf_describe(struct sk_buff *skb, const struct nf_hook_state *stat
 /* Atomic context. */
 static unsigned int ks_nf_hook(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
 {
-	struct ks_event e = {};
+	struct ks_event e;
 
 	ks_nf_describe(skb, state, &e);
 	return ks_hook_event(priv, &e) == 0 ? NF_DROP : NF_ACCEPT;

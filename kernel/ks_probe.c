@@ -32,9 +32,10 @@ static void ks_probe_args(struct pt_regs *regs, long long *arg)
 static int ks_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct ks_kobj *k = container_of(p, struct ks_kobj, kprobe.kp);
-	struct ks_event e = {};
+	struct ks_event e;	/* probes: only arg and ret are read */
 
 	ks_probe_args(regs, e.arg);
+	e.ret = 0;
 	ks_hook_event(k, &e);
 	return 0;
 }
@@ -51,7 +52,7 @@ static int ks_kretprobe_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct kretprobe *rp = get_kretprobe(ri);
 	struct ks_kobj *k;
-	struct ks_event e = {};
+	struct ks_event e;	/* probes: only arg and ret are read */
 
 	if (!rp)
 		return 0;	/* being unregistered */

@@ -21,13 +21,15 @@ for log in "$out"/*/console.log; do
   kf=$(grep -o "kernel: BENCH fib27 [0-9]*" "$log" | awk '{print $4}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   uf=$(grep -o "user: BENCH fib27 [0-9]*" "$log" | awk '{print $4}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   echo "  fib(27): kernel ${kf} ns, userspace ${uf} ns, kernel/user = $(awk -v a="$kf" -v b="$uf" 'BEGIN {printf "%.2f", a / b}')"
-  med() { grep -o "BENCH $1 [0-9]*" "$log" | awk '{print $4}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-  spread() { grep -o "BENCH $1 [0-9]*" "$log" | awk '{print $4}' | sort -n | awk '{a[NR]=$1} END {printf "%s-%s", a[1], a[NR]}'; }
-  pn=$(med "probe none"); pc=$(med "probe C"); pb=$(med "probe bpf"); ps=$(med "probe script")
-  echo "  getppid() with a counting kprobe, ns per call (medians; ranges): none $pn ($(spread "probe none")), C $pc ($(spread "probe C")), eBPF $pb ($(spread "probe bpf")), script $ps ($(spread "probe script"))"
-  echo "  cost per hit: C $((pc - pn)) ns, eBPF $((pb - pn)) ns, script $((ps - pn)) ns; script/eBPF = $(awk -v a="$((ps - pn))" -v b="$((pb - pn))" 'BEGIN {printf "%.2f", a / b}')"
-  un=$(med "udp none"); uc=$(med "udp C"); us=$(med "udp script")
-  echo "  UDP over loopback with a counting LOCAL_IN hook, ns per datagram: none $un ($(spread "udp none")), C $uc ($(spread "udp C")), script $us ($(spread "udp script"))"
-  echo "  cost per packet: C $((uc - un)) ns, script $((us - un)) ns; script/C = $(awk -v a="$((us - un))" -v b="$((uc - un))" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+  # Hooks: each round measures every configuration back to back; a hook's
+  # cost is its round's time minus that round's time without hooks (paired,
+  # so that the guest's drift between rounds cancels), median over rounds.
+  vals() { grep -o "BENCH $1 [0-9]*" "$log" | awk '{print $NF}'; }
+  paired() { paste <(vals "$1") <(vals "$2") | awk '{print $1 - $2}' | sort -n | awk '{a[NR]=$1} END {printf "%d (%d..%d)", a[int((NR+1)/2)], a[1], a[NR]}'; }
+  med1() { vals "$1" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  pc=$(paired "probe C" "probe none"); pb=$(paired "probe bpf" "probe none"); ps=$(paired "probe script" "probe none")
+  echo "  getppid() with a counting kprobe: none $(med1 "probe none") ns per call; cost per hit (paired medians, ranges): C $pc, eBPF $pb, script $ps; script/eBPF = $(awk -v a="${ps%% *}" -v b="${pb%% *}" 'BEGIN {printf "%.2f", a / b}')"
+  uc=$(paired "udp C" "udp none"); us=$(paired "udp script" "udp none")
+  echo "  UDP over loopback with a counting LOCAL_IN hook: none $(med1 "udp none") ns per datagram, C $(med1 "udp C"), script $(med1 "udp script"); cost per packet (paired medians, ranges): C $uc, script $us; script/C per datagram = $(awk -v a="$(med1 "udp script")" -v b="$(med1 "udp C")" 'BEGIN {printf "%.2f", a / b}')"
   grep -o "BENCH counted.*" "$log" | head -3 | sed 's/^BENCH /  /'
 done

@@ -112,7 +112,8 @@ for kver in "${kvers[@]}"; do
     mkdir -p "$dir/initramfs/bench"
     make -C "$root/bench/kernel" KVER="$kver" clean >/dev/null 2>&1
     make -C "$root/bench/kernel" KVER="$kver" >> "$dir/build.log" 2>&1 &&
-      cp "$root/bench/kernel/refdev.ko" "$root/bench/kernel/refhook.ko" "$dir/initramfs/"
+      cp "$root/bench/kernel/refdev.ko" "$root/bench/kernel/refhook.ko" "$root/bench/kernel/slubbench.ko" \
+        "$dir/initramfs/"
     gcc -O2 -static -o "$dir/initramfs/bench/readbench" "$root/bench/kernel/readbench.c"
     gcc -O2 -Wall -static -o "$dir/initramfs/bench/hookbench" "$root/bench/kernel/hookbench.c"
     cp "$root"/bench/kernel/*.k "$dir/initramfs/bench/"

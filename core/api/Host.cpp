@@ -249,6 +249,14 @@ bool make_hook_argument(ks_state* s, HostObject* h)
     u32 count = packet ? 10 : 7;
     for (u32 i = 0; i < 10; i++)
         h->arg_fields[i] = i < count ? field_slot(k, names[i]) : -1;
+    // The handler, checked as invoke() checks it at every call.
+    h->hit_function = -1;
+    i32 slot = h->slots[HandlerHit];
+    if (slot >= 0 && (u32)slot < hook->klass->vtable_size) {
+        u32 index = hook->klass->vtable[slot];
+        if (s->program.functions[index]->param_count == 2)
+            h->hit_function = (i32)index;
+    }
     InstanceObj* arg = s->heap.new_instance(k);
     if (!arg || !s->vm.pin(from_obj(arg)))
         return false;
@@ -583,12 +591,16 @@ static void fill_hook_argument(HostObject* h, const ks_event* e)
     set_int_field(arg, f[5], e->daddr);
     set_int_field(arg, f[6], e->sport);
     set_int_field(arg, f[7], e->dport);
+    // IPv6 addresses; zeros for IPv4 (the host need not fill them in).
     for (u32 i = 0; i < 2; i++) {
         BytesObj* b = reinterpret_cast<BytesObj*>(as_obj(h->addr6[i]));
         if (f[8 + i] < 0 || b->capacity < 16)
             continue;
         b->size = 16;
-        mem_copy(b->data, i ? e->daddr6 : e->saddr6, 16);
+        if (e->family == 10)
+            mem_copy(b->data, i ? e->daddr6 : e->saddr6, 16);
+        else
+            mem_set(b->data, 0, 16);
         arg->fields[f[8 + i]] = h->addr6[i];
     }
 }
@@ -616,7 +628,11 @@ extern "C" int ks_object_hit(ks_state* s, struct ks_object* o, const struct ks_e
     s->memory.set_nowait(true);
     s->vm.set_atomic(true, budget);
     u64 result = 1;
-    int rc = invoke(s, h, HandlerHit, &h->arg, 1, &result);
+    int rc = KS_OK;
+    if (h->hit_function >= 0) {
+        u64 args[2] = { h->value, h->arg };
+        rc = s->vm.call((u32)h->hit_function, args, 2, &result) == RunStatus::Ok ? KS_OK : KS_EEXCEPTION;
+    }
     s->vm.set_atomic(false, 0);
     s->memory.set_nowait(false);
     s->in_hook = false;

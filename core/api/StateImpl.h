@@ -48,6 +48,9 @@ struct HostObject {
     u64 addr6[2];
     i32 budget_field;
     i32 arg_fields[10];
+    // The handler's function (the object's class never changes, so the
+    // vtable lookup and its checks are done once, when it is made).
+    i32 hit_function;
 };
 
 // The handlers a host calls, by the built-in class that declares them.

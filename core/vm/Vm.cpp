@@ -213,10 +213,8 @@ void Vm::collect_garbage()
     m_budget -= (i64)((m_heap->collection_work() + roots * sizeof(u64)) >> 4) + kCollectionUnits;
 }
 
-bool Vm::ensure_stack(u32 needed)
+KS_NOINLINE bool Vm::grow_stack(u32 needed)
 {
-    if (needed <= m_stack_size)
-        return true;
     if (needed > m_limits.max_stack)
         return false;
     u32 size = m_stack_size;

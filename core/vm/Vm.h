@@ -166,7 +166,9 @@ private:
     InstanceObj* reset_preallocated(InstanceObj* e);
     RunStatus execute(u32 entry_depth);
     bool push_frame(Function* f, u32 base, u16 result);
-    bool ensure_stack(u32 needed);
+    // Room for [needed] registers: the check inline, growing out of line.
+    bool ensure_stack(u32 needed) { return KS_LIKELY(needed <= m_stack_size) || grow_stack(needed); }
+    bool grow_stack(u32 needed);
     bool throw_value(u64 exception, u32 line);
     void print(u64 value, u8 kind, u32 line);
     StringObj* concat(u64 left, u64 value, u8 kind);
