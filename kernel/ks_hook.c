@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hardirq.h>
+#include <linux/overflow.h>
 #include <linux/irq_work.h>
 #include <linux/sched/clock.h>
 #include <linux/security.h>
@@ -111,6 +112,36 @@ int ks_hook_event(struct ks_kobj *k, const struct ks_event *e)
 }
 
 /*
+ * May copy_from_kernel_nofault() be given [addr, addr + n)? A fault there
+ * is fine (the copy fails), a general protection fault is not: x86's own
+ * check (copy_from_kernel_nofault_allowed) tests the start against the
+ * address width CPUID reports, which can be wider than the paging mode in
+ * use (a CPU with 57-bit addresses under 4-level paging): an address that
+ * is non-canonical for the paging mode then faults with #GP, and the
+ * kernel warns. So both ends must be canonical for the paging mode
+ * (__VIRTUAL_MASK_SHIFT) and in the kernel half.
+ */
+static bool ks_kernel_range_ok(unsigned long long where, unsigned long n)
+{
+	unsigned long addr = (unsigned long)where, last;
+
+	if (check_add_overflow(addr, n ? n - 1 : 0, &last))
+		return false;
+#ifdef CONFIG_X86_64
+	{
+		unsigned int shift = 63 - __VIRTUAL_MASK_SHIFT;
+
+		if ((unsigned long)((long)(addr << shift) >> shift) != addr ||
+		    (unsigned long)((long)(last << shift) >> shift) != last)
+			return false;
+		if (addr < TASK_SIZE_MAX + PAGE_SIZE)
+			return false;
+	}
+#endif
+	return true;
+}
+
+/*
  * The string at [where]: [n] bytes hold it and its NUL, so its length is
  * less than [n] (a longer one is cut there). Read a page at a time with
  * copy_from_kernel_nofault(): bytes after the NUL on the same page are
@@ -125,7 +156,8 @@ static long ks_read_kernel_string(char *out, unsigned long long where, unsigned 
 		return 0;
 	while (done < n) {
 		chunk = min(n - done, PAGE_SIZE - (unsigned long)((where + done) & (PAGE_SIZE - 1)));
-		if (copy_from_kernel_nofault(out + done, (const void *)(unsigned long)(where + done), chunk)) {
+		if (!ks_kernel_range_ok(where + done, chunk) ||
+		    copy_from_kernel_nofault(out + done, (const void *)(unsigned long)(where + done), chunk)) {
 			*reason = "cannot read kernel memory there";
 			return -EFAULT;
 		}
@@ -173,7 +205,7 @@ long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long 
 	}
 	if (what == KS_READ_KERNEL_STRING)
 		return ks_read_kernel_string(out, where, n, reason);
-	if (copy_from_kernel_nofault(out, (const void *)(unsigned long)where, n)) {
+	if (!ks_kernel_range_ok(where, n) || copy_from_kernel_nofault(out, (const void *)(unsigned long)where, n)) {
 		*reason = "cannot read kernel memory there";
 		return -EFAULT;
 	}
