@@ -24,7 +24,7 @@ static void ks_timer_fn(struct work_struct *work)
 	int rc;
 
 	if (!mutex_trylock(&s->lock)) {
-		k->timer.missed++;
+		WRITE_ONCE(k->timer.missed, k->timer.missed + 1);
 		/* An unload that is waiting may yet be killed: come back until
 		 * the script is dead (the unload's cancel copes with requeues). */
 		if (!READ_ONCE(s->dead))
@@ -83,9 +83,14 @@ static void ks_timer_disable(struct ks_kobj *k)
 	cancel_delayed_work_sync(&k->timer.work);
 }
 
+/* timer:100ms, and the ticks skipped while a handler held the script. */
 static void ks_timer_show(struct seq_file *m, struct ks_kobj *k)
 {
+	u64 missed = READ_ONCE(k->timer.missed);
+
 	seq_printf(m, "timer:%lums", k->interval_ms);
+	if (missed)
+		seq_printf(m, ",missed:%llu", missed);
 }
 
 /* A timer's work item. */
