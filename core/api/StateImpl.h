@@ -19,7 +19,7 @@ struct ks_state {
     ks_config config;
     Memory memory;
     Heap heap;
-    ProgramData program;
+    Program program;
     Vm vm;
     Vector<StoredDiagnostic> diagnostics;
     bool loaded;

@@ -122,7 +122,7 @@ public:
     }
     ~Compiler();
 
-    bool compile(const char* source, usize length, ProgramData* out);
+    bool compile(const char* source, usize length, Program* out);
 
 private:
     bool compile_all(const char* source, usize length);
@@ -348,7 +348,7 @@ private:
     FunctionState* m_fs { nullptr };
     ClassSym* m_object { nullptr };
     ClassSym* m_exception { nullptr };
-    ProgramData* m_out { nullptr };
+    Program* m_out { nullptr };
     u32 m_line { 0 };
     u32 m_expr_depth { 0 };
     bool m_failed { false };
@@ -1251,7 +1251,7 @@ u64 Compiler::null_value(Type* t)
 
 bool Compiler::build_runtime_classes()
 {
-    ProgramData* p = m_out;
+    Program* p = m_out;
     // Null values of the built-in reference types: permanent, empty, frozen.
     StringObj* ns = m_heap->new_string("", 0);
     ArrayObj* na = m_heap->new_array(0, KindInt, 0);
@@ -4088,7 +4088,7 @@ Operand Compiler::block_expr(Expr* e, Type* expected, i32 dest)
 // ---------------------------------------------------------------------------
 // The driver
 
-bool Compiler::compile(const char* source, usize length, ProgramData* out)
+bool Compiler::compile(const char* source, usize length, Program* out)
 {
     m_out = out;
     mem_set(out, 0, sizeof(*out));
@@ -4109,7 +4109,7 @@ bool Compiler::compile(const char* source, usize length, ProgramData* out)
 
 bool Compiler::compile_all(const char* source, usize length)
 {
-    ProgramData* out = m_out;
+    Program* out = m_out;
     m_node_limit = kNodesFloor + kNodesPerSourceByte * (length + str_length(kPreludeSource));
     if (!m_types.init()) {
         oom();
@@ -4231,7 +4231,7 @@ bool Compiler::compile_all(const char* source, usize length)
 }   // namespace
 
 bool compile_program(Memory* memory, Heap* heap, const char* source, usize length, const CompileOptions& options,
-    Diagnostics* diagnostics, Arena* arena, ProgramData* out)
+    Diagnostics* diagnostics, Arena* arena, Program* out)
 {
     // The compiler's state is over 1 KiB: on the heap, not the (kernel) stack.
     void* place = memory->alloc(sizeof(Compiler));

@@ -31,7 +31,7 @@ static void pad(StringBuilder& out, usize from, usize width)
         out.append_char(' ');
 }
 
-static void constant(const ProgramData& p, u32 index, StringBuilder& out)
+static void constant(const Program& p, u32 index, StringBuilder& out)
 {
     if (index >= p.constant_count) {
         out.append("?");
@@ -75,7 +75,7 @@ static void constant(const ProgramData& p, u32 index, StringBuilder& out)
     }
 }
 
-void disassemble(const ProgramData& p, StringBuilder& out)
+void disassemble(const Program& p, StringBuilder& out)
 {
     u32 native_count;
     const NativeInfo* natives = native_table(&native_count);

@@ -14,7 +14,7 @@ namespace ks {
 namespace {
 
 struct Checker {
-    const ProgramData& p;
+    const Program& p;
     const Function* f;
     u32 native_count;
     u32 max_vtable;
@@ -122,7 +122,7 @@ struct Checker {
 
 }
 
-bool verify_program(const ProgramData& program, u32* bad_function, u32* bad_pc)
+bool verify_program(const Program& program, u32* bad_function, u32* bad_pc)
 {
     u32 native_count;
     native_table(&native_count);

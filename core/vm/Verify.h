@@ -9,6 +9,6 @@ namespace ks {
 // classes and jump targets are in range, every handler lies inside its
 // function, and no function can run off its end. Otherwise false, with the
 // function index and instruction of the first problem.
-bool verify_program(const ProgramData& program, u32* bad_function, u32* bad_pc);
+bool verify_program(const Program& program, u32* bad_function, u32* bad_pc);
 
 }

@@ -52,7 +52,7 @@ protected:
 
     Memory memory;
     Heap heap;
-    ProgramData program {};
+    Program program {};
     Function* f = nullptr;
     u32 bad_function = 0;   // Where verifies() found the fault.
     u32 bad_pc = 0;
