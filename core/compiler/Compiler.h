@@ -9,7 +9,7 @@
 #include "../vm/Program.h"
 #include "Ast.h"
 #include "Diagnostics.h"
-#include "Types.h"
+#include "StaticTypes.h"
 
 namespace ks {
 
