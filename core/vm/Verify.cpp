@@ -13,7 +13,7 @@ namespace ks {
 
 namespace {
 
-struct Checker {
+struct FunctionVerifier {
     const Program& p;
     const Function* f;
     u32 native_count;
@@ -144,7 +144,7 @@ bool verify_program(const Program& program, u32* bad_function, u32* bad_pc)
         const Function* f = program.functions[i];
         if (!f)
             return false;
-        Checker check { program, f, native_count, max_vtable, max_fields };
+        FunctionVerifier check { program, f, native_count, max_vtable, max_fields };
         if (!check.function(bad_pc)) {
             *bad_function = i;
             return false;
