@@ -116,6 +116,45 @@ static bool store_diagnostic(ks_state* s, u32 line, u32 column, bool warning, bo
     return true;
 }
 
+// Verifies the program just built or read; on failure stores a diagnostic
+// that starts with [what] and names the function and the instruction, and
+// returns KS_ECOMPILE (KS_ENOMEM when the verifier ran out of memory).
+static int verify_loaded(ks_state* s, const char* what)
+{
+    VerifyError error;
+    if (verify_program(s->program, &s->memory, &error))
+        return KS_OK;
+    if (str_equal(error.reason, "out of memory"))
+        return KS_ENOMEM;
+    StringBuilder sb(&s->memory);
+    sb.append(what);
+    const Program& p = s->program;
+    if (error.function != kVerifyNone) {
+        const Function* f = error.function < p.function_count ? p.functions[error.function] : nullptr;
+        sb.append(" of '");
+        sb.append(f && f->name ? f->name : "?");
+        sb.append("'");
+        if (error.pc != kVerifyNone) {
+            sb.append(" fails verification at instruction ");
+            sb.append_int(error.pc);
+            if (f && error.pc < f->code_size) {
+                sb.append(" (");
+                sb.append(opcode_name(f->code[error.pc].op));
+                sb.append(")");
+            }
+        } else {
+            sb.append(" fails verification");
+        }
+    } else {
+        sb.append(" fails verification");
+    }
+    sb.append(": ");
+    sb.append(error.reason);
+    if (!sb.has_failed())
+        store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
+    return KS_ECOMPILE;
+}
+
 extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, const char* name)
 {
     (void)name;
@@ -149,20 +188,8 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
         else if (!ok)
             status = KS_ECOMPILE;
     }
-    u32 bad_function = 0, bad_pc = 0;
-    if (status == KS_OK && !verify_program(s->program, &bad_function, &bad_pc)) {
-        // A bug of the compiler, never of the script: refuse to run it.
-        StringBuilder sb(&s->memory);
-        sb.append("internal error: the compiled code of '");
-        const Function* f = bad_function < s->program.function_count ? s->program.functions[bad_function] : nullptr;
-        sb.append(f && f->name ? f->name : "?");
-        sb.append("' fails verification at instruction ");
-        sb.append_int(bad_pc);
-        sb.append("; please report this script");
-        if (!sb.has_failed())
-            store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
-        status = KS_ECOMPILE;
-    }
+    if (status == KS_OK)
+        status = verify_loaded(s, "internal error: the compiled code");
     if (status != KS_OK)
         return status;
     // The compiler's pages are empty now: back before the VM allocates.

@@ -40,7 +40,15 @@ protected:
         heap.destroy();
         memory.destroy();
     }
-    bool verifies() { return verify_program(program, &bad_function, &bad_pc); }
+    bool verifies()
+    {
+        VerifyError e;
+        bool ok = verify_program(program, &memory, &e);
+        bad_function = e.function;
+        bad_pc = e.pc;
+        reason = e.reason;
+        return ok;
+    }
     // The first instruction of [op] in f.
     Insn* find(Op op)
     {
@@ -56,6 +64,7 @@ protected:
     Function* f = nullptr;
     u32 bad_function = 0;   // Where verifies() found the fault.
     u32 bad_pc = 0;
+    const char* reason = "";
 };
 
 }
