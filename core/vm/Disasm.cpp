@@ -115,7 +115,7 @@ void disassemble(const Program& p, StringBuilder& out)
                 i64 v = operand_value(insn, fmt, pos);
                 if (first)
                     pad(out, start, 30);
-                if (letter == 'j' || letter == 'J') {
+                if (is_jump_letter(letter)) {
                     out.append(first ? "-> " : " -> ");
                     out.append_int((i64)pc + 1 + v);
                     first = false;

@@ -54,7 +54,11 @@
 //
 //   Immediates:
 //   z    imm, a 32-bit int (b+c)         h  a signed 16-bit int
-//   j    a jump offset, 32 bits (b+c)    J  a jump offset, 24 bits (c+x)
+//   j    a jump offset, 32 bits (b+c)    J  a jump offset, 24 bits (c+x);
+//        both charge the budget when they are taken backwards
+//   >    a forward jump offset (b+c), 0 or more: Jump, which charges nothing
+//   <    a backward jump offset (b+c), below 0: Loop, which charges its
+//        distance (so no loop runs without paying for it)
 //   n    an argument or element count: that many registers in Args words
 //   x    a value kind (ValueKind)        X  map kinds: key | value << 4
 //   e    a flag, 0 or 1 (CallNative: the result is stored)
@@ -106,8 +110,8 @@ namespace ks {
     X(EqStr, "Iss-", "R[a] := string R[b] equals string R[c]")                                 \
     X(NeStr, "Iss-", "R[a] := string R[b] differs from string R[c]")                           \
     X(IsNull, "Ir--", "R[a] := R[b] is a null value")                                          \
-    X(Jump, "-j=-", "pc += imm")                                                               \
-    X(Loop, "-j=-", "pc += imm (backwards); charges the budget with -imm")                     \
+    X(Jump, "->=-", "pc += imm (forwards)")                                                               \
+    X(Loop, "-<=-", "pc += imm (backwards); charges the budget with -imm")                     \
     X(JumpIf, "ij=-", "if R[a] then pc += imm")                                                \
     X(JumpIfNot, "ij=-", "if not R[a] then pc += imm")                                         \
     X(JumpLt, "iiJ=", "if R[a] < R[b] then pc += off")                                         \
@@ -235,6 +239,8 @@ inline bool is_register_write(char letter)
     return letter == 'I' || letter == 'R' || letter == 'S' || letter == 'O' || letter == 'Y' || letter == 'M'
         || letter == 'V' || letter == 'Q';
 }
+// Letters of jump offsets.
+inline bool is_jump_letter(char letter) { return letter == 'j' || letter == 'J' || letter == '<' || letter == '>'; }
 // Letters of constant pool indexes.
 inline bool is_constant_letter(char letter)
 {

@@ -22,9 +22,9 @@
 //
 // What it does not prove yet (docs/internals.md, "Verifier"): the object
 // sort of a reference (String, array, map, instance of which class), which
-// the program's tables do not record; so method slots, field indexes and
-// CallValue's callee are checked against the program's classes and
-// functions as a whole, not against the receiver's static class.
+// the program's tables do not record; so field indexes are checked against
+// the program's classes as a whole, array elements and the arguments and
+// results of calls through a vtable slot or a function value not at all.
 #include "Verify.h"
 
 #include "Natives.h"
@@ -304,10 +304,17 @@ private:
                 break;
             }
             case 'j':
-            case 'J': {
+            case 'J':
+            case '<':
+            case '>': {
                 i64 target = (i64)pc + 1 + v;
                 if (target < 0 || target >= (i64)m_f->code_size)
                     return fail(pc, "a jump outside the function");
+                // Jump does not charge the budget: backwards it would be a
+                // loop that never pays; Loop charges -imm: forwards it would
+                // give budget back.
+                if ((letter == '>' && v < 0) || (letter == '<' && v >= 0))
+                    return fail(pc, "a jump in the direction its opcode does not charge for");
                 break;
             }
             case 'n': {
@@ -479,7 +486,7 @@ private:
             u32 next = pc + 1 + words;
             const char* fmt = opcode_format(in.op);
             for (u32 pos = 0; pos < 4; pos++)
-                if (fmt[pos] == 'j' || fmt[pos] == 'J')
+                if (is_jump_letter(fmt[pos]))
                     m_role[(u32)((i64)pc + 1 + operand_value(in, fmt, pos))] |= RoleLeader;
             if (next < f->code_size && (ends_block(in.op) || branches(in.op)))
                 m_role[next] |= RoleLeader;
@@ -529,10 +536,8 @@ private:
             changed |= n != s[w];
             s[w] = n;
         }
-        if (changed && !(m_queued[to >> 6] & (1ull << (to & 63)))) {
+        if (changed)
             m_queued[to >> 6] |= 1ull << (to & 63);
-            m_queue[m_queue_size++] = to;
-        }
     }
 
     // Reads of reference registers by the instruction at [pc] must find
@@ -650,13 +655,11 @@ private:
         u32 set_words = (blocks + 63) / 64;
         m_block_start = static_cast<u32*>(m_memory->alloc(sizeof(u32) * (blocks + 1)));
         m_states = static_cast<u64*>(m_memory->alloc(sizeof(u64) * ((usize)blocks * m_words + m_words)));
-        m_work = static_cast<u32*>(m_memory->alloc_zeroed(sizeof(u32) * (blocks + 1) + sizeof(u64) * set_words * 2));
+        m_work = static_cast<u64*>(m_memory->alloc_zeroed(sizeof(u64) * set_words * 2));
         if (!m_block_of || !m_block_start || !m_states || !m_work)
             return fail(kVerifyNone, "out of memory");
-        m_queue = m_work;
-        m_visited = reinterpret_cast<u64*>(m_work + blocks + (blocks & 1));
+        m_visited = m_work;
         m_queued = m_visited + set_words;
-        // m_work holds the queue (blocks u32, padded to 8 bytes) then two bit sets.
         u32 b = 0;
         for (u32 pc = 0; pc < f->code_size; pc++) {
             if (m_role[pc] & RoleLeader)
@@ -671,36 +674,64 @@ private:
         mem_set(current, 0, sizeof(u64) * m_words);
         for (u32 i = 0; i < f->ref_param_count; i++)
             current[i >> 6] |= 1ull << (i & 63);
-        m_queue_size = 0;
         join(0, current, kVerifyNone);
-        while (m_queue_size) {
-            u32 blk = m_queue[--m_queue_size];
-            m_queued[blk >> 6] &= ~(1ull << (blk & 63));
-            u32 start = m_block_start[blk], end = m_block_start[blk + 1];
-            mem_copy(current, state(blk), sizeof(u64) * m_words);
-            // A throw anywhere in a handler's range reaches its target with
-            // at least what was set at the block's start.
-            for (u32 i = m_cover_start[blk]; i < m_cover_start[blk + 1]; i++) {
-                const Handler& h = f->handlers[m_cover[i]];
-                join(m_block_of[h.target], current, h.reg);
+        // Sweeps in block order (for the forward jumps of structured code a
+        // sweep settles most blocks; each back edge may ask for another),
+        // each block taken when queued. States only lose bits once set, so
+        // this ends; the work is bounded all the same, so that a function
+        // built to make the sets shrink one bit per sweep is refused
+        // quickly instead of taking minutes.
+        u64 work = 0;
+        u64 work_limit = (u64)kVerifyWorkPerInstruction * (f->code_size + m_cover_start[blocks]) + (1u << 20);
+        for (bool pending = true; pending;) {
+            pending = false;
+            work += set_words;   // The sweep's scan of the queued set.
+            for (u32 w = 0; w < set_words; w++) {
+                while (m_queued[w]) {
+                    u32 blk = w * 64 + (u32)__builtin_ctzll(m_queued[w]);
+                    m_queued[w] &= m_queued[w] - 1;
+                    u32 start = m_block_start[blk], end = m_block_start[blk + 1];
+                    work += (end - start) + m_words + (m_cover_start[blk + 1] - m_cover_start[blk]);
+                    if (work > work_limit)
+                        return fail(kVerifyNone, "the function is too complex to verify");
+                    if (!block(blk, start, end, current))
+                        return false;
+                }
             }
-            u32 pc = start;
-            bool falls = true;
-            while (pc < end) {
-                const Insn& in = f->code[pc];
-                if (!reads_set(pc, current))
-                    return false;
-                writes(pc, current);
-                const char* fmt = opcode_format(in.op);
-                for (u32 pos = 0; pos < 4; pos++)
-                    if (fmt[pos] == 'j' || fmt[pos] == 'J')
-                        join(m_block_of[(u32)((i64)pc + 1 + operand_value(in, fmt, pos))], current, kVerifyNone);
-                falls = !ends_block(in.op);
-                pc += 1 + (fmt[2] == 'n' ? call_arg_words(in.c) : 0);
-            }
-            if (falls && end < f->code_size)
-                join(blk + 1, current, kVerifyNone);
+            for (u32 w = 0; w < set_words && !pending; w++)
+                pending = m_queued[w] != 0;
         }
+        return true;
+    }
+
+    // The data flow through block [blk], pcs [start, end), from its entry
+    // state (into [current]) to its successors' states.
+    bool block(u32 blk, u32 start, u32 end, u64* current)
+    {
+        const Function* f = m_f;
+        mem_copy(current, state(blk), sizeof(u64) * m_words);
+        // A throw anywhere in a handler's range reaches its target with
+        // at least what was set at the block's start.
+        for (u32 i = m_cover_start[blk]; i < m_cover_start[blk + 1]; i++) {
+            const Handler& h = f->handlers[m_cover[i]];
+            join(m_block_of[h.target], current, h.reg);
+        }
+        u32 pc = start;
+        bool falls = true;
+        while (pc < end) {
+            const Insn& in = f->code[pc];
+            if (!reads_set(pc, current))
+                return false;
+            writes(pc, current);
+            const char* fmt = opcode_format(in.op);
+            for (u32 pos = 0; pos < 4; pos++)
+                if (is_jump_letter(fmt[pos]))
+                    join(m_block_of[(u32)((i64)pc + 1 + operand_value(in, fmt, pos))], current, kVerifyNone);
+            falls = !ends_block(in.op);
+            pc += 1 + (fmt[2] == 'n' ? call_arg_words(in.c) : 0);
+        }
+        if (falls && end < f->code_size)
+            join(blk + 1, current, kVerifyNone);
         return true;
     }
 
@@ -718,11 +749,9 @@ private:
     u32* m_block_start { nullptr }; // Per block: its first instruction (one more: the end).
     u64* m_states { nullptr };      // Per block: entry state, m_words words (one more: the current state).
     u32 m_words { 0 };
-    u32* m_work { nullptr };        // The queue and the visited and queued bit sets, in one allocation.
-    u32* m_queue { nullptr };
+    u64* m_work { nullptr };        // The visited and queued bit sets, in one allocation.
     u32* m_cover_start { nullptr }; // Per block: where its handlers start in m_cover (one more: the end).
     u32* m_cover { nullptr };       // Handler indexes, block after block.
-    u32 m_queue_size { 0 };
     u64* m_visited { nullptr };
     u64* m_queued { nullptr };
 };
@@ -795,9 +824,16 @@ bool verify_program(const Program& program, Memory* memory, VerifyError* error)
     const NativeInfo* natives = native_table(&native_count);
     if (!program.functions || program.function_count == 0)
         return fail(error, kVerifyNone, "the program has no functions");
-    for (u32 i = 0; i < program.function_count; i++)
-        if (!program.functions[i])
+    for (u32 i = 0; i < program.function_count; i++) {
+        const Function* f = program.functions[i];
+        if (!f)
             return fail(error, i, "a function is missing");
+        // The class checks compare signatures through the register maps:
+        // their sizes first (the rest of the frame comes with the code).
+        if (f->ref_register_count > f->register_count || f->ref_param_count > f->ref_register_count
+            || (f->ref_register_count && !f->ref_registers))
+            return fail(error, i, "the register map is larger than the frame");
+    }
     if (program.main_function >= program.function_count
         || program.functions[program.main_function]->param_count != 0)
         return fail(error, kVerifyNone, "the main function is missing or takes parameters");

@@ -19,6 +19,9 @@ struct VerifyError {
 constexpr u32 kVerifyNone = ~0u;
 // Instructions per function: the compiler's limit and the verifier's.
 constexpr u32 kMaxFunctionCode = 1u << 20;
+// The data-flow pass may process each instruction (and handler edge) this
+// many times over, plus 2^20, before it refuses a function as too complex.
+constexpr u32 kVerifyWorkPerInstruction = 64;
 
 // True if the program may run: every table is consistent, every operand of
 // every instruction is in range and of the kind its opcode's format

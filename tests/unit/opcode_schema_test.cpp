@@ -24,7 +24,7 @@ using namespace ks;
 
 namespace {
 
-const char kLetters[] = "-=iIrRsSoOyYMuvVwTQpAkKDZdgCftFNzhjJnxXe";
+const char kLetters[] = "-=iIrRsSoOyYMuvVwTQpAkKDZdgCftFNzhjJ<>nxXe";
 
 // Is register [r] of [f] in its reference map?
 bool ref_register(const Function* f, u32 r)
@@ -105,9 +105,11 @@ struct SchemaChecker {
                 problem(f, pc, "native out of range");
             break;
         }
-        case 'j': case 'J':
+        case 'j': case 'J': case '<': case '>':
             if (pc + 1 + v < 0 || pc + 1 + v >= f->code_size)
                 problem(f, pc, "jump outside the function");
+            if ((l == '<' && v >= 0) || (l == '>' && v < 0))
+                problem(f, pc, "jump in the wrong direction");
             break;
         case 'n':
             for (u32 w = 1; w <= call_arg_words((u32)v); w++)
@@ -188,7 +190,7 @@ TEST(OpcodeSchema, FormatsUseTheLegend)
         EXPECT_NE(fmt[0], '=') << opcode_name((Op)op);
         EXPECT_NE(fmt[1], '=') << opcode_name((Op)op);
         if (fmt[2] == '=') {
-            EXPECT_NE(strchr("zjkgdZK", fmt[1]), nullptr) << opcode_name((Op)op);
+            EXPECT_NE(strchr("zj<>kgdZK", fmt[1]), nullptr) << opcode_name((Op)op);
         }
         if (fmt[3] == '=') {
             EXPECT_EQ(fmt[2], 'J') << opcode_name((Op)op);
