@@ -31,6 +31,7 @@ struct ks_state {
     Vector<struct HostObject*> objects;
     u32 object_counts[KS_OBJECT_KINDS];
     bool running_main;         // ks_run is running the top-level code
+    bool ran;                  // ks_run was called (the program is no longer as loaded)
 };
 
 // The engine's record of a host object: the public part first.
