@@ -178,6 +178,36 @@ TEST(Bytecode, RoundTripGivesTheSameOutput)
     ks_close(s);
 }
 
+// Transcript mode: a function with a compile error keeps its deferred
+// report (Report, Raise, the diagnostic line) through the file.
+TEST(Bytecode, TranscriptProgramsRoundTrip)
+{
+    const char* source = "void f() {\n  System.p(\"in f\")\n  int y = \"wrong\"\n}\nSystem.p(\"start\")\nf()\n";
+    std::string file;
+    std::string outputs[2];
+    int runs[2];
+    for (int round = 0; round < 2; round++) {
+        ks_config config;
+        ks_config_init(&config);
+        config.transcript = 1;
+        config.write = append_output;
+        config.ctx = &outputs[round];
+        config.bytecode = 1;
+        ks_state* s = ks_open(&config);
+        const std::string& text = round == 0 ? std::string(source) : file;
+        ASSERT_EQ(ks_load(s, text.data(), text.size(), "t"), KS_OK);
+        if (round == 0) {
+            ASSERT_EQ(ks_write_bytecode(s, append_bytes, &file), KS_OK);
+        }
+        runs[round] = ks_run(s);
+        ks_close(s);
+    }
+    EXPECT_EQ(runs[0], KS_EEXCEPTION);
+    EXPECT_EQ(runs[1], runs[0]);
+    EXPECT_EQ(outputs[1], outputs[0]);
+    EXPECT_NE(outputs[0].find("LINE3: (error)"), std::string::npos) << outputs[0];
+}
+
 TEST(Bytecode, WrittenOnlyBeforeRunning)
 {
     ks_config config;
