@@ -41,6 +41,8 @@
 //   p    a call's single argument: the callee's first parameter (Call1,
 //        CallMethod1: the receiver)
 //   A    an argument register in an Args word, checked with its call
+//   (s, o, y, M and u say the sort the VM assumes; the verifier proves the
+//   kind, a reference, but not yet the sort: docs/internals.md, "Verifier")
 //
 //   Indexes:
 //   k    a constant of any kind          K  an int constant

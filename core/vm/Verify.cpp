@@ -23,8 +23,9 @@
 // What it does not prove yet (docs/internals.md, "Verifier"): the object
 // sort of a reference (String, array, map, instance of which class), which
 // the program's tables do not record; so field indexes are checked against
-// the program's classes as a whole, array elements and the arguments and
-// results of calls through a vtable slot or a function value not at all.
+// the program's classes as a whole, array elements, natives' element and
+// key arguments, and the arguments and results of calls through a vtable
+// slot or a function value not at all.
 #include "Verify.h"
 
 #include "Natives.h"

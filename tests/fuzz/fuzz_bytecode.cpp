@@ -9,11 +9,17 @@
 //     thing in it (an opcode, a register, a jump, a constant index, a
 //     handler, the register map, the counts); the program is written out
 //     again and loaded. The mutations stay inside what the verifier proves
-//     today (docs/internals.md, "Verifier"): a register that held an int
-//     never becomes a reference register, a reference register never
-//     becomes another reference register, opcodes change only to opcodes of
+//     today (docs/internals.md, "Verifier"), which does not include the
+//     sort of an object: a register that held an int never becomes a
+//     reference register, a reference register never becomes another
+//     reference register, jumps change only to offsets that must be refused
+//     (a new valid target would join paths where a register holds objects
+//     of different sorts), opcodes change only to opcodes of
 //     the same operand format, vtables and method call counts are left
-//     alone, class, function and native indexes only leave their tables.
+//     alone (and the arguments of natives typed by the receiver's elements or
+//     keys), class, function and native indexes only leave their tables,
+//     handlers only shrink or break (a handler moved elsewhere hands its
+//     exception to code that expects another sort).
 //     So an accepted program must run without any memory error.
 //   mode odd: raw. Each 3-byte record [offset u16][xor] flips bits of the
 //     file's payload, the header is made to agree (as a forger would), and
@@ -30,6 +36,7 @@
 #include <vector>
 
 #include "../../core/vm/Bytecode.h"
+#include "../../core/vm/Natives.h"
 #include "../../core/vm/Verify.h"
 #include "../../core/vm/Vm.h"
 #include "../../include/kscript.h"
@@ -198,12 +205,30 @@ void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
     const char* fmt = opcode_format(in.op);
     u32 field = value & 3;
     switch (kind % 14) {
-    case 0:   // A jump offset.
+    case 0: {   // A jump offset that the verifier must refuse: outside the
+                // function, or against the direction its opcode charges for.
+                // (A valid new target would merge paths on which registers
+                // hold different sorts of objects: not proved yet.)
+        i64 here = pos % f->code_size;
+        i64 offset;
+        switch (value & 3) {
+        case 0: offset = (i64)f->code_size - here - 1 + (value >> 2) % 4; break;   // Past the end.
+        case 1: offset = -here - 2 - (value >> 2) % 4; break;                       // Before the start.
+        default:
+            if (in.op == Op::Jump)
+                offset = -1 - (value >> 2) % 4;   // Backwards without charging.
+            else if (in.op == Op::Loop)
+                offset = (value >> 2) % 4;        // Forwards, giving budget back.
+            else
+                offset = (i64)f->code_size + 5;
+            break;
+        }
         if (is_jump_letter(fmt[1]))
-            in.set_imm((i16)value);
+            in.set_imm((i32)offset);
         else if (fmt[2] == 'J')
-            in.set_off((i16)value);
+            in.set_off((i32)offset);
         break;
+    }
     case 1:   // A register operand (registers only move to int registers).
         if (field < 3 && is_register_letter(fmt[field]) && in.op != Op::Args && proved(in.op, fmt[field]))
             swap_register(f, field_of(in, field), value >> 2);
@@ -245,18 +270,20 @@ void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
                 break;
             }
         break;
-    case 6:   // A handler.
+    case 6:   // A handler: its range shrinks or breaks, its target leaves the
+              // code, its register becomes an int one. (Elsewhere, the
+              // exception would meet code that expects another sort.)
         if (f->handler_count) {
             Handler& h = f->handlers[pos % f->handler_count];
             u32 v = value >> 2;
             if (field == 0)
-                h.start = v;
+                h.start = h.start + v % 4 <= h.end ? h.start + v % 4 : h.end + v % 4;
             else if (field == 1)
-                h.end = v;
+                h.end = v % 4 <= h.end ? h.end - v % 4 : 0;
             else if (field == 2)
-                h.target = v;
+                h.target = f->code_size + v % 4;
             else
-                h.reg = (u16)v;
+                swap_register(f, &h.reg, (u16)v);
         }
         break;
     case 7:   // The register map.
@@ -284,9 +311,23 @@ void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
         u32 at = pos % f->code_size;
         while (at > 0 && f->code[at].op == Op::Args)
             at--;
-        Op call = f->code[at].op;
-        if (in.op == Op::Args && call != Op::CallMethod && call != Op::CallValue)
-            swap_register(f, field_of(in, field % 3), value >> 2);
+        const Insn& call = f->code[at];
+        if (in.op != Op::Args || call.op == Op::CallMethod || call.op == Op::CallValue)
+            break;
+        if (call.op == Op::CallNative) {
+            // Not an argument typed by the receiver's elements or keys
+            // (E, K): their kind is the receiver's, known at run time.
+            u32 count;
+            const NativeInfo& n = native_table(&count)[call.b % count];
+            u32 i = (pos % f->code_size - at - 1) * 3 + field % 3;
+            bool receiver = n.owner[str_length(n.owner) - 1] != '.' && strcmp(n.owner, "System") != 0
+                && strcmp(n.owner, "Linux") != 0;
+            u32 letter = receiver ? (i == 0 ? 'R' : i < strlen(n.signature) ? n.signature[i] : 0)
+                                  : i + 1 < strlen(n.signature) ? n.signature[i + 1] : 0;
+            if (letter == 'E' || letter == 'K')
+                break;
+        }
+        swap_register(f, field_of(in, field % 3), value >> 2);
         break;
     }
     case 11:   // The argument count of a call whose callee is known, or of an array literal.
