@@ -3,9 +3,14 @@
 //   kscript run [options] FILE.k     compile and run
 //   kscript check FILE.k             compile only; errors as file:line:col: error: ...
 //   kscript disasm FILE.k            print the bytecode
+//   kscript compile FILE.k [-o OUT]  write a bytecode file (default FILE.kbc)
 //
-// Exit status (sysexits): 0 ok, 64 usage, 65 compile error, 66 cannot read
-// the file, 70 uncaught exception, 71 out of memory.
+// run, check and disasm take a bytecode file (FILE.kbc) as well: the engine
+// tells it by its first bytes.
+//
+// Exit status (sysexits): 0 ok, 64 usage, 65 compile error (or a bytecode
+// file refused), 66 cannot read the file, 70 uncaught exception, 71 out of
+// memory, 73 cannot create the output, 74 cannot write it.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -177,6 +182,43 @@ bool device_action(const char* path, const std::string& verb, const std::string&
 
 void usage();
 bool read_file(const char* path, std::string* out);
+
+void append_bytes(void* ctx, const char* data, unsigned long length)
+{
+    static_cast<std::string*>(ctx)->append(data, length);
+}
+
+// `kscript compile`: the loaded program as a bytecode file at [output]
+// (default: [path] with .k replaced by .kbc, or .kbc added).
+int write_bytecode_file(ks_state* state, const char* path, std::string output)
+{
+    if (output.empty()) {
+        output = path;
+        if (output.size() > 2 && output.compare(output.size() - 2, 2, ".k") == 0)
+            output.resize(output.size() - 2);
+        output += ".kbc";
+    }
+    std::string data;
+    if (ks_write_bytecode(state, append_bytes, &data) != KS_OK) {
+        fprintf(stderr, "%s: error: out of memory while writing bytecode\n", path);
+        return kExitNoMemory;
+    }
+    FILE* f = output == "-" ? stdout : fopen(output.c_str(), "wb");
+    if (!f) {
+        fprintf(stderr, "kscript: cannot write %s: %s\n", output.c_str(), strerror(errno));
+        return 73;   // EX_CANTCREAT
+    }
+    bool ok = fwrite(data.data(), 1, data.size(), f) == data.size();
+    if (f != stdout)
+        ok = fclose(f) == 0 && ok;
+    else
+        ok = fflush(f) == 0 && ok;
+    if (!ok) {
+        fprintf(stderr, "kscript: cannot write %s: %s\n", output.c_str(), strerror(errno));
+        return 74;   // EX_IOERR
+    }
+    return 0;
+}
 bool parse_number(const char* s, long long* out);
 
 // ---- Commands for the kernel module (/dev/kscript, /proc/kscript).
@@ -298,6 +340,8 @@ int kernel_command(const std::string& command, int argc, char** argv)
             base = base.substr(slash + 1);
         if (base.size() > 2 && base.compare(base.size() - 2, 2, ".k") == 0)
             base = base.substr(0, base.size() - 2);
+        else if (base.size() > 4 && base.compare(base.size() - 4, 4, ".kbc") == 0)
+            base = base.substr(0, base.size() - 4);
         snprintf(req.name, sizeof(req.name), "%s", base.c_str());
     }
     static char diagnostics[8192];
@@ -344,8 +388,10 @@ void usage()
         "         --hook-budget N budget of each hook event (default 100000)\n"
         "       kscript check FILE.k\n"
         "       kscript disasm FILE.k\n"
+        "       kscript compile FILE.k [-o FILE.kbc]   write a bytecode file\n"
+        "       (run, check and disasm also take a FILE.kbc)\n"
         "with kscript.ko loaded:\n"
-        "       kscript load FILE.k [--name NAME] [--memory BYTES] [--budget N] [--depth N]\n"
+        "       kscript load FILE.k|FILE.kbc [--name NAME] [--memory BYTES] [--budget N] [--depth N]\n"
         "       kscript unload NAME\n"
         "       kscript list\n"
         "       kscript stats NAME\n");
@@ -388,7 +434,7 @@ int main(int argc, char** argv)
         usage();
         return kExitUsage;
     }
-    if (command != "run" && command != "check" && command != "disasm") {
+    if (command != "run" && command != "check" && command != "disasm" && command != "compile") {
         usage();
         return kExitUsage;
     }
@@ -401,11 +447,14 @@ int main(int argc, char** argv)
     bool stats = false;
     std::vector<std::pair<std::string, std::string>> actions;
     const char* path = nullptr;
+    std::string output_path;
     for (int i = 2; i < argc; i++) {
         std::string arg = argv[i];
         long long n;
         int rc;
-        if (arg == "--transcript") {
+        if (arg == "-o" && command == "compile" && i + 1 < argc) {
+            output_path = argv[++i];
+        } else if (arg == "--transcript") {
             config.transcript = 1;
         } else if (arg == "--slabinfo") {
             slabinfo = true;
@@ -462,6 +511,8 @@ int main(int argc, char** argv)
     config.stopped = stopped_hook;
     config.read = cli::read_hook;
     config.ctx = &output;
+    // The user's own files, in the user's own process: bytecode is welcome.
+    config.bytecode = 1;
     ks_state* state = ks_open(&config);
     current_state = state;
     if (!state) {
@@ -497,6 +548,8 @@ int main(int argc, char** argv)
         exit_code = kExitCompile;
     } else if (command == "disasm") {
         ks_disassemble(state);
+    } else if (command == "compile") {
+        exit_code = write_bytecode_file(state, path, output_path);
     } else if (command == "run") {
         fflush(stdout);
         int run = ks_run(state);

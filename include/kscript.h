@@ -156,6 +156,13 @@ typedef struct ks_config {
 	 * make, and the bytes of host memory each costs, charged to the quota. */
 	unsigned int object_limit[KS_OBJECT_KINDS];
 	unsigned long object_cost[KS_OBJECT_KINDS];
+	/*
+	 * Nonzero: ks_load() also takes bytecode files (kscript compile). The
+	 * verifier does not yet prove the sort of every reference (see
+	 * docs/internals.md, "Verifier"), so a host should set this only for
+	 * files it trusts; ks_config_init() leaves it 0.
+	 */
+	int bytecode;
 	void *ctx;
 } ks_config;
 
@@ -170,8 +177,19 @@ void ks_close(ks_state *state);
 /* Bytes that closed states had not freed themselves (an engine bug if not 0). */
 unsigned long long ks_leaked_bytes(void);
 
-/* Compiles [source]; [name] labels diagnostics. */
+/*
+ * Compiles [source]; [name] labels diagnostics. A bytecode file (it starts
+ * with the bytes 0x7f 'K' 'S' 'B') is read instead when config.bytecode is
+ * set, else refused; either way the program is verified before it may run.
+ */
 int ks_load(ks_state *state, const char *source, unsigned long length, const char *name);
+
+/*
+ * Writes the loaded program as a bytecode file to [write], in one or more
+ * pieces; after ks_load() and before ks_run(). KS_ENOMEM, or KS_ESTATE out
+ * of order.
+ */
+int ks_write_bytecode(ks_state *state, void (*write)(void *ctx, const char *data, unsigned long length), void *ctx);
 
 struct ks_diagnostic {
 	unsigned int line;

@@ -19,11 +19,19 @@ Expectations (comments in the script):
 
 A script without any expectation is an error of the test itself.
 Prints one line per failure and a closing line "N passed, N failed".
+
+With --bytecode (the round-trip test), each script that runs is first
+compiled to a bytecode file (`kscript compile`), and the file is run with the
+same arguments and checked against the same expectations. Scripts whose
+expectations are about compiling (errors, warnings, the check and disasm
+commands, compile diagnostics in transcript mode) are skipped: a bytecode
+file has none.
 """
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 EXPECT = re.compile(r"//\s*expect:\s?(.*)$")
 EXPECT_ERROR = re.compile(r"//\s*expect error:\s*(.*?)\s*$")
@@ -67,11 +75,27 @@ def parse(path):
     return spec
 
 
-def check(kscript, path, rel):
+def compile_to_bytecode(kscript, spec, path, outdir):
+    """Compiles [path] to a bytecode file; returns its path, or None when the
+    script is not one for the round trip (it does not compile cleanly)."""
+    if spec["command"] != "run" or spec["errors"] or spec["warnings"]:
+        return None
+    out = os.path.join(outdir, os.path.basename(path) + "bc")
+    proc = subprocess.run([kscript, "compile"] + spec["args"] + [path, "-o", out], capture_output=True, timeout=60)
+    if proc.returncode != 0 or proc.stdout or proc.stderr:
+        return None
+    return out
+
+
+def check(kscript, path, rel, bytecode_dir=None):
     spec = parse(path)
     if not (spec["stdout"] or spec["errors"] or spec["warnings"] or spec["runtime"] or spec["exit"] is not None
             or spec["stderr"]):
         return ["test has no expectations"]
+    if bytecode_dir is not None:
+        path = compile_to_bytecode(kscript, spec, path, bytecode_dir)
+        if path is None:
+            return None
     cmd = [kscript, spec["command"]] + spec["args"] + [path]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=60)
@@ -122,26 +146,40 @@ def check(kscript, path, rel):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: run_golden.py KSCRIPT DIR", file=sys.stderr)
+    args = sys.argv[1:]
+    bytecode = args[:1] == ["--bytecode"]
+    if bytecode:
+        args = args[1:]
+    if len(args) != 2:
+        print("usage: run_golden.py [--bytecode] KSCRIPT DIR", file=sys.stderr)
         return 2
-    kscript, root = sys.argv[1], sys.argv[2]
+    kscript, root = args
+    bytecode_dir = tempfile.mkdtemp(prefix="ks-golden-") if bytecode else None
     files = []
     for dirpath, _, names in os.walk(root):
         files += [os.path.join(dirpath, n) for n in names if n.endswith(".k")]
     files.sort()
-    passed = failed = 0
+    passed = failed = skipped = 0
     for path in files:
         rel = os.path.relpath(path, root)
-        problems = check(kscript, path, rel)
-        if problems:
+        problems = check(kscript, path, rel, bytecode_dir)
+        if problems is None:
+            skipped += 1
+        elif problems:
             failed += 1
             print("FAIL %s" % rel)
             for p in problems:
                 print("  " + p)
         else:
             passed += 1
-    print("%d passed, %d failed" % (passed, failed))
+    if bytecode_dir is not None:
+        for name in os.listdir(bytecode_dir):
+            os.unlink(os.path.join(bytecode_dir, name))
+        os.rmdir(bytecode_dir)
+    if bytecode:
+        print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    else:
+        print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 and passed > 0 else 1
 
 

@@ -1,10 +1,13 @@
 #!/bin/bash
 # Runs every test of the project: this is what .ci/run calls.
 #   1. installs what it needs (Debian 12, as root) when something is missing
-#   2. release build: unit tests + golden script tests (ctest)
+#   2. release build: unit tests + golden script tests, also run from
+#      bytecode files (the round trip)
 #   3. ASan + UBSan build: the same suites
 #   4. freestanding check: the core built with kernel flags, symbols checked
-#   5. libFuzzer on the compiler + VM for a bounded time (KS_FUZZ_SECONDS)
+#   5. libFuzzer for a bounded time each (KS_FUZZ_SECONDS): scripts through
+#      the compiler and VM, and mutated bytecode files through the reader,
+#      the verifier and the VM
 #   6. kernel tests: kscript.ko in QEMU guests of Debian's 6.1 and 6.12
 #      kernels, and the DKMS build (KS_SKIP_KERNEL=1 skips them);
 #      KS_DEBUG_KERNEL=1 tools/test-all.sh adds a guest of a 6.1 kernel built
@@ -81,6 +84,12 @@ suite() {
   grep -E '^FAIL' "$log/$name-golden.log" | head -20 | sed 's/^/   /'
   step "$name-examples" python3 tests/run_golden.py "$dir/kscript" examples
   count "$log/$name-examples.log"
+  # The round trip through bytecode files (kscript compile, then run).
+  step "$name-bytecode" python3 tests/run_golden.py --bytecode "$dir/kscript" tests/scripts
+  count "$log/$name-bytecode.log"
+  grep -E '^FAIL' "$log/$name-bytecode.log" | head -20 | sed 's/^/   /'
+  step "$name-examples-bytecode" python3 tests/run_golden.py --bytecode "$dir/kscript" examples
+  count "$log/$name-examples-bytecode.log"
 }
 
 suite release build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -92,15 +101,19 @@ else
   failed=$((failed + 1))
 fi
 
-if step fuzz tools/run-fuzz.sh "$fuzz_seconds" build-ci-fuzz; then
-  if grep -qE 'ERROR: (AddressSanitizer|libFuzzer|UndefinedBehaviorSanitizer)|runtime error:' "$log/fuzz.log"; then
-    failed=$((failed + 1)); echo "   fuzzer found a problem:"; tail -40 "$log/fuzz.log" | sed 's/^/   | /'
+# Both fuzz targets: scripts (engine) and mutated bytecode files.
+for target in engine bytecode; do
+  name=fuzz; [ $target = engine ] || name=fuzz-$target
+  if step $name tools/run-fuzz.sh "$fuzz_seconds" build-ci-fuzz $target; then
+    if grep -qE 'ERROR: (AddressSanitizer|libFuzzer|UndefinedBehaviorSanitizer)|runtime error:' "$log/$name.log"; then
+      failed=$((failed + 1)); echo "   fuzzer found a problem:"; tail -40 "$log/$name.log" | sed 's/^/   | /'
+    else
+      passed=$((passed + 1)); grep -E 'number_of_executed_units' "$log/$name.log" | sed 's/^/   /'
+    fi
   else
-    passed=$((passed + 1)); grep -E 'number_of_executed_units' "$log/fuzz.log" | sed 's/^/   /'
+    failed=$((failed + 1))
   fi
-else
-  failed=$((failed + 1))
-fi
+done
 
 if [ "${KS_SKIP_KERNEL:-0}" != 1 ]; then
   step kernel tools/kernel-test.sh

@@ -5,7 +5,8 @@
 # against kscript's checksum. Prints the median time (ms) of KS_BENCH_RUNS runs,
 # kscript's ratio to Lua 5.4 and to `luajit -joff`, each peer's geometric mean
 # ratio to Lua 5.4, then startup time (a one-line program) and the time to load
-# and run a generated 10,000-line program (gen_big.py).
+# and run a generated 10,000-line program (gen_big.py), and for kscript the
+# same program from a bytecode file.
 #
 # Usage: bench/suite/run.sh [OUTDIR]   (KSCRIPT=path to the CLI, default build/kscript)
 # Peers install on Debian 12 with: apt-get install lua5.4 luajit mruby ruby python3 perl
@@ -135,4 +136,16 @@ for p in "${peers[@]}"; do
   printf " %11s" "$(awk -v v="$(printf "%s\n" "${times[@]}" | median)" 'BEGIN {printf "%.1f", v / 1000}')"
 done
 printf "  (ms to load and run)\n"
+# kscript's 10,000-line program from a bytecode file (kscript compile):
+# read and verified instead of compiled.
+if "$kscript" compile "$out/big.k" -o "$out/big.kbc" > /dev/null 2>&1; then
+  times=()
+  for _ in $(seq "$runs"); do times+=("$(us "$kscript" run "$out/big.kbc")"); done
+  if [ "$(cat "$out/last.out")" = "$big_expect" ]; then
+    printf "%-9s %11s  (ms for kscript to load the .kbc and run it)\n" "10k .kbc" \
+      "$(awk -v v="$(printf "%s\n" "${times[@]}" | median)" 'BEGIN {printf "%.1f", v / 1000}')"
+  else
+    printf "%-9s %11s\n" "10k .kbc" "WRONG"; status=1
+  fi
+fi
 exit $status

@@ -4,6 +4,7 @@
 
 #include "../../include/kscript_platform.h"
 #include "../compiler/Compiler.h"
+#include "../vm/Bytecode.h"
 #include "../vm/Disasm.h"
 #include "../vm/Verify.h"
 
@@ -128,6 +129,104 @@ static bool store_diagnostic(ks_state* s, u32 line, u32 column, bool warning, bo
     return true;
 }
 
+// Verifies the program just built or read; on failure stores a diagnostic
+// that starts with [what] and names the function and the instruction, and
+// returns KS_ECOMPILE (KS_ENOMEM when the verifier ran out of memory).
+static int verify_loaded(ks_state* s, const char* what)
+{
+    VerifyError error;
+    if (verify_program(s->program, &s->memory, &error))
+        return KS_OK;
+    if (str_equal(error.reason, "out of memory"))
+        return KS_ENOMEM;
+    StringBuilder sb(&s->memory);
+    sb.append(what);
+    const Program& p = s->program;
+    if (error.function != kVerifyNone) {
+        const Function* f = error.function < p.function_count ? p.functions[error.function] : nullptr;
+        sb.append(" of '");
+        sb.append(f && f->name ? f->name : "?");
+        sb.append("'");
+        if (error.pc != kVerifyNone) {
+            sb.append(" fails verification at instruction ");
+            sb.append_int(error.pc);
+            if (f && error.pc < f->code_size) {
+                sb.append(" (");
+                sb.append(opcode_name(f->code[error.pc].op));
+                sb.append(")");
+            }
+        } else {
+            sb.append(" fails verification");
+        }
+    } else {
+        sb.append(" fails verification");
+    }
+    sb.append(": ");
+    sb.append(error.reason);
+    if (!sb.has_failed())
+        store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
+    return KS_ECOMPILE;
+}
+
+// Reads a bytecode file (ks_load found its magic) into the state's program.
+static int read_bytecode_file(ks_state* s, const char* data, unsigned long length)
+{
+    const char* error = "";
+    if (!s->config.bytecode) {
+        // Until the verifier proves the sort of every reference, a host
+        // that cannot trust its files keeps them out (docs/internals.md).
+        error = "this host does not load bytecode files";
+    } else {
+        bool out_of_memory = false;
+        s->memory.slab().set_blocks_enabled(false);
+        bool ok = read_bytecode(&s->memory, &s->heap, reinterpret_cast<const u8*>(data), length, &s->program,
+            &error, &out_of_memory);
+        s->memory.slab().set_blocks_enabled(true);
+        if (ok)
+            return KS_OK;
+        if (out_of_memory)
+            return KS_ENOMEM;
+    }
+    StringBuilder sb(&s->memory);
+    sb.append("bytecode: ");
+    sb.append(error);
+    if (!sb.has_failed())
+        store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
+    return KS_ECOMPILE;
+}
+
+// Compiles [source] into the state's program.
+static int compile_source(ks_state* s, const char* source, unsigned long length)
+{
+    int status = KS_OK;
+    Arena arena(&s->memory);
+    Diagnostics diagnostics(&s->memory, &arena);
+    // The compiler polls the host as the VM does (in the kernel:
+    // cond_resched() and a fatal-signal check), so that a long compile
+    // yields the CPU and stops on request; its hash indexes get a random
+    // seed, so that no script can choose names that collide.
+    CompileOptions options { s->config.transcript ? CompileMode::Transcript : CompileMode::Normal,
+        s->config.max_nesting, kMaxFunctionCode, s->config.poll ? vm_poll : nullptr, s, 0, ksp_random_u64() };
+    s->memory.slab().set_blocks_enabled(false);
+    bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
+    s->memory.slab().set_blocks_enabled(true);
+    // Keep the diagnostics past the arena.
+    for (u32 i = 0; i < diagnostics.size(); i++) {
+        const Diagnostic& d = diagnostics[i];
+        if (!store_diagnostic(s, d.line, d.column, d.severity == Severity::Warning, d.deferred, d.message,
+                str_length(d.message)))
+            break;
+    }
+    if (diagnostics.out_of_memory() || (!ok && diagnostics.error_count() == 0))
+        status = KS_ENOMEM;
+    else if (!ok)
+        status = KS_ECOMPILE;
+    return status;
+}
+
+// Source text or a bytecode file (told apart by the bytecode magic, which
+// no source starts with); either way the program is verified before the VM
+// is made ready.
 extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, const char* name)
 {
     (void)name;
@@ -136,45 +235,10 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
     if (length > s->config.max_source)
         return KS_ETOOBIG;
     s->loaded = true;
-    int status = KS_OK;
-    {
-        Arena arena(&s->memory);
-        Diagnostics diagnostics(&s->memory, &arena);
-        // The compiler polls the host as the VM does (in the kernel:
-        // cond_resched() and a fatal-signal check), so that a long compile
-        // yields the CPU and stops on request; its hash indexes get a random
-        // seed, so that no script can choose names that collide.
-        CompileOptions options { s->config.transcript ? CompileMode::Transcript : CompileMode::Normal,
-            s->config.max_nesting, 1u << 20, s->config.poll ? vm_poll : nullptr, s, 0, ksp_random_u64() };
-        s->memory.slab().set_blocks_enabled(false);
-        bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
-        s->memory.slab().set_blocks_enabled(true);
-        // Keep the diagnostics past the arena.
-        for (u32 i = 0; i < diagnostics.size(); i++) {
-            const Diagnostic& d = diagnostics[i];
-            if (!store_diagnostic(s, d.line, d.column, d.severity == Severity::Warning, d.deferred, d.message,
-                    str_length(d.message)))
-                break;
-        }
-        if (diagnostics.out_of_memory() || (!ok && diagnostics.error_count() == 0))
-            status = KS_ENOMEM;
-        else if (!ok)
-            status = KS_ECOMPILE;
-    }
-    u32 bad_function = 0, bad_pc = 0;
-    if (status == KS_OK && !verify_program(s->program, &bad_function, &bad_pc)) {
-        // A bug of the compiler, never of the script: refuse to run it.
-        StringBuilder sb(&s->memory);
-        sb.append("internal error: the compiled code of '");
-        const Function* f = bad_function < s->program.function_count ? s->program.functions[bad_function] : nullptr;
-        sb.append(f && f->name ? f->name : "?");
-        sb.append("' fails verification at instruction ");
-        sb.append_int(bad_pc);
-        sb.append("; please report this script");
-        if (!sb.has_failed())
-            store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
-        status = KS_ECOMPILE;
-    }
+    bool bytecode = is_bytecode(source, length);
+    int status = bytecode ? read_bytecode_file(s, source, length) : compile_source(s, source, length);
+    if (status == KS_OK)
+        status = verify_loaded(s, bytecode ? "bytecode: the code" : "internal error: the compiled code");
     if (status != KS_OK)
         return status;
     // The compiler's pages are empty now: back before the VM allocates.
@@ -187,6 +251,19 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
     }
     s->vm_ready = true;
     s->memory.slab().shrink();
+    return KS_OK;
+}
+
+extern "C" int ks_write_bytecode(ks_state* s, void (*write)(void* ctx, const char* data, unsigned long length),
+    void* ctx)
+{
+    // Running changes globals and what transcript mode has reported.
+    if (!s->vm_ready || s->ran)
+        return KS_ESTATE;
+    StringBuilder out(&s->memory);
+    if (!write_bytecode(s->program, out))
+        return KS_ENOMEM;
+    write(ctx, out.data(), out.size());
     return KS_OK;
 }
 
@@ -210,6 +287,7 @@ extern "C" int ks_run(ks_state* s)
     if (!s->vm_ready)
         return KS_ESTATE;
     s->running_main = true;
+    s->ran = true;
     RunStatus status = s->vm.run_main();
     s->running_main = false;
     return status == RunStatus::Ok ? KS_OK : KS_EEXCEPTION;

@@ -19,7 +19,7 @@ struct ks_state {
     ks_config config;
     Memory memory;
     Heap heap;
-    ProgramData program;
+    Program program;
     Vm vm;
     Vector<StoredDiagnostic> diagnostics;
     bool loaded;
@@ -34,6 +34,7 @@ struct ks_state {
     bool in_hook;              // ks_object_hit is running a hook (atomic context)
     u64 current_packet;        // The host's handle of the packet being handled
     u64 current_packet_object; // Its Packet object (the hook's argument)
+    bool ran;                  // ks_run was called (the program is no longer as loaded)
 };
 
 // The engine's record of a host object: the public part first.

@@ -188,7 +188,9 @@ struct Item {
     NameSet names;   // Classes and functions: the identifiers they contain.
 };
 
-struct Program {
+// The syntax tree of one source text (the script, or the prelude): its
+// top-level items in order. The compiled program is vm/Program.h's Program.
+struct SyntaxTree {
     Item* items;
     u32 count;
     // Identifiers inside classes and functions, and after `global.`: a

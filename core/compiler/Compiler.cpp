@@ -122,7 +122,7 @@ public:
     }
     ~Compiler();
 
-    bool compile(const char* source, usize length, ProgramData* out);
+    bool compile(const char* source, usize length, Program* out);
 
 private:
     bool compile_all(const char* source, usize length);
@@ -186,10 +186,10 @@ private:
     }
 
     // --- declarations
-    bool parse(const char* source, usize length, bool prelude, Program* out);
-    void declare_classes(Program& program, bool prelude);
+    bool parse(const char* source, usize length, bool prelude, SyntaxTree* out);
+    void declare_classes(SyntaxTree& program, bool prelude);
     void resolve_class(ClassSym* cls);
-    void declare_functions(Program& program, bool prelude);
+    void declare_functions(SyntaxTree& program, bool prelude);
     void declare_method(ClassSym* cls, FuncDecl* decl, bool prelude);
     void build_vtables();
     FuncSym* new_func_sym(FuncDecl* decl, const char* name, ClassSym* owner, bool prelude);
@@ -214,7 +214,7 @@ private:
     bool begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls);
     bool finish_function(FunctionState* fs, const char* name, u32 line, Function** out);
     void release_state(FunctionState* fs);
-    void compile_main(Program& program);
+    void compile_main(SyntaxTree& program);
     void compile_function(FuncSym* f);
     void compile_bodies();
     void mark_unused_builtins();
@@ -343,12 +343,12 @@ private:
     bool m_stopped { false };
     bool m_numbered { false };        // The class tree is numbered: is_subclass() is O(1).
     u32 m_resolve_round { 0 };
-    Program m_prelude {};
-    Program m_program {};
+    SyntaxTree m_prelude {};
+    SyntaxTree m_program {};
     FunctionState* m_fs { nullptr };
     ClassSym* m_object { nullptr };
     ClassSym* m_exception { nullptr };
-    ProgramData* m_out { nullptr };
+    Program* m_out { nullptr };
     u32 m_line { 0 };
     u32 m_expr_depth { 0 };
     bool m_failed { false };
@@ -480,7 +480,7 @@ const char* Compiler::persist(const char* s)
 // ---------------------------------------------------------------------------
 // Declarations
 
-bool Compiler::parse(const char* source, usize length, bool prelude, Program* out)
+bool Compiler::parse(const char* source, usize length, bool prelude, SyntaxTree* out)
 {
     Vector<Token> tokens(m_memory);
     Lexer lexer(source, length, m_arena, m_diag, &m_meter);
@@ -581,7 +581,7 @@ Type* Compiler::resolve_type(TypeRef* ref, bool allow_void)
     return t;
 }
 
-void Compiler::declare_classes(Program& program, bool prelude)
+void Compiler::declare_classes(SyntaxTree& program, bool prelude)
 {
     for (u32 i = 0; i < program.count; i++) {
         ClassDecl* d = program.items[i].klass;
@@ -972,7 +972,7 @@ void Compiler::mark_unused_builtins()
     }
 }
 
-void Compiler::declare_functions(Program& program, bool prelude)
+void Compiler::declare_functions(SyntaxTree& program, bool prelude)
 {
     // Methods inside class bodies first, then outside definitions.
     for (u32 i = 0; i < program.count && !m_failed && tick(); i++) {
@@ -1251,7 +1251,7 @@ u64 Compiler::null_value(Type* t)
 
 bool Compiler::build_runtime_classes()
 {
-    ProgramData* p = m_out;
+    Program* p = m_out;
     // Null values of the built-in reference types: permanent, empty, frozen.
     StringObj* ns = m_heap->new_string("", 0);
     ArrayObj* na = m_heap->new_array(0, KindInt, 0);
@@ -1802,7 +1802,7 @@ static void function_name(FuncSym* f, char* out, usize n)
     out[len] = 0;
 }
 
-void Compiler::compile_main(Program& program)
+void Compiler::compile_main(SyntaxTree& program)
 {
     m_shared_names = &program.shared_names;
     FunctionState fs;
@@ -4093,7 +4093,7 @@ Operand Compiler::block_expr(Expr* e, Type* expected, i32 dest)
 // ---------------------------------------------------------------------------
 // The driver
 
-bool Compiler::compile(const char* source, usize length, ProgramData* out)
+bool Compiler::compile(const char* source, usize length, Program* out)
 {
     m_out = out;
     mem_set(out, 0, sizeof(*out));
@@ -4114,7 +4114,7 @@ bool Compiler::compile(const char* source, usize length, ProgramData* out)
 
 bool Compiler::compile_all(const char* source, usize length)
 {
-    ProgramData* out = m_out;
+    Program* out = m_out;
     m_node_limit = kNodesFloor + kNodesPerSourceByte * (length + str_length(kPreludeSource));
     if (!m_types.init()) {
         oom();
@@ -4236,7 +4236,7 @@ bool Compiler::compile_all(const char* source, usize length)
 }   // namespace
 
 bool compile_program(Memory* memory, Heap* heap, const char* source, usize length, const CompileOptions& options,
-    Diagnostics* diagnostics, Arena* arena, ProgramData* out)
+    Diagnostics* diagnostics, Arena* arena, Program* out)
 {
     // The compiler's state is over 1 KiB: on the heap, not the (kernel) stack.
     void* place = memory->alloc(sizeof(Compiler));

@@ -9,7 +9,7 @@
 #include "../vm/Program.h"
 #include "Ast.h"
 #include "Diagnostics.h"
-#include "Types.h"
+#include "StaticTypes.h"
 
 namespace ks {
 
@@ -101,6 +101,6 @@ struct CompileOptions {
 // Compiles [source] (with the prelude of built-in classes) into [out].
 // Returns false when there were errors (in [diagnostics]) or memory ran out.
 bool compile_program(Memory* memory, Heap* heap, const char* source, usize length, const CompileOptions& options,
-    Diagnostics* diagnostics, Arena* arena, ProgramData* out);
+    Diagnostics* diagnostics, Arena* arena, Program* out);
 
 }

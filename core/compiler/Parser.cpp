@@ -335,7 +335,7 @@ bool NameSet::may_contain(const char* name, usize length) const
     }
 }
 
-Program Parser::parse_program()
+SyntaxTree Parser::parse_program()
 {
     Vector<Item> items(m_memory);
     Vector<u32> shared(m_memory);   // Token ranges [from, to) of classes and functions.
@@ -353,7 +353,7 @@ Program Parser::parse_program()
         if (m_pos == before && !check(Tok::Eof))
             m_pos++;
     }
-    Program program {};
+    SyntaxTree program {};
     program.items = to_array(items, &program.count);
     program.shared_names = name_set(shared.data(), shared.size(), true);
     u32 everything[2] = { 0, m_count };

@@ -25,7 +25,7 @@ public:
 
     // Parses the whole token array. The program is valid (possibly with Error
     // nodes) unless memory ran out, which is reported in the diagnostics.
-    Program parse_program();
+    SyntaxTree parse_program();
     NameSet name_set(const u32* ranges, u32 count, bool after_global);
 
 private:

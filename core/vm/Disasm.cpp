@@ -31,7 +31,7 @@ static void pad(StringBuilder& out, usize from, usize width)
         out.append_char(' ');
 }
 
-static void constant(const ProgramData& p, u32 index, StringBuilder& out)
+static void constant(const Program& p, u32 index, StringBuilder& out)
 {
     if (index >= p.constant_count) {
         out.append("?");
@@ -75,7 +75,7 @@ static void constant(const ProgramData& p, u32 index, StringBuilder& out)
     }
 }
 
-void disassemble(const ProgramData& p, StringBuilder& out)
+void disassemble(const Program& p, StringBuilder& out)
 {
     u32 native_count;
     const NativeInfo* natives = native_table(&native_count);
@@ -104,60 +104,61 @@ void disassemble(const ProgramData& p, StringBuilder& out)
             pad(out, start, 16);
             out.append(opcode_name(insn.op));
             const char* fmt = opcode_format(insn.op);
-            if (*fmt)
-                pad(out, start, 30);
+            // One operand per letter of the format (Opcodes.h's legend):
+            // registers as rN, indexes by name, jumps as "-> target"; the
+            // letters of kinds and flags ('x', 'X', 'e') print nothing.
             bool first = true;
-            auto sep = [&]() {
+            for (u32 pos = 0; pos < 4; pos++) {
+                char letter = fmt[pos];
+                if (letter == '-' || letter == '=' || letter == 'x' || letter == 'X' || letter == 'e')
+                    continue;
+                i64 v = operand_value(insn, fmt, pos);
+                if (first)
+                    pad(out, start, 30);
+                if (is_jump_letter(letter)) {
+                    out.append(first ? "-> " : " -> ");
+                    out.append_int((i64)pc + 1 + v);
+                    first = false;
+                    continue;
+                }
                 if (!first)
                     out.append(", ");
                 first = false;
-            };
-            u32 argc = 0;
-            for (const char* c = fmt; *c; c++) {
-                if (*c == 'o')
+                if (is_register_letter(letter)) {
+                    out.append("r");
+                    out.append_int(v);
+                    continue;
+                }
+                if (is_constant_letter(letter)) {
+                    constant(p, (u32)v, out);
+                    continue;
+                }
+                switch (letter) {
+                case 'g':
+                    out.append("g");
+                    out.append_int(v);
                     out.append(" ");
-                else
-                    sep();
-                switch (*c) {
-                case 'a': out.append("r"); out.append_int(insn.a); break;
-                case 'b': out.append("r"); out.append_int(insn.b); break;
-                case 'c': out.append("r"); out.append_int(insn.c); break;
-                case 'x': out.append("field "); out.append_int(insn.c); break;
-                case 'y': out.append("field "); out.append_int(insn.b); break;
-                case 's': out.append_int(insn.sc()); break;
-                case 'i': out.append_int(insn.imm()); break;
-                case 'g': out.append("g"); out.append_int(insn.imm()); out.append(" ");
-                    out.append(p.global_names && (u32)insn.imm() < p.global_count ? p.global_names[insn.imm()] : "?");
+                    out.append(p.global_names && (u64)v < p.global_count ? p.global_names[v] : "?");
                     break;
-                case 'k':
-                    if (insn.op == Op::NewArray)
-                        constant(p, insn.c, out);
-                    else
-                        constant(p, (u32)insn.imm(), out);
-                    break;
-                case 'K': constant(p, insn.c, out); break;
-                case 'L': constant(p, insn.b, out); break;
-                case 'j': out.append("-> "); out.append_int((i64)pc + 1 + insn.imm()); break;
-                case 'o': out.append("-> "); out.append_int((i64)pc + 1 + insn.off()); break;
-                case 'f':
-                    out.append(insn.b < p.function_count && p.functions[insn.b] ? p.functions[insn.b]->name : "?");
-                    break;
-                case 'v': out.append("slot "); out.append_int(insn.b); break;
+                case 'f': out.append("field "); out.append_int(v); break;
+                case 't': out.append("slot "); out.append_int(v); break;
+                case 'F': out.append((u64)v < p.function_count && p.functions[v] ? p.functions[v]->name : "?"); break;
+                case 'C': out.append((u64)v < p.class_count && p.classes[v] ? p.classes[v]->name : "?"); break;
                 case 'N':
-                    if (insn.b < native_count) {
-                        out.append(natives[insn.b].owner);
-                        if (natives[insn.b].owner[str_length(natives[insn.b].owner) - 1] != '.')
+                    if ((u64)v < native_count) {
+                        out.append(natives[v].owner);
+                        if (natives[v].owner[str_length(natives[v].owner) - 1] != '.')
                             out.append("#");
-                        out.append(natives[insn.b].name);
+                        out.append(natives[v].name);
+                    } else {
+                        out.append("?");
                     }
                     break;
-                case 'C':
-                    out.append(insn.b < p.class_count && p.classes[insn.b] ? p.classes[insn.b]->name : "?");
-                    break;
                 case 'n': {
-                    argc = insn.c;
+                    // The registers of the Args words that follow, when
+                    // they are inside the code.
                     out.append("(");
-                    for (u32 i = 0; i < argc; i++) {
+                    for (u32 i = 0; i < (u32)v && pc + 1 + i / 3 < f->code_size; i++) {
                         if (i)
                             out.append(", ");
                         out.append("r");
@@ -166,12 +167,8 @@ void disassemble(const ProgramData& p, StringBuilder& out)
                     out.append(")");
                     break;
                 }
-                default: break;
+                default: out.append_int(v); break;   // 'z', 'h': numbers.
                 }
-            }
-            if (insn.op == Op::InstanceOf || insn.op == Op::Cast) {
-                out.append(" ");
-                out.append(insn.c < p.class_count ? p.classes[insn.c]->name : "?");
             }
             out.append("\n");
         }

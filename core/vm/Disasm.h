@@ -6,6 +6,6 @@
 
 namespace ks {
 
-void disassemble(const ProgramData& program, StringBuilder& out);
+void disassemble(const Program& program, StringBuilder& out);
 
 }

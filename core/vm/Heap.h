@@ -27,7 +27,7 @@
 namespace ks {
 
 struct RtClass;
-struct ProgramData;
+struct Program;
 
 class Heap {
 public:

@@ -1,15 +1,71 @@
-// The instruction set of the register VM.
+// The instruction set of the register VM, and the operand schema that the
+// verifier, the disassembler and the bytecode file all read.
 //
 // Every instruction is 8 bytes:   | op:8 | x:8 | a:16 | b:16 | c:16 |
-// imm = b | c << 16 (signed 32 bits); sc = c as a signed 16-bit number;
-// off = x | c << 8 (signed 24 bits: the offset of compare-and-jumps).
+// Two operands take two fields: imm = b | c << 16 (signed 32 bits) and
+// off = c << 8 | x (signed 24 bits: the offset of compare-and-jumps).
 // R[n] is register n of the current frame, K[n] the program's constant pool,
-// G[n] a global. A taken backward jump charges the budget with its distance,
-// so every loop pays for each round trip. Calls are followed by ceil(argc / 4) ARGS words, each with
-// four 16-bit register numbers (a, b, c and x:a's high byte unused: see
-// call_arg()). Jump offsets count instructions from the next instruction.
+// G[n] a global, F[n] a function. Jump offsets count instructions from the
+// next instruction. A taken backward jump charges the budget with its
+// distance, so every loop pays for each round trip.
 //
-// One X-macro list generates the enum, the names for the disassembler and the
+// Calls and ArrayLiteral are followed by ceil(n / 3) Args words, each with
+// three 16-bit register numbers in a, b and c (x unused), the unused ones of
+// the last word 0: see call_arg().
+//
+// Operand format (as Lua's lopcodes.h documents its formats): each opcode's
+// format is four letters, one per field in the order a, b, c, x. A letter
+// says what the field holds; '=' says the field continues the operand to its
+// left (b+c is imm, c+x is off). The verifier checks every letter, the
+// disassembler prints by letter, tests/unit/opcode_schema_test.cpp checks
+// the letters against what the compiler emits.
+//
+//   -  unused: always 0
+//   =  continues the operand to its left (imm or off)
+//
+//   Registers; a lowercase letter is read, an uppercase one written:
+//   i I  an int or boolean
+//   r R  a reference (any object, null values included)
+//   s S  a String
+//   o O  a class instance
+//   y Y  an array
+//     M  a map (written by NewMap)
+//   u    a function value (CallValue's callee)
+//   v V  the value the instruction moves, of the kind of its other end: the
+//        source register (Move), the constant (LoadK), the global, the field
+//        or the array element
+//   w    read, of the value kind that the x field names (Print, Concat)
+//   T    read, of the function's own return kind (Return)
+//   Q    a call's result: written with the callee's return kind (not at all
+//        for a void callee; CallNative only when its x flag is 1)
+//   p    a call's single argument: the callee's first parameter (Call1,
+//        CallMethod1: the receiver)
+//   A    an argument register in an Args word, checked with its call
+//   (s, o, y, M and u say the sort the VM assumes; the verifier proves the
+//   kind, a reference, but not yet the sort: docs/internals.md, "Verifier")
+//
+//   Indexes:
+//   k    a constant of any kind          K  an int constant
+//   D    an int constant other than 0 and -1 (DivK and ModK do not check)
+//   Z    a String constant               d  a constant of the element kind
+//                                           that the x field gives
+//   g    a global                        C  a class
+//   f    a field of the class instance in the instruction's 'o' register
+//   t    a method slot (vtable index) of the receiver
+//   F    a function                      N  a native (Natives.h)
+//
+//   Immediates:
+//   z    imm, a 32-bit int (b+c)         h  a signed 16-bit int
+//   j    a jump offset, 32 bits (b+c)    J  a jump offset, 24 bits (c+x);
+//        both charge the budget when they are taken backwards
+//   >    a forward jump offset (b+c), 0 or more: Jump, which charges nothing
+//   <    a backward jump offset (b+c), below 0: Loop, which charges its
+//        distance (so no loop runs without paying for it)
+//   n    an argument or element count: that many registers in Args words
+//   x    a value kind (ValueKind)        X  map kinds: key | value << 4
+//   e    a flag, 0 or 1 (CallNative: the result is stored)
+//
+// One X-macro list generates the enum, the names and formats, and the
 // dispatch table (Wren's approach).
 #pragma once
 
@@ -17,87 +73,87 @@
 
 namespace ks {
 
-// X(name, operand format, documentation)
-#define KS_OPCODES(X)                                                                   \
-    X(Nop, "", "no operation")                                                          \
-    X(Move, "ab", "R[a] := R[b]")                                                       \
-    X(LoadI, "ai", "R[a] := imm")                                                       \
-    X(LoadK, "ak", "R[a] := K[imm]")                                                    \
-    X(GetGlobal, "ag", "R[a] := G[imm]")                                                \
-    X(SetGlobal, "ag", "G[imm] := R[a]")                                                \
-    X(Add, "abc", "R[a] := R[b] + R[c] (wraps)")                                        \
-    X(Sub, "abc", "R[a] := R[b] - R[c] (wraps)")                                        \
-    X(Mul, "abc", "R[a] := R[b] * R[c] (wraps)")                                        \
-    X(Div, "abc", "R[a] := R[b] / R[c]; ZeroDividedException when R[c] = 0")            \
-    X(Mod, "abc", "R[a] := R[b] % R[c]; ZeroDividedException when R[c] = 0")            \
-    X(BitAnd, "abc", "R[a] := R[b] & R[c]")                                             \
-    X(BitOr, "abc", "R[a] := R[b] | R[c]")                                              \
-    X(BitXor, "abc", "R[a] := R[b] ^ R[c]")                                             \
-    X(Shl, "abc", "R[a] := R[b] << (R[c] & 63)")                                        \
-    X(Shr, "abc", "R[a] := R[b] >> (R[c] & 63) (arithmetic)")                           \
-    X(AddI, "abs", "R[a] := R[b] + sc")                                                 \
-    X(AddK, "abK", "R[a] := R[b] + K[c] (wraps)")                                       \
-    X(SubK, "abK", "R[a] := R[b] - K[c] (wraps)")                                       \
-    X(MulK, "abK", "R[a] := R[b] * K[c] (wraps)")                                       \
-    X(DivK, "abK", "R[a] := R[b] / K[c]; K[c] is neither 0 nor -1")                     \
-    X(ModK, "abK", "R[a] := R[b] % K[c]; K[c] is neither 0 nor -1")                     \
-    X(BitAndK, "abK", "R[a] := R[b] & K[c]")                                            \
-    X(BitOrK, "abK", "R[a] := R[b] | K[c]")                                             \
-    X(BitXorK, "abK", "R[a] := R[b] ^ K[c]")                                            \
-    X(ShlK, "abK", "R[a] := R[b] << (K[c] & 63)")                                       \
-    X(ShrK, "abK", "R[a] := R[b] >> (K[c] & 63) (arithmetic)")                          \
-    X(Neg, "ab", "R[a] := -R[b]")                                                       \
-    X(Not, "ab", "R[a] := !R[b]")                                                       \
-    X(BitNot, "ab", "R[a] := ~R[b]")                                                    \
-    X(Eq, "abc", "R[a] := R[b] == R[c] (ints, booleans, references)")                   \
-    X(Ne, "abc", "R[a] := R[b] != R[c]")                                                \
-    X(Lt, "abc", "R[a] := R[b] < R[c]")                                                 \
-    X(Le, "abc", "R[a] := R[b] <= R[c]")                                                \
-    X(EqStr, "abc", "R[a] := string R[b] equals string R[c]")                           \
-    X(NeStr, "abc", "R[a] := string R[b] differs from string R[c]")                     \
-    X(IsNull, "ab", "R[a] := R[b] is a null value")                                     \
-    X(Jump, "j", "pc += imm")                                                           \
-    X(Loop, "j", "pc += imm (backwards); charges the budget with -imm")                 \
-    X(JumpIf, "aj", "if R[a] then pc += imm")                                           \
-    X(JumpIfNot, "aj", "if not R[a] then pc += imm")                                    \
-    X(JumpLt, "abo", "if R[a] < R[b] then pc += off")                                   \
-    X(JumpLe, "abo", "if R[a] <= R[b] then pc += off")                                  \
-    X(JumpGe, "abo", "if R[a] >= R[b] then pc += off")                                  \
-    X(JumpGt, "abo", "if R[a] > R[b] then pc += off")                                   \
-    X(JumpEq, "abo", "if R[a] == R[b] then pc += off")                                  \
-    X(JumpNe, "abo", "if R[a] != R[b] then pc += off")                                  \
-    X(JumpLtK, "aLo", "if R[a] < K[b] then pc += off")                                  \
-    X(JumpLeK, "aLo", "if R[a] <= K[b] then pc += off")                                 \
-    X(JumpGeK, "aLo", "if R[a] >= K[b] then pc += off")                                 \
-    X(JumpGtK, "aLo", "if R[a] > K[b] then pc += off")                                  \
-    X(JumpEqK, "aLo", "if R[a] == K[b] then pc += off")                                 \
-    X(JumpNeK, "aLo", "if R[a] != K[b] then pc += off")                                 \
-    X(Call, "afn", "R[a] := F[b](args)")                                                \
-    X(CallMethod, "avn", "R[a] := vtable(args[0])[b](args)")                            \
-    X(CallValue, "abn", "R[a] := (R[b] as Func)(args)")                                 \
-    X(Call1, "afc", "R[a] := F[b](R[c]): one argument, no Args word")                   \
-    X(CallMethod1, "avc", "R[a] := vtable(R[c])[b](R[c]): a method without arguments")  \
-    X(CallNative, "aNn", "R[a] := native[b](args)")                                     \
-    X(Args, "", "argument registers of the call before")                                \
-    X(Return, "a", "return R[a]")                                                       \
-    X(ReturnVoid, "", "return")                                                         \
-    X(NewObject, "aC", "R[a] := new instance of class b, fields at their defaults")     \
-    X(GetField, "abx", "R[a] := R[b].field[c]")                                         \
-    X(SetField, "ayc", "R[a].field[b] := R[c]; NullReferenceException on null")         \
-    X(NewArray, "abk", "R[a] := new array of R[b] elements of kind x, each K[c]")      \
-    X(NewMap, "ak", "R[a] := new map; x: key kind | value kind << 4; K[imm]: default")  \
-    X(ArrayLiteral, "an", "R[a] := array of kind x from the argument registers")        \
-    X(ArrayGet, "abc", "R[a] := R[b][R[c]]; OutOfBoundsException")                      \
-    X(ArraySet, "abc", "R[a][R[b]] := R[c]; OutOfBoundsException")                      \
-    X(Concat, "abc", "R[a] := R[b] + string of R[c] (x: value kind of R[c])")          \
-    X(ToString, "ab", "R[a] := string of R[b] (x: value kind)")                         \
-    X(InstanceOf, "ab", "R[a] := R[b] is an instance of class c")                      \
-    X(Cast, "ab", "R[a] := R[b] checked as class c")                                   \
-    X(Throw, "a", "raise the exception R[a]")                                           \
-    X(Raise, "ak", "raise builtin exception class a with message K[imm]")               \
-    X(Print, "a", "print R[a] as a line (x: value kind)")                               \
-    X(Assert, "a", "AssertionException unless R[a]")                                    \
-    X(Report, "k", "transcript mode: report diagnostic K[imm] once")
+// X(name, operand format: fields a b c x, semantics)
+#define KS_OPCODES(X)                                                                          \
+    X(Nop, "----", "no operation")                                                             \
+    X(Move, "Vv--", "R[a] := R[b]")                                                            \
+    X(LoadI, "Iz=-", "R[a] := imm")                                                            \
+    X(LoadK, "Vk=-", "R[a] := K[imm]")                                                         \
+    X(GetGlobal, "Vg=-", "R[a] := G[imm]")                                                     \
+    X(SetGlobal, "vg=-", "G[imm] := R[a]")                                                     \
+    X(Add, "Iii-", "R[a] := R[b] + R[c] (wraps)")                                              \
+    X(Sub, "Iii-", "R[a] := R[b] - R[c] (wraps)")                                              \
+    X(Mul, "Iii-", "R[a] := R[b] * R[c] (wraps)")                                              \
+    X(Div, "Iii-", "R[a] := R[b] / R[c]; ZeroDividedException when R[c] = 0")                  \
+    X(Mod, "Iii-", "R[a] := R[b] % R[c]; ZeroDividedException when R[c] = 0")                  \
+    X(BitAnd, "Iii-", "R[a] := R[b] & R[c]")                                                   \
+    X(BitOr, "Iii-", "R[a] := R[b] | R[c]")                                                    \
+    X(BitXor, "Iii-", "R[a] := R[b] ^ R[c]")                                                   \
+    X(Shl, "Iii-", "R[a] := R[b] << (R[c] & 63)")                                              \
+    X(Shr, "Iii-", "R[a] := R[b] >> (R[c] & 63) (arithmetic)")                                 \
+    X(AddI, "Iih-", "R[a] := R[b] + c (wraps)")                                                \
+    X(AddK, "IiK-", "R[a] := R[b] + K[c] (wraps)")                                             \
+    X(SubK, "IiK-", "R[a] := R[b] - K[c] (wraps)")                                             \
+    X(MulK, "IiK-", "R[a] := R[b] * K[c] (wraps)")                                             \
+    X(DivK, "IiD-", "R[a] := R[b] / K[c]")                                                     \
+    X(ModK, "IiD-", "R[a] := R[b] % K[c]")                                                     \
+    X(BitAndK, "IiK-", "R[a] := R[b] & K[c]")                                                  \
+    X(BitOrK, "IiK-", "R[a] := R[b] | K[c]")                                                   \
+    X(BitXorK, "IiK-", "R[a] := R[b] ^ K[c]")                                                  \
+    X(ShlK, "IiK-", "R[a] := R[b] << (K[c] & 63)")                                             \
+    X(ShrK, "IiK-", "R[a] := R[b] >> (K[c] & 63) (arithmetic)")                                \
+    X(Neg, "Ii--", "R[a] := -R[b]")                                                            \
+    X(Not, "Ii--", "R[a] := !R[b]")                                                            \
+    X(BitNot, "Ii--", "R[a] := ~R[b]")                                                         \
+    X(Eq, "Ivv-", "R[a] := R[b] == R[c] (ints, booleans, references)")                         \
+    X(Ne, "Ivv-", "R[a] := R[b] != R[c]")                                                      \
+    X(Lt, "Iii-", "R[a] := R[b] < R[c]")                                                       \
+    X(Le, "Iii-", "R[a] := R[b] <= R[c]")                                                      \
+    X(EqStr, "Iss-", "R[a] := string R[b] equals string R[c]")                                 \
+    X(NeStr, "Iss-", "R[a] := string R[b] differs from string R[c]")                           \
+    X(IsNull, "Ir--", "R[a] := R[b] is a null value")                                          \
+    X(Jump, "->=-", "pc += imm (forwards)")                                                               \
+    X(Loop, "-<=-", "pc += imm (backwards); charges the budget with -imm")                     \
+    X(JumpIf, "ij=-", "if R[a] then pc += imm")                                                \
+    X(JumpIfNot, "ij=-", "if not R[a] then pc += imm")                                         \
+    X(JumpLt, "iiJ=", "if R[a] < R[b] then pc += off")                                         \
+    X(JumpLe, "iiJ=", "if R[a] <= R[b] then pc += off")                                        \
+    X(JumpGe, "iiJ=", "if R[a] >= R[b] then pc += off")                                        \
+    X(JumpGt, "iiJ=", "if R[a] > R[b] then pc += off")                                         \
+    X(JumpEq, "iiJ=", "if R[a] == R[b] then pc += off (ints, booleans)")                       \
+    X(JumpNe, "iiJ=", "if R[a] != R[b] then pc += off")                                        \
+    X(JumpLtK, "iKJ=", "if R[a] < K[b] then pc += off")                                        \
+    X(JumpLeK, "iKJ=", "if R[a] <= K[b] then pc += off")                                       \
+    X(JumpGeK, "iKJ=", "if R[a] >= K[b] then pc += off")                                       \
+    X(JumpGtK, "iKJ=", "if R[a] > K[b] then pc += off")                                        \
+    X(JumpEqK, "iKJ=", "if R[a] == K[b] then pc += off")                                       \
+    X(JumpNeK, "iKJ=", "if R[a] != K[b] then pc += off")                                       \
+    X(Call, "QFn-", "R[a] := F[b](c arguments)")                                               \
+    X(CallMethod, "Qtn-", "R[a] := vtable(argument 0)[b](c arguments)")                        \
+    X(CallValue, "Qun-", "R[a] := (R[b] as Func)(c arguments)")                                \
+    X(Call1, "QFp-", "R[a] := F[b](R[c]): one argument, no Args word")                         \
+    X(CallMethod1, "Qtp-", "R[a] := vtable(R[c])[b](R[c]): a method without arguments")        \
+    X(CallNative, "QNne", "R[a] := native[b](c arguments); R[a] is stored only when x is 1")   \
+    X(Args, "AAA-", "argument registers of the call before")                                   \
+    X(Return, "T---", "return R[a]")                                                           \
+    X(ReturnVoid, "----", "return")                                                            \
+    X(NewObject, "OC--", "R[a] := new instance of class b, fields at their defaults")          \
+    X(GetField, "Vof-", "R[a] := R[b].field[c]")                                               \
+    X(SetField, "ofv-", "R[a].field[b] := R[c]; NullReferenceException on null")               \
+    X(NewArray, "Yidx", "R[a] := new array of R[b] elements of kind x, each K[c]")             \
+    X(NewMap, "Md=X", "R[a] := new map of the kinds x, K[imm] its default value")              \
+    X(ArrayLiteral, "Y-nx", "R[a] := array of kind x of the c argument registers")             \
+    X(ArrayGet, "Vyi-", "R[a] := R[b][R[c]]; OutOfBoundsException")                           \
+    X(ArraySet, "yiv-", "R[a][R[b]] := R[c]; OutOfBoundsException")                           \
+    X(Concat, "Sswx", "R[a] := R[b] + string of R[c] (x: value kind of R[c])")                 \
+    X(ToString, "Sw-x", "R[a] := string of R[b] (x: value kind of R[b])")                      \
+    X(InstanceOf, "IrC-", "R[a] := R[b] is an instance of class c")                            \
+    X(Cast, "OrC-", "R[a] := R[b] checked as class c; TypeCastException")                      \
+    X(Throw, "o---", "raise the exception R[a]")                                               \
+    X(Raise, "CZ=-", "raise built-in exception class a with message K[imm]")                  \
+    X(Print, "w--x", "print R[a] as a line (x: value kind)")                                   \
+    X(Assert, "i---", "AssertionException unless R[a]")                                        \
+    X(Report, "-K=-", "transcript mode: report the compile error of line K[imm] once")
 
 enum class Op : u8 {
 #define KS_OPCODE_ENUM(name, format, doc) name,
@@ -155,6 +211,42 @@ inline u16 call_arg(const Insn* call, u32 i)
 inline u32 call_arg_words(u32 argc) { return (argc + 2) / 3; }
 
 const char* opcode_name(Op op);
+// The four letters of [op]'s operands (fields a, b, c, x; see the legend).
 const char* opcode_format(Op op);
+
+// The operand at [position] (0 a, 1 b, 2 c, 3 x) of [in], whose format is
+// [format]: b+c or c+x when the next letter is '=', sign-extended for the
+// letters of signed values ('h', and the two-field ones).
+inline i64 operand_value(const Insn& in, const char* format, u32 position)
+{
+    bool wide = position < 3 && format[position + 1] == '=';
+    switch (position) {
+    case 0: return in.a;
+    case 1: return wide ? (i64)in.imm() : (i64)in.b;
+    case 2: return wide ? (i64)in.off() : format[2] == 'h' ? (i64)in.sc() : (i64)in.c;
+    default: return in.x;
+    }
+}
+
+// Letters of register operands, and of those the instruction writes.
+inline bool is_register_letter(char letter)
+{
+    for (const char* l = "iIrRsSoOyYMuvVwTQpA"; *l; l++)
+        if (*l == letter)
+            return true;
+    return false;
+}
+inline bool is_register_write(char letter)
+{
+    return letter == 'I' || letter == 'R' || letter == 'S' || letter == 'O' || letter == 'Y' || letter == 'M'
+        || letter == 'V' || letter == 'Q';
+}
+// Letters of jump offsets.
+inline bool is_jump_letter(char letter) { return letter == 'j' || letter == 'J' || letter == '<' || letter == '>'; }
+// Letters of constant pool indexes.
+inline bool is_constant_letter(char letter)
+{
+    return letter == 'k' || letter == 'K' || letter == 'D' || letter == 'Z' || letter == 'd';
+}
 
 }

@@ -81,7 +81,7 @@ enum BuiltinClass : u32 {
     BuiltinClassCount,
 };
 
-struct ProgramData {
+struct Program {
     // Everything below that the compiler built (functions, code, classes,
     // names, tables) lives in this arena and goes with it. Heap objects
     // (null values, string constants) belong to the heap.

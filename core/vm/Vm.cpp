@@ -10,13 +10,13 @@ static constexpr usize kMaxFormatLength = 1u << 20;   // Longest display text of
 static constexpr u32 kMaxFormatDepth = 8;
 static constexpr i64 kCollectionUnits = 64;   // The fixed part of a collection (about a microsecond).
 
-void free_program(Memory*, ProgramData* p)
+void free_program(Memory*, Program* p)
 {
     p->arena.release();
     mem_set(p, 0, sizeof(*p));
 }
 
-static InstanceObj* make_exception(Heap* heap, ProgramData* p, u32 class_id, const char* message)
+static InstanceObj* make_exception(Heap* heap, Program* p, u32 class_id, const char* message)
 {
     RtClass* k = p->classes[class_id];
     InstanceObj* e = heap->new_instance(k);
@@ -31,7 +31,7 @@ static InstanceObj* make_exception(Heap* heap, ProgramData* p, u32 class_id, con
     return e;
 }
 
-bool Vm::init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& limits, const VmHooks& hooks,
+bool Vm::init(Memory* memory, Heap* heap, Program* program, const VmLimits& limits, const VmHooks& hooks,
     bool transcript)
 {
     m_memory = memory;

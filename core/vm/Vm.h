@@ -83,7 +83,7 @@ struct VmLimits {
 
 class Vm {
 public:
-    bool init(Memory* memory, Heap* heap, ProgramData* program, const VmLimits& limits, const VmHooks& hooks,
+    bool init(Memory* memory, Heap* heap, Program* program, const VmLimits& limits, const VmHooks& hooks,
         bool transcript);
     void destroy();
 
@@ -106,7 +106,7 @@ public:
     // For natives.
     Heap& heap() { return *m_heap; }
     Memory& memory() { return *m_memory; }
-    ProgramData& program() { return *m_program; }
+    Program& program() { return *m_program; }
     const VmHooks& hooks() const { return m_hooks; }
     // Raise a built-in exception (always returns false, for `return vm.raise(...)`).
     bool raise(u32 builtin_class, const char* message);
@@ -180,7 +180,7 @@ private:
 
     Memory* m_memory;
     Heap* m_heap;
-    ProgramData* m_program;
+    Program* m_program;
     VmLimits m_limits;
     VmHooks m_hooks;
     bool m_transcript;
@@ -210,6 +210,6 @@ private:
 };
 
 // Frees every part of a compiled program (not its heap objects).
-void free_program(Memory* memory, ProgramData* program);
+void free_program(Memory* memory, Program* program);
 
 }

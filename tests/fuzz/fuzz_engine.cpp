@@ -4,11 +4,16 @@
 // the script made (Device, Proc, Timer, Kprobe, Kretprobe, Netfilter) then
 // gets every host entry point, whatever its kind, as kscript.ko or a
 // confused host could call them; hooks get an event built from the input.
+// Every program that compiles is also written as a bytecode file and read
+// back: that must always succeed (the writer, the reader and the verifier
+// agree on every program the compiler makes).
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "../../include/kscript.h"
+
+#include <string>
 
 static void discard(void*, int, const char*, unsigned long) {}
 
@@ -36,6 +41,30 @@ static long read_hook(void*, int what, unsigned long long packet, unsigned long 
     return (long)n;
 }
 
+static void append_bytes(void* ctx, const char* data, unsigned long length)
+{
+    static_cast<std::string*>(ctx)->append(data, length);
+}
+
+// Writes the loaded program of [state] as a bytecode file and loads that in
+// a state made from [config]: a compiled program that does not come back
+// is a bug (trap, so that libFuzzer reports it).
+static void round_trip(ks_state* state, ks_config config)
+{
+    std::string file;
+    if (ks_write_bytecode(state, append_bytes, &file) != KS_OK)
+        return;   // Out of memory under the small quota: fine.
+    config.bytecode = 1;
+    config.max_source = file.size() + 1;
+    ks_state* again = ks_open(&config);
+    if (!again)
+        return;
+    int status = ks_load(again, file.data(), file.size(), "fuzz.kbc");
+    if (status != KS_OK && status != KS_ENOMEM)
+        __builtin_trap();
+    ks_close(again);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     ks_config config;
@@ -58,6 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (!state)
         return 0;
     if (ks_load(state, reinterpret_cast<const char*>(data), size, "fuzz.k") == KS_OK) {
+        round_trip(state, config);
         ks_run(state);
         ks_disassemble(state);
         for (unsigned i = 0; i < ks_object_count(state) && i < 8; i++) {

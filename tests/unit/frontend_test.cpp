@@ -49,14 +49,14 @@ TEST_F(FrontendTest, LexerReportsBadLiterals)
     EXPECT_EQ(diags.error_count(), 3u);
 }
 
-Program parse(Memory* memory, Arena* arena, Diagnostics* diags, const char* src, u32 depth = 64)
+SyntaxTree parse(Memory* memory, Arena* arena, Diagnostics* diags, const char* src, u32 depth = 64)
 {
     static Vector<Token>* tokens;
     tokens = new Vector<Token>(memory);
     Lexer lexer(src, strlen(src), arena, diags);
     EXPECT_TRUE(lexer.tokenize(tokens));
     Parser parser(tokens->data(), tokens->size(), arena, memory, diags, depth);
-    Program p = parser.parse_program();
+    SyntaxTree p = parser.parse_program();
     delete tokens;
     return p;
 }
@@ -65,7 +65,7 @@ TEST_F(FrontendTest, ParsesDeclarationsAndStatements)
 {
     Arena arena(&memory);
     Diagnostics diags(&memory, &arena);
-    Program p = parse(&memory, &arena, &diags,
+    SyntaxTree p = parse(&memory, &arena, &diags,
         "class A extends B { int x = 1; A() {} int f(int a) { return a; } }\n"
         "int g();\nint A.h() { return 0; }\nint[] xs = [1, 2]\nfor (int v : xs) {}\n");
     EXPECT_EQ(diags.error_count(), 0u);

@@ -206,7 +206,7 @@ TEST(Host, RequestsWithWrongObjectsAreRefused)
 {
     ks_state* s = load(std::string(kThreeObjects) + "class Other { int x; }\n");
     ASSERT_NE(s, nullptr);
-    ProgramData& p = s->program;
+    Program& p = s->program;
     RtClass* other = nullptr;
     for (u32 i = 0; i < p.class_count; i++)
         if (str_equal(p.classes[i]->name, "Other"))

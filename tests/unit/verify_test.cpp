@@ -40,7 +40,15 @@ protected:
         heap.destroy();
         memory.destroy();
     }
-    bool verifies() { return verify_program(program, &bad_function, &bad_pc); }
+    bool verifies()
+    {
+        VerifyError e;
+        bool ok = verify_program(program, &memory, &e);
+        bad_function = e.function;
+        bad_pc = e.pc;
+        reason = e.reason;
+        return ok;
+    }
     // The first instruction of [op] in f.
     Insn* find(Op op)
     {
@@ -52,10 +60,11 @@ protected:
 
     Memory memory;
     Heap heap;
-    ProgramData program {};
+    Program program {};
     Function* f = nullptr;
     u32 bad_function = 0;   // Where verifies() found the fault.
     u32 bad_pc = 0;
+    const char* reason = "";
 };
 
 }
@@ -122,4 +131,281 @@ TEST_F(VerifyTest, DivisionByConstantZero)
         mod->c = (u16)zero;
     }
     EXPECT_FALSE(verifies());
+}
+
+// One hand-made bad program per rule of the verifier: a compiled program
+// that verifies, with one table entry or instruction broken; the verifier
+// must refuse it for that rule.
+namespace {
+
+const char* kRulesSource = R"(class A { int n; String s
+  A(int n) { this.n = n; this.s = "a" }
+  int get() { return n }
+}
+class B extends A { B() { super(2) } int get() { return n + 1 } }
+int g = 0
+String label(int n) { return "n" + n }
+int f(int n) {
+  A a = new B()
+  int s = a.get()
+  String t = label(n)
+  int[] xs = new int[n]
+  int[] ys = [1, 2]
+  Map[String, int] m = new Map[String, int]()
+  try { s += 10 / n } catch (ZeroDividedException e) { s += 1 }
+  if (t == "x") s++
+  s = s / 7 + s % 5 + 100000
+  g = s
+  System.p(t)
+  return s + t.length() + ys[0] + xs[0]
+}
+System.p(f(3))
+)";
+
+class VerifyRules : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        memory.init(64u << 20, false);
+        heap.init(&memory);
+        Arena arena(&memory);
+        Diagnostics diagnostics(&memory, &arena);
+        CompileOptions options { CompileMode::Normal, 200, 1u << 20 };
+        ASSERT_TRUE(compile_program(&memory, &heap, kRulesSource, strlen(kRulesSource), options, &diagnostics,
+            &arena, &program));
+        f = fn("f");
+        main = program.functions[program.main_function];
+        ASSERT_NE(f, nullptr);
+        VerifyError e;
+        ASSERT_TRUE(verify_program(program, &memory, &e)) << e.reason;
+    }
+    void TearDown() override
+    {
+        free_program(&memory, &program);
+        heap.destroy();
+        memory.destroy();
+    }
+    Function* fn(const char* name)
+    {
+        for (u32 i = 0; i < program.function_count; i++)
+            if (program.functions[i] && strcmp(program.functions[i]->name, name) == 0)
+                return program.functions[i];
+        return nullptr;
+    }
+    u32 index_of(const Function* g)
+    {
+        for (u32 i = 0; i < program.function_count; i++)
+            if (program.functions[i] == g)
+                return i;
+        return ~0u;
+    }
+    // The [nth] instruction of [op] in [in].
+    Insn* find(Function* in, Op op, u32 nth = 0)
+    {
+        for (u32 pc = 0; pc < in->code_size; pc++)
+            if (in->code[pc].op == op && nth-- == 0)
+                return &in->code[pc];
+        ADD_FAILURE() << "no " << opcode_name(op) << " in " << in->name;
+        static Insn none {};
+        return &none;
+    }
+    RtClass* klass(const char* name)
+    {
+        for (u32 i = 0; i < program.class_count; i++)
+            if (strcmp(program.classes[i]->name, name) == 0)
+                return program.classes[i];
+        return nullptr;
+    }
+    u32 string_constant()
+    {
+        for (u32 k = 0; k < program.constant_count; k++)
+            if (program.constant_kinds[k] == KindRef && as_obj(program.constants[k])->kind == ObjKind::String)
+                return k;
+        return ~0u;
+    }
+    u32 int_constant()
+    {
+        for (u32 k = 0; k < program.constant_count; k++)
+            if (program.constant_kinds[k] == KindInt)
+                return k;
+        return ~0u;
+    }
+    // The verifier's reason for refusing the program, "" if it accepts it.
+    std::string refusal()
+    {
+        VerifyError e;
+        if (verify_program(program, &memory, &e))
+            return "";
+        where_function = e.function;
+        where_pc = e.pc;
+        return e.reason;
+    }
+
+    Memory memory;
+    Heap heap;
+    Program program {};
+    Function* f = nullptr;
+    Function* main = nullptr;
+    u32 where_function = 0;
+    u32 where_pc = 0;
+};
+
+// In f the reference registers are r1 r2 r5 r6 r8 r9 r10, the int ones r0
+// r3 r4 r7 (see the disassembly of kRulesSource).
+constexpr u16 kRef = 5, kInt = 4;
+
+}
+
+#define RULE(name, reason, ...)                    \
+    TEST_F(VerifyRules, name)                      \
+    {                                              \
+        __VA_ARGS__;                               \
+        EXPECT_EQ(refusal(), std::string(reason)); \
+    }
+
+RULE(UnknownOpcode, "an unknown opcode", find(f, Op::AddI)->op = Op::Count)
+RULE(ArgsWithoutACall, "an Args word that follows no call", find(f, Op::AddI)->op = Op::Args)
+RULE(UnusedFieldNotZero, "an unused operand field is not 0", find(f, Op::Return)->b = 1)
+RULE(ConstantOutsideThePool, "a constant index outside the pool",
+    find(f, Op::LoadK)->set_imm((i32)program.constant_count))
+RULE(IntConstantThatIsAString, "the constant is not an int", find(f, Op::AddK)->c = (u16)string_constant())
+RULE(DivisorZero, "a constant divisor of 0 or -1", program.constants[find(f, Op::DivK)->c] = 0)
+RULE(DivisorMinusOne, "a constant divisor of 0 or -1", program.constants[find(f, Op::ModK)->c] = (u64)-1)
+RULE(RaiseWithoutAString, "the constant is not a string",
+    *find(main, Op::Print) = Insn { Op::Raise, 0, ClassException, 0, 0 };
+    find(main, Op::Raise)->set_imm((i32)int_constant()))
+RULE(DefaultOfAnotherKind, "the default value's kind differs from the elements'",
+    find(f, Op::NewArray)->c = (u16)string_constant())
+RULE(GlobalOutsideTheGlobals, "a global index outside the globals",
+    find(f, Op::SetGlobal)->set_imm((i32)program.global_count))
+RULE(ClassOutsideTheClasses, "a class index outside the classes", find(f, Op::NewObject)->b = (u16)program.class_count)
+RULE(FieldOfNoClass, "no class has a field of that index and kind", find(fn("A.get"), Op::GetField)->c = 200)
+RULE(SlotOutsideEveryVtable, "a method slot outside every class's vtable", find(f, Op::CallMethod1)->b = 1000)
+RULE(FunctionOutsideTheFunctions, "a function index outside the functions",
+    find(f, Op::Call1)->b = (u16)program.function_count)
+RULE(NativeOutsideTheNatives, "a native index outside the natives", find(f, Op::CallNative)->b = 60000)
+RULE(NativeArgumentCount, "the argument count differs from the native's signature", find(f, Op::CallNative)->c = 2)
+RULE(NativeResultFlag, "the native's result flag differs from its signature", find(f, Op::CallNative)->x = 0)
+RULE(NativeArgumentKind, "an argument's kind differs from the native's signature",
+    (find(f, Op::CallNative) + 1)->a = kInt)
+RULE(FlagNeitherZeroNorOne, "a flag that is neither 0 nor 1", find(f, Op::CallNative)->x = 2)
+RULE(JumpOutsideTheFunction, "a jump outside the function", find(f, Op::Jump)->set_imm((i32)f->code_size))
+RULE(JumpBackwards, "a jump in the direction its opcode does not charge for", find(f, Op::Jump)->set_imm(-3))
+RULE(LoopForwards, "a jump in the direction its opcode does not charge for",
+    *find(f, Op::Jump) = Insn { Op::Loop, 0, 0, 0, 0 })
+RULE(CompareJumpBeforeTheStart, "a jump outside the function", find(f, Op::JumpIfNot)->set_imm(-100))
+RULE(ArgsPastTheEnd, "the Args words run past the end of the function", find(f, Op::ArrayLiteral)->c = 60000)
+RULE(CallWithoutArgsWords, "a call is not followed by its Args words", (find(f, Op::CallNative) + 1)->op = Op::Nop)
+RULE(ValueKindOutOfRange, "a value kind that is not int, boolean or reference", find(f, Op::Print)->x = 3)
+RULE(MapKindsOutOfRange, "map kinds that are not int, boolean or reference", find(f, Op::NewMap)->x = 0x33)
+RULE(RegisterOutsideTheFrame, "a register outside the frame", find(f, Op::AddI)->a = f->register_count)
+RULE(IntOperandInAReferenceRegister, "an int operand in a reference register", find(f, Op::Div)->b = kRef)
+RULE(ReferenceOperandInAnIntRegister, "a reference operand in an int register", find(f, Op::EqStr)->b = kInt)
+RULE(MoveAcrossKinds, "the two registers differ in kind", find(f, Op::Move)->b = kInt)
+RULE(ConstantIntoARegisterOfAnotherKind, "the register's kind differs from the value's",
+    find(f, Op::LoadK)->a = kInt)
+RULE(GlobalIntoARegisterOfAnotherKind, "the register's kind differs from the value's",
+    find(f, Op::SetGlobal)->a = kRef)
+RULE(PrintOfAnotherKind, "the register's kind differs from the x field's", find(f, Op::Print)->x = KindInt)
+RULE(ValueFromAVoidFunction, "a value returned from a void function",
+    *find(main, Op::ReturnVoid) = Insn { Op::Return, 0, 0, 0, 0 })
+RULE(ReturnOfAnotherKind, "the returned register's kind differs from the function's", find(f, Op::Return)->a = kRef)
+RULE(NoValueReturned, "no value returned from a function that returns one",
+    *find(f, Op::Return) = Insn { Op::ReturnVoid, 0, 0, 0, 0 })
+RULE(CallArgumentCount, "the argument count differs from the callee's parameters",
+    find(main, Op::Call1)->b = (u16)program.main_function)
+RULE(CallArgumentKind, "an argument's kind differs from the callee's parameter", find(f, Op::Call1, 1)->c = kRef)
+RULE(CallResultKind, "the call's result kind differs from its register's", find(f, Op::Call1, 1)->a = kInt)
+RULE(ReceiverInAnIntRegister, "a method's receiver is not a reference register", find(f, Op::CallMethod1)->c = kInt)
+RULE(ElementOfAnotherKind, "an element's kind differs from the array's", find(f, Op::ArrayLiteral)->x = KindRef)
+RULE(RunningOffTheEnd, "control runs off the end of the function",
+    f->code[f->code_size - 1] = Insn { Op::Nop, 0, 0, 0, 0 })
+RULE(HandlerTargetInArgsWords, "an exception handler's target is not an instruction",
+    f->handlers[0].target = (u32)(find(f, Op::CallNative) - f->code) + 1)
+RULE(JumpIntoArgsWords, "a jump into the Args words of a call",
+    Insn* j = find(f, Op::Jump);
+    j->set_imm((i32)((find(f, Op::CallNative) + 1) - (j + 1))))
+RULE(ReferenceReadBeforeSet, "a reference register is read before it is set",
+    f->code[0] = Insn { Op::IsNull, 0, kInt, kRef, 0 })
+RULE(ReferenceSetOnOnlyOnePath, "a reference register is read before it is set",
+    // Jump over the instruction that sets r5 (label's result into t).
+    Insn* set = find(f, Op::Call1, 1);
+    *(set - 1) = Insn { Op::JumpIf, 0, 0, 0, 0 };
+    (set - 1)->set_imm(2))
+RULE(HandlerReadsWhatTheTryMayNotHaveSet, "a reference register is read before it is set",
+    // The handler prints r6, which is set inside the try (instruction 18).
+    f->code[18] = Insn { Op::Move, 0, 6, 2, 0 };
+    f->code[25] = Insn { Op::Print, KindRef, 6, 0, 0 };
+    f->code[10] = Insn { Op::Nop, 0, 0, 0, 0 })
+RULE(NoCode, "the function has no code or too much", f->code_size = 0)
+RULE(MoreParametersThanRegisters, "more parameters than registers", f->param_count = (u16)(f->register_count + 1))
+RULE(ReturnKindOutOfRange, "the return kind is not a value kind", f->return_kind = 9)
+RULE(RegisterMapLargerThanTheFrame, "the register map is larger than the frame",
+    f->ref_register_count = (u16)(f->register_count + 1))
+RULE(RegisterMapNotAscending, "the register map is not ascending inside the frame",
+    u16 t = f->ref_registers[0];
+    f->ref_registers[0] = f->ref_registers[1];
+    f->ref_registers[1] = t)
+RULE(RegisterMapDisagreesWithParameters, "the register map disagrees with the parameters", f->ref_param_count = 1)
+RULE(HandlerOutsideTheFunction, "an exception handler lies outside the function",
+    f->handlers[0].end = f->code_size + 1)
+RULE(EmptyHandlerRange, "an exception handler lies outside the function",
+    f->handlers[0].end = f->handlers[0].start)
+RULE(HandlerRegisterNotAReference, "an exception handler's register is not a reference register",
+    f->handlers[0].reg = kInt)
+RULE(BuiltinClassesMissing, "the built-in classes are missing", program.class_count = 3)
+RULE(ClassMisnumbered, "a class is missing or misnumbered", klass("B")->id++)
+RULE(BrokenSuperclassChain, "a class's superclass chain is broken", klass("B")->depth = 7)
+RULE(FieldKindOutOfRange, "a field's kind is not int, boolean or reference", klass("A")->field_kinds[0] = 7)
+RULE(FewerFieldsThanTheSuperclass, "a class has fewer fields or methods than its superclass",
+    klass("B")->field_count = 1)
+RULE(InheritedFieldChangedKind, "an inherited field changed its kind", klass("B")->field_kinds[1] = KindInt)
+RULE(VtableEntryNotAFunction, "a vtable entry is not a function", klass("A")->vtable[0] = program.function_count)
+RULE(MethodWithoutReceiver, "a method does not take its receiver first",
+    klass("B")->vtable[klass("B")->vtable_size - 1] = index_of(main))
+RULE(OverrideChangedSignature, "an override changed the signature of its method",
+    klass("B")->vtable[klass("B")->vtable_size - 1] = index_of(fn("A.<init>")))
+RULE(ToStringNotAStringMethod, "a class's toString slot is not a String method",
+    klass("B")->to_string_slot = (i32)klass("B")->vtable_size - 1)
+RULE(MessageFieldNotAReference, "an exception's message field is not a reference field",
+    klass("A")->message_field = 0)
+RULE(MainTakesParameters, "the main function is missing or takes parameters",
+    program.main_function = index_of(fn("label")))
+RULE(FunctionMissing, "a function is missing", program.functions[index_of(fn("label"))] = nullptr)
+RULE(ConstantKindOutOfRange, "a constant's kind is not int, boolean or reference", program.constant_kinds[0] = 9)
+RULE(GlobalKindOutOfRange, "a global's kind is not int, boolean or reference", program.global_kinds[0] = 9)
+
+// A function built so that the data flow settles one 64-block word per
+// sweep (a chain of backward jumps, entered at its far end): refused once
+// the work passes its bound, instead of taking time quadratic in its size.
+TEST_F(VerifyRules, TooComplexToVerify)
+{
+    const u32 n = 700000;
+    Insn* code = static_cast<Insn*>(program.arena.alloc(sizeof(Insn) * n));
+    u32* lines = static_cast<u32*>(program.arena.alloc_zeroed(sizeof(u32) * n));
+    ASSERT_TRUE(code && lines);
+    code[0] = Insn { Op::Jump, 0, 0, 0, 0 };
+    code[0].set_imm((i32)n - 2);
+    for (u32 pc = 1; pc < n; pc++) {
+        code[pc] = Insn { Op::Loop, 0, 0, 0, 0 };
+        code[pc].set_imm(-2);
+    }
+    f->code = code;
+    f->lines = lines;
+    f->code_size = n;
+    f->handler_count = 0;
+    EXPECT_EQ(refusal(), "the function is too complex to verify");
+    // The same chain, short: verified.
+    f->code_size = 1000;
+    code[0].set_imm(1000 - 2);
+    EXPECT_EQ(refusal(), "");
+}
+
+TEST_F(VerifyRules, ErrorsNameTheFunctionAndInstruction)
+{
+    Insn* add = find(f, Op::Div);
+    add->b = kRef;
+    EXPECT_EQ(refusal(), "an int operand in a reference register");
+    EXPECT_EQ(program.functions[where_function], f);
+    EXPECT_EQ(where_pc, (u32)(add - f->code));
 }

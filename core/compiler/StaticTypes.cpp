@@ -1,4 +1,4 @@
-#include "Types.h"
+#include "StaticTypes.h"
 
 #include "Compiler.h"
 
