@@ -1436,7 +1436,11 @@ bool host_read(Vm& vm, int what, u64 packet, i64 where, i64 n, u64* r, const cha
         return vm.raise_out_of_memory();
     const char* reason = "not supported by this host";
     const VmHooks& h = vm.hooks();
-    i64 got = h.read ? h.read(h.context, what, packet, (u64)where, b->data, (usize)room, &reason) : -38;
+    // An empty Bytes has no buffer: the host still checks the address (or
+    // offset) with zero bytes to copy, into somewhere valid.
+    u8 none = 0;
+    void* out = b->data ? static_cast<void*>(b->data) : &none;
+    i64 got = h.read ? h.read(h.context, what, packet, (u64)where, out, (usize)room, &reason) : -38;
     if (got < 0 || got > n) {
         StringBuilder sb(&vm.memory());
         sb.append(name);
