@@ -133,7 +133,9 @@ typedef struct ks_config {
 	 * Device, Proc or Timer the script makes, after the engine has checked
 	 * and recorded it; it returns 0, or a negative errno to refuse it (the
 	 * script then gets a RuntimeScriptException and nothing stays recorded).
-	 * [stopped] is told of Timer.stop(). Both may be NULL.
+	 * [stopped] is told of Timer.stop(), except from a hook (atomic or NMI
+	 * context): there only ks_object.stopped is set, and the host's timer
+	 * must check it before it runs and requeues. Both may be NULL.
 	 */
 	int (*created)(void *ctx, struct ks_object *object);
 	void (*stopped)(void *ctx, struct ks_object *object);

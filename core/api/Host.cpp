@@ -427,7 +427,10 @@ i64 host_request(void* context, const HostRequestArgs& a, const char** reason)
         for (HostObject* h : s->objects) {
             if (h->pub.kind == KS_OBJECT_TIMER && h->value == a.object && !h->pub.stopped) {
                 h->pub.stopped = 1;
-                if (s->config.stopped)
+                // From a hook the host is not told: cancelling its timer
+                // may take locks, which NMI context must not. The flag
+                // alone stops the timer at its next tick.
+                if (s->config.stopped && !s->in_hook)
                     s->config.stopped(s->config.ctx, &h->pub);
             }
         }
