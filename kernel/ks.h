@@ -135,6 +135,7 @@ struct ks_script {
 	atomic_t busy;			/* the engine state is in use (see above) */
 	struct work_struct gc_work;	/* a collection a hook could not run */
 	struct irq_work gc_irq;		/* queues gc_work from NMI context */
+	bool read_locked;		/* lockdown forbids readKernel (ks_hook.c) */
 	struct list_head kobjs;
 	u64 handler_calls;		/* lock */
 	u64 handler_errors;		/* lock */

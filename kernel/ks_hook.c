@@ -180,6 +180,8 @@ static long ks_read_kernel_string(char *out, unsigned long long where, unsigned 
 long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long long where, void *out,
 		  unsigned long n, const char **reason)
 {
+	struct ks_script *s = ctx;
+
 	if (what == KS_READ_PACKET) {
 		struct sk_buff *skb = (struct sk_buff *)(unsigned long)packet;
 		int offset = skb_network_offset(skb);
@@ -199,7 +201,15 @@ long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long 
 			memcpy(out, p, n);
 		return n;
 	}
-	if (security_locked_down(LOCKDOWN_KCORE)) {
+	/*
+	 * Lockdown: the LSM hooks behind security_locked_down() may take locks
+	 * or log (SELinux's does), which atomic and NMI context must not. So
+	 * it is asked in process context only, and a hook uses the last
+	 * answer (lockdown is only ever raised; the script's load asked too).
+	 */
+	if (preemptible())
+		WRITE_ONCE(s->read_locked, security_locked_down(LOCKDOWN_KCORE) != 0);
+	if (READ_ONCE(s->read_locked)) {
 		*reason = "kernel memory cannot be read under lockdown";
 		return -EPERM;
 	}

@@ -32,6 +32,7 @@
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -460,6 +461,7 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	ratelimit_state_init(&s->log_rs, 5 * HZ, 20);
 	INIT_WORK(&s->teardown, ks_teardown_fn);
 	INIT_WORK(&s->gc_work, ks_gc_fn);
+	s->read_locked = security_locked_down(LOCKDOWN_KCORE) != 0;
 	init_irq_work(&s->gc_irq, ks_gc_irq_fn);
 	init_completion(&s->torn_down);
 	INIT_LIST_HEAD(&s->kobjs);
