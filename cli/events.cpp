@@ -2,6 +2,7 @@
 // ("Testing hooks without a kernel").
 #include "events.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ std::vector<unsigned char> g_packet;
 
 const char* const kHookNames[] = { "PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING" };
 
+// An integer in decimal, octal or hex; hex up to 64 bits, so that kernel
+// addresses (0xffff888000000000) read as the negative ints scripts see.
 bool parse_int(const std::string& text, long long* out)
 {
     if (text.empty())
@@ -30,6 +33,10 @@ bool parse_int(const std::string& text, long long* out)
     char* end;
     errno = 0;
     long long v = strtoll(text.c_str(), &end, 0);
+    if (errno == ERANGE && text.compare(0, 2, "0x") == 0) {
+        errno = 0;
+        v = (long long)strtoull(text.c_str(), &end, 16);
+    }
     if (*end || errno)
         return false;
     *out = v;
@@ -231,6 +238,11 @@ bool packet_event(ks_state* state, const char* path, const std::string& text)
             text.c_str());
         return false;
     }
+    // The IPv4 total length is 16 bits.
+    if (payload.size() > 65535 - 20 - (protocol == 6 ? 20 : protocol == 17 ? 8 : 0)) {
+        fprintf(stderr, "kscript: --packet: a payload of %zu bytes does not fit in an IPv4 packet\n", payload.size());
+        return false;
+    }
     e.protocol = protocol;
     build_packet(protocol, e, payload);
     e.length = (long long)g_packet.size();
@@ -279,7 +291,7 @@ int event_option(const std::string& option, const char* value, ks_config* config
         std::string spec = value;
         size_t eq = spec.find('=');
         long long address;
-        if (eq == std::string::npos || !parse_int(spec.substr(0, eq), &address) || address <= 0) {
+        if (eq == std::string::npos || !parse_int(spec.substr(0, eq), &address) || address == 0) {
             fprintf(stderr, "kscript: --kernel-string %s: expected ADDRESS=TEXT\n", value);
             return -1;
         }

@@ -175,6 +175,14 @@ int check_request(ks_state* s, int kind, const HostRequestArgs& a, const char** 
         *reason = "nothing can be made in a hook (atomic context)";
         return -kEBUSY;
     }
+    // One host object per script object (a constructor calling super()
+    // twice would otherwise make two devices or probes of one object).
+    for (HostObject* h : s->objects) {
+        if (h->value == a.object) {
+            *reason = "this object already stands for a host object";
+            return -kEEXIST;
+        }
+    }
     if (is_hook(kind)) {
         if (!s->running_main) {
             *reason = "hooks can be made only while the script loads";

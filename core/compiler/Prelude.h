@@ -1,4 +1,6 @@
 // The built-in classes, written in kscript and compiled with every script.
+// Host-object constructors ask the layer first and set their fields after:
+// a refused request (a second super() call, say) changes nothing.
 // Their order fixes the class ids of BuiltinClass in vm/Program.h.
 // Linux.__deviceCreate and the other Linux.__* natives reach the host-object
 // layer (core/api/Host.cpp); the compiler lets only this source call them.
@@ -36,8 +38,8 @@ static const char kPreludeSource[] =
     "  String name\n"
     "  int mode\n"
     "  Device(String name, int mode) {\n"
-    "    this.name = name; this.mode = mode\n"
     "    Linux.__deviceCreate(this, name, mode)\n"
+    "    this.name = name; this.mode = mode\n"
     "  }\n"
     "  void open() {}\n"
     "  void read(OutputStream out) {}\n"
@@ -50,8 +52,8 @@ static const char kPreludeSource[] =
     "  int interval\n"
     "  boolean periodic\n"
     "  Timer(int interval, boolean periodic) {\n"
-    "    this.interval = interval; this.periodic = periodic\n"
     "    Linux.__timerCreate(this, interval, periodic)\n"
+    "    this.interval = interval; this.periodic = periodic\n"
     "  }\n"
     "  void run() {}\n"
     "  void stop() { Linux.__timerStop(this); }\n"
@@ -61,8 +63,8 @@ static const char kPreludeSource[] =
     "  String name\n"
     "  boolean writable\n"
     "  Proc(String name, boolean writable) {\n"
-    "    this.name = name; this.writable = writable\n"
     "    Linux.__procCreate(this, name, writable)\n"
+    "    this.name = name; this.writable = writable\n"
     "  }\n"
     "  void read(OutputStream out) {}\n"
     "  int write(Bytes data) { return data.size(); }\n"
@@ -88,13 +90,13 @@ static const char kPreludeSource[] =
     "class Kprobe {\n"
     "  String symbol\n"
     "  int budget\n"
-    "  Kprobe(String symbol) { this.symbol = symbol; Linux.__probeCreate(this, symbol, false); }\n"
+    "  Kprobe(String symbol) { Linux.__probeCreate(this, symbol, false); this.symbol = symbol; }\n"
     "  void hit(Regs r) {}\n"
     "}\n"
     "class Kretprobe {\n"
     "  String symbol\n"
     "  int budget\n"
-    "  Kretprobe(String symbol) { this.symbol = symbol; Linux.__probeCreate(this, symbol, true); }\n"
+    "  Kretprobe(String symbol) { Linux.__probeCreate(this, symbol, true); this.symbol = symbol; }\n"
     "  void ret(Regs r) {}\n"
     "}\n"
     // A packet at a netfilter hook; the host fills the fields in before each
@@ -111,8 +113,8 @@ static const char kPreludeSource[] =
     "  int family; int hooknum; int priority\n"
     "  int budget\n"
     "  Netfilter(int family, int hooknum, int priority) {\n"
-    "    this.family = family; this.hooknum = hooknum; this.priority = priority\n"
     "    Linux.__netfilterCreate(this, family, hooknum, priority)\n"
+    "    this.family = family; this.hooknum = hooknum; this.priority = priority\n"
     "  }\n"
     "  int hook(Packet p) { return NF_ACCEPT; }\n"
     "}\n";

@@ -45,8 +45,18 @@ constexpr T min(T a, T b) { return a < b ? a : b; }
 template<typename T>
 constexpr T max(T a, T b) { return a > b ? a : b; }
 
-inline void mem_copy(void* to, const void* from, usize n) { __builtin_memcpy(to, from, n); }
-inline void mem_move(void* to, const void* from, usize n) { __builtin_memmove(to, from, n); }
+// Zero bytes may come from or go to a null pointer (an empty Bytes or
+// String has no buffer): memcpy's own contract forbids that even for 0.
+inline void mem_copy(void* to, const void* from, usize n)
+{
+    if (n)
+        __builtin_memcpy(to, from, n);
+}
+inline void mem_move(void* to, const void* from, usize n)
+{
+    if (n)
+        __builtin_memmove(to, from, n);
+}
 inline void mem_set(void* to, int byte, usize n) { __builtin_memset(to, byte, n); }
 // [p] with its first [n] bytes zeroed, or null if [p] is null (allocators'
 // alloc_zeroed()).

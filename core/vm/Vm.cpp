@@ -239,6 +239,10 @@ bool Vm::push_frame(Function* f, u32 base, u16 result)
     if (m_frame_count == m_frame_capacity) {
         u32 capacity = m_frame_capacity * 2;
         Frame* frames = static_cast<Frame*>(m_memory->alloc(sizeof(Frame) * capacity));
+        // In a hook, where one allocation is at most 32 KiB, the frames
+        // that fit are the depth limit.
+        if (!frames && m_atomic)
+            return raise(ClassStackOverflowException, "");
         if (!frames)
             return raise_out_of_memory();
         mem_copy(frames, m_frames, sizeof(Frame) * m_frame_count);
