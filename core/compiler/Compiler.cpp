@@ -1253,23 +1253,10 @@ bool Compiler::build_runtime_classes()
 {
     Program* p = m_out;
     // Null values of the built-in reference types: permanent, empty, frozen.
-    StringObj* ns = m_heap->new_string("", 0);
-    ArrayObj* na = m_heap->new_array(0, KindInt, 0);
-    MapObj* nm = m_heap->new_map(KindInt, KindInt);
-    BytesObj* nb = m_heap->new_bytes(0);
-    FuncObj* nf = m_heap->new_func(0xffffffffu);
-    if (!ns || !na || !nm || !nb || !nf) {
+    if (!m_heap->make_null_values(p)) {
         oom();
         return false;
     }
-    ObjHeader* nulls[] = { &ns->header, &na->header, &nm->header, &nb->header, &nf->header };
-    for (ObjHeader* o : nulls)
-        o->flags |= ObjNull | ObjPermanent;
-    p->null_string = from_obj(ns);
-    p->null_array = from_obj(na);
-    p->null_map = from_obj(nm);
-    p->null_bytes = from_obj(nb);
-    p->null_func = from_obj(nf);
 
     u32 n = m_classes.size();
     p->classes = static_cast<RtClass**>(p->arena.alloc_zeroed(sizeof(RtClass*) * (n ? n : 1)));

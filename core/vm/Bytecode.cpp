@@ -308,23 +308,10 @@ struct Loader {
     // makes them: permanent, empty, frozen.
     bool nulls()
     {
-        StringObj* ns = heap->new_string("", 0);
-        ArrayObj* na = heap->new_array(0, KindInt, 0);
-        MapObj* nm = heap->new_map(KindInt, KindInt);
-        BytesObj* nb = heap->new_bytes(0);
-        FuncObj* nf = heap->new_func(0xffffffffu);
-        if (!ns || !na || !nm || !nb || !nf) {
+        if (!heap->make_null_values(p)) {
             oom = true;
             return r.bad("out of memory");
         }
-        ObjHeader* all[] = { &ns->header, &na->header, &nm->header, &nb->header, &nf->header };
-        for (ObjHeader* o : all)
-            o->flags |= ObjNull | ObjPermanent;
-        p->null_string = from_obj(ns);
-        p->null_array = from_obj(na);
-        p->null_map = from_obj(nm);
-        p->null_bytes = from_obj(nb);
-        p->null_func = from_obj(nf);
         return true;
     }
 

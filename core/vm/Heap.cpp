@@ -569,4 +569,24 @@ void Heap::finish_collection()
     m_next_collection = next;
 }
 
+bool Heap::make_null_values(Program* p)
+{
+    StringObj* ns = new_string("", 0);
+    ArrayObj* na = new_array(0, KindInt, 0);
+    MapObj* nm = new_map(KindInt, KindInt);
+    BytesObj* nb = new_bytes(0);
+    FuncObj* nf = new_func(0xffffffffu);
+    if (!ns || !na || !nm || !nb || !nf)
+        return false;
+    ObjHeader* nulls[] = { &ns->header, &na->header, &nm->header, &nb->header, &nf->header };
+    for (ObjHeader* o : nulls)
+        o->flags |= ObjNull | ObjPermanent;
+    p->null_string = from_obj(ns);
+    p->null_array = from_obj(na);
+    p->null_map = from_obj(nm);
+    p->null_bytes = from_obj(nb);
+    p->null_func = from_obj(nf);
+    return true;
+}
+
 }

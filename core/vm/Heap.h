@@ -42,6 +42,10 @@ public:
     InstanceObj* new_instance(RtClass* klass);
     FuncObj* new_func(u32 function_index);
     void make_permanent(ObjHeader* object) { object->flags |= ObjPermanent; }
+    // The null values of the built-in reference types (String, array, map,
+    // Bytes, Func) into [program]: permanent, empty, frozen. The compiler
+    // and the bytecode reader both make them here. False when memory is short.
+    bool make_null_values(Program* program);
     // While set (during compilation), new objects go into [arena] as
     // permanent objects that the arena frees with the program. Such objects
     // must not own other allocations (empty containers, strings, functions).
