@@ -72,23 +72,13 @@ std::string ipv4_text(long long a)
     return buffer;
 }
 
-// A hook's exception, reported as kscript.ko logs it; the script goes on.
-void report_hook_exception(ks_state* state, const char* path, const char* what)
-{
-    char message[256];
-    ks_exception_message(state, message, sizeof(message));
-    fflush(stdout);
-    fprintf(stderr, "%s:%u: error: uncaught %s%s%s in %s\n", path, ks_exception_line(state),
-        ks_exception_name(state), message[0] ? ": " : "", message, what);
-}
-
 // Runs [o]'s handler for [e]; returns the verdict (netfilter) or 0.
 int hit(ks_state* state, const char* path, ks_object* o, const ks_event& e, const std::string& what)
 {
     int verdict = 0;
     int rc = ks_object_hit(state, o, &e, &verdict);
     if (rc == KS_EEXCEPTION)
-        report_hook_exception(state, path, what.c_str());
+        report_uncaught(state, path, what.c_str());   // the script goes on, as in kscript.ko
     else if (rc != KS_OK)
         fprintf(stderr, "kscript: %s failed (%s)\n", what.c_str(), rc == KS_ENOMEM ? "out of memory" : "no handler");
     // A collection that fell due in the hook runs now, as kscript.ko's
@@ -284,6 +274,15 @@ bool packet_event(ks_state* state, const char* path, const std::string& text)
 }
 
 }   // namespace
+
+void report_uncaught(ks_state* state, const char* path, const char* where)
+{
+    char message[256];
+    ks_exception_message(state, message, sizeof(message));
+    fflush(stdout);
+    fprintf(stderr, "%s:%u: error: uncaught %s%s%s in %s\n", path, ks_exception_line(state),
+        ks_exception_name(state), message[0] ? ": " : "", message, where);
+}
 
 int event_option(const std::string& option, const char* value, ks_config* config)
 {

@@ -95,11 +95,7 @@ void stopped_hook(void*, ks_object*) { printf("[timer] stopped\n"); }
 
 bool report_exception(const char* path, const char* where)
 {
-    char message[256];
-    ks_exception_message(current_state, message, sizeof(message));
-    fflush(stdout);
-    fprintf(stderr, "%s:%u: error: uncaught %s%s%s in %s\n", path, ks_exception_line(current_state),
-        ks_exception_name(current_state), message[0] ? ": " : "", message, where);
+    cli::report_uncaught(current_state, path, where);
     return false;
 }
 

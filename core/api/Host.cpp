@@ -243,6 +243,23 @@ int check_request(ks_state* s, int kind, const HostRequestArgs& a, const char** 
     return 0;
 }
 
+// The function of handler [which] of [h]'s object, taking [argc] arguments
+// after the receiver: -1 when the kind has no such handler, -2 when the
+// object or the function does not match (the class was checked when the
+// object was made and objects never change class; the signature check
+// guards the compiler's promise).
+i32 handler_function(ks_state* s, HostObject* h, HostHandler which, u32 argc)
+{
+    i32 slot = h->slots[which];
+    if (slot < 0)
+        return -1;
+    InstanceObj* o = instance(h->value);
+    if (!instance_of(o, kKinds[h->pub.kind].builtin_class) || (u32)slot >= o->klass->vtable_size)
+        return -2;
+    u32 index = o->klass->vtable[slot];
+    return s->program.functions[index]->param_count == argc + 1 ? (i32)index : -2;
+}
+
 // A hook's argument: a Regs (probes) or a Packet (netfilter), made once
 // and pinned, so that an event allocates nothing; a Packet's address Bytes
 // too. The fields are found by name. False when memory is short (what was
@@ -257,14 +274,8 @@ bool make_hook_argument(ks_state* s, HostObject* h)
     u32 count = packet ? 10 : 7;
     for (u32 i = 0; i < 10; i++)
         h->arg_fields[i] = i < count ? field_slot(k, names[i]) : -1;
-    // The handler, checked as invoke() checks it at every call.
-    h->hit_function = -1;
-    i32 slot = h->slots[HandlerHit];
-    if (slot >= 0 && (u32)slot < hook->klass->vtable_size) {
-        u32 index = hook->klass->vtable[slot];
-        if (s->program.functions[index]->param_count == 2)
-            h->hit_function = (i32)index;
-    }
+    // Resolved once: the object's class never changes.
+    h->hit_function = handler_function(s, h, HandlerHit, 1);
     InstanceObj* arg = s->heap.new_instance(k);
     if (!arg || !s->vm.pin(from_obj(arg)))
         return false;
@@ -376,20 +387,14 @@ int invoke(ks_state* s, HostObject* h, HostHandler which, const u64* args, u32 a
 {
     if (!s->vm_ready)
         return KS_ESTATE;
-    i32 slot = h->slots[which];
-    if (slot < 0)
+    i32 index = handler_function(s, h, which, argc);
+    if (index == -1)
         return KS_OK;
-    InstanceObj* o = instance(h->value);
-    // The class was checked when the object was made and objects never
-    // change class; the signature check guards the compiler's promise.
-    if (!instance_of(o, kKinds[h->pub.kind].builtin_class) || (u32)slot >= o->klass->vtable_size)
-        return KS_ENOENT;
-    u32 index = o->klass->vtable[slot];
-    if (s->program.functions[index]->param_count != argc + 1)
+    if (index < 0)
         return KS_ENOENT;
     u64 all[2] = { h->value, argc ? args[0] : 0 };
     u64 r = 0;
-    RunStatus status = s->vm.call(index, all, argc + 1, &r);
+    RunStatus status = s->vm.call((u32)index, all, argc + 1, &r);
     if (result)
         *result = r;
     return status == RunStatus::Ok ? KS_OK : KS_EEXCEPTION;

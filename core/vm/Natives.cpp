@@ -1427,9 +1427,8 @@ bool host_read(Vm& vm, int what, u64 packet, i64 where, i64 n, u64* r, const cha
     if (!vm.charge_checked(16 + ((u64)n >> 4)))
         return false;
     // Read straight into the result (a Bytes, or a scratch buffer for a
-    // String): no large native stack in a hook.
-    // A string's buffer has room for its NUL too: the host's copy
-    // (strncpy_from_kernel_nofault) always ends with one.
+    // String): no large native stack in a hook. A string's buffer has room
+    // for the NUL the host writes after it.
     i64 room = what == ReadKernelString ? n + 1 : n;
     BytesObj* b = vm.heap().new_bytes((u32)room);
     if (!b)
