@@ -17,10 +17,10 @@
 #include "../support/NameIndex.h"
 #include "../support/StringBuilder.h"
 #include "../support/WorkMeter.h"
+#include "../lib/Registry.h"
 #include "../vm/Natives.h"
 #include "Lexer.h"
 #include "Parser.h"
-#include "Prelude.h"
 
 namespace ks {
 
@@ -587,9 +587,7 @@ void Compiler::declare_classes(SyntaxTree& program, bool prelude)
         ClassDecl* d = program.items[i].klass;
         if (program.items[i].kind != ItemKind::Class || !d)
             continue;
-        if (find_class(d->name) || str_equal(d->name, "String") || str_equal(d->name, "int")
-            || str_equal(d->name, "Array") || str_equal(d->name, "Map") || str_equal(d->name, "Func")
-            || str_equal(d->name, "Bytes") || str_equal(d->name, "System") || str_equal(d->name, "Linux")) {
+        if (find_class(d->name) || find_library(d->name) || str_equal(d->name, "int") || str_equal(d->name, "Func")) {
             error(d->line, d->column, "class '%s' is already defined", d->name);
             continue;
         }
@@ -991,8 +989,7 @@ void Compiler::declare_functions(SyntaxTree& program, bool prelude)
             continue;
         if (d->owner) {
             ClassSym* c = find_class(d->owner);
-            if (!c && (str_equal(d->owner, "String") || str_equal(d->owner, "Array") || str_equal(d->owner, "Map")
-                    || str_equal(d->owner, "Bytes") || str_equal(d->owner, "int") || str_equal(d->owner, "boolean"))) {
+            if (!c && (find_library(d->owner) || str_equal(d->owner, "int") || str_equal(d->owner, "boolean"))) {
                 error(d->line, d->column, "methods cannot be added to built-in type '%s'", d->owner);
                 continue;
             }
@@ -2821,7 +2818,10 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
-    for (const BuiltinConstant& c : kBuiltinConstants) {
+    u32 constant_count;
+    const BuiltinConstant* constants = builtin_constants(&constant_count);
+    for (u32 i = 0; i < constant_count; i++) {
+        const BuiltinConstant& c = constants[i];
         if (str_equal(e->name, c.name)) {
             Operand r = target_reg(dest, m_types.int_type());
             load_int(r.reg, c.value);
@@ -3169,15 +3169,8 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             release(v);
             return Operand { m_types.void_type(), 0, false };
         }
-        const char* owner = nullptr;
-        if (str_equal(ns, "System"))
-            owner = "System";
-        else if (str_equal(ns, "Linux"))
-            owner = "Linux";
-        else if (str_equal(ns, "String"))
-            owner = "String.";
-        else if (str_equal(ns, "Bytes"))
-            owner = "Bytes.";
+        const Library* library = find_library(ns);
+        const char* owner = library ? library->function_owner : nullptr;
         if (owner) {
             // Natives named __* are the built-in classes' way to the host
             // (Device, Proc, Timer): no script may call them itself.
@@ -4102,12 +4095,14 @@ bool Compiler::compile(const char* source, usize length, Program* out)
 bool Compiler::compile_all(const char* source, usize length)
 {
     Program* out = m_out;
-    m_node_limit = kNodesFloor + kNodesPerSourceByte * (length + str_length(kPreludeSource));
+    usize prelude_length;
+    const char* prelude = prelude_source(&prelude_length);
+    m_node_limit = kNodesFloor + kNodesPerSourceByte * (length + prelude_length);
     if (!m_types.init()) {
         oom();
         return false;
     }
-    if (!parse(kPreludeSource, str_length(kPreludeSource), true, &m_prelude) || m_diag->error_count())
+    if (!parse(prelude, prelude_length, true, &m_prelude) || m_diag->error_count())
         return false;   // The prelude failing to parse is a bug of the engine.
     if (!parse(source, length, false, &m_program))
         return false;

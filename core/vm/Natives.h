@@ -1,6 +1,7 @@
-// Built-in methods implemented in C++ (String, Array, Map, Bytes, System,
-// Linux). One table serves the checker, which types calls from the
-// signature strings, and the VM, which calls the functions.
+// The VM's view of the built-in methods implemented in C++: one table
+// (built by core/lib/Registry.cpp from the libraries in core/lib/) serves
+// the checker, which types calls from the signature strings, the VM, which
+// calls the functions by index, the verifier and the bytecode fingerprint.
 #pragma once
 
 #include "../support/Types.h"

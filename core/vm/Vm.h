@@ -101,7 +101,6 @@ public:
     const char* exception_class() const;
     // Writes the exception message into [out]; returns its length.
     usize exception_message(char* out, usize size) const;
-    void clear_exception() { m_exception = 0; }
 
     // For natives.
     Heap& heap() { return *m_heap; }
@@ -113,10 +112,16 @@ public:
     bool raise_out_of_memory() { return raise(ClassOutOfMemoryException, "out of memory"); }
     // Returns null after raising OutOfMemoryException.
     StringObj* new_string(const char* bytes, usize length);
-    // Appends the display form of [value] of [kind] to [out] (containers
-    // stop after about 1 MiB of it; their walk is charged, one unit per
-    // element or map entry looked at).
-    void format_value(StringBuilder& out, u64 value, u8 kind, u32 depth);
+    // Appends the display form of [value] of [kind] to [out], whole (no
+    // length cap: the text is a value), [depth] containers deep (strings
+    // inside containers are quoted). The walk is charged, one unit per
+    // element or map entry, checked. Returns false with an exception
+    // pending: OutOfMemoryException when [out] cannot grow, or
+    // BudgetExceededException.
+    bool format_value(StringBuilder& out, u64 value, u8 kind, u32 depth);
+    // format_value() at the top level, except that a null String is "null"
+    // (as in Java): the text printing, `+` and join() give a value.
+    bool append_text(StringBuilder& out, u64 value, u8 kind);
     void collect_garbage();
     // Atomic mode, for hooks (kprobes, netfilter): entries get [budget]
     // units instead of the limit, never poll the host (no rescheduling) and
@@ -169,10 +174,9 @@ private:
     // Room for [needed] registers: the check inline, growing out of line.
     bool ensure_stack(u32 needed) { return KS_LIKELY(needed <= m_stack_size) || grow_stack(needed); }
     bool grow_stack(u32 needed);
-    bool throw_value(u64 exception, u32 line);
-    void print(u64 value, u8 kind, u32 line);
+    bool print(u64 value, u8 kind, u32 line);
     StringObj* concat(u64 left, u64 value, u8 kind);
-    void format_limited(StringBuilder& out, u64 value, u8 kind, u32 depth, usize limit);
+    bool format_text(StringBuilder& out, u64 value, u8 kind, u32 depth);
     void report_line(u32 line);
     bool poll_or_exhausted();
     bool charge_slow();
