@@ -291,6 +291,7 @@ private:
     Operand new_expr(Expr* e, i32 dest);
     Operand new_array_expr(Expr* e, i32 dest);
     Operand array_literal(Expr* e, Type* expected, i32 dest);
+    Operand format_call(Expr* e, i32 dest);
     Operand unary_expr(Expr* e, i32 dest);
     Operand binary_expr(Expr* e, i32 dest);
     Operand logical_expr(Expr* e, i32 dest);

@@ -23,7 +23,13 @@
     NATIVE("Array", "indexOf", "iE", a_index_of) \
     NATIVE("Array", "join", "ss", a_join) \
     NATIVE("Array", "toString", "s", a_to_string) \
-    NATIVE("Array", "reverse", "v", a_reverse)
+    NATIVE("Array", "reverse", "v", a_reverse) \
+    NATIVE("Array", "getlength", "i", a_size) \
+    NATIVE("Array", "getLength", "i", a_size) \
+    NATIVE("Array", "contains", "bE", a_contains) \
+    NATIVE("Array", "splice", "Ri", a_splice1) \
+    NATIVE("Array", "sort", "v", a_sort) \
+    NATIVE("Array", "sort", "vF", a_sort_with)
 
 namespace ks::lib {
 KS_ARRAY_NATIVES(KS_DECLARE_NATIVE)

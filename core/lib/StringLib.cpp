@@ -400,18 +400,27 @@ bool s_substring1(Vm& vm, u64* a, u64* r)
     return s_substring2(vm, args, r);
 }
 
+// substr(start, length), as Konoha and JavaScript have it: a negative
+// start counts from the end; the range clamps to the string instead of
+// raising (a negative length is an empty string).
 bool s_substr2(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
-    i64 start = (i64)a[1];
+    i64 n = s->char_length;
+    i64 start = clamp_index((i64)a[1], n);
     i64 len = (i64)a[2];
-    if (start < 0 || start > (i64)s->char_length || len < 0)
-        return vm.raise(ClassOutOfBoundsException, "substr range out of bounds");
-    i64 end = len > (i64)s->char_length - start ? (i64)s->char_length : start + len;
+    if (len < 0)
+        len = 0;
+    i64 end = len > n - start ? n : start + len;
     return substring_chars(vm, s, (u64)start, (u64)end, r);
 }
 
-bool s_substr1(Vm& vm, u64* a, u64* r) { return s_substring1(vm, a, r); }
+// substr(start): from [start] (negative: from the end, clamped) to the end.
+bool s_substr1(Vm& vm, u64* a, u64* r)
+{
+    u64 args[3] = { a[0], a[1], str(a[0])->char_length };
+    return s_substr2(vm, args, r);
+}
 
 bool s_slice2(Vm& vm, u64* a, u64* r)
 {
@@ -695,6 +704,252 @@ bool s_to_boolean(Vm&, u64* a, u64* r)
     StringObj* s = str(a[0]);
     *r = s->byte_length == 4 && mem_compare(s->bytes, "true", 4) == 0;
     return true;
+}
+
+// ---------------------------------------------------------------- Comparison and building
+
+// compareTo(other) and localeCompare(other): -1, 0 or 1 as the receiver
+// sorts before, with or after [other] in code point order (there is no
+// locale in a kernel).
+bool s_compare_to(Vm& vm, u64* a, u64* r)
+{
+    int c;
+    if (!compare_strings(vm, str(a[0]), str(a[1]), &c))
+        return false;
+    *r = (u64)(i64)(c < 0 ? -1 : c > 0 ? 1 : 0);
+    return true;
+}
+
+bool s_is_empty(Vm&, u64* a, u64* r)
+{
+    *r = str(a[0])->byte_length == 0;
+    return true;
+}
+
+// repeat(n): the string [n] times. A negative count raises
+// OutOfBoundsException; a result past the memory quota (or 4 GiB, the
+// longest string) OutOfMemoryException.
+bool s_repeat(Vm& vm, u64* a, u64* r)
+{
+    StringObj* s = str(a[0]);
+    i64 n = (i64)a[1];
+    if (n < 0)
+        return vm.raise(ClassOutOfBoundsException, "repeat: negative count");
+    u64 total;
+    if (__builtin_mul_overflow((u64)s->byte_length, (u64)n, &total) || total > 0xffffffffu)
+        return vm.raise_out_of_memory();
+    if (!pay_scan(vm, total) || !vm.charge_checked((u64)n >> 4))
+        return false;
+    StringBuilder sb(&vm.memory());
+    for (i64 i = 0; i < n && !sb.has_failed(); i++)
+        sb.append(s->bytes, s->byte_length);
+    if (sb.has_failed())
+        return vm.raise_out_of_memory();
+    return ret_string(vm, sb.data(), sb.size(), r);
+}
+
+// split() with no separator: Konoha's one-element array of the string.
+bool s_split0(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* out = vm.heap().new_array(1, KindRef, a[0]);
+    if (!out)
+        return vm.raise_out_of_memory();
+    if (is_null(a[0]) && !ret_string(vm, "", 0, &out->items[0]))
+        return false;
+    *r = from_obj(out);
+    return true;
+}
+
+// ---------------------------------------------------------------- String.format
+
+// Appends [c] as UTF-8; false when it is not a code point.
+static bool append_code_point(StringBuilder& sb, i64 c)
+{
+    char buf[4];
+    usize n;
+    if (c < 0 || c > 0x10ffff)
+        return false;
+    if (c < 0x80) {
+        buf[0] = (char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        buf[0] = (char)(0xc0 | (c >> 6));
+        buf[1] = (char)(0x80 | (c & 0x3f));
+        n = 2;
+    } else if (c < 0x10000) {
+        buf[0] = (char)(0xe0 | (c >> 12));
+        buf[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        buf[2] = (char)(0x80 | (c & 0x3f));
+        n = 3;
+    } else {
+        buf[0] = (char)(0xf0 | (c >> 18));
+        buf[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+        buf[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+        buf[3] = (char)(0x80 | (c & 0x3f));
+        n = 4;
+    }
+    sb.append(buf, n);
+    return true;
+}
+
+// Characters (not bytes) of UTF-8 text, for padding to a width.
+static usize utf8_chars(const char* p, usize n)
+{
+    usize chars = 0;
+    for (usize i = 0; i < n; i++)
+        if (((u8)p[i] & 0xc0) != 0x80)
+            chars++;
+    return chars;
+}
+
+// Raises RuntimeScriptException "String.format: [what]" (with the
+// argument number when [arg] is not 0).
+static bool format_error(Vm& vm, const char* what, u32 arg)
+{
+    StringBuilder sb(&vm.memory());
+    sb.append("String.format: ");
+    sb.append(what);
+    if (arg) {
+        sb.append(" (argument ");
+        sb.append_int(arg);
+        sb.append(")");
+    }
+    if (sb.has_failed())
+        return vm.raise_out_of_memory();
+    return vm.raise(ClassRuntimeScriptException, sb.data());
+}
+
+// String.format(format, args...), which the compiler calls as
+// String.__format(format, int[] pairs, String[] texts): argument i is
+// pairs[2i] (0 int, 1 boolean, 2 any other value) with its int or boolean
+// value in pairs[2i + 1], and its display text in texts[i] (other values).
+// Conversions: %d (decimal int), %x and %X (hexadecimal, the 64 bits as
+// unsigned, as Java and C print a negative number), %s (the text of any
+// value), %c (the character of an int code point), %% (a '%'); each but
+// %% takes a width ("%8d"), right-aligned, '-' aligns left and '0' pads
+// numbers with zeros after their sign. A missing argument, a conversion of
+// the wrong type or an unknown one raise RuntimeScriptException; extra
+// arguments are ignored, as in Java and C. Every byte written is charged.
+bool s_format(Vm& vm, u64* a, u64* r)
+{
+    StringObj* f = str(a[0]);
+    ArrayObj* pairs = arr(a[1]);
+    ArrayObj* texts = arr(a[2]);
+    u32 argc = texts->size;
+    if (pairs->size != 2 * argc)
+        return format_error(vm, "malformed call", 0);
+    StringBuilder sb(&vm.memory());
+    u32 next = 0;
+    const char* p = f->bytes;
+    const char* end = p + f->byte_length;
+    if (!pay_bytewise(vm, f->byte_length))
+        return false;
+    while (p < end) {
+        const char* pct = p;
+        while (pct < end && *pct != '%')
+            pct++;
+        sb.append(p, (usize)(pct - p));
+        if (pct == end)
+            break;
+        p = pct + 1;
+        bool left = false;
+        bool zero = false;
+        for (; p < end && (*p == '-' || *p == '0'); p++) {
+            if (*p == '-')
+                left = true;
+            else
+                zero = true;
+        }
+        u64 width = 0;
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+            width = width * 10 + (u64)(*p - '0');
+            if (width > 0xffffff)
+                return format_error(vm, "width too large", 0);
+        }
+        if (p == end)
+            return format_error(vm, "the format ends inside a conversion", 0);
+        char conv = *p++;
+        if (conv == '%') {
+            sb.append_char('%');
+            continue;
+        }
+        if (conv != 'd' && conv != 'x' && conv != 'X' && conv != 's' && conv != 'c')
+            return format_error(vm, "unknown conversion (use %d %x %X %s %c %%)", 0);
+        if (next >= argc)
+            return format_error(vm, "more conversions than arguments", 0);
+        u32 index = next++;
+        u64 kind = pairs->items[2 * index];
+        i64 value = (i64)pairs->items[2 * index + 1];
+        // The conversion's text (sign apart, for zero padding) into body.
+        char digits[24];
+        const char* body = digits;
+        usize body_length = 0;
+        bool negative = false;
+        StringBuilder ch(&vm.memory());
+        if (conv == 'd' || conv == 'x' || conv == 'X') {
+            if (kind != 0)
+                return format_error(vm, "%d, %x and %X take an int", index + 1);
+            if (conv == 'd') {
+                negative = value < 0;
+                u64 v = negative ? (u64)0 - (u64)value : (u64)value;
+                usize n = 0;
+                char tmp[24];
+                do {
+                    tmp[n++] = (char)('0' + v % 10);
+                    v /= 10;
+                } while (v);
+                while (n)
+                    digits[body_length++] = tmp[--n];
+            } else {
+                const char* hex = conv == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+                u64 v = (u64)value;
+                char tmp[24];
+                usize n = 0;
+                do {
+                    tmp[n++] = hex[v & 15];
+                    v >>= 4;
+                } while (v);
+                while (n)
+                    digits[body_length++] = tmp[--n];
+            }
+        } else if (conv == 'c') {
+            if (kind != 0 || !append_code_point(ch, value))
+                return format_error(vm, "%c takes an int that is a character code", index + 1);
+            body = ch.data();
+            body_length = ch.size();
+        } else if (kind == 0) {
+            body_length = StringBuilder::format_int(value, digits);
+        } else if (kind == 1) {
+            body = value ? "true" : "false";
+            body_length = value ? 4 : 5;
+        } else {
+            StringObj* t = str(texts->items[index]);
+            body = t->bytes;
+            body_length = t->byte_length;
+        }
+        usize shown = utf8_chars(body, body_length) + (negative ? 1 : 0);
+        usize pad = width > shown ? (usize)width - shown : 0;
+        if (!pay_scan(vm, pad + body_length))
+            return false;
+        bool numeric = conv == 'd' || conv == 'x' || conv == 'X';
+        if (!left && !(zero && numeric))
+            for (usize i = 0; i < pad; i++)
+                sb.append_char(' ');
+        if (negative)
+            sb.append_char('-');
+        if (!left && zero && numeric)
+            for (usize i = 0; i < pad; i++)
+                sb.append_char('0');
+        sb.append(body, body_length);
+        if (left)
+            for (usize i = 0; i < pad; i++)
+                sb.append_char(' ');
+        if (sb.has_failed() || ch.has_failed())
+            return vm.raise_out_of_memory();
+    }
+    if (sb.has_failed())
+        return vm.raise_out_of_memory();
+    return ret_string(vm, sb.data(), sb.size(), r);
 }
 
 }

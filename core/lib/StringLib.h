@@ -32,7 +32,16 @@
     NATIVE("String", "equals", "bs", s_equals) \
     NATIVE("String", "toInt", "i", s_to_int) \
     NATIVE("String", "toBoolean", "b", s_to_boolean) \
-    NATIVE("String.", "fromCharCode", "si", s_from_char_code)
+    NATIVE("String.", "fromCharCode", "si", s_from_char_code) \
+    NATIVE("String", "compareTo", "is", s_compare_to) \
+    NATIVE("String", "localeCompare", "is", s_compare_to) \
+    NATIVE("String", "isEmpty", "b", s_is_empty) \
+    NATIVE("String", "repeat", "si", s_repeat) \
+    NATIVE("String", "getlength", "i", s_length) \
+    NATIVE("String", "getLength", "i", s_length) \
+    NATIVE("String", "split", "S", s_split0) \
+    NATIVE("String", "replaceAll", "sss", s_replace) \
+    NATIVE("String.", "__format", "ssIS", s_format)
 
 namespace ks::lib {
 KS_STRING_NATIVES(KS_DECLARE_NATIVE)

@@ -7,6 +7,9 @@ namespace ks {
 static constexpr u32 kInitialStack = 48;    // 384 bytes, like the frames: grows on demand.
 static constexpr u32 kInitialFrames = 16;
 static constexpr u32 kMaxFormatDepth = 8;
+// Callbacks from natives into scripts (sort(Func), toString() of elements)
+// nested in each other: each holds one interpreter frame of native stack.
+static constexpr u32 kMaxNestedRuns = 4;
 static constexpr i64 kCollectionUnits = 64;   // The fixed part of a collection (about a microsecond).
 
 void free_program(Memory*, Program* p)
@@ -39,6 +42,7 @@ bool Vm::init(Memory* memory, Heap* heap, Program* program, const VmLimits& limi
     m_limits = limits;
     m_entry_budget = limits.budget;
     m_atomic = false;
+    m_nested_runs = 0;
     m_hooks = hooks;
     m_transcript = transcript;
     m_stack = nullptr;
@@ -503,6 +507,41 @@ RunStatus Vm::run_main()
     return call(m_program->main_function, nullptr, 0, nullptr);
 }
 
+// For natives: calls the function value [func] with [args] from inside the
+// running native, as a nested run of the interpreter on the frames above
+// the current one. The nesting is bounded (kMaxNestedRuns: each costs a
+// C++ interpreter frame of native stack); budget and exceptions are the
+// script's own, so an exception in [func] propagates through the native.
+bool Vm::call_nested(u64 func, const u64* args, u32 argc, u64* result)
+{
+    ObjHeader* fo = as_obj(func);
+    if (fo->flags & ObjNull)
+        return raise(ClassNullReferenceException, "call of a null function");
+    Function* f = m_program->functions[fo->aux];
+    if (m_nested_runs >= kMaxNestedRuns)
+        return raise(ClassStackOverflowException, "callbacks from built-in methods nested too deep");
+    if (argc != f->param_count || m_frame_count == 0)
+        return raise(ClassRuntimeScriptException, "callback of the wrong arity");
+    u32 entry = m_frame_count;
+    Frame& top = m_frames[entry - 1];
+    u32 base = top.base + top.function->register_count;
+    if (!ensure_stack(base + f->register_count + 1))
+        return raise(ClassStackOverflowException, "");
+    for (u32 i = 0; i < argc; i++)
+        m_stack[base + i] = args[i];
+    if (!push_frame(f, base, 0))
+        return false;
+    m_nested_runs++;
+    RunStatus status = execute(entry);
+    m_nested_runs--;
+    m_frame_count = entry;
+    if (status != RunStatus::Ok)
+        return false;
+    if (result)
+        *result = m_stack[base];
+    return true;
+}
+
 RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
 {
     Function* f = m_program->functions[index];
@@ -806,6 +845,10 @@ RunStatus Vm::execute(u32 entry_depth)
             frame->pc = (u32)(pc - code);
             if (KS_UNLIKELY(!natives[insn->b].fn(*this, args, &result)))
                 goto unwind;
+            // A native that called back into scripts (sort(Func), toString()
+            // of elements) may have grown the frames and the value stack.
+            frame = &m_frames[m_frame_count - 1];
+            R = m_stack + frame->base;
             if (insn->x)
                 R[insn->a] = result;
             pc += call_arg_words(insn->c);

@@ -123,6 +123,11 @@ public:
     // (as in Java): the text printing, `+` and join() give a value.
     bool append_text(StringBuilder& out, u64 value, u8 kind);
     void collect_garbage();
+    // Calls the function value [func] from a native (sort's comparator, an
+    // element's toString()); false with the exception pending. Collections
+    // may happen during the call: the native must keep what it holds
+    // reachable (pin()) and re-read the objects it looks at.
+    bool call_nested(u64 func, const u64* args, u32 argc, u64* result);
     // Atomic mode, for hooks (kprobes, netfilter): entries get [budget]
     // units instead of the limit, never poll the host (no rescheduling) and
     // never collect (a collection that falls due waits: collection_due()).
@@ -205,6 +210,7 @@ private:
     u64 m_calls;
     u64 m_exceptions_raised;
     u64 m_allocated_seen;     // Memory::allocated_total() already charged.
+    u32 m_nested_runs;        // call_nested() runs in progress.
     Vector<u64> m_pinned;
     // Preallocated for when memory is gone.
     InstanceObj* m_oom_exception;
