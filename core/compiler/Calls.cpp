@@ -445,8 +445,16 @@ Operand Compiler::new_expr(Expr* e, i32 dest)
         return r;
     }
     if (t->kind == TypeKind::Array) {
-        if (e->arg_count)
+        // new T[](capacity) (Konoha): empty; the capacity is checked and
+        // evaluated, but only a hint.
+        if (e->arg_count > 1)
             error_at(e, "use new T[n] for an array of n elements");
+        if (e->arg_count == 1) {
+            Operand capacity = expr(e->args[0], m_types.int_type());
+            if (capacity.type->kind != TypeKind::Int && capacity.type->kind != TypeKind::Error)
+                type_error(e->args[0], "the capacity of new T[](n) must be an int, not '%s'", capacity.type);
+            release(capacity);
+        }
         Operand size { m_types.int_type(), alloc_reg(false), true };
         emit_imm(Op::LoadI, size.reg, 0);
         release(size);

@@ -196,8 +196,13 @@ bool m_clear(Vm& vm, u64* a, u64*)
 static bool map_column(Vm& vm, u64* a, u64* r, bool keys)
 {
     MapObj* m = map(a[0]);
-    if (m->header.flags & ObjNull)
-        return vm.raise(ClassNullReferenceException, "keys or values of a null map");
+    // A null map reads as empty: its keys and values are the null array
+    // (empty and frozen, as a new array of the unknown element type could
+    // not be).
+    if (m->header.flags & ObjNull) {
+        *r = vm.program().null_array;
+        return true;
+    }
     if (!pay_scan(vm, (u64)m->used * sizeof(MapEntry)))
         return false;
     ArrayObj* out = vm.heap().new_array(m->count, keys ? (u8)m->header.aux : m->header.elem_kind, 0);
