@@ -9,7 +9,7 @@ namespace ks::lib {
 // collects).
 bool sys_gc(Vm& vm, u64*, u64*)
 {
-    if (!vm.atomic())
+    if (vm.may_collect())
         vm.collect_garbage();
     return vm.charge_checked(0);
 }

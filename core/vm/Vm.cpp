@@ -43,6 +43,7 @@ bool Vm::init(Memory* memory, Heap* heap, Program* program, const VmLimits& limi
     m_entry_budget = limits.budget;
     m_atomic = false;
     m_nested_runs = 0;
+    m_collection_holds = 0;
     m_hooks = hooks;
     m_transcript = transcript;
     m_stack = nullptr;
@@ -422,6 +423,22 @@ bool Vm::format_text(StringBuilder& out, u64 value, u8 kind, u32 depth)
             out.append("null");
             return true;
         }
+        // The object's own toString(), when its class has one: a nested
+        // run, during which nothing is collected (the containers being
+        // walked may not be reachable from anywhere else if toString()
+        // changes them).
+        if (inst->klass->to_string_slot >= 0) {
+            Function* f = m_program->functions[inst->klass->vtable[inst->klass->to_string_slot]];
+            u64 text = 0;
+            m_collection_holds++;
+            bool ok = run_nested(f, &value, 1, &text);
+            m_collection_holds--;
+            if (!ok)
+                return false;
+            StringObj* t = reinterpret_cast<StringObj*>(as_obj(text));
+            out.append(t->bytes, t->byte_length);
+            return true;
+        }
         out.append(inst->klass->name);
         if (inst->klass->message_field >= 0) {
             StringObj* m = reinterpret_cast<StringObj*>(as_obj(inst->fields[inst->klass->message_field]));
@@ -517,7 +534,12 @@ bool Vm::call_nested(u64 func, const u64* args, u32 argc, u64* result)
     ObjHeader* fo = as_obj(func);
     if (fo->flags & ObjNull)
         return raise(ClassNullReferenceException, "call of a null function");
-    Function* f = m_program->functions[fo->aux];
+    return run_nested(m_program->functions[fo->aux], args, argc, result);
+}
+
+// call_nested() of function [f].
+bool Vm::run_nested(Function* f, const u64* args, u32 argc, u64* result)
+{
     if (m_nested_runs >= kMaxNestedRuns)
         return raise(ClassStackOverflowException, "callbacks from built-in methods nested too deep");
     if (argc != f->param_count || m_frame_count == 0)
@@ -678,7 +700,7 @@ RunStatus Vm::execute(u32 entry_depth)
     } while (0)
 #define GC_POINT()                                  \
     do {                                            \
-        if (KS_UNLIKELY(m_heap->should_collect()) && !m_atomic) \
+        if (KS_UNLIKELY(m_heap->should_collect()) && may_collect()) \
             collect_garbage();                      \
     } while (0)
 // Allocation costs budget too (one unit per 16 bytes), so that a loop of
@@ -951,22 +973,24 @@ RunStatus Vm::execute(u32 entry_depth)
         }
         VM_CASE(Concat) {
             GC_POINT();
+            frame->pc = (u32)(pc - code);
             StringObj* s = concat(R[insn->b], R[insn->c], insn->x);
-            if (KS_UNLIKELY(!s)) {
-                frame->pc = (u32)(pc - code);
+            if (KS_UNLIKELY(!s))
                 goto unwind;
-            }
+            frame = &m_frames[m_frame_count - 1];   // A toString() run may have moved them.
+            R = m_stack + frame->base;
             R[insn->a] = from_obj(s);
             CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
         VM_CASE(ToString) {
             GC_POINT();
+            frame->pc = (u32)(pc - code);
             StringObj* s = concat(0, R[insn->b], insn->x);
-            if (KS_UNLIKELY(!s)) {
-                frame->pc = (u32)(pc - code);
+            if (KS_UNLIKELY(!s))
                 goto unwind;
-            }
+            frame = &m_frames[m_frame_count - 1];   // A toString() run may have moved them.
+            R = m_stack + frame->base;
             R[insn->a] = from_obj(s);
             CHARGE_ALLOCATIONS();
             VM_NEXT;
@@ -996,10 +1020,11 @@ RunStatus Vm::execute(u32 entry_depth)
         }
         VM_CASE(Print) {
             GC_POINT();
-            if (KS_UNLIKELY(!print(R[insn->a], insn->x, line_of(fn, (u32)(pc - code - 1))))) {
-                frame->pc = (u32)(pc - code);
+            frame->pc = (u32)(pc - code);
+            if (KS_UNLIKELY(!print(R[insn->a], insn->x, line_of(fn, (u32)(pc - code - 1)))))
                 goto unwind;
-            }
+            frame = &m_frames[m_frame_count - 1];
+            R = m_stack + frame->base;
             CHARGE_ALLOCATIONS();
             VM_NEXT;
         }

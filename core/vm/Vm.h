@@ -138,6 +138,9 @@ public:
         m_entry_budget = atomic ? budget : m_limits.budget;
     }
     bool atomic() const { return m_atomic; }
+    // Whether a collection may run now: not in atomic mode, nor while a
+    // toString() called from formatting runs.
+    bool may_collect() const { return !m_atomic && !m_collection_holds; }
     bool collection_due() const { return m_heap->should_collect(); }
     // Host-held objects that must survive collections (devices, timers...).
     bool pin(u64 value);
@@ -182,6 +185,7 @@ private:
     bool print(u64 value, u8 kind, u32 line);
     StringObj* concat(u64 left, u64 value, u8 kind);
     bool format_text(StringBuilder& out, u64 value, u8 kind, u32 depth);
+    bool run_nested(Function* f, const u64* args, u32 argc, u64* result);
     void report_line(u32 line);
     bool poll_or_exhausted();
     bool charge_slow();
@@ -211,6 +215,7 @@ private:
     u64 m_exceptions_raised;
     u64 m_allocated_seen;     // Memory::allocated_total() already charged.
     u32 m_nested_runs;        // call_nested() runs in progress.
+    u32 m_collection_holds;   // Nested runs during which nothing is collected.
     Vector<u64> m_pinned;
     // Preallocated for when memory is gone.
     InstanceObj* m_oom_exception;
