@@ -12,8 +12,9 @@
 // refuse to load instead of calling the wrong native.
 //
 // Natives check their arguments (indexes, null receivers) and raise a
-// script exception for anything invalid; none of them calls back into the
-// VM or collects garbage, so intermediate objects need no rooting.
+// script exception for anything invalid. Except those that call a script
+// function (Vm::call_nested(): sort with a comparator), none of them runs
+// script code or collects garbage, so intermediate objects need no rooting.
 #pragma once
 
 #include "../vm/Natives.h"

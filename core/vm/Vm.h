@@ -3,8 +3,9 @@
 //
 // Frames live in an array and registers in one value stack, both on the heap
 // and grown on demand, so script recursion never uses native stack: the
-// interpreter loop is one C++ frame whatever the script does. Calls between
-// scripts and natives never re-enter the loop.
+// interpreter loop is one C++ frame whatever the script does. The one
+// re-entry: a native calling back into a script (sort's comparator, an
+// element's toString()) runs a nested loop, at most kMaxNestedRuns deep.
 #pragma once
 
 #include "../support/StringBuilder.h"
