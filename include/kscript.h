@@ -108,11 +108,18 @@ enum ks_read {
 	KS_READ_PACKET = 2,        /* Packet.bytes(): the current packet, from its network header */
 };
 
-/* What the host's info hook is asked for (Linux.jiffies(), pid(), uid()). */
+/* The engine's release, as `kscript --version` prints it. */
+#define KS_VERSION "0.9.0"
+
+/* What the host's info hook is asked for (Linux.jiffies(), pid(), uid(),
+ * ktimeNs()). For KS_INFO_KTIME_NS a host may answer with a clock of its own
+ * (nanoseconds, > 0; the CLI's simulated timers do); 0, what a hook that
+ * does not know the code returns, means the platform's ksp_clock_ns(). */
 enum ks_info {
 	KS_INFO_JIFFIES = 0,
 	KS_INFO_PID = 1,
 	KS_INFO_UID = 2,
+	KS_INFO_KTIME_NS = 3,
 };
 
 typedef struct ks_config {

@@ -82,6 +82,8 @@ suite() {
   step "$name-golden" python3 tests/run_golden.py "$dir/kscript" tests/scripts
   count "$log/$name-golden.log"
   grep -E '^FAIL' "$log/$name-golden.log" | head -20 | sed 's/^/   /'
+  step "$name-cli" python3 tests/cli_test.py "$dir/kscript"
+  count "$log/$name-cli.log"
   step "$name-examples" python3 tests/run_golden.py "$dir/kscript" examples
   count "$log/$name-examples.log"
   # The round trip through bytecode files (kscript compile, then run).

@@ -98,7 +98,8 @@ static bool vm_poll(void* context)
     return !s->config.poll || s->config.poll(s->config.ctx);
 }
 
-static_assert((int)InfoJiffies == (int)KS_INFO_JIFFIES && (int)InfoPid == (int)KS_INFO_PID && (int)InfoUid == (int)KS_INFO_UID,
+static_assert((int)InfoJiffies == (int)KS_INFO_JIFFIES && (int)InfoPid == (int)KS_INFO_PID && (int)InfoUid == (int)KS_INFO_UID
+        && (int)InfoKtimeNs == (int)KS_INFO_KTIME_NS,
     "the VM's info codes are the host contract's");
 
 static i64 vm_info(void* context, int what)

@@ -72,7 +72,7 @@ struct VmHooks {
     void* context;
 };
 
-enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2 };
+enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2, InfoKtimeNs = 3 };
 
 struct VmLimits {
     i64 budget;          // Instructions (approximate: loops and calls) per entry.
