@@ -211,7 +211,8 @@ static int compile_source(ks_state* s, const char* source, unsigned long length)
     s->memory.slab().set_blocks_enabled(false);
     bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
     s->memory.slab().set_blocks_enabled(true);
-    // Keep the diagnostics past the arena.
+    // In source order, repeats dropped; kept past the arena.
+    diagnostics.sort_and_dedupe();
     for (u32 i = 0; i < diagnostics.size(); i++) {
         const Diagnostic& d = diagnostics[i];
         if (!store_diagnostic(s, d.line, d.column, d.severity == Severity::Warning, d.deferred, d.message,
