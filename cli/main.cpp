@@ -711,6 +711,7 @@ int main(int argc, char** argv)
                 fflush(stdout);
                 fprintf(stderr, "%s:%u: error: uncaught %s%s%s\n", path, ks_exception_line(state),
                     ks_exception_name(state), message[0] ? ": " : "", message);
+                cli::print_trace(state, path);
             }
             exit_code = kExitRuntime;
         }

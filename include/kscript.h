@@ -217,6 +217,15 @@ int ks_run(ks_state *state);
 const char *ks_exception_name(const ks_state *state);
 unsigned int ks_exception_line(const ks_state *state);
 unsigned long ks_exception_message(const ks_state *state, char *out, unsigned long size);
+/*
+ * After KS_EEXCEPTION: its stack trace, the script functions it passed
+ * through, innermost first (frame 0 is where it was raised): returns how
+ * many frames are kept (at most 16) and, for [index] below that, sets
+ * [function] ("fib", "Point.sum", "<main>") and [line]. [omitted] (may be
+ * NULL) gets the number of outer frames not kept.
+ */
+unsigned int ks_exception_trace(const ks_state *state, unsigned int index, const char **function,
+				unsigned int *line, unsigned int *omitted);
 
 /* Writes a readable bytecode listing to the write hook (stream 2). */
 int ks_disassemble(ks_state *state);

@@ -299,6 +299,22 @@ extern "C" const char* ks_exception_name(const ks_state* s) { return s->vm_ready
 
 extern "C" unsigned int ks_exception_line(const ks_state* s) { return s->vm_ready ? s->vm.exception_line() : 0; }
 
+extern "C" unsigned int ks_exception_trace(const ks_state* s, unsigned int index, const char** function,
+    unsigned int* line, unsigned int* omitted)
+{
+    if (omitted)
+        *omitted = s->vm_ready ? s->vm.trace_omitted() : 0;
+    if (!s->vm_ready)
+        return 0;
+    if (index < s->vm.trace_count()) {
+        if (function)
+            *function = s->vm.trace(index).function;
+        if (line)
+            *line = s->vm.trace(index).line;
+    }
+    return s->vm.trace_count();
+}
+
 extern "C" unsigned long ks_exception_message(const ks_state* s, char* out, unsigned long size)
 {
     if (!s->vm_ready) {
