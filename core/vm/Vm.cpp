@@ -76,6 +76,10 @@ void Vm::destroy()
 {
     m_memory->free(m_stack);
     m_memory->free(m_frames);
+    if (m_trace)
+        m_memory->free(m_trace);
+    m_trace = nullptr;
+    m_trace_count = 0;
     m_pinned.release();
     m_stack = nullptr;
     m_frames = nullptr;
@@ -214,6 +218,14 @@ bool Vm::raise_cast(u64 value, RtClass* target)
 void Vm::record_trace(u32 entry_depth)
 {
     m_trace_count = 0;
+    m_trace_omitted = 0;
+    // Made at the first exception, not with the VM: most scripts never need
+    // it, and the state's page has no room to spare. Without memory there
+    // is simply no trace.
+    if (!m_trace)
+        m_trace = static_cast<TraceEntry*>(m_memory->alloc(sizeof(TraceEntry) * kMaxTrace));
+    if (!m_trace)
+        return;
     u32 looked = 0;
     u32 i = m_frame_count;
     while (i-- > entry_depth && m_trace_count < kMaxTrace && looked++ < 4 * kMaxTrace) {

@@ -213,7 +213,7 @@ private:
     bool m_interrupted;
     u64 m_exception;
     u32 m_exception_line;
-    TraceEntry m_trace[kMaxTrace];
+    TraceEntry* m_trace { nullptr };   // kMaxTrace entries, made at the first exception.
     u32 m_trace_count { 0 };
     u32 m_trace_omitted { 0 };
     void record_trace(u32 entry_depth);
