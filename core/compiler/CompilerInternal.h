@@ -11,10 +11,10 @@
 #include "../support/NameIndex.h"
 #include "../support/StringBuilder.h"
 #include "../support/WorkMeter.h"
+#include "../lib/Registry.h"
 #include "../vm/Natives.h"
 #include "Lexer.h"
 #include "Parser.h"
-#include "Prelude.h"
 
 namespace ks::compiler {
 
@@ -293,6 +293,7 @@ private:
     Operand new_expr(Expr* e, i32 dest);
     Operand new_array_expr(Expr* e, i32 dest);
     Operand array_literal(Expr* e, Type* expected, i32 dest);
+    Operand format_call(Expr* e, i32 dest);
     Operand unary_expr(Expr* e, i32 dest);
     Operand binary_expr(Expr* e, i32 dest);
     Operand logical_expr(Expr* e, i32 dest);

@@ -96,9 +96,7 @@ void Compiler::declare_classes(SyntaxTree& program, bool prelude)
         ClassDecl* d = program.items[i].klass;
         if (program.items[i].kind != ItemKind::Class || !d)
             continue;
-        if (find_class(d->name) || str_equal(d->name, "String") || str_equal(d->name, "int")
-            || str_equal(d->name, "Array") || str_equal(d->name, "Map") || str_equal(d->name, "Func")
-            || str_equal(d->name, "Bytes") || str_equal(d->name, "System") || str_equal(d->name, "Linux")) {
+        if (find_class(d->name) || find_library(d->name) || str_equal(d->name, "int") || str_equal(d->name, "Func")) {
             error(d->line, d->column, "class '%s' is already defined", d->name);
             continue;
         }
@@ -511,8 +509,7 @@ void Compiler::declare_functions(SyntaxTree& program, bool prelude)
             continue;
         if (d->owner) {
             ClassSym* c = find_class(d->owner);
-            if (!c && (str_equal(d->owner, "String") || str_equal(d->owner, "Array") || str_equal(d->owner, "Map")
-                    || str_equal(d->owner, "Bytes") || str_equal(d->owner, "int") || str_equal(d->owner, "boolean"))) {
+            if (!c && (find_library(d->owner) || str_equal(d->owner, "int") || str_equal(d->owner, "boolean"))) {
                 error(d->line, d->column, "methods cannot be added to built-in type '%s'", d->owner);
                 continue;
             }

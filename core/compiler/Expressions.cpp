@@ -190,7 +190,10 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
-    for (const BuiltinConstant& c : kBuiltinConstants) {
+    u32 constant_count;
+    const BuiltinConstant* constants = builtin_constants(&constant_count);
+    for (u32 i = 0; i < constant_count; i++) {
+        const BuiltinConstant& c = constants[i];
         if (str_equal(e->name, c.name)) {
             Operand r = target_reg(dest, m_types.int_type());
             load_int(r.reg, c.value);
@@ -278,7 +281,25 @@ bool Compiler::compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool neg
     if (ta->kind == TypeKind::Error || tb->kind == TypeKind::Error)
         return false;
     if (e->op != Tok::Eq && e->op != Tok::Ne) {
-        // Ordering comparisons: ints only.
+        // Ordering comparisons: ints, and strings in code point order
+        // (through String.compareTo, then the int comparison with 0).
+        if (ta->kind == TypeKind::String && tb->kind == TypeKind::String) {
+            u16 regs[2] = { a.reg, b.reg };
+            emit(Op::CallNative, dest, (u32)find_native("String", "compareTo", 1), 2, 1);
+            emit_args(regs, 2);
+            u16 zero = alloc_reg(false);
+            emit_imm(Op::LoadI, zero, 0);
+            switch (e->op) {
+            case Tok::Lt: emit(Op::Lt, dest, dest, zero); break;
+            case Tok::Le: emit(Op::Le, dest, dest, zero); break;
+            case Tok::Gt: emit(Op::Lt, dest, zero, dest); break;
+            default: emit(Op::Le, dest, zero, dest); break;
+            }
+            free_reg(zero);
+            if (negate)
+                emit(Op::Not, dest, dest);
+            return true;
+        }
         if (ta->kind != TypeKind::Int || tb->kind != TypeKind::Int) {
             type_error(e, "cannot order '%s' and '%s'", ta, tb);
             return false;

@@ -1426,6 +1426,28 @@ Expr* Parser::parse_new(const Token& at)
     base->line = name.line;
     base->column = name.column;
     m_pos++;
+    if (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+        // Konoha's `new T[](capacity)`: an empty array of T, room for
+        // [capacity] elements (a hint: arrays grow as needed).
+        u32 back = m_pos;
+        base->dims = 1;
+        m_pos += 2;
+        while (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+            m_pos += 2;
+            base->dims++;
+        }
+        if (check(Tok::LParen)) {
+            Expr* e = make_expr(ExprKind::New, at);
+            if (!e)
+                return error_expr(at);
+            e->type = base;
+            m_pos++;
+            parse_arguments(e, Tok::RParen);
+            return finish(e);
+        }
+        base->dims = 0;
+        m_pos = back;
+    }
     if (match(Tok::LBracket)) {
         Expr* e = make_expr(ExprKind::NewArray, at);
         if (!e)
