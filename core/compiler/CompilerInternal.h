@@ -46,6 +46,7 @@ struct LoopContext {
     Vector<u32>* continues;
     u32 try_depth;      // Number of enclosing try statements at the loop.
     u32 local_count;    // Locals in scope at the loop.
+    bool is_switch;     // A switch: `break` leaves it, `continue` goes to the loop around it (continues is null).
 };
 
 // Pairs [from, to) of code inside a try statement's range that its handler
@@ -267,6 +268,7 @@ private:
     void loop_back_if(Expr* cond, u32 top);
     bool foreach_statement(Stmt* s);
     bool try_statement(Stmt* s);
+    bool switch_statement(Stmt* s);
     void return_statement(Stmt* s);
     void jump_out(Stmt* s, bool is_break);
     void emit_finally_blocks(u32 down_to);

@@ -432,7 +432,11 @@ Operand Compiler::binary_expr(Expr* e, i32 dest)
             return r;
         }
     }
-    Operand b = expr(e->b, a.type);
+    // The right side of a concatenation may be of any type: it gets no
+    // expected type (a String one made `"n " + (c ? 1 : 0)` ask both arms
+    // for Strings).
+    bool concatenation = op == Tok::Plus && a.type->kind == TypeKind::String;
+    Operand b = expr(e->b, concatenation ? nullptr : a.type);
     if (a.type->kind == TypeKind::Error || b.type->kind == TypeKind::Error) {
         release(b);
         release(a);

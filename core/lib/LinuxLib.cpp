@@ -186,7 +186,14 @@ bool linux_packet_bytes(Vm& vm, u64* a, u64* r)
     return host_read(vm, ReadPacket, a[0], (i64)a[1], (i64)a[2], r, "Packet.bytes");
 }
 
-bool linux_ktime(Vm&, u64*, u64* r) { *r = ksp_clock_ns(); return true; }
+// The host's clock when it keeps one (the CLI's simulated timers), else the
+// platform's monotonic clock.
+bool linux_ktime(Vm& vm, u64*, u64* r)
+{
+    i64 host = host_info(vm, InfoKtimeNs);
+    *r = host > 0 ? (u64)host : ksp_clock_ns();
+    return true;
+}
 bool linux_random(Vm&, u64*, u64* r) { *r = ksp_random_u64() & (u64)KS_INT_MAX; return true; }
 
 bool linux_comm(Vm& vm, u64*, u64* r)

@@ -689,12 +689,13 @@ bool s_to_int(Vm& vm, u64* a, u64* r)
             p++;
     if (!pay_bytewise(vm, (u64)(p - s->bytes)))
         return false;
+    // The messages quote the string (its first 40 bytes).
     if (overflow)
-        return vm.raise(ClassRuntimeScriptException, "number out of range");
+        return vm.raise_quoting(ClassRuntimeScriptException, "number out of range", s->bytes, s->byte_length);
     if (!any || p != end)
-        return vm.raise(ClassRuntimeScriptException, "not a number");
+        return vm.raise_quoting(ClassRuntimeScriptException, "not a number", s->bytes, s->byte_length);
     if ((!negative && value > (u64)KS_INT_MAX) || (negative && value > (u64)KS_INT_MAX + 1))
-        return vm.raise(ClassRuntimeScriptException, "number out of range");
+        return vm.raise_quoting(ClassRuntimeScriptException, "number out of range", s->bytes, s->byte_length);
     *r = negative ? (u64)0 - value : value;
     return true;
 }
