@@ -417,6 +417,12 @@ Operand Compiler::method_call(Expr* e, i32 dest)
     }
     if ((t->kind == TypeKind::Int || t->kind == TypeKind::Boolean) && str_equal(name, "toString") && argc == 0)
         return to_string(obj, e, dest);
+    if (t->kind == TypeKind::Array && argc == 0 && str_equal(name, "sort") && t->elem->kind != TypeKind::Int
+        && t->elem->kind != TypeKind::Boolean && t->elem->kind != TypeKind::String) {
+        type_error(e, "sort() orders ints and Strings; sort '%s' with a comparator: sort(Func[int, T, T])", t);
+        release(obj);
+        return error_operand();
+    }
     const char* owner = native_owner(t);
     if (owner) {
         i32 n = find_native(owner, name, argc);
