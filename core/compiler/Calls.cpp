@@ -18,6 +18,17 @@ KS_NOINLINE Operand Compiler::member_expr(Expr* e, i32 dest)
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
+    if (ClassSym* c = class_receiver(e->a)) {
+        // A class constant: Class.NAME.
+        GlobalSym* g = class_constant(c, e->name);
+        if (!g) {
+            error_at(e, "'%s' has no constant '%s'", c->name, e->name);
+            return error_operand();
+        }
+        Operand r = target_reg(dest, g->type);
+        emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
+        return r;
+    }
     Operand obj = expr(e->a);
     if (obj.type->kind == TypeKind::Error)
         return obj;
@@ -279,6 +290,8 @@ Operand Compiler::call_expr(Expr* e, i32 dest)
                 return call_function(e, m, &self, true, dest);
             }
         }
+        if (FuncSym* f = static_function(static_scope(), name, e->arg_count))
+            return call_function(e, f, nullptr, false, dest);
         if (FuncSym* f = find_function(name, e->arg_count))
             return call_function(e, f, nullptr, false, dest);
         if (l || g) {
@@ -352,8 +365,17 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             }
             return call_native(e, n, nullptr, nullptr, dest);
         }
-        if (find_class(ns)) {
-            error_at(e, "'%s.%s' is not a static function; call it on an instance", ns, name);
+        if (ClassSym* c = find_class(ns)) {
+            bool other_count = false;
+            if (FuncSym* f = static_function(c, name, argc, &other_count))
+                return call_function(e, f, nullptr, false, dest);
+            if (other_count)
+                error(e->line, e->column, "no static method '%s' takes %d arguments", qualified(ns, name), nullptr,
+                    argc);
+            else if (find_method(c, name, argc))
+                error_at(e, "'%s.%s' is not a static method; call it on an instance", ns, name);
+            else
+                error_at(e, "'%s' has no static method '%s'", ns, name);
             return error_operand();
         }
     }

@@ -194,6 +194,7 @@ void Compiler::compile_main(SyntaxTree& program)
         release_state(&fs);
         return;
     }
+    init_class_constants();
     for (u32 i = 0; i < program.count && !m_failed; i++) {
         if (program.items[i].kind != ItemKind::Stmt || !program.items[i].stmt)
             continue;
@@ -222,6 +223,25 @@ void Compiler::compile_main(SyntaxTree& program)
     if (finish_function(&fs, "<main>", 1, &f) && !m_runtime_functions.try_append(f))
         oom();
     m_out->main_function = m_runtime_functions.size() - 1;
+}
+
+// The start of <main>: each class constant's initializer, in class order,
+// compiled with the class's static methods and constants in reach.
+void Compiler::init_class_constants()
+{
+    for (const ClassConstant& k : m_class_constants) {
+        if (m_failed)
+            return;
+        GlobalSym& g = m_globals[k.global];
+        m_line = k.decl->line;
+        m_const_class = k.cls;
+        u16 tmp = alloc_for(g.type);
+        if (k.decl->init)
+            expr_into(k.decl->init, tmp, g.type, "initializer");
+        m_const_class = nullptr;
+        emit_imm(Op::SetGlobal, tmp, (i32)g.index);
+        free_reg(tmp);
+    }
 }
 
 // Compiles the body of function, method or constructor [sym] (an implicit
@@ -418,6 +438,7 @@ bool Compiler::compile_all(const char* source, usize length)
         }
     }
     build_vtables();
+    declare_class_constants();
     if (m_failed || !build_runtime_classes())
         return false;
     tick(m_classes.size() / 16 + 1);

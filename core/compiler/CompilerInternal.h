@@ -108,7 +108,8 @@ public:
           m_function_index(memory, options.hash_seed), m_global_index(memory, options.hash_seed),
           m_constants(memory), m_constant_kinds(memory), m_runtime_functions(memory),
           m_class_index(memory, options.hash_seed), m_constant_index(memory, options.hash_seed),
-          m_string_index(memory, options.hash_seed), m_class_order(memory)
+          m_string_index(memory, options.hash_seed), m_class_order(memory), m_class_constants(memory),
+          m_qualified(memory)
     {
         m_types.set_seed(options.hash_seed);
         m_meter.init(&Compiler::interval_hook, this, options.poll_interval ? options.poll_interval : kPollInterval);
@@ -184,6 +185,14 @@ private:
     void resolve_class(ClassSym* cls);
     void declare_functions(SyntaxTree& program, bool prelude);
     void declare_method(ClassSym* cls, FuncDecl* decl, bool prelude);
+    void declare_static(ClassSym* cls, FuncDecl* decl, bool prelude);
+    void declare_class_constants();
+    void init_class_constants();
+    const char* qualified(const char* cls, const char* name);
+    ClassSym* static_scope();
+    FuncSym* static_function(ClassSym* cls, const char* name, u32 argc, bool* other_count = nullptr);
+    GlobalSym* class_constant(ClassSym* cls, const char* name);
+    ClassSym* class_receiver(Expr* e);
     void build_vtables();
     FuncSym* new_func_sym(FuncDecl* decl, const char* name, ClassSym* owner, bool prelude);
     bool resolve_signature(FuncSym* f);
@@ -348,6 +357,17 @@ private:
     bool m_failed { false };
     bool m_in_prelude { false };
     u32 m_statement_errors { 0 };
+    // Class constants (`static const T NAME = v` in a class): globals named
+    // "Class.NAME", set at the start of <main> in class order.
+    struct ClassConstant {
+        ClassSym* cls;
+        FieldDecl* decl;
+        u32 global;
+    };
+    Vector<ClassConstant> m_class_constants;
+    StringBuilder m_qualified;            // qualified()'s "Class.name", reused.
+    ClassSym* m_const_class { nullptr };  // The class whose constant's initializer is being compiled.
+    u32 m_static_count { 0 };             // Static functions and class constants: none, no lookups.
 };
 
 // The library class whose natives serve values of type [t] (String, Array,

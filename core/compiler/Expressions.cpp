@@ -185,6 +185,11 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
             return r;
         }
     }
+    if (GlobalSym* g = class_constant(static_scope(), e->name)) {
+        Operand r = target_reg(dest, g->type);
+        emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
+        return r;
+    }
     if (GlobalSym* g = find_global(e->name)) {
         Operand r = target_reg(dest, g->type);
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
@@ -583,6 +588,10 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
                 return v;
             }
         }
+        if (class_constant(static_scope(), name)) {
+            error_at(target, "cannot assign to constant '%s'", name);
+            return error_operand();
+        }
         if (GlobalSym* g = find_global(name)) {
             if (g->is_const) {
                 error_at(target, "cannot assign to constant '%s'", name);
@@ -610,6 +619,13 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             expr_into(value, v.reg, g->type, "assignment");
             emit_imm(Op::SetGlobal, v.reg, (i32)g->index);
             return v;
+        }
+        if (ClassSym* c = class_receiver(target->a)) {
+            if (class_constant(c, target->name))
+                error_at(target, "cannot assign to constant '%s.%s'", c->name, target->name);
+            else
+                error_at(target, "'%s' has no constant '%s'", c->name, target->name);
+            return error_operand();
         }
         Operand obj = expr(target->a);
         if (obj.type->kind == TypeKind::Error)
