@@ -122,7 +122,17 @@ private:
     bool compile_all(const char* source, usize length);
     // --- errors and memory
     void error(u32 line, u32 column, const char* format, const char* s1 = nullptr, const char* s2 = nullptr,
-        i64 n = 0);
+        i64 n = 0, const char* s3 = nullptr);
+    // "did you mean" and signatures in errors (Compiler.cpp).
+    enum SuggestFrom : u8 { SuggestValues = 1, SuggestFunctions = 2, SuggestFields = 4, SuggestMethods = 8 };
+    const char* did_you_mean(const char* name, u8 from, ClassSym* cls);
+    void undefined_error(const Expr* e, const char* format, const char* name, u8 from, ClassSym* cls = nullptr);
+    void member_error(const Expr* e, const char* format, const char* cls_name, const char* name, u8 from,
+        ClassSym* cls);
+    void signature_text(FuncSym* f, char* out, usize size);
+    void argument_error(const Expr* e, Type* given, Type* expected, FuncSym* f, u32 index);
+    void arity_error(const Expr* e, const char* format, const char* name, u32 argc, FuncSym* const* candidates,
+        u32 count);
     void error_at(const Expr* e, const char* format, const char* s1 = nullptr, const char* s2 = nullptr)
     {
         error(e->line, e->column, format, s1, s2);
@@ -315,7 +325,7 @@ private:
     Operand block_expr(Expr* e, Type* expected, i32 dest);
     Operand to_string(Operand value, Expr* at, i32 dest);
     Operand string_of(Operand value, Expr* at);
-    void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver);
+    void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver, FuncSym* func = nullptr);
     Operand function_value(FuncSym* f, i32 dest);
     Type* native_type(char code, Type* receiver);
     bool compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool negate);
@@ -368,6 +378,9 @@ private:
     StringBuilder m_qualified;            // qualified()'s "Class.name", reused.
     ClassSym* m_const_class { nullptr };  // The class whose constant's initializer is being compiled.
     u32 m_static_count { 0 };             // Static functions and class constants: none, no lookups.
+    u32 m_suggestions { 0 };              // did_you_mean() searches made (bounded per compile).
+    FuncSym* m_arg_func { nullptr };      // The function whose argument expr_into() is checking (messages).
+    u32 m_arg_index { 0 };
 };
 
 // The library class whose natives serve values of type [t] (String, Array,

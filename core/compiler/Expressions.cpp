@@ -26,10 +26,16 @@ Operand Compiler::target_reg(i32 dest, Type* type)
 // [dest_type] (null becomes that type's null value).
 void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context)
 {
+    // The function whose argument this is (args_into()), read before the
+    // argument's own calls change it.
+    FuncSym* func = m_arg_func;
+    u32 index = m_arg_index;
     Operand op = expr(e, dest_type, dest);
-    (void)context;
     if (!assignable(dest_type, op.type)) {
-        type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
+        if (func && str_equal(context, "argument"))
+            argument_error(e, op.type, dest_type, func, index);
+        else
+            type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
     } else if (op.type->kind == TypeKind::Void) {
         error(e->line, e->column, "a void value cannot be used");
     } else if (op.type->kind == TypeKind::Null) {
@@ -219,7 +225,7 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         error_at(e, "'%s' is overloaded; a function value needs one function", e->name);
         return error_operand();
     }
-    error_at(e, "undefined name '%s'", e->name);
+    undefined_error(e, "undefined name '%s'", e->name, SuggestValues);
     return error_operand();
 }
 
@@ -601,7 +607,7 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             emit_imm(Op::SetGlobal, v.reg, (i32)g->index);
             return v;
         }
-        error_at(target, "undefined name '%s'", name);
+        undefined_error(target, "undefined name '%s'", name, SuggestValues);
         return error_operand();
     }
     if (target->kind == ExprKind::Member) {
@@ -637,7 +643,8 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
         }
         FieldSym* f = find_field(obj.type->cls, target->name);
         if (!f) {
-            error_at(target, "'%s' has no field '%s'", obj.type->cls->name, target->name);
+            member_error(target, "'%s' has no field '%s'", obj.type->cls->name, target->name, SuggestFields,
+                obj.type->cls);
             release(obj);
             return error_operand();
         }
