@@ -343,7 +343,7 @@ bool s_char_at(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
     if (a[1] >= s->char_length)
-        return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
+        return vm.raise_index("string index out of bounds", (i64)a[1], (i64)s->char_length);
     return substring_chars(vm, s, a[1], a[1] + 1, r);
 }
 
@@ -351,7 +351,7 @@ bool s_char_code_at(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
     if (a[1] >= s->char_length)
-        return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
+        return vm.raise_index("string index out of bounds", (i64)a[1], (i64)s->char_length);
     usize offset;
     if (!char_offset(vm, s, a[1], &offset))
         return false;
@@ -772,7 +772,7 @@ bool a_get(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
     if (a[1] >= x->size)
-        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+        return vm.raise_index("array index out of bounds", (i64)a[1], x->size);
     *r = x->items[a[1]];
     return true;
 }
@@ -781,7 +781,7 @@ bool a_set(Vm& vm, u64* a, u64*)
 {
     ArrayObj* x = arr(a[0]);
     if (a[1] >= x->size)
-        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+        return vm.raise_index("array index out of bounds", (i64)a[1], x->size);
     x->items[a[1]] = a[2];
     return true;
 }
@@ -827,7 +827,7 @@ bool a_remove_at(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
     if (a[1] >= x->size)
-        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+        return vm.raise_index("array index out of bounds", (i64)a[1], x->size);
     if (!pay_scan(vm, (u64)(x->size - a[1]) * sizeof(u64)))
         return false;
     *r = x->items[a[1]];
@@ -1218,7 +1218,7 @@ bool b_get(Vm& vm, u64* a, u64* r)
 {
     BytesObj* b = bytes(a[0]);
     if (a[1] >= b->size)
-        return vm.raise(ClassOutOfBoundsException, "Bytes index out of bounds");
+        return vm.raise_index("Bytes index out of bounds", (i64)a[1], (i64)b->size);
     *r = b->data[a[1]];
     return true;
 }
@@ -1227,7 +1227,7 @@ bool b_set(Vm& vm, u64* a, u64*)
 {
     BytesObj* b = bytes(a[0]);
     if (a[1] >= b->size)
-        return vm.raise(ClassOutOfBoundsException, "Bytes index out of bounds");
+        return vm.raise_index("Bytes index out of bounds", (i64)a[1], (i64)b->size);
     b->data[a[1]] = (u8)a[2];
     return true;
 }
