@@ -443,8 +443,9 @@ bool Compiler::for_statement(Stmt* s)
     return s->expr != nullptr || breaks.size() > 0;
 }
 
-// Compiles `for (T x : collection) body` over the elements of an array or
-// the keys of a map.
+// Compiles `for (T x : collection) body` over the elements of an array, or
+// over the keys of a map in insertion order: the loop walks the array
+// m.keys() made when it started, so that the body may change the map.
 bool Compiler::foreach_statement(Stmt* s)
 {
     begin_scope();
@@ -457,14 +458,16 @@ bool Compiler::foreach_statement(Stmt* s)
         elem = coll.type->key;
     else if (coll.type->kind != TypeKind::Error)
         type_error(s->expr, "for-each needs an array or a map, not '%s'", coll.type);
-    // Keep the array and the index in registers of their own. A map's keys
-    // are taken once, in insertion order (m.keys()): the body may change
-    // the map without changing what the loop visits.
+    // Keep the array and the index in registers of their own.
     u16 arr = alloc_reg(true);
-    if (map) {
-        emit(Op::CallNative, arr, (u32)find_native("Map", "keys", 0), 1, 1);
+    i32 keys = map ? find_native("Map", "keys", 0) : -1;
+    if (keys >= 0) {
+        m_line = s->line;
+        emit(Op::CallNative, arr, (u32)keys, 1, 1);
         emit_args(&coll.reg, 1);
     } else {
+        if (map)
+            error(s->line, s->column, "internal: Map.keys() is missing");
         emit_move(arr, coll.reg);
     }
     release(coll);
