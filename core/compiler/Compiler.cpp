@@ -113,7 +113,8 @@ public:
         : m_memory(memory), m_heap(heap), m_arena(arena), m_diag(diagnostics), m_options(options),
           m_types(arena, memory), m_classes(memory), m_functions(memory), m_globals(memory),
           m_function_index(memory, options.hash_seed), m_global_index(memory, options.hash_seed),
-          m_constants(memory), m_constant_kinds(memory), m_runtime_functions(memory),
+          m_constants(memory), m_constant_kinds(memory), m_constant_types(memory), m_program_types(memory, &m_types),
+          m_runtime_functions(memory),
           m_class_index(memory, options.hash_seed), m_constant_index(memory, options.hash_seed),
           m_string_index(memory, options.hash_seed), m_class_order(memory)
     {
@@ -246,7 +247,8 @@ private:
     void patch_jump(u32 at);
     void patch_jump_to(u32 at, u32 target);
     void emit_loop(u32 target);
-    u32 add_constant(u64 value, u8 kind);
+    u32 add_constant(u64 value, u8 kind, Type* type);
+    u32 type_index(Type* t);
     bool main_only(const char* name);
     void check_top_level_name(Stmt* s);
     i32 int_constant_operand(Expr* e);
@@ -331,6 +333,8 @@ private:
     NameIndex m_global_index;
     Vector<u64> m_constants;
     Vector<u8> m_constant_kinds;
+    Vector<u32> m_constant_types;     // Index in m_program_types per constant.
+    ProgramTypes m_program_types;     // The program's type table (for the verifier).
     Vector<Function*> m_runtime_functions;
     NameIndex m_class_index;
     NameIndex m_constant_index;       // (value, kind) -> constant.
@@ -1285,9 +1289,10 @@ bool Compiler::build_runtime_classes()
         rt->message_field = -1;
         if (rt->field_count) {
             rt->field_kinds = static_cast<u8*>(p->arena.alloc_zeroed(rt->field_count));
+            rt->field_types = static_cast<u32*>(p->arena.alloc_zeroed(sizeof(u32) * rt->field_count));
             rt->field_defaults = static_cast<u64*>(p->arena.alloc_zeroed(sizeof(u64) * rt->field_count));
             rt->field_names = static_cast<const char**>(p->arena.alloc_zeroed(sizeof(char*) * rt->field_count));
-            if (!rt->field_kinds || !rt->field_defaults || !rt->field_names) {
+            if (!rt->field_kinds || !rt->field_types || !rt->field_defaults || !rt->field_names) {
                 oom();
                 return false;
             }
@@ -1314,6 +1319,7 @@ bool Compiler::build_runtime_classes()
         for (u32 i = 0; i < rt->field_count; i++) {
             Type* t = c->fields[i].type;
             rt->field_kinds[i] = value_kind(t);
+            rt->field_types[i] = type_index(t);
             rt->field_defaults[i] = null_value(t);
             rt->null_instance->fields[i] = rt->field_defaults[i];
             if (exception && str_equal(c->fields[i].name, "message"))
@@ -1327,20 +1333,32 @@ bool Compiler::build_runtime_classes()
 
 // The constant pool index of [value] of [kind], added if new (found through
 // a hash index: a pool of thousands of constants was scanned per use).
-u32 Compiler::add_constant(u64 value, u8 kind)
+u32 Compiler::add_constant(u64 value, u8 kind, Type* type)
 {
-    u32 h = m_constant_index.hash_value(value ^ ((u64)kind << 56));
+    // Typed: the verifier knows each constant's type (one null array
+    // constant per array type, so a register keeps its element type).
+    u32 t = type_index(type);
+    u32 h = m_constant_index.hash_value(value ^ ((u64)kind << 56) ^ ((u64)t << 32));
     i64 found = m_constant_index.find_hashed(h, [&](u32 i) {
-        return m_constants[i] == value && m_constant_kinds[i] == kind;
+        return m_constants[i] == value && m_constant_kinds[i] == kind && m_constant_types[i] == t;
     });
     if (found >= 0)
         return (u32)found;
-    if (!m_constants.try_append(value) || !m_constant_kinds.try_append(kind)
+    if (!m_constants.try_append(value) || !m_constant_kinds.try_append(kind) || !m_constant_types.try_append(t)
         || !m_constant_index.add_hashed(h, m_constants.size() - 1)) {
         oom();
         return 0;
     }
     return m_constants.size() - 1;
+}
+
+// The index of [t] in the program's type table (numbered when first used).
+u32 Compiler::type_index(Type* t)
+{
+    u32 index = 0;
+    if (!m_program_types.index_of(t, &index))
+        oom();
+    return index;
 }
 
 // The constant index of a string of [n] bytes at [s]: equal literals share
@@ -1361,7 +1379,7 @@ u32 Compiler::string_constant(const char* s, usize n)
         return 0;
     }
     m_heap->make_permanent(&str->header);
-    u32 k = add_constant(from_obj(str), KindRef);
+    u32 k = add_constant(from_obj(str), KindRef, m_types.string());
     if (!m_failed && !m_string_index.add_hashed(h, k))
         oom();
     return k;
@@ -1631,7 +1649,7 @@ void Compiler::load_int(u16 reg, i64 value)
     if (value >= -0x80000000LL && value <= 0x7fffffffLL)
         emit_imm(Op::LoadI, reg, (i32)value);
     else
-        emit_imm(Op::LoadK, reg, (i32)add_constant((u64)value, KindInt));
+        emit_imm(Op::LoadK, reg, (i32)add_constant((u64)value, KindInt, m_types.int_type()));
 }
 
 void Compiler::load_null(u16 reg, Type* type)
@@ -1641,7 +1659,7 @@ void Compiler::load_null(u16 reg, Type* type)
     if (!is_reference(type) || type->kind == TypeKind::Null)
         emit_imm(Op::LoadI, reg, 0);
     else
-        emit_imm(Op::LoadK, reg, (i32)add_constant(null_value(type), KindRef));
+        emit_imm(Op::LoadK, reg, (i32)add_constant(null_value(type), KindRef, type));
 }
 
 // ---------------------------------------------------------------------------
@@ -1749,6 +1767,13 @@ bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Fu
     f->register_count = (u16)fs->register_count;
     f->param_count = (u16)((fs->cls ? 1 : 0) + (fs->sym ? fs->sym->param_count : 0));
     f->return_kind = value_kind(fs->return_type);
+    f->return_type = type_index(fs->return_type);
+    f->param_types = f->param_count ? static_cast<u32*>(m_out->arena.alloc(sizeof(u32) * f->param_count)) : nullptr;
+    if (f->param_count && !f->param_types)
+        oom();
+    else
+        for (u32 i = 0; i < f->param_count; i++)
+            f->param_types[i] = type_index(fs->cls ? (i ? fs->sym->params[i - 1] : fs->cls->type) : fs->sym->params[i]);
     f->owner = fs->cls ? fs->cls->rt : nullptr;
     f->builtin = fs->sym && fs->sym->prelude;
     f->diagnostic_line = m_options.mode == CompileMode::Transcript && !fs->is_main ? fs->diagnostic_line : 0;
@@ -1816,7 +1841,7 @@ void Compiler::compile_main(SyntaxTree& program)
             // and is skipped; a global it declares keeps its default value.
             drop_code_from(code_start);
             m_line = s->line;
-            emit_imm(Op::Report, 0, (i32)add_constant(s->line, KindInt));
+            emit_imm(Op::Report, 0, (i32)add_constant(s->line, KindInt, m_types.int_type()));
             m_diag->mark_deferred_from(diag_before);
         }
     }
@@ -2173,7 +2198,7 @@ i32 Compiler::int_constant_operand(Expr* e)
 {
     if (e->kind != ExprKind::Int)
         return -1;
-    u32 k = add_constant((u64)e->int_value, KindInt);
+    u32 k = add_constant((u64)e->int_value, KindInt, m_types.int_type());
     return k <= 0xffff ? (i32)k : -1;
 }
 
@@ -2611,8 +2636,12 @@ bool Compiler::try_statement(Stmt* s)
         Local* l = c.name ? declare_local(c.name, t->kind == TypeKind::Error ? m_exception->type : t, c.line,
                                 c.column, false)
                           : nullptr;
-        if (l)
+        // The handler's register holds an Exception: a Cast (which the
+        // InstanceOf above makes certain) gives the verifier the class.
+        if (l && (matches_all || t->kind != TypeKind::Class))
             emit_move(l->reg, exc);
+        else if (l)
+            emit(Op::Cast, l->reg, exc, t->cls->id);
         bool body_falls = block(c.body);
         end_scope();
         if (body_falls) {
@@ -2786,7 +2815,7 @@ Operand Compiler::literal(Expr* e, i32 dest, Type* expected)
             return r;
         }
         Operand r { m_types.null_type(), alloc_reg(true), true };
-        emit_imm(Op::LoadK, r.reg, (i32)add_constant(m_out->null_string, KindRef));
+        emit_imm(Op::LoadK, r.reg, (i32)add_constant(m_out->null_string, KindRef, m_types.string()));
         return r;
     }
     }
@@ -2801,7 +2830,7 @@ Operand Compiler::function_value(FuncSym* f, i32 dest)
     }
     m_heap->make_permanent(&fo->header);
     Operand r = target_reg(dest, f->func_type);
-    emit_imm(Op::LoadK, r.reg, (i32)add_constant(from_obj(fo), KindRef));
+    emit_imm(Op::LoadK, r.reg, (i32)add_constant(from_obj(fo), KindRef, f->func_type));
     return r;
 }
 
@@ -3040,6 +3069,7 @@ Operand Compiler::call_native(Expr* e, i32 native, Operand* receiver, Type* rece
         release(*receiver);
     Type* rt = native_type(sig[0], receiver_type);
     Operand r = rt->kind == TypeKind::Void ? Operand { rt, 0, false } : target_reg(dest, rt);
+    type_index(rt);   // The verifier types the result (String[], K[], E[]) from the table.
     m_line = e->line;
     emit(Op::CallNative, r.reg, (u32)native, total, rt->kind == TypeKind::Void ? 0 : 1);
     emit_args(regs, total);
@@ -3262,8 +3292,7 @@ Operand Compiler::new_expr(Expr* e, i32 dest)
             error_at(e, "a new Map takes no arguments");
         Operand r = target_reg(dest, t);
         u8 x = (u8)(value_kind(t->key) | (value_kind(t->elem) << 4));
-        u64 def = is_reference(t->elem) ? null_value(t->elem) : 0;
-        emit_imm(Op::NewMap, r.reg, (i32)add_constant(def, value_kind(t->elem)), x);
+        emit_imm(Op::NewMap, r.reg, (i32)type_index(t), x);
         return r;
     }
     if (t->kind == TypeKind::Array) {
@@ -3273,7 +3302,8 @@ Operand Compiler::new_expr(Expr* e, i32 dest)
         emit_imm(Op::LoadI, size.reg, 0);
         release(size);
         Operand r = target_reg(dest, t);
-        emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(t->elem), value_kind(t->elem)),
+        type_index(t);
+        emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(t->elem), value_kind(t->elem), t->elem),
             value_kind(t->elem));
         return r;
     }
@@ -3327,7 +3357,8 @@ Operand Compiler::new_array_expr(Expr* e, i32 dest)
         type_error(e->a, "array size must be int, not '%s'", size.type);
     release(size);
     Operand r = target_reg(dest, t);
-    emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(elem), value_kind(elem)), value_kind(elem));
+    type_index(t);   // The verifier types the result as the array of the default's type.
+    emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(elem), value_kind(elem), elem), value_kind(elem));
     return r;
 }
 
@@ -3374,7 +3405,10 @@ Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
     for (u16 r : regs)
         free_reg(r);
     Operand r = target_reg(dest, t);
-    emit(Op::ArrayLiteral, r.reg, 0, n, value_kind(elem));
+    u32 type = type_index(t);
+    if (type > 0xffff)
+        error_at(e, "too many types in the program for an array literal");
+    emit(Op::ArrayLiteral, r.reg, type, n, value_kind(elem));
     emit_args(regs.data(), n);
     return r;
 }
@@ -4096,6 +4130,9 @@ bool Compiler::compile(const char* source, usize length, Program* out)
     out->constants = keep(m_constants, &n);
     out->constant_count = n;
     out->constant_kinds = keep(m_constant_kinds, &n);
+    out->constant_types = keep(m_constant_types, &n);
+    if (!m_program_types.finish(out))
+        oom();
     return ok && !m_failed;
 }
 
@@ -4195,13 +4232,15 @@ bool Compiler::compile_all(const char* source, usize length)
     if (g) {
         out->globals = static_cast<u64*>(out->arena.alloc_zeroed(sizeof(u64) * g));
         out->global_kinds = static_cast<u8*>(out->arena.alloc_zeroed(g));
+        out->global_types = static_cast<u32*>(out->arena.alloc_zeroed(sizeof(u32) * g));
         out->global_names = static_cast<const char**>(out->arena.alloc_zeroed(sizeof(char*) * g));
-        if (!out->globals || !out->global_kinds || !out->global_names) {
+        if (!out->globals || !out->global_kinds || !out->global_types || !out->global_names) {
             oom();
             return false;
         }
         for (u32 i = 0; i < g; i++) {
             out->global_kinds[i] = value_kind(m_globals[i].type);
+            out->global_types[i] = type_index(m_globals[i].type);
             out->globals[i] = null_value(m_globals[i].type);
             out->global_names[i] = persist(m_globals[i].name);
         }

@@ -239,7 +239,7 @@ TEST(Bytecode, HeaderProblemsAreNamed)
     f[1] = 'X';
     EXPECT_EQ(read_and_verify(f), "not a bytecode file");
     f = good;
-    f[4] = 2;   // Format version 2.
+    f[4] = kBytecodeFormat + 1;   // A format version from the future.
     EXPECT_EQ(read_and_verify(f), "a bytecode format this engine does not read");
     f = good;
     put32(f, 8, kEngineVersion + 1);
@@ -297,8 +297,11 @@ TEST(Bytecode, IndexesOutsideTheirTablesAreRefused)
 {
     std::string good = compile(kProgram);
     u32 classes = le32(good, kPayload);
-    // The first class: name length, name, superclass.
-    size_t super_at = kPayload + 20 + 4 + le32(good, kPayload + 20);
+    // The first class, after the type table (count, 11-byte entries, the
+    // parameter run): name length, name, superclass.
+    size_t types_end = kPayload + 20 + 4 + 11 * (size_t)le32(good, kPayload + 20);
+    size_t classes_at = types_end + 4 + 4 * (size_t)le32(good, types_end);
+    size_t super_at = classes_at + 4 + le32(good, classes_at);
     std::string f = good;
     put32(f, super_at, classes + 3);
     fix_header(f);

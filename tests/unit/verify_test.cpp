@@ -279,7 +279,7 @@ RULE(DefaultOfAnotherKind, "the default value's kind differs from the elements'"
 RULE(GlobalOutsideTheGlobals, "a global index outside the globals",
     find(f, Op::SetGlobal)->set_imm((i32)program.global_count))
 RULE(ClassOutsideTheClasses, "a class index outside the classes", find(f, Op::NewObject)->b = (u16)program.class_count)
-RULE(FieldOfNoClass, "no class has a field of that index and kind", find(fn("A.get"), Op::GetField)->c = 200)
+RULE(FieldOutsideTheClass, "a field index outside the object's class", find(fn("A.get"), Op::GetField)->c = 200)
 RULE(SlotOutsideEveryVtable, "a method slot outside every class's vtable", find(f, Op::CallMethod1)->b = 1000)
 RULE(FunctionOutsideTheFunctions, "a function index outside the functions",
     find(f, Op::Call1)->b = (u16)program.function_count)
@@ -297,7 +297,7 @@ RULE(CompareJumpBeforeTheStart, "a jump outside the function", find(f, Op::JumpI
 RULE(ArgsPastTheEnd, "the Args words run past the end of the function", find(f, Op::ArrayLiteral)->c = 60000)
 RULE(CallWithoutArgsWords, "a call is not followed by its Args words", (find(f, Op::CallNative) + 1)->op = Op::Nop)
 RULE(ValueKindOutOfRange, "a value kind that is not int, boolean or reference", find(f, Op::Print)->x = 3)
-RULE(MapKindsOutOfRange, "map kinds that are not int, boolean or reference", find(f, Op::NewMap)->x = 0x33)
+RULE(MapKindsOutOfRange, "NewMap's type is not a map of its kinds", find(f, Op::NewMap)->x = 0x33)
 RULE(RegisterOutsideTheFrame, "a register outside the frame", find(f, Op::AddI)->a = f->register_count)
 RULE(IntOperandInAReferenceRegister, "an int operand in a reference register", find(f, Op::Div)->b = kRef)
 RULE(ReferenceOperandInAnIntRegister, "a reference operand in an int register", find(f, Op::EqStr)->b = kInt)
@@ -317,7 +317,7 @@ RULE(CallArgumentCount, "the argument count differs from the callee's parameters
 RULE(CallArgumentKind, "an argument's kind differs from the callee's parameter", find(f, Op::Call1, 1)->c = kRef)
 RULE(CallResultKind, "the call's result kind differs from its register's", find(f, Op::Call1, 1)->a = kInt)
 RULE(ReceiverInAnIntRegister, "a method's receiver is not a reference register", find(f, Op::CallMethod1)->c = kInt)
-RULE(ElementOfAnotherKind, "an element's kind differs from the array's", find(f, Op::ArrayLiteral)->x = KindRef)
+RULE(ElementOfAnotherKind, "ArrayLiteral's type is not an array of its kind", find(f, Op::ArrayLiteral)->x = KindRef)
 RULE(RunningOffTheEnd, "control runs off the end of the function",
     f->code[f->code_size - 1] = Insn { Op::Nop, 0, 0, 0, 0 })
 RULE(HandlerTargetInArgsWords, "an exception handler's target is not an instruction",
