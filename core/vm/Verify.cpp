@@ -314,6 +314,11 @@ private:
             const Handler& h = f->handlers[i];
             if (h.start >= h.end || h.end > f->code_size || h.target >= f->code_size)
                 return fail(kVerifyNone, "an exception handler lies outside the function");
+            // Catching is a jump that charges nothing: forward only, past
+            // the whole range, or a handler inside its own range would
+            // catch its own throw forever.
+            if (h.target < h.end)
+                return fail(kVerifyNone, "an exception handler's target is not after its range");
             if (h.reg >= f->register_count || !is_ref(h.reg))
                 return fail(kVerifyNone, "an exception handler's register is not a reference register");
         }
@@ -1133,25 +1138,34 @@ private:
         u32 pc = start;
         bool falls = true;
         bool dirty = true;
+        u32 prev_at = 0;   // The previous instruction's throw position (the state was joined there).
         while (pc < end) {
             const Insn& in = f->code[pc];
+            const char* fmt = opcode_format(in.op);
+            u32 words = fmt[2] == 'n' ? call_arg_words(in.c) : 0;
             // A throw at [pc] reaches the handlers whose range holds it
             // with the registers as they are before the instruction
             // (joined again only when they changed, or a range begins).
+            // The VM looks a throw up at the instruction, except in a call
+            // that pushed a frame: at its last Args word (Vm.cpp,
+            // KS_PUSH_FRAME).
+            bool frame_call = in.op == Op::Call || in.op == Op::CallMethod || in.op == Op::CallValue;
+            u32 at = frame_call ? pc + words : pc;
             for (u32 i = m_cover_start[blk]; i < m_cover_start[blk + 1]; i++) {
                 const Handler& h = f->handlers[m_cover[i]];
-                if (pc >= h.start && pc < h.end && (dirty || pc == h.start || pc == start))
+                bool before = pc != start && prev_at >= h.start && prev_at < h.end;
+                if (at >= h.start && at < h.end && (dirty || !before))
                     join(m_block_of[h.target], current, h.reg);
             }
+            prev_at = at;
             dirty = false;
             if (!transfer(pc, current, &dirty))
                 return false;
-            const char* fmt = opcode_format(in.op);
             for (u32 pos = 0; pos < 4; pos++)
                 if (is_jump_letter(fmt[pos]))
                     join(m_block_of[(u32)((i64)pc + 1 + operand_value(in, fmt, pos))], current, kVerifyNone);
             falls = !ends_block(in.op);
-            pc += 1 + (fmt[2] == 'n' ? call_arg_words(in.c) : 0);
+            pc += 1 + words;
         }
         if (falls && end < f->code_size)
             join(blk + 1, current, kVerifyNone);
