@@ -53,6 +53,8 @@ struct TypeFacts {
     u32* array_of;       // Per normalized type: an array entry with that element, or kVerifyNone.
     u32* pre;            // Per class: its place in a preorder walk of the class tree,
     u32* last;           // and the largest place among its subclasses.
+    u32* jump;           // Per class: an ancestor further up (skew-binary jump pointers), so
+                         // that a common superclass is found in logarithmic steps.
 
     bool is_class(u32 t) const { return t >= class_base && t < count; }
     u32 class_of(u32 t) const { return t - class_base; }
@@ -151,6 +153,7 @@ bool number_classes(const Program& p, Memory* memory, TypeFacts* facts)
     }
     u32 next = 0, depth = 0;
     stack[depth++] = ClassObject;
+    facts->jump[ClassObject] = ClassObject;
     facts->pre[ClassObject] = next++;
     // Down to the first unvisited child, else up, closing [last].
     while (depth) {
@@ -160,6 +163,10 @@ bool number_classes(const Program& p, Memory* memory, TypeFacts* facts)
             child[c] = sibling[k];
             facts->pre[k] = next++;
             stack[depth++] = k;
+            // Its jump pointer, from its superclass's (numbered before it).
+            u32 j = facts->jump[c];
+            u32 dc = p.classes[c]->depth, dj = p.classes[j]->depth, djj = p.classes[facts->jump[j]]->depth;
+            facts->jump[k] = c != ClassObject && dc - dj == dj - djj ? facts->jump[j] : c;
         } else {
             facts->last[c] = next - 1;
             depth--;
@@ -699,22 +706,15 @@ private:
             return kUnset;
         if (!m_t.is_class(a) || !m_t.is_class(b))
             return m_t.object();
-        const RtClass* x = m_p.classes[m_t.class_of(a)];
-        const RtClass* y = m_p.classes[m_t.class_of(b)];
-        while (x->depth > y->depth) {
-            x = x->super;
+        // The deepest superclass of a that b extends: up by jump pointers
+        // while they stay below it, else one step.
+        u32 x = m_t.class_of(a), y = m_t.class_of(b);
+        while (!m_t.extends(y, x)) {
+            u32 j = m_t.jump[x];
+            x = m_t.extends(y, j) ? m_p.classes[x]->super->id : j;
             m_extra_work++;
         }
-        while (y->depth > x->depth) {
-            y = y->super;
-            m_extra_work++;
-        }
-        while (x != y) {
-            x = x->super;
-            y = y->super;
-            m_extra_work++;
-        }
-        return m_t.class_base + x->id;
+        return m_t.class_base + x;
     }
 
     // Joins [from] (with register [extra], a handler's, then holding an
@@ -1359,13 +1359,14 @@ bool make_facts(const Program& p, Memory* memory, TypeFacts* facts)
     facts->bytes_t = p.type_count + 1;
     facts->class_base = p.type_count + 2;
     facts->count = facts->class_base + p.class_count;
-    usize words = (usize)p.type_count + facts->count + 2 * (usize)p.class_count;
+    usize words = (usize)p.type_count + facts->count + 3 * (usize)p.class_count;
     facts->norm = static_cast<u32*>(memory->alloc(sizeof(u32) * (words ? words : 1)));
     if (!facts->norm)
         return false;
     facts->array_of = facts->norm + p.type_count;
     facts->pre = facts->array_of + facts->count;
     facts->last = facts->pre + p.class_count;
+    facts->jump = facts->last + p.class_count;
     for (u32 i = 0; i < p.type_count; i++) {
         const TypeEntry& t = p.types[i];
         facts->norm[i] = t.sort == TypeSort::String ? facts->string_t
