@@ -15,7 +15,10 @@ Expectations (comments in the script):
   // expect stderr: TEXT          the next line of standard error is TEXT, the
                                   script's path written FILE (the lines that
                                   hooks' exceptions print, which do not stop
-                                  the script)
+                                  the script; or a compile error with the
+                                  source line and caret the CLI prints under
+                                  it). Warnings, with their source line and
+                                  caret, are left out of the comparison.
 
 A script without any expectation is an error of the test itself.
 Prints one line per failure and a closing line "N passed, N failed".
@@ -75,6 +78,24 @@ def parse(path):
     return spec
 
 
+def strip_warnings(lines):
+    """Standard error without the warnings: each warning line and the source
+    line and caret that the CLI prints under it (two lines starting with two
+    spaces)."""
+    out = []
+    skip = 0
+    for x in lines:
+        if skip and x.startswith("  "):
+            skip -= 1
+            continue
+        skip = 0
+        if ": warning: " in x:
+            skip = 2
+            continue
+        out.append(x)
+    return out
+
+
 def compile_to_bytecode(kscript, spec, path, outdir):
     """Compiles [path] to a bytecode file; returns its path, or None when the
     script is not one for the round trip (it does not compile cleanly)."""
@@ -130,7 +151,7 @@ def check(kscript, path, rel, bytecode_dir=None):
     for l, c, m in warnings:
         if int(l) not in expected_warning_lines:
             problems.append("unexpected warning %s:%s: %s" % (l, c, m))
-    err = "\n".join(x for x in err.splitlines() if ": warning: " not in x)
+    err = "\n".join(strip_warnings(err.splitlines()))
     if spec["stderr"]:
         lines = [x.replace(path, "FILE") for x in err.splitlines()]
         if lines != spec["stderr"]:

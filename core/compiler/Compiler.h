@@ -42,7 +42,7 @@ struct ClassSym {
     u32 column;
     // Hash indexes of classes with many fields (name -> slot), own methods
     // (name -> index in methods) and vtable entries (name -> slot); null
-    // while a scan is as fast (see Compiler.cpp, kIndexFrom).
+    // while a scan is as fast (see CompilerInternal.h, kIndexFrom).
     NameIndex* field_index;
     NameIndex* method_index;
     NameIndex* vtable_index;

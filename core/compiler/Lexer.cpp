@@ -40,7 +40,8 @@ static constexpr Keyword kKeywords[] = {
     { "catch", Tok::KwCatch }, { "finally", Tok::KwFinally }, { "throw", Tok::KwThrow },
     { "instanceof", Tok::KwInstanceof }, { "as", Tok::KwAs }, { "to", Tok::KwTo },
     { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "boolean", Tok::KwBoolean },
-    { "void", Tok::KwVoid },
+    { "void", Tok::KwVoid }, { "switch", Tok::KwSwitch }, { "case", Tok::KwCase },
+    { "default", Tok::KwDefault }, { "static", Tok::KwStatic },
 };
 
 u32 Lexer::column_of(const char* where)

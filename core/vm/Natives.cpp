@@ -746,12 +746,13 @@ bool s_to_int(Vm& vm, u64* a, u64* r)
             p++;
     if (!pay_bytewise(vm, (u64)(p - s->bytes)))
         return false;
+    // The messages quote the string (its first 40 bytes).
     if (overflow)
-        return vm.raise(ClassRuntimeScriptException, "number out of range");
+        return vm.raise_quoting(ClassRuntimeScriptException, "number out of range", s->bytes, s->byte_length);
     if (!any || p != end)
-        return vm.raise(ClassRuntimeScriptException, "not a number");
+        return vm.raise_quoting(ClassRuntimeScriptException, "not a number", s->bytes, s->byte_length);
     if ((!negative && value > (u64)KS_INT_MAX) || (negative && value > (u64)KS_INT_MAX + 1))
-        return vm.raise(ClassRuntimeScriptException, "number out of range");
+        return vm.raise_quoting(ClassRuntimeScriptException, "number out of range", s->bytes, s->byte_length);
     *r = negative ? (u64)0 - value : value;
     return true;
 }
@@ -1482,7 +1483,14 @@ bool linux_packet_bytes(Vm& vm, u64* a, u64* r)
     return host_read(vm, ReadPacket, a[0], (i64)a[1], (i64)a[2], r, "Packet.bytes");
 }
 
-bool linux_ktime(Vm&, u64*, u64* r) { *r = ksp_clock_ns(); return true; }
+// The host's clock when it keeps one (the CLI's simulated timers), else the
+// platform's monotonic clock.
+bool linux_ktime(Vm& vm, u64*, u64* r)
+{
+    i64 host = host_info(vm, InfoKtimeNs);
+    *r = host > 0 ? (u64)host : ksp_clock_ns();
+    return true;
+}
 bool linux_random(Vm&, u64*, u64* r) { *r = ksp_random_u64() & (u64)KS_INT_MAX; return true; }
 
 bool linux_comm(Vm& vm, u64*, u64* r)

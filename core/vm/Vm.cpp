@@ -76,6 +76,10 @@ void Vm::destroy()
 {
     m_memory->free(m_stack);
     m_memory->free(m_frames);
+    if (m_trace)
+        m_memory->free(m_trace);
+    m_trace = nullptr;
+    m_trace_count = 0;
     m_pinned.release();
     m_stack = nullptr;
     m_frames = nullptr;
@@ -166,6 +170,71 @@ bool Vm::raise(u32 builtin_class, const char* message)
     m_exception = from_obj(e);
     m_exceptions_raised++;
     return false;
+}
+
+bool Vm::raise_index(const char* what, i64 index, i64 length)
+{
+    StringBuilder sb(m_memory);
+    sb.append(what);
+    sb.append(": index ");
+    sb.append_int(index);
+    sb.append(", length ");
+    sb.append_int(length);
+    return sb.has_failed() ? raise_out_of_memory() : raise(ClassOutOfBoundsException, sb.data());
+}
+
+bool Vm::raise_quoting(u32 builtin_class, const char* message, const char* text, usize length)
+{
+    StringBuilder sb(m_memory);
+    sb.append(message);
+    sb.append(": \"");
+    for (usize i = 0; i < length && i < 40; i++)
+        sb.append_char((unsigned char)text[i] < 0x20 ? '?' : text[i]);
+    sb.append(length > 40 ? "...\"" : "\"");
+    return sb.has_failed() ? raise_out_of_memory() : raise(builtin_class, sb.data());
+}
+
+// TypeCastException naming both classes: "Dog cannot be cast to Cat".
+bool Vm::raise_cast(u64 value, RtClass* target)
+{
+    ObjHeader* o = as_obj(value);
+    const char* from = o->kind == ObjKind::Instance ? reinterpret_cast<InstanceObj*>(o)->klass->name
+        : o->kind == ObjKind::String                ? "String"
+        : o->kind == ObjKind::Array                 ? "Array"
+        : o->kind == ObjKind::Map                   ? "Map"
+        : o->kind == ObjKind::Bytes                 ? "Bytes"
+                                                    : "Func";
+    StringBuilder sb(m_memory);
+    sb.append(from);
+    sb.append(" cannot be cast to ");
+    sb.append(target->name);
+    return sb.has_failed() ? raise_out_of_memory() : raise(ClassTypeCastException, sb.data());
+}
+
+// The stack trace of the exception being raised: the script frames from the
+// innermost down to the entry's, built-in (prelude) ones left out, at most
+// kMaxTrace of them; a bounded walk (4 * kMaxTrace frames looked at), so
+// that an exception costs the same at any call depth.
+void Vm::record_trace(u32 entry_depth)
+{
+    m_trace_count = 0;
+    m_trace_omitted = 0;
+    // Made at the first exception, not with the VM: most scripts never need
+    // it, and the state's page has no room to spare. Without memory there
+    // is simply no trace.
+    if (!m_trace)
+        m_trace = static_cast<TraceEntry*>(m_memory->alloc(sizeof(TraceEntry) * kMaxTrace));
+    if (!m_trace)
+        return;
+    u32 looked = 0;
+    u32 i = m_frame_count;
+    while (i-- > entry_depth && m_trace_count < kMaxTrace && looked++ < 4 * kMaxTrace) {
+        Frame& f = m_frames[i];
+        if (f.function->builtin)
+            continue;
+        m_trace[m_trace_count++] = TraceEntry { f.function->name, line_of(f.function, f.pc ? f.pc - 1 : 0) };
+    }
+    m_trace_omitted = i + 1 > entry_depth ? i + 1 - entry_depth : 0;
 }
 
 bool Vm::pin(u64 value) { return m_pinned.try_append(value); }
@@ -856,16 +925,22 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_CASE(ArrayGet) {
             ArrayObj* a = reinterpret_cast<ArrayObj*>(as_obj(R[insn->b]));
             u64 i = R[insn->c];
-            if (KS_UNLIKELY(i >= a->size))
-                THROW(ClassOutOfBoundsException, "array index out of bounds");
+            if (KS_UNLIKELY(i >= a->size)) {
+                frame->pc = (u32)(pc - code);
+                raise_index("array index out of bounds", (i64)i, a->size);
+                goto unwind;
+            }
             R[insn->a] = a->items[i];
             VM_NEXT;
         }
         VM_CASE(ArraySet) {
             ArrayObj* a = reinterpret_cast<ArrayObj*>(as_obj(R[insn->a]));
             u64 i = R[insn->b];
-            if (KS_UNLIKELY(i >= a->size))
-                THROW(ClassOutOfBoundsException, "array index out of bounds");
+            if (KS_UNLIKELY(i >= a->size)) {
+                frame->pc = (u32)(pc - code);
+                raise_index("array index out of bounds", (i64)i, a->size);
+                goto unwind;
+            }
             a->items[i] = R[insn->c];
             VM_NEXT;
         }
@@ -895,8 +970,11 @@ RunStatus Vm::execute(u32 entry_depth)
                 R[insn->a] = from_obj(k->null_instance);
                 VM_NEXT;
             }
-            if (KS_UNLIKELY(!instance_of(v, k)))
-                THROW(ClassTypeCastException, "value is not an instance of the target class");
+            if (KS_UNLIKELY(!instance_of(v, k))) {
+                frame->pc = (u32)(pc - code);
+                raise_cast(v, k);
+                goto unwind;
+            }
             R[insn->a] = v;
             VM_NEXT;
         }
@@ -1017,6 +1095,7 @@ unwind: {
             break;
     }
     m_exception_line = line_of(top->function, top->pc ? top->pc - 1 : 0);
+    record_trace(entry_depth);
     bool catchable = m_exception != from_obj(m_budget_exception);
     for (;;) {
         frame = &m_frames[m_frame_count - 1];

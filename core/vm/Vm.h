@@ -72,7 +72,7 @@ struct VmHooks {
     void* context;
 };
 
-enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2 };
+enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2, InfoKtimeNs = 3 };
 
 struct VmLimits {
     i64 budget;          // Instructions (approximate: loops and calls) per entry.
@@ -95,6 +95,17 @@ public:
     // The uncaught exception after RunStatus::Exception.
     u64 exception() const { return m_exception; }
     u32 exception_line() const { return m_exception_line; }
+    // The script frames of the last exception raised, innermost first (the
+    // function and the line in it), for stack traces: at most kMaxTrace are
+    // kept; trace_omitted() says how many outer frames were not.
+    struct TraceEntry {
+        const char* function;
+        u32 line;
+    };
+    static constexpr u32 kMaxTrace = 16;
+    u32 trace_count() const { return m_trace_count; }
+    const TraceEntry& trace(u32 i) const { return m_trace[i]; }
+    u32 trace_omitted() const { return m_trace_omitted; }
     // For natives: the script line running now (the innermost frame that
     // is not built-in code), 0 outside any call.
     u32 current_line() const;
@@ -111,6 +122,11 @@ public:
     // Raise a built-in exception (always returns false, for `return vm.raise(...)`).
     bool raise(u32 builtin_class, const char* message);
     bool raise_out_of_memory() { return raise(ClassOutOfMemoryException, "out of memory"); }
+    // OutOfBoundsException saying "[what]: index I, length L".
+    bool raise_index(const char* what, i64 index, i64 length);
+    // [builtin_class] with "[message]: \"TEXT\"" ([text] clipped to 40 bytes).
+    bool raise_quoting(u32 builtin_class, const char* message, const char* text, usize length);
+    bool raise_cast(u64 value, RtClass* target);
     // Returns null after raising OutOfMemoryException.
     StringObj* new_string(const char* bytes, usize length);
     // Appends the display form of [value] of [kind] to [out] (containers
@@ -197,6 +213,10 @@ private:
     bool m_interrupted;
     u64 m_exception;
     u32 m_exception_line;
+    TraceEntry* m_trace { nullptr };   // kMaxTrace entries, made at the first exception.
+    u32 m_trace_count { 0 };
+    u32 m_trace_omitted { 0 };
+    void record_trace(u32 entry_depth);
     u64 m_charged;
     u64 m_calls;
     u64 m_exceptions_raised;

@@ -1,0 +1,552 @@
+// Member access, indexing, calls (functions, methods, natives, function
+// values), `new` and array literals.
+#include "CompilerInternal.h"
+
+namespace ks::compiler {
+
+// Compiles `obj.name`: a field of a class instance, `global.x`, or a
+// property of a built-in value (`s.length`, `a.length`, `a.size`).
+KS_NOINLINE Operand Compiler::member_expr(Expr* e, i32 dest)
+{
+    if (e->a->kind == ExprKind::Name && str_equal(e->a->name, "global") && !find_local("global")) {
+        GlobalSym* g = find_global(e->name);
+        if (!g) {
+            error_at(e, "undefined global '%s'", e->name);
+            return error_operand();
+        }
+        Operand r = target_reg(dest, g->type);
+        emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
+        return r;
+    }
+    Operand obj = expr(e->a);
+    if (obj.type->kind == TypeKind::Error)
+        return obj;
+    if (obj.type->kind == TypeKind::Class) {
+        FieldSym* f = find_field(obj.type->cls, e->name);
+        if (!f) {
+            error_at(e, "'%s' has no field '%s'", obj.type->cls->name, e->name);
+            release(obj);
+            return error_operand();
+        }
+        release(obj);
+        Operand r = target_reg(dest, f->type);
+        emit(Op::GetField, r.reg, obj.reg, f->slot);
+        return r;
+    }
+    // `s.length` and `a.length` / `a.size` read like properties too.
+    const char* owner = native_owner(obj.type);
+    if (owner && (str_equal(e->name, "length") || str_equal(e->name, "size"))) {
+        i32 n = find_native(owner, e->name, 0);
+        if (n >= 0)
+            return call_native(e, n, &obj, obj.type, dest);
+    }
+    type_error(e->a, "'%s' has no fields", obj.type);
+    release(obj);
+    return error_operand();
+}
+
+// Compiles `a[i]` on arrays, maps, strings and Bytes.
+Operand Compiler::index_expr(Expr* e, i32 dest)
+{
+    Operand obj = expr(e->a);
+    Type* t = obj.type;
+    if (t->kind == TypeKind::Error)
+        return obj;
+    if (t->kind == TypeKind::Array) {
+        Operand ix = expr(e->b, m_types.int_type());
+        if (ix.type->kind != TypeKind::Int)
+            type_error(e->b, "array index must be int, not '%s'", ix.type);
+        release(ix);
+        release(obj);
+        Operand r = target_reg(dest, t->elem);
+        emit(Op::ArrayGet, r.reg, obj.reg, ix.reg);
+        return r;
+    }
+    const char* owner = native_owner(t);
+    if (owner && t->kind != TypeKind::Array) {
+        i32 n = find_native(owner, "get", 1);
+        if (n >= 0) {
+            // Reuse the call path with a synthetic argument list.
+            Expr call = *e;
+            Expr* args[1] = { e->b };
+            call.args = args;
+            call.arg_count = 1;
+            return call_native(&call, n, &obj, t, dest);
+        }
+    }
+    type_error(e->a, "'%s' cannot be indexed", t);
+    release(obj);
+    return error_operand();
+}
+
+// Evaluates the arguments of [call] against [params] (null: any type) into
+// fresh registers [regs], after the receiver's register if there is one.
+// The caller frees every argument register after emitting the call.
+void Compiler::args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver)
+{
+    u32 k = 0;
+    if (receiver)
+        regs[k++] = receiver->reg;
+    for (u32 i = 0; i < count; i++) {
+        Expr* a = call->args[i];
+        Type* pt = params ? params[i] : nullptr;
+        if (!pt) {
+            // "any" parameter.
+            Operand op = expr(a);
+            regs[k++] = op.reg;
+            if (!op.temp) {
+                // Keep a copy so that freeing below is uniform.
+                u16 t = alloc_for(op.type->kind == TypeKind::Error ? m_types.int_type() : op.type);
+                emit_move(t, op.reg);
+                regs[k - 1] = t;
+            }
+            continue;
+        }
+        u16 t = alloc_for(pt);
+        expr_into(a, t, pt, "argument");
+        regs[k++] = t;
+    }
+}
+
+// Compiles a call of script function [f] with the arguments of [e], on
+// [receiver] for methods (through the vtable when [virtual_call]).
+Operand Compiler::call_function(Expr* e, FuncSym* f, Operand* receiver, bool virtual_call, i32 dest)
+{
+    u32 argc = e->arg_count;
+    // Argument registers live on the arena: calls nest inside arguments, and
+    // the native stack used per nesting level must stay small.
+    u16* regs = arena_array<u16>(argc + 1);
+    if (!regs)
+        return error_operand();
+    args_into(e, f->params, argc, regs, receiver);
+    u32 total = argc + (receiver ? 1 : 0);
+    for (u32 i = receiver ? 1 : 0; i < total; i++)
+        free_reg(regs[i]);
+    if (receiver)
+        release(*receiver);
+    Operand r;
+    if (f->result->kind == TypeKind::Void)
+        r = Operand { m_types.void_type(), 0, false };
+    else
+        r = target_reg(dest, f->result);
+    m_line = e->line;
+    if (total == 1) {
+        emit(virtual_call ? Op::CallMethod1 : Op::Call1, r.reg, virtual_call ? (u32)f->slot : f->index, regs[0]);
+        return r;
+    }
+    if (virtual_call)
+        emit(Op::CallMethod, r.reg, (u32)f->slot, total);
+    else
+        emit(Op::Call, r.reg, f->index, total);
+    emit_args(regs, total);
+    return r;
+}
+
+// The type a native's signature code [code] stands for (with [receiver] for
+// codes that mean its element or key type).
+Type* Compiler::native_type(char code, Type* receiver)
+{
+    Type* t = nullptr;
+    switch (code) {
+    case 'v': return m_types.void_type();
+    case 'i': return m_types.int_type();
+    case 'b': return m_types.boolean();
+    case 's': return m_types.string();
+    case 'y': return m_types.bytes();
+    case 'o': {
+        // An instance of any class (the host natives' object parameter).
+        ClassSym* object = find_class("Object");
+        return object ? object->type : m_types.error();
+    }
+    case 'E': return receiver ? receiver->elem : m_types.error();
+    case 'K': return receiver ? receiver->key : m_types.error();
+    case 'R': return receiver;
+    case 'S': t = m_types.array_of(m_types.string()); break;
+    case 'k': t = receiver ? m_types.array_of(receiver->key) : nullptr; break;
+    case 'e': t = receiver ? m_types.array_of(receiver->elem) : nullptr; break;
+    default: return m_types.error();
+    }
+    if (!t) {
+        oom();
+        return m_types.error();
+    }
+    return t;
+}
+
+// Compiles a call of native function [native] with the arguments of [e]
+// (on [receiver] of [receiver_type] for methods), checking argument types.
+Operand Compiler::call_native(Expr* e, i32 native, Operand* receiver, Type* receiver_type, i32 dest)
+{
+    u32 count;
+    const NativeInfo& info = native_table(&count)[native];
+    const char* sig = info.signature;
+    u32 argc = (u32)str_length(sig) - 1;
+    Type* params[8];
+    for (u32 i = 0; i < argc && i < 8; i++)
+        params[i] = native_type(sig[i + 1], receiver_type);
+    u16 regs[9];
+    args_into(e, params, argc, regs, receiver);
+    u32 total = argc + (receiver ? 1 : 0);
+    for (u32 i = receiver ? 1 : 0; i < total; i++)
+        free_reg(regs[i]);
+    if (receiver)
+        release(*receiver);
+    Type* rt = native_type(sig[0], receiver_type);
+    Operand r = rt->kind == TypeKind::Void ? Operand { rt, 0, false } : target_reg(dest, rt);
+    type_index(rt);   // The verifier types the result (String[], K[], E[]) from the table.
+    m_line = e->line;
+    emit(Op::CallNative, r.reg, (u32)native, total, rt->kind == TypeKind::Void ? 0 : 1);
+    emit_args(regs, total);
+    return r;
+}
+
+// Compiles a call of a function value [callee] with the arguments of [e].
+Operand Compiler::call_value(Expr* e, Operand callee, i32 dest)
+{
+    Type* ft = callee.type;
+    if (e->arg_count != ft->param_count) {
+        error(e->line, e->column, "this function value takes %d arguments", nullptr, nullptr, ft->param_count);
+        release(callee);
+        return error_operand();
+    }
+    u16* regs = arena_array<u16>(e->arg_count + 1);
+    if (!regs)
+        return error_operand();
+    args_into(e, ft->params, e->arg_count, regs, nullptr);
+    for (u32 i = 0; i < e->arg_count; i++)
+        free_reg(regs[i]);
+    release(callee);
+    Operand r = ft->elem->kind == TypeKind::Void ? Operand { ft->elem, 0, false } : target_reg(dest, ft->elem);
+    m_line = e->line;
+    emit(Op::CallValue, r.reg, callee.reg, e->arg_count);
+    emit_args(regs, e->arg_count);
+    return r;
+}
+
+// Compiles `f(args)`: a local or global function value, a top-level
+// function, a method of `this`, a built-in function (print, ...), or super(...)
+// in a constructor.
+Operand Compiler::call_expr(Expr* e, i32 dest)
+{
+    if (e->arg_count > kMaxParams) {
+        error_at(e, "too many arguments");
+        return error_operand();
+    }
+    Expr* callee = e->a;
+    if (callee->kind == ExprKind::Member)
+        return method_call(e, dest);
+    if (callee->kind == ExprKind::Super) {
+        // super(...) in a constructor.
+        if (!m_fs->is_ctor || !m_fs->cls || !m_fs->cls->super) {
+            error_at(e, "super(...) can only be called in a constructor");
+            return error_operand();
+        }
+        ClassSym* sup = m_fs->cls->super;
+        for (FuncSym* c : sup->ctors) {
+            if (c->param_count == e->arg_count) {
+                Operand self { m_fs->cls->type, 0, false };
+                return call_function(e, c, &self, false, dest);
+            }
+        }
+        if (sup == m_object && e->arg_count == 0)
+            return Operand { m_types.void_type(), 0, false };
+        error(e->line, e->column, "'%s' has no constructor with %d parameters", sup->name, nullptr, e->arg_count);
+        return error_operand();
+    }
+    if (callee->kind == ExprKind::Name) {
+        const char* name = callee->name;
+        Local* l = find_local(name);
+        GlobalSym* g = l ? nullptr : find_global(name);
+        if ((l && l->type->kind == TypeKind::Func) || (g && g->type->kind == TypeKind::Func)) {
+            Operand fv = expr(callee);
+            return call_value(e, fv, dest);
+        }
+        if (!l && !g && str_equal(name, "assert")) {
+            if (e->arg_count != 1) {
+                error_at(e, "assert takes one boolean argument");
+                return error_operand();
+            }
+            Operand c = expr(e->args[0], m_types.boolean());
+            if (c.type->kind != TypeKind::Boolean)
+                type_error(e->args[0], "assert needs a boolean, not '%s'", c.type);
+            m_line = e->line;
+            emit(Op::Assert, c.reg);
+            release(c);
+            return Operand { m_types.void_type(), 0, false };
+        }
+        if (m_fs->cls) {
+            if (FuncSym* m = find_method(m_fs->cls, name, e->arg_count)) {
+                Operand self { m_fs->cls->type, 0, false };
+                return call_function(e, m, &self, true, dest);
+            }
+        }
+        if (FuncSym* f = find_function(name, e->arg_count))
+            return call_function(e, f, nullptr, false, dest);
+        if (l || g) {
+            error_at(e, "'%s' is not a function", name);
+            return error_operand();
+        }
+        if (function_name_exists(name))
+            error(e->line, e->column, "no function '%s' takes %d arguments", name, nullptr, e->arg_count);
+        else
+            error_at(e, "undefined function '%s'", name);
+        return error_operand();
+    }
+    Operand fv = expr(callee);
+    if (fv.type->kind == TypeKind::Func)
+        return call_value(e, fv, dest);
+    if (fv.type->kind != TypeKind::Error)
+        type_error(callee, "'%s' is not a function", fv.type);
+    release(fv);
+    return error_operand();
+}
+
+// Compiles `obj.name(args)` and `Class.name(args)`: methods of classes
+// (virtual unless final or super), natives of built-in types and static
+// natives, and calls of function-valued fields.
+Operand Compiler::method_call(Expr* e, i32 dest)
+{
+    Expr* callee = e->a;
+    Expr* recv = callee->a;
+    const char* name = callee->name;
+    u32 argc = e->arg_count;
+    if (recv->kind == ExprKind::Name && !find_local(recv->name) && !find_global(recv->name)
+        && !(m_fs->cls && find_field(m_fs->cls, recv->name))) {
+        const char* ns = recv->name;
+        if (str_equal(ns, "System") && str_equal(name, "p")) {
+            if (argc != 1) {
+                error_at(e, "System.p takes one argument");
+                return error_operand();
+            }
+            Operand v = expr(e->args[0]);
+            if (v.type->kind == TypeKind::Void) {
+                error_at(e->args[0], "a void value cannot be printed");
+                return error_operand();
+            }
+            if (v.type->kind == TypeKind::Class)
+                v = string_of(v, e->args[0]);
+            m_line = e->line;
+            emit(Op::Print, v.reg, 0, 0, v.type->kind == TypeKind::Null ? (u8)KindRef : value_kind(v.type));
+            release(v);
+            return Operand { m_types.void_type(), 0, false };
+        }
+        const char* owner = nullptr;
+        if (str_equal(ns, "System"))
+            owner = "System";
+        else if (str_equal(ns, "Linux"))
+            owner = "Linux";
+        else if (str_equal(ns, "String"))
+            owner = "String.";
+        else if (str_equal(ns, "Bytes"))
+            owner = "Bytes.";
+        if (owner) {
+            // Natives named __* are the built-in classes' way to the host
+            // (Device, Proc, Timer): no script may call them itself.
+            if (name[0] == '_' && name[1] == '_' && !m_in_prelude) {
+                error_at(e, "'%s.%s' is internal to the built-in classes", ns, name);
+                return error_operand();
+            }
+            i32 n = find_native(owner, name, argc);
+            if (n < 0) {
+                error_at(e, "'%s' has no function '%s' with these arguments", ns, name);
+                return error_operand();
+            }
+            return call_native(e, n, nullptr, nullptr, dest);
+        }
+        if (find_class(ns)) {
+            error_at(e, "'%s.%s' is not a static function; call it on an instance", ns, name);
+            return error_operand();
+        }
+    }
+    if (recv->kind == ExprKind::Super) {
+        if (!m_fs->cls || !m_fs->cls->super) {
+            error_at(e, "'super' is only valid inside methods of a subclass");
+            return error_operand();
+        }
+        FuncSym* m = find_method(m_fs->cls->super, name, argc);
+        if (!m) {
+            error_at(e, "'%s' has no method '%s'", m_fs->cls->super->name, name);
+            return error_operand();
+        }
+        Operand self { m_fs->cls->type, 0, false };
+        return call_function(e, m, &self, false, dest);
+    }
+    Operand obj = expr(recv);
+    Type* t = obj.type;
+    if (t->kind == TypeKind::Error)
+        return obj;
+    if (str_equal(name, "isNull") && argc == 0 && is_reference(t)) {
+        release(obj);
+        Operand r = target_reg(dest, m_types.boolean());
+        emit(Op::IsNull, r.reg, obj.reg);
+        return r;
+    }
+    if (t->kind == TypeKind::Class) {
+        if (FuncSym* m = find_method(t->cls, name, argc))
+            return call_function(e, m, &obj, true, dest);
+        if (FieldSym* f = find_field(t->cls, name)) {
+            if (f->type->kind == TypeKind::Func) {
+                Operand fv { f->type, alloc_reg(true), true };
+                emit(Op::GetField, fv.reg, obj.reg, f->slot);
+                release(obj);
+                return call_value(e, fv, dest);
+            }
+        }
+        if (str_equal(name, "toString") && argc == 0) {
+            Operand r = to_string(obj, e, dest);
+            return r;
+        }
+        error(e->line, e->column, "'%s' has no method '%s' taking %d arguments", t->cls->name, name, argc);
+        release(obj);
+        return error_operand();
+    }
+    if ((t->kind == TypeKind::Int || t->kind == TypeKind::Boolean) && str_equal(name, "toString") && argc == 0)
+        return to_string(obj, e, dest);
+    const char* owner = native_owner(t);
+    if (owner) {
+        i32 n = find_native(owner, name, argc);
+        if (n >= 0)
+            return call_native(e, n, &obj, t, dest);
+    }
+    no_method_error(e, t, name, argc);
+    release(obj);
+    return error_operand();
+}
+
+// Compiles `new C(args)`: allocates the instance and calls the constructor
+// with the matching parameter count (built-in types: their natives).
+Operand Compiler::new_expr(Expr* e, i32 dest)
+{
+    Type* t = resolve_type(e->type);
+    if (t->kind == TypeKind::Error)
+        return error_operand();
+    if (t->kind == TypeKind::Map) {
+        if (e->arg_count)
+            error_at(e, "a new Map takes no arguments");
+        Operand r = target_reg(dest, t);
+        u8 x = (u8)(value_kind(t->key) | (value_kind(t->elem) << 4));
+        emit_imm(Op::NewMap, r.reg, (i32)type_index(t), x);
+        return r;
+    }
+    if (t->kind == TypeKind::Array) {
+        if (e->arg_count)
+            error_at(e, "use new T[n] for an array of n elements");
+        Operand size { m_types.int_type(), alloc_reg(false), true };
+        emit_imm(Op::LoadI, size.reg, 0);
+        release(size);
+        Operand r = target_reg(dest, t);
+        type_index(t);
+        emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(t->elem), value_kind(t->elem), t->elem),
+            value_kind(t->elem));
+        return r;
+    }
+    if (t->kind == TypeKind::Bytes) {
+        i32 n = find_native("Bytes.", "new", e->arg_count);
+        if (n < 0) {
+            error_at(e, "new Bytes(n) takes the size");
+            return error_operand();
+        }
+        return call_native(e, n, nullptr, nullptr, dest);
+    }
+    if (t->kind != TypeKind::Class) {
+        type_error(e, "cannot create '%s' with new", t);
+        return error_operand();
+    }
+    ClassSym* c = t->cls;
+    FuncSym* ctor = nullptr;
+    for (FuncSym* k : c->ctors)
+        if (k->param_count == e->arg_count)
+            ctor = k;
+    if (!ctor) {
+        error(e->line, e->column, "'%s' has no constructor with %d parameters", c->name, nullptr, e->arg_count);
+        return error_operand();
+    }
+    // The object goes into a register of its own first: a destination that
+    // is also an argument (p = new P(p)) must keep its value until the call.
+    Operand obj { t, alloc_reg(true), true };
+    emit(Op::NewObject, obj.reg, c->id);
+    Operand self { t, obj.reg, false };
+    call_function(e, ctor, &self, false, -1);
+    if (dest >= 0) {
+        emit_move((u16)dest, obj.reg);
+        release(obj);
+        return Operand { t, (u16)dest, false };
+    }
+    return obj;
+}
+
+// Compiles `new T[n]`: an array of [n] default values.
+Operand Compiler::new_array_expr(Expr* e, i32 dest)
+{
+    Type* elem = resolve_type(e->type);
+    if (elem->kind == TypeKind::Error)
+        return error_operand();
+    Type* t = m_types.array_of(elem);
+    if (!t) {
+        oom();
+        return error_operand();
+    }
+    Operand size = expr(e->a, m_types.int_type());
+    if (size.type->kind != TypeKind::Int)
+        type_error(e->a, "array size must be int, not '%s'", size.type);
+    release(size);
+    Operand r = target_reg(dest, t);
+    type_index(t);   // The verifier types the result as the array of the default's type.
+    emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(elem), value_kind(elem), elem), value_kind(elem));
+    return r;
+}
+
+// Compiles `[a, b, ...]`; the element type comes from [expected] or the
+// first element's type.
+Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
+{
+    Type* elem = expected && expected->kind == TypeKind::Array ? expected->elem : nullptr;
+    u32 n = e->arg_count;
+    if (n > kMaxParams * 200) {
+        error_at(e, "array literal is too long");
+        return error_operand();
+    }
+    Vector<u16> regs(m_memory);
+    for (u32 i = 0; i < n; i++) {
+        Expr* a = e->args[i];
+        if (!elem) {
+            Operand first = expr(a);
+            if (first.type->kind == TypeKind::Null || first.type->kind == TypeKind::Void) {
+                error_at(a, "cannot infer the element type of this array literal");
+                release(first);
+                return error_operand();
+            }
+            elem = first.type;
+            u16 t = alloc_for(elem);
+            emit_move(t, first.reg);
+            release(first);
+            if (!regs.try_append(t))
+                oom();
+            continue;
+        }
+        u16 t = alloc_for(elem);
+        expr_into(a, t, elem, "array element");
+        if (!regs.try_append(t))
+            oom();
+    }
+    if (!elem) {
+        error_at(e, "cannot infer the type of an empty array literal here");
+        return error_operand();
+    }
+    Type* t = m_types.array_of(elem);
+    if (!t) {
+        oom();
+        return error_operand();
+    }
+    for (u16 r : regs)
+        free_reg(r);
+    Operand r = target_reg(dest, t);
+    u32 type = type_index(t);
+    if (type > 0xffff)
+        error_at(e, "too many types in the program for an array literal");
+    emit(Op::ArrayLiteral, r.reg, type, n, value_kind(elem));
+    emit_args(regs.data(), n);
+    return r;
+}
+
+}   // namespace ks::compiler

@@ -1,0 +1,370 @@
+// Internal to the compiler (core/compiler/*.cpp): the Compiler class and the
+// symbols its parts share. The parts: Compiler.cpp (driver, errors, entry
+// point), Declarations.cpp (classes, functions, signatures, vtables, runtime
+// classes), Emit.cpp (constants, registers, locals, jumps, peephole, function
+// assembly), Statements.cpp, Expressions.cpp and Calls.cpp (calls, member
+// access, new). Not included outside core/compiler/.
+#pragma once
+
+#include "Compiler.h"
+
+#include "../support/NameIndex.h"
+#include "../support/StringBuilder.h"
+#include "../support/WorkMeter.h"
+#include "../vm/Natives.h"
+#include "Lexer.h"
+#include "Parser.h"
+#include "Prelude.h"
+
+namespace ks::compiler {
+
+struct Operand {
+    Type* type;
+    u16 reg;
+    bool temp;
+};
+
+struct Local {
+    const char* name;
+    Type* type;
+    u16 reg;
+    u32 depth;
+    bool is_const;
+    u32 shadowed;       // With an index of locals: index + 1 of the local this one hides (0: none).
+};
+
+struct GlobalSym {
+    const char* name;
+    Type* type;
+    u32 index;
+    bool is_const;
+    bool declared;   // Its declaration has been compiled (main runs in order).
+};
+
+struct LoopContext {
+    Vector<u32>* breaks;
+    Vector<u32>* continues;
+    u32 try_depth;      // Number of enclosing try statements at the loop.
+    u32 local_count;    // Locals in scope at the loop.
+    bool is_switch;     // A switch: `break` leaves it, `continue` goes to the loop around it (continues is null).
+};
+
+// Pairs [from, to) of code inside a try statement's range that its handler
+// must not cover (the copies of finally blocks run on the way out).
+struct CutList {
+    Vector<u32> pairs;
+    u32 high;           // No pair starts at or ends after this (drop_code_from() skips the list below it).
+};
+
+struct TryContext {
+    Block* finally_block;
+    u32 start;
+    CutList* cuts;
+};
+
+struct FunctionState {
+    FuncSym* sym;
+    ClassSym* cls;          // Class of `this`, or null.
+    Type* return_type;
+    bool is_main;
+    bool is_ctor;
+    Vector<Insn> code;
+    Vector<u32> lines;
+    Vector<Handler> handlers;
+    Vector<u8> reg_is_ref;
+    Vector<u16> free_int;
+    Vector<u16> free_ref;
+    Vector<Local> locals;
+    Vector<LoopContext> loops;
+    Vector<TryContext> trys;
+    NameIndex* local_index;   // Name -> innermost local; made once a function has many locals.
+    u32 handler_high;         // No handler ends after this or has its target at or past it.
+    u32 scope_depth;
+    u32 register_count;
+    bool too_many_registers;
+    u32 diagnostic_line;      // Transcript mode: line of the first error in this function.
+};
+
+constexpr u32 kMaxRegisters = 60000;
+constexpr u32 kMaxParams = 250;
+// Up to this many fields, methods, vtable entries or locals a scan is as fast
+// as a hash index; past it a class or function gets one.
+constexpr u32 kIndexFrom = 12;
+constexpr u32 kNoLocal = 0xffffffffu;
+// Compile work between calls of the poll hook, unless the options say.
+constexpr u32 kPollInterval = 1u << 16;
+// Bound on the statements and expressions compiled, per byte of source (plus
+// a floor): each is compiled once, except that a finally block is compiled
+// again at every jump out of its try statement, and nested copies multiply.
+// A program past this is refused rather than compiled for minutes.
+constexpr u64 kNodesPerSourceByte = 8;
+constexpr u64 kNodesFloor = 1u << 20;
+
+class Compiler {
+public:
+    Compiler(Memory* memory, Heap* heap, Arena* arena, Diagnostics* diagnostics, const CompileOptions& options)
+        : m_memory(memory), m_heap(heap), m_arena(arena), m_diag(diagnostics), m_options(options),
+          m_types(arena, memory), m_classes(memory), m_functions(memory), m_globals(memory),
+          m_function_index(memory, options.hash_seed), m_global_index(memory, options.hash_seed),
+          m_constants(memory), m_constant_kinds(memory), m_constant_types(memory), m_program_types(memory, &m_types),
+          m_runtime_functions(memory),
+          m_class_index(memory, options.hash_seed), m_constant_index(memory, options.hash_seed),
+          m_string_index(memory, options.hash_seed), m_class_order(memory)
+    {
+        m_types.set_seed(options.hash_seed);
+        m_meter.init(&Compiler::interval_hook, this, options.poll_interval ? options.poll_interval : kPollInterval);
+    }
+    ~Compiler();
+
+    bool compile(const char* source, usize length, Program* out);
+
+private:
+    bool compile_all(const char* source, usize length);
+    // --- errors and memory
+    void error(u32 line, u32 column, const char* format, const char* s1 = nullptr, const char* s2 = nullptr,
+        i64 n = 0);
+    void error_at(const Expr* e, const char* format, const char* s1 = nullptr, const char* s2 = nullptr)
+    {
+        error(e->line, e->column, format, s1, s2);
+    }
+    void type_error(const Expr* e, const char* format, Type* a, Type* b = nullptr);
+    void no_method_error(const Expr* e, Type* t, const char* name, u32 argc);
+    void operator_error(const Expr* e, Tok op, Type* a, Type* b);
+    void oom() { m_diag->set_out_of_memory(); m_failed = true; }
+    // Counts [units] of compile work, calling the poll hook when one is due;
+    // false (and the compile stops) when the hook said stop or the program
+    // needs too much work. Cheap when no call is due.
+    bool tick(u32 units = 1)
+    {
+        if (KS_LIKELY(m_meter.charge(units)))
+            return true;
+        stop_work();
+        return false;
+    }
+    // tick() for one statement or expression compiled, which also counts
+    // toward the bound of kNodesPerSourceByte.
+    bool tick_node()
+    {
+        m_nodes++;
+        return tick();
+    }
+    static bool interval_hook(void* self);
+    void stop_work();
+    NameIndex* new_index();
+    void free_index(NameIndex*& index);
+    template<typename T>
+    T* arena_array(u32 n)
+    {
+        if (!n)
+            return nullptr;
+        T* p = static_cast<T*>(m_arena->alloc(sizeof(T) * n));
+        if (!p)
+            oom();
+        else
+            mem_set(static_cast<void*>(p), 0, sizeof(T) * n);
+        return p;
+    }
+    const char* persist(const char* s);   // Copy that outlives compilation.
+    // The contents of [v] copied into the program arena; [v] is emptied.
+    template<typename T>
+    T* keep(Vector<T>& v, u32* n)
+    {
+        *n = v.size();
+        T* copy = static_cast<T*>(m_out->arena.copy(v.data(), sizeof(T) * v.size()));
+        if (!copy && v.size()) {
+            oom();
+            *n = 0;
+        }
+        v.release();
+        return copy;
+    }
+
+    // --- declarations
+    bool parse(const char* source, usize length, bool prelude, SyntaxTree* out);
+    void declare_classes(SyntaxTree& program, bool prelude);
+    void resolve_class(ClassSym* cls);
+    void declare_functions(SyntaxTree& program, bool prelude);
+    void declare_method(ClassSym* cls, FuncDecl* decl, bool prelude);
+    void build_vtables();
+    FuncSym* new_func_sym(FuncDecl* decl, const char* name, ClassSym* owner, bool prelude);
+    bool resolve_signature(FuncSym* f);
+    Type* resolve_type(TypeRef* ref, bool allow_void = false);
+    ClassSym* find_class(const char* name);
+    FuncSym* find_function(const char* name, u32 argc);
+    bool function_name_exists(const char* name);
+    FuncSym* find_method(ClassSym* cls, const char* name, u32 argc);
+    FuncSym* find_own_method(ClassSym* cls, const char* name, u32 argc);
+    FieldSym* find_field(ClassSym* cls, const char* name);
+    void add_field(ClassSym* cls, const FieldSym& field);
+    void number_classes();
+    void build_vtable(ClassSym* c);
+    ClassSym* common_superclass(ClassSym* a, ClassSym* b);
+    GlobalSym* find_global(const char* name);
+    bool is_subclass(ClassSym* sub, ClassSym* super);
+    bool assignable(Type* to, Type* from);
+    bool build_runtime_classes();
+
+    // --- functions
+    bool begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls);
+    bool finish_function(FunctionState* fs, const char* name, u32 line, Function** out);
+    void release_state(FunctionState* fs);
+    void compile_main(SyntaxTree& program);
+    void compile_function(FuncSym* f);
+    void compile_bodies();
+    void mark_unused_builtins();
+
+    // --- registers, locals, code
+    u16 alloc_reg(bool ref);
+    u16 alloc_for(Type* t) { return alloc_reg(is_reference(t)); }
+    void free_reg(u16 reg);
+    void release(Operand& op)
+    {
+        if (op.temp) {
+            free_reg(op.reg);
+            op.temp = false;
+        }
+    }
+    Local* find_local(const char* name);
+    Local* find_indexed_local(const char* name);
+    Local* declare_local(const char* name, Type* type, u32 line, u32 column, bool is_const);
+    bool index_local(u32 i);
+    void unindex_local(u32 i);
+    void pop_local();
+    void begin_scope() { m_fs->scope_depth++; }
+    void end_scope();
+    u32 here() const { return m_fs->code.size(); }
+    u32 emit(Op op, u32 a = 0, u32 b = 0, u32 c = 0, u8 x = 0);
+    u32 emit_imm(Op op, u32 a, i32 imm, u8 x = 0);
+    void emit_args(const u16* regs, u32 count);
+    u32 emit_jump(Op op, u16 a = 0) { return emit_imm(op, a, 0); }
+    void patch_jump(u32 at);
+    void patch_jump_to(u32 at, u32 target);
+    void emit_loop(u32 target);
+    u32 add_constant(u64 value, u8 kind, Type* type);
+    u32 type_index(Type* t);
+    bool main_only(const char* name);
+    void check_top_level_name(Stmt* s);
+    i32 int_constant_operand(Expr* e);
+    void drop_code_from(u32 start);
+    Operand assigned_value(Expr* value, Type* t);
+    u32 string_constant(const char* s, usize n);
+    void load_int(u16 reg, i64 value);
+    void load_null(u16 reg, Type* type);
+    u64 null_value(Type* type);
+    void emit_move(u16 to, u16 from)
+    {
+        if (to != from)
+            emit(Op::Move, to, from);
+    }
+
+    // --- statements
+    bool statement(Stmt* s);            // Returns whether control can fall through.
+    bool block(Block* b);
+    bool block_statements(Block* b);
+    void var_statement(Stmt* s, bool top_level);
+    bool if_statement(Stmt* s);
+    bool while_statement(Stmt* s);
+    bool do_statement(Stmt* s);
+    bool for_statement(Stmt* s);
+    void loop_body(Stmt* body, Vector<u32>* breaks);
+    void loop_back_if(Expr* cond, u32 top);
+    bool foreach_statement(Stmt* s);
+    bool try_statement(Stmt* s);
+    bool switch_statement(Stmt* s);
+    void return_statement(Stmt* s);
+    void jump_out(Stmt* s, bool is_break);
+    void emit_finally_blocks(u32 down_to);
+    bool add_handlers(Vector<Handler>* handlers, u32 start, u32 end, CutList* cuts, u32 target, u16 reg);
+    void condition_jump(Expr* cond, bool jump_if, Vector<u32>* patches);
+
+    // --- expressions
+    Operand expr(Expr* e, Type* expected = nullptr, i32 dest = -1);
+    void expr_into(Expr* e, u16 dest, Type* dest_type, const char* context);
+    Operand coerce(Operand op, Type* to, Expr* at, const char* context);
+    Operand error_operand();
+    Operand target_reg(i32 dest, Type* type);
+    Operand literal(Expr* e, i32 dest, Type* expected);
+    Operand name_expr(Expr* e, i32 dest);
+    Operand member_expr(Expr* e, i32 dest);
+    Operand index_expr(Expr* e, i32 dest);
+    Operand call_expr(Expr* e, i32 dest);
+    Operand call_function(Expr* e, FuncSym* f, Operand* receiver, bool virtual_call, i32 dest);
+    Operand call_native(Expr* e, i32 native, Operand* receiver, Type* receiver_type, i32 dest);
+    Operand call_value(Expr* e, Operand callee, i32 dest);
+    Operand method_call(Expr* e, i32 dest);
+    Operand new_expr(Expr* e, i32 dest);
+    Operand new_array_expr(Expr* e, i32 dest);
+    Operand array_literal(Expr* e, Type* expected, i32 dest);
+    Operand unary_expr(Expr* e, i32 dest);
+    Operand binary_expr(Expr* e, i32 dest);
+    Operand logical_expr(Expr* e, i32 dest);
+    Operand assign_expr(Expr* e, i32 dest);
+    Operand incdec_expr(Expr* e);
+    void compound_value(Expr* e, Tok base, Type* t, u16 old, u16 dest);
+    Operand conditional_expr(Expr* e, Type* expected, i32 dest);
+    Operand instanceof_expr(Expr* e, i32 dest);
+    Operand as_expr(Expr* e, i32 dest);
+    Operand to_expr(Expr* e, i32 dest);
+    Operand block_expr(Expr* e, Type* expected, i32 dest);
+    Operand to_string(Operand value, Expr* at, i32 dest);
+    Operand string_of(Operand value, Expr* at);
+    void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver);
+    Operand function_value(FuncSym* f, i32 dest);
+    Type* native_type(char code, Type* receiver);
+    bool compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool negate);
+
+    Memory* m_memory;
+    Heap* m_heap;
+    Arena* m_arena;
+    Diagnostics* m_diag;
+    CompileOptions m_options;
+    const NameSet* m_shared_names { nullptr };
+    TypeTable m_types;
+    Vector<ClassSym*> m_classes;
+    Vector<FuncSym*> m_functions;     // Every function, method and constructor.
+    Vector<GlobalSym> m_globals;
+    NameIndex m_function_index;       // Free functions (no owner) by name.
+    NameIndex m_global_index;
+    Vector<u64> m_constants;
+    Vector<u8> m_constant_kinds;
+    Vector<u32> m_constant_types;     // Index in m_program_types per constant.
+    ProgramTypes m_program_types;     // The program's type table (for the verifier).
+    Vector<Function*> m_runtime_functions;
+    NameIndex m_class_index;
+    NameIndex m_constant_index;       // (value, kind) -> constant.
+    NameIndex m_string_index;         // String contents -> constant.
+    Vector<ClassSym*> m_class_order;  // Superclasses first (see number_classes()).
+    WorkMeter m_meter;
+    u64 m_nodes { 0 };                // Statements and expressions compiled.
+    u64 m_node_limit { kNodesFloor };
+    bool m_too_much_work { false };
+    bool m_stopped { false };
+    bool m_numbered { false };        // The class tree is numbered: is_subclass() is O(1).
+    u32 m_resolve_round { 0 };
+    SyntaxTree m_prelude {};
+    SyntaxTree m_program {};
+    FunctionState* m_fs { nullptr };
+    ClassSym* m_object { nullptr };
+    ClassSym* m_exception { nullptr };
+    Program* m_out { nullptr };
+    u32 m_line { 0 };
+    u32 m_expr_depth { 0 };
+    bool m_failed { false };
+    bool m_in_prelude { false };
+    u32 m_statement_errors { 0 };
+};
+
+// The library class whose natives serve values of type [t] (String, Array,
+// Map, Bytes), or null for other types.
+inline const char* native_owner(Type* t)
+{
+    switch (t->kind) {
+    case TypeKind::String: return "String";
+    case TypeKind::Array: return "Array";
+    case TypeKind::Map: return "Map";
+    case TypeKind::Bytes: return "Bytes";
+    default: return nullptr;
+    }
+}
+
+}   // namespace ks::compiler

@@ -1,0 +1,501 @@
+// Emission helpers: constants, registers, locals and scopes, instructions and
+// jumps, dropping code (transcript mode), the jump-threading peephole pass
+// and the assembly of a finished function.
+//
+// Registers have a fixed kind per function: a register that ever holds a
+// reference holds only references (the VM clears such registers on entry),
+// so the GC can scan exactly the reference registers of every frame.
+#include "CompilerInternal.h"
+
+namespace ks::compiler {
+
+// The constant pool index of [value] of [kind], added if new (found through
+// a hash index: a pool of thousands of constants was scanned per use).
+u32 Compiler::add_constant(u64 value, u8 kind, Type* type)
+{
+    // Typed: the verifier knows each constant's type (one null array
+    // constant per array type, so a register keeps its element type).
+    u32 t = type_index(type);
+    u32 h = m_constant_index.hash_value(value ^ ((u64)kind << 56) ^ ((u64)t << 32));
+    i64 found = m_constant_index.find_hashed(h, [&](u32 i) {
+        return m_constants[i] == value && m_constant_kinds[i] == kind && m_constant_types[i] == t;
+    });
+    if (found >= 0)
+        return (u32)found;
+    if (!m_constants.try_append(value) || !m_constant_kinds.try_append(kind) || !m_constant_types.try_append(t)
+        || !m_constant_index.add_hashed(h, m_constants.size() - 1)) {
+        oom();
+        return 0;
+    }
+    return m_constants.size() - 1;
+}
+
+// The index of [t] in the program's type table (numbered when first used).
+u32 Compiler::type_index(Type* t)
+{
+    u32 index = 0;
+    if (!m_program_types.index_of(t, &index))
+        oom();
+    return index;
+}
+
+// The constant index of a string of [n] bytes at [s]: equal literals share
+// one permanent string, found by its contents' hash.
+u32 Compiler::string_constant(const char* s, usize n)
+{
+    u32 h = m_string_index.hash_bytes_keyed(s, n);
+    i64 found = m_string_index.find_hashed(h, [&](u32 i) {
+        StringObj* str = reinterpret_cast<StringObj*>(as_obj(m_constants[i]));
+        return str->byte_length == n && mem_compare(str->bytes, s, n) == 0;
+    });
+    if (found >= 0)
+        return (u32)found;
+    tick((u32)(n / 64));
+    StringObj* str = m_heap->new_string(s, n);
+    if (!str) {
+        oom();
+        return 0;
+    }
+    m_heap->make_permanent(&str->header);
+    u32 k = add_constant(from_obj(str), KindRef, m_types.string());
+    if (!m_failed && !m_string_index.add_hashed(h, k))
+        oom();
+    return k;
+}
+
+// A free register of the kind [ref] (reference or not), reused from the
+// function's free pool or a new one; past kMaxRegisters an error.
+u16 Compiler::alloc_reg(bool ref)
+{
+    FunctionState* fs = m_fs;
+    Vector<u16>& pool = ref ? fs->free_ref : fs->free_int;
+    if (pool.size()) {
+        u16 r = pool.last();
+        pool.pop();
+        return r;
+    }
+    if (fs->register_count >= kMaxRegisters) {
+        if (!fs->too_many_registers)
+            error(m_line, 1, "function needs too many registers (limit %d)", nullptr, nullptr, kMaxRegisters);
+        fs->too_many_registers = true;
+        return (u16)(ref ? 1 : 0);
+    }
+    u16 r = (u16)fs->register_count++;
+    if (!fs->reg_is_ref.try_append(ref ? 1 : 0))
+        oom();
+    return r;
+}
+
+// Returns [reg] to the free pool of its kind.
+void Compiler::free_reg(u16 reg)
+{
+    FunctionState* fs = m_fs;
+    if (fs->too_many_registers || reg >= fs->reg_is_ref.size())
+        return;
+    Vector<u16>& pool = fs->reg_is_ref[reg] ? fs->free_ref : fs->free_int;
+    if (!pool.try_append(reg))
+        oom();
+}
+
+// The innermost local named [name] in scope, or null. A function with many
+// locals has an index of their names (see index_local()); the others scan.
+Local* Compiler::find_local(const char* name)
+{
+    if (!m_fs)
+        return nullptr;
+    if (KS_UNLIKELY(m_fs->local_index != nullptr))
+        return find_indexed_local(name);
+    for (u32 i = m_fs->locals.size(); i-- > 0;)
+        if (str_equal(m_fs->locals[i].name, name))
+            return &m_fs->locals[i];
+    return nullptr;
+}
+
+// find_local() through the index of locals: out of line, so that the scan
+// of the common small function stays inlined.
+KS_NOINLINE Local* Compiler::find_indexed_local(const char* name)
+{
+    i64 i = m_fs->local_index->find(name, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, name); });
+    return i >= 0 ? &m_fs->locals[(u32)i] : nullptr;
+}
+
+// Points the index of locals at local [i], the newest: its name's entry now
+// names it, and the local remembers the one it hides (restored by
+// pop_local()). An entry whose locals have all gone out of scope holds
+// kNoLocal and is taken again by the next name of the same hash.
+bool Compiler::index_local(u32 i)
+{
+    NameIndex* index = m_fs->local_index;
+    Local& l = m_fs->locals[i];
+    u32 h = index->hash(l.name);
+    u32* slot = index->find_slot(h, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, l.name); });
+    l.shadowed = 0;
+    if (slot) {
+        l.shadowed = *slot + 1;
+    } else {
+        slot = index->find_slot(h, [](u32 k) { return k == kNoLocal; });
+        if (!slot)
+            return index->add_hashed(h, i);
+    }
+    *slot = i;
+    return true;
+}
+
+// Declares local [name] of [type] in the current scope, in a new register;
+// redeclaring a name of the same scope is an error. Null when memory ran out.
+Local* Compiler::declare_local(const char* name, Type* type, u32 line, u32 column, bool is_const)
+{
+    if (m_fs->local_index) {
+        Local* inner = find_local(name);
+        if (inner && inner->depth >= m_fs->scope_depth)
+            error(line, column, "'%s' is already declared in this scope", name);
+    } else {
+        for (u32 i = m_fs->locals.size(); i-- > 0;) {
+            Local& l = m_fs->locals[i];
+            if (l.depth < m_fs->scope_depth)
+                break;
+            if (str_equal(l.name, name)) {
+                error(line, column, "'%s' is already declared in this scope", name);
+                break;
+            }
+        }
+    }
+    Local l { name, type, alloc_for(type), m_fs->scope_depth, is_const, 0 };
+    if (!m_fs->locals.try_append(l)) {
+        oom();
+        return nullptr;
+    }
+    u32 n = m_fs->locals.size();
+    if (!m_fs->local_index && n >= kIndexFrom) {
+        // Many locals: index them all, oldest first, so each hides the right one.
+        m_fs->local_index = new_index();
+        for (u32 i = 0; m_fs->local_index && i + 1 < n; i++)
+            if (!index_local(i))
+                oom();
+    }
+    if (m_fs->local_index && !index_local(n - 1))
+        oom();
+    return &m_fs->locals.last();
+}
+
+// Drops the newest local; its name in the index goes back to the local it hid.
+void Compiler::pop_local()
+{
+    FunctionState* fs = m_fs;
+    if (KS_UNLIKELY(fs->local_index != nullptr))
+        unindex_local(fs->locals.size() - 1);
+    fs->locals.pop();
+}
+
+// Points the entry of local [i]'s name back at the local it hid (or at no
+// local): [i] is going out of scope.
+KS_NOINLINE void Compiler::unindex_local(u32 i)
+{
+    NameIndex* index = m_fs->local_index;
+    Local& l = m_fs->locals[i];
+    u32* slot = index->find_slot(index->hash(l.name), [i](u32 k) { return k == i; });
+    if (slot)
+        *slot = l.shadowed ? l.shadowed - 1 : kNoLocal;
+}
+
+// Closes the innermost scope: its locals go out of scope and their
+// registers are freed.
+void Compiler::end_scope()
+{
+    FunctionState* fs = m_fs;
+    while (fs->locals.size() && fs->locals.last().depth >= fs->scope_depth) {
+        free_reg(fs->locals.last().reg);
+        pop_local();
+    }
+    fs->scope_depth--;
+}
+
+// Appends an instruction (with the current source line) and returns its
+// index; past max_function_size reports "function is too large" once and
+// appends nothing more.
+u32 Compiler::emit(Op op, u32 a, u32 b, u32 c, u8 x)
+{
+    FunctionState* fs = m_fs;
+    if (fs->code.size() >= m_options.max_function_size) {
+        if (fs->code.size() == m_options.max_function_size) {
+            error(m_line, 1, "function is too large (limit %d instructions)", nullptr, nullptr,
+                m_options.max_function_size);
+            if (!fs->code.try_append(Insn { Op::Nop, 0, 0, 0, 0 }) || !fs->lines.try_append(m_line))
+                oom();
+        }
+        return fs->code.size() - 1;
+    }
+    Insn insn { op, x, (u16)a, (u16)b, (u16)c };
+    if (!fs->code.try_append(insn) || !fs->lines.try_append(m_line)) {
+        oom();
+        return 0;
+    }
+    return fs->code.size() - 1;
+}
+
+// emit() with a signed 32-bit immediate split over operands b (low 16 bits)
+// and c (high 16 bits).
+u32 Compiler::emit_imm(Op op, u32 a, i32 imm, u8 x)
+{
+    u32 u = (u32)imm;
+    return emit(op, a, u & 0xffff, u >> 16, x);
+}
+
+// Emits the Args instructions that carry the argument registers [regs] of
+// a call, three per instruction.
+void Compiler::emit_args(const u16* regs, u32 count)
+{
+    for (u32 i = 0; i < count; i += 3) {
+        u16 r[3] = { 0, 0, 0 };
+        for (u32 j = 0; j < 3 && i + j < count; j++)
+            r[j] = regs[i + j];
+        emit(Op::Args, r[0], r[1], r[2]);
+    }
+}
+
+// Makes the jump at [at] go to [target] (compare-and-jump instructions keep
+// their offset in a narrower field).
+void Compiler::patch_jump_to(u32 at, u32 target)
+{
+    if (at >= m_fs->code.size())
+        return;
+    Insn& insn = m_fs->code[at];
+    i32 offset = (i32)target - (i32)(at + 1);
+    if (is_compare_jump(insn.op)) {
+        // Functions are limited to max_function_size (at most 1 << 20)
+        // instructions, well inside the 24-bit offset.
+        if (offset > kMaxCompareJump || offset < -kMaxCompareJump)
+            error(m_line, 1, "function is too large for a jump");
+        insn.set_off(offset);
+        return;
+    }
+    insn.set_imm(offset);
+}
+
+// Makes the jump at [at] go to the next instruction emitted.
+void Compiler::patch_jump(u32 at) { patch_jump_to(at, here()); }
+
+// Drops the code from [start] on (an unreachable statement, or one with an
+// error in transcript mode), with everything that still points into it: the
+// handlers of try statements inside it, the jumps of its break and continue
+// statements waiting in enclosing loops, and the finally copies it cut out
+// of enclosing try statements. New code will take those positions: a stale
+// patch would rewrite an instruction's registers, a stale handler would send
+// an exception into the middle of unrelated code.
+void Compiler::drop_code_from(u32 start)
+{
+    FunctionState* fs = m_fs;
+    if (start >= fs->code.size())
+        return;
+    fs->code.shrink(start);
+    fs->lines.shrink(start);
+    // Each list is looked at only when something in it reaches [start]:
+    // statements after a return each drop their code, and a pass over every
+    // handler, jump and cut of the function for each made that quadratic.
+    tick(fs->loops.size() + fs->trys.size());
+    if (fs->handler_high > start) {
+        u32 kept = 0;
+        for (u32 i = 0; i < fs->handlers.size(); i++)
+            if (fs->handlers[i].end <= start && fs->handlers[i].target < start)
+                fs->handlers[kept++] = fs->handlers[i];
+        fs->handlers.shrink(kept);
+        fs->handler_high = start;
+        tick(fs->handlers.size() / 16);
+    }
+    // Break and continue jumps are listed in code order (each was emitted at
+    // the end of the code, and a drop removes every one past its start).
+    auto drop_positions = [start](Vector<u32>* list) {
+        while (list->size() && list->last() >= start)
+            list->pop();
+    };
+    for (LoopContext& loop : fs->loops) {
+        drop_positions(loop.breaks);
+        if (loop.continues)
+            drop_positions(loop.continues);
+    }
+    for (TryContext& t : fs->trys) {
+        if (t.cuts->high <= start)
+            continue;
+        // Cuts are [from, to) pairs.
+        Vector<u32>& pairs = t.cuts->pairs;
+        u32 k = 0;
+        for (u32 i = 0; i + 1 < pairs.size(); i += 2) {
+            if (pairs[i] < start) {
+                pairs[k++] = pairs[i];
+                pairs[k++] = pairs[i + 1] < start ? pairs[i + 1] : start;
+            }
+        }
+        pairs.shrink(k);
+        t.cuts->high = start;
+        tick(k / 16);
+    }
+}
+
+// Emits a backward jump to [target] (Loop, where the VM polls for interrupts).
+void Compiler::emit_loop(u32 target)
+{
+    i32 offset = (i32)target - (i32)(here() + 1);
+    emit_imm(Op::Loop, 0, offset);
+}
+
+// Loads integer [value] into [reg]: an immediate when it fits in 32 bits,
+// otherwise a constant.
+void Compiler::load_int(u16 reg, i64 value)
+{
+    if (value >= -0x80000000LL && value <= 0x7fffffffLL)
+        emit_imm(Op::LoadI, reg, (i32)value);
+    else
+        emit_imm(Op::LoadK, reg, (i32)add_constant((u64)value, KindInt, m_types.int_type()));
+}
+
+// Loads the null value of [type] into [reg].
+void Compiler::load_null(u16 reg, Type* type)
+{
+    // Only reference types have null objects; after an error the type may
+    // be anything, and a plain 0 keeps the constant pool free of null pointers.
+    if (!is_reference(type) || type->kind == TypeKind::Null)
+        emit_imm(Op::LoadI, reg, 0);
+    else
+        emit_imm(Op::LoadK, reg, (i32)add_constant(null_value(type), KindRef, type));
+}
+
+// Starts compiling a function into [fs] (function symbol [sym], class of
+// `this` [cls]; both null for <main>): empty code, parameters as the first
+// locals. False when memory ran out.
+bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
+{
+    mem_set(static_cast<void*>(fs), 0, sizeof(*fs));
+    fs->code.set_memory(m_memory);
+    fs->lines.set_memory(m_memory);
+    fs->handlers.set_memory(m_memory);
+    fs->reg_is_ref.set_memory(m_memory);
+    fs->free_int.set_memory(m_memory);
+    fs->free_ref.set_memory(m_memory);
+    fs->locals.set_memory(m_memory);
+    fs->loops.set_memory(m_memory);
+    fs->trys.set_memory(m_memory);
+    fs->sym = sym;
+    fs->cls = cls;
+    fs->return_type = sym ? sym->result : m_types.void_type();
+    fs->is_main = !sym;
+    fs->is_ctor = sym && sym->is_ctor;
+    m_fs = fs;
+    if (cls) {
+        // `this` is register 0.
+        Local self { "this", cls->type, alloc_reg(true), 0, true, 0 };
+        if (!fs->locals.try_append(self))
+            oom();
+    }
+    if (sym && sym->first_decl) {
+        FuncDecl* d = sym->decl ? sym->decl : sym->first_decl;
+        for (u32 i = 0; i < sym->param_count; i++)
+            declare_local(d->params[i].name, sym->params[i], d->params[i].line, d->params[i].column, false);
+    }
+    return !m_failed;
+}
+
+// Frees what a function's compile state holds (after finish_function(), or
+// instead of it when memory runs out).
+void Compiler::release_state(FunctionState* fs)
+{
+    free_index(fs->local_index);
+    fs->code.release();
+    fs->lines.release();
+    fs->handlers.release();
+    fs->reg_is_ref.release();
+    fs->free_int.release();
+    fs->free_ref.release();
+    fs->locals.release();
+    fs->loops.release();
+    fs->trys.release();
+    if (m_fs == fs)
+        m_fs = nullptr;
+}
+
+// Jump threading: a jump to a jump goes to the final target, and a jump to a
+// return becomes that return (the arms of `return c ? a : b`, the ends of
+// if/else before a return). A move into the register that the next
+// instruction returns becomes a return of the source (the instruction after
+// stays: other jumps may lead to it).
+static void thread_jumps(Vector<Insn>& code)
+{
+    for (u32 i = 0; i < code.size(); i++) {
+        if (code[i].op != Op::Jump)
+            continue;
+        i64 target = (i64)i + 1 + code[i].imm();
+        for (u32 hops = 0; hops < 8 && target >= 0 && target < code.size() && code[(u32)target].op == Op::Jump;
+             hops++)
+            target += 1 + code[(u32)target].imm();
+        if (target < 0 || target >= code.size())
+            continue;
+        Op op = code[(u32)target].op;
+        if (op == Op::Return || op == Op::ReturnVoid) {
+            code[i] = code[(u32)target];
+        } else {
+            code[i].set_imm((i32)(target - i - 1));
+        }
+    }
+    for (u32 i = 0; i + 1 < code.size(); i++) {
+        if (code[i].op == Op::Move && code[i + 1].op == Op::Return && code[i + 1].a == code[i].a)
+            code[i] = Insn { Op::Return, 0, code[i].b, 0, 0 };
+    }
+}
+
+// Finishes the function being compiled in [fs]: threads jumps, copies
+// code, lines and handlers into a Function in the program arena ([out]),
+// and releases [fs].
+bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Function** out)
+{
+    *out = nullptr;
+    tick(fs->code.size() / 16);
+    thread_jumps(fs->code);
+    Function* f = static_cast<Function*>(m_out->arena.alloc_zeroed(sizeof(Function)));
+    if (!f) {
+        oom();
+        release_state(fs);
+        m_fs = nullptr;
+        return false;
+    }
+    f->name = persist(name);
+    f->line = line;
+    u32 n;
+    f->code = keep(fs->code, &n);
+    f->code_size = n;
+    f->lines = keep(fs->lines, &n);
+    f->handlers = keep(fs->handlers, &n);
+    f->handler_count = n;
+    f->register_count = (u16)fs->register_count;
+    f->param_count = (u16)((fs->cls ? 1 : 0) + (fs->sym ? fs->sym->param_count : 0));
+    f->return_kind = value_kind(fs->return_type);
+    f->return_type = type_index(fs->return_type);
+    f->param_types = f->param_count ? static_cast<u32*>(m_out->arena.alloc(sizeof(u32) * f->param_count)) : nullptr;
+    if (f->param_count && !f->param_types)
+        oom();
+    else
+        for (u32 i = 0; i < f->param_count; i++)
+            f->param_types[i] = type_index(fs->cls ? (i ? fs->sym->params[i - 1] : fs->cls->type) : fs->sym->params[i]);
+    f->owner = fs->cls ? fs->cls->rt : nullptr;
+    f->builtin = fs->sym && fs->sym->prelude;
+    f->diagnostic_line = m_options.mode == CompileMode::Transcript && !fs->is_main ? fs->diagnostic_line : 0;
+    u32 refs = 0;
+    for (u8 r : fs->reg_is_ref)
+        refs += r;
+    if (refs) {
+        f->ref_registers = static_cast<u16*>(m_out->arena.alloc(sizeof(u16) * refs));
+        if (!f->ref_registers)
+            oom();
+        else
+            for (u32 i = 0; i < fs->reg_is_ref.size(); i++)
+                if (fs->reg_is_ref[i]) {
+                    f->ref_registers[f->ref_register_count++] = (u16)i;
+                    if (i < f->param_count)
+                        f->ref_param_count++;
+                }
+    }
+    *out = f;
+    release_state(fs);
+    m_fs = nullptr;
+    return !m_failed;
+}
+
+}   // namespace ks::compiler
