@@ -202,8 +202,11 @@ struct Loader {
 
     void* alloc(usize size, bool zero = true)
     {
+        // An empty table needs no memory, only a pointer that is not null
+        // (an empty script must stay as small loaded as compiled).
+        static u64 empty;
         if (!size)
-            size = 1;
+            return &empty;
         void* m = zero ? p->arena.alloc_zeroed(size) : p->arena.alloc(size);
         if (!m) {
             oom = true;
@@ -211,13 +214,17 @@ struct Loader {
         }
         return m;
     }
-    // A name: u32 length and its bytes, kept with a terminating zero.
-    const char* name()
+    // A name: u32 length and its bytes, kept with a terminating zero; or
+    // [same] when it is that name (an inherited field's, shared with the
+    // superclass as the compiler's program would not bother to).
+    const char* name(const char* same = nullptr)
     {
         u32 n = r.count(1, 1u << 16);
         const u8* at;
         if (!r.take(n, &at))
             return nullptr;
+        if (same && str_length(same) == n && mem_compare(same, at, n) == 0)
+            return same;
         char* s = static_cast<char*>(alloc(n + 1, false));
         if (!s)
             return nullptr;
@@ -367,7 +374,8 @@ struct Loader {
                 if (!r.error && c->field_kinds[f] > KindRef)
                     return r.bad("a field's kind is not int, boolean or reference");
                 c->field_types[f] = r.u32_();
-                c->field_names[f] = name();
+                const RtClass* sup = c->super;
+                c->field_names[f] = name(sup && sup->id < i && f < sup->field_count ? sup->field_names[f] : nullptr);
                 if (!value(&c->field_defaults[f], c->field_kinds[f], nullptr))
                     return false;
                 c->null_instance->fields[f] = c->field_defaults[f];
