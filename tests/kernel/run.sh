@@ -558,7 +558,7 @@ hostile_bytecode() {
 			echo "$f: load ended with $rc: $(head -c 200 /tmp/h)"
 		fi
 	done
-	echo "$refused damaged bytecode files refused, $accepted forged ones accepted and run"
+	echo "KTEST INFO $refused damaged bytecode files refused, $accepted forged ones accepted and run" > /dev/console
 	mark
 	$K load scripts/hello.k --name after_hostile_kbc || return 1
 	logged "Hello World!" || return 1
@@ -662,5 +662,6 @@ if [ -e /kscript-nocompiler.ko ]; then
 	t source_refused_without_compiler source_refused_without_compiler
 	t bytecode_without_compiler bytecode_without_compiler
 	t empty_bytecode_memory_without_compiler empty_bytecode_memory "without the compiler"
+	for s in $(cut -d' ' -f1 /proc/kscript/scripts | grep -v '^#'); do $K unload "$s"; done
 	t rmmod_without_compiler rmmod kscript
 fi
