@@ -98,6 +98,13 @@ suite() {
 suite release build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
 suite asan build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DKS_SANITIZE=ON
 
+# The committed prelude header matches its .k sources (tools/gen-prelude.py).
+if step prelude-header python3 tools/gen-prelude.py --check; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
 if step freestanding tools/check-freestanding.sh build-ci-freestanding; then
   passed=$((passed + 1)); grep '^freestanding: ok' "$log/freestanding.log" | sed 's/^/   /'
 else

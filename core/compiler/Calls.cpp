@@ -18,13 +18,24 @@ KS_NOINLINE Operand Compiler::member_expr(Expr* e, i32 dest)
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
+    if (ClassSym* c = class_receiver(e->a)) {
+        // A class constant: Class.NAME.
+        GlobalSym* g = class_constant(c, e->name);
+        if (!g) {
+            error_at(e, "'%s' has no constant '%s'", c->name, e->name);
+            return error_operand();
+        }
+        Operand r = target_reg(dest, g->type);
+        emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
+        return r;
+    }
     Operand obj = expr(e->a);
     if (obj.type->kind == TypeKind::Error)
         return obj;
     if (obj.type->kind == TypeKind::Class) {
         FieldSym* f = find_field(obj.type->cls, e->name);
         if (!f) {
-            error_at(e, "'%s' has no field '%s'", obj.type->cls->name, e->name);
+            member_error(e, "'%s' has no field '%s'", obj.type->cls->name, e->name, SuggestFields, obj.type->cls);
             release(obj);
             return error_operand();
         }
@@ -82,11 +93,13 @@ Operand Compiler::index_expr(Expr* e, i32 dest)
 // Evaluates the arguments of [call] against [params] (null: any type) into
 // fresh registers [regs], after the receiver's register if there is one.
 // The caller frees every argument register after emitting the call.
-void Compiler::args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver)
+void Compiler::args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver, FuncSym* func)
 {
     u32 k = 0;
     if (receiver)
         regs[k++] = receiver->reg;
+    FuncSym* outer_func = m_arg_func;
+    u32 outer_index = m_arg_index;
     for (u32 i = 0; i < count; i++) {
         Expr* a = call->args[i];
         Type* pt = params ? params[i] : nullptr;
@@ -103,9 +116,13 @@ void Compiler::args_into(Expr* call, Type** params, u32 count, u16* regs, Operan
             continue;
         }
         u16 t = alloc_for(pt);
+        m_arg_func = func;
+        m_arg_index = i;
         expr_into(a, t, pt, "argument");
         regs[k++] = t;
     }
+    m_arg_func = outer_func;
+    m_arg_index = outer_index;
 }
 
 // Compiles a call of script function [f] with the arguments of [e], on
@@ -118,7 +135,7 @@ Operand Compiler::call_function(Expr* e, FuncSym* f, Operand* receiver, bool vir
     u16* regs = arena_array<u16>(argc + 1);
     if (!regs)
         return error_operand();
-    args_into(e, f->params, argc, regs, receiver);
+    args_into(e, f->params, argc, regs, receiver, f);
     u32 total = argc + (receiver ? 1 : 0);
     for (u32 i = receiver ? 1 : 0; i < total; i++)
         free_reg(regs[i]);
@@ -164,6 +181,15 @@ Type* Compiler::native_type(char code, Type* receiver)
     case 'S': t = m_types.array_of(m_types.string()); break;
     case 'k': t = receiver ? m_types.array_of(receiver->key) : nullptr; break;
     case 'e': t = receiver ? m_types.array_of(receiver->elem) : nullptr; break;
+    case 'I': t = m_types.array_of(m_types.int_type()); break;
+    case 'F': {
+        // A comparator of the receiver's elements: Func[int, E, E].
+        if (!receiver)
+            return m_types.error();
+        Type* params[2] = { receiver->elem, receiver->elem };
+        t = m_types.func_of(m_types.int_type(), params, 2);
+        break;
+    }
     default: return m_types.error();
     }
     if (!t) {
@@ -280,16 +306,27 @@ Operand Compiler::call_expr(Expr* e, i32 dest)
                 return call_function(e, m, &self, true, dest);
             }
         }
+        if (FuncSym* f = static_function(static_scope(), name, e->arg_count))
+            return call_function(e, f, nullptr, false, dest);
         if (FuncSym* f = find_function(name, e->arg_count))
             return call_function(e, f, nullptr, false, dest);
         if (l || g) {
             error_at(e, "'%s' is not a function", name);
             return error_operand();
         }
-        if (function_name_exists(name))
-            error(e->line, e->column, "no function '%s' takes %d arguments", name, nullptr, e->arg_count);
-        else
-            error_at(e, "undefined function '%s'", name);
+        if (function_name_exists(name)) {
+            FuncSym* found[3];
+            u32 count = 0;
+            m_function_index.find(name, [&](u32 i) {
+                FuncSym* f = m_functions[i];
+                if (!f->owner && str_equal(f->name, name) && count < 3)
+                    found[count++] = f;
+                return false;
+            });
+            arity_error(e, "no function '%s' takes %d arguments", name, e->arg_count, found, count);
+        } else {
+            undefined_error(e, "undefined function '%s'", name, SuggestFunctions);
+        }
         return error_operand();
     }
     Operand fv = expr(callee);
@@ -330,15 +367,22 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             release(v);
             return Operand { m_types.void_type(), 0, false };
         }
-        const char* owner = nullptr;
-        if (str_equal(ns, "System"))
-            owner = "System";
-        else if (str_equal(ns, "Linux"))
-            owner = "Linux";
-        else if (str_equal(ns, "String"))
-            owner = "String.";
-        else if (str_equal(ns, "Bytes"))
-            owner = "Bytes.";
+        // String.valueOf(x): the text of any value, as `"" + x` makes it.
+        if (str_equal(ns, "String") && str_equal(name, "valueOf") && argc == 1) {
+            Operand v = expr(e->args[0]);
+            if (v.type->kind == TypeKind::Error)
+                return v;
+            if (v.type->kind == TypeKind::Void) {
+                error_at(e->args[0], "a void value has no text");
+                release(v);
+                return error_operand();
+            }
+            return to_string(v, e->args[0], dest);
+        }
+        if (str_equal(ns, "String") && str_equal(name, "format"))
+            return format_call(e, dest);
+        const Library* library = find_library(ns);
+        const char* owner = library ? library->function_owner : nullptr;
         if (owner) {
             // Natives named __* are the built-in classes' way to the host
             // (Device, Proc, Timer): no script may call them itself.
@@ -353,8 +397,25 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             }
             return call_native(e, n, nullptr, nullptr, dest);
         }
-        if (find_class(ns)) {
-            error_at(e, "'%s.%s' is not a static function; call it on an instance", ns, name);
+        if (ClassSym* c = find_class(ns)) {
+            bool other_count = false;
+            if (FuncSym* f = static_function(c, name, argc, &other_count))
+                return call_function(e, f, nullptr, false, dest);
+            if (other_count) {
+                const char* q = qualified(ns, name);
+                FuncSym* found[3];
+                u32 count = 0;
+                m_function_index.find(q, [&](u32 i) {
+                    FuncSym* f = m_functions[i];
+                    if (str_equal(f->name, q) && count < 3)
+                        found[count++] = f;
+                    return false;
+                });
+                arity_error(e, "no static method '%s' takes %d arguments", q, argc, found, count);
+            } else if (find_method(c, name, argc))
+                error_at(e, "'%s.%s' is not a static method; call it on an instance", ns, name);
+            else
+                error_at(e, "'%s' has no static method '%s'", ns, name);
             return error_operand();
         }
     }
@@ -396,7 +457,24 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             Operand r = to_string(obj, e, dest);
             return r;
         }
-        error(e->line, e->column, "'%s' has no method '%s' taking %d arguments", t->cls->name, name, argc);
+        FuncSym* found[3];
+        u32 count = 0;
+        for (FuncSym* m : t->cls->vtable)
+            if (str_equal(m->name, name) && count < 3)
+                found[count++] = m;
+        if (count) {
+            char what[128];
+            usize n = 0;
+            for (const char* p = t->cls->name; *p && n < 60; p++)
+                what[n++] = *p;
+            what[n++] = '.';
+            for (const char* p = name; *p && n < 126; p++)
+                what[n++] = *p;
+            what[n] = 0;
+            arity_error(e, "no method '%s' takes %d arguments", what, argc, found, count);
+        } else {
+            member_error(e, "'%s' has no method '%s'", t->cls->name, name, SuggestMethods, t->cls);
+        }
         release(obj);
         return error_operand();
     }
@@ -429,8 +507,16 @@ Operand Compiler::new_expr(Expr* e, i32 dest)
         return r;
     }
     if (t->kind == TypeKind::Array) {
-        if (e->arg_count)
+        // new T[](capacity) (Konoha): empty; the capacity is checked and
+        // evaluated, but only a hint.
+        if (e->arg_count > 1)
             error_at(e, "use new T[n] for an array of n elements");
+        if (e->arg_count == 1) {
+            Operand capacity = expr(e->args[0], m_types.int_type());
+            if (capacity.type->kind != TypeKind::Int && capacity.type->kind != TypeKind::Error)
+                type_error(e->args[0], "the capacity of new T[](n) must be an int, not '%s'", capacity.type);
+            release(capacity);
+        }
         Operand size { m_types.int_type(), alloc_reg(false), true };
         emit_imm(Op::LoadI, size.reg, 0);
         release(size);
@@ -546,6 +632,87 @@ Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
         error_at(e, "too many types in the program for an array literal");
     emit(Op::ArrayLiteral, r.reg, type, n, value_kind(elem));
     emit_args(regs.data(), n);
+    return r;
+}
+
+// Compiles String.format(format, args...). Natives take a fixed number of
+// arguments of fixed types, so the arguments travel in two arrays built
+// here: int[] pairs, (kind, value) for each argument (kind 0 int, 1
+// boolean, 2 other, whose value is 0), and String[] texts, each
+// argument's text (its own toString() for objects that have one); the
+// native String.__format (core/lib/StringLib.cpp) checks the conversions
+// against the kinds at run time.
+Operand Compiler::format_call(Expr* e, i32 dest)
+{
+    u32 argc = e->arg_count;
+    if (argc < 1) {
+        error_at(e, "String.format takes a format string and the values it formats");
+        return error_operand();
+    }
+    u16 regs[3];
+    regs[0] = alloc_reg(true);
+    expr_into(e->args[0], regs[0], m_types.string(), "format");
+    Vector<u16> pairs(m_memory);
+    Vector<u16> texts(m_memory);
+    bool ok = true;
+    for (u32 i = 1; i < argc; i++) {
+        Expr* arg = e->args[i];
+        Operand v = expr(arg);
+        if (v.type->kind == TypeKind::Error) {
+            ok = false;
+            continue;
+        }
+        if (v.type->kind == TypeKind::Void) {
+            error_at(arg, "a void value cannot be formatted");
+            release(v);
+            ok = false;
+            continue;
+        }
+        u16 kind = alloc_reg(false);
+        u16 value = alloc_reg(false);
+        u16 text = alloc_reg(true);
+        if (!pairs.try_append(kind) || !pairs.try_append(value) || !texts.try_append(text))
+            oom();
+        bool number = v.type->kind == TypeKind::Int || v.type->kind == TypeKind::Boolean;
+        emit_imm(Op::LoadI, kind, number ? (v.type->kind == TypeKind::Int ? 0 : 1) : 2);
+        if (number)
+            emit_move(value, v.reg);
+        else
+            emit_imm(Op::LoadI, value, 0);
+        Operand s = to_string(v, arg, text);
+        if (s.reg != text)
+            emit_move(text, s.reg);
+        release(s);
+    }
+    Type* int_array = m_types.array_of(m_types.int_type());
+    Type* string_array = m_types.array_of(m_types.string());
+    if (!int_array || !string_array)
+        oom();
+    if (!ok || m_failed || !int_array || !string_array) {
+        for (u16 r : pairs)
+            free_reg(r);
+        for (u16 r : texts)
+            free_reg(r);
+        free_reg(regs[0]);
+        return error_operand();
+    }
+    regs[1] = alloc_reg(true);
+    emit(Op::ArrayLiteral, regs[1], 0, pairs.size(), KindInt);
+    emit_args(pairs.data(), pairs.size());
+    regs[2] = alloc_reg(true);
+    emit(Op::ArrayLiteral, regs[2], 0, texts.size(), KindRef);
+    emit_args(texts.data(), texts.size());
+    for (u16 r : pairs)
+        free_reg(r);
+    for (u16 r : texts)
+        free_reg(r);
+    for (u16 r : regs)
+        free_reg(r);
+    i32 native = find_native("String.", "__format", 3);
+    Operand r = target_reg(dest, m_types.string());
+    m_line = e->line;
+    emit(Op::CallNative, r.reg, (u32)native, 3, 1);
+    emit_args(regs, 3);
     return r;
 }
 

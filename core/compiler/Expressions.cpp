@@ -26,10 +26,16 @@ Operand Compiler::target_reg(i32 dest, Type* type)
 // [dest_type] (null becomes that type's null value).
 void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context)
 {
+    // The function whose argument this is (args_into()), read before the
+    // argument's own calls change it.
+    FuncSym* func = m_arg_func;
+    u32 index = m_arg_index;
     Operand op = expr(e, dest_type, dest);
-    (void)context;
     if (!assignable(dest_type, op.type)) {
-        type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
+        if (func && str_equal(context, "argument"))
+            argument_error(e, op.type, dest_type, func, index);
+        else
+            type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
     } else if (op.type->kind == TypeKind::Void) {
         error(e->line, e->column, "a void value cannot be used");
     } else if (op.type->kind == TypeKind::Null) {
@@ -185,12 +191,20 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
             return r;
         }
     }
+    if (GlobalSym* g = class_constant(static_scope(), e->name)) {
+        Operand r = target_reg(dest, g->type);
+        emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
+        return r;
+    }
     if (GlobalSym* g = find_global(e->name)) {
         Operand r = target_reg(dest, g->type);
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
-    for (const BuiltinConstant& c : kBuiltinConstants) {
+    u32 constant_count;
+    const BuiltinConstant* constants = builtin_constants(&constant_count);
+    for (u32 i = 0; i < constant_count; i++) {
+        const BuiltinConstant& c = constants[i];
         if (str_equal(e->name, c.name)) {
             Operand r = target_reg(dest, m_types.int_type());
             load_int(r.reg, c.value);
@@ -214,7 +228,7 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         error_at(e, "'%s' is overloaded; a function value needs one function", e->name);
         return error_operand();
     }
-    error_at(e, "undefined name '%s'", e->name);
+    undefined_error(e, "undefined name '%s'", e->name, SuggestValues);
     return error_operand();
 }
 
@@ -278,7 +292,25 @@ bool Compiler::compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool neg
     if (ta->kind == TypeKind::Error || tb->kind == TypeKind::Error)
         return false;
     if (e->op != Tok::Eq && e->op != Tok::Ne) {
-        // Ordering comparisons: ints only.
+        // Ordering comparisons: ints, and strings in code point order
+        // (through String.compareTo, then the int comparison with 0).
+        if (ta->kind == TypeKind::String && tb->kind == TypeKind::String) {
+            u16 regs[2] = { a.reg, b.reg };
+            emit(Op::CallNative, dest, (u32)find_native("String", "compareTo", 1), 2, 1);
+            emit_args(regs, 2);
+            u16 zero = alloc_reg(false);
+            emit_imm(Op::LoadI, zero, 0);
+            switch (e->op) {
+            case Tok::Lt: emit(Op::Lt, dest, dest, zero); break;
+            case Tok::Le: emit(Op::Le, dest, dest, zero); break;
+            case Tok::Gt: emit(Op::Lt, dest, zero, dest); break;
+            default: emit(Op::Le, dest, zero, dest); break;
+            }
+            free_reg(zero);
+            if (negate)
+                emit(Op::Not, dest, dest);
+            return true;
+        }
         if (ta->kind != TypeKind::Int || tb->kind != TypeKind::Int) {
             type_error(e, "cannot order '%s' and '%s'", ta, tb);
             return false;
@@ -583,6 +615,10 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
                 return v;
             }
         }
+        if (class_constant(static_scope(), name)) {
+            error_at(target, "cannot assign to constant '%s'", name);
+            return error_operand();
+        }
         if (GlobalSym* g = find_global(name)) {
             if (g->is_const) {
                 error_at(target, "cannot assign to constant '%s'", name);
@@ -592,7 +628,7 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             emit_imm(Op::SetGlobal, v.reg, (i32)g->index);
             return v;
         }
-        error_at(target, "undefined name '%s'", name);
+        undefined_error(target, "undefined name '%s'", name, SuggestValues);
         return error_operand();
     }
     if (target->kind == ExprKind::Member) {
@@ -611,6 +647,13 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             emit_imm(Op::SetGlobal, v.reg, (i32)g->index);
             return v;
         }
+        if (ClassSym* c = class_receiver(target->a)) {
+            if (class_constant(c, target->name))
+                error_at(target, "cannot assign to constant '%s.%s'", c->name, target->name);
+            else
+                error_at(target, "'%s' has no constant '%s'", c->name, target->name);
+            return error_operand();
+        }
         Operand obj = expr(target->a);
         if (obj.type->kind == TypeKind::Error)
             return obj;
@@ -621,7 +664,8 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
         }
         FieldSym* f = find_field(obj.type->cls, target->name);
         if (!f) {
-            error_at(target, "'%s' has no field '%s'", obj.type->cls->name, target->name);
+            member_error(target, "'%s' has no field '%s'", obj.type->cls->name, target->name, SuggestFields,
+                obj.type->cls);
             release(obj);
             return error_operand();
         }

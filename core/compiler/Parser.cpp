@@ -699,6 +699,7 @@ ClassDecl* Parser::parse_class(bool abstract_class)
         return c;
     }
     Vector<FieldDecl> fields(m_memory);
+    Vector<FieldDecl> constants(m_memory);
     Vector<FuncDecl*> methods(m_memory);
     while (!check(Tok::RBrace) && !check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
@@ -759,7 +760,7 @@ ClassDecl* Parser::parse_class(bool abstract_class)
                         field.init = parse_expression();
                     else if (is_const || is_static)
                         error_at(previous(), "'%s' needs an initial value", field.name);
-                    if (!fields.try_append(field))
+                    if (!(field.is_static || field.is_const ? constants : fields).try_append(field))
                         oom();
                     if (!match(Tok::Comma))
                         break;
@@ -772,6 +773,7 @@ ClassDecl* Parser::parse_class(bool abstract_class)
     }
     expect_close(open);
     c->fields = to_array(fields, &c->field_count);
+    c->constants = to_array(constants, &c->constant_count);
     c->methods = to_array(methods, &c->method_count);
     return c;
 }
@@ -1426,6 +1428,28 @@ Expr* Parser::parse_new(const Token& at)
     base->line = name.line;
     base->column = name.column;
     m_pos++;
+    if (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+        // Konoha's `new T[](capacity)`: an empty array of T, room for
+        // [capacity] elements (a hint: arrays grow as needed).
+        u32 back = m_pos;
+        base->dims = 1;
+        m_pos += 2;
+        while (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+            m_pos += 2;
+            base->dims++;
+        }
+        if (check(Tok::LParen)) {
+            Expr* e = make_expr(ExprKind::New, at);
+            if (!e)
+                return error_expr(at);
+            e->type = base;
+            m_pos++;
+            parse_arguments(e, Tok::RParen);
+            return finish(e);
+        }
+        base->dims = 0;
+        m_pos = back;
+    }
     if (match(Tok::LBracket)) {
         Expr* e = make_expr(ExprKind::NewArray, at);
         if (!e)
