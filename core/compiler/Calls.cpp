@@ -696,11 +696,15 @@ Operand Compiler::format_call(Expr* e, i32 dest)
         free_reg(regs[0]);
         return error_operand();
     }
+    // Typed for the verifier: int[] and String[] from the type table.
+    u32 int_array_type = type_index(int_array), string_array_type = type_index(string_array);
+    if (int_array_type > 0xffff || string_array_type > 0xffff)
+        error_at(e, "too many types in the program for an array literal");
     regs[1] = alloc_reg(true);
-    emit(Op::ArrayLiteral, regs[1], 0, pairs.size(), KindInt);
+    emit(Op::ArrayLiteral, regs[1], int_array_type, pairs.size(), KindInt);
     emit_args(pairs.data(), pairs.size());
     regs[2] = alloc_reg(true);
-    emit(Op::ArrayLiteral, regs[2], 0, texts.size(), KindRef);
+    emit(Op::ArrayLiteral, regs[2], string_array_type, texts.size(), KindRef);
     emit_args(texts.data(), texts.size());
     for (u16 r : pairs)
         free_reg(r);

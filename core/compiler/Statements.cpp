@@ -463,6 +463,11 @@ bool Compiler::foreach_statement(Stmt* s)
     i32 keys = map ? find_native("Map", "keys", 0) : -1;
     if (keys >= 0) {
         m_line = s->line;
+        Type* key_array = m_types.array_of(elem);
+        if (!key_array)
+            oom();
+        else
+            type_index(key_array);   // The verifier types keys()'s result from the table.
         emit(Op::CallNative, arr, (u32)keys, 1, 1);
         emit_args(&coll.reg, 1);
     } else {

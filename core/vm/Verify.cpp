@@ -51,6 +51,8 @@ struct TypeFacts {
     u32 count;           // class_base + class_count: the size of the maps below.
     u32* norm;           // Per table entry: its normalized type.
     u32* array_of;       // Per normalized type: an array entry with that element, or kVerifyNone.
+    u32* comparator_of;  // Per normalized type E: a Func[int, E, E] entry, or kVerifyNone.
+    u32 int_array;       // An int[] entry, or kVerifyNone.
     u32* pre;            // Per class: its place in a preorder walk of the class tree,
     u32* last;           // and the largest place among its subclasses.
     u32* jump;           // Per class: an ancestor further up (skew-binary jump pointers), so
@@ -876,6 +878,17 @@ private:
             *out = receiver;
             return receiver != kVerifyNone || fail(pc, "a native's signature needs a receiver");
         case 'S': return array_of(pc, m_t.string_t, out);
+        case 'I':
+            *out = m_t.int_array;
+            return *out != kVerifyNone || fail(pc, "the array type is missing from the type table");
+        case 'F': {
+            // A comparator of the receiver's elements: Func[int, E, E].
+            if (!array)
+                return fail(pc, "a native's signature needs an array receiver");
+            u32 e = m_t.norm[r->a];
+            *out = e < m_t.count ? m_t.comparator_of[e] : kVerifyNone;
+            return *out != kVerifyNone || fail(pc, "the function type is missing from the type table");
+        }
         case 'E':
         case 'e':
         case 'K':
@@ -1359,12 +1372,13 @@ bool make_facts(const Program& p, Memory* memory, TypeFacts* facts)
     facts->bytes_t = p.type_count + 1;
     facts->class_base = p.type_count + 2;
     facts->count = facts->class_base + p.class_count;
-    usize words = (usize)p.type_count + facts->count + 3 * (usize)p.class_count;
+    usize words = (usize)p.type_count + 2 * (usize)facts->count + 3 * (usize)p.class_count;
     facts->norm = static_cast<u32*>(memory->alloc(sizeof(u32) * (words ? words : 1)));
     if (!facts->norm)
         return false;
     facts->array_of = facts->norm + p.type_count;
-    facts->pre = facts->array_of + facts->count;
+    facts->comparator_of = facts->array_of + facts->count;
+    facts->pre = facts->comparator_of + facts->count;
     facts->last = facts->pre + p.class_count;
     facts->jump = facts->last + p.class_count;
     for (u32 i = 0; i < p.type_count; i++) {
@@ -1375,10 +1389,19 @@ bool make_facts(const Program& p, Memory* memory, TypeFacts* facts)
                                                     : i;
     }
     for (u32 i = 0; i < facts->count; i++)
-        facts->array_of[i] = kVerifyNone;
-    for (u32 i = p.type_count; i-- > 0;)
-        if (p.types[i].sort == TypeSort::Array)
-            facts->array_of[facts->norm[p.types[i].a]] = i;
+        facts->array_of[i] = facts->comparator_of[i] = kVerifyNone;
+    facts->int_array = kVerifyNone;
+    for (u32 i = p.type_count; i-- > 0;) {
+        const TypeEntry& t = p.types[i];
+        if (t.sort == TypeSort::Array) {
+            facts->array_of[facts->norm[t.a]] = i;
+            if (p.types[t.a].sort == TypeSort::Int)
+                facts->int_array = i;
+        }
+        if (t.sort == TypeSort::Func && p.types[t.a].sort == TypeSort::Int && t.param_count == 2
+            && facts->norm[p.type_params[t.b]] == facts->norm[p.type_params[t.b + 1]])
+            facts->comparator_of[facts->norm[p.type_params[t.b]]] = i;
+    }
     return number_classes(p, memory, facts);
 }
 
