@@ -430,7 +430,7 @@ void Compiler::compile_main(SyntaxTree& program)
             // and is skipped; a global it declares keeps its default value.
             drop_code_from(code_start);
             m_line = s->line;
-            emit_imm(Op::Report, 0, (i32)add_constant(s->line, KindInt));
+            emit_imm(Op::Report, 0, (i32)add_constant(s->line, KindInt, m_types.int_type()));
             m_diag->mark_deferred_from(diag_before);
         }
     }
@@ -593,6 +593,9 @@ bool Compiler::compile(const char* source, usize length, Program* out)
     out->constants = keep(m_constants, &n);
     out->constant_count = n;
     out->constant_kinds = keep(m_constant_kinds, &n);
+    out->constant_types = keep(m_constant_types, &n);
+    if (!m_program_types.finish(out))
+        oom();
     return ok && !m_failed;
 }
 
@@ -697,13 +700,15 @@ bool Compiler::compile_all(const char* source, usize length)
     if (g) {
         out->globals = static_cast<u64*>(out->arena.alloc_zeroed(sizeof(u64) * g));
         out->global_kinds = static_cast<u8*>(out->arena.alloc_zeroed(g));
+        out->global_types = static_cast<u32*>(out->arena.alloc_zeroed(sizeof(u32) * g));
         out->global_names = static_cast<const char**>(out->arena.alloc_zeroed(sizeof(char*) * g));
-        if (!out->globals || !out->global_kinds || !out->global_names) {
+        if (!out->globals || !out->global_kinds || !out->global_types || !out->global_names) {
             oom();
             return false;
         }
         for (u32 i = 0; i < g; i++) {
             out->global_kinds[i] = value_kind(m_globals[i].type);
+            out->global_types[i] = type_index(m_globals[i].type);
             out->globals[i] = null_value(m_globals[i].type);
             out->global_names[i] = persist(m_globals[i].name);
         }

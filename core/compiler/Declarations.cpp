@@ -970,9 +970,10 @@ bool Compiler::build_runtime_classes()
         rt->message_field = -1;
         if (rt->field_count) {
             rt->field_kinds = static_cast<u8*>(p->arena.alloc_zeroed(rt->field_count));
+            rt->field_types = static_cast<u32*>(p->arena.alloc_zeroed(sizeof(u32) * rt->field_count));
             rt->field_defaults = static_cast<u64*>(p->arena.alloc_zeroed(sizeof(u64) * rt->field_count));
             rt->field_names = static_cast<const char**>(p->arena.alloc_zeroed(sizeof(char*) * rt->field_count));
-            if (!rt->field_kinds || !rt->field_defaults || !rt->field_names) {
+            if (!rt->field_kinds || !rt->field_types || !rt->field_defaults || !rt->field_names) {
                 oom();
                 return false;
             }
@@ -999,6 +1000,7 @@ bool Compiler::build_runtime_classes()
         for (u32 i = 0; i < rt->field_count; i++) {
             Type* t = c->fields[i].type;
             rt->field_kinds[i] = value_kind(t);
+            rt->field_types[i] = type_index(t);
             rt->field_defaults[i] = null_value(t);
             rt->null_instance->fields[i] = rt->field_defaults[i];
             if (exception && str_equal(c->fields[i].name, "message"))

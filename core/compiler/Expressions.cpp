@@ -158,7 +158,7 @@ Operand Compiler::literal(Expr* e, i32 dest, Type* expected)
             return r;
         }
         Operand r { m_types.null_type(), alloc_reg(true), true };
-        emit_imm(Op::LoadK, r.reg, (i32)add_constant(m_out->null_string, KindRef));
+        emit_imm(Op::LoadK, r.reg, (i32)add_constant(m_out->null_string, KindRef, m_types.string()));
         return r;
     }
     }
@@ -174,7 +174,7 @@ Operand Compiler::function_value(FuncSym* f, i32 dest)
     }
     m_heap->make_permanent(&fo->header);
     Operand r = target_reg(dest, f->func_type);
-    emit_imm(Op::LoadK, r.reg, (i32)add_constant(from_obj(fo), KindRef));
+    emit_imm(Op::LoadK, r.reg, (i32)add_constant(from_obj(fo), KindRef, f->func_type));
     return r;
 }
 

@@ -248,7 +248,7 @@ i32 Compiler::int_constant_operand(Expr* e)
 {
     if (e->kind != ExprKind::Int)
         return -1;
-    u32 k = add_constant((u64)e->int_value, KindInt);
+    u32 k = add_constant((u64)e->int_value, KindInt, m_types.int_type());
     return k <= 0xffff ? (i32)k : -1;
 }
 
@@ -463,6 +463,11 @@ bool Compiler::foreach_statement(Stmt* s)
     i32 keys = map ? find_native("Map", "keys", 0) : -1;
     if (keys >= 0) {
         m_line = s->line;
+        Type* key_array = m_types.array_of(elem);
+        if (!key_array)
+            oom();
+        else
+            type_index(key_array);   // The verifier types keys()'s result from the table.
         emit(Op::CallNative, arr, (u32)keys, 1, 1);
         emit_args(&coll.reg, 1);
     } else {
@@ -833,8 +838,12 @@ bool Compiler::try_statement(Stmt* s)
         Local* l = c.name ? declare_local(c.name, t->kind == TypeKind::Error ? m_exception->type : t, c.line,
                                 c.column, false)
                           : nullptr;
-        if (l)
+        // The handler's register holds an Exception: a Cast (which the
+        // InstanceOf above makes certain) gives the verifier the class.
+        if (l && (matches_all || t->kind != TypeKind::Class))
             emit_move(l->reg, exc);
+        else if (l)
+            emit(Op::Cast, l->reg, exc, t->cls->id);
         bool body_falls = block(c.body);
         end_scope();
         if (body_falls) {
