@@ -235,7 +235,9 @@ void Lexer::lex_string_part(Token* token, const char* from)
         }
         if (*p == '\n')
             break;
-        if (*p == '\\' && p + 1 < m_end)
+        // An escape takes the next character, but never a newline: a string
+        // ends on its own line (the line count stays true after it).
+        if (*p == '\\' && p + 1 < m_end && p[1] != '\n')
             p++;
         p++;
         size++;
