@@ -236,7 +236,7 @@ bool a_join(Vm& vm, u64* a, u64* r)
         if (!vm.append_text(sb, x->items[i], x->header.elem_kind))
             return false;
     }
-    return ret_string(vm, sb.data(), sb.size(), r);
+    return ret_built(vm, sb, r);
 }
 
 // The display text of the array ("[1, 2]"), as `"" + a` gives it.
