@@ -380,7 +380,8 @@ kprobe_reads_kernel_strings() {
 	/bin/ktest opens 5 || return 1
 	out=$(cat /proc/kscript/paths)
 	echo "$out"
-	[ "$out" = "/no/such/file 5" ] || return 1
+	grep filename /proc/kscript/hooks
+	[ "$out" = "/no/such/file 5" ] || { $K unload filename; return 1; }
 	$K unload filename
 }
 
