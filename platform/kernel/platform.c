@@ -24,10 +24,66 @@
  */
 #define KS_CONTIGUOUS_MAX_PAGES 8
 
+/*
+ * Pages for NMI context, where the page allocator may not be called: a
+ * small reserve of single pages (slab pages are single pages) shared by
+ * all scripts. A slot is taken with one atomic exchange, which is safe in
+ * NMI context and against every CPU; process context fills the empty
+ * slots (ksp_reserve_fill(): at every sleeping page allocation while a
+ * slot is empty, and from the deferred work that a take queues). A hook
+ * in NMI context that finds the reserve empty gets no page: its event
+ * ends in OutOfMemoryException. The reserve holds KSP_NMI_RESERVE pages
+ * while the module is loaded; ksp_platform_exit() frees them.
+ */
+#define KSP_NMI_RESERVE 16
+static atomic_long_t ksp_reserve[KSP_NMI_RESERVE];
+static atomic_t ksp_reserve_empty = ATOMIC_INIT(KSP_NMI_RESERVE);
+
+static void ksp_reserve_fill(void)
+{
+	int i;
+
+	for (i = 0; i < KSP_NMI_RESERVE && atomic_read(&ksp_reserve_empty) > 0; i++) {
+		unsigned long page;
+
+		if (atomic_long_read(&ksp_reserve[i]))
+			continue;
+		page = __get_free_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!page)
+			return;
+		if (atomic_long_cmpxchg(&ksp_reserve[i], 0, page))
+			free_page(page);
+		else
+			atomic_dec(&ksp_reserve_empty);
+	}
+}
+
+static void ksp_deferred_irq_fn(struct irq_work *work);
+static DEFINE_IRQ_WORK(ksp_deferred_irq, ksp_deferred_irq_fn);
+
+/* A page of the reserve, or NULL. NMI-safe; queues the refill. */
+static void *ksp_reserve_take(void)
+{
+	int i;
+
+	for (i = 0; i < KSP_NMI_RESERVE; i++) {
+		unsigned long page = atomic_long_xchg(&ksp_reserve[i], 0);
+
+		if (page) {
+			atomic_inc(&ksp_reserve_empty);
+			irq_work_queue(&ksp_deferred_irq);
+			return (void *)page;
+		}
+	}
+	return NULL;
+}
+
 void *ksp_pages_alloc(unsigned long npages)
 {
 	void *p;
 
+	if (atomic_read(&ksp_reserve_empty) > 0)
+		ksp_reserve_fill();
 	if (npages == 1)
 		return (void *)__get_free_page(GFP_KERNEL | __GFP_NOWARN);
 	if (npages == 0 || npages > (1UL << 30) / PAGE_SIZE)
@@ -51,7 +107,7 @@ void *ksp_pages_alloc(unsigned long npages)
 void *ksp_pages_alloc_nowait(unsigned long npages)
 {
 	if (in_nmi())
-		return NULL;
+		return npages == 1 ? ksp_reserve_take() : NULL;
 	if (npages == 1)
 		return (void *)__get_free_page(GFP_NOWAIT | __GFP_NOWARN);
 	if (npages == 0 || npages > KS_CONTIGUOUS_MAX_PAGES)
@@ -92,6 +148,8 @@ static void ksp_deferred_fn(struct work_struct *work)
 		next = node->next;
 		ksp_free_now(d, d->npages);
 	}
+	if (work)
+		ksp_reserve_fill();
 }
 static DECLARE_WORK(ksp_deferred_work, ksp_deferred_fn);
 
@@ -99,7 +157,6 @@ static void ksp_deferred_irq_fn(struct irq_work *work)
 {
 	schedule_work(&ksp_deferred_work);
 }
-static DEFINE_IRQ_WORK(ksp_deferred_irq, ksp_deferred_irq_fn);
 
 void ksp_pages_free(void *pages, unsigned long npages)
 {
@@ -122,9 +179,17 @@ void ksp_pages_free(void *pages, unsigned long npages)
 /* Module exit: the deferred frees are done before the module goes. */
 void ksp_platform_exit(void)
 {
+	int i;
+
 	irq_work_sync(&ksp_deferred_irq);
 	flush_work(&ksp_deferred_work);
 	ksp_deferred_fn(NULL);
+	for (i = 0; i < KSP_NMI_RESERVE; i++) {
+		unsigned long page = atomic_long_xchg(&ksp_reserve[i], 0);
+
+		if (page)
+			free_page(page);
+	}
 }
 
 /* ktime_get_ns() may spin on the timekeeper's sequence count, which an
