@@ -480,6 +480,44 @@ Operand Compiler::method_call(Expr* e, i32 dest)
     }
     if ((t->kind == TypeKind::Int || t->kind == TypeKind::Boolean) && str_equal(name, "toString") && argc == 0)
         return to_string(obj, e, dest);
+    if (name[0] == '_' && name[1] == '_' && !m_in_prelude) {
+        error(e->line, e->column, "'%s' is internal to the built-in library", name);
+        release(obj);
+        return error_operand();
+    }
+    // splice(start, count, items...) (JavaScript's, Konoha's): the items
+    // travel as an array literal of the element type to Array.__splice.
+    if (t->kind == TypeKind::Array && argc >= 3 && str_equal(name, "splice")) {
+        u16 regs[4];
+        regs[0] = obj.reg;
+        regs[1] = alloc_reg(false);
+        expr_into(e->args[0], regs[1], m_types.int_type(), "splice start");
+        regs[2] = alloc_reg(false);
+        expr_into(e->args[1], regs[2], m_types.int_type(), "splice count");
+        Expr items = *e;
+        items.kind = ExprKind::ArrayLit;
+        items.args = e->args + 2;
+        items.arg_count = argc - 2;
+        regs[3] = alloc_reg(true);
+        Operand list = array_literal(&items, t, regs[3]);
+        if (list.reg != regs[3])
+            emit_move(regs[3], list.reg);
+        release(list);
+        for (u32 i = 1; i < 4; i++)
+            free_reg(regs[i]);
+        release(obj);
+        Operand r = target_reg(dest, t);
+        m_line = e->line;
+        emit(Op::CallNative, r.reg, (u32)find_native("Array", "__splice", 3), 4, 1);
+        emit_args(regs, 4);
+        return r;
+    }
+    if (t->kind == TypeKind::Array && argc == 0 && str_equal(name, "sort") && t->elem->kind != TypeKind::Int
+        && t->elem->kind != TypeKind::Boolean && t->elem->kind != TypeKind::String) {
+        type_error(e, "sort() orders ints and Strings; sort '%s' with a comparator: sort(Func[int, T, T])", t);
+        release(obj);
+        return error_operand();
+    }
     const char* owner = native_owner(t);
     if (owner) {
         i32 n = find_native(owner, name, argc);

@@ -53,6 +53,7 @@ bool Vm::init(Memory* memory, Heap* heap, Program* program, const VmLimits& limi
     m_frame_capacity = 0;
     m_frame_limit = 0;
     m_exception = 0;
+    m_exception_placed = 0;
     m_exception_line = 0;
     m_charged = m_calls = m_exceptions_raised = 0;
     m_allocated_seen = 0;
@@ -643,6 +644,7 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
         base = top.base + top.function->register_count;
     }
     m_exception = 0;
+    m_exception_placed = 0;
     m_allocated_seen = m_memory->allocated_total();
     m_budget = m_entry_budget;
     // Atomic entries never poll: their first slow-path check is the
@@ -1206,8 +1208,14 @@ unwind: {
         if (!top->function->builtin)
             break;
     }
-    m_exception_line = line_of(top->function, top->pc ? top->pc - 1 : 0);
-    record_trace(entry_depth);
+    // An exception that already has its place (raised in a callback a
+    // native ran, e.g. a sort comparator, and passed on by the native's
+    // failure) keeps it: the line and trace are where it was raised.
+    if (m_exception != m_exception_placed) {
+        m_exception_line = line_of(top->function, top->pc ? top->pc - 1 : 0);
+        record_trace(entry_depth);
+        m_exception_placed = m_exception;
+    }
     bool catchable = m_exception != from_obj(m_budget_exception);
     for (;;) {
         frame = &m_frames[m_frame_count - 1];
@@ -1221,6 +1229,7 @@ unwind: {
                 R = m_stack + frame->base;
                 R[h.reg] = m_exception;
                 m_exception = 0;
+                m_exception_placed = 0;   // thrown again, it is placed anew
                 goto dispatch;
             }
         }
