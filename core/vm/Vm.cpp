@@ -10,6 +10,7 @@ static constexpr u32 kMaxFormatDepth = 8;
 // Callbacks from natives into scripts (sort(Func), toString() of elements)
 // nested in each other: each holds one interpreter frame of native stack.
 static constexpr u32 kMaxNestedRuns = 4;
+static constexpr u32 kMaxNestedRunsAtomic = 1;
 static constexpr i64 kCollectionUnits = 64;   // The fixed part of a collection (about a microsecond).
 
 void free_program(Memory*, Program* p)
@@ -610,7 +611,11 @@ bool Vm::call_nested(u64 func, const u64* args, u32 argc, u64* result)
 // call_nested() of function [f].
 bool Vm::run_nested(Function* f, const u64* args, u32 argc, u64* result)
 {
-    if (m_nested_runs >= kMaxNestedRuns)
+    // A hook (atomic mode) runs on the stack of whatever the kernel was
+    // doing, maybe already deep: one level of callbacks there (each level
+    // costs about 1.7 KB of native stack: the formatter, the native, this
+    // function and execute()), kMaxNestedRuns elsewhere.
+    if (m_nested_runs >= (m_atomic ? kMaxNestedRunsAtomic : kMaxNestedRuns))
         return raise(ClassStackOverflowException, "callbacks from built-in methods nested too deep");
     if (argc != f->param_count || m_frame_count == 0)
         return raise(ClassRuntimeScriptException, "callback of the wrong arity");
