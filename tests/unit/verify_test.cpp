@@ -487,3 +487,42 @@ TEST_F(VerifyRules, ErrorsNameTheFunctionAndInstruction)
     EXPECT_EQ(program.functions[where_function], f);
     EXPECT_EQ(where_pc, (u32)(add - f->code));
 }
+
+// Natives typed by their receiver: Array.sort takes a comparator of the
+// array's elements (letter F: Func[int, E, E]), so a String in its place is
+// refused; the same call with the function value verifies.
+TEST(VerifyNatives, ComparatorOfTheElements)
+{
+    Memory memory;
+    memory.init(64u << 20, false);
+    Heap heap;
+    heap.init(&memory);
+    const char* src = "int cmp(int a, int b) { return b - a }\nint[] a = [3, 1, 2]\nString t = \"x\"\n"
+                      "a.sort(cmp)\nSystem.p(a[0])\nSystem.p(t)\n";
+    Program program {};
+    {
+        Arena arena(&memory);
+        Diagnostics diagnostics(&memory, &arena);
+        CompileOptions options { CompileMode::Normal, 200, 1u << 20 };
+        ASSERT_TRUE(compile_program(&memory, &heap, src, strlen(src), options, &diagnostics, &arena, &program));
+    }
+    VerifyError e;
+    EXPECT_TRUE(verify_program(program, &memory, &e)) << e.reason;
+    Function* main = program.functions[program.main_function];
+    Insn* sort = nullptr;
+    u16 string_reg = 0;
+    for (u32 pc = 0; pc < main->code_size; pc++) {
+        if (main->code[pc].op == Op::CallNative && !sort)
+            sort = &main->code[pc];
+        if (main->code[pc].op == Op::Print && main->code[pc].x == KindRef)
+            string_reg = main->code[pc].a;   // t, printed last.
+    }
+    ASSERT_NE(sort, nullptr);
+    ASSERT_EQ(sort->c, 2u);
+    (sort + 1)->b = string_reg;
+    EXPECT_FALSE(verify_program(program, &memory, &e));
+    EXPECT_STREQ(e.reason, "an argument's type differs from the native's signature");
+    free_program(&memory, &program);
+    heap.destroy();
+    memory.destroy();
+}
