@@ -524,13 +524,14 @@ int main(int argc, char** argv)
         ks_get_diagnostic(state, i, &d);
         if (transcript) {
             if (!d.deferred) {
-                printf("LINE%u: (%s) \n", d.line, d.is_warning ? "warning" : "error");
+                printf("LINE%u: (%s) \n", d.line, d.is_info ? "info" : d.is_warning ? "warning" : "error");
                 output.printed = true;
                 blocking = blocking || !d.is_warning;
             }
             continue;
         }
-        fprintf(stderr, "%s:%u:%u: %s: %s\n", path, d.line, d.column, d.is_warning ? "warning" : "error",
+        fprintf(stderr, "%s:%u:%u: %s: %s\n", path, d.line, d.column,
+            d.is_info ? "info" : d.is_warning ? "warning" : "error",
             d.message);
     }
     int exit_code = 0;

@@ -196,9 +196,10 @@ int ks_write_bytecode(ks_state *state, void (*write)(void *ctx, const char *data
 struct ks_diagnostic {
 	unsigned int line;
 	unsigned int column;
-	int is_warning;
+	int is_warning;        /* not an error (a warning or an info) */
 	int deferred;          /* transcript mode: reported when reached */
 	const char *message;   /* valid until ks_close() */
+	int is_info;           /* an info line (is_warning is set too) */
 };
 unsigned int ks_diagnostic_count(const ks_state *state);
 int ks_get_diagnostic(const ks_state *state, unsigned int index, struct ks_diagnostic *out);

@@ -114,15 +114,15 @@ static usize vm_comm(void* context, char* out)
 }
 
 // Keeps a copy of a diagnostic in the state; false when memory is short.
-static bool store_diagnostic(ks_state* s, u32 line, u32 column, bool warning, bool deferred, const char* text,
-    usize length)
+static bool store_diagnostic(ks_state* s, u32 line, u32 column, bool warning, bool info, bool deferred,
+    const char* text, usize length)
 {
     char* copy = static_cast<char*>(s->memory.alloc(length + 1));
     if (!copy)
         return false;
     mem_copy(copy, text, length);
     copy[length] = 0;
-    if (!s->diagnostics.try_append(StoredDiagnostic { line, column, warning, deferred, copy })) {
+    if (!s->diagnostics.try_append(StoredDiagnostic { line, column, warning, info, deferred, copy })) {
         s->memory.free(copy);
         return false;
     }
@@ -164,7 +164,7 @@ static int verify_loaded(ks_state* s, const char* what)
     sb.append(": ");
     sb.append(error.reason);
     if (!sb.has_failed())
-        store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
+        store_diagnostic(s, 1, 1, false, false, false, sb.data(), sb.size());
     return KS_ECOMPILE;
 }
 
@@ -191,7 +191,7 @@ static int read_bytecode_file(ks_state* s, const char* data, unsigned long lengt
     sb.append("bytecode: ");
     sb.append(error);
     if (!sb.has_failed())
-        store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
+        store_diagnostic(s, 1, 1, false, false, false, sb.data(), sb.size());
     return KS_ECOMPILE;
 }
 
@@ -213,8 +213,8 @@ static int compile_source(ks_state* s, const char* source, unsigned long length)
     // Keep the diagnostics past the arena.
     for (u32 i = 0; i < diagnostics.size(); i++) {
         const Diagnostic& d = diagnostics[i];
-        if (!store_diagnostic(s, d.line, d.column, d.severity == Severity::Warning, d.deferred, d.message,
-                str_length(d.message)))
+        if (!store_diagnostic(s, d.line, d.column, d.severity != Severity::Error, d.severity == Severity::Info,
+                d.deferred, d.message, str_length(d.message)))
             break;
     }
     if (diagnostics.out_of_memory() || (!ok && diagnostics.error_count() == 0))
@@ -279,6 +279,7 @@ extern "C" int ks_get_diagnostic(const ks_state* s, unsigned int i, struct ks_di
     out->is_warning = d.warning;
     out->deferred = d.deferred;
     out->message = d.message;
+    out->is_info = d.info;
     return KS_OK;
 }
 

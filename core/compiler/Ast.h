@@ -186,6 +186,8 @@ struct Item {
     FuncDecl* func;
     ClassDecl* klass;
     NameSet names;   // Classes and functions: the identifiers they contain.
+    u32 line;        // Lines of the item's first and last tokens (transcript
+    u32 end_line;    // mode attributes parse and declaration errors by them).
 };
 
 // The syntax tree of one source text (the script, or the prelude): its

@@ -186,6 +186,12 @@ static void function_name(FuncSym* f, char* out, usize n)
 
 // Compiles the top-level statements of [program] into the function <main>,
 // declaring globals as their declarations are reached.
+//
+// Transcript mode follows Konoha, which checks and runs one top-level
+// statement after another: every diagnostic of a top-level item (its own,
+// and the lexer's, parser's and declarations' ones within its lines) is
+// printed by Report instructions when the item is reached, in line order,
+// and an item with an error stops the script there (its code is dropped).
 void Compiler::compile_main(SyntaxTree& program)
 {
     m_shared_names = &program.shared_names;
@@ -194,34 +200,118 @@ void Compiler::compile_main(SyntaxTree& program)
         release_state(&fs);
         return;
     }
+    bool transcript = m_options.mode == CompileMode::Transcript;
+    // Transcript mode: the diagnostics so far (lexer, parser, declarations),
+    // by line; [next_early] is the first not yet reported.
+    Vector<u32> early(m_memory);
+    u32 next_early = 0;
+    if (transcript) {
+        if (!early.try_resize(m_diag->size())) {
+            oom();
+            release_state(&fs);
+            return;
+        }
+        for (u32 i = 0; i < early.size(); i++)
+            early[i] = i;
+        sort_by_line(early.data(), early.size());
+    }
     for (u32 i = 0; i < program.count && !m_failed; i++) {
-        if (program.items[i].kind != ItemKind::Stmt || !program.items[i].stmt)
-            continue;
-        Stmt* s = program.items[i].stmt;
+        const Item& item = program.items[i];
         u32 code_start = here();
         u32 errors_before = m_statement_errors;
         u32 diag_before = m_diag->size();
-        if (s->kind == StmtKind::Var)
-            var_statement(s, true);
-        else if (s->kind == StmtKind::Block && s->block && !s->block->scoped) {
-            for (u32 j = 0; j < s->block->count; j++)
-                var_statement(s->block->stmts[j], true);
-        } else
-            statement(s);
-        if (m_options.mode == CompileMode::Transcript && m_statement_errors != errors_before) {
-            // Transcript mode: the statement reports its error when reached
-            // and is skipped; a global it declares keeps its default value.
-            drop_code_from(code_start);
-            m_line = s->line;
-            emit_imm(Op::Report, 0, (i32)add_constant(s->line, KindInt));
-            m_diag->mark_deferred_from(diag_before);
+        if (item.kind == ItemKind::Stmt && item.stmt) {
+            Stmt* s = item.stmt;
+            if (s->kind == StmtKind::Var)
+                var_statement(s, true);
+            else if (s->kind == StmtKind::Block && s->block && !s->block->scoped) {
+                for (u32 j = 0; j < s->block->count; j++)
+                    var_statement(s->block->stmts[j], true);
+            } else
+                statement(s);
         }
+        if (!transcript)
+            continue;
+        // The early diagnostics up to the end of this item are its own.
+        u32 early_end = next_early;
+        while (early_end < early.size() && (*m_diag)[early[early_end]].line <= item.end_line)
+            early_end++;
+        report_item(item.line, early.data() + next_early, early_end - next_early, diag_before,
+            m_statement_errors != errors_before, code_start);
+        next_early = early_end;
     }
+    if (transcript)
+        report_item(m_line, early.data() + next_early, early.size() - next_early, m_diag->size(), false, here());
     emit(Op::ReturnVoid);
     Function* f;
     if (finish_function(&fs, "<main>", 1, &f) && !m_runtime_functions.try_append(f))
         oom();
     m_out->main_function = m_runtime_functions.size() - 1;
+}
+
+// Sorts the diagnostic indexes [list] by line, keeping the order of those on
+// one line (insertion sort: a statement has few diagnostics; the early ones
+// come mostly in order already).
+void Compiler::sort_by_line(u32* list, u32 n)
+{
+    for (u32 i = 1; i < n; i++) {
+        u32 v = list[i];
+        u32 line = (*m_diag)[v].line;
+        u32 j = i;
+        while (j > 0 && (*m_diag)[list[j - 1]].line > line) {
+            list[j] = list[j - 1];
+            j--;
+        }
+        list[j] = v;
+    }
+}
+
+// Transcript mode, after a top-level item at [line] was compiled from
+// [code_start] on: its diagnostics ([early], [early_count] of them from
+// before <main>, and those from [diag_before] on) become Report
+// instructions in line order; when one is an error, or the statement is
+// tainted ([tainted]), its code is dropped and the script stops there.
+void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted,
+    u32 code_start)
+{
+    Vector<u32> list(m_memory);
+    u32 own = m_diag->size() - diag_before;
+    if (!list.try_resize(early_count + own)) {
+        oom();
+        return;
+    }
+    bool has_error = tainted;
+    for (u32 i = 0; i < early_count + own; i++) {
+        list[i] = i < early_count ? early[i] : diag_before + (i - early_count);
+        const Diagnostic& d = (*m_diag)[list[i]];
+        has_error = has_error || d.severity == Severity::Error;
+        m_diag->mark_deferred(list[i]);
+    }
+    if (!list.size() && !has_error)
+        return;
+    sort_by_line(list.data(), list.size());
+    if (has_error)
+        drop_code_from(code_start);
+    m_line = line;
+    bool reported_error = false;
+    u32 reports_start = here();
+    for (u32 i : list) {
+        const Diagnostic& d = (*m_diag)[i];
+        u64 kind = d.severity == Severity::Error ? 0 : d.severity == Severity::Warning ? 1 : 2;
+        reported_error = reported_error || kind == 0;
+        m_line = d.line ? d.line : line;
+        emit_imm(Op::Report, 0, (i32)add_constant((u64)m_line | kind << 32, KindInt));
+    }
+    // An error found without a diagnostic of its own (one reported where a
+    // declaration it uses is) still reports the statement's line.
+    if (has_error && !reported_error) {
+        m_line = line;
+        emit_imm(Op::Report, 0, (i32)add_constant(line, KindInt));
+    }
+    if (has_error)
+        emit(Op::ReturnVoid);
+    else
+        move_code_before(code_start, reports_start);   // Reported before the statement runs.
 }
 
 // Compiles the body of function, method or constructor [sym] (an implicit
@@ -309,6 +399,9 @@ void Compiler::compile_function(FuncSym* sym)
                 m_line = s->line;
                 emit_imm(Op::Raise, ClassRuntimeScriptException, (i32)string_constant("compile error", 13));
                 falls_through = false;
+                // What follows a raise put in for an error is not reported
+                // unreachable: the script wrote no statement that ends here.
+                warned_unreachable = true;
             }
         }
     }

@@ -207,6 +207,8 @@ private:
     bool finish_function(FunctionState* fs, const char* name, u32 line, Function** out);
     void release_state(FunctionState* fs);
     void compile_main(SyntaxTree& program);
+    void sort_by_line(u32* list, u32 n);
+    void report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted, u32 code_start);
     void compile_function(FuncSym* f);
     void compile_bodies();
     void mark_unused_builtins();
@@ -243,6 +245,7 @@ private:
     void check_top_level_name(Stmt* s);
     i32 int_constant_operand(Expr* e);
     void drop_code_from(u32 start);
+    void move_code_before(u32 at, u32 mid);
     Operand assigned_value(Expr* value, Type* t);
     u32 string_constant(const char* s, usize n);
     void load_int(u16 reg, i64 value);
@@ -257,6 +260,7 @@ private:
     // --- statements
     bool statement(Stmt* s);            // Returns whether control can fall through.
     bool block(Block* b);
+    bool names_only_a_class(const char* name);
     bool block_statements(Block* b);
     void var_statement(Stmt* s, bool top_level);
     bool if_statement(Stmt* s);

@@ -7,7 +7,9 @@
 
 namespace ks {
 
-enum class Severity : u8 { Error, Warning };
+// Info: a remark that is neither a problem nor a risk (the type `var`
+// inferred, a conversion that does nothing); printed like a warning.
+enum class Severity : u8 { Error, Warning, Info };
 
 struct Diagnostic {
     Severity severity;
@@ -40,6 +42,9 @@ public:
             if (m_list[i].severity == Severity::Error)
                 m_list[i].deferred = true;
     }
+    // Transcript mode: diagnostic [i] is reported by the code (a Report
+    // instruction), not when the program loads.
+    void mark_deferred(u32 i) { m_list[i].deferred = true; }
     void set_out_of_memory() { m_out_of_memory = true; }
     // An error that ends the compile ("compilation interrupted"): stored even
     // when the cap below has been reached, so that the caller learns why.

@@ -275,12 +275,14 @@ TypeRef* Parser::try_parse_type()
     return t;
 }
 
-// A declaration starts with a type followed by a name.
+// A declaration starts with a type followed by a name on the same line (a
+// name on the next line starts another statement: `n` then `n * 2` are two
+// expression statements).
 bool Parser::looks_like_declaration()
 {
     u32 start = m_pos;
     TypeRef* t = try_parse_type();
-    bool yes = t && check(Tok::Ident);
+    bool yes = t && check(Tok::Ident) && !current().newline_before;
     m_pos = start;
     return yes;
 }
@@ -342,6 +344,8 @@ SyntaxTree Parser::parse_program()
     while (!check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
         Item item = parse_item();
+        item.line = m_tokens[before].line;
+        item.end_line = m_tokens[m_pos > before ? m_pos - 1 : before].line;
         if (item.kind != ItemKind::Stmt) {
             u32 range[2] = { before, m_pos };
             item.names = name_set(range, 2, false);
@@ -424,7 +428,7 @@ Item Parser::parse_item()
     // Function: type name '(' or type Class '.' name '('.
     u32 after_annotations = m_pos;
     TypeRef* type = try_parse_type();
-    if (type && check(Tok::Ident)
+    if (type && check(Tok::Ident) && !current().newline_before
         && (peek(1).kind == Tok::LParen || (peek(1).kind == Tok::Dot && peek(2).kind == Tok::Ident
                                                && peek(3).kind == Tok::LParen))) {
         item.kind = ItemKind::Func;

@@ -449,14 +449,15 @@ KS_NOINLINE StringObj* Vm::concat(u64 left, u64 value, u8 kind)
 }
 
 // Transcript mode: "LINE<n>: (error) " for a compile error reached at run time.
-KS_NOINLINE void Vm::report_line(u32 line)
+KS_NOINLINE void Vm::report_line(u64 report)
 {
     if (!m_hooks.write)
         return;
     StringBuilder sb(m_memory);
     sb.append("LINE");
-    sb.append_int(line);
-    sb.append(": (error) \n");
+    sb.append_int((u32)report);
+    u32 kind = (u32)(report >> 32);
+    sb.append(kind == 2 ? ": (info) \n" : kind == 1 ? ": (warning) \n" : ": (error) \n");
     if (!sb.has_failed())
         m_hooks.write(m_hooks.context, 0, sb.data(), sb.size());
 }
@@ -922,7 +923,7 @@ RunStatus Vm::execute(u32 entry_depth)
             VM_NEXT;
         }
         VM_CASE(Report) {
-            report_line((u32)K[insn->imm()]);
+            report_line(K[insn->imm()]);
             VM_NEXT;
         }
         VM_END

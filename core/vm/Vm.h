@@ -173,7 +173,10 @@ private:
     void print(u64 value, u8 kind, u32 line);
     StringObj* concat(u64 left, u64 value, u8 kind);
     void format_limited(StringBuilder& out, u64 value, u8 kind, u32 depth, usize limit);
-    void report_line(u32 line);
+    // Transcript mode: prints "LINE<n>: (error) " for [report], the line in
+    // its low 32 bits and the kind in the high ones (0 error, 1 warning,
+    // 2 info; see Op::Report).
+    void report_line(u64 report);
     bool poll_or_exhausted();
     bool charge_slow();
     u32 line_of(Function* f, u32 pc) const;
