@@ -395,6 +395,13 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             Operand r = to_string(obj, e, dest);
             return r;
         }
+        if (str_equal(name, "getTypeId") && argc == 0) {
+            // The dynamic type: an Object may hold a box, a string, a subclass...
+            release(obj);
+            Operand r = target_reg(dest, m_types.int_type());
+            emit(Op::TypeId, r.reg, obj.reg);
+            return r;
+        }
         error(e->line, e->column, "'%s' has no method '%s' taking %d arguments", t->cls->name, name, argc);
         release(obj);
         return error_operand();
@@ -407,9 +414,38 @@ Operand Compiler::method_call(Expr* e, i32 dest)
         if (n >= 0)
             return call_native(e, n, &obj, t, dest);
     }
+    if (t->kind != TypeKind::Void && t->kind != TypeKind::Null && argc == 0) {
+        // Every value has toString() and getTypeId() (Konoha's type id; the
+        // static type is the dynamic one for these types).
+        if (str_equal(name, "toString"))
+            return to_string(obj, e, dest);
+        if (str_equal(name, "getTypeId")) {
+            release(obj);
+            Operand r = target_reg(dest, m_types.int_type());
+            load_int(r.reg, static_type_id(t));
+            return r;
+        }
+    }
     no_method_error(e, t, name, argc);
     release(obj);
     return error_operand();
+}
+
+// Konoha's type id of a value of type [t] that is not a class (classes ask
+// the VM: Op::TypeId): boolean 3, int 4, String 5, arrays 6, functions 9,
+// Map 12, Bytes 13.
+i64 Compiler::static_type_id(Type* t)
+{
+    switch (t->kind) {
+    case TypeKind::Boolean: return 3;
+    case TypeKind::Int: return 4;
+    case TypeKind::String: return 5;
+    case TypeKind::Array: return 6;
+    case TypeKind::Func: return 9;
+    case TypeKind::Map: return 12;
+    case TypeKind::Bytes: return 13;
+    default: return 0;
+    }
 }
 
 // Compiles `new C(args)`: allocates the instance and calls the constructor
@@ -499,6 +535,7 @@ Operand Compiler::new_array_expr(Expr* e, i32 dest)
 Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
 {
     Type* elem = expected && expected->kind == TypeKind::Array ? expected->elem : nullptr;
+    bool inferred = !elem;
     u32 n = e->arg_count;
     if (n > kMaxParams * 200) {
         error_at(e, "array literal is too long");
@@ -522,8 +559,47 @@ Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
                 oom();
             continue;
         }
+        if (!inferred) {
+            u16 t = alloc_for(elem);
+            expr_into(a, t, elem, "array element");
+            if (!regs.try_append(t))
+                oom();
+            continue;
+        }
+        // Inferred from the first element: an element of another type makes
+        // it a mixed literal, Object[] (Konoha), its elements so far boxed.
+        Operand v = expr(a);
+        if (v.type->kind == TypeKind::Void || v.type->kind == TypeKind::Error) {
+            if (v.type->kind == TypeKind::Void)
+                error_at(a, "a void value cannot be used");
+            release(v);
+            for (u16 r : regs)
+                free_reg(r);
+            return error_operand();
+        }
+        if (!assignable(elem, v.type) && v.type->kind != TypeKind::Null) {
+            Type* common = m_object->type;
+            if (elem->kind == TypeKind::Class && v.type->kind == TypeKind::Class)
+                if (ClassSym* c = common_superclass(elem->cls, v.type->cls))
+                    common = c->type;
+            if (boxes(common, elem)) {
+                for (u16& r : regs) {
+                    Operand boxed = box(Operand { elem, r, true }, -1);
+                    r = boxed.reg;
+                }
+            }
+            elem = common;
+        }
         u16 t = alloc_for(elem);
-        expr_into(a, t, elem, "array element");
+        if (boxes(elem, v.type))
+            box(v, t);
+        else if (v.type->kind == TypeKind::Null) {
+            release(v);
+            load_null(t, elem);
+        } else {
+            emit_move(t, v.reg);
+            release(v);
+        }
         if (!regs.try_append(t))
             oom();
     }

@@ -304,6 +304,12 @@ private:
     Operand conditional_expr(Expr* e, Type* expected, i32 dest);
     Operand instanceof_expr(Expr* e, i32 dest);
     Operand as_expr(Expr* e, i32 dest);
+    Operand checked_sort(Operand a, Type* t, u32 code, i32 dest);
+    bool boxes(Type* to, Type* from);
+    Operand box(Operand v, i32 dest);
+    Operand unbox(Operand v, Type* t, i32 dest);
+    u32 is_type_code(Type* t);
+    i64 static_type_id(Type* t);
     Operand to_expr(Expr* e, i32 dest);
     Operand block_expr(Expr* e, Type* expected, i32 dest);
     Operand to_string(Operand value, Expr* at, i32 dest);

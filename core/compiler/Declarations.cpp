@@ -107,6 +107,10 @@ void Compiler::declare_classes(SyntaxTree& program, bool prelude)
             oom();
             return;
         }
+        if (prelude && str_equal(d->name, "__Int"))
+            d->name = "int";
+        else if (prelude && str_equal(d->name, "__Boolean"))
+            d->name = "boolean";
         c->name = d->name;
         c->decl = d;
         c->builtin = prelude;
@@ -743,6 +747,10 @@ bool Compiler::assignable(Type* to, Type* from)
         return true;
     if (from->kind == TypeKind::Null)
         return is_reference(to);
+    // Every value is an Object (Konoha): strings, arrays, maps, Bytes and
+    // functions as they are; ints and booleans boxed (see boxes()).
+    if (to->kind == TypeKind::Class && to->cls == m_object && is_reference(from))
+        return true;
     if (to->kind == TypeKind::Class && from->kind == TypeKind::Class)
         return is_subclass(from->cls, to->cls);
     // Object accepts every reference.
@@ -773,6 +781,15 @@ u64 Compiler::null_value(Type* t)
     }
 }
 
+// The names of the built-in classes, by BuiltinClass id: the runtime classes
+// point at these instead of copies (an empty script's program stays within
+// its pages). A name that differs (the prelude changed) is copied.
+static const char* const kBuiltinClassNames[BuiltinClassCount] = { "Object", "Exception", "AssertionException",
+    "ZeroDividedException", "OutOfBoundsException", "NullReferenceException", "StackOverflowException",
+    "OutOfMemoryException", "BudgetExceededException", "RuntimeScriptException", "TypeCastException",
+    "OutputStream", "Device", "Timer", "Proc", "Regs", "Kprobe", "Kretprobe", "Packet", "Netfilter", "int",
+    "boolean" };
+
 // Makes the runtime classes (RtClass: name, superclass, field kinds,
 // vtable) and the null values the program needs; false when memory ran out.
 bool Compiler::build_runtime_classes()
@@ -801,12 +818,16 @@ bool Compiler::build_runtime_classes()
         }
         p->classes[c->id] = rt;
         c->rt = rt;
-        rt->name = persist(c->name);
+        rt->name = c->id < BuiltinClassCount && str_equal(c->name, kBuiltinClassNames[c->id])
+            ? kBuiltinClassNames[c->id]
+            : persist(c->name);
         rt->id = c->id;
         // An unused built-in class keeps no fields unless it is an
-        // exception (the VM makes those by id, with their message): nothing
-        // can make or read an instance of the others.
-        rt->field_count = c->unused && !is_subclass(c, m_exception) ? 0 : c->fields.size();
+        // exception (the VM makes those by id, with their message) or a box
+        // (made by the compiler's boxing, not by name): nothing can make or
+        // read an instance of the others.
+        bool boxed = c->id == ClassBoxInt || c->id == ClassBoxBoolean;
+        rt->field_count = c->unused && !is_subclass(c, m_exception) && !boxed ? 0 : c->fields.size();
         rt->to_string_slot = -1;
         rt->message_field = -1;
         if (rt->field_count) {

@@ -26,8 +26,13 @@ Operand Compiler::target_reg(i32 dest, Type* type)
 // [dest_type] (null becomes that type's null value).
 void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context)
 {
-    Operand op = expr(e, dest_type, dest);
+    // An int or boolean into an Object is boxed: computed elsewhere, never
+    // in [dest], whose register holds references.
+    bool object = dest_type->kind == TypeKind::Class && dest_type->cls == m_object;
+    Operand op = expr(e, dest_type, object ? -1 : (i32)dest);
     (void)context;
+    if (boxes(dest_type, op.type))
+        op = box(op, dest);
     if (!assignable(dest_type, op.type)) {
         type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
     } else if (op.type->kind == TypeKind::Void) {
@@ -48,6 +53,8 @@ void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context
 Operand Compiler::coerce(Operand op, Type* to, Expr* at, const char* context)
 {
     (void)context;
+    if (boxes(to, op.type))
+        return box(op, -1);
     if (!assignable(to, op.type)) {
         type_error(at, "cannot use '%s' as '%s'", op.type, to);
         return op;
@@ -122,6 +129,55 @@ Operand Compiler::expr(Expr* e, Type* expected, i32 dest)
     if (r.type->kind == TypeKind::Error)
         m_statement_errors++;
     return r;
+}
+
+// Whether a value of type [from] is boxed where type [to] is expected: an
+// int or boolean stored as an Object.
+bool Compiler::boxes(Type* to, Type* from)
+{
+    return to->kind == TypeKind::Class && to->cls == m_object
+        && (from->kind == TypeKind::Int || from->kind == TypeKind::Boolean);
+}
+
+// [v], an int or boolean, boxed: a new instance of the built-in class `int`
+// or `boolean` (ClassBoxInt, ClassBoxBoolean) holding it, typed Object, in
+// [dest] (a reference register) or a new temporary.
+Operand Compiler::box(Operand v, i32 dest)
+{
+    ClassSym* k = m_classes[v.type->kind == TypeKind::Int ? ClassBoxInt : ClassBoxBoolean];
+    Operand r = target_reg(dest, m_object->type);
+    emit(Op::NewObject, r.reg, k->id);
+    emit(Op::SetField, r.reg, 0, v.reg);
+    release(v);
+    return r;
+}
+
+// The int or boolean ([t]) in the Object [v]: TypeCastException when [v]
+// holds no box of that type; a null Object gives the default (0, false).
+Operand Compiler::unbox(Operand v, Type* t, i32 dest)
+{
+    ClassSym* k = m_classes[t->kind == TypeKind::Int ? ClassBoxInt : ClassBoxBoolean];
+    u16 checked = alloc_reg(true);
+    emit(Op::Cast, checked, v.reg, k->id);
+    release(v);
+    Operand r = target_reg(dest, t);
+    emit(Op::GetField, r.reg, checked, 0);
+    free_reg(checked);
+    return r;
+}
+
+// The ObjKind (and element kind) code of Op::IsType for a value of the
+// built-in reference type [t], or 0 for classes.
+u32 Compiler::is_type_code(Type* t)
+{
+    switch (t->kind) {
+    case TypeKind::String: return (u32)ObjKind::String;
+    case TypeKind::Array: return (u32)ObjKind::Array | (u32)(value_kind(t->elem) + 1) << 8;
+    case TypeKind::Map: return (u32)ObjKind::Map;
+    case TypeKind::Bytes: return (u32)ObjKind::Bytes;
+    case TypeKind::Func: return (u32)ObjKind::Func;
+    default: return 0;
+    }
 }
 
 // Compiles an int, boolean, string or null literal.
@@ -817,7 +873,11 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
     return r;
 }
 
-// Compiles `x instanceof T`.
+// Compiles `x instanceof T` on the dynamic type of x (Konoha): for an Object
+// (or another class) the VM looks (a class, a box for int and boolean, the
+// kind of object for String, arrays, maps, Bytes and functions); for other
+// static types the answer is known here (an int is an int, not a boolean),
+// after x is evaluated for its effects.
 Operand Compiler::instanceof_expr(Expr* e, i32 dest)
 {
     Operand a = expr(e->a);
@@ -826,19 +886,38 @@ Operand Compiler::instanceof_expr(Expr* e, i32 dest)
         release(a);
         return error_operand();
     }
-    if (t->kind != TypeKind::Class || !is_reference(a.type)) {
-        error_at(e, "instanceof needs an object and a class");
+    if (a.type->kind == TypeKind::Void || t->kind == TypeKind::Void || t->kind == TypeKind::Null) {
+        error_at(e, "instanceof needs a value and a type");
         release(a);
         return error_operand();
     }
     release(a);
     Operand r = target_reg(dest, m_types.boolean());
-    emit(Op::InstanceOf, r.reg, a.reg, t->cls->id);
+    if (a.type->kind == TypeKind::Class) {
+        if (t->kind == TypeKind::Class)
+            emit(Op::InstanceOf, r.reg, a.reg, t->cls->id);
+        else if (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean)
+            emit(Op::InstanceOf, r.reg, a.reg, t->kind == TypeKind::Int ? ClassBoxInt : ClassBoxBoolean);
+        else
+            emit(Op::IsType, r.reg, a.reg, is_type_code(t));
+        return r;
+    }
+    // A value of a built-in type: the static type is the dynamic one (and
+    // every value is an Object; a null is no instance of anything).
+    bool yes = a.type == t || (t->kind == TypeKind::Class && t->cls == m_object);
+    if (yes && is_reference(a.type)) {
+        emit(Op::IsNull, r.reg, a.reg);
+        emit(Op::Not, r.reg, r.reg);
+        return r;
+    }
+    emit_imm(Op::LoadI, r.reg, yes ? 1 : 0);
     return r;
 }
 
-// Compiles `x as T`: a class downcast, checked when it runs
-// (null casts to any reference type).
+// Compiles `x as T`: a class downcast, checked when it runs (null casts to
+// any reference type); from an Object also to int and boolean (unboxing) and
+// to String, arrays, maps, Bytes and functions (TypeCastException when x
+// holds something else).
 Operand Compiler::as_expr(Expr* e, i32 dest)
 {
     Operand a = expr(e->a);
@@ -849,9 +928,17 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
     }
     if (a.type->kind == TypeKind::Null && is_reference(t))
         return coerce(a, t, e, "cast");
+    if (boxes(t, a.type))
+        return box(a, dest);
     if (assignable(t, a.type)) {
         a.type = t;   // An upcast needs no check.
         return a;
+    }
+    if (a.type->kind == TypeKind::Class && a.type->cls == m_object) {
+        if (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean)
+            return unbox(a, t, dest);
+        if (u32 code = is_type_code(t))
+            return checked_sort(a, t, code, dest);
     }
     if (t->kind != TypeKind::Class || a.type->kind != TypeKind::Class || !is_subclass(t->cls, a.type->cls)) {
         type_error(e, "cannot cast '%s' to '%s'", a.type, t);
@@ -861,6 +948,29 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
     release(a);
     Operand r = target_reg(dest, t);
     emit(Op::Cast, r.reg, a.reg, t->cls->id);
+    return r;
+}
+
+// The Object [a] as the built-in reference type [t] (IsType [code]), or
+// TypeCastException; a null Object becomes the null value of [t].
+Operand Compiler::checked_sort(Operand a, Type* t, u32 code, i32 dest)
+{
+    Operand r = target_reg(dest, t);
+    u16 test = alloc_reg(false);
+    emit(Op::IsType, test, a.reg, code);
+    u32 to_ok = emit_jump(Op::JumpIf, test);
+    emit(Op::IsNull, test, a.reg);
+    u32 to_null = emit_jump(Op::JumpIf, test);
+    emit_imm(Op::Raise, ClassTypeCastException, (i32)string_constant("value is not of the target type", 31));
+    patch_jump(to_null);
+    load_null(r.reg, t);
+    u32 to_end = emit_jump(Op::Jump);
+    patch_jump(to_ok);
+    emit_move(r.reg, a.reg);
+    patch_jump(to_end);
+    free_reg(test);
+    if (a.reg != r.reg)
+        release(a);
     return r;
 }
 
@@ -875,8 +985,16 @@ Operand Compiler::to_expr(Expr* e, i32 dest)
     }
     TypeKind from = a.type->kind;
     TypeKind to = t->kind;
-    if (a.type == t)
+    if (a.type == t) {
+        // A conversion that does nothing (Konoha prints an info line).
+        m_diag->report(Severity::Info, e->line, e->column, "'%s' is already of that type; the conversion does nothing",
+            to == TypeKind::Int ? "int" : to == TypeKind::Boolean ? "boolean" : to == TypeKind::String ? "String" : "value");
         return a;
+    }
+    if (from == TypeKind::Class && a.type->cls == m_object && (to == TypeKind::Int || to == TypeKind::Boolean))
+        return unbox(a, t, dest);
+    if (boxes(t, a.type))
+        return box(a, dest);
     if (to == TypeKind::String && from != TypeKind::Void)
         return to_string(a, e, dest);
     if (from == TypeKind::String && (to == TypeKind::Int || to == TypeKind::Boolean)) {

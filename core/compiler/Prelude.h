@@ -117,7 +117,12 @@ static const char kPreludeSource[] =
     "    this.family = family; this.hooknum = hooknum; this.priority = priority\n"
     "  }\n"
     "  int hook(Packet p) { return NF_ACCEPT; }\n"
-    "}\n";
+    "}\n"
+    // Boxes: an int or boolean stored where an Object is expected (Konoha's
+    // primitives in Object). The compiler names them `int` and `boolean`,
+    // which no script can write as a class name.
+    "class __Int { int value }\n"
+    "class __Boolean { boolean value }\n";
 
 // Named integer constants every script sees (kernel names, so that a
 // kernel developer knows them): resolved by the compiler like globals that

@@ -78,6 +78,8 @@ enum BuiltinClass : u32 {
     ClassKretprobe,
     ClassPacket,
     ClassNetfilter,
+    ClassBoxInt,          // An int in an Object: field 0 holds it.
+    ClassBoxBoolean,      // A boolean in an Object: field 0 holds it.
     BuiltinClassCount,
 };
 

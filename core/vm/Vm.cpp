@@ -397,6 +397,12 @@ void Vm::format_limited(StringBuilder& out, u64 value, u8 kind, u32 depth, usize
             out.append("null");
             return;
         }
+        // A boxed int or boolean (a primitive in an Object) shows its value.
+        if (inst->klass == m_program->classes[ClassBoxInt] || inst->klass == m_program->classes[ClassBoxBoolean]) {
+            format_limited(out, inst->fields[0], inst->klass == m_program->classes[ClassBoxInt] ? KindInt : KindBool,
+                depth, limit);
+            return;
+        }
         out.append(inst->klass->name);
         if (inst->klass->message_field >= 0) {
             StringObj* m = reinterpret_cast<StringObj*>(as_obj(inst->fields[inst->klass->message_field]));
@@ -512,6 +518,34 @@ static bool string_equal(u64 a, u64 b)
     StringObj* x = reinterpret_cast<StringObj*>(as_obj(a));
     StringObj* y = reinterpret_cast<StringObj*>(as_obj(b));
     return x->byte_length == y->byte_length && mem_compare(x->bytes, y->bytes, x->byte_length) == 0;
+}
+
+// Konoha's type id of the object [o]: Object 2, boolean 3, int 4 (boxed),
+// String 5, arrays 6, functions 9; then kscript's Map 12 and Bytes 13; the
+// script's classes from 14 in declaration order, then the built-in ones.
+static i64 type_id(const Program* p, ObjHeader* o)
+{
+    switch (o->kind) {
+    case ObjKind::String: return 5;
+    case ObjKind::Array: return 6;
+    case ObjKind::Func: return 9;
+    case ObjKind::Map: return 12;
+    case ObjKind::Bytes: return 13;
+    case ObjKind::Instance: {
+        u32 id = reinterpret_cast<InstanceObj*>(o)->klass->id;
+        if (id == ClassObject)
+            return 2;
+        if (id == ClassBoxBoolean)
+            return 3;
+        if (id == ClassBoxInt)
+            return 4;
+        if (id >= BuiltinClassCount)
+            return 14 + (i64)(id - BuiltinClassCount);
+        return 14 + (i64)(p->class_count - BuiltinClassCount) + id - 1;
+    }
+    default:
+        return 0;
+    }
 }
 
 static bool instance_of(u64 value, RtClass* k)
@@ -926,6 +960,14 @@ RunStatus Vm::execute(u32 entry_depth)
             report_line(K[insn->imm()]);
             VM_NEXT;
         }
+        VM_CASE(IsType) {
+            ObjHeader* o = as_obj(R[insn->b]);
+            u32 want = (u16)insn->c;
+            R[insn->a] = !(o->flags & ObjNull) && (u32)o->kind == (want & 255)
+                && (!(want >> 8) || (u32)o->elem_kind + 1 == (want >> 8));
+            VM_NEXT;
+        }
+        VM_CASE(TypeId) R[insn->a] = (u64)type_id(m_program, as_obj(R[insn->b])); VM_NEXT;
         VM_END
     }
 
