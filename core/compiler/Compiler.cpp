@@ -415,13 +415,56 @@ void Compiler::compile_function(FuncSym* sym)
     }
     end_scope();
     if (m_options.mode == CompileMode::Transcript)
-        m_diag->mark_deferred_from(diag_before);
+        report_on_first_call(diag_before, d ? d->line : m_line);
     char name[160];
     function_name(sym, name, sizeof(name));
     Function* f;
     if (finish_function(&fs, name, d ? d->line : 0, &f)) {
         m_runtime_functions[sym->index] = f;
     }
+}
+
+// Transcript mode, at the end of a function body: its diagnostics (from
+// [diag_before] on) print at its first call, in line order, as Konoha
+// compiles a function when first called. A prologue does it: a hidden
+// boolean global says whether it ran; then Report instructions.
+void Compiler::report_on_first_call(u32 diag_before, u32 line)
+{
+    u32 n = m_diag->size() - diag_before;
+    if (!n)
+        return;
+    Vector<u32> list(m_memory);
+    if (!list.try_resize(n)) {
+        oom();
+        return;
+    }
+    for (u32 i = 0; i < n; i++) {
+        list[i] = diag_before + i;
+        m_diag->mark_deferred(diag_before + i);
+    }
+    sort_by_line(list.data(), n);
+    GlobalSym once { "", m_types.boolean(), m_globals.size(), false, true };
+    if (!m_globals.try_append(once)) {
+        oom();
+        return;
+    }
+    u32 mid = here();
+    m_line = line;
+    u16 flag = alloc_reg(false);
+    emit_imm(Op::GetGlobal, flag, (i32)once.index);
+    u32 skip = emit_jump(Op::JumpIf, flag);
+    emit_imm(Op::LoadI, flag, 1);
+    emit_imm(Op::SetGlobal, flag, (i32)once.index);
+    for (u32 i : list) {
+        const Diagnostic& d = (*m_diag)[i];
+        u64 kind = d.severity == Severity::Error ? 0 : d.severity == Severity::Warning ? 1 : 2;
+        m_line = d.line ? d.line : line;
+        emit_imm(Op::Report, 0, (i32)add_constant((u64)m_line | kind << 32, KindInt));
+    }
+    patch_jump(skip);
+    free_reg(flag);
+    move_code_before(0, mid);
+    m_fs->diagnostic_line = 0;   // Reported by the prologue, not by the VM.
 }
 
 // Compiles every function, method and constructor body.

@@ -208,6 +208,7 @@ private:
     void release_state(FunctionState* fs);
     void compile_main(SyntaxTree& program);
     void sort_by_line(u32* list, u32 n);
+    void report_on_first_call(u32 diag_before, u32 line);
     void report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted, u32 code_start);
     void compile_function(FuncSym* f);
     void compile_bodies();
@@ -263,6 +264,7 @@ private:
     bool names_only_a_class(const char* name);
     bool block_statements(Block* b);
     void var_statement(Stmt* s, bool top_level);
+    void report_inferred(Stmt* s, Type* t);
     bool if_statement(Stmt* s);
     bool while_statement(Stmt* s);
     bool do_statement(Stmt* s);

@@ -171,6 +171,7 @@ void Compiler::var_statement(Stmt* s, bool top_level)
                 error(s->line, s->column, "'%s' cannot hold a void value", s->name);
                 t = m_types.error();
             }
+            report_inferred(s, t);
             tmp = v.reg;
         }
         if (existing) {
@@ -221,10 +222,21 @@ void Compiler::var_statement(Stmt* s, bool top_level)
         error(s->line, s->column, "'%s' cannot hold a void value", s->name);
         t = m_types.error();
     }
+    report_inferred(s, t);
     Local* l = declare_local(s->name, t, s->line, s->column, s->is_const);
     if (l)
         emit_move(l->reg, v.reg);
     release(v);
+}
+
+// The info line Konoha prints for `var` [s]: the type it inferred, [t].
+void Compiler::report_inferred(Stmt* s, Type* t)
+{
+    if (s->is_const || t->kind == TypeKind::Error)
+        return;
+    char name[96];
+    TypeTable::name(t, name, sizeof(name));
+    m_diag->report(Severity::Info, s->line, s->column, "'%s' has the inferred type '%s'", s->name, name);
 }
 
 // The compare-and-jump for comparison [op], inverted when jumping if false,
