@@ -84,7 +84,7 @@ def parse(path):
 def compile_to_bytecode(kscript, spec, path, outdir):
     """Compiles [path] to a bytecode file; returns its path, or None when the
     script is not one for the round trip (it does not compile cleanly)."""
-    if spec["command"] != "run" or spec["errors"] or spec["warnings"]:
+    if spec["command"] != "run" or spec["errors"] or spec["warnings"] or spec["infos"]:
         return None
     out = os.path.join(outdir, os.path.basename(path) + "bc")
     proc = subprocess.run([kscript, "compile"] + spec["args"] + [path, "-o", out], capture_output=True, timeout=60)
