@@ -281,6 +281,12 @@ Operand Compiler::call_expr(Expr* e, i32 dest)
         }
         if (FuncSym* f = find_function(name, e->arg_count))
             return call_function(e, f, nullptr, false, dest);
+        if (m_fs->cls) {
+            Operand self { m_fs->cls->type, 0, false };
+            Operand r;
+            if (accessor_call(e, self, m_fs->cls, name, dest, &r))
+                return r;
+        }
         if (l || g) {
             error_at(e, "'%s' is not a function", name);
             return error_operand();
@@ -391,6 +397,11 @@ Operand Compiler::method_call(Expr* e, i32 dest)
                 return call_value(e, fv, dest);
             }
         }
+        {
+            Operand r;
+            if (accessor_call(e, obj, t->cls, name, dest, &r))
+                return r;
+        }
         if (str_equal(name, "toString") && argc == 0) {
             Operand r = to_string(obj, e, dest);
             return r;
@@ -429,6 +440,60 @@ Operand Compiler::method_call(Expr* e, i32 dest)
     no_method_error(e, t, name, argc);
     release(obj);
     return error_operand();
+}
+
+// The field of [cls] that accessor name [rest] (after get, set or is) names:
+// the field itself (`getage` -> age) or, capitalised, with its first letter
+// lowered (`getAge` -> age).
+FieldSym* Compiler::accessor_field(ClassSym* cls, const char* rest)
+{
+    if (!*rest)
+        return nullptr;
+    if (FieldSym* f = find_field(cls, rest))
+        return f;
+    if (rest[0] < 'A' || rest[0] > 'Z')
+        return nullptr;
+    char lowered[128];
+    usize n = str_length(rest);
+    if (n >= sizeof(lowered))
+        return nullptr;
+    mem_copy(lowered, rest, n + 1);
+    lowered[0] = (char)(lowered[0] - 'A' + 'a');
+    return find_field(cls, lowered);
+}
+
+// Konoha's accessors, when class [cls] defines no method [name]: a field
+// `age` has getage()/getAge() and setage(v)/setAge(v), a boolean field
+// `child` also ischild()/isChild(). Compiles the call [e] on [obj] into
+// [*out] and returns true, or returns false when [name] is no accessor.
+bool Compiler::accessor_call(Expr* e, Operand obj, ClassSym* cls, const char* name, i32 dest, Operand* out)
+{
+    u32 argc = e->arg_count;
+    FieldSym* f = nullptr;
+    if (argc == 0 && name[0] == 'g' && name[1] == 'e' && name[2] == 't')
+        f = accessor_field(cls, name + 3);
+    else if (argc == 0 && name[0] == 'i' && name[1] == 's') {
+        f = accessor_field(cls, name + 2);
+        if (f && f->type->kind != TypeKind::Boolean)
+            f = nullptr;
+    } else if (argc == 1 && name[0] == 's' && name[1] == 'e' && name[2] == 't')
+        f = accessor_field(cls, name + 3);
+    if (!f)
+        return false;
+    if (argc == 0) {
+        release(obj);
+        Operand r = target_reg(dest, f->type);
+        emit(Op::GetField, r.reg, obj.reg, f->slot);
+        *out = r;
+        return true;
+    }
+    Operand v = assigned_value(e->args[0], f->type);
+    m_line = e->line;
+    emit(Op::SetField, obj.reg, f->slot, v.reg);
+    release(v);
+    release(obj);
+    *out = Operand { m_types.void_type(), 0, false };
+    return true;
 }
 
 // Konoha's type id of a value of type [t] that is not a class (classes ask

@@ -294,6 +294,8 @@ private:
     Operand call_native(Expr* e, i32 native, Operand* receiver, Type* receiver_type, i32 dest);
     Operand call_value(Expr* e, Operand callee, i32 dest);
     Operand method_call(Expr* e, i32 dest);
+    FieldSym* accessor_field(ClassSym* cls, const char* rest);
+    bool accessor_call(Expr* e, Operand obj, ClassSym* cls, const char* name, i32 dest, Operand* out);
     Operand new_expr(Expr* e, i32 dest);
     Operand new_array_expr(Expr* e, i32 dest);
     Operand array_literal(Expr* e, Type* expected, i32 dest);
