@@ -163,6 +163,7 @@ struct ClassDecl {
     u32 method_count;
     u32 line;
     u32 column;
+    bool forward;           // `class C;`: declared, defined (or left empty) elsewhere.
 };
 
 enum class ItemKind : u8 { Stmt, Func, Class };

@@ -322,13 +322,11 @@ void Compiler::compile_function(FuncSym* sym)
     FuncDecl* d = sym->decl;
     ClassSym* cls = sym->owner;
     m_in_prelude = sym->prelude;
+    FunctionState fs;
     if (!d && !sym->implicit) {
-        FuncDecl* p = sym->first_decl;
-        if (p)
-            error(p->line, p->column, "'%s' is declared but never defined", sym->name);
+        compile_undefined(&fs, sym);
         return;
     }
-    FunctionState fs;
     if (!begin_function(&fs, sym, cls)) {
         release_state(&fs);
         return;
@@ -465,6 +463,39 @@ void Compiler::report_on_first_call(u32 diag_before, u32 line)
     free_reg(flag);
     move_code_before(0, mid);
     m_fs->diagnostic_line = 0;   // Reported by the prologue, not by the VM.
+}
+
+// Compiles a function [sym] that was declared without a body and never
+// defined (Konoha): a method so declared is abstract and returns its type's
+// default value; a function or constructor raises RuntimeScriptException
+// when called (outside transcript mode a warning says so first).
+void Compiler::compile_undefined(FunctionState* fs, FuncSym* sym)
+{
+    FuncDecl* p = sym->first_decl;
+    if (!p)
+        return;
+    bool abstract = sym->owner && !sym->is_ctor;
+    if (!abstract && m_options.mode != CompileMode::Transcript)
+        m_diag->report(Severity::Warning, p->line, p->column, "'%s' is declared but never defined", sym->name);
+    if (!begin_function(fs, sym, sym->owner)) {
+        release_state(fs);
+        return;
+    }
+    m_line = p->line;
+    if (!abstract) {
+        emit_imm(Op::Raise, ClassRuntimeScriptException, (i32)string_constant("declared but never defined", 26));
+    } else if (sym->result->kind == TypeKind::Void) {
+        emit(Op::ReturnVoid);
+    } else {
+        u16 r = alloc_for(sym->result);
+        load_null(r, sym->result);
+        emit(Op::Return, r);
+    }
+    char name[160];
+    function_name(sym, name, sizeof(name));
+    Function* f;
+    if (finish_function(fs, name, p->line, &f))
+        m_runtime_functions[sym->index] = f;
 }
 
 // Compiles every function, method and constructor body.

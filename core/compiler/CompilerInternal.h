@@ -211,6 +211,7 @@ private:
     void report_on_first_call(u32 diag_before, u32 line);
     void report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted, u32 code_start);
     void compile_function(FuncSym* f);
+    void compile_undefined(FunctionState* fs, FuncSym* sym);
     void compile_bodies();
     void mark_unused_builtins();
 

@@ -92,42 +92,48 @@ Type* Compiler::resolve_type(TypeRef* ref, bool allow_void)
 // taken (built-in types or another class); superclasses are resolved later.
 void Compiler::declare_classes(SyntaxTree& program, bool prelude)
 {
-    for (u32 i = 0; i < program.count; i++) {
-        ClassDecl* d = program.items[i].klass;
-        if (program.items[i].kind != ItemKind::Class || !d)
-            continue;
-        if (find_class(d->name) || str_equal(d->name, "String") || str_equal(d->name, "int")
-            || str_equal(d->name, "Array") || str_equal(d->name, "Map") || str_equal(d->name, "Func")
-            || str_equal(d->name, "Bytes") || str_equal(d->name, "System") || str_equal(d->name, "Linux")) {
-            error(d->line, d->column, "class '%s' is already defined", d->name);
-            continue;
+    // Definitions first; then forward declarations (`class C;`) of classes
+    // that no definition declared, as empty classes.
+    for (u32 pass = 0; pass < 2; pass++) {
+        for (u32 i = 0; i < program.count; i++) {
+            ClassDecl* d = program.items[i].klass;
+            if (program.items[i].kind != ItemKind::Class || !d || d->forward != (pass == 1))
+                continue;
+            if (d->forward && find_class(d->name))
+                continue;
+            if (find_class(d->name) || str_equal(d->name, "String") || str_equal(d->name, "int")
+                || str_equal(d->name, "Array") || str_equal(d->name, "Map") || str_equal(d->name, "Func")
+                || str_equal(d->name, "Bytes") || str_equal(d->name, "System") || str_equal(d->name, "Linux")) {
+                error(d->line, d->column, "class '%s' is already defined", d->name);
+                continue;
+            }
+            ClassSym* c = m_arena->make<ClassSym>();
+            if (!c) {
+                oom();
+                return;
+            }
+            if (prelude && str_equal(d->name, "__Int"))
+                d->name = "int";
+            else if (prelude && str_equal(d->name, "__Boolean"))
+                d->name = "boolean";
+            c->name = d->name;
+            c->decl = d;
+            c->builtin = prelude;
+            c->line = d->line;
+            c->column = d->column;
+            c->fields.set_memory(m_memory);
+            c->methods.set_memory(m_memory);
+            c->ctors.set_memory(m_memory);
+            c->vtable.set_memory(m_memory);
+            c->type = m_types.class_type(c);
+            c->id = m_classes.size();
+            if (!c->type || !m_classes.try_append(c) || !m_class_index.add(c->name, c->id)) {
+                oom();
+                return;
+            }
+            if (!tick())
+                return;
         }
-        ClassSym* c = m_arena->make<ClassSym>();
-        if (!c) {
-            oom();
-            return;
-        }
-        if (prelude && str_equal(d->name, "__Int"))
-            d->name = "int";
-        else if (prelude && str_equal(d->name, "__Boolean"))
-            d->name = "boolean";
-        c->name = d->name;
-        c->decl = d;
-        c->builtin = prelude;
-        c->line = d->line;
-        c->column = d->column;
-        c->fields.set_memory(m_memory);
-        c->methods.set_memory(m_memory);
-        c->ctors.set_memory(m_memory);
-        c->vtable.set_memory(m_memory);
-        c->type = m_types.class_type(c);
-        c->id = m_classes.size();
-        if (!c->type || !m_classes.try_append(c) || !m_class_index.add(c->name, c->id)) {
-            oom();
-            return;
-        }
-        if (!tick())
-            return;
     }
 }
 

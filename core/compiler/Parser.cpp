@@ -537,6 +537,12 @@ ClassDecl* Parser::parse_class()
             m_pos++;
         }
     }
+    // A forward declaration (Konoha): `class C;`.
+    if (check(Tok::Semicolon) || (!check(Tok::LBrace) && (check(Tok::Eof) || current().newline_before))) {
+        match(Tok::Semicolon);
+        c->forward = true;
+        return c;
+    }
     if (!expect(Tok::LBrace, "'{'")) {
         synchronize();
         return c;
