@@ -365,7 +365,7 @@ void usage()
 {
     fprintf(stderr,
         "usage: kscript run [--transcript] [--slabinfo] [--stats] [--budget N] [--memory BYTES]\n"
-        "                   [--depth N] [--slab-debug] FILE.k\n"
+        "                   [--depth N] [--slab-debug] FILE.k [ARGS...]   (ARGS: the script's SCRIPT_ARGV)\n"
         "         --budget N      stop after about N instructions (default: unlimited)\n"
         "         --memory BYTES  memory quota of the script (default 64 MiB)\n"
         "         --depth N       script call depth limit (default 2000)\n"
@@ -485,6 +485,13 @@ int main(int argc, char** argv)
             return kExitUsage;
         } else if (!path) {
             path = argv[i];
+            // After the script's file name, `kscript run` passes the rest to
+            // the script (SCRIPT_ARGV).
+            if (command == "run" && i + 1 < argc) {
+                config.script_args = argv + i + 1;
+                config.script_arg_count = (unsigned)(argc - i - 1);
+                break;
+            }
         } else {
             usage();
             return kExitUsage;

@@ -166,6 +166,13 @@ typedef struct ks_config {
 	 */
 	int bytecode;
 	void *ctx;
+	/*
+	 * The script's arguments (after its file name), which it reads as
+	 * SCRIPT_ARGV (a String[]); copied into the program by ks_load(), so a
+	 * bytecode file keeps the arguments it was compiled with.
+	 */
+	const char *const *script_args;
+	unsigned int script_arg_count;
 } ks_config;
 
 /* Defaults: 64 MiB quota, 2^31 budget, depth 2000, nesting 200, 4 MiB source. */

@@ -207,6 +207,8 @@ static int compile_source(ks_state* s, const char* source, unsigned long length)
     // seed, so that no script can choose names that collide.
     CompileOptions options { s->config.transcript ? CompileMode::Transcript : CompileMode::Normal,
         s->config.max_nesting, kMaxFunctionCode, s->config.poll ? vm_poll : nullptr, s, 0, ksp_random_u64() };
+    options.script_args = s->config.script_args;
+    options.script_arg_count = s->config.script_args ? s->config.script_arg_count : 0;
     s->memory.slab().set_blocks_enabled(false);
     bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
     s->memory.slab().set_blocks_enabled(true);

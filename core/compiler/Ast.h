@@ -44,6 +44,8 @@ enum class ExprKind : u8 {
     To,          // a to type
     BlockExpr,   // { statements; last expression }
     IncDec,      // a++ / a-- / ++a / --a (op is PlusPlus or MinusMinus)
+    Defined,     // defined(a): a compiles; or, with int_value 1, function
+                 // `name` with parameter types args[i]->type exists
 };
 
 struct Expr {

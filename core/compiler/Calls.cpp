@@ -260,6 +260,19 @@ Operand Compiler::call_expr(Expr* e, i32 dest)
             Operand fv = expr(callee);
             return call_value(e, fv, dest);
         }
+        if (!l && !g && str_equal(name, "AllowImplicitGlobalVariable") && !function_name_exists(name)) {
+            // Konoha's switch: from here on, `n = 1` at the top level declares n.
+            if (e->arg_count != 1 || e->args[0]->kind != ExprKind::Bool) {
+                error_at(e, "AllowImplicitGlobalVariable takes true or false");
+                return error_operand();
+            }
+            m_implicit_globals = e->args[0]->int_value != 0;
+            return Operand { m_types.void_type(), 0, false };
+        }
+        if (!l && !g && str_equal(name, "Import") && !function_name_exists(name)) {
+            error_at(e, "'Import' is not Konoha's import: write import(\"...\")");
+            return error_operand();
+        }
         if (!l && !g && str_equal(name, "assert")) {
             if (e->arg_count != 1) {
                 error_at(e, "assert takes one boolean argument");

@@ -288,6 +288,7 @@ private:
     Operand target_reg(i32 dest, Type* type);
     Operand literal(Expr* e, i32 dest, Type* expected);
     Operand name_expr(Expr* e, i32 dest);
+    Operand script_argv(Expr* e, i32 dest);
     Operand member_expr(Expr* e, i32 dest);
     Operand index_expr(Expr* e, i32 dest);
     Operand call_expr(Expr* e, i32 dest);
@@ -304,6 +305,7 @@ private:
     Operand binary_expr(Expr* e, i32 dest);
     Operand logical_expr(Expr* e, i32 dest);
     Operand assign_expr(Expr* e, i32 dest);
+    Operand declare_global_by_assignment(Expr* target, Expr* value, bool implicit);
     Operand incdec_expr(Expr* e);
     void compound_value(Expr* e, Tok base, Type* t, u16 old, u16 dest);
     Operand conditional_expr(Expr* e, Type* expected, i32 dest);
@@ -317,6 +319,7 @@ private:
     i64 static_type_id(Type* t);
     Operand to_expr(Expr* e, i32 dest);
     Operand block_expr(Expr* e, Type* expected, i32 dest);
+    Operand defined_expr(Expr* e, i32 dest);
     Operand to_string(Operand value, Expr* at, i32 dest);
     Operand string_of(Operand value, Expr* at);
     void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver);
@@ -361,6 +364,7 @@ private:
     bool m_failed { false };
     bool m_in_prelude { false };
     u32 m_statement_errors { 0 };
+    bool m_implicit_globals { false };   // AllowImplicitGlobalVariable(true) was compiled.
 };
 
 // The library class whose natives serve values of type [t] (String, Array,

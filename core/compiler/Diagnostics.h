@@ -46,6 +46,14 @@ public:
     // instruction), not when the program loads.
     void mark_deferred(u32 i) { m_list[i].deferred = true; }
     void set_out_of_memory() { m_out_of_memory = true; }
+    // Forgets the diagnostics past the first [size] (and errors past
+    // [errors]): what a probe (`defined(...)`) found is no problem.
+    void restore(u32 size, u32 errors)
+    {
+        if (size < m_list.size())
+            m_list.shrink(size);
+        m_errors = errors;
+    }
     // An error that ends the compile ("compilation interrupted"): stored even
     // when the cap below has been reached, so that the caller learns why.
     void error_past_cap(u32 line, u32 column, const char* message)

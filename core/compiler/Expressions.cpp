@@ -119,6 +119,7 @@ Operand Compiler::expr(Expr* e, Type* expected, i32 dest)
     case ExprKind::As: r = as_expr(e, dest); break;
     case ExprKind::To: r = to_expr(e, dest); break;
     case ExprKind::BlockExpr: r = block_expr(e, expected, dest); break;
+    case ExprKind::Defined: r = defined_expr(e, dest); break;
     default: r = error_operand(); break;
     }
     m_line = saved_line;
@@ -246,6 +247,8 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
+    if (str_equal(e->name, "SCRIPT_ARGV"))
+        return script_argv(e, dest);
     for (const BuiltinConstant& c : kBuiltinConstants) {
         if (str_equal(e->name, c.name)) {
             Operand r = target_reg(dest, m_types.int_type());
@@ -272,6 +275,36 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
     }
     error_at(e, "undefined name '%s'", e->name);
     return error_operand();
+}
+
+// SCRIPT_ARGV (Konoha): a new String[] of the script's arguments (after its
+// file name), as the host gave them at load.
+Operand Compiler::script_argv(Expr* e, i32 dest)
+{
+    u32 n = m_options.script_arg_count;
+    if (n > kMaxParams * 200) {
+        error_at(e, "too many script arguments");
+        return error_operand();
+    }
+    Vector<u16> regs(m_memory);
+    for (u32 i = 0; i < n; i++) {
+        const char* arg = m_options.script_args[i] ? m_options.script_args[i] : "";
+        u16 r = alloc_reg(true);
+        emit_imm(Op::LoadK, r, (i32)string_constant(arg, str_length(arg)));
+        if (!regs.try_append(r))
+            oom();
+    }
+    for (u16 r : regs)
+        free_reg(r);
+    Type* t = m_types.array_of(m_types.string());
+    if (!t) {
+        oom();
+        return error_operand();
+    }
+    Operand r = target_reg(dest, t);
+    emit(Op::ArrayLiteral, r.reg, 0, regs.size(), KindRef);
+    emit_args(regs.data(), regs.size());
+    return r;
 }
 
 // Compiles `-x`, `!x` and `~x`.
@@ -597,6 +630,42 @@ Operand Compiler::assigned_value(Expr* value, Type* t)
     return v;
 }
 
+// Declares the global that assignment `target = value` names (`global.x` or,
+// [implicit], a bare name), of the value's type, and stores the value.
+Operand Compiler::declare_global_by_assignment(Expr* target, Expr* value, bool implicit)
+{
+    Operand v = expr(value);
+    Type* t = v.type;
+    if (t->kind == TypeKind::Error)
+        return v;
+    if (t->kind == TypeKind::Null || t->kind == TypeKind::Void) {
+        error_at(value, t->kind == TypeKind::Null ? "cannot infer the type of '%s' from null"
+                                                  : "'%s' cannot hold a void value",
+            target->name);
+        release(v);
+        return error_operand();
+    }
+    if (find_class(target->name) || str_equal(target->name, "System") || str_equal(target->name, "global")) {
+        error_at(target, "'%s' cannot be used as a variable name", target->name);
+        release(v);
+        return error_operand();
+    }
+    GlobalSym g { target->name, t, m_globals.size(), false, true };
+    if (!m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
+        oom();
+        release(v);
+        return error_operand();
+    }
+    if (implicit) {
+        char type_name[96];
+        TypeTable::name(t, type_name, sizeof(type_name));
+        m_diag->report(Severity::Info, target->line, target->column, "'%s' is declared as a global of type '%s'",
+            target->name, type_name);
+    }
+    emit_imm(Op::SetGlobal, v.reg, (i32)g.index);
+    return v;
+}
+
 // Compiles `target = value` and compound assignments to locals, globals,
 // fields and elements; the value of the expression is the value stored.
 Operand Compiler::assign_expr(Expr* e, i32 dest)
@@ -644,12 +713,18 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             emit_imm(Op::SetGlobal, v.reg, (i32)g->index);
             return v;
         }
+        // After AllowImplicitGlobalVariable(true), `n = 124` at the top level
+        // declares n (Konoha), with an info line.
+        if (m_implicit_globals && m_fs->is_main && m_fs->scope_depth == 0 && base == Tok::Assign)
+            return declare_global_by_assignment(target, value, true);
         error_at(target, "undefined name '%s'", name);
         return error_operand();
     }
     if (target->kind == ExprKind::Member) {
         if (target->a->kind == ExprKind::Name && str_equal(target->a->name, "global") && !find_local("global")) {
             GlobalSym* g = find_global(target->name);
+            if (!g && base == Tok::Assign)
+                return declare_global_by_assignment(target, value, false);   // Konoha: `global.x = 1` declares x.
             if (!g) {
                 error_at(target, "undefined global '%s'", target->name);
                 return error_operand();
@@ -1019,6 +1094,56 @@ Operand Compiler::to_expr(Expr* e, i32 dest)
     type_error(e, "cannot convert '%s' to '%s'", a.type, t);
     release(a);
     return error_operand();
+}
+
+// Compiles `defined(...)`, true or false when compiled (Konoha): for a
+// signature `defined(succ(int))`, whether a function (or a method of the
+// class of `this`) of that name takes parameters of those types; for an
+// expression, whether it compiles without error (a name, a class, a method,
+// an operator on those operands), found by compiling it and dropping the
+// code and the diagnostics.
+Operand Compiler::defined_expr(Expr* e, i32 dest)
+{
+    bool yes = false;
+    u32 diag_size = m_diag->size();
+    u32 diag_errors = m_diag->error_count();
+    u32 statement_errors = m_statement_errors;
+    u32 fs_line = m_fs->diagnostic_line;
+    if (e->int_value) {
+        Type* types[64];
+        u32 n = e->arg_count < 64 ? e->arg_count : 64;
+        bool typed = e->arg_count < 64;
+        for (u32 i = 0; i < n && typed; i++) {
+            types[i] = resolve_type(e->args[i]->type);
+            typed = types[i]->kind != TypeKind::Error;
+        }
+        auto matches = [&](FuncSym* f) {
+            if (!f || !f->params)
+                return f && n == 0;
+            for (u32 i = 0; i < n; i++)
+                if (f->params[i] != types[i])
+                    return false;
+            return true;
+        };
+        yes = typed
+            && (matches(find_function(e->name, n)) || (m_fs->cls && matches(find_method(m_fs->cls, e->name, n))));
+        m_diag->restore(diag_size, diag_errors);
+    }
+    if (!yes && e->a && e->a->kind == ExprKind::Name && names_only_a_class(e->a->name)) {
+        yes = true;
+    } else if (!yes && e->a) {
+        u32 start = here();
+        Operand v = expr(e->a);
+        release(v);
+        yes = m_diag->error_count() == diag_errors && v.type->kind != TypeKind::Error;
+        drop_code_from(start);
+    }
+    m_diag->restore(diag_size, diag_errors);
+    m_statement_errors = statement_errors;
+    m_fs->diagnostic_line = fs_line;
+    Operand r = target_reg(dest, m_types.boolean());
+    emit_imm(Op::LoadI, r.reg, yes ? 1 : 0);
+    return r;
 }
 
 // Compiles a block used as an expression: its statements, then its last

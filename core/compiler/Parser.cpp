@@ -1161,6 +1161,58 @@ Expr* Parser::parse_new(const Token& at)
     return finish(e);
 }
 
+// defined '(' name '(' type (',' type)* ')' ')'   -- a function signature
+// defined '(' expression ')'                       -- the expression compiles
+// When the argument reads as a signature, args hold its types (int_value
+// 1); when it parses as an expression, [a] holds it. Both may hold: the
+// checker tries the signature, then the expression (`f(x)`: x a variable).
+Expr* Parser::parse_defined()
+{
+    const Token& at = current();
+    m_pos += 2;   // 'defined' '('
+    Expr* e = make_expr(ExprKind::Defined, at);
+    if (!e)
+        return error_expr(at);
+    u32 start = m_pos;
+    if (check(Tok::Ident) && peek(1).kind == Tok::LParen) {
+        const char* name = copy_name(current());
+        m_pos += 2;
+        Vector<Expr*> types(m_memory);
+        bool signature = true;
+        while (signature && !check(Tok::RParen)) {
+            TypeRef* t = try_parse_type();
+            // An inert node (kind Error) that carries the type.
+            Expr* arg = t ? make_expr(ExprKind::Error, at) : nullptr;
+            if (!arg || !types.try_append(arg)) {
+                signature = false;
+                break;
+            }
+            arg->type = t;
+            if (!match(Tok::Comma) && !check(Tok::RParen))
+                signature = false;
+        }
+        if (signature && match(Tok::RParen) && check(Tok::RParen)) {
+            e->int_value = 1;
+            e->name = name;
+            e->args = to_array(types, &e->arg_count);
+        }
+        m_pos = start;
+    }
+    u32 diag_size = m_diagnostics->size();
+    u32 diag_errors = m_diagnostics->error_count();
+    Expr* probe = parse_expression();
+    if (e->int_value && (m_diagnostics->error_count() != diag_errors || !check(Tok::RParen)) && !m_abort) {
+        // A signature that is no expression (`succ(int[])`).
+        m_diagnostics->restore(diag_size, diag_errors);
+        probe = nullptr;
+        while (!check(Tok::RParen) && !check(Tok::Eof))
+            m_pos++;
+    }
+    e->a = probe;
+    expect(Tok::RParen, "')'");
+    return finish(e);
+}
+
 Expr* Parser::parse_primary()
 {
     const Token& t = current();
@@ -1203,6 +1255,13 @@ Expr* Parser::parse_primary()
         m_pos++;
         return make_expr(ExprKind::Super, t) ?: error_expr(t);
     case Tok::Ident: {
+        // Konoha's NULL is null.
+        if (t.length == 4 && mem_compare(t.start, "NULL", 4) == 0) {
+            m_pos++;
+            return make_expr(ExprKind::Null, t) ?: error_expr(t);
+        }
+        if (t.length == 7 && mem_compare(t.start, "defined", 7) == 0 && peek(1).kind == Tok::LParen)
+            return parse_defined();
         m_pos++;
         Expr* e = make_expr(ExprKind::Name, t);
         if (!e)

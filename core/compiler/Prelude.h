@@ -134,6 +134,7 @@ struct BuiltinConstant {
 static const BuiltinConstant kBuiltinConstants[] = {
     { "INT_MAX", 0x7fffffffffffffffLL },
     { "INT_MIN", -0x7fffffffffffffffLL - 1 },
+    { "BUFSIZ", 1024 },   // Konoha's (and C's) buffer size.
     // Netfilter verdicts, protocol families and inet hook points.
     { "NF_DROP", 0 },
     { "NF_ACCEPT", 1 },

@@ -26,7 +26,8 @@ bool Compiler::statement(Stmt* s)
             return true;
         // Any expression is a statement (Konoha's rule): it is evaluated and
         // its value dropped. A bare class name evaluates to nothing.
-        if (e->kind == ExprKind::Name && names_only_a_class(e->name))
+        if (e->kind == ExprKind::Name && (names_only_a_class(e->name)
+                || (str_equal(e->name, "global") && !find_local("global") && !find_global("global"))))
             return true;
         Operand op = expr(e);
         release(op);
