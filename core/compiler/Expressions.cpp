@@ -33,6 +33,14 @@ void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context
     (void)context;
     if (boxes(dest_type, op.type))
         op = box(op, dest);
+    if (dest_type->kind == TypeKind::Error) {
+        // A slot whose declaration failed (reported there) has no kind to
+        // store into: the statement is tainted, never run (transcript mode).
+        m_statement_errors++;
+        if (op.reg != dest)
+            release(op);
+        return;
+    }
     if (!assignable(dest_type, op.type)) {
         type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
     } else if (op.type->kind == TypeKind::Void) {
@@ -55,6 +63,8 @@ Operand Compiler::coerce(Operand op, Type* to, Expr* at, const char* context)
     (void)context;
     if (boxes(to, op.type))
         return box(op, -1);
+    if (to->kind == TypeKind::Error && op.type->kind != TypeKind::Error)
+        m_statement_errors++;   // As in expr_into(): nothing may be stored there.
     if (!assignable(to, op.type)) {
         type_error(at, "cannot use '%s' as '%s'", op.type, to);
         return op;
