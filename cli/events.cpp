@@ -282,6 +282,23 @@ void report_uncaught(ks_state* state, const char* path, const char* where)
     fflush(stdout);
     fprintf(stderr, "%s:%u: error: uncaught %s%s%s in %s\n", path, ks_exception_line(state),
         ks_exception_name(state), message[0] ? ": " : "", message, where);
+    print_trace(state, path);
+}
+
+void print_trace(ks_state* state, const char* path)
+{
+    unsigned omitted = 0;
+    unsigned count = ks_exception_trace(state, 0, nullptr, nullptr, &omitted);
+    if (count + omitted < 2)
+        return;   // Raised where it was called from: the error line says it all.
+    for (unsigned i = 0; i < count; i++) {
+        const char* function = "";
+        unsigned line = 0;
+        ks_exception_trace(state, i, &function, &line, nullptr);
+        fprintf(stderr, "  at %s (%s:%u)\n", function, path, line);
+    }
+    if (omitted)
+        fprintf(stderr, "  ... %u more frames\n", omitted);
 }
 
 int event_option(const std::string& option, const char* value, ks_config* config)

@@ -27,6 +27,10 @@ long read_hook(void* ctx, int what, unsigned long long packet, unsigned long lon
 // Reports the exception a handler ([where]: "read", "kprobe f"...) left
 // uncaught, as FILE:LINE: error: uncaught NAME: MESSAGE in WHERE.
 void report_uncaught(ks_state* state, const char* path, const char* where);
+// The stack trace of the uncaught exception, one "  at FUNCTION (FILE:LINE)"
+// line per script frame, innermost first (at most 16, then how many more);
+// nothing when it was raised in the function the host called.
+void print_trace(ks_state* state, const char* path);
 // The line `kscript run` prints when the script makes a hook.
 void describe_hook(const ks_object* o);
 

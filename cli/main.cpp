@@ -8,9 +8,12 @@
 // run, check and disasm take a bytecode file (FILE.kbc) as well: the engine
 // tells it by its first bytes.
 //
-// Exit status (sysexits): 0 ok, 64 usage, 65 compile error (or a bytecode
-// file refused), 66 cannot read the file, 70 uncaught exception, 71 out of
-// memory, 73 cannot create the output, 74 cannot write it.
+// Exit status (sysexits; the same table is in usage() and the README): 0 ok,
+// 1 a kernel command failed, 64 usage (also a --device-*/--proc-* name the
+// script did not make), 65 compile error (or a bytecode file refused),
+// 66 cannot read the file, 70 uncaught exception, 71 out of memory,
+// 73 cannot create the output, 74 cannot write it, or a simulated device or
+// /proc write that the kernel would fail (EPERM, EIO).
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -35,6 +38,26 @@ constexpr int kExitCompile = 65;
 constexpr int kExitNoInput = 66;
 constexpr int kExitRuntime = 70;
 constexpr int kExitNoMemory = 71;
+constexpr int kExitIo = 74;
+
+// The usage text, to stderr after a usage error or to stdout for --help.
+void usage(FILE* out = stderr);
+
+// The simulated clock of `--timer-run`: from the first simulated timer tick
+// on, jiffies() and ktimeNs() read this frozen clock, which each tick moves to
+// its due time, so that a timer's run() sees its interval pass as in the
+// kernel. Before that, they read the monotonic clock.
+bool g_clock_simulated = false;
+long long g_clock_ns = 0;
+
+long long monotonic_ns()
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+long long clock_ns() { return g_clock_simulated ? g_clock_ns : monotonic_ns(); }
 
 struct Output {
     bool printed = false;
@@ -52,11 +75,8 @@ void write_hook(void* ctx, int stream, const char* text, unsigned long length)
 long long info_hook(void*, int what)
 {
     switch (what) {
-    case KS_INFO_JIFFIES: {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 250 + ts.tv_nsec / 4000000;   // Jiffies at HZ=250.
-    }
+    case KS_INFO_JIFFIES: return clock_ns() / 4000000;   // Jiffies at HZ=250.
+    case KS_INFO_KTIME_NS: return clock_ns();
     case KS_INFO_PID: return getpid();
     case KS_INFO_UID: return getuid();
     default: return 0;
@@ -111,29 +131,71 @@ bool handler_ok(const char* path, int rc, const char* where)
     return true;
 }
 
-// Runs every timer's run(): periodic ones [rounds] times, one-shot ones
-// once; a timer stopped (or made) meanwhile follows the kernel's rules.
+// Runs the timers as the kernel would over simulated time: each periodic
+// timer fires [rounds] times and each one-shot timer once, in the order of
+// their due times (ties: the older timer first) on the simulated clock, which
+// starts now and jumps to each tick's due time. A timer made by a handler is
+// due one interval after the tick that made it; a stopped one fires no more.
 bool run_timers(const char* path, int rounds)
 {
-    std::vector<bool> fired;
-    for (int round = 0; round < rounds; round++) {
-        for (unsigned i = 0; i < ks_object_count(current_state); i++) {
-            ks_object* o = ks_object_get(current_state, i);
-            if (fired.size() <= i)
-                fired.resize(i + 1, false);
-            if (o->kind != KS_OBJECT_TIMER || o->stopped || (fired[i] && !o->periodic))
-                continue;
-            fired[i] = true;
-            if (!handler_ok(path, ks_object_run(current_state, o), "run"))
-                return false;
-        }
+    struct Schedule {
+        long long due;
+        int fired;
+        bool known;
+    };
+    std::vector<Schedule> timers;
+    if (!g_clock_simulated) {
+        g_clock_ns = monotonic_ns();
+        g_clock_simulated = true;
     }
-    return true;
+    for (;;) {
+        unsigned count = ks_object_count(current_state);
+        if (timers.size() < count)
+            timers.resize(count, Schedule { 0, 0, false });
+        ks_object* next = nullptr;
+        unsigned next_index = 0;
+        for (unsigned i = 0; i < count; i++) {
+            ks_object* o = ks_object_get(current_state, i);
+            if (o->kind != KS_OBJECT_TIMER)
+                continue;
+            Schedule& t = timers[i];
+            if (!t.known) {
+                t = Schedule { g_clock_ns + (long long)o->interval_ms * 1000000, 0, true };
+            }
+            if (o->stopped || t.fired >= (o->periodic ? rounds : 1))
+                continue;
+            if (!next || t.due < timers[next_index].due) {
+                next = o;
+                next_index = i;
+            }
+        }
+        if (!next)
+            return true;
+        Schedule& t = timers[next_index];
+        g_clock_ns = t.due;
+        t.fired++;
+        t.due += (long long)next->interval_ms * 1000000;
+        if (!handler_ok(path, ks_object_run(current_state, next), "run"))
+            return false;
+    }
 }
 
+// The most one write(2) passes to a handler, as kscript.ko's
+// KS_MAX_DEVICE_IO.
+constexpr size_t kMaxDeviceIo = 1ul << 20;
+
+// What an action on a device or /proc file ended with.
+enum class ActionResult { Ok, NoSuchFile, Exception, IoError };
+
 // "read NAME" or "write NAME=TEXT" (on a device; "proc-read"/"proc-write"
-// on a /proc file): open, the operation, release.
-bool device_action(const char* path, const std::string& verb, const std::string& spec)
+// on a /proc file): open, the operation, release, as `cat` and a shell's
+// `echo TEXT > FILE` do. A write goes through the kernel's rules: a file
+// without write() fails with EPERM; each write(2) passes at most 1 MiB; the
+// handler's result is the bytes it took (a negative one is EIO, more than it
+// was given counts as all), and like a shell's write loop the rest is written
+// again until all is taken. A handler that takes 0 bytes would make that
+// loop spin for ever: the CLI reports it and stops.
+ActionResult device_action(const char* path, const std::string& verb, const std::string& spec)
 {
     bool proc = verb.compare(0, 5, "proc-") == 0;
     std::string action = proc ? verb.substr(5) : verb;
@@ -146,37 +208,62 @@ bool device_action(const char* path, const std::string& verb, const std::string&
     }
     ks_object* o = ks_object_find(current_state, kind, name.c_str());
     if (!o) {
-        fprintf(stderr, "kscript: no %s '%s'\n", proc ? "proc file" : "device", name.c_str());
-        return false;
+        fprintf(stderr, "kscript: --%s%s %s: the script made no %s '%s'\n", proc ? "" : "device-", verb.c_str(),
+            spec.c_str(), proc ? "proc file" : "device", name.c_str());
+        return ActionResult::NoSuchFile;
     }
     const char* where = proc ? "/proc/kscript/" : "/dev/";
+    const char* tag = proc ? "proc" : "device";
     if (!handler_ok(path, ks_object_open(current_state, o), "open"))
-        return false;
-    bool ok = true;
+        return ActionResult::Exception;
+    ActionResult result = ActionResult::Ok;
     if (action == "read") {
         const void* data;
         unsigned long n;
-        ok = handler_ok(path, ks_object_read(current_state, o, &data, &n), "read");
-        if (ok) {
-            printf("[%s] read %s%s: ", proc ? "proc" : "device", where, name.c_str());
+        if (handler_ok(path, ks_object_read(current_state, o, &data, &n), "read")) {
+            printf("[%s] read %s%s: ", tag, where, name.c_str());
             if (n)
                 fwrite(data, 1, n, stdout);
             if (!n || static_cast<const char*>(data)[n - 1] != '\n')
                 printf("\n");
+        } else {
+            result = ActionResult::Exception;
         }
     } else if (!o->writable) {
-        fprintf(stderr, "kscript: %s%s is not writable\n", where, name.c_str());
-        ok = false;
+        fprintf(stderr, "kscript: write %s%s: %s (EPERM: the file has no write handler)\n", where, name.c_str(),
+            strerror(EPERM));
+        result = ActionResult::IoError;
     } else {
-        long long consumed = 0;
-        ok = handler_ok(path, ks_object_write(current_state, o, text.data(), text.size(), &consumed), "write");
-        if (ok)
-            printf("[%s] write %s%s: %lld\n", proc ? "proc" : "device", where, name.c_str(), consumed);
+        size_t done = 0;
+        do {
+            size_t count = text.size() - done < kMaxDeviceIo ? text.size() - done : kMaxDeviceIo;
+            long long consumed = 0;
+            if (!handler_ok(path, ks_object_write(current_state, o, text.data() + done, count, &consumed), "write")) {
+                result = ActionResult::Exception;
+                break;
+            }
+            if (consumed < 0) {
+                fprintf(stderr, "kscript: write %s%s: %s (EIO: write() returned %lld)\n", where, name.c_str(),
+                    strerror(EIO), consumed);
+                result = ActionResult::IoError;
+                break;
+            }
+            size_t taken = (unsigned long long)consumed < count ? (size_t)consumed : count;
+            printf("[%s] write %s%s: %zu\n", tag, where, name.c_str(), taken);
+            done += taken;
+            if (taken == 0 && done < text.size()) {
+                fprintf(stderr, "kscript: write %s%s: write() took 0 of %zu bytes; a shell would retry for ever\n",
+                    where, name.c_str(), text.size() - done);
+                result = ActionResult::IoError;
+                break;
+            }
+        } while (done < text.size());
     }
-    return handler_ok(path, ks_object_release(current_state, o), "release") && ok;
+    if (!handler_ok(path, ks_object_release(current_state, o), "release") && result == ActionResult::Ok)
+        result = ActionResult::Exception;
+    return result;
 }
 
-void usage();
 bool read_file(const char* path, std::string* out);
 
 void append_bytes(void* ctx, const char* data, unsigned long length)
@@ -361,9 +448,9 @@ int kernel_command(const std::string& command, int argc, char** argv)
     return err == ENOMEM ? kExitNoMemory : 1;
 }
 
-void usage()
+void usage(FILE* out)
 {
-    fprintf(stderr,
+    fprintf(out,
         "usage: kscript run [--transcript] [--slabinfo] [--stats] [--budget N] [--memory BYTES]\n"
         "                   [--depth N] [--slab-debug] FILE.k [ARGS...]   (ARGS: the script's SCRIPT_ARGV)\n"
         "         --budget N      stop after about N instructions (default: unlimited)\n"
@@ -390,7 +477,52 @@ void usage()
         "       kscript load FILE.k|FILE.kbc [--name NAME] [--memory BYTES] [--budget N] [--depth N]\n"
         "       kscript unload NAME\n"
         "       kscript list\n"
-        "       kscript stats NAME\n");
+        "       kscript stats NAME\n"
+        "       kscript --help | --version\n"
+        "         --no-caret      (run, check, disasm, compile) one line per error, without the source line\n"
+        "exit status: 0 ok; 1 a kernel command (load, unload, stats) failed; 64 usage error (also a\n"
+        "       --device-*/--proc-* NAME the script did not make); 65 compile errors or a refused bytecode\n"
+        "       file; 66 cannot read the input; 70 uncaught exception (also in a simulated handler);\n"
+        "       71 out of memory; 73 cannot create the output file; 74 cannot write it, or a simulated\n"
+        "       write that the kernel would fail (EPERM, EIO)\n");
+}
+
+// After a diagnostic, as clang and rustc do: the source line [line] and a
+// caret under column [column] (1-based, counted in bytes as the lexer
+// counts; a tab in front of the column is copied so the caret lines up).
+// Nothing for a line past the end (a bytecode file has no source lines).
+// A long line is shown around the column, at most 160 bytes of it.
+void print_source_line(const std::string& source, unsigned line, unsigned column)
+{
+    if (line == 0 || source.compare(0, 4, "\x7fKSB") == 0)
+        return;
+    size_t start = 0;
+    for (unsigned l = 1; l < line; l++) {
+        start = source.find('\n', start);
+        if (start == std::string::npos)
+            return;
+        start++;
+    }
+    size_t end = source.find('\n', start);
+    if (end == std::string::npos)
+        end = source.size();
+    if (end > start && source[end - 1] == '\r')
+        end--;
+    size_t col = column ? column - 1 : 0;
+    if (col > end - start)
+        col = end - start;
+    constexpr size_t kWidth = 160;
+    size_t from = start;
+    if (col > kWidth - 40)
+        from = start + col - (kWidth - 40);
+    size_t to = end - from > kWidth ? from + kWidth : end;
+    std::string text = source.substr(from, to - from), under;
+    for (size_t i = from; i < start + col; i++)
+        under += source[i] == '\t' ? '\t' : ' ';
+    for (char& c : text)
+        if ((unsigned char)c < 0x20 && c != '\t')
+            c = ' ';
+    fprintf(stderr, "  %s\n  %s^\n", text.c_str(), under.c_str());
 }
 
 bool read_file(const char* path, std::string* out)
@@ -424,6 +556,17 @@ bool parse_number(const char* s, long long* out)
 int main(int argc, char** argv)
 {
     std::string command = argc > 1 ? argv[1] : "";
+    // --help and --version answer wherever they stand, before anything else.
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("kscript %s (bytecode files of engine version 1)\n", KS_VERSION);
+            return 0;
+        }
+    }
     if (command == "load" || command == "unload" || command == "list" || command == "stats")
         return kernel_command(command, argc, argv);
     if (argc < 3) {
@@ -441,6 +584,7 @@ int main(int argc, char** argv)
     config.budget = 1ll << 62;
     bool slabinfo = false;
     bool stats = false;
+    bool caret = true;
     std::vector<std::pair<std::string, std::string>> actions;
     const char* path = nullptr;
     std::string output_path;
@@ -456,10 +600,16 @@ int main(int argc, char** argv)
             slabinfo = true;
         } else if (arg == "--stats") {
             stats = true;
+        } else if (arg == "--no-caret") {
+            caret = false;
         } else if (arg == "--slab-debug") {
             config.slab_debug = 1;
         } else if ((arg == "--device-read" || arg == "--device-write" || arg == "--proc-read"
                        || arg == "--proc-write" || arg == "--timer-run") && i + 1 < argc) {
+            if (arg == "--timer-run" && (!parse_number(argv[i + 1], &n) || n < 1 || n > 1000000)) {
+                fprintf(stderr, "kscript: --timer-run %s: expected a number of rounds, 1 to 1000000\n", argv[i + 1]);
+                return kExitUsage;
+            }
             std::string verb = arg.substr(2);
             if (verb.compare(0, 7, "device-") == 0)
                 verb = verb.substr(7);
@@ -540,6 +690,8 @@ int main(int argc, char** argv)
         fprintf(stderr, "%s:%u:%u: %s: %s\n", path, d.line, d.column,
             d.is_info ? "info" : d.is_warning ? "warning" : "error",
             d.message);
+        if (caret)
+            print_source_line(source, d.line, d.column);
     }
     int exit_code = 0;
     if (status == KS_ENOMEM) {
@@ -567,17 +719,28 @@ int main(int argc, char** argv)
                 fflush(stdout);
                 fprintf(stderr, "%s:%u: error: uncaught %s%s%s\n", path, ks_exception_line(state),
                     ks_exception_name(state), message[0] ? ": " : "", message);
+                cli::print_trace(state, path);
             }
             exit_code = kExitRuntime;
         }
         for (const auto& [action, spec] : actions) {
             if (exit_code != 0)
                 break;
-            bool ok = action == "timer-run"           ? run_timers(path, atoi(spec.c_str()))
-                : cli::is_event_action("--" + action) ? cli::run_event(state, path, action, spec)
-                                                      : device_action(path, action, spec);
-            if (!ok)
-                exit_code = kExitRuntime;
+            if (action == "timer-run") {
+                if (!run_timers(path, atoi(spec.c_str())))
+                    exit_code = kExitRuntime;
+            } else if (cli::is_event_action("--" + action)) {
+                // False: the option names nothing the script made, or is
+                // malformed (hook exceptions are reported, not failures).
+                if (!cli::run_event(state, path, action, spec))
+                    exit_code = kExitUsage;
+            } else {
+                ActionResult r = device_action(path, action, spec);
+                exit_code = r == ActionResult::Ok  ? 0
+                    : r == ActionResult::NoSuchFile ? kExitUsage
+                    : r == ActionResult::IoError    ? kExitIo
+                                                    : kExitRuntime;
+            }
         }
     }
     if (transcript && output.printed)

@@ -108,11 +108,18 @@ enum ks_read {
 	KS_READ_PACKET = 2,        /* Packet.bytes(): the current packet, from its network header */
 };
 
-/* What the host's info hook is asked for (Linux.jiffies(), pid(), uid()). */
+/* The engine's release, as `kscript --version` prints it. */
+#define KS_VERSION "0.9.0"
+
+/* What the host's info hook is asked for (Linux.jiffies(), pid(), uid(),
+ * ktimeNs()). For KS_INFO_KTIME_NS a host may answer with a clock of its own
+ * (nanoseconds, > 0; the CLI's simulated timers do); 0, what a hook that
+ * does not know the code returns, means the platform's ksp_clock_ns(). */
 enum ks_info {
 	KS_INFO_JIFFIES = 0,
 	KS_INFO_PID = 1,
 	KS_INFO_UID = 2,
+	KS_INFO_KTIME_NS = 3,
 };
 
 typedef struct ks_config {
@@ -218,6 +225,15 @@ int ks_run(ks_state *state);
 const char *ks_exception_name(const ks_state *state);
 unsigned int ks_exception_line(const ks_state *state);
 unsigned long ks_exception_message(const ks_state *state, char *out, unsigned long size);
+/*
+ * After KS_EEXCEPTION: its stack trace, the script functions it passed
+ * through, innermost first (frame 0 is where it was raised): returns how
+ * many frames are kept (at most 16) and, for [index] below that, sets
+ * [function] ("fib", "Point.sum", "<main>") and [line]. [omitted] (may be
+ * NULL) gets the number of outer frames not kept.
+ */
+unsigned int ks_exception_trace(const ks_state *state, unsigned int index, const char **function,
+				unsigned int *line, unsigned int *omitted);
 
 /* Writes a readable bytecode listing to the write hook (stream 2). */
 int ks_disassemble(ks_state *state);

@@ -17,7 +17,10 @@ Expectations (comments in the script):
   // expect stderr: TEXT          the next line of standard error is TEXT, the
                                   script's path written FILE (the lines that
                                   hooks' exceptions print, which do not stop
-                                  the script)
+                                  the script; or a compile error with the
+                                  source line and caret the CLI prints under
+                                  it). Warnings, with their source line and
+                                  caret, are left out of the comparison.
 
 A script without any expectation is an error of the test itself.
 Prints one line per failure and a closing line "N passed, N failed".
@@ -81,6 +84,41 @@ def parse(path):
     return spec
 
 
+def strip_infos(lines):
+    """Standard error without the info lines (and the source line and caret
+    under each)."""
+    out = []
+    skip = 0
+    for x in lines:
+        if skip and x.startswith("  "):
+            skip -= 1
+            continue
+        skip = 0
+        if ": info: " in x:
+            skip = 2
+            continue
+        out.append(x)
+    return out
+
+
+def strip_warnings(lines):
+    """Standard error without the warnings and infos: each warning or info
+    line and the source line and caret that the CLI prints under it (two
+    lines starting with two spaces)."""
+    out = []
+    skip = 0
+    for x in lines:
+        if skip and x.startswith("  "):
+            skip -= 1
+            continue
+        skip = 0
+        if ": warning: " in x or ": info: " in x:
+            skip = 2
+            continue
+        out.append(x)
+    return out
+
+
 def compile_to_bytecode(kscript, spec, path, outdir):
     """Compiles [path] to a bytecode file; returns its path, or None when the
     script is not one for the round trip (it does not compile cleanly)."""
@@ -88,7 +126,7 @@ def compile_to_bytecode(kscript, spec, path, outdir):
         return None
     out = os.path.join(outdir, os.path.basename(path) + "bc")
     proc = subprocess.run([kscript, "compile"] + spec["args"] + [path, "-o", out], capture_output=True, timeout=60)
-    diagnostics = [x for x in proc.stderr.decode("utf-8", errors="replace").splitlines() if ": info: " not in x]
+    diagnostics = strip_infos(proc.stderr.decode("utf-8", errors="replace").splitlines())
     if proc.returncode != 0 or proc.stdout or diagnostics:
         return None
     return out
@@ -142,7 +180,7 @@ def check(kscript, path, rel, bytecode_dir=None):
     for line, message in spec["infos"]:
         if not any(int(l) == line and m.startswith(message) for l, _, m in infos):
             problems.append("missing info on line %d: %r" % (line, message))
-    err = "\n".join(x for x in err.splitlines() if ": warning: " not in x and ": info: " not in x)
+    err = "\n".join(strip_warnings(err.splitlines()))
     if spec["stderr"]:
         lines = [x.replace(path, "FILE") for x in err.splitlines()]
         if lines != spec["stderr"]:

@@ -4,7 +4,8 @@
 #   2. release build: unit tests + golden script tests, also run from
 #      bytecode files (the round trip)
 #   3. ASan + UBSan build: the same suites
-#   4. freestanding check: the core built with kernel flags, symbols checked
+#   4. freestanding check: the core built with kernel flags, symbols checked;
+#      demo.sh's kernel step on a machine without kernels (stand-ins)
 #   5. libFuzzer for a bounded time each (KS_FUZZ_SECONDS): scripts through
 #      the compiler and VM, and mutated bytecode files through the reader,
 #      the verifier and the VM
@@ -82,6 +83,8 @@ suite() {
   step "$name-golden" python3 tests/run_golden.py "$dir/kscript" tests/scripts
   count "$log/$name-golden.log"
   grep -E '^FAIL' "$log/$name-golden.log" | head -20 | sed 's/^/   /'
+  step "$name-cli" python3 tests/cli_test.py "$dir/kscript"
+  count "$log/$name-cli.log"
   step "$name-examples" python3 tests/run_golden.py "$dir/kscript" examples
   count "$log/$name-examples.log"
   # The round trip through bytecode files (kscript compile, then run).
@@ -95,8 +98,23 @@ suite() {
 suite release build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
 suite asan build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DKS_SANITIZE=ON
 
+# The committed prelude header matches its .k sources (tools/gen-prelude.py).
+if step prelude-header python3 tools/gen-prelude.py --check; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
 if step freestanding tools/check-freestanding.sh build-ci-freestanding; then
   passed=$((passed + 1)); grep '^freestanding: ok' "$log/freestanding.log" | sed 's/^/   /'
+else
+  failed=$((failed + 1))
+fi
+
+# demo.sh's kernel step as a fresh machine reaches it (no kernel installed
+# yet), with stand-ins for the install and the guest: seconds, no QEMU.
+if step demo-fresh tools/demo-fresh-check.sh; then
+  passed=$((passed + 1))
 else
   failed=$((failed + 1))
 fi

@@ -98,7 +98,8 @@ static bool vm_poll(void* context)
     return !s->config.poll || s->config.poll(s->config.ctx);
 }
 
-static_assert((int)InfoJiffies == (int)KS_INFO_JIFFIES && (int)InfoPid == (int)KS_INFO_PID && (int)InfoUid == (int)KS_INFO_UID,
+static_assert((int)InfoJiffies == (int)KS_INFO_JIFFIES && (int)InfoPid == (int)KS_INFO_PID && (int)InfoUid == (int)KS_INFO_UID
+        && (int)InfoKtimeNs == (int)KS_INFO_KTIME_NS,
     "the VM's info codes are the host contract's");
 
 static i64 vm_info(void* context, int what)
@@ -212,7 +213,8 @@ static int compile_source(ks_state* s, const char* source, unsigned long length)
     s->memory.slab().set_blocks_enabled(false);
     bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
     s->memory.slab().set_blocks_enabled(true);
-    // Keep the diagnostics past the arena.
+    // In source order, repeats dropped; kept past the arena.
+    diagnostics.sort_and_dedupe();
     for (u32 i = 0; i < diagnostics.size(); i++) {
         const Diagnostic& d = diagnostics[i];
         if (!store_diagnostic(s, d.line, d.column, d.severity != Severity::Error, d.severity == Severity::Info,
@@ -299,6 +301,22 @@ extern "C" int ks_run(ks_state* s)
 extern "C" const char* ks_exception_name(const ks_state* s) { return s->vm_ready ? s->vm.exception_class() : ""; }
 
 extern "C" unsigned int ks_exception_line(const ks_state* s) { return s->vm_ready ? s->vm.exception_line() : 0; }
+
+extern "C" unsigned int ks_exception_trace(const ks_state* s, unsigned int index, const char** function,
+    unsigned int* line, unsigned int* omitted)
+{
+    if (omitted)
+        *omitted = s->vm_ready ? s->vm.trace_omitted() : 0;
+    if (!s->vm_ready)
+        return 0;
+    if (index < s->vm.trace_count()) {
+        if (function)
+            *function = s->vm.trace(index).function;
+        if (line)
+            *line = s->vm.trace(index).line;
+    }
+    return s->vm.trace_count();
+}
 
 extern "C" unsigned long ks_exception_message(const ks_state* s, char* out, unsigned long size)
 {

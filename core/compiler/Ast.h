@@ -82,6 +82,7 @@ enum class StmtKind : u8 {
     Try,         // block, catches, finally_block
     Throw,       // expr
     Empty,
+    Switch,      // switch (expr) { cases }: C-style, a case without break falls through
 };
 
 struct Stmt;
@@ -90,6 +91,16 @@ struct Catch {
     TypeRef* type;
     const char* name;
     Block* body;
+    u32 line;
+    u32 column;
+};
+
+// One `case VALUE:` or `default:` label of a switch and the statements
+// after it, up to the next label (none when labels are stacked).
+struct SwitchCase {
+    Expr* value;       // Null for `default`.
+    Stmt** stmts;
+    u32 count;
     u32 line;
     u32 column;
 };
@@ -119,6 +130,8 @@ struct Stmt {
     Catch* catches;
     u32 catch_count;
     Block* finally_block;
+    SwitchCase* cases;  // Switch: its labels in source order.
+    u32 case_count;
 };
 
 enum AnnotationFlags : u8 {
@@ -126,6 +139,7 @@ enum AnnotationFlags : u8 {
     AnnotationVirtual = 2,
     AnnotationPublic = 4,
     AnnotationConst = 8,
+    AnnotationStatic = 16,   // Konoha's @Static: the same as the `static` keyword.
 };
 
 struct Param {
@@ -144,6 +158,7 @@ struct FuncDecl {
     Block* body;            // Null for a prototype.
     u8 annotations;
     bool is_constructor;
+    bool is_static;         // A class's static method: no `this`, called as Class.name(...).
     u32 line;
     u32 column;
 };
@@ -152,6 +167,8 @@ struct FieldDecl {
     TypeRef* type;
     const char* name;
     Expr* init;
+    bool is_static;    // `static const T NAME = value`: a class constant, Class.NAME.
+    bool is_const;
     u32 line;
     u32 column;
 };

@@ -164,6 +164,15 @@ Type* Compiler::native_type(char code, Type* receiver)
     case 'S': t = m_types.array_of(m_types.string()); break;
     case 'k': t = receiver ? m_types.array_of(receiver->key) : nullptr; break;
     case 'e': t = receiver ? m_types.array_of(receiver->elem) : nullptr; break;
+    case 'I': t = m_types.array_of(m_types.int_type()); break;
+    case 'F': {
+        // A comparator of the receiver's elements: Func[int, E, E].
+        if (!receiver)
+            return m_types.error();
+        Type* params[2] = { receiver->elem, receiver->elem };
+        t = m_types.func_of(m_types.int_type(), params, 2);
+        break;
+    }
     default: return m_types.error();
     }
     if (!t) {
@@ -348,15 +357,22 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             release(v);
             return Operand { m_types.void_type(), 0, false };
         }
-        const char* owner = nullptr;
-        if (str_equal(ns, "System"))
-            owner = "System";
-        else if (str_equal(ns, "Linux"))
-            owner = "Linux";
-        else if (str_equal(ns, "String"))
-            owner = "String.";
-        else if (str_equal(ns, "Bytes"))
-            owner = "Bytes.";
+        // String.valueOf(x): the text of any value, as `"" + x` makes it.
+        if (str_equal(ns, "String") && str_equal(name, "valueOf") && argc == 1) {
+            Operand v = expr(e->args[0]);
+            if (v.type->kind == TypeKind::Error)
+                return v;
+            if (v.type->kind == TypeKind::Void) {
+                error_at(e->args[0], "a void value has no text");
+                release(v);
+                return error_operand();
+            }
+            return to_string(v, e->args[0], dest);
+        }
+        if (str_equal(ns, "String") && str_equal(name, "format"))
+            return format_call(e, dest);
+        const Library* library = find_library(ns);
+        const char* owner = library ? library->function_owner : nullptr;
         if (owner) {
             // Natives named __* are the built-in classes' way to the host
             // (Device, Proc, Timer): no script may call them itself.
@@ -543,8 +559,16 @@ Operand Compiler::new_expr(Expr* e, i32 dest)
         return r;
     }
     if (t->kind == TypeKind::Array) {
-        if (e->arg_count)
+        // new T[](capacity) (Konoha): empty; the capacity is checked and
+        // evaluated, but only a hint.
+        if (e->arg_count > 1)
             error_at(e, "use new T[n] for an array of n elements");
+        if (e->arg_count == 1) {
+            Operand capacity = expr(e->args[0], m_types.int_type());
+            if (capacity.type->kind != TypeKind::Int && capacity.type->kind != TypeKind::Error)
+                type_error(e->args[0], "the capacity of new T[](n) must be an int, not '%s'", capacity.type);
+            release(capacity);
+        }
         Operand size { m_types.int_type(), alloc_reg(false), true };
         emit_imm(Op::LoadI, size.reg, 0);
         release(size);
@@ -695,6 +719,87 @@ Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
     Operand r = target_reg(dest, t);
     emit(Op::ArrayLiteral, r.reg, 0, n, value_kind(elem));
     emit_args(regs.data(), n);
+    return r;
+}
+
+// Compiles String.format(format, args...). Natives take a fixed number of
+// arguments of fixed types, so the arguments travel in two arrays built
+// here: int[] pairs, (kind, value) for each argument (kind 0 int, 1
+// boolean, 2 other, whose value is 0), and String[] texts, each
+// argument's text (its own toString() for objects that have one); the
+// native String.__format (core/lib/StringLib.cpp) checks the conversions
+// against the kinds at run time.
+Operand Compiler::format_call(Expr* e, i32 dest)
+{
+    u32 argc = e->arg_count;
+    if (argc < 1) {
+        error_at(e, "String.format takes a format string and the values it formats");
+        return error_operand();
+    }
+    u16 regs[3];
+    regs[0] = alloc_reg(true);
+    expr_into(e->args[0], regs[0], m_types.string(), "format");
+    Vector<u16> pairs(m_memory);
+    Vector<u16> texts(m_memory);
+    bool ok = true;
+    for (u32 i = 1; i < argc; i++) {
+        Expr* arg = e->args[i];
+        Operand v = expr(arg);
+        if (v.type->kind == TypeKind::Error) {
+            ok = false;
+            continue;
+        }
+        if (v.type->kind == TypeKind::Void) {
+            error_at(arg, "a void value cannot be formatted");
+            release(v);
+            ok = false;
+            continue;
+        }
+        u16 kind = alloc_reg(false);
+        u16 value = alloc_reg(false);
+        u16 text = alloc_reg(true);
+        if (!pairs.try_append(kind) || !pairs.try_append(value) || !texts.try_append(text))
+            oom();
+        bool number = v.type->kind == TypeKind::Int || v.type->kind == TypeKind::Boolean;
+        emit_imm(Op::LoadI, kind, number ? (v.type->kind == TypeKind::Int ? 0 : 1) : 2);
+        if (number)
+            emit_move(value, v.reg);
+        else
+            emit_imm(Op::LoadI, value, 0);
+        Operand s = to_string(v, arg, text);
+        if (s.reg != text)
+            emit_move(text, s.reg);
+        release(s);
+    }
+    Type* int_array = m_types.array_of(m_types.int_type());
+    Type* string_array = m_types.array_of(m_types.string());
+    if (!int_array || !string_array)
+        oom();
+    if (!ok || m_failed || !int_array || !string_array) {
+        for (u16 r : pairs)
+            free_reg(r);
+        for (u16 r : texts)
+            free_reg(r);
+        free_reg(regs[0]);
+        return error_operand();
+    }
+    regs[1] = alloc_reg(true);
+    emit(Op::ArrayLiteral, regs[1], 0, pairs.size(), KindInt);
+    emit_args(pairs.data(), pairs.size());
+    regs[2] = alloc_reg(true);
+    emit(Op::ArrayLiteral, regs[2], 0, texts.size(), KindRef);
+    emit_args(texts.data(), texts.size());
+    for (u16 r : pairs)
+        free_reg(r);
+    for (u16 r : texts)
+        free_reg(r);
+    for (u16 r : regs)
+        free_reg(r);
+    i32 native = find_native("String.", "__format", 3);
+    Operand r = target_reg(dest, m_types.string());
+    m_line = e->line;
+    emit(Op::CallNative, r.reg, (u32)native, 3, 1);
+    emit_args(regs, 3);
     return r;
 }
 

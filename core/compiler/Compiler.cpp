@@ -532,12 +532,14 @@ bool Compiler::compile(const char* source, usize length, Program* out)
 bool Compiler::compile_all(const char* source, usize length)
 {
     Program* out = m_out;
-    m_node_limit = kNodesFloor + kNodesPerSourceByte * (length + str_length(kPreludeSource));
+    usize prelude_length;
+    const char* prelude = prelude_source(&prelude_length);
+    m_node_limit = kNodesFloor + kNodesPerSourceByte * (length + prelude_length);
     if (!m_types.init()) {
         oom();
         return false;
     }
-    if (!parse(kPreludeSource, str_length(kPreludeSource), true, &m_prelude) || m_diag->error_count())
+    if (!parse(prelude, prelude_length, true, &m_prelude) || m_diag->error_count())
         return false;   // The prelude failing to parse is a bug of the engine.
     if (!parse(source, length, false, &m_program))
         return false;

@@ -11,10 +11,10 @@
 #include "../support/NameIndex.h"
 #include "../support/StringBuilder.h"
 #include "../support/WorkMeter.h"
+#include "../lib/Registry.h"
 #include "../vm/Natives.h"
 #include "Lexer.h"
 #include "Parser.h"
-#include "Prelude.h"
 
 namespace ks::compiler {
 
@@ -46,6 +46,7 @@ struct LoopContext {
     Vector<u32>* continues;
     u32 try_depth;      // Number of enclosing try statements at the loop.
     u32 local_count;    // Locals in scope at the loop.
+    bool is_switch;     // A switch: `break` leaves it, `continue` goes to the loop around it (continues is null).
 };
 
 // Pairs [from, to) of code inside a try statement's range that its handler
@@ -274,6 +275,7 @@ private:
     void loop_back_if(Expr* cond, u32 top);
     bool foreach_statement(Stmt* s);
     bool try_statement(Stmt* s);
+    bool switch_statement(Stmt* s);
     void return_statement(Stmt* s);
     void jump_out(Stmt* s, bool is_break);
     void emit_finally_blocks(u32 down_to);
@@ -301,6 +303,7 @@ private:
     Operand new_expr(Expr* e, i32 dest);
     Operand new_array_expr(Expr* e, i32 dest);
     Operand array_literal(Expr* e, Type* expected, i32 dest);
+    Operand format_call(Expr* e, i32 dest);
     Operand unary_expr(Expr* e, i32 dest);
     Operand binary_expr(Expr* e, i32 dest);
     Operand logical_expr(Expr* e, i32 dest);

@@ -101,9 +101,7 @@ void Compiler::declare_classes(SyntaxTree& program, bool prelude)
                 continue;
             if (d->forward && find_class(d->name))
                 continue;
-            if (find_class(d->name) || str_equal(d->name, "String") || str_equal(d->name, "int")
-                || str_equal(d->name, "Array") || str_equal(d->name, "Map") || str_equal(d->name, "Func")
-                || str_equal(d->name, "Bytes") || str_equal(d->name, "System") || str_equal(d->name, "Linux")) {
+            if (find_class(d->name) || find_library(d->name) || str_equal(d->name, "int") || str_equal(d->name, "Func")) {
                 error(d->line, d->column, "class '%s' is already defined", d->name);
                 continue;
             }
@@ -112,9 +110,9 @@ void Compiler::declare_classes(SyntaxTree& program, bool prelude)
                 oom();
                 return;
             }
-            if (prelude && str_equal(d->name, "__Int"))
+            if (prelude && str_equal(d->name, "BoxInt"))
                 d->name = "int";
-            else if (prelude && str_equal(d->name, "__Boolean"))
+            else if (prelude && str_equal(d->name, "BoxBoolean"))
                 d->name = "boolean";
             c->name = d->name;
             c->decl = d;
@@ -521,8 +519,7 @@ void Compiler::declare_functions(SyntaxTree& program, bool prelude)
             continue;
         if (d->owner) {
             ClassSym* c = find_class(d->owner);
-            if (!c && (str_equal(d->owner, "String") || str_equal(d->owner, "Array") || str_equal(d->owner, "Map")
-                    || str_equal(d->owner, "Bytes") || str_equal(d->owner, "int") || str_equal(d->owner, "boolean"))) {
+            if (!c && (find_library(d->owner) || str_equal(d->owner, "int") || str_equal(d->owner, "boolean"))) {
                 error(d->line, d->column, "methods cannot be added to built-in type '%s'", d->owner);
                 continue;
             }
@@ -787,15 +784,6 @@ u64 Compiler::null_value(Type* t)
     }
 }
 
-// The names of the built-in classes, by BuiltinClass id: the runtime classes
-// point at these instead of copies (an empty script's program stays within
-// its pages). A name that differs (the prelude changed) is copied.
-static const char* const kBuiltinClassNames[BuiltinClassCount] = { "Object", "Exception", "AssertionException",
-    "ZeroDividedException", "OutOfBoundsException", "NullReferenceException", "StackOverflowException",
-    "OutOfMemoryException", "BudgetExceededException", "RuntimeScriptException", "TypeCastException",
-    "OutputStream", "Device", "Timer", "Proc", "Regs", "Kprobe", "Kretprobe", "Packet", "Netfilter", "int",
-    "boolean" };
-
 // Makes the runtime classes (RtClass: name, superclass, field kinds,
 // vtable) and the null values the program needs; false when memory ran out.
 bool Compiler::build_runtime_classes()
@@ -824,9 +812,15 @@ bool Compiler::build_runtime_classes()
         }
         p->classes[c->id] = rt;
         c->rt = rt;
-        rt->name = c->id < BuiltinClassCount && str_equal(c->name, kBuiltinClassNames[c->id])
-            ? kBuiltinClassNames[c->id]
-            : persist(c->name);
+        // Built-in classes point at static names instead of copies (an empty
+        // script's program stays within its pages); the boxes are `int` and
+        // `boolean`.
+        if (c->id == ClassBoxInt || c->id == ClassBoxBoolean)
+            rt->name = c->id == ClassBoxInt ? "int" : "boolean";
+        else if (c->builtin && prelude_class_name(c->id) && str_equal(c->name, prelude_class_name(c->id)))
+            rt->name = prelude_class_name(c->id);
+        else
+            rt->name = persist(c->name);
         rt->id = c->id;
         // An unused built-in class keeps no fields unless it is an
         // exception (the VM makes those by id, with their message) or a box

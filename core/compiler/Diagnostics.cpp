@@ -50,4 +50,36 @@ void Diagnostics::report(Severity severity, u32 line, u32 column, const char* fo
     }
 }
 
+// Insertion sort: at most kMaxDiagnostics (+1) entries, so at most about
+// 20,000 moves, and stable.
+void Diagnostics::sort_and_dedupe()
+{
+    u32 n = m_list.size();
+    for (u32 i = 1; i < n; i++) {
+        Diagnostic d = m_list[i];
+        u32 j = i;
+        while (j > 0 && (m_list[j - 1].line > d.line || (m_list[j - 1].line == d.line && m_list[j - 1].column > d.column))) {
+            m_list[j] = m_list[j - 1];
+            j--;
+        }
+        m_list[j] = d;
+    }
+    u32 kept = 0;
+    for (u32 i = 0; i < n; i++) {
+        const Diagnostic& d = m_list[i];
+        bool repeat = false;
+        // Repeats share the position, so they are neighbours after the sort.
+        for (u32 k = kept; k > 0 && m_list[k - 1].line == d.line && m_list[k - 1].column == d.column; k--) {
+            const Diagnostic& e = m_list[k - 1];
+            if (e.severity == d.severity && e.deferred == d.deferred && str_equal(e.message, d.message)) {
+                repeat = true;
+                break;
+            }
+        }
+        if (!repeat)
+            m_list[kept++] = d;
+    }
+    m_list.shrink(kept);
+}
+
 }

@@ -54,6 +54,11 @@ public:
             m_list.shrink(size);
         m_errors = errors;
     }
+    // Puts the list in source order (line, then column; a stable sort, so
+    // that the messages of one position keep the order they were found in)
+    // and drops repeats of the same message at the same position, as javac
+    // and rustc print them. Called once the compile is over.
+    void sort_and_dedupe();
     // An error that ends the compile ("compilation interrupted"): stored even
     // when the cap below has been reached, so that the caller learns why.
     void error_past_cap(u32 line, u32 column, const char* message)

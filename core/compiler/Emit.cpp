@@ -298,7 +298,8 @@ void Compiler::drop_code_from(u32 start)
     };
     for (LoopContext& loop : fs->loops) {
         drop_positions(loop.breaks);
-        drop_positions(loop.continues);
+        if (loop.continues)
+            drop_positions(loop.continues);
     }
     for (TryContext& t : fs->trys) {
         if (t.cuts->high <= start)

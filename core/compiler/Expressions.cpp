@@ -259,7 +259,10 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
     }
     if (str_equal(e->name, "SCRIPT_ARGV"))
         return script_argv(e, dest);
-    for (const BuiltinConstant& c : kBuiltinConstants) {
+    u32 constant_count;
+    const BuiltinConstant* constants = builtin_constants(&constant_count);
+    for (u32 i = 0; i < constant_count; i++) {
+        const BuiltinConstant& c = constants[i];
         if (str_equal(e->name, c.name)) {
             Operand r = target_reg(dest, m_types.int_type());
             load_int(r.reg, c.value);
@@ -377,7 +380,25 @@ bool Compiler::compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool neg
     if (ta->kind == TypeKind::Error || tb->kind == TypeKind::Error)
         return false;
     if (e->op != Tok::Eq && e->op != Tok::Ne) {
-        // Ordering comparisons: ints only.
+        // Ordering comparisons: ints, and strings in code point order
+        // (through String.compareTo, then the int comparison with 0).
+        if (ta->kind == TypeKind::String && tb->kind == TypeKind::String) {
+            u16 regs[2] = { a.reg, b.reg };
+            emit(Op::CallNative, dest, (u32)find_native("String", "compareTo", 1), 2, 1);
+            emit_args(regs, 2);
+            u16 zero = alloc_reg(false);
+            emit_imm(Op::LoadI, zero, 0);
+            switch (e->op) {
+            case Tok::Lt: emit(Op::Lt, dest, dest, zero); break;
+            case Tok::Le: emit(Op::Le, dest, dest, zero); break;
+            case Tok::Gt: emit(Op::Lt, dest, zero, dest); break;
+            default: emit(Op::Le, dest, zero, dest); break;
+            }
+            free_reg(zero);
+            if (negate)
+                emit(Op::Not, dest, dest);
+            return true;
+        }
         if (ta->kind != TypeKind::Int || tb->kind != TypeKind::Int) {
             type_error(e, "cannot order '%s' and '%s'", ta, tb);
             return false;
@@ -510,7 +531,11 @@ Operand Compiler::binary_expr(Expr* e, i32 dest)
             return r;
         }
     }
-    Operand b = expr(e->b, a.type);
+    // The right side of a concatenation may be of any type: it gets no
+    // expected type (a String one made `"n " + (c ? 1 : 0)` ask both arms
+    // for Strings).
+    bool concatenation = op == Tok::Plus && a.type->kind == TypeKind::String;
+    Operand b = expr(e->b, concatenation ? nullptr : a.type);
     if (a.type->kind == TypeKind::Error || b.type->kind == TypeKind::Error) {
         release(b);
         release(a);

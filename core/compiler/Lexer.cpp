@@ -40,7 +40,8 @@ static constexpr Keyword kKeywords[] = {
     { "catch", Tok::KwCatch }, { "finally", Tok::KwFinally }, { "throw", Tok::KwThrow },
     { "instanceof", Tok::KwInstanceof }, { "as", Tok::KwAs }, { "to", Tok::KwTo },
     { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "boolean", Tok::KwBoolean },
-    { "void", Tok::KwVoid },
+    { "void", Tok::KwVoid }, { "switch", Tok::KwSwitch }, { "case", Tok::KwCase },
+    { "default", Tok::KwDefault }, { "static", Tok::KwStatic },
 };
 
 u32 Lexer::column_of(const char* where)
@@ -152,11 +153,27 @@ void Lexer::lex_number(Token* token)
         base = 8;   // C and Java: a leading 0 means octal (file modes: 0644).
         p += 1;
     }
+    // Konoha's suffixes: `1000000L` (an int: ints are 64-bit already) and
+    // units (`1234km`, `5s`): letters after the digits that cannot be
+    // digits of the base are ignored.
+    const char* digits_end = p;
+    while (digits_end < m_cursor) {
+        char c = *digits_end;
+        bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        bool hex_digit = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (letter && (base != 16 || !hex_digit || c == 'L' || c == 'l'))
+            break;
+        digits_end++;
+    }
+    const char* suffix = digits_end;
+    while (suffix < m_cursor && ((*suffix >= 'a' && *suffix <= 'z') || (*suffix >= 'A' && *suffix <= 'Z')))
+        suffix++;
+    const char* end = suffix == m_cursor && digits_end > p ? digits_end : m_cursor;
     u64 value = 0;
     bool overflow = false;
     bool any = false;
     bool bad = false;
-    for (; p < m_cursor; p++) {
+    for (; p < end; p++) {
         char c = *p;
         if (c == '_')
             continue;
@@ -193,13 +210,27 @@ void Lexer::lex_number(Token* token)
 
 void Lexer::lex_string(Token* token)
 {
+    lex_string_part(token, token->start + 1);
+}
+
+// Lexes string text from [from] to its closing quote or, for Konoha's
+// interpolation, to `${` (m_string_interpolates is then set and m_cursor
+// is after the `${`). The token's text is the decoded part.
+void Lexer::lex_string_part(Token* token, const char* from)
+{
     // First pass finds the end and the decoded size; second pass decodes.
-    const char* p = token->start + 1;
+    const char* p = from;
     usize size = 0;
     bool closed = false;
+    m_string_interpolates = false;
     while (p < m_end) {
         if (*p == '"') {
             closed = true;
+            break;
+        }
+        if (*p == '$' && p + 1 < m_end && p[1] == '{') {
+            closed = true;
+            m_string_interpolates = true;
             break;
         }
         if (*p == '\n')
@@ -209,7 +240,7 @@ void Lexer::lex_string(Token* token)
         p++;
         size++;
     }
-    m_cursor = closed ? p + 1 : p;
+    m_cursor = closed ? p + (m_string_interpolates ? 2 : 1) : p;
     token->length = (u32)(m_cursor - token->start);
     if (!closed) {
         error_at(token->start, "unterminated string literal");
@@ -223,7 +254,7 @@ void Lexer::lex_string(Token* token)
         return;
     }
     usize n = 0;
-    for (const char* q = token->start + 1; q < p; q++) {
+    for (const char* q = from; q < p; q++) {
         char c = *q;
         if (c == '\\') {
             q++;
@@ -231,6 +262,7 @@ void Lexer::lex_string(Token* token)
             case '"': c = '"'; break;
             case '\\': c = '\\'; break;
             case '\'': c = '\''; break;
+            case '$': c = '$'; break;
             case 'n': c = '\n'; break;
             case 't': c = '\t'; break;
             case 'b': c = '\b'; break;
@@ -363,6 +395,11 @@ Token Lexer::next()
     return t;
 }
 
+// Konoha's string interpolation: "a${x}b" is read as ("a" + (x) + "b"),
+// tokens made here around the string's parts, so that the parser and the
+// checker see an ordinary concatenation (which starts with a string, so
+// any value converts). The `${...}` nest (a string inside one may
+// interpolate too) up to kMaxInterpolation deep; braces inside count.
 bool Lexer::tokenize(Vector<Token>* out)
 {
     // An optional "#!" first line is skipped.
@@ -370,9 +407,63 @@ bool Lexer::tokenize(Vector<Token>* out)
         while (m_cursor < m_end && *m_cursor != '\n')
             m_cursor++;
     }
+    u32 braces[kMaxInterpolation];   // Open braces inside each `${` being lexed.
+    u32 depth = 0;
+    auto synthetic = [&](Tok kind, const Token& at) {
+        Token t = at;
+        t.kind = kind;
+        t.newline_before = false;
+        t.string = nullptr;
+        return out->try_append(t);
+    };
     for (;;) {
         Token t = next();
-        if (m_out_of_memory || !out->try_append(t))
+        if (m_out_of_memory)
+            return false;
+        bool ok = true;
+        if (t.kind == Tok::String && m_string_interpolates) {
+            // The start of an interpolating string: ( "part" + (
+            if (depth == kMaxInterpolation) {
+                error_at(t.start, "string interpolation nested too deep");
+                t.kind = Tok::Error;
+                ok = out->try_append(t);
+            } else {
+                braces[depth++] = 0;
+                Token open = t;
+                open.kind = Tok::LParen;
+                open.string = nullptr;
+                t.newline_before = false;
+                ok = out->try_append(open) && out->try_append(t) && synthetic(Tok::Plus, t)
+                    && synthetic(Tok::LParen, t);
+            }
+        } else if (depth && t.kind == Tok::LBrace) {
+            braces[depth - 1]++;
+            ok = out->try_append(t);
+        } else if (depth && t.kind == Tok::RBrace && braces[depth - 1]) {
+            braces[depth - 1]--;
+            ok = out->try_append(t);
+        } else if (depth && t.kind == Tok::RBrace) {
+            // The end of a `${...}`: ) + "next part", then ( again for
+            // another `${`, or the string's closing ).
+            Token part = make(Tok::String, m_cursor);
+            lex_string_part(&part, m_cursor);
+            if (m_out_of_memory)
+                return false;
+            ok = synthetic(Tok::RParen, t) && synthetic(Tok::Plus, t) && out->try_append(part);
+            if (part.kind != Tok::String)
+                depth = 0;   // Unterminated: reported; the parser recovers.
+            else if (m_string_interpolates)
+                ok = ok && synthetic(Tok::Plus, part) && synthetic(Tok::LParen, part);
+            else {
+                ok = ok && synthetic(Tok::RParen, part);
+                depth--;
+            }
+        } else {
+            if (t.kind == Tok::Eof && depth)
+                error_at(t.start, "unterminated string interpolation: '${' without its '}'");
+            ok = out->try_append(t);
+        }
+        if (!ok)
             return false;
         // A unit per token, charged 64 at a time.
         if ((out->size() & 63) == 0 && m_meter && !m_meter->charge(64))

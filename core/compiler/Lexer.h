@@ -29,6 +29,7 @@ private:
     Token make(Tok kind, const char* start);
     void lex_number(Token* token);
     void lex_string(Token* token);
+    void lex_string_part(Token* token, const char* from);
     void error_at(const char* where, const char* message);
     u32 column_of(const char* where);
 
@@ -42,6 +43,8 @@ private:
     Diagnostics* m_diagnostics;
     WorkMeter* m_meter;
     bool m_out_of_memory { false };
+    bool m_string_interpolates { false };   // The string part just lexed ended at `${`.
+    static constexpr u32 kMaxInterpolation = 16;
     const char* m_column_line { nullptr };   // Line start of the cached column.
     const char* m_column_at { nullptr };
     u32 m_column { 1 };

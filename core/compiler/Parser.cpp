@@ -99,7 +99,8 @@ void Parser::synchronize()
             switch (current().kind) {
             case Tok::KwIf: case Tok::KwWhile: case Tok::KwFor: case Tok::KwReturn: case Tok::KwClass:
             case Tok::KwDo: case Tok::KwTry: case Tok::KwThrow: case Tok::KwVar: case Tok::KwConst:
-            case Tok::KwInt: case Tok::KwBoolean: case Tok::KwVoid:
+            case Tok::KwInt: case Tok::KwBoolean: case Tok::KwVoid: case Tok::KwSwitch: case Tok::KwCase:
+            case Tok::KwDefault: case Tok::KwStatic:
                 return;
             default:
                 break;
@@ -107,6 +108,140 @@ void Parser::synchronize()
         }
         m_pos++;
     }
+}
+
+// The '}' that closes the block opened by [open]. At the end of the file
+// the error points at the '{' left open (the innermost one only: the outer
+// ones are open because of it).
+void Parser::expect_close(const Token& open)
+{
+    if (match(Tok::RBrace))
+        return;
+    if (check(Tok::Eof)) {
+        if (!m_unclosed_reported && !m_abort)
+            m_diagnostics->error(open.line, open.column, "this '{' is never closed: the file ends before its '}'");
+        m_unclosed_reported = true;
+        return;
+    }
+    expect(Tok::RBrace, "'}'");
+}
+
+bool Parser::ident_is(const Token& t, const char* word) const
+{
+    usize n = str_length(word);
+    return t.kind == Tok::Ident && t.length == n && mem_compare(t.start, word, n) == 0;
+}
+
+// Java's modifiers in front of a declaration (`public`, `private`,
+// `protected`, `abstract`, `final`): skipped, the first of a run reported.
+// Returns a mask: 1 if `final` was among them (the caller makes a variable
+// const, as the message advises), 2 for `abstract`, 4 for any. A word
+// counts as a modifier only when a declaration follows it, so that a
+// variable called `final` still works.
+u32 Parser::skip_java_modifiers()
+{
+    u32 mask = 0;
+    for (;;) {
+        const Token& t = current();
+        bool is_final = ident_is(t, "final"), is_abstract = ident_is(t, "abstract");
+        if (!is_final && !is_abstract && !ident_is(t, "public") && !ident_is(t, "private")
+            && !ident_is(t, "protected"))
+            return mask;
+        Tok next = peek(1).kind, after = peek(2).kind;
+        bool declaration = next == Tok::KwClass || next == Tok::KwInt || next == Tok::KwBoolean
+            || next == Tok::KwVoid || next == Tok::KwStatic || next == Tok::KwConst || next == Tok::At
+            || (next == Tok::Ident && (after == Tok::Ident || after == Tok::LParen || after == Tok::LBracket
+                                          || ident_is(peek(1), "final") || ident_is(peek(1), "abstract")
+                                          || ident_is(peek(1), "public") || ident_is(peek(1), "private")
+                                          || ident_is(peek(1), "protected")));
+        if (!declaration)
+            return mask;
+        if (!(mask & 4)) {
+            if (is_final)
+                error_here("'final' is not supported: use 'const' for a constant (const int N = 3); classes and "
+                           "methods need nothing");
+            else if (is_abstract)
+                error_here("'abstract' is not supported: write a plain class whose methods have bodies, and "
+                           "override them in subclasses (@Override)");
+            else
+                error_at(t, "'%s' is not supported: every class and member is visible; leave it out",
+                    copy_name(t));
+        }
+        mask |= 4 | (is_final ? 1 : 0) | (is_abstract ? 2 : 0);
+        m_pos++;
+    }
+}
+
+// `interface NAME {...}` and `enum NAME {...}`: reported and skipped whole.
+bool Parser::java_type_declaration()
+{
+    bool is_interface = ident_is(current(), "interface");
+    if ((!is_interface && !ident_is(current(), "enum")) || peek(1).kind != Tok::Ident)
+        return false;
+    if (is_interface)
+        error_here("'interface' is not supported: use a base class whose methods subclasses override "
+                   "(class Shape { int area() { return 0; } } and @Override in each subclass)");
+    else
+        error_here("'enum' is not supported: use int constants (const int RED = 0) or static constants of a "
+                   "class (class Color { static const int RED = 0 } and Color.RED)");
+    skip_declaration();
+    return true;
+}
+
+// Java's `throws A, B` after a function's parameters: reported, skipped.
+void Parser::skip_throws()
+{
+    if (!ident_is(current(), "throws"))
+        return;
+    error_here("'throws' is not needed: any function may throw; remove the clause");
+    m_pos++;
+    while (check(Tok::Ident) || check(Tok::Comma) || check(Tok::Dot))
+        m_pos++;
+}
+
+// True when the tokens from [ahead] on are a Java lambda's parameters and
+// its arrow: `x ->`, `() ->`, `(a, b) ->`, `(int a, String b) ->`. Looks
+// at most 32 tokens ahead, so that the check costs a bounded time at each
+// '(' and name. [arrow] gets the position of the '-' (from [ahead]'s base).
+bool Parser::lambda_at(u32 ahead, u32* arrow)
+{
+    u32 i = ahead;
+    if (peek(i).kind == Tok::Ident) {
+        i++;
+    } else if (peek(i).kind == Tok::LParen) {
+        i++;
+        while (peek(i).kind != Tok::RParen) {
+            Tok k = peek(i).kind;
+            if ((k != Tok::Ident && k != Tok::KwInt && k != Tok::KwBoolean && k != Tok::Comma && k != Tok::LBracket
+                    && k != Tok::RBracket)
+                || i - ahead > 32)
+                return false;
+            i++;
+        }
+        i++;
+    } else {
+        return false;
+    }
+    const Token& minus = peek(i);
+    const Token& gt = peek(i + 1);
+    if (minus.kind != Tok::Minus || gt.kind != Tok::Gt || gt.line != minus.line || gt.column != minus.column + 1)
+        return false;
+    *arrow = i;
+    return true;
+}
+
+// A Java lambda: one error, then its body is parsed (a block or an
+// expression) and dropped, so that what follows parses as usual.
+Expr* Parser::skip_lambda(const Token& at, u32 arrow)
+{
+    error_at(at, "'->' lambdas are not supported: declare a function and use its name as the value "
+                 "(int inc(int x) { return x + 1; } then Func[int, int] f = inc)");
+    m_pos += arrow + 2;
+    if (check(Tok::LBrace))
+        parse_block();
+    else
+        parse_expression();
+    return error_expr(at);
 }
 
 const char* Parser::copy_name(const Token& token)
@@ -310,6 +445,8 @@ u8 Parser::parse_annotations()
             flags |= AnnotationPublic;
         else if (str_equal(n, "Const"))
             flags |= AnnotationConst;
+        else if (str_equal(n, "Static"))
+            flags |= AnnotationStatic;
         else
             error_at(name, "unknown annotation '@%s'", n);
     }
@@ -419,10 +556,20 @@ Item Parser::parse_item()
         expect_terminator();
         return item;
     }
+    if (java_type_declaration())
+        return item;
     u8 annotations = parse_annotations();
+    u32 modifiers = skip_java_modifiers();
+    if (check(Tok::KwStatic)) {
+        if (!modifiers)
+            error_here("'static' is for methods and constants inside a class; a top-level function or "
+                       "variable needs nothing");
+        m_pos++;
+        modifiers |= 4;
+    }
     if (check(Tok::KwClass)) {
         item.kind = ItemKind::Class;
-        item.klass = parse_class();
+        item.klass = parse_class((modifiers & 2) != 0);
         return item;
     }
     // Function: type name '(' or type Class '.' name '('.
@@ -438,6 +585,10 @@ Item Parser::parse_item()
     m_pos = after_annotations;
     if (annotations)
         error_here("annotations apply only to classes, functions and methods");
+    if ((modifiers & 1) && looks_like_declaration()) {
+        item.stmt = parse_var_decl(parse_type(), true);   // `final int x = 1`: made const, as advised.
+        return item;
+    }
     item.stmt = parse_statement();
     return item;
 }
@@ -504,6 +655,7 @@ FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const cha
         synchronize();
         return f;
     }
+    skip_throws();
     if (check(Tok::LBrace))
         f->body = parse_block();
     else
@@ -511,7 +663,9 @@ FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const cha
     return f;
 }
 
-ClassDecl* Parser::parse_class()
+// [abstract_class]: the class was declared `abstract`, already reported;
+// its abstract methods are then dropped without a word more.
+ClassDecl* Parser::parse_class(bool abstract_class)
 {
     m_pos++;   // 'class'
     ClassDecl* c = m_arena->make<ClassDecl>();
@@ -537,12 +691,19 @@ ClassDecl* Parser::parse_class()
             m_pos++;
         }
     }
+    if (ident_is(current(), "implements")) {
+        error_here("'implements' is not supported: a class extends one base class, whose methods it overrides");
+        m_pos++;
+        while (check(Tok::Ident) || check(Tok::Comma) || check(Tok::Dot))
+            m_pos++;
+    }
     // A forward declaration (Konoha): `class C;`.
     if (check(Tok::Semicolon) || (!check(Tok::LBrace) && (check(Tok::Eof) || current().newline_before))) {
         match(Tok::Semicolon);
         c->forward = true;
         return c;
     }
+    const Token& open = current();
     if (!expect(Tok::LBrace, "'{'")) {
         synchronize();
         return c;
@@ -551,8 +712,25 @@ ClassDecl* Parser::parse_class()
     Vector<FuncDecl*> methods(m_memory);
     while (!check(Tok::RBrace) && !check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
+        if (java_type_declaration())
+            continue;
         u8 annotations = parse_annotations();
+        bool quiet_abstract = abstract_class && ident_is(current(), "abstract");
+        if (quiet_abstract)
+            m_pos++;
+        u32 modifiers = skip_java_modifiers() | (quiet_abstract ? 2 : 0);
+        // `static` (Konoha: @Static) makes a method a class function and
+        // `static const` a class constant; `const` alone a constant too.
+        bool is_static = (annotations & AnnotationStatic) != 0;
+        const Token& static_at = current();
+        if (match(Tok::KwStatic))
+            is_static = true;
+        annotations |= parse_annotations();
+        modifiers |= skip_java_modifiers();
+        bool is_const = match(Tok::KwConst) || (modifiers & 1);
         if (check(Tok::Ident) && str_equal(copy_name(current()), c->name) && peek(1).kind == Tok::LParen) {
+            if (is_static || is_const)
+                error_at(static_at, "a constructor cannot be static or const");
             FuncDecl* ctor = parse_function(nullptr, annotations, c->name);
             if (ctor && !methods.try_append(ctor))
                 oom();
@@ -564,8 +742,14 @@ ClassDecl* Parser::parse_class()
                 error_here("expected a field or method name");
                 synchronize();
             } else if (peek(1).kind == Tok::LParen) {
+                if (is_const && !(modifiers & 1))
+                    error_at(static_at, "a method cannot be const (did you mean 'static'?)");
                 FuncDecl* method = parse_function(type, annotations, c->name);
-                if (method && !methods.try_append(method))
+                if (method)
+                    method->is_static = is_static;
+                // An abstract method (already reported) is dropped: its
+                // missing body would be one more error.
+                if (method && !((modifiers & 2) && !method->body) && !methods.try_append(method))
                     oom();
             } else {
                 for (;;) {
@@ -573,6 +757,8 @@ ClassDecl* Parser::parse_class()
                     field.type = type;
                     field.line = current().line;
                     field.column = current().column;
+                    field.is_static = is_static;
+                    field.is_const = is_const;
                     if (!check(Tok::Ident)) {
                         error_here("expected a field name");
                         break;
@@ -581,6 +767,8 @@ ClassDecl* Parser::parse_class()
                     m_pos++;
                     if (match(Tok::Assign))
                         field.init = parse_expression();
+                    else if (is_const || is_static)
+                        error_at(previous(), "'%s' needs an initial value", field.name);
                     if (!fields.try_append(field))
                         oom();
                     if (!match(Tok::Comma))
@@ -592,7 +780,7 @@ ClassDecl* Parser::parse_class()
         if (m_pos == before)
             m_pos++;
     }
-    expect(Tok::RBrace, "'}'");
+    expect_close(open);
     c->fields = to_array(fields, &c->field_count);
     c->methods = to_array(methods, &c->method_count);
     return c;
@@ -628,7 +816,7 @@ Block* Parser::parse_block()
     }
     leave();
     block->end_line = current().line;
-    expect(Tok::RBrace, "'}'");
+    expect_close(open);
     block->stmts = to_array(stmts, &block->count);
     return block;
 }
@@ -704,10 +892,32 @@ Stmt* Parser::parse_statement()
     case Tok::KwTry:
         s = parse_try();
         break;
+    case Tok::KwSwitch:
+        s = parse_switch();
+        break;
+    case Tok::KwCase:
+    case Tok::KwDefault:
+        error_here("'%s' belongs inside a switch", at.kind == Tok::KwCase ? "case" : "default");
+        synchronize();
+        s = make_stmt(StmtKind::Error, at);
+        break;
+    case Tok::KwStatic:
+        error_here("'static' is for methods and constants inside a class; a local variable needs nothing");
+        m_pos++;
+        s = parse_statement();
+        break;
     case Tok::KwBreak:
     case Tok::KwContinue:
         m_pos++;
         s = make_stmt(at.kind == Tok::KwBreak ? StmtKind::Break : StmtKind::Continue, at);
+        // Java's `break LABEL`: said once, with the label itself.
+        if (check(Tok::Ident) && !current().newline_before) {
+            if (!m_label_reported)
+                error_here("'%s LABEL' is not supported: it leaves the innermost loop; use a flag, or move the "
+                           "loops into a function and 'return'", at.kind == Tok::KwBreak ? "break" : "continue");
+            m_label_reported = true;
+            m_pos++;
+        }
         expect_terminator();
         break;
     case Tok::KwReturn:
@@ -740,6 +950,27 @@ Stmt* Parser::parse_statement()
         s = make_stmt(StmtKind::Error, at);
         break;
     default:
+        if (java_type_declaration()) {
+            s = make_stmt(StmtKind::Error, at);
+            break;
+        }
+        if (at.kind == Tok::Ident && peek(1).kind == Tok::Colon) {
+            // A Java label, `outer: for (...)`: said once; the statement
+            // after it is parsed as if it had none.
+            if (!m_label_reported)
+                error_here("labels are not supported: 'break' and 'continue' leave the innermost loop; use a flag, "
+                           "or move the loops into a function and 'return'");
+            m_label_reported = true;
+            m_pos += 2;
+            s = parse_statement();
+            break;
+        }
+        if (u32 modifiers = skip_java_modifiers()) {
+            if (looks_like_declaration()) {
+                s = parse_var_decl(parse_type(), (modifiers & 1) != 0);
+                break;
+            }
+        }
         if (looks_like_declaration()) {
             TypeRef* type = parse_type();
             if (check(Tok::Ident) && peek(1).kind == Tok::LParen) {
@@ -873,6 +1104,63 @@ Stmt* Parser::parse_try()
     if (catches.size() == 0 && !s->finally_block)
         error_at(previous(), "'try' needs a 'catch' or a 'finally'");
     s->catches = to_array(catches, &s->catch_count);
+    return s;
+}
+
+// switch (expr) { case VALUE: statements... default: statements... }
+// C-style: control enters at the matching label and runs on through the
+// labels after it until a `break` (or the end of the switch).
+Stmt* Parser::parse_switch()
+{
+    Stmt* s = make_stmt(StmtKind::Switch, current());
+    m_pos++;
+    expect(Tok::LParen, "'('");
+    s->expr = parse_expression();
+    expect(Tok::RParen, "')'");
+    const Token& open = current();
+    if (!expect(Tok::LBrace, "'{'")) {
+        synchronize();
+        return s;
+    }
+    Vector<SwitchCase> cases(m_memory);
+    bool has_default = false;
+    while (!check(Tok::RBrace) && !check(Tok::Eof) && !m_abort) {
+        const Token& label = current();
+        if (!check(Tok::KwCase) && !check(Tok::KwDefault)) {
+            error_here("expected 'case' or 'default' in a switch");
+            u32 before = m_pos;
+            synchronize();
+            if (m_pos == before)
+                m_pos++;
+            continue;
+        }
+        m_pos++;
+        SwitchCase c {};
+        c.line = label.line;
+        c.column = label.column;
+        if (label.kind == Tok::KwCase) {
+            c.value = parse_expression();
+        } else {
+            if (has_default)
+                error_at(label, "a switch has at most one 'default'");
+            has_default = true;
+        }
+        expect(Tok::Colon, "':'");
+        Vector<Stmt*> stmts(m_memory);
+        while (!check(Tok::KwCase) && !check(Tok::KwDefault) && !check(Tok::RBrace) && !check(Tok::Eof) && !m_abort) {
+            u32 before = m_pos;
+            Stmt* st = parse_statement();
+            if (st && !stmts.try_append(st))
+                oom();
+            if (m_pos == before)
+                m_pos++;
+        }
+        c.stmts = to_array(stmts, &c.count);
+        if (!cases.try_append(c))
+            oom();
+    }
+    expect_close(open);
+    s->cases = to_array(cases, &s->case_count);
     return s;
 }
 
@@ -1060,11 +1348,20 @@ Expr* Parser::parse_postfix()
                 error_here("expected a member name after '.'");
                 return error_expr(at);
             }
+            // Java's System.out.println(x): said once, then read as
+            // System.p(x), so that the arguments are still checked.
+            bool java_print = e->kind == ExprKind::Name && str_equal(e->name, "System") && ident_is(current(), "out")
+                && peek(1).kind == Tok::Dot && peek(2).kind == Tok::Ident;
+            if (java_print) {
+                m_pos += 2;
+                error_at(at, "'System.out.%s' is not kscript: use System.p(x), which prints x on a line",
+                    copy_name(current()));
+            }
             Expr* m = make_expr(ExprKind::Member, current());
             if (!m)
                 return error_expr(at);
             m->a = e;
-            m->name = copy_name(current());
+            m->name = java_print ? "p" : copy_name(current());
             m_pos++;
             e = finish(m);
         } else if (at.kind == Tok::LBracket) {
@@ -1139,12 +1436,46 @@ Expr* Parser::parse_new(const Token& at)
     base->line = name.line;
     base->column = name.column;
     m_pos++;
+    if (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+        // Konoha's `new T[](capacity)`: an empty array of T, room for
+        // [capacity] elements (a hint: arrays grow as needed).
+        u32 back = m_pos;
+        base->dims = 1;
+        m_pos += 2;
+        while (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+            m_pos += 2;
+            base->dims++;
+        }
+        if (check(Tok::LParen)) {
+            Expr* e = make_expr(ExprKind::New, at);
+            if (!e)
+                return error_expr(at);
+            e->type = base;
+            m_pos++;
+            parse_arguments(e, Tok::RParen);
+            return finish(e);
+        }
+        base->dims = 0;
+        m_pos = back;
+    }
     if (match(Tok::LBracket)) {
         Expr* e = make_expr(ExprKind::NewArray, at);
         if (!e)
             return error_expr(at);
         e->a = parse_expression();
         expect(Tok::RBracket, "']'");
+        // Java's new int[2][3]: said once, then read as new int[2][].
+        bool reported = false;
+        while (check(Tok::LBracket) && peek(1).kind != Tok::RBracket && !m_abort) {
+            if (!reported)
+                error_here("'new T[a][b]' is not supported: make the outer array, then each row in a loop "
+                           "(int[][] g = new int[a][] and g[i] = new int[b])");
+            reported = true;
+            m_pos++;
+            parse_expression();
+            expect(Tok::RBracket, "']'");
+            base->dims++;
+        }
         while (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
             m_pos += 2;
             base->dims++;
@@ -1216,6 +1547,9 @@ Expr* Parser::parse_defined()
 Expr* Parser::parse_primary()
 {
     const Token& t = current();
+    u32 arrow;
+    if ((t.kind == Tok::Ident || t.kind == Tok::LParen) && lambda_at(0, &arrow))
+        return skip_lambda(t, arrow);
     switch (t.kind) {
     case Tok::Int: {
         m_pos++;

@@ -41,12 +41,23 @@ private:
     void error_at(const Token& token, const char* format, const char* s1 = nullptr);
     void synchronize();
     void skip_declaration();
+    void expect_close(const Token& open);
+
+    // Java and C# forms that kscript does not have: each gives one error
+    // saying what to write instead, and the parser goes on as if the
+    // nearest kscript form had been written, so that no cascade follows.
+    bool ident_is(const Token& t, const char* word) const;
+    u32 skip_java_modifiers();
+    bool java_type_declaration();
+    void skip_throws();
+    bool lambda_at(u32 ahead, u32* arrow);
+    Expr* skip_lambda(const Token& at, u32 arrow);
     const char* copy_name(const Token& token);
 
     // Declarations.
     Item parse_item();
     u8 parse_annotations();
-    ClassDecl* parse_class();
+    ClassDecl* parse_class(bool abstract_class = false);
     FuncDecl* parse_function(TypeRef* return_type, u8 annotations, const char* class_name);
     bool parse_params(FuncDecl* func);
 
@@ -64,6 +75,7 @@ private:
     Stmt* parse_do();
     Stmt* parse_for();
     Stmt* parse_try();
+    Stmt* parse_switch();
     Stmt* make_stmt(StmtKind kind, const Token& at);
 
     // Expressions, lowest to highest precedence.
@@ -113,6 +125,8 @@ private:
     u32 m_depth { 0 };
     u32 m_steps { 0 };            // Calls of enter(), for the meter.
     bool m_abort { false };       // Nesting limit hit or out of memory: stop.
+    bool m_label_reported { false };    // A Java label was reported: `break NAME` goes quietly.
+    bool m_unclosed_reported { false }; // An unclosed '{' was reported: outer ones are not.
 };
 
 }

@@ -57,6 +57,8 @@ bool Compiler::statement(Stmt* s)
         return false;
     case StmtKind::Try:
         return try_statement(s);
+    case StmtKind::Switch:
+        return switch_statement(s);
     case StmtKind::Throw: {
         Operand v = expr(s->expr);
         if (v.type->kind != TypeKind::Error
@@ -374,7 +376,7 @@ bool Compiler::if_statement(Stmt* s)
 void Compiler::loop_body(Stmt* body, Vector<u32>* breaks)
 {
     Vector<u32> continues(m_memory);
-    LoopContext loop { breaks, &continues, m_fs->trys.size(), m_fs->locals.size() };
+    LoopContext loop { breaks, &continues, m_fs->trys.size(), m_fs->locals.size(), false };
     if (!m_fs->loops.try_append(loop))
         oom();
     begin_scope();
@@ -504,6 +506,119 @@ bool Compiler::foreach_statement(Stmt* s)
     return true;
 }
 
+// The literal int value of a case label (`3`, `-3`), for duplicate checks.
+static bool case_int_literal(Expr* e, i64* out)
+{
+    if (e->kind == ExprKind::Int) {
+        *out = e->int_value;
+        return true;
+    }
+    if (e->kind == ExprKind::Unary && e->op == Tok::Minus && e->a && e->a->kind == ExprKind::Int) {
+        *out = (i64)((u64)0 - (u64)e->a->int_value);
+        return true;
+    }
+    return false;
+}
+
+// Whether case labels [a] and [b] are the same literal (int or String).
+static bool same_case_literal(Expr* a, Expr* b)
+{
+    i64 x, y;
+    if (case_int_literal(a, &x) && case_int_literal(b, &y))
+        return x == y;
+    return a->kind == ExprKind::String && b->kind == ExprKind::String && a->name_length == b->name_length
+        && mem_compare(a->name, b->name, a->name_length) == 0;
+}
+
+// Compiles `switch (subject) { case V: ... default: ... }` on an int or a
+// String, C-style. The subject is evaluated once into a register of its
+// own; the labels are tested in source order (each value is an int or
+// String expression, usually a literal or a constant), the first equal one
+// wins, and control jumps to its statements, or to `default` (else past the
+// switch). From there it runs on through the later labels' statements
+// until a `break` (which leaves the switch; `continue` still goes to the
+// enclosing loop). Each label's statements are a scope of their own, so a
+// variable declared under one label is never seen, uninitialized, under
+// another. Returns whether control can reach the end.
+bool Compiler::switch_statement(Stmt* s)
+{
+    Operand subject = expr(s->expr);
+    Type* t = subject.type;
+    bool is_int = t->kind == TypeKind::Int;
+    bool is_string = t->kind == TypeKind::String;
+    if (!is_int && !is_string && t->kind != TypeKind::Error)
+        type_error(s->expr, "a switch needs an int or a String, not '%s'", t);
+    u16 subj = alloc_reg(is_string);
+    emit_move(subj, subject.reg);
+    release(subject);
+    Vector<u32> to_case(m_memory);   // Per label: the jumps to its statements (one each; none for default).
+    i32 default_index = -1;
+    for (u32 i = 0; i < s->case_count && !m_failed; i++) {
+        SwitchCase& c = s->cases[i];
+        m_line = c.line;
+        if (!c.value) {
+            default_index = (i32)i;
+            if (!to_case.try_append(0))
+                oom();
+            continue;
+        }
+        // Repeated literals: as javac, an error (a bounded scan: the
+        // compile meter is charged for it).
+        if (!tick(i / 16 + 1))
+            break;
+        for (u32 j = 0; j < i; j++) {
+            if (s->cases[j].value && same_case_literal(s->cases[j].value, c.value)) {
+                error(c.value->line, c.value->column, "this case value is already a label of the switch (line %d)",
+                    nullptr, nullptr, s->cases[j].line);
+                break;
+            }
+        }
+        u32 at = 0;
+        i32 k = is_int ? int_constant_operand(c.value) : -1;
+        if (k >= 0) {
+            at = emit(compare_jump_op(Tok::Eq, true, true), subj, (u32)k, 0);
+        } else {
+            Operand v = expr(c.value, t);
+            if (v.type->kind != TypeKind::Error && t->kind != TypeKind::Error && v.type != t)
+                type_error(c.value, "a case value of type '%s' in a switch on '%s'", v.type, t);
+            if (is_int) {
+                at = emit(compare_jump_op(Tok::Eq, true, false), subj, v.reg, 0);
+            } else {
+                u16 r = alloc_reg(false);
+                emit(Op::EqStr, r, subj, v.reg);
+                at = emit_jump(Op::JumpIf, r);
+                free_reg(r);
+            }
+            release(v);
+        }
+        if (!to_case.try_append(at))
+            oom();
+    }
+    m_line = s->line;
+    u32 to_default = emit_jump(Op::Jump);
+    Vector<u32> breaks(m_memory);
+    LoopContext context { &breaks, nullptr, m_fs->trys.size(), m_fs->locals.size(), true };
+    if (!m_fs->loops.try_append(context))
+        oom();
+    bool falls = true;
+    for (u32 i = 0; i < s->case_count && i < to_case.size() && !m_failed; i++) {
+        SwitchCase& c = s->cases[i];
+        if ((i32)i == default_index)
+            patch_jump(to_default);
+        else
+            patch_jump(to_case[i]);
+        Block body { c.stmts, c.count, true, c.line, c.column, c.line };
+        falls = block(&body);
+    }
+    m_fs->loops.pop();
+    if (default_index < 0 || to_case.size() < s->case_count)
+        patch_jump(to_default);
+    for (u32 p : breaks)
+        patch_jump(p);
+    free_reg(subj);
+    return falls || default_index < 0 || breaks.size() > 0;
+}
+
 // Runs the finally blocks of the try statements from the innermost down to
 // (not including) depth [down_to], as a jump out of them does. Each copy is
 // cut out of the handler ranges of the try statements it steps out of, and
@@ -546,11 +661,16 @@ void Compiler::emit_finally_blocks(u32 down_to)
 // try statements inside the loop, then jumps (patched at the loop's end).
 void Compiler::jump_out(Stmt* s, bool is_break)
 {
-    if (!m_fs->loops.size()) {
-        error(s->line, s->column, is_break ? "'break' outside a loop" : "'continue' outside a loop");
+    // `break` leaves the innermost loop or switch; `continue` the innermost
+    // loop, through any switch inside it.
+    u32 i = m_fs->loops.size();
+    while (i > 0 && !is_break && m_fs->loops[i - 1].is_switch)
+        i--;
+    if (i == 0) {
+        error(s->line, s->column, is_break ? "'break' outside a loop or switch" : "'continue' outside a loop");
         return;
     }
-    LoopContext loop = m_fs->loops.last();
+    LoopContext loop = m_fs->loops[i - 1];
     emit_finally_blocks(loop.try_depth);
     u32 at = emit_jump(Op::Jump);
     if (!(is_break ? loop.breaks : loop.continues)->try_append(at))

@@ -29,7 +29,8 @@ namespace ks {
     X(KwFinally, "finally") X(KwThrow, "throw")                              \
     X(KwInstanceof, "instanceof") X(KwAs, "as") X(KwTo, "to")               \
     X(KwImport, "import") X(KwInt, "int") X(KwBoolean, "boolean")            \
-    X(KwVoid, "void")
+    X(KwVoid, "void") X(KwSwitch, "switch") X(KwCase, "case")                \
+    X(KwDefault, "default") X(KwStatic, "static")
 
 enum class Tok : u8 {
 #define KS_TOKEN_ENUM(name, text) name,

@@ -90,7 +90,6 @@ public:
     usize used() const { return m_used; }
     usize peak() const { return m_peak; }
     usize quota() const { return m_quota; }
-    void set_quota(usize quota) { m_quota = quota; }
     u64 quota_hits() const { return m_quota_hits; }
     // Bytes ever allocated: the VM charges its budget for them.
     u64 allocated_total() const { return m_allocated_total; }

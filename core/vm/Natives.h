@@ -1,6 +1,7 @@
-// Built-in methods implemented in C++ (String, Array, Map, Bytes, System,
-// Linux). One table serves the checker, which types calls from the
-// signature strings, and the VM, which calls the functions.
+// The VM's view of the built-in methods implemented in C++: one table
+// (built by core/lib/Registry.cpp from the libraries in core/lib/) serves
+// the checker, which types calls from the signature strings, the VM, which
+// calls the functions by index, the verifier and the bytecode fingerprint.
 #pragma once
 
 #include "../support/Types.h"
@@ -16,7 +17,8 @@ using NativeFn = bool (*)(Vm& vm, u64* args, u64* result);
 // Signature characters: first the result, then each parameter.
 //   v void, i int, b boolean, s String, y Bytes, o an instance of any class,
 //   E element (array element, map value), K map key, R the receiver's type,
-//   S String[], k K[] (map keys), e E[] (map values).
+//   S String[], I int[], k K[] (map keys), e E[] (map values),
+//   F Func[int, E, E] (a comparator of the receiver's elements).
 struct NativeInfo {
     const char* owner;       // "String", "Array", "Map", "Bytes", or a namespace: "System", "Linux", "String."
     const char* name;

@@ -93,6 +93,5 @@ struct InstanceObj {
 
 inline ObjHeader* as_obj(u64 v) { return reinterpret_cast<ObjHeader*>((uptr)v); }
 inline u64 from_obj(const void* o) { return (u64)(uptr)o; }
-inline bool is_null_value(u64 v) { return as_obj(v)->flags & ObjNull; }
 
 }

@@ -56,32 +56,23 @@ struct RtClass {
     i32 message_field;         // Exceptions: slot of the message field, or -1.
 };
 
-// Built-in classes that the VM itself instantiates, by fixed id.
+// The prelude's classes (core/lib/prelude/*.k), in the order it declares
+// them, which gives their ids: the VM raises built-in exceptions and the
+// host layer checks host objects by these ids. core/lib/Registry.cpp
+// checks this list against the prelude at compile time.
+#define KS_BUILTIN_CLASSES(X) \
+    X(Object) X(Exception) X(AssertionException) X(ZeroDividedException) X(OutOfBoundsException) \
+    X(NullReferenceException) X(StackOverflowException) X(OutOfMemoryException) \
+    X(BudgetExceededException) X(RuntimeScriptException) X(TypeCastException) \
+    X(OutputStream) X(Device) X(Timer) X(Proc) X(Regs) X(Kprobe) X(Kretprobe) X(Packet) X(Netfilter) \
+    X(BoxInt) X(BoxBoolean)
+
+#define KS_BUILTIN_CLASS_ID(name) Class##name,
 enum BuiltinClass : u32 {
-    ClassObject = 0,
-    ClassException,
-    ClassAssertionException,
-    ClassZeroDividedException,
-    ClassOutOfBoundsException,
-    ClassNullReferenceException,
-    ClassStackOverflowException,
-    ClassOutOfMemoryException,
-    ClassBudgetExceededException,
-    ClassRuntimeScriptException,
-    ClassTypeCastException,
-    ClassOutputStream,
-    ClassDevice,
-    ClassTimer,
-    ClassProc,
-    ClassRegs,
-    ClassKprobe,
-    ClassKretprobe,
-    ClassPacket,
-    ClassNetfilter,
-    ClassBoxInt,          // An int in an Object: field 0 holds it.
-    ClassBoxBoolean,      // A boolean in an Object: field 0 holds it.
+    KS_BUILTIN_CLASSES(KS_BUILTIN_CLASS_ID)
     BuiltinClassCount,
 };
+#undef KS_BUILTIN_CLASS_ID
 
 struct Program {
     // Everything below that the compiler built (functions, code, classes,

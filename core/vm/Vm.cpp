@@ -6,8 +6,10 @@ namespace ks {
 
 static constexpr u32 kInitialStack = 48;    // 384 bytes, like the frames: grows on demand.
 static constexpr u32 kInitialFrames = 16;
-static constexpr usize kMaxFormatLength = 1u << 20;   // Longest display text of one value (System.p, +).
 static constexpr u32 kMaxFormatDepth = 8;
+// Callbacks from natives into scripts (sort(Func), toString() of elements)
+// nested in each other: each holds one interpreter frame of native stack.
+static constexpr u32 kMaxNestedRuns = 4;
 static constexpr i64 kCollectionUnits = 64;   // The fixed part of a collection (about a microsecond).
 
 void free_program(Memory*, Program* p)
@@ -40,6 +42,8 @@ bool Vm::init(Memory* memory, Heap* heap, Program* program, const VmLimits& limi
     m_limits = limits;
     m_entry_budget = limits.budget;
     m_atomic = false;
+    m_nested_runs = 0;
+    m_collection_holds = 0;
     m_hooks = hooks;
     m_transcript = transcript;
     m_stack = nullptr;
@@ -76,6 +80,10 @@ void Vm::destroy()
 {
     m_memory->free(m_stack);
     m_memory->free(m_frames);
+    if (m_trace)
+        m_memory->free(m_trace);
+    m_trace = nullptr;
+    m_trace_count = 0;
     m_pinned.release();
     m_stack = nullptr;
     m_frames = nullptr;
@@ -166,6 +174,71 @@ bool Vm::raise(u32 builtin_class, const char* message)
     m_exception = from_obj(e);
     m_exceptions_raised++;
     return false;
+}
+
+bool Vm::raise_index(const char* what, i64 index, i64 length)
+{
+    StringBuilder sb(m_memory);
+    sb.append(what);
+    sb.append(": index ");
+    sb.append_int(index);
+    sb.append(", length ");
+    sb.append_int(length);
+    return sb.has_failed() ? raise_out_of_memory() : raise(ClassOutOfBoundsException, sb.data());
+}
+
+bool Vm::raise_quoting(u32 builtin_class, const char* message, const char* text, usize length)
+{
+    StringBuilder sb(m_memory);
+    sb.append(message);
+    sb.append(": \"");
+    for (usize i = 0; i < length && i < 40; i++)
+        sb.append_char((unsigned char)text[i] < 0x20 ? '?' : text[i]);
+    sb.append(length > 40 ? "...\"" : "\"");
+    return sb.has_failed() ? raise_out_of_memory() : raise(builtin_class, sb.data());
+}
+
+// TypeCastException naming both classes: "Dog cannot be cast to Cat".
+bool Vm::raise_cast(u64 value, RtClass* target)
+{
+    ObjHeader* o = as_obj(value);
+    const char* from = o->kind == ObjKind::Instance ? reinterpret_cast<InstanceObj*>(o)->klass->name
+        : o->kind == ObjKind::String                ? "String"
+        : o->kind == ObjKind::Array                 ? "Array"
+        : o->kind == ObjKind::Map                   ? "Map"
+        : o->kind == ObjKind::Bytes                 ? "Bytes"
+                                                    : "Func";
+    StringBuilder sb(m_memory);
+    sb.append(from);
+    sb.append(" cannot be cast to ");
+    sb.append(target->name);
+    return sb.has_failed() ? raise_out_of_memory() : raise(ClassTypeCastException, sb.data());
+}
+
+// The stack trace of the exception being raised: the script frames from the
+// innermost down to the entry's, built-in (prelude) ones left out, at most
+// kMaxTrace of them; a bounded walk (4 * kMaxTrace frames looked at), so
+// that an exception costs the same at any call depth.
+void Vm::record_trace(u32 entry_depth)
+{
+    m_trace_count = 0;
+    m_trace_omitted = 0;
+    // Made at the first exception, not with the VM: most scripts never need
+    // it, and the state's page has no room to spare. Without memory there
+    // is simply no trace.
+    if (!m_trace)
+        m_trace = static_cast<TraceEntry*>(m_memory->alloc(sizeof(TraceEntry) * kMaxTrace));
+    if (!m_trace)
+        return;
+    u32 looked = 0;
+    u32 i = m_frame_count;
+    while (i-- > entry_depth && m_trace_count < kMaxTrace && looked++ < 4 * kMaxTrace) {
+        Frame& f = m_frames[i];
+        if (f.function->builtin)
+            continue;
+        m_trace[m_trace_count++] = TraceEntry { f.function->name, line_of(f.function, f.pc ? f.pc - 1 : 0) };
+    }
+    m_trace_omitted = i + 1 > entry_depth ? i + 1 - entry_depth : 0;
 }
 
 bool Vm::pin(u64 value) { return m_pinned.try_append(value); }
@@ -296,112 +369,149 @@ bool Vm::charge_allocations_checked()
     return charge_checked(bytes >> 4);
 }
 
-void Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
+// The display form of a value: what System.p prints and `"" + value`
+// gives. Nothing is cut: the text is as long as the value needs, and what
+// stops it is the memory quota (OutOfMemoryException) or the budget, which
+// each element charges as it is visited, checked, so that a container that
+// holds itself many times (50 references to itself, printed 8 deep, is 50^8
+// elements) stops in time. Strings inside containers are quoted, as
+// Konoha prints them (["hello", "new"]). The recursion is bounded by
+// kMaxFormatDepth: deeper containers print as [...] or {...}, which is also
+// how a container that contains itself shows.
+bool Vm::format_value(StringBuilder& out, u64 value, u8 kind, u32 depth)
 {
-    format_limited(out, value, kind, depth, out.size() + kMaxFormatLength);
+    if (!format_text(out, value, kind, depth))
+        return false;
+    if (KS_UNLIKELY(out.has_failed()))
+        return raise_out_of_memory();
+    return true;
 }
 
-// format_value() until [out] holds [limit] bytes: containers stop adding
-// elements there. The limit counts from where this value's text begins,
-// so text already in [out] (the left side of a concatenation, the elements
-// join() wrote before) never cuts a value short.
-void Vm::format_limited(StringBuilder& out, u64 value, u8 kind, u32 depth, usize limit)
+// format_value() without the check for memory; returns false as soon as
+// the budget stops it (the exception is then pending).
+bool Vm::format_text(StringBuilder& out, u64 value, u8 kind, u32 depth)
 {
-    if (out.size() > limit)
-        return;
     if (kind == KindInt) {
         out.append_int((i64)value);
-        return;
+        return true;
     }
     if (kind == KindBool) {
         out.append(value ? "true" : "false");
-        return;
+        return true;
     }
     ObjHeader* o = as_obj(value);
     if (!o) {
         out.append("null");
-        return;
+        return true;
     }
     switch (o->kind) {
     case ObjKind::String: {
         StringObj* s = reinterpret_cast<StringObj*>(o);
-        out.append(s->bytes, s->byte_length);
-        return;
+        if (depth && (o->flags & ObjNull)) {
+            out.append("null");
+        } else if (depth) {
+            out.append_char('"');
+            out.append(s->bytes, s->byte_length);
+            out.append_char('"');
+        } else {
+            out.append(s->bytes, s->byte_length);
+        }
+        return true;
     }
     case ObjKind::Array: {
         ArrayObj* a = reinterpret_cast<ArrayObj*>(o);
         if (depth >= kMaxFormatDepth) {
             out.append("[...]");
-            return;
+            return true;
         }
         out.append("[");
-        u32 i = 0;
-        for (; i < a->size && out.size() <= limit; i++) {
+        for (u32 i = 0; i < a->size && !out.has_failed(); i++) {
+            if (!charge_checked(1))
+                return false;
             if (i)
                 out.append(", ");
-            format_limited(out, a->items[i], o->elem_kind, depth + 1, limit);
+            if (!format_text(out, a->items[i], o->elem_kind, depth + 1))
+                return false;
         }
-        charge_units(i);   // The text is charged as allocation; this is the walk.
         out.append("]");
-        return;
+        return true;
     }
     case ObjKind::Map: {
         MapObj* m = reinterpret_cast<MapObj*>(o);
         if (depth >= kMaxFormatDepth) {
             out.append("{...}");
-            return;
+            return true;
         }
         out.append("{");
         bool first = true;
-        u32 i = 0;
-        for (; i < m->used && out.size() <= limit; i++) {
+        for (u32 i = 0; i < m->used && !out.has_failed(); i++) {
+            if (!charge_checked(1))   // Removed entries too: they cost the walk and print nothing.
+                return false;
             if (!m->entries[i].hash)
                 continue;
             if (!first)
                 out.append(", ");
             first = false;
-            format_limited(out, m->entries[i].key, (u8)o->aux, depth + 1, limit);
+            if (!format_text(out, m->entries[i].key, (u8)o->aux, depth + 1))
+                return false;
             out.append(": ");
-            format_limited(out, m->entries[i].value, o->elem_kind, depth + 1, limit);
+            if (!format_text(out, m->entries[i].value, o->elem_kind, depth + 1))
+                return false;
         }
-        charge_units(i);   // Removed entries too: they cost the walk and print nothing.
         out.append("}");
-        return;
+        return true;
     }
     case ObjKind::Bytes: {
         BytesObj* b = reinterpret_cast<BytesObj*>(o);
         static const char hex[] = "0123456789abcdef";
         out.append("Bytes[");
-        for (u32 i = 0; i < b->size && out.size() <= limit; i++) {
+        if (!charge_checked((u64)b->size >> 2))
+            return false;
+        for (u32 i = 0; i < b->size && !out.has_failed(); i++) {
             char h[3] = { hex[b->data[i] >> 4], hex[b->data[i] & 15], 0 };
             if (i)
                 out.append(" ");
             out.append(h, 2);
         }
         out.append("]");
-        return;
+        return true;
     }
     case ObjKind::Func: {
         if (o->flags & ObjNull) {
             out.append("null");
-            return;
+            return true;
         }
         out.append("<function ");
         out.append(m_program->functions[o->aux]->name);
         out.append(">");
-        return;
+        return true;
     }
     case ObjKind::Instance: {
         InstanceObj* inst = reinterpret_cast<InstanceObj*>(o);
         if (o->flags & ObjNull) {
             out.append("null");
-            return;
+            return true;
+        }
+        // The object's own toString(), when its class has one: a nested
+        // run, during which nothing is collected (the containers being
+        // walked may not be reachable from anywhere else if toString()
+        // changes them).
+        if (inst->klass->to_string_slot >= 0) {
+            Function* f = m_program->functions[inst->klass->vtable[inst->klass->to_string_slot]];
+            u64 text = 0;
+            m_collection_holds++;
+            bool ok = run_nested(f, &value, 1, &text);
+            m_collection_holds--;
+            if (!ok)
+                return false;
+            StringObj* t = reinterpret_cast<StringObj*>(as_obj(text));
+            out.append(t->bytes, t->byte_length);
+            return true;
         }
         // A boxed int or boolean (a primitive in an Object) shows its value.
         if (inst->klass == m_program->classes[ClassBoxInt] || inst->klass == m_program->classes[ClassBoxBoolean]) {
-            format_limited(out, inst->fields[0], inst->klass == m_program->classes[ClassBoxInt] ? KindInt : KindBool,
-                depth, limit);
-            return;
+            return format_text(out, inst->fields[0],
+                inst->klass == m_program->classes[ClassBoxInt] ? KindInt : KindBool, depth);
         }
         out.append(inst->klass->name);
         if (inst->klass->message_field >= 0) {
@@ -411,15 +521,17 @@ void Vm::format_limited(StringBuilder& out, u64 value, u8 kind, u32 depth, usize
                 out.append(m->bytes, m->byte_length);
             }
         }
-        return;
+        return true;
     }
     default:
         out.append("?");
-        return;
+        return true;
     }
 }
 
-void Vm::print(u64 value, u8 kind, u32 line)
+// Prints [value] through the write hook; false with OutOfMemoryException
+// or BudgetExceededException pending when its text cannot be made.
+bool Vm::print(u64 value, u8 kind, u32 line)
 {
     StringBuilder text(m_memory);
     if (m_transcript) {
@@ -427,31 +539,45 @@ void Vm::print(u64 value, u8 kind, u32 line)
         text.append_int(line);
         text.append(": '");
     }
-    if (kind == KindRef && (as_obj(value)->flags & ObjNull) && as_obj(value)->kind == ObjKind::String)
-        text.append("null");
-    else
-        format_value(text, value, kind, 0);
+    if (!append_text(text, value, kind))
+        return false;
     if (m_transcript)
         text.append("'");
     text.append("\n");
-    if (m_hooks.write && !text.has_failed())
+    if (text.has_failed())
+        return raise_out_of_memory();
+    if (m_hooks.write)
         m_hooks.write(m_hooks.context, 0, text.data(), text.size());
+    return true;
 }
 
-// [left] (a string, or 0 for none) followed by the display form of [value].
+bool Vm::append_text(StringBuilder& out, u64 value, u8 kind)
+{
+    if (kind == KindRef && (as_obj(value)->flags & ObjNull) && as_obj(value)->kind == ObjKind::String) {
+        out.append("null");
+        return true;
+    }
+    return format_value(out, value, kind, 0);
+}
+
+// [left] (a string, or 0 for none) followed by the display form of [value];
+// nullptr with the exception pending (out of memory, budget).
 // Out of line: the interpreter loop itself holds no object with a destructor.
 KS_NOINLINE StringObj* Vm::concat(u64 left, u64 value, u8 kind)
 {
     StringBuilder sb(m_memory);
-    if (left) {
-        StringObj* l = reinterpret_cast<StringObj*>(as_obj(left));
-        sb.append(l->bytes, l->byte_length);
+    if (left && !append_text(sb, left, KindRef))
+        return nullptr;
+    if (!append_text(sb, value, kind))
+        return nullptr;
+    if (sb.has_failed()) {
+        raise_out_of_memory();
+        return nullptr;
     }
-    if (kind == KindRef && (as_obj(value)->flags & ObjNull) && as_obj(value)->kind == ObjKind::String)
-        sb.append("null");
-    else
-        format_value(sb, value, kind, 0);
-    return sb.has_failed() ? nullptr : m_heap->new_string(sb.data(), sb.size());
+    StringObj* s = m_heap->new_string(sb.data(), sb.size());
+    if (!s)
+        raise_out_of_memory();
+    return s;
 }
 
 // Transcript mode: "LINE<n>: (error) " for a compile error reached at run time.
@@ -471,6 +597,46 @@ KS_NOINLINE void Vm::report_line(u64 report)
 RunStatus Vm::run_main()
 {
     return call(m_program->main_function, nullptr, 0, nullptr);
+}
+
+// For natives: calls the function value [func] with [args] from inside the
+// running native, as a nested run of the interpreter on the frames above
+// the current one. The nesting is bounded (kMaxNestedRuns: each costs a
+// C++ interpreter frame of native stack); budget and exceptions are the
+// script's own, so an exception in [func] propagates through the native.
+bool Vm::call_nested(u64 func, const u64* args, u32 argc, u64* result)
+{
+    ObjHeader* fo = as_obj(func);
+    if (fo->flags & ObjNull)
+        return raise(ClassNullReferenceException, "call of a null function");
+    return run_nested(m_program->functions[fo->aux], args, argc, result);
+}
+
+// call_nested() of function [f].
+bool Vm::run_nested(Function* f, const u64* args, u32 argc, u64* result)
+{
+    if (m_nested_runs >= kMaxNestedRuns)
+        return raise(ClassStackOverflowException, "callbacks from built-in methods nested too deep");
+    if (argc != f->param_count || m_frame_count == 0)
+        return raise(ClassRuntimeScriptException, "callback of the wrong arity");
+    u32 entry = m_frame_count;
+    Frame& top = m_frames[entry - 1];
+    u32 base = top.base + top.function->register_count;
+    if (!ensure_stack(base + f->register_count + 1))
+        return raise(ClassStackOverflowException, "");
+    for (u32 i = 0; i < argc; i++)
+        m_stack[base + i] = args[i];
+    if (!push_frame(f, base, 0))
+        return false;
+    m_nested_runs++;
+    RunStatus status = execute(entry);
+    m_nested_runs--;
+    m_frame_count = entry;
+    if (status != RunStatus::Ok)
+        return false;
+    if (result)
+        *result = m_stack[base];
+    return true;
 }
 
 RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
@@ -637,7 +803,7 @@ RunStatus Vm::execute(u32 entry_depth)
     } while (0)
 #define GC_POINT()                                  \
     do {                                            \
-        if (KS_UNLIKELY(m_heap->should_collect()) && !m_atomic) \
+        if (KS_UNLIKELY(m_heap->should_collect()) && may_collect()) \
             collect_garbage();                      \
     } while (0)
 // Allocation costs budget too (one unit per 16 bytes), so that a loop of
@@ -804,6 +970,10 @@ RunStatus Vm::execute(u32 entry_depth)
             frame->pc = (u32)(pc - code);
             if (KS_UNLIKELY(!natives[insn->b].fn(*this, args, &result)))
                 goto unwind;
+            // A native that called back into scripts (sort(Func), toString()
+            // of elements) may have grown the frames and the value stack.
+            frame = &m_frames[m_frame_count - 1];
+            R = m_stack + frame->base;
             if (insn->x)
                 R[insn->a] = result;
             pc += call_arg_words(insn->c);
@@ -891,33 +1061,45 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_CASE(ArrayGet) {
             ArrayObj* a = reinterpret_cast<ArrayObj*>(as_obj(R[insn->b]));
             u64 i = R[insn->c];
-            if (KS_UNLIKELY(i >= a->size))
-                THROW(ClassOutOfBoundsException, "array index out of bounds");
+            if (KS_UNLIKELY(i >= a->size)) {
+                frame->pc = (u32)(pc - code);
+                raise_index("array index out of bounds", (i64)i, a->size);
+                goto unwind;
+            }
             R[insn->a] = a->items[i];
             VM_NEXT;
         }
         VM_CASE(ArraySet) {
             ArrayObj* a = reinterpret_cast<ArrayObj*>(as_obj(R[insn->a]));
             u64 i = R[insn->b];
-            if (KS_UNLIKELY(i >= a->size))
-                THROW(ClassOutOfBoundsException, "array index out of bounds");
+            if (KS_UNLIKELY(i >= a->size)) {
+                frame->pc = (u32)(pc - code);
+                raise_index("array index out of bounds", (i64)i, a->size);
+                goto unwind;
+            }
             a->items[i] = R[insn->c];
             VM_NEXT;
         }
         VM_CASE(Concat) {
             GC_POINT();
+            frame->pc = (u32)(pc - code);
             StringObj* s = concat(R[insn->b], R[insn->c], insn->x);
             if (KS_UNLIKELY(!s))
-                THROW(ClassOutOfMemoryException, "out of memory");
+                goto unwind;
+            frame = &m_frames[m_frame_count - 1];   // A toString() run may have moved them.
+            R = m_stack + frame->base;
             R[insn->a] = from_obj(s);
             CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
         VM_CASE(ToString) {
             GC_POINT();
+            frame->pc = (u32)(pc - code);
             StringObj* s = concat(0, R[insn->b], insn->x);
             if (KS_UNLIKELY(!s))
-                THROW(ClassOutOfMemoryException, "out of memory");
+                goto unwind;
+            frame = &m_frames[m_frame_count - 1];   // A toString() run may have moved them.
+            R = m_stack + frame->base;
             R[insn->a] = from_obj(s);
             CHARGE_ALLOCATIONS();
             VM_NEXT;
@@ -930,8 +1112,11 @@ RunStatus Vm::execute(u32 entry_depth)
                 R[insn->a] = from_obj(k->null_instance);
                 VM_NEXT;
             }
-            if (KS_UNLIKELY(!instance_of(v, k)))
-                THROW(ClassTypeCastException, "value is not an instance of the target class");
+            if (KS_UNLIKELY(!instance_of(v, k))) {
+                frame->pc = (u32)(pc - code);
+                raise_cast(v, k);
+                goto unwind;
+            }
             R[insn->a] = v;
             VM_NEXT;
         }
@@ -947,7 +1132,11 @@ RunStatus Vm::execute(u32 entry_depth)
         }
         VM_CASE(Print) {
             GC_POINT();
-            print(R[insn->a], insn->x, line_of(fn, (u32)(pc - code - 1)));
+            frame->pc = (u32)(pc - code);
+            if (KS_UNLIKELY(!print(R[insn->a], insn->x, line_of(fn, (u32)(pc - code - 1)))))
+                goto unwind;
+            frame = &m_frames[m_frame_count - 1];
+            R = m_stack + frame->base;
             CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
@@ -1060,6 +1249,7 @@ unwind: {
             break;
     }
     m_exception_line = line_of(top->function, top->pc ? top->pc - 1 : 0);
+    record_trace(entry_depth);
     bool catchable = m_exception != from_obj(m_budget_exception);
     for (;;) {
         frame = &m_frames[m_frame_count - 1];

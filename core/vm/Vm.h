@@ -3,8 +3,9 @@
 //
 // Frames live in an array and registers in one value stack, both on the heap
 // and grown on demand, so script recursion never uses native stack: the
-// interpreter loop is one C++ frame whatever the script does. Calls between
-// scripts and natives never re-enter the loop.
+// interpreter loop is one C++ frame whatever the script does. The one
+// re-entry: a native calling back into a script (sort's comparator, an
+// element's toString()) runs a nested loop, at most kMaxNestedRuns deep.
 #pragma once
 
 #include "../support/StringBuilder.h"
@@ -72,7 +73,7 @@ struct VmHooks {
     void* context;
 };
 
-enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2 };
+enum HostInfo { InfoJiffies = 0, InfoPid = 1, InfoUid = 2, InfoKtimeNs = 3 };
 
 struct VmLimits {
     i64 budget;          // Instructions (approximate: loops and calls) per entry.
@@ -95,13 +96,23 @@ public:
     // The uncaught exception after RunStatus::Exception.
     u64 exception() const { return m_exception; }
     u32 exception_line() const { return m_exception_line; }
+    // The script frames of the last exception raised, innermost first (the
+    // function and the line in it), for stack traces: at most kMaxTrace are
+    // kept; trace_omitted() says how many outer frames were not.
+    struct TraceEntry {
+        const char* function;
+        u32 line;
+    };
+    static constexpr u32 kMaxTrace = 16;
+    u32 trace_count() const { return m_trace_count; }
+    const TraceEntry& trace(u32 i) const { return m_trace[i]; }
+    u32 trace_omitted() const { return m_trace_omitted; }
     // For natives: the script line running now (the innermost frame that
     // is not built-in code), 0 outside any call.
     u32 current_line() const;
     const char* exception_class() const;
     // Writes the exception message into [out]; returns its length.
     usize exception_message(char* out, usize size) const;
-    void clear_exception() { m_exception = 0; }
 
     // For natives.
     Heap& heap() { return *m_heap; }
@@ -111,13 +122,29 @@ public:
     // Raise a built-in exception (always returns false, for `return vm.raise(...)`).
     bool raise(u32 builtin_class, const char* message);
     bool raise_out_of_memory() { return raise(ClassOutOfMemoryException, "out of memory"); }
+    // OutOfBoundsException saying "[what]: index I, length L".
+    bool raise_index(const char* what, i64 index, i64 length);
+    // [builtin_class] with "[message]: \"TEXT\"" ([text] clipped to 40 bytes).
+    bool raise_quoting(u32 builtin_class, const char* message, const char* text, usize length);
+    bool raise_cast(u64 value, RtClass* target);
     // Returns null after raising OutOfMemoryException.
     StringObj* new_string(const char* bytes, usize length);
-    // Appends the display form of [value] of [kind] to [out] (containers
-    // stop after about 1 MiB of it; their walk is charged, one unit per
-    // element or map entry looked at).
-    void format_value(StringBuilder& out, u64 value, u8 kind, u32 depth);
+    // Appends the display form of [value] of [kind] to [out], whole (no
+    // length cap: the text is a value), [depth] containers deep (strings
+    // inside containers are quoted). The walk is charged, one unit per
+    // element or map entry, checked. Returns false with an exception
+    // pending: OutOfMemoryException when [out] cannot grow, or
+    // BudgetExceededException.
+    bool format_value(StringBuilder& out, u64 value, u8 kind, u32 depth);
+    // format_value() at the top level, except that a null String is "null"
+    // (as in Java): the text printing, `+` and join() give a value.
+    bool append_text(StringBuilder& out, u64 value, u8 kind);
     void collect_garbage();
+    // Calls the function value [func] from a native (sort's comparator, an
+    // element's toString()); false with the exception pending. Collections
+    // may happen during the call: the native must keep what it holds
+    // reachable (pin()) and re-read the objects it looks at.
+    bool call_nested(u64 func, const u64* args, u32 argc, u64* result);
     // Atomic mode, for hooks (kprobes, netfilter): entries get [budget]
     // units instead of the limit, never poll the host (no rescheduling) and
     // never collect (a collection that falls due waits: collection_due()).
@@ -128,6 +155,9 @@ public:
         m_entry_budget = atomic ? budget : m_limits.budget;
     }
     bool atomic() const { return m_atomic; }
+    // Whether a collection may run now: not in atomic mode, nor while a
+    // toString() called from formatting runs.
+    bool may_collect() const { return !m_atomic && !m_collection_holds; }
     bool collection_due() const { return m_heap->should_collect(); }
     // Host-held objects that must survive collections (devices, timers...).
     bool pin(u64 value);
@@ -169,10 +199,10 @@ private:
     // Room for [needed] registers: the check inline, growing out of line.
     bool ensure_stack(u32 needed) { return KS_LIKELY(needed <= m_stack_size) || grow_stack(needed); }
     bool grow_stack(u32 needed);
-    bool throw_value(u64 exception, u32 line);
-    void print(u64 value, u8 kind, u32 line);
+    bool print(u64 value, u8 kind, u32 line);
     StringObj* concat(u64 left, u64 value, u8 kind);
-    void format_limited(StringBuilder& out, u64 value, u8 kind, u32 depth, usize limit);
+    bool format_text(StringBuilder& out, u64 value, u8 kind, u32 depth);
+    bool run_nested(Function* f, const u64* args, u32 argc, u64* result);
     // Transcript mode: prints "LINE<n>: (error) " for [report], the line in
     // its low 32 bits and the kind in the high ones (0 error, 1 warning,
     // 2 info; see Op::Report).
@@ -200,10 +230,16 @@ private:
     bool m_interrupted;
     u64 m_exception;
     u32 m_exception_line;
+    TraceEntry* m_trace { nullptr };   // kMaxTrace entries, made at the first exception.
+    u32 m_trace_count { 0 };
+    u32 m_trace_omitted { 0 };
+    void record_trace(u32 entry_depth);
     u64 m_charged;
     u64 m_calls;
     u64 m_exceptions_raised;
     u64 m_allocated_seen;     // Memory::allocated_total() already charged.
+    u32 m_nested_runs;        // call_nested() runs in progress.
+    u32 m_collection_holds;   // Nested runs during which nothing is collected.
     Vector<u64> m_pinned;
     // Preallocated for when memory is gone.
     InstanceObj* m_oom_exception;

@@ -322,7 +322,7 @@ std::string split_reference(const std::string& s, const std::string& sep)
     }
     std::string out = "[";
     for (size_t i = 0; i < parts.size(); i++)
-        out += (i ? ", " : "") + parts[i];
+        out += (i ? ", \"" : "\"") + parts[i] + "\"";   // Strings in an array print quoted.
     return out + "]";
 }
 

@@ -120,3 +120,30 @@ TEST_F(FrontendTest, RecoversToReportSeveralErrors)
 }
 
 }
+
+namespace {
+
+// Diagnostics come out in source order, a repeat of one message at one
+// position once, and messages at one position in the order they came.
+TEST_F(FrontendTest, DiagnosticsSortedAndRepeatsDropped)
+{
+    Arena arena(&memory);
+    Diagnostics diags(&memory, &arena);
+    diags.error(5, 2, "late");
+    diags.error(1, 9, "first line, later column");
+    diags.error(1, 3, "first");
+    diags.error(5, 2, "late");
+    diags.error(5, 2, "also late");
+    diags.report(Severity::Warning, 5, 2, "late");
+    diags.error(1, 3, "first");
+    diags.sort_and_dedupe();
+    const char* expected[] = { "first", "first line, later column", "late", "also late", "late" };
+    ASSERT_EQ(diags.size(), 5u);
+    for (u32 i = 0; i < 5; i++)
+        EXPECT_STREQ(diags[i].message, expected[i]) << i;
+    EXPECT_EQ(diags[4].severity, Severity::Warning);
+    EXPECT_EQ(diags[0].column, 3u);
+    EXPECT_EQ(diags[2].line, 5u);
+}
+
+}
