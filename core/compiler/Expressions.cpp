@@ -931,8 +931,13 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
     bool known = expected && expected->kind != TypeKind::Error && expected->kind != TypeKind::Void
         && expected->kind != TypeKind::Null;
     Operand r = known ? target_reg(dest, expected) : Operand {};
-    i32 arm_dest = known ? (i32)r.reg : -1;
+    // An arm that is an int or boolean is boxed into an Object: it is
+    // computed elsewhere, never in the result's reference register.
+    bool object = known && expected->kind == TypeKind::Class && expected->cls == m_object;
+    i32 arm_dest = known && !object ? (i32)r.reg : -1;
     Operand then_value = expr(e->b, expected, arm_dest);
+    if (object && boxes(expected, then_value.type))
+        then_value = box(then_value, -1);
     Type* t = expected && expected->kind != TypeKind::Error ? expected : then_value.type;
     if (!expected && then_value.type->kind == TypeKind::Null) {
         error_at(e, "cannot infer the type of '?:' from null; give the variable a type");
@@ -959,6 +964,8 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
     for (u32 p : to_else)
         patch_jump(p);
     Operand else_value = expr(e->c, t, arm_dest);
+    if (object && boxes(t, else_value.type))
+        else_value = box(else_value, -1);
     if (else_value.type->kind == TypeKind::Null) {
         release(else_value);
         load_null(r.reg, t);
