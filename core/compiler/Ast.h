@@ -178,6 +178,8 @@ struct ClassDecl {
     const char* super_name;
     FieldDecl* fields;
     u32 field_count;
+    FieldDecl* constants;   // `static const` (or `const`) fields: class constants, not in instances.
+    u32 constant_count;
     FuncDecl** methods;
     u32 method_count;
     u32 line;

@@ -18,13 +18,24 @@ KS_NOINLINE Operand Compiler::member_expr(Expr* e, i32 dest)
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
+    if (ClassSym* c = class_receiver(e->a)) {
+        // A class constant: Class.NAME.
+        GlobalSym* g = class_constant(c, e->name);
+        if (!g) {
+            error_at(e, "'%s' has no constant '%s'", c->name, e->name);
+            return error_operand();
+        }
+        Operand r = target_reg(dest, g->type);
+        emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
+        return r;
+    }
     Operand obj = expr(e->a);
     if (obj.type->kind == TypeKind::Error)
         return obj;
     if (obj.type->kind == TypeKind::Class) {
         FieldSym* f = find_field(obj.type->cls, e->name);
         if (!f) {
-            error_at(e, "'%s' has no field '%s'", obj.type->cls->name, e->name);
+            member_error(e, "'%s' has no field '%s'", obj.type->cls->name, e->name, SuggestFields, obj.type->cls);
             release(obj);
             return error_operand();
         }
@@ -82,11 +93,13 @@ Operand Compiler::index_expr(Expr* e, i32 dest)
 // Evaluates the arguments of [call] against [params] (null: any type) into
 // fresh registers [regs], after the receiver's register if there is one.
 // The caller frees every argument register after emitting the call.
-void Compiler::args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver)
+void Compiler::args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver, FuncSym* func)
 {
     u32 k = 0;
     if (receiver)
         regs[k++] = receiver->reg;
+    FuncSym* outer_func = m_arg_func;
+    u32 outer_index = m_arg_index;
     for (u32 i = 0; i < count; i++) {
         Expr* a = call->args[i];
         Type* pt = params ? params[i] : nullptr;
@@ -103,9 +116,13 @@ void Compiler::args_into(Expr* call, Type** params, u32 count, u16* regs, Operan
             continue;
         }
         u16 t = alloc_for(pt);
+        m_arg_func = func;
+        m_arg_index = i;
         expr_into(a, t, pt, "argument");
         regs[k++] = t;
     }
+    m_arg_func = outer_func;
+    m_arg_index = outer_index;
 }
 
 // Compiles a call of script function [f] with the arguments of [e], on
@@ -118,7 +135,7 @@ Operand Compiler::call_function(Expr* e, FuncSym* f, Operand* receiver, bool vir
     u16* regs = arena_array<u16>(argc + 1);
     if (!regs)
         return error_operand();
-    args_into(e, f->params, argc, regs, receiver);
+    args_into(e, f->params, argc, regs, receiver, f);
     u32 total = argc + (receiver ? 1 : 0);
     for (u32 i = receiver ? 1 : 0; i < total; i++)
         free_reg(regs[i]);
@@ -301,6 +318,8 @@ Operand Compiler::call_expr(Expr* e, i32 dest)
                 return call_function(e, m, &self, true, dest);
             }
         }
+        if (FuncSym* f = static_function(static_scope(), name, e->arg_count))
+            return call_function(e, f, nullptr, false, dest);
         if (FuncSym* f = find_function(name, e->arg_count))
             return call_function(e, f, nullptr, false, dest);
         if (m_fs->cls) {
@@ -313,10 +332,19 @@ Operand Compiler::call_expr(Expr* e, i32 dest)
             error_at(e, "'%s' is not a function", name);
             return error_operand();
         }
-        if (function_name_exists(name))
-            error(e->line, e->column, "no function '%s' takes %d arguments", name, nullptr, e->arg_count);
-        else
-            error_at(e, "undefined function '%s'", name);
+        if (function_name_exists(name)) {
+            FuncSym* found[3];
+            u32 count = 0;
+            m_function_index.find(name, [&](u32 i) {
+                FuncSym* f = m_functions[i];
+                if (!f->owner && str_equal(f->name, name) && count < 3)
+                    found[count++] = f;
+                return false;
+            });
+            arity_error(e, "no function '%s' takes %d arguments", name, e->arg_count, found, count);
+        } else {
+            undefined_error(e, "undefined function '%s'", name, SuggestFunctions);
+        }
         return error_operand();
     }
     Operand fv = expr(callee);
@@ -387,8 +415,25 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             }
             return call_native(e, n, nullptr, nullptr, dest);
         }
-        if (find_class(ns)) {
-            error_at(e, "'%s.%s' is not a static function; call it on an instance", ns, name);
+        if (ClassSym* c = find_class(ns)) {
+            bool other_count = false;
+            if (FuncSym* f = static_function(c, name, argc, &other_count))
+                return call_function(e, f, nullptr, false, dest);
+            if (other_count) {
+                const char* q = qualified(ns, name);
+                FuncSym* found[3];
+                u32 count = 0;
+                m_function_index.find(q, [&](u32 i) {
+                    FuncSym* f = m_functions[i];
+                    if (str_equal(f->name, q) && count < 3)
+                        found[count++] = f;
+                    return false;
+                });
+                arity_error(e, "no static method '%s' takes %d arguments", q, argc, found, count);
+            } else if (find_method(c, name, argc))
+                error_at(e, "'%s.%s' is not a static method; call it on an instance", ns, name);
+            else
+                error_at(e, "'%s' has no static method '%s'", ns, name);
             return error_operand();
         }
     }
@@ -442,7 +487,24 @@ Operand Compiler::method_call(Expr* e, i32 dest)
             emit(Op::TypeId, r.reg, obj.reg);
             return r;
         }
-        error(e->line, e->column, "'%s' has no method '%s' taking %d arguments", t->cls->name, name, argc);
+        FuncSym* found[3];
+        u32 count = 0;
+        for (FuncSym* m : t->cls->vtable)
+            if (str_equal(m->name, name) && count < 3)
+                found[count++] = m;
+        if (count) {
+            char what[128];
+            usize n = 0;
+            for (const char* p = t->cls->name; *p && n < 60; p++)
+                what[n++] = *p;
+            what[n++] = '.';
+            for (const char* p = name; *p && n < 126; p++)
+                what[n++] = *p;
+            what[n] = 0;
+            arity_error(e, "no method '%s' takes %d arguments", what, argc, found, count);
+        } else {
+            member_error(e, "'%s' has no method '%s'", t->cls->name, name, SuggestMethods, t->cls);
+        }
         release(obj);
         return error_operand();
     }

@@ -82,14 +82,230 @@ void Compiler::free_index(NameIndex*& index)
 // Reports a compile error at [line]:[column] (format with %s for [s1],
 // [s2] and %d for [n]); counts it for the statement being compiled and, in
 // transcript mode, remembers the first error line of the function.
-void Compiler::error(u32 line, u32 column, const char* format, const char* s1, const char* s2, i64 n)
+void Compiler::error(u32 line, u32 column, const char* format, const char* s1, const char* s2, i64 n,
+    const char* s3)
 {
     if (m_stopped)
         return;   // Whatever is still found while unwinding, the reason is the stop.
     m_statement_errors++;
     if (m_fs && !m_fs->diagnostic_line)
         m_fs->diagnostic_line = line ? line : 1;
-    m_diag->error(line, column, format, s1, s2, n);
+    m_diag->error(line, column, format, s1, s2, n, s3);
+}
+
+// The edit distance of [a] and [b] (insertions, deletions, substitutions
+// and swaps of neighbours, each 1: "smu" is 1 from "sum"), or [limit] + 1
+// as soon as it is known to be more than [limit]; names over 64 bytes are
+// not compared.
+static u32 edit_distance(const char* a, const char* b, u32 limit)
+{
+    usize n = str_length(a), m = str_length(b);
+    if (n > 64 || m > 64 || (n > m ? n - m : m - n) > limit)
+        return limit + 1;
+    u8 rows[3][65];
+    u8* before = rows[0];   // Row i - 2.
+    u8* prev = rows[1];     // Row i - 1.
+    u8* cur = rows[2];
+    for (usize j = 0; j <= m; j++)
+        prev[j] = (u8)j;
+    for (usize i = 1; i <= n; i++) {
+        cur[0] = (u8)i;
+        u8 best = cur[0];
+        for (usize j = 1; j <= m; j++) {
+            u8 v = (u8)(prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0));
+            v = min(v, (u8)(prev[j] + 1));
+            v = min(v, (u8)(cur[j - 1] + 1));
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                v = min(v, (u8)(before[j - 2] + 1));
+            cur[j] = v;
+            best = min(best, v);
+        }
+        if (best > limit)
+            return limit + 1;
+        u8* t = before;
+        before = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[m];
+}
+
+// A name close to [name] (within an edit distance of 1 for names up to 3
+// bytes, 2 up to 6, 3 beyond, and less than its length) among those [from]
+// says: locals, fields, class constants, globals and built-in constants
+// (SuggestValues), functions and static methods in reach
+// (SuggestFunctions), the fields or methods of [cls]. Null when none is.
+// Bounded: at most 4096 names looked at per search and 64 searches per
+// compile, each charged to the compile meter.
+const char* Compiler::did_you_mean(const char* name, u8 from, ClassSym* cls)
+{
+    usize len = str_length(name);
+    if (len < 2 || len > 64 || m_suggestions >= 64)
+        return nullptr;
+    m_suggestions++;
+    u32 limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    const char* best = nullptr;
+    u32 best_distance = limit + 1;
+    u32 looked = 0;
+    auto consider = [&](const char* candidate) {
+        if (looked >= 4096 || !candidate || str_equal(candidate, name))
+            return;
+        looked++;
+        u32 d = edit_distance(name, candidate, best_distance - 1 < limit ? best_distance - 1 : limit);
+        if (d < best_distance && d < len) {
+            best = candidate;
+            best_distance = d;
+        }
+    };
+    // The part after "Class." of a static method's or constant's name.
+    auto bare = [](const char* q) {
+        const char* dot = q;
+        while (*dot && *dot != '.')
+            dot++;
+        return *dot ? dot + 1 : q;
+    };
+    ClassSym* scope = m_fs ? static_scope() : nullptr;
+    if (from & SuggestValues) {
+        for (u32 i = m_fs ? m_fs->locals.size() : 0; i-- > 0;)
+            consider(m_fs->locals[i].name);
+        for (ClassSym* k = scope; k && looked < 4096; k = k->super)
+            for (FieldSym& f : k->fields)
+                consider(f.name);
+        for (GlobalSym& g : m_globals) {
+            const char* b = bare(g.name);
+            if (b == g.name)
+                consider(g.name);
+            else if (scope && str_length(scope->name) == (usize)(b - 1 - g.name)
+                && mem_compare(scope->name, g.name, (usize)(b - 1 - g.name)) == 0)
+                consider(b);
+        }
+        u32 constant_count = 0;
+        const BuiltinConstant* constants = builtin_constants(&constant_count);
+        for (u32 i = 0; i < constant_count; i++)
+            consider(constants[i].name);
+    }
+    if (from & (SuggestValues | SuggestFunctions)) {
+        for (FuncSym* f : m_functions) {
+            if (looked >= 4096)
+                break;
+            if (!f->owner && !f->static_class)
+                consider(f->name);
+            else if (f->static_class && f->static_class == scope)
+                consider(bare(f->name));
+        }
+    }
+    if ((from & SuggestFunctions) && scope)
+        for (FuncSym* m : scope->vtable)
+            consider(m->name);
+    if ((from & SuggestFields) && cls)
+        for (FieldSym& f : cls->fields)
+            consider(f.name);
+    if ((from & SuggestMethods) && cls)
+        for (FuncSym* m : cls->vtable)
+            consider(m->name);
+    tick(looked / 16 + 1);
+    return best;
+}
+
+// "undefined name 'x'" ([format] with one %s), with "; did you mean 'y'?"
+// when a close name is in reach.
+KS_NOINLINE void Compiler::undefined_error(const Expr* e, const char* format, const char* name, u8 from,
+    ClassSym* cls)
+{
+    const char* hint = did_you_mean(name, from, cls);
+    char text[160];
+    usize n = 0;
+    for (const char* p = format; *p && n < 100; p++)
+        text[n++] = *p;
+    const char* tail = hint ? "; did you mean '%s'?" : "";
+    for (const char* p = tail; *p && n < sizeof(text) - 1; p++)
+        text[n++] = *p;
+    text[n] = 0;
+    error(e->line, e->column, text, name, hint);
+}
+
+// "'C' has no field 'x'" ([format] with two %s), with a suggestion among
+// the fields or methods of [cls].
+KS_NOINLINE void Compiler::member_error(const Expr* e, const char* format, const char* cls_name, const char* name,
+    u8 from, ClassSym* cls)
+{
+    const char* hint = did_you_mean(name, from, cls);
+    char text[160];
+    usize n = 0;
+    for (const char* p = format; *p && n < 100; p++)
+        text[n++] = *p;
+    const char* tail = hint ? "; did you mean '%s'?" : "";
+    for (const char* p = tail; *p && n < sizeof(text) - 1; p++)
+        text[n++] = *p;
+    text[n] = 0;
+    error(e->line, e->column, text, cls_name, name, 0, hint);
+}
+
+// "name(int a, String b)" for [f] into [out] (clipped to [size]).
+KS_NOINLINE void Compiler::signature_text(FuncSym* f, char* out, usize size)
+{
+    usize n = 0;
+    auto put = [&](const char* s) {
+        for (; *s && n + 1 < size; s++)
+            out[n++] = *s;
+    };
+    put(f->name);
+    put("(");
+    FuncDecl* d = f->first_decl;
+    for (u32 i = 0; i < f->param_count && n + 1 < size; i++) {
+        char t[64];
+        TypeTable::name(f->params[i], t, sizeof(t));
+        if (i)
+            put(", ");
+        put(t);
+        if (d && i < d->param_count) {
+            put(" ");
+            put(d->params[i].name);
+        }
+    }
+    put(")");
+    out[n] = 0;
+}
+
+// "cannot use 'String' as 'int' (argument 2 of f(int a, int b))".
+KS_NOINLINE void Compiler::argument_error(const Expr* e, Type* given, Type* expected, FuncSym* f, u32 index)
+{
+    if (given->kind == TypeKind::Error || expected->kind == TypeKind::Error)
+        return;
+    char a[96], b[96], sig[120];
+    TypeTable::name(given, a, sizeof(a));
+    TypeTable::name(expected, b, sizeof(b));
+    signature_text(f, sig, sizeof(sig));
+    error(e->line, e->column, "cannot use '%s' as '%s' (argument %d of %s)", a, b, index + 1, sig);
+}
+
+// An argument-count error ([format]: %s the name, %d the count) followed by
+// the signatures that exist: "; expected f(int a)" (or "f(int a) or
+// f(int a, int b)", at most three).
+KS_NOINLINE void Compiler::arity_error(const Expr* e, const char* format, const char* name, u32 argc,
+    FuncSym* const* candidates, u32 count)
+{
+    char sigs[240];
+    usize n = 0;
+    for (u32 i = 0; i < count && i < 3; i++) {
+        char one[120];
+        signature_text(candidates[i], one, sizeof(one));
+        const char* sep = i ? " or " : "";
+        for (const char* p = sep; *p && n + 1 < sizeof(sigs); p++)
+            sigs[n++] = *p;
+        for (const char* p = one; *p && n + 1 < sizeof(sigs); p++)
+            sigs[n++] = *p;
+    }
+    sigs[n] = 0;
+    char text[160];
+    n = 0;
+    for (const char* p = format; *p && n < 100; p++)
+        text[n++] = *p;
+    const char* tail = count ? "; expected %s" : "";
+    for (const char* p = tail; *p && n < sizeof(text) - 1; p++)
+        text[n++] = *p;
+    text[n] = 0;
+    error(e->line, e->column, text, name, count ? sigs : nullptr, argc);
 }
 
 // Reports an error naming types [a] (and [b]) in [format], unless one of
@@ -200,6 +416,7 @@ void Compiler::compile_main(SyntaxTree& program)
         release_state(&fs);
         return;
     }
+    init_class_constants();
     bool transcript = m_options.mode == CompileMode::Transcript;
     // Transcript mode: the diagnostics so far (lexer, parser, declarations),
     // by line; [next_early] is the first not yet reported.
@@ -312,6 +529,25 @@ void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag
         emit(Op::ReturnVoid);
     else
         move_code_before(code_start, reports_start);   // Reported before the statement runs.
+}
+
+// The start of <main>: each class constant's initializer, in class order,
+// compiled with the class's static methods and constants in reach.
+void Compiler::init_class_constants()
+{
+    for (const ClassConstant& k : m_class_constants) {
+        if (m_failed)
+            return;
+        GlobalSym& g = m_globals[k.global];
+        m_line = k.decl->line;
+        m_const_class = k.cls;
+        u16 tmp = alloc_for(g.type);
+        if (k.decl->init)
+            expr_into(k.decl->init, tmp, g.type, "initializer");
+        m_const_class = nullptr;
+        emit_imm(Op::SetGlobal, tmp, (i32)g.index);
+        free_reg(tmp);
+    }
 }
 
 // Compiles the body of function, method or constructor [sym] (an implicit
@@ -587,6 +823,7 @@ bool Compiler::compile_all(const char* source, usize length)
         }
     }
     build_vtables();
+    declare_class_constants();
     if (m_failed || !build_runtime_classes())
         return false;
     tick(m_classes.size() / 16 + 1);

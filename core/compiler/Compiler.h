@@ -69,6 +69,7 @@ struct FuncSym {
     FuncDecl* decl;               // The declaration with the body (null until defined).
     FuncDecl* first_decl;         // Prototype or definition seen first.
     ClassSym* owner;              // Methods and constructors.
+    ClassSym* static_class;       // A class's static method (a function named "Class.name", owner null).
     bool is_ctor;
     bool implicit;                // An implicit default constructor.
     bool prelude;

@@ -108,7 +108,8 @@ public:
           m_function_index(memory, options.hash_seed), m_global_index(memory, options.hash_seed),
           m_constants(memory), m_constant_kinds(memory), m_runtime_functions(memory),
           m_class_index(memory, options.hash_seed), m_constant_index(memory, options.hash_seed),
-          m_string_index(memory, options.hash_seed), m_class_order(memory)
+          m_string_index(memory, options.hash_seed), m_class_order(memory), m_class_constants(memory),
+          m_qualified(memory)
     {
         m_types.set_seed(options.hash_seed);
         m_meter.init(&Compiler::interval_hook, this, options.poll_interval ? options.poll_interval : kPollInterval);
@@ -121,7 +122,17 @@ private:
     bool compile_all(const char* source, usize length);
     // --- errors and memory
     void error(u32 line, u32 column, const char* format, const char* s1 = nullptr, const char* s2 = nullptr,
-        i64 n = 0);
+        i64 n = 0, const char* s3 = nullptr);
+    // "did you mean" and signatures in errors (Compiler.cpp).
+    enum SuggestFrom : u8 { SuggestValues = 1, SuggestFunctions = 2, SuggestFields = 4, SuggestMethods = 8 };
+    const char* did_you_mean(const char* name, u8 from, ClassSym* cls);
+    void undefined_error(const Expr* e, const char* format, const char* name, u8 from, ClassSym* cls = nullptr);
+    void member_error(const Expr* e, const char* format, const char* cls_name, const char* name, u8 from,
+        ClassSym* cls);
+    void signature_text(FuncSym* f, char* out, usize size);
+    void argument_error(const Expr* e, Type* given, Type* expected, FuncSym* f, u32 index);
+    void arity_error(const Expr* e, const char* format, const char* name, u32 argc, FuncSym* const* candidates,
+        u32 count);
     void error_at(const Expr* e, const char* format, const char* s1 = nullptr, const char* s2 = nullptr)
     {
         error(e->line, e->column, format, s1, s2);
@@ -184,6 +195,14 @@ private:
     void resolve_class(ClassSym* cls);
     void declare_functions(SyntaxTree& program, bool prelude);
     void declare_method(ClassSym* cls, FuncDecl* decl, bool prelude);
+    void declare_static(ClassSym* cls, FuncDecl* decl, bool prelude);
+    void declare_class_constants();
+    void init_class_constants();
+    const char* qualified(const char* cls, const char* name);
+    ClassSym* static_scope();
+    FuncSym* static_function(ClassSym* cls, const char* name, u32 argc, bool* other_count = nullptr);
+    GlobalSym* class_constant(ClassSym* cls, const char* name);
+    ClassSym* class_receiver(Expr* e);
     void build_vtables();
     FuncSym* new_func_sym(FuncDecl* decl, const char* name, ClassSym* owner, bool prelude);
     bool resolve_signature(FuncSym* f);
@@ -325,7 +344,7 @@ private:
     Operand defined_expr(Expr* e, i32 dest);
     Operand to_string(Operand value, Expr* at, i32 dest);
     Operand string_of(Operand value, Expr* at);
-    void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver);
+    void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver, FuncSym* func = nullptr);
     Operand function_value(FuncSym* f, i32 dest);
     Type* native_type(char code, Type* receiver);
     bool compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool negate);
@@ -368,6 +387,20 @@ private:
     bool m_in_prelude { false };
     u32 m_statement_errors { 0 };
     bool m_implicit_globals { false };   // AllowImplicitGlobalVariable(true) was compiled.
+    // Class constants (`static const T NAME = v` in a class): globals named
+    // "Class.NAME", set at the start of <main> in class order.
+    struct ClassConstant {
+        ClassSym* cls;
+        FieldDecl* decl;
+        u32 global;
+    };
+    Vector<ClassConstant> m_class_constants;
+    StringBuilder m_qualified;            // qualified()'s "Class.name", reused.
+    ClassSym* m_const_class { nullptr };  // The class whose constant's initializer is being compiled.
+    u32 m_static_count { 0 };             // Static functions and class constants: none, no lookups.
+    u32 m_suggestions { 0 };              // did_you_mean() searches made (bounded per compile).
+    FuncSym* m_arg_func { nullptr };      // The function whose argument expr_into() is checking (messages).
+    u32 m_arg_index { 0 };
 };
 
 // The library class whose natives serve values of type [t] (String, Array,

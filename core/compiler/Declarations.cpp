@@ -267,6 +267,7 @@ FuncSym* Compiler::new_func_sym(FuncDecl* decl, const char* name, ClassSym* owne
     f->decl = decl && decl->body ? decl : nullptr;
     f->first_decl = decl;
     f->owner = owner;
+    f->static_class = nullptr;
     f->prelude = prelude;
     f->slot = -1;
     f->index = m_functions.size();
@@ -446,6 +447,157 @@ void Compiler::declare_method(ClassSym* cls, FuncDecl* decl, bool prelude)
         oom();
 }
 
+// "cls.name" in a buffer reused by the next call (null when memory ran out).
+const char* Compiler::qualified(const char* cls, const char* name)
+{
+    m_qualified.clear();
+    m_qualified.append(cls);
+    m_qualified.append_char('.');
+    m_qualified.append(name);
+    if (m_qualified.has_failed()) {
+        oom();
+        return nullptr;
+    }
+    return m_qualified.data();
+}
+
+// A static method of [cls] (`static R name(...)`, or Konoha's @Static, in
+// the body or as `@Static R Class.name(...)` outside): a function without a
+// receiver named "Class.name", found by Class.name(...) and, inside the
+// class and its subclasses, by its bare name. A prototype and its
+// definition share one symbol, as for functions.
+void Compiler::declare_static(ClassSym* cls, FuncDecl* d, bool prelude)
+{
+    if (d->is_constructor) {
+        error(d->line, d->column, "a constructor cannot be static");
+        return;
+    }
+    const char* q = qualified(cls->name, d->name);
+    const char* name = q ? m_arena->copy_string(q, str_length(q)) : nullptr;
+    if (!name) {
+        oom();
+        return;
+    }
+    i64 found = m_function_index.find(name, [&](u32 k) {
+        FuncSym* f = m_functions[k];
+        return f->first_decl && f->first_decl->param_count == d->param_count && str_equal(f->name, name);
+    });
+    FuncSym* existing = found >= 0 ? m_functions[(u32)found] : nullptr;
+    if (existing) {
+        if (existing->decl && d->body) {
+            error(d->line, d->column, "static method '%s' with %d parameters is already defined", name, nullptr,
+                d->param_count);
+            return;
+        }
+        if (d->body)
+            existing->decl = d;
+        return;
+    }
+    FuncSym* f = new_func_sym(d, name, nullptr, prelude);
+    if (f) {
+        f->static_class = cls;
+        m_static_count++;
+    }
+}
+
+// The globals of the class constants of every script class, named
+// "Class.NAME" (their initializers run at the start of <main>, see
+// init_class_constants()). A `static` field that is not const is refused:
+// shared state is a top-level variable.
+void Compiler::declare_class_constants()
+{
+    for (ClassSym* c : m_classes) {
+        ClassDecl* d = c->decl;
+        if (!d || c->builtin || !tick(d->constant_count / 16 + 1))
+            continue;
+        for (u32 i = 0; i < d->constant_count && !m_failed; i++) {
+            FieldDecl* fd = &d->constants[i];
+            if (!fd->is_const) {
+                error(fd->line, fd->column, "a static field must be const (a class constant: static const int N = 1); "
+                                            "shared state is a top-level variable");
+                continue;
+            }
+            if (find_field(c, fd->name))
+                error(fd->line, fd->column, "'%s' is already a field of '%s'", fd->name, c->name);
+            const char* q = qualified(c->name, fd->name);
+            const char* name = q ? m_arena->copy_string(q, str_length(q)) : nullptr;
+            if (!name) {
+                oom();
+                return;
+            }
+            if (find_global(name)) {
+                error(fd->line, fd->column, "constant '%s' is already declared", name);
+                continue;
+            }
+            GlobalSym g { name, resolve_type(fd->type), m_globals.size(), true, true };
+            if (!m_globals.try_append(g) || !m_global_index.add(g.name, g.index)
+                || !m_class_constants.try_append(ClassConstant { c, fd, g.index })) {
+                oom();
+                return;
+            }
+            m_static_count++;
+        }
+    }
+}
+
+// The class whose static methods and constants bare names reach here: the
+// class of the method or static method being compiled, or of the constant
+// whose initializer is.
+ClassSym* Compiler::static_scope()
+{
+    if (m_const_class)
+        return m_const_class;
+    if (!m_fs)
+        return nullptr;
+    if (m_fs->cls)
+        return m_fs->cls;
+    return m_fs->sym ? m_fs->sym->static_class : nullptr;
+}
+
+// The static method [name] taking [argc] arguments of [cls] or, as in Java,
+// of a superclass (the nearest). [other_count] (if given) tells whether one
+// of that name takes another number of arguments. The walk up the chain is
+// charged to the compile meter.
+FuncSym* Compiler::static_function(ClassSym* cls, const char* name, u32 argc, bool* other_count)
+{
+    if (other_count)
+        *other_count = false;
+    for (ClassSym* k = cls; k && m_static_count && tick(); k = k->super) {
+        const char* q = qualified(k->name, name);
+        if (!q)
+            return nullptr;
+        if (FuncSym* f = find_function(q, argc))
+            return f;
+        if (other_count && function_name_exists(q))
+            *other_count = true;
+    }
+    return nullptr;
+}
+
+// The class constant [name] of [cls] or of a superclass (the nearest).
+GlobalSym* Compiler::class_constant(ClassSym* cls, const char* name)
+{
+    for (ClassSym* k = cls; k && m_static_count && tick(); k = k->super) {
+        const char* q = qualified(k->name, name);
+        if (!q)
+            return nullptr;
+        if (GlobalSym* g = find_global(q))
+            return g;
+    }
+    return nullptr;
+}
+
+// The class that [e] names when it is the receiver of `Class.NAME` or
+// `Class.f(...)`: a bare name that no local, global or field of the
+// current class takes. Null otherwise.
+ClassSym* Compiler::class_receiver(Expr* e)
+{
+    if (e->kind != ExprKind::Name || find_local(e->name) || find_global(e->name)
+        || (m_fs->cls && find_field(m_fs->cls, e->name)))
+        return nullptr;
+    return find_class(e->name);
+}
+
 // The top-level function [name] taking [argc] arguments, or null.
 FuncSym* Compiler::find_function(const char* name, u32 argc)
 {
@@ -510,8 +662,13 @@ void Compiler::declare_functions(SyntaxTree& program, bool prelude)
         ClassSym* c = find_class(d->name);
         if (!c || c->decl != d || c->unused)
             continue;
-        for (u32 j = 0; j < d->method_count && !m_failed && tick(); j++)
-            declare_method(c, d->methods[j], prelude);
+        for (u32 j = 0; j < d->method_count && !m_failed && tick(); j++) {
+            FuncDecl* m = d->methods[j];
+            if (m->is_static || (m->annotations & AnnotationStatic))
+                declare_static(c, m, prelude);
+            else
+                declare_method(c, m, prelude);
+        }
     }
     for (u32 i = 0; i < program.count && !m_failed && tick(); i++) {
         FuncDecl* d = program.items[i].func;
@@ -533,9 +690,14 @@ void Compiler::declare_functions(SyntaxTree& program, bool prelude)
                 error(d->line, d->column, "methods cannot be added to built-in class '%s'", d->owner);
                 continue;
             }
-            declare_method(c, d, prelude);
+            if (d->is_static || (d->annotations & AnnotationStatic))
+                declare_static(c, d, prelude);
+            else
+                declare_method(c, d, prelude);
             continue;
         }
+        if (d->annotations & AnnotationStatic)
+            error(d->line, d->column, "@Static is for methods of a class; a top-level function needs nothing");
         i64 found = m_function_index.find(d->name, [&](u32 k) {
             FuncSym* f = m_functions[k];
             return f->first_decl && f->first_decl->param_count == d->param_count && str_equal(f->name, d->name);

@@ -5,7 +5,7 @@
 namespace ks {
 
 void Diagnostics::report(Severity severity, u32 line, u32 column, const char* format, const char* s1,
-    const char* s2, i64 number)
+    const char* s2, i64 number, const char* s3)
 {
     if (severity == Severity::Error)
         m_errors++;
@@ -19,11 +19,11 @@ void Diagnostics::report(Severity severity, u32 line, u32 column, const char* fo
         for (usize i = 0; i < len && n < sizeof(buffer) - 1; i++)
             buffer[n++] = s[i];
     };
-    const char* strings[2] = { s1, s2 };
+    const char* strings[3] = { s1, s2, s3 };
     u32 next_string = 0;
     for (const char* p = format; *p; p++) {
         if (p[0] == '%' && p[1] == 's') {
-            const char* s = next_string < 2 ? strings[next_string++] : nullptr;
+            const char* s = next_string < 3 ? strings[next_string++] : nullptr;
             if (!s)
                 s = "?";
             usize len = str_length(s);

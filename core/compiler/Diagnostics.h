@@ -23,13 +23,14 @@ class Diagnostics {
 public:
     Diagnostics(Memory* memory, Arena* arena) : m_list(memory), m_arena(arena) {}
 
-    // [message] may contain %s (a C string) and %d (an i64) placeholders.
+    // [message] may contain %s (C strings: s1, s2, s3 in turn) and %d (an
+    // i64) placeholders.
     void report(Severity severity, u32 line, u32 column, const char* format, const char* s1 = nullptr,
-        const char* s2 = nullptr, i64 number = 0);
+        const char* s2 = nullptr, i64 number = 0, const char* s3 = nullptr);
     void error(u32 line, u32 column, const char* format, const char* s1 = nullptr, const char* s2 = nullptr,
-        i64 number = 0)
+        i64 number = 0, const char* s3 = nullptr)
     {
-        report(Severity::Error, line, column, format, s1, s2, number);
+        report(Severity::Error, line, column, format, s1, s2, number, s3);
     }
 
     u32 error_count() const { return m_errors; }

@@ -26,11 +26,14 @@ Operand Compiler::target_reg(i32 dest, Type* type)
 // [dest_type] (null becomes that type's null value).
 void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context)
 {
+    // The function whose argument this is (args_into()), read before the
+    // argument's own calls change it.
+    FuncSym* func = m_arg_func;
+    u32 index = m_arg_index;
     // An int or boolean into an Object is boxed: computed elsewhere, never
     // in [dest], whose register holds references.
     bool object = dest_type->kind == TypeKind::Class && dest_type->cls == m_object;
     Operand op = expr(e, dest_type, object ? -1 : (i32)dest);
-    (void)context;
     if (boxes(dest_type, op.type))
         op = box(op, dest);
     if (dest_type->kind == TypeKind::Error) {
@@ -42,7 +45,10 @@ void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context
         return;
     }
     if (!assignable(dest_type, op.type)) {
-        type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
+        if (func && str_equal(context, "argument"))
+            argument_error(e, op.type, dest_type, func, index);
+        else
+            type_error(e, "cannot use '%s' as '%s'", op.type, dest_type);
     } else if (op.type->kind == TypeKind::Void) {
         error(e->line, e->column, "a void value cannot be used");
     } else if (op.type->kind == TypeKind::Null) {
@@ -252,6 +258,11 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
             return r;
         }
     }
+    if (GlobalSym* g = class_constant(static_scope(), e->name)) {
+        Operand r = target_reg(dest, g->type);
+        emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
+        return r;
+    }
     if (GlobalSym* g = find_global(e->name)) {
         Operand r = target_reg(dest, g->type);
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
@@ -286,7 +297,7 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         error_at(e, "'%s' is overloaded; a function value needs one function", e->name);
         return error_operand();
     }
-    error_at(e, "undefined name '%s'", e->name);
+    undefined_error(e, "undefined name '%s'", e->name, SuggestValues);
     return error_operand();
 }
 
@@ -739,6 +750,10 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
                 return v;
             }
         }
+        if (class_constant(static_scope(), name)) {
+            error_at(target, "cannot assign to constant '%s'", name);
+            return error_operand();
+        }
         if (GlobalSym* g = find_global(name)) {
             if (g->is_const) {
                 error_at(target, "cannot assign to constant '%s'", name);
@@ -752,7 +767,7 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
         // declares n (Konoha), with an info line.
         if (m_implicit_globals && m_fs->is_main && m_fs->scope_depth == 0 && base == Tok::Assign)
             return declare_global_by_assignment(target, value, true);
-        error_at(target, "undefined name '%s'", name);
+        undefined_error(target, "undefined name '%s'", name, SuggestValues);
         return error_operand();
     }
     if (target->kind == ExprKind::Member) {
@@ -773,6 +788,13 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             emit_imm(Op::SetGlobal, v.reg, (i32)g->index);
             return v;
         }
+        if (ClassSym* c = class_receiver(target->a)) {
+            if (class_constant(c, target->name))
+                error_at(target, "cannot assign to constant '%s.%s'", c->name, target->name);
+            else
+                error_at(target, "'%s' has no constant '%s'", c->name, target->name);
+            return error_operand();
+        }
         Operand obj = expr(target->a);
         if (obj.type->kind == TypeKind::Error)
             return obj;
@@ -783,7 +805,8 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
         }
         FieldSym* f = find_field(obj.type->cls, target->name);
         if (!f) {
-            error_at(target, "'%s' has no field '%s'", obj.type->cls->name, target->name);
+            member_error(target, "'%s' has no field '%s'", obj.type->cls->name, target->name, SuggestFields,
+                obj.type->cls);
             release(obj);
             return error_operand();
         }

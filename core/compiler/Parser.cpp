@@ -709,6 +709,7 @@ ClassDecl* Parser::parse_class(bool abstract_class)
         return c;
     }
     Vector<FieldDecl> fields(m_memory);
+    Vector<FieldDecl> constants(m_memory);
     Vector<FuncDecl*> methods(m_memory);
     while (!check(Tok::RBrace) && !check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
@@ -769,7 +770,7 @@ ClassDecl* Parser::parse_class(bool abstract_class)
                         field.init = parse_expression();
                     else if (is_const || is_static)
                         error_at(previous(), "'%s' needs an initial value", field.name);
-                    if (!fields.try_append(field))
+                    if (!(field.is_static || field.is_const ? constants : fields).try_append(field))
                         oom();
                     if (!match(Tok::Comma))
                         break;
@@ -782,6 +783,7 @@ ClassDecl* Parser::parse_class(bool abstract_class)
     }
     expect_close(open);
     c->fields = to_array(fields, &c->field_count);
+    c->constants = to_array(constants, &c->constant_count);
     c->methods = to_array(methods, &c->method_count);
     return c;
 }

@@ -462,19 +462,33 @@ bool Compiler::for_statement(Stmt* s)
     return s->expr != nullptr || breaks.size() > 0;
 }
 
-// Compiles `for (T x : collection) body` over the elements of an array.
+// Compiles `for (T x : collection) body` over the elements of an array, or
+// over the keys of a map in insertion order: the loop walks the array
+// m.keys() made when it started, so that the body may change the map.
 bool Compiler::foreach_statement(Stmt* s)
 {
     begin_scope();
     Operand coll = expr(s->expr);
     Type* elem = m_types.error();
+    bool map = coll.type->kind == TypeKind::Map;
     if (coll.type->kind == TypeKind::Array)
         elem = coll.type->elem;
+    else if (map)
+        elem = coll.type->key;
     else if (coll.type->kind != TypeKind::Error)
-        type_error(s->expr, "for-each needs an array, not '%s'", coll.type);
+        type_error(s->expr, "for-each needs an array or a map, not '%s'", coll.type);
     // Keep the array and the index in registers of their own.
     u16 arr = alloc_reg(true);
-    emit_move(arr, coll.reg);
+    i32 keys = map ? find_native("Map", "keys", 0) : -1;
+    if (keys >= 0) {
+        m_line = s->line;
+        emit(Op::CallNative, arr, (u32)keys, 1, 1);
+        emit_args(&coll.reg, 1);
+    } else {
+        if (map)
+            error(s->line, s->column, "internal: Map.keys() is missing");
+        emit_move(arr, coll.reg);
+    }
     release(coll);
     u16 index = alloc_reg(false);
     u16 size = alloc_reg(false);

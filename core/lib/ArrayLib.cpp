@@ -9,7 +9,7 @@ bool a_get(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
     if (a[1] >= x->size)
-        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+        return vm.raise_index("array index out of bounds", (i64)a[1], x->size);
     *r = x->items[a[1]];
     return true;
 }
@@ -18,7 +18,7 @@ bool a_set(Vm& vm, u64* a, u64*)
 {
     ArrayObj* x = arr(a[0]);
     if (a[1] >= x->size)
-        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+        return vm.raise_index("array index out of bounds", (i64)a[1], x->size);
     x->items[a[1]] = a[2];
     return true;
 }
@@ -64,7 +64,7 @@ bool a_remove_at(Vm& vm, u64* a, u64* r)
 {
     ArrayObj* x = arr(a[0]);
     if (a[1] >= x->size)
-        return vm.raise(ClassOutOfBoundsException, "array index out of bounds");
+        return vm.raise_index("array index out of bounds", (i64)a[1], x->size);
     if (!pay_scan(vm, (u64)(x->size - a[1]) * sizeof(u64)))
         return false;
     *r = x->items[a[1]];

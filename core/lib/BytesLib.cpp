@@ -35,7 +35,7 @@ bool b_get(Vm& vm, u64* a, u64* r)
 {
     BytesObj* b = bytes(a[0]);
     if (a[1] >= b->size)
-        return vm.raise(ClassOutOfBoundsException, "Bytes index out of bounds");
+        return vm.raise_index("Bytes index out of bounds", (i64)a[1], (i64)b->size);
     *r = b->data[a[1]];
     return true;
 }
@@ -44,7 +44,7 @@ bool b_set(Vm& vm, u64* a, u64*)
 {
     BytesObj* b = bytes(a[0]);
     if (a[1] >= b->size)
-        return vm.raise(ClassOutOfBoundsException, "Bytes index out of bounds");
+        return vm.raise_index("Bytes index out of bounds", (i64)a[1], (i64)b->size);
     b->data[a[1]] = (u8)a[2];
     return true;
 }

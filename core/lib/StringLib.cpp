@@ -285,7 +285,7 @@ bool s_char_at(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
     if (a[1] >= s->char_length)
-        return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
+        return vm.raise_index("string index out of bounds", (i64)a[1], (i64)s->char_length);
     return substring_chars(vm, s, a[1], a[1] + 1, r);
 }
 
@@ -293,7 +293,7 @@ bool s_char_code_at(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
     if (a[1] >= s->char_length)
-        return vm.raise(ClassOutOfBoundsException, "string index out of bounds");
+        return vm.raise_index("string index out of bounds", (i64)a[1], (i64)s->char_length);
     usize offset;
     if (!char_offset(vm, s, a[1], &offset))
         return false;
