@@ -483,6 +483,23 @@ void Compiler::sort_by_line(u32* list, u32 n)
     }
 }
 
+// How many of the diagnostics [list] (in line order) Konoha would print: up
+// to and including the first error, where its checking stops, and the info
+// lines that explain it (on its line, after it: the escape meant).
+u32 Compiler::through_first_error(const u32* list, u32 n)
+{
+    for (u32 i = 0; i < n; i++) {
+        const Diagnostic& d = (*m_diag)[list[i]];
+        if (d.severity != Severity::Error)
+            continue;
+        u32 end = i + 1;
+        while (end < n && (*m_diag)[list[end]].line == d.line && (*m_diag)[list[end]].severity == Severity::Info)
+            end++;
+        return end;
+    }
+    return n;
+}
+
 // Transcript mode, after a top-level item at [line] was compiled from
 // [code_start] on: its diagnostics ([early], [early_count] of them from
 // before <main>, and those from [diag_before] on) become Report
@@ -507,6 +524,7 @@ void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag
     if (!list.size() && !has_error)
         return;
     sort_by_line(list.data(), list.size());
+    list.shrink(through_first_error(list.data(), list.size()));
     if (has_error)
         drop_code_from(code_start);
     m_line = line;
@@ -677,6 +695,7 @@ void Compiler::report_on_first_call(u32 diag_before, u32 line)
         m_diag->mark_deferred(diag_before + i);
     }
     sort_by_line(list.data(), n);
+    list.shrink(through_first_error(list.data(), n));
     GlobalSym once { "", m_types.boolean(), m_globals.size(), false, true };
     if (!m_globals.try_append(once)) {
         oom();

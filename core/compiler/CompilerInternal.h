@@ -228,6 +228,7 @@ private:
     void release_state(FunctionState* fs);
     void compile_main(SyntaxTree& program);
     void sort_by_line(u32* list, u32 n);
+    u32 through_first_error(const u32* list, u32 n);
     void report_on_first_call(u32 diag_before, u32 line);
     void report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted, u32 code_start);
     void compile_function(FuncSym* f);
