@@ -166,10 +166,10 @@ typedef struct ks_config {
 	unsigned int object_limit[KS_OBJECT_KINDS];
 	unsigned long object_cost[KS_OBJECT_KINDS];
 	/*
-	 * Nonzero: ks_load() also takes bytecode files (kscript compile). The
-	 * verifier does not yet prove the sort of every reference (see
-	 * docs/internals.md, "Verifier"), so a host should set this only for
-	 * files it trusts; ks_config_init() leaves it 0.
+	 * Nonzero: ks_load() also takes bytecode files (kscript compile),
+	 * verified as compiled source is before anything runs (see
+	 * docs/internals.md, "Verifier"); ks_config_init() leaves it 0, so
+	 * that a host takes files only when it chooses to.
 	 */
 	int bytecode;
 	void *ctx;

@@ -84,6 +84,12 @@ static long max_hook_budget = 1000000;
 module_param(max_hook_budget, long, 0644);
 MODULE_PARM_DESC(max_hook_budget, "largest budget a hook object may ask for");
 
+/* Precompiled bytecode files (kscript compile): verified before they run,
+ * like compiled source (docs/internals.md, "Verifier"). */
+static bool bytecode = true;
+module_param(bytecode, bool, 0644);
+MODULE_PARM_DESC(bytecode, "accept precompiled bytecode files (verified before they run)");
+
 static LIST_HEAD(ks_scripts);
 static DEFINE_MUTEX(ks_scripts_lock);
 static unsigned long ks_next_id;
@@ -488,6 +494,7 @@ int ks_load_script(const char *src, size_t len, const char *want, unsigned long 
 	cfg.read = ks_hook_read;
 	cfg.hook_budget = min(hook_budget, max_hook_budget);
 	cfg.max_hook_budget = max_hook_budget;
+	cfg.bytecode = READ_ONCE(bytecode);
 	ks_object_costs(cfg.object_cost);
 	cfg.ctx = s;
 	s->state = ks_open(&cfg);
@@ -748,7 +755,8 @@ static int __init ks_init(void)
 	err = ks_ctl_init();
 	if (err)
 		goto err_objects;
-	pr_info("ready: write scripts to /dev/kscript\n");
+	pr_info("ready: write scripts to /dev/kscript%s\n",
+		IS_ENABLED(KS_NO_COMPILER) ? " (bytecode only: built without the compiler)" : "");
 	return 0;
 
 err_objects:

@@ -2,6 +2,8 @@
 # Checks the DKMS configuration: registers this tree as kscript/0.1, builds
 # the module for each given kernel (default: all with headers) through DKMS,
 # and removes it again. Needs root and the dkms package.
+# KS_COMPILER=n (passed on by dkms.conf): the module without the compiler,
+# checked to be that build (its message for refused source is in it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$root/dkms.conf")
@@ -19,7 +21,13 @@ dkms add "kscript/$version"
 status=0
 for k in "${kvers[@]}"; do
   if dkms build "kscript/$version" -k "$k" >/dev/null; then
-    echo "dkms: built kscript/$version for $k"
+    if [ "${KS_COMPILER:-y}" = n ]; then
+      ko=$(find "/var/lib/dkms/kscript/$version/$k" -name 'kscript.ko*' | head -n 1)
+      if [ -z "$ko" ] || ! grep -q "built without the compiler" "$ko"; then
+        echo "dkms: $k: the module built is not the one without the compiler"; status=1; continue
+      fi
+    fi
+    echo "dkms: built kscript/$version${KS_COMPILER:+ (KS_COMPILER=$KS_COMPILER)} for $k"
   else
     echo "dkms: build FAILED for $k"; status=1
   fi

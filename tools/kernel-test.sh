@@ -90,6 +90,18 @@ for kver in "${kvers[@]}"; do
     guest_timeout=$timeout_s
     extra_problems=
   fi
+  # First the module without the compiler (KS_COMPILER=n: bytecode only),
+  # which the guest loads after the full one is gone.
+  echo "== $kver: building kscript.ko without the compiler"
+  if ! make -C "$root/kernel" "${kbuild[@]}" clean >/dev/null 2>&1 ||
+     ! make -C "$root/kernel" "${kbuild[@]}" KS_COMPILER=n KS_DISPATCH="${KS_DISPATCH:-goto}" \
+       > "$dir/build-nocompiler.log" 2>&1; then
+    tail -30 "$dir/build-nocompiler.log"; failed=$((failed + 1)); continue
+  fi
+  if grep -E "warning|objtool" "$dir/build-nocompiler.log" | grep -v "Skipping BTF"; then
+    echo "   build warnings (above)"; failed=$((failed + 1))
+  fi
+  cp "$root/kernel/kscript.ko" "$dir/initramfs/kscript-nocompiler.ko"
   echo "== $kver: building kscript.ko"
   if ! make -C "$root/kernel" "${kbuild[@]}" clean >/dev/null 2>&1 ||
      ! make -C "$root/kernel" "${kbuild[@]}" KS_DISPATCH="${KS_DISPATCH:-goto}" > "$dir/build.log" 2>&1; then
@@ -105,6 +117,11 @@ for kver in "${kvers[@]}"; do
   cp "$root/tests/kernel/init" "$dir/initramfs/init"
   chmod +x "$dir/initramfs/init"
   cp -r "$root/tests/kernel/scripts" "$dir/initramfs/tests/"
+  # Damaged bytecode files for the hostile set, made from a file the host's
+  # tool compiled (tests/kernel/make_bad_kbc.py).
+  "$out/kscript" compile "$root/examples/counter_device.k" -o "$dir/counter_device.kbc" > /dev/null &&
+    python3 "$root/tests/kernel/make_bad_kbc.py" "$dir/counter_device.kbc" "$dir/initramfs/tests/scripts/hostile_kbc" 48 ||
+    { echo "   cannot make the damaged bytecode files"; failed=$((failed + 1)); }
   cp "$root/tests/kernel/${KS_GUEST_ENTRY:-run.sh}" "$dir/initramfs/tests/entry.sh"
   cp "$root"/examples/*.k "$dir/initramfs/examples/"
   if [ "${KS_BENCH:-0}" = 1 ] && [ "$kver" != "$debug_label" ]; then
@@ -127,7 +144,7 @@ for kver in "${kvers[@]}"; do
     -nographic -no-reboot < /dev/null > "$dir/console.log" 2>&1
   status=$?
   [ "$kver" = "$debug_label" ] && echo "   guest ran $(( $(date +%s) - start )) s"
-  grep -E "^KTEST (PASS|FAIL|kernel)" "$dir/console.log" | sed 's/^/   /'
+  grep -E "^KTEST (PASS|FAIL|kernel|INFO)" "$dir/console.log" | sed 's/^/   /'
   grep -A30 "^KTEST FAIL" "$dir/console.log" | grep "^  |" | head -40 | sed 's/^/   /'
   p=$(grep -c "^KTEST PASS" "$dir/console.log")
   f=$(grep -c "^KTEST FAIL" "$dir/console.log")

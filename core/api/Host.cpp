@@ -59,13 +59,46 @@ const char* const kRegsFields[] = { "a0", "a1", "a2", "a3", "a4", "a5", "rv" };
 const char* const kPacketFields[] = { "family", "hook", "length", "protocol", "saddr", "daddr", "sport", "dport",
     "saddr6", "daddr6" };
 
-// Slot of field [name] in [k], or -1.
-i32 field_slot(RtClass* k, const char* name)
+// Slot of field [name] in [k] if its type is of [sort] (int, or Bytes for
+// a Packet's addresses), or -1: the host writes these fields, and a class
+// from a bytecode file may declare them with any type.
+i32 field_slot(const Program& p, RtClass* k, const char* name, TypeSort sort)
 {
     for (u32 i = 0; i < k->field_count; i++)
         if (k->field_names[i] && str_equal(k->field_names[i], name))
-            return (i32)i;
+            return k->field_types[i] < p.type_count && p.types[k->field_types[i]].sort == sort ? (i32)i : -1;
     return -1;
+}
+
+// True if a parameter of type [t] takes an instance of built-in class
+// [id] (its class, a superclass, or Object).
+bool takes_instance_of(const Program& p, u32 t, u32 id)
+{
+    if (t >= p.type_count || p.types[t].sort != TypeSort::Class)
+        return false;
+    for (const RtClass* k = p.classes[id]; k; k = k->super)
+        if (k->id == p.types[t].a)
+            return true;
+    return false;
+}
+
+// True if [f], handler [which] of an object of [kind], takes what the host
+// passes (an OutputStream, a Bytes, a Regs or a Packet) and returns no
+// reference (the host reads a write's result as a count, a hook's as a
+// verdict). The compiler guarantees it; a bytecode file is checked here.
+bool handler_types_fit(const Program& p, const Function* f, int kind, HostHandler which)
+{
+    if (f->return_kind == KindRef)
+        return false;
+    if (f->param_count < 2)
+        return true;
+    u32 t = f->param_types[1];
+    switch (which) {
+    case HandlerRead: return takes_instance_of(p, t, ClassOutputStream);
+    case HandlerWrite: return t < p.type_count && p.types[t].sort == TypeSort::Bytes;
+    case HandlerHit: return takes_instance_of(p, t, kind == KS_OBJECT_NETFILTER ? ClassPacket : ClassRegs);
+    default: return false;
+    }
 }
 
 // A kernel symbol a probe may name: letters, digits, '_' and '.'.
@@ -257,7 +290,8 @@ i32 handler_function(ks_state* s, HostObject* h, HostHandler which, u32 argc)
     if (!instance_of(o, kKinds[h->pub.kind].builtin_class) || (u32)slot >= o->klass->vtable_size)
         return -2;
     u32 index = o->klass->vtable[slot];
-    return s->program.functions[index]->param_count == argc + 1 ? (i32)index : -2;
+    const Function* f = s->program.functions[index];
+    return f->param_count == argc + 1 && handler_types_fit(s->program, f, h->pub.kind, which) ? (i32)index : -2;
 }
 
 // A hook's argument: a Regs (probes) or a Packet (netfilter), made once
@@ -269,11 +303,12 @@ bool make_hook_argument(ks_state* s, HostObject* h)
     bool packet = h->pub.kind == KS_OBJECT_NETFILTER;
     RtClass* k = s->program.classes[packet ? ClassPacket : ClassRegs];
     InstanceObj* hook = instance(h->value);
-    h->budget_field = field_slot(hook->klass, "budget");
+    h->budget_field = field_slot(s->program, hook->klass, "budget", TypeSort::Int);
     const char* const* names = packet ? kPacketFields : kRegsFields;
     u32 count = packet ? 10 : 7;
     for (u32 i = 0; i < 10; i++)
-        h->arg_fields[i] = i < count ? field_slot(k, names[i]) : -1;
+        h->arg_fields[i] = i >= count ? -1
+            : field_slot(s->program, k, names[i], packet && i >= 8 ? TypeSort::Bytes : TypeSort::Int);
     // Resolved once: the object's class never changes.
     h->hit_function = handler_function(s, h, HandlerHit, 1);
     InstanceObj* arg = s->heap.new_instance(k);
@@ -408,7 +443,8 @@ int new_output_stream(ks_state* s, u64* out)
     RtClass* k = s->program.classes[ClassOutputStream];
     for (u32 f = 0; f < s->program.function_count; f++) {
         Function* fn = s->program.functions[f];
-        if (fn->owner != k || fn->param_count != 1 || !method_name_is(fn->name, "<init>"))
+        if (fn->owner != k || fn->param_count != 1 || !method_name_is(fn->name, "<init>")
+            || !takes_instance_of(s->program, fn->param_types[0], ClassOutputStream))
             continue;
         InstanceObj* o = s->heap.new_instance(k);
         if (!o || !s->vm.pin(from_obj(o)))

@@ -174,8 +174,7 @@ static int read_bytecode_file(ks_state* s, const char* data, unsigned long lengt
 {
     const char* error = "";
     if (!s->config.bytecode) {
-        // Until the verifier proves the sort of every reference, a host
-        // that cannot trust its files keeps them out (docs/internals.md).
+        // The host chose not to take files (ks_config.bytecode).
         error = "this host does not load bytecode files";
     } else {
         bool out_of_memory = false;
@@ -196,6 +195,17 @@ static int read_bytecode_file(ks_state* s, const char* data, unsigned long lengt
     return KS_ECOMPILE;
 }
 
+#ifdef KS_NO_COMPILER
+// A module built without the compiler (kernel/Kbuild, KS_COMPILER=n): source
+// is refused, with what to do instead.
+static int compile_source(ks_state* s, const char*, unsigned long)
+{
+    static const char message[] = "this kscript was built without the compiler and loads only bytecode files: "
+                                  "compile the script with `kscript compile FILE.k` and load FILE.kbc";
+    store_diagnostic(s, 1, 1, false, false, message, sizeof(message) - 1);
+    return KS_ECOMPILE;
+}
+#else
 // Compiles [source] into the state's program.
 static int compile_source(ks_state* s, const char* source, unsigned long length)
 {
@@ -227,6 +237,7 @@ static int compile_source(ks_state* s, const char* source, unsigned long length)
         status = KS_ECOMPILE;
     return status;
 }
+#endif
 
 // Source text or a bytecode file (told apart by the bytecode magic, which
 // no source starts with); either way the program is verified before the VM

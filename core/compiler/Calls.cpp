@@ -219,6 +219,7 @@ Operand Compiler::call_native(Expr* e, i32 native, Operand* receiver, Type* rece
         release(*receiver);
     Type* rt = native_type(sig[0], receiver_type);
     Operand r = rt->kind == TypeKind::Void ? Operand { rt, 0, false } : target_reg(dest, rt);
+    type_index(rt);   // The verifier types the result (String[], K[], E[]) from the table.
     m_line = e->line;
     emit(Op::CallNative, r.reg, (u32)native, total, rt->kind == TypeKind::Void ? 0 : 1);
     emit_args(regs, total);
@@ -510,6 +511,44 @@ Operand Compiler::method_call(Expr* e, i32 dest)
     }
     if ((t->kind == TypeKind::Int || t->kind == TypeKind::Boolean) && str_equal(name, "toString") && argc == 0)
         return to_string(obj, e, dest);
+    if (name[0] == '_' && name[1] == '_' && !m_in_prelude) {
+        error(e->line, e->column, "'%s' is internal to the built-in library", name);
+        release(obj);
+        return error_operand();
+    }
+    // splice(start, count, items...) (JavaScript's, Konoha's): the items
+    // travel as an array literal of the element type to Array.__splice.
+    if (t->kind == TypeKind::Array && argc >= 3 && str_equal(name, "splice")) {
+        u16 regs[4];
+        regs[0] = obj.reg;
+        regs[1] = alloc_reg(false);
+        expr_into(e->args[0], regs[1], m_types.int_type(), "splice start");
+        regs[2] = alloc_reg(false);
+        expr_into(e->args[1], regs[2], m_types.int_type(), "splice count");
+        Expr items = *e;
+        items.kind = ExprKind::ArrayLit;
+        items.args = e->args + 2;
+        items.arg_count = argc - 2;
+        regs[3] = alloc_reg(true);
+        Operand list = array_literal(&items, t, regs[3]);
+        if (list.reg != regs[3])
+            emit_move(regs[3], list.reg);
+        release(list);
+        for (u32 i = 1; i < 4; i++)
+            free_reg(regs[i]);
+        release(obj);
+        Operand r = target_reg(dest, t);
+        m_line = e->line;
+        emit(Op::CallNative, r.reg, (u32)find_native("Array", "__splice", 3), 4, 1);
+        emit_args(regs, 4);
+        return r;
+    }
+    if (t->kind == TypeKind::Array && argc == 0 && str_equal(name, "sort") && t->elem->kind != TypeKind::Int
+        && t->elem->kind != TypeKind::Boolean && t->elem->kind != TypeKind::String) {
+        type_error(e, "sort() orders ints and Strings; sort '%s' with a comparator: sort(Func[int, T, T])", t);
+        release(obj);
+        return error_operand();
+    }
     const char* owner = native_owner(t);
     if (owner) {
         i32 n = find_native(owner, name, argc);
@@ -616,8 +655,7 @@ Operand Compiler::new_expr(Expr* e, i32 dest)
             error_at(e, "a new Map takes no arguments");
         Operand r = target_reg(dest, t);
         u8 x = (u8)(value_kind(t->key) | (value_kind(t->elem) << 4));
-        u64 def = is_reference(t->elem) ? null_value(t->elem) : 0;
-        emit_imm(Op::NewMap, r.reg, (i32)add_constant(def, value_kind(t->elem)), x);
+        emit_imm(Op::NewMap, r.reg, (i32)type_index(t), x);
         return r;
     }
     if (t->kind == TypeKind::Array) {
@@ -635,7 +673,8 @@ Operand Compiler::new_expr(Expr* e, i32 dest)
         emit_imm(Op::LoadI, size.reg, 0);
         release(size);
         Operand r = target_reg(dest, t);
-        emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(t->elem), value_kind(t->elem)),
+        type_index(t);
+        emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(t->elem), value_kind(t->elem), t->elem),
             value_kind(t->elem));
         return r;
     }
@@ -690,7 +729,8 @@ Operand Compiler::new_array_expr(Expr* e, i32 dest)
         type_error(e->a, "array size must be int, not '%s'", size.type);
     release(size);
     Operand r = target_reg(dest, t);
-    emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(elem), value_kind(elem)), value_kind(elem));
+    type_index(t);   // The verifier types the result as the array of the default's type.
+    emit(Op::NewArray, r.reg, size.reg, add_constant(null_value(elem), value_kind(elem), elem), value_kind(elem));
     return r;
 }
 
@@ -779,7 +819,10 @@ Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
     for (u16 r : regs)
         free_reg(r);
     Operand r = target_reg(dest, t);
-    emit(Op::ArrayLiteral, r.reg, 0, n, value_kind(elem));
+    u32 type = type_index(t);
+    if (type > 0xffff)
+        error_at(e, "too many types in the program for an array literal");
+    emit(Op::ArrayLiteral, r.reg, type, n, value_kind(elem));
     emit_args(regs.data(), n);
     return r;
 }
@@ -845,11 +888,15 @@ Operand Compiler::format_call(Expr* e, i32 dest)
         free_reg(regs[0]);
         return error_operand();
     }
+    // Typed for the verifier: int[] and String[] from the type table.
+    u32 int_array_type = type_index(int_array), string_array_type = type_index(string_array);
+    if (int_array_type > 0xffff || string_array_type > 0xffff)
+        error_at(e, "too many types in the program for an array literal");
     regs[1] = alloc_reg(true);
-    emit(Op::ArrayLiteral, regs[1], 0, pairs.size(), KindInt);
+    emit(Op::ArrayLiteral, regs[1], int_array_type, pairs.size(), KindInt);
     emit_args(pairs.data(), pairs.size());
     regs[2] = alloc_reg(true);
-    emit(Op::ArrayLiteral, regs[2], 0, texts.size(), KindRef);
+    emit(Op::ArrayLiteral, regs[2], string_array_type, texts.size(), KindRef);
     emit_args(texts.data(), texts.size());
     for (u16 r : pairs)
         free_reg(r);

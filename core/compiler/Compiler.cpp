@@ -535,13 +535,13 @@ void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag
         u64 kind = d.severity == Severity::Error ? 0 : d.severity == Severity::Warning ? 1 : 2;
         reported_error = reported_error || kind == 0;
         m_line = d.line ? d.line : line;
-        emit_imm(Op::Report, 0, (i32)add_constant((u64)m_line | kind << 32, KindInt));
+        emit_imm(Op::Report, 0, (i32)add_constant((u64)m_line | kind << 32, KindInt, m_types.int_type()));
     }
     // An error found without a diagnostic of its own (one reported where a
     // declaration it uses is) still reports the statement's line.
     if (has_error && !reported_error) {
         m_line = line;
-        emit_imm(Op::Report, 0, (i32)add_constant(line, KindInt));
+        emit_imm(Op::Report, 0, (i32)add_constant(line, KindInt, m_types.int_type()));
     }
     if (has_error)
         emit(Op::ReturnVoid);
@@ -712,7 +712,7 @@ void Compiler::report_on_first_call(u32 diag_before, u32 line)
         const Diagnostic& d = (*m_diag)[i];
         u64 kind = d.severity == Severity::Error ? 0 : d.severity == Severity::Warning ? 1 : 2;
         m_line = d.line ? d.line : line;
-        emit_imm(Op::Report, 0, (i32)add_constant((u64)m_line | kind << 32, KindInt));
+        emit_imm(Op::Report, 0, (i32)add_constant((u64)m_line | kind << 32, KindInt, m_types.int_type()));
     }
     patch_jump(skip);
     free_reg(flag);
@@ -779,6 +779,9 @@ bool Compiler::compile(const char* source, usize length, Program* out)
     out->constants = keep(m_constants, &n);
     out->constant_count = n;
     out->constant_kinds = keep(m_constant_kinds, &n);
+    out->constant_types = keep(m_constant_types, &n);
+    if (!m_program_types.finish(out))
+        oom();
     return ok && !m_failed;
 }
 
@@ -864,7 +867,10 @@ bool Compiler::compile_all(const char* source, usize length)
         RtClass* rt = c->rt;
         if (!tick(rt->field_count / 16 + c->vtable.size() / 16 + 1))
             return false;
-        for (u32 i = 0; i < rt->field_count; i++)
+        // Field tables shared with the superclass (see build_runtime_classes())
+        // already hold the names.
+        bool shared = rt->super && rt->field_count && rt->field_names == rt->super->field_names;
+        for (u32 i = 0; i < rt->field_count && !shared; i++)
             rt->field_names[i] = persist(c->fields[i].name);
         rt->vtable_size = c->vtable.size();
         if (rt->vtable_size) {
@@ -883,13 +889,15 @@ bool Compiler::compile_all(const char* source, usize length)
     if (g) {
         out->globals = static_cast<u64*>(out->arena.alloc_zeroed(sizeof(u64) * g));
         out->global_kinds = static_cast<u8*>(out->arena.alloc_zeroed(g));
+        out->global_types = static_cast<u32*>(out->arena.alloc_zeroed(sizeof(u32) * g));
         out->global_names = static_cast<const char**>(out->arena.alloc_zeroed(sizeof(char*) * g));
-        if (!out->globals || !out->global_kinds || !out->global_names) {
+        if (!out->globals || !out->global_kinds || !out->global_types || !out->global_names) {
             oom();
             return false;
         }
         for (u32 i = 0; i < g; i++) {
             out->global_kinds[i] = value_kind(m_globals[i].type);
+            out->global_types[i] = type_index(m_globals[i].type);
             out->globals[i] = null_value(m_globals[i].type);
             out->global_names[i] = persist(m_globals[i].name);
         }

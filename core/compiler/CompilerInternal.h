@@ -106,7 +106,8 @@ public:
         : m_memory(memory), m_heap(heap), m_arena(arena), m_diag(diagnostics), m_options(options),
           m_types(arena, memory), m_classes(memory), m_functions(memory), m_globals(memory),
           m_function_index(memory, options.hash_seed), m_global_index(memory, options.hash_seed),
-          m_constants(memory), m_constant_kinds(memory), m_runtime_functions(memory),
+          m_constants(memory), m_constant_kinds(memory), m_constant_types(memory), m_program_types(memory, &m_types),
+          m_runtime_functions(memory),
           m_class_index(memory, options.hash_seed), m_constant_index(memory, options.hash_seed),
           m_string_index(memory, options.hash_seed), m_class_order(memory), m_class_constants(memory),
           m_qualified(memory)
@@ -263,7 +264,8 @@ private:
     void patch_jump(u32 at);
     void patch_jump_to(u32 at, u32 target);
     void emit_loop(u32 target);
-    u32 add_constant(u64 value, u8 kind);
+    u32 add_constant(u64 value, u8 kind, Type* type);
+    u32 type_index(Type* t);
     bool main_only(const char* name);
     void check_top_level_name(Stmt* s);
     i32 int_constant_operand(Expr* e);
@@ -334,7 +336,6 @@ private:
     Operand conditional_expr(Expr* e, Type* expected, i32 dest);
     Operand instanceof_expr(Expr* e, i32 dest);
     Operand as_expr(Expr* e, i32 dest);
-    Operand checked_sort(Operand a, Type* t, u32 code, i32 dest);
     bool boxes(Type* to, Type* from);
     Operand box(Operand v, i32 dest);
     Operand unbox(Operand v, Type* t, i32 dest);
@@ -364,6 +365,8 @@ private:
     NameIndex m_global_index;
     Vector<u64> m_constants;
     Vector<u8> m_constant_kinds;
+    Vector<u32> m_constant_types;     // Index in m_program_types per constant.
+    ProgramTypes m_program_types;     // The program's type table (for the verifier).
     Vector<Function*> m_runtime_functions;
     NameIndex m_class_index;
     NameIndex m_constant_index;       // (value, kind) -> constant.

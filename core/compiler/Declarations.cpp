@@ -992,11 +992,21 @@ bool Compiler::build_runtime_classes()
         rt->field_count = c->unused && !is_subclass(c, m_exception) && !boxed ? 0 : c->fields.size();
         rt->to_string_slot = -1;
         rt->message_field = -1;
-        if (rt->field_count) {
+        RtClass* super_rt = c->super ? c->super->rt : nullptr;
+        if (rt->field_count && c->builtin && super_rt && super_rt->field_count == rt->field_count) {
+            // A built-in class with only its superclass's fields (the
+            // exceptions) shares its field tables: an empty script's program
+            // stays small. They hold the same values for both.
+            rt->field_kinds = super_rt->field_kinds;
+            rt->field_types = super_rt->field_types;
+            rt->field_defaults = super_rt->field_defaults;
+            rt->field_names = super_rt->field_names;
+        } else if (rt->field_count) {
             rt->field_kinds = static_cast<u8*>(p->arena.alloc_zeroed(rt->field_count));
+            rt->field_types = static_cast<u32*>(p->arena.alloc_zeroed(sizeof(u32) * rt->field_count));
             rt->field_defaults = static_cast<u64*>(p->arena.alloc_zeroed(sizeof(u64) * rt->field_count));
             rt->field_names = static_cast<const char**>(p->arena.alloc_zeroed(sizeof(char*) * rt->field_count));
-            if (!rt->field_kinds || !rt->field_defaults || !rt->field_names) {
+            if (!rt->field_kinds || !rt->field_types || !rt->field_defaults || !rt->field_names) {
                 oom();
                 return false;
             }
@@ -1020,10 +1030,14 @@ bool Compiler::build_runtime_classes()
         }
         rt->depth = depth;
         bool exception = is_subclass(c, m_exception);
+        bool shared = rt->super && rt->field_count && rt->field_kinds == rt->super->field_kinds;
         for (u32 i = 0; i < rt->field_count; i++) {
             Type* t = c->fields[i].type;
-            rt->field_kinds[i] = value_kind(t);
-            rt->field_defaults[i] = null_value(t);
+            if (!shared) {
+                rt->field_kinds[i] = value_kind(t);
+                rt->field_types[i] = type_index(t);
+                rt->field_defaults[i] = null_value(t);
+            }
             rt->null_instance->fields[i] = rt->field_defaults[i];
             if (exception && str_equal(c->fields[i].name, "message"))
                 rt->message_field = (i32)i;

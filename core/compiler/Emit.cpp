@@ -11,20 +11,32 @@ namespace ks::compiler {
 
 // The constant pool index of [value] of [kind], added if new (found through
 // a hash index: a pool of thousands of constants was scanned per use).
-u32 Compiler::add_constant(u64 value, u8 kind)
+u32 Compiler::add_constant(u64 value, u8 kind, Type* type)
 {
-    u32 h = m_constant_index.hash_value(value ^ ((u64)kind << 56));
+    // Typed: the verifier knows each constant's type (one null array
+    // constant per array type, so a register keeps its element type).
+    u32 t = type_index(type);
+    u32 h = m_constant_index.hash_value(value ^ ((u64)kind << 56) ^ ((u64)t << 32));
     i64 found = m_constant_index.find_hashed(h, [&](u32 i) {
-        return m_constants[i] == value && m_constant_kinds[i] == kind;
+        return m_constants[i] == value && m_constant_kinds[i] == kind && m_constant_types[i] == t;
     });
     if (found >= 0)
         return (u32)found;
-    if (!m_constants.try_append(value) || !m_constant_kinds.try_append(kind)
+    if (!m_constants.try_append(value) || !m_constant_kinds.try_append(kind) || !m_constant_types.try_append(t)
         || !m_constant_index.add_hashed(h, m_constants.size() - 1)) {
         oom();
         return 0;
     }
     return m_constants.size() - 1;
+}
+
+// The index of [t] in the program's type table (numbered when first used).
+u32 Compiler::type_index(Type* t)
+{
+    u32 index = 0;
+    if (!m_program_types.index_of(t, &index))
+        oom();
+    return index;
 }
 
 // The constant index of a string of [n] bytes at [s]: equal literals share
@@ -45,7 +57,7 @@ u32 Compiler::string_constant(const char* s, usize n)
         return 0;
     }
     m_heap->make_permanent(&str->header);
-    u32 k = add_constant(from_obj(str), KindRef);
+    u32 k = add_constant(from_obj(str), KindRef, m_types.string());
     if (!m_failed && !m_string_index.add_hashed(h, k))
         oom();
     return k;
@@ -373,7 +385,7 @@ void Compiler::load_int(u16 reg, i64 value)
     if (value >= -0x80000000LL && value <= 0x7fffffffLL)
         emit_imm(Op::LoadI, reg, (i32)value);
     else
-        emit_imm(Op::LoadK, reg, (i32)add_constant((u64)value, KindInt));
+        emit_imm(Op::LoadK, reg, (i32)add_constant((u64)value, KindInt, m_types.int_type()));
 }
 
 // Loads the null value of [type] into [reg].
@@ -384,7 +396,7 @@ void Compiler::load_null(u16 reg, Type* type)
     if (!is_reference(type) || type->kind == TypeKind::Null)
         emit_imm(Op::LoadI, reg, 0);
     else
-        emit_imm(Op::LoadK, reg, (i32)add_constant(null_value(type), KindRef));
+        emit_imm(Op::LoadK, reg, (i32)add_constant(null_value(type), KindRef, type));
 }
 
 // Starts compiling a function into [fs] (function symbol [sym], class of
@@ -495,6 +507,13 @@ bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Fu
     f->register_count = (u16)fs->register_count;
     f->param_count = (u16)((fs->cls ? 1 : 0) + (fs->sym ? fs->sym->param_count : 0));
     f->return_kind = value_kind(fs->return_type);
+    f->return_type = type_index(fs->return_type);
+    f->param_types = f->param_count ? static_cast<u32*>(m_out->arena.alloc(sizeof(u32) * f->param_count)) : nullptr;
+    if (f->param_count && !f->param_types)
+        oom();
+    else
+        for (u32 i = 0; i < f->param_count; i++)
+            f->param_types[i] = type_index(fs->cls ? (i ? fs->sym->params[i - 1] : fs->cls->type) : fs->sym->params[i]);
     f->owner = fs->cls ? fs->cls->rt : nullptr;
     f->builtin = fs->sym && fs->sym->prelude;
     f->diagnostic_line = m_options.mode == CompileMode::Transcript && !fs->is_main ? fs->diagnostic_line : 0;

@@ -225,7 +225,7 @@ Operand Compiler::literal(Expr* e, i32 dest, Type* expected)
             return r;
         }
         Operand r { m_types.null_type(), alloc_reg(true), true };
-        emit_imm(Op::LoadK, r.reg, (i32)add_constant(m_out->null_string, KindRef));
+        emit_imm(Op::LoadK, r.reg, (i32)add_constant(m_out->null_string, KindRef, m_types.string()));
         return r;
     }
     }
@@ -241,7 +241,7 @@ Operand Compiler::function_value(FuncSym* f, i32 dest)
     }
     m_heap->make_permanent(&fo->header);
     Operand r = target_reg(dest, f->func_type);
-    emit_imm(Op::LoadK, r.reg, (i32)add_constant(from_obj(fo), KindRef));
+    emit_imm(Op::LoadK, r.reg, (i32)add_constant(from_obj(fo), KindRef, f->func_type));
     return r;
 }
 
@@ -326,7 +326,10 @@ Operand Compiler::script_argv(Expr* e, i32 dest)
         return error_operand();
     }
     Operand r = target_reg(dest, t);
-    emit(Op::ArrayLiteral, r.reg, 0, regs.size(), KindRef);
+    u32 type = type_index(t);
+    if (type > 0xffff)
+        error_at(e, "too many types in the program for an array literal");
+    emit(Op::ArrayLiteral, r.reg, type, regs.size(), KindRef);
     emit_args(regs.data(), regs.size());
     return r;
 }
@@ -1034,7 +1037,11 @@ Operand Compiler::instanceof_expr(Expr* e, i32 dest)
     release(a);
     Operand r = target_reg(dest, m_types.boolean());
     if (a.type->kind == TypeKind::Class) {
-        if (t->kind == TypeKind::Class)
+        if (t->kind == TypeKind::Class && t->cls == m_object) {
+            // Every value is an Object (also a string or array it holds).
+            emit(Op::IsNull, r.reg, a.reg);
+            emit(Op::Not, r.reg, r.reg);
+        } else if (t->kind == TypeKind::Class)
             emit(Op::InstanceOf, r.reg, a.reg, t->cls->id);
         else if (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean)
             emit(Op::InstanceOf, r.reg, a.reg, t->kind == TypeKind::Int ? ClassBoxInt : ClassBoxBoolean);
@@ -1074,12 +1081,12 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
         a.type = t;   // An upcast needs no check.
         return a;
     }
-    if (a.type->kind == TypeKind::Class && a.type->cls == m_object) {
-        if (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean)
-            return unbox(a, t, dest);
-        if (u32 code = is_type_code(t))
-            return checked_sort(a, t, code, dest);
-    }
+    // From an Object, `as` unboxes an int or boolean. To String, arrays,
+    // maps, Bytes and functions it is refused: the verifier has no checked
+    // conversion from Object to those types yet.
+    if (a.type->kind == TypeKind::Class && a.type->cls == m_object
+        && (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean))
+        return unbox(a, t, dest);
     if (t->kind != TypeKind::Class || a.type->kind != TypeKind::Class || !is_subclass(t->cls, a.type->cls)) {
         type_error(e, "cannot cast '%s' to '%s'", a.type, t);
         release(a);
@@ -1088,29 +1095,6 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
     release(a);
     Operand r = target_reg(dest, t);
     emit(Op::Cast, r.reg, a.reg, t->cls->id);
-    return r;
-}
-
-// The Object [a] as the built-in reference type [t] (IsType [code]), or
-// TypeCastException; a null Object becomes the null value of [t].
-Operand Compiler::checked_sort(Operand a, Type* t, u32 code, i32 dest)
-{
-    Operand r = target_reg(dest, t);
-    u16 test = alloc_reg(false);
-    emit(Op::IsType, test, a.reg, code);
-    u32 to_ok = emit_jump(Op::JumpIf, test);
-    emit(Op::IsNull, test, a.reg);
-    u32 to_null = emit_jump(Op::JumpIf, test);
-    emit_imm(Op::Raise, ClassTypeCastException, (i32)string_constant("value is not of the target type", 31));
-    patch_jump(to_null);
-    load_null(r.reg, t);
-    u32 to_end = emit_jump(Op::Jump);
-    patch_jump(to_ok);
-    emit_move(r.reg, a.reg);
-    patch_jump(to_end);
-    free_reg(test);
-    if (a.reg != r.reg)
-        release(a);
     return r;
 }
 

@@ -149,7 +149,7 @@ void Lexer::lex_number(Token* token)
     } else if (p[0] == '0' && p + 1 < m_end && (p[1] == 'o' || p[1] == 'O')) {
         base = 8;
         p += 2;
-    } else if (p[0] == '0' && p + 1 < m_cursor) {
+    } else if (p[0] == '0' && p + 1 < m_cursor && (is_digit(p[1]) || p[1] == '_')) {
         base = 8;   // C and Java: a leading 0 means octal (file modes: 0644).
         p += 1;
     }
@@ -235,7 +235,9 @@ void Lexer::lex_string_part(Token* token, const char* from)
         }
         if (*p == '\n')
             break;
-        if (*p == '\\' && p + 1 < m_end)
+        // An escape takes the next character, but never a newline: a string
+        // ends on its own line (the line count stays true after it).
+        if (*p == '\\' && p + 1 < m_end && p[1] != '\n')
             p++;
         p++;
         size++;

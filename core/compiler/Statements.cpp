@@ -267,7 +267,7 @@ i32 Compiler::int_constant_operand(Expr* e)
 {
     if (e->kind != ExprKind::Int)
         return -1;
-    u32 k = add_constant((u64)e->int_value, KindInt);
+    u32 k = add_constant((u64)e->int_value, KindInt, m_types.int_type());
     return k <= 0xffff ? (i32)k : -1;
 }
 
@@ -482,6 +482,11 @@ bool Compiler::foreach_statement(Stmt* s)
     i32 keys = map ? find_native("Map", "keys", 0) : -1;
     if (keys >= 0) {
         m_line = s->line;
+        Type* key_array = m_types.array_of(elem);
+        if (!key_array)
+            oom();
+        else
+            type_index(key_array);   // The verifier types keys()'s result from the table.
         emit(Op::CallNative, arr, (u32)keys, 1, 1);
         emit_args(&coll.reg, 1);
     } else {
@@ -566,6 +571,7 @@ bool Compiler::switch_statement(Stmt* s)
     emit_move(subj, subject.reg);
     release(subject);
     Vector<u32> to_case(m_memory);   // Per label: the jumps to its statements (one each; none for default).
+    NameIndex labels(m_memory, m_options.hash_seed);   // The literal labels seen, by value.
     i32 default_index = -1;
     for (u32 i = 0; i < s->case_count && !m_failed; i++) {
         SwitchCase& c = s->cases[i];
@@ -576,16 +582,22 @@ bool Compiler::switch_statement(Stmt* s)
                 oom();
             continue;
         }
-        // Repeated literals: as javac, an error (a bounded scan: the
-        // compile meter is charged for it).
-        if (!tick(i / 16 + 1))
+        // Repeated literals: as javac, an error. Found through a hash of
+        // the literals seen (keyed by the compile's seed), so a switch of
+        // n labels costs n lookups, not n * n comparisons.
+        if (!tick(1))
             break;
-        for (u32 j = 0; j < i; j++) {
-            if (s->cases[j].value && same_case_literal(s->cases[j].value, c.value)) {
+        i64 literal_int;
+        bool is_literal = case_int_literal(c.value, &literal_int) || c.value->kind == ExprKind::String;
+        if (is_literal) {
+            u32 h = c.value->kind == ExprKind::String ? labels.hash_bytes_keyed(c.value->name, c.value->name_length)
+                                                      : labels.hash_value((u64)literal_int);
+            i64 seen = labels.find_hashed(h, [&](u32 j) { return same_case_literal(s->cases[j].value, c.value); });
+            if (seen >= 0)
                 error(c.value->line, c.value->column, "this case value is already a label of the switch (line %d)",
-                    nullptr, nullptr, s->cases[j].line);
-                break;
-            }
+                    nullptr, nullptr, s->cases[seen].line);
+            else if (!labels.add_hashed(h, i))
+                oom();
         }
         u32 at = 0;
         i32 k = is_int ? int_constant_operand(c.value) : -1;
@@ -861,8 +873,12 @@ bool Compiler::try_statement(Stmt* s)
         Local* l = c.name ? declare_local(c.name, t->kind == TypeKind::Error ? m_exception->type : t, c.line,
                                 c.column, false)
                           : nullptr;
-        if (l)
+        // The handler's register holds an Exception: a Cast (which the
+        // InstanceOf above makes certain) gives the verifier the class.
+        if (l && (matches_all || t->kind != TypeKind::Class))
             emit_move(l->reg, exc);
+        else if (l)
+            emit(Op::Cast, l->reg, exc, t->cls->id);
         bool body_falls = block(c.body);
         end_scope();
         if (body_falls) {

@@ -160,4 +160,81 @@ void TypeTable::name(const Type* t, char* out, usize n)
     out[len] = 0;
 }
 
+bool ProgramTypes::number(Type* t, u32* out, u32 depth)
+{
+    if (t->program_index) {
+        *out = t->program_index - 1;
+        return true;
+    }
+    // The parser bounds type nesting far below this; the guard keeps the
+    // recursion bounded whatever reaches it.
+    if (depth > 256)
+        return false;
+    // The untyped null is the null String (what the compiler loads for
+    // it); the error type of a failed compile is numbered as int.
+    if (t->kind == TypeKind::Null || t->kind == TypeKind::Error) {
+        if (!number(t->kind == TypeKind::Null ? m_types->string() : m_types->int_type(), out, depth + 1))
+            return false;
+        t->program_index = *out + 1;
+        return true;
+    }
+    TypeEntry e {};
+    switch (t->kind) {
+    case TypeKind::Void: e.sort = TypeSort::Void; break;
+    case TypeKind::Boolean: e.sort = TypeSort::Bool; break;
+    case TypeKind::String: e.sort = TypeSort::String; break;
+    case TypeKind::Bytes: e.sort = TypeSort::Bytes; break;
+    case TypeKind::Class:
+        e.sort = TypeSort::Class;
+        e.a = t->cls->id;
+        break;
+    case TypeKind::Array:
+        e.sort = TypeSort::Array;
+        if (!number(t->elem, &e.a, depth + 1))
+            return false;
+        break;
+    case TypeKind::Map:
+        e.sort = TypeSort::Map;
+        if (!number(t->key, &e.a, depth + 1) || !number(t->elem, &e.b, depth + 1))
+            return false;
+        break;
+    case TypeKind::Func: {
+        e.sort = TypeSort::Func;
+        if (!number(t->elem, &e.a, depth + 1))
+            return false;
+        // Parts first (numbering them may add runs of their own), then
+        // this type's run of parameters.
+        for (u32 i = 0; i < t->param_count; i++) {
+            u32 k;
+            if (!number(t->params[i], &k, depth + 1))
+                return false;
+        }
+        if (t->param_count > 0xffff)
+            return false;
+        e.b = m_params.size();
+        e.param_count = (u16)t->param_count;
+        for (u32 i = 0; i < t->param_count; i++)
+            if (!m_params.try_append(t->params[i]->program_index - 1))
+                return false;
+        break;
+    }
+    default: e.sort = TypeSort::Int; break;   // int, and the error type of a failed compile.
+    }
+    if (!m_entries.try_append(e))
+        return false;
+    *out = m_entries.size() - 1;
+    t->program_index = *out + 1;
+    return true;
+}
+
+bool ProgramTypes::finish(Program* p)
+{
+    u32 n = m_entries.size();
+    p->type_count = n;
+    p->types = static_cast<TypeEntry*>(p->arena.copy(m_entries.data(), sizeof(TypeEntry) * n));
+    p->type_param_count = m_params.size();
+    p->type_params = static_cast<u32*>(p->arena.copy(m_params.data(), sizeof(u32) * m_params.size()));
+    return (p->types || !n) && (p->type_params || !p->type_param_count);
+}
+
 }

@@ -6,6 +6,7 @@
 #include "../support/NameIndex.h"
 #include "../support/Vector.h"
 #include "../vm/Opcodes.h"
+#include "../vm/Program.h"
 
 namespace ks {
 
@@ -33,6 +34,7 @@ struct Type {
     Type** params;
     u32 param_count;
     Type* array_type;   // The interned array of this type, once made.
+    u32 program_index;  // Index in the program's type table plus one; 0 until numbered.
 };
 
 inline bool is_reference(const Type* t)
@@ -97,6 +99,27 @@ private:
     Type* m_null {};
     Type* m_string {};
     Type* m_bytes {};
+};
+
+// The program's type table (vm/Program.h, TypeEntry) as the compiler fills
+// it: a type gets its index when the program first needs it (a parameter, a
+// field, a constant, a NewMap...), after its parts, so every part's index is
+// smaller than its own. Interned types give interned entries.
+class ProgramTypes {
+public:
+    ProgramTypes(Memory* memory, TypeTable* types) : m_types(types), m_entries(memory), m_params(memory) {}
+    // The index of [t], numbered (with its parts) if new; false when memory
+    // runs out or the types nest deeper than any script can write.
+    bool index_of(Type* t, u32* out) { return number(t, out, 0); }
+    // Copies the table into [p]'s arena (Program::types).
+    bool finish(Program* p);
+    u32 size() const { return m_entries.size(); }
+
+private:
+    bool number(Type* t, u32* out, u32 depth);
+    TypeTable* m_types;
+    Vector<TypeEntry> m_entries;
+    Vector<u32> m_params;          // Function types' parameter indexes, one run per function type.
 };
 
 }

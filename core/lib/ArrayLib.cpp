@@ -153,6 +153,39 @@ bool a_splice(Vm& vm, u64* a, u64* r)
     return true;
 }
 
+// splice(start, count, items...) as the compiler calls it:
+// Array.__splice(start, count, items): removes as splice(start, count)
+// does, then inserts the items where the removed elements were (JavaScript's
+// rule). Everything that can fail (the removed elements' array, the room
+// for the items) happens before the array changes.
+bool a_splice_insert(Vm& vm, u64* a, u64* r)
+{
+    ArrayObj* x = arr(a[0]);
+    ArrayObj* items = arr(a[3]);
+    if (!check_mutable(vm, a[0]))
+        return false;
+    i64 n = x->size;
+    i64 b = clamp_index((i64)a[1], n);
+    i64 count = (i64)a[2];
+    if (count < 0)
+        count = 0;
+    if (count > n - b)
+        count = n - b;
+    u64 size = (u64)(n - count) + items->size;
+    if (size > 0x3fffffff)
+        return vm.raise_out_of_memory();
+    if (!pay_scan(vm, ((u64)(n - b - count) + items->size) * sizeof(u64)))
+        return false;
+    if (!make_array_from(vm, x, x->items + b, (u32)count, r))
+        return false;
+    if (!vm.heap().array_reserve(x, (u32)size))
+        return vm.raise_out_of_memory();
+    mem_move(x->items + b + items->size, x->items + b + count, (usize)(n - b - count) * sizeof(u64));
+    mem_copy(x->items + b, items->items, items->size * sizeof(u64));
+    x->size = (u32)size;
+    return true;
+}
+
 // splice(start): removes everything from [start] (negative: from the end).
 bool a_splice1(Vm& vm, u64* a, u64* r)
 {
@@ -203,7 +236,7 @@ bool a_join(Vm& vm, u64* a, u64* r)
         if (!vm.append_text(sb, x->items[i], x->header.elem_kind))
             return false;
     }
-    return ret_string(vm, sb.data(), sb.size(), r);
+    return ret_built(vm, sb, r);
 }
 
 // The display text of the array ("[1, 2]"), as `"" + a` gives it.

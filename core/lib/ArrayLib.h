@@ -29,7 +29,8 @@
     NATIVE("Array", "contains", "bE", a_contains) \
     NATIVE("Array", "splice", "Ri", a_splice1) \
     NATIVE("Array", "sort", "v", a_sort) \
-    NATIVE("Array", "sort", "vF", a_sort_with)
+    NATIVE("Array", "sort", "vF", a_sort_with) \
+    NATIVE("Array", "__splice", "RiiR", a_splice_insert)
 
 namespace ks::lib {
 KS_ARRAY_NATIVES(KS_DECLARE_NATIVE)

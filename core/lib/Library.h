@@ -44,6 +44,17 @@ inline bool ret_string(Vm& vm, const char* s, usize n, u64* out)
     return true;
 }
 
+// The text [sb] built as a new string into [*out]; false with
+// OutOfMemoryException pending when the builder ran out of memory on the
+// way (its text is then incomplete: never returned) or the string cannot
+// be allocated. Every native that builds a string returns it through here.
+inline bool ret_built(Vm& vm, const StringBuilder& sb, u64* out)
+{
+    if (sb.has_failed())
+        return vm.raise_out_of_memory();
+    return ret_string(vm, sb.data(), sb.size(), out);
+}
+
 // Budget for work a native is about to do or has just done, checked (see
 // Vm::charge_checked(): false means stop, the exception is pending). Bytes
 // read or moved at memcmp/memmove speed cost one unit per 16, as allocation

@@ -14,8 +14,9 @@ bool linux_printk(Vm& vm, u64* a, u64*)
         StringBuilder sb(&vm.memory());
         sb.append(s->bytes, s->byte_length);
         sb.append("\n");
-        if (!sb.has_failed())
-            vm.hooks().write(vm.hooks().context, 1, sb.data(), sb.size());
+        if (sb.has_failed())
+            return vm.raise_out_of_memory();
+        vm.hooks().write(vm.hooks().context, 1, sb.data(), sb.size());
     }
     return true;
 }

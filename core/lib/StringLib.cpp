@@ -446,9 +446,7 @@ bool s_concat(Vm& vm, u64* a, u64* r)
     StringBuilder sb(&vm.memory());
     sb.append(x->bytes, x->byte_length);
     sb.append(y->bytes, y->byte_length);
-    if (sb.has_failed())
-        return vm.raise_out_of_memory();
-    return ret_string(vm, sb.data(), sb.size(), r);
+    return ret_built(vm, sb, r);
 }
 
 // [a[0]] itself when an operation leaves a string as it is (strings are
@@ -497,9 +495,7 @@ bool s_replace(Vm& vm, u64* a, u64* r)
         i = at + from->byte_length;
     }
     sb.append(s->bytes + i, s->byte_length - i);
-    if (sb.has_failed())
-        return vm.raise_out_of_memory();
-    return ret_string(vm, sb.data(), sb.size(), r);
+    return ret_built(vm, sb, r);
 }
 
 // The parts are allocations, charged as they are made, and cost a unit
@@ -741,12 +737,12 @@ bool s_repeat(Vm& vm, u64* a, u64* r)
         return vm.raise_out_of_memory();
     if (!pay_scan(vm, total) || !vm.charge_checked((u64)n >> 4))
         return false;
+    if (total == 0)   // "".repeat(n) or repeat(0): nothing to loop over
+        return ret_string(vm, "", 0, r);
     StringBuilder sb(&vm.memory());
     for (i64 i = 0; i < n && !sb.has_failed(); i++)
         sb.append(s->bytes, s->byte_length);
-    if (sb.has_failed())
-        return vm.raise_out_of_memory();
-    return ret_string(vm, sb.data(), sb.size(), r);
+    return ret_built(vm, sb, r);
 }
 
 // split() with no separator: Konoha's one-element array of the string.
@@ -948,9 +944,7 @@ bool s_format(Vm& vm, u64* a, u64* r)
         if (sb.has_failed() || ch.has_failed())
             return vm.raise_out_of_memory();
     }
-    if (sb.has_failed())
-        return vm.raise_out_of_memory();
-    return ret_string(vm, sb.data(), sb.size(), r);
+    return ret_built(vm, sb, r);
 }
 
 }

@@ -10,10 +10,17 @@
 // permanent objects. The code itself is the verifier's to check.
 #include "Bytecode.h"
 
+#include "../lib/Registry.h"
 #include "Natives.h"
 #include "Opcodes.h"
 
 namespace ks {
+
+// Classes with at most this many fields are read through small buffers
+// (and may share their superclass's field tables); until then their null
+// instance starts from these zeros.
+constexpr u32 kSmallFields = 4;
+static const u64 kZeroFields[kSmallFields] = {};
 
 namespace {
 
@@ -202,8 +209,11 @@ struct Loader {
 
     void* alloc(usize size, bool zero = true)
     {
+        // An empty table needs no memory, only a pointer that is not null
+        // (an empty script must stay as small loaded as compiled).
+        static u64 empty;
         if (!size)
-            size = 1;
+            return &empty;
         void* m = zero ? p->arena.alloc_zeroed(size) : p->arena.alloc(size);
         if (!m) {
             oom = true;
@@ -211,13 +221,17 @@ struct Loader {
         }
         return m;
     }
-    // A name: u32 length and its bytes, kept with a terminating zero.
-    const char* name()
+    // A name: u32 length and its bytes, kept with a terminating zero; or
+    // [same] when it is that name (an inherited field's, shared with the
+    // superclass as the compiler's program would not bother to).
+    const char* name(const char* same = nullptr)
     {
         u32 n = r.count(1, 1u << 16);
         const u8* at;
         if (!r.take(n, &at))
             return nullptr;
+        if (same && str_length(same) == n && mem_compare(same, at, n) == 0)
+            return same;
         char* s = static_cast<char*>(alloc(n + 1, false));
         if (!s)
             return nullptr;
@@ -329,7 +343,9 @@ struct Loader {
                 return false;
             p->classes[i] = c;
             c->id = i;
-            c->name = name();
+            // A built-in class's name points at the registry's, as the
+            // compiler's does (the boxes are named int and boolean).
+            c->name = name(i == ClassBoxInt ? "int" : i == ClassBoxBoolean ? "boolean" : prelude_class_name(i));
             u32 super = r.u32_();
             c->depth = r.u32_();
             c->field_count = r.count(10, 1u << 20);
@@ -339,11 +355,16 @@ struct Loader {
             if (super != kNone && super >= p->class_count)
                 return r.bad("a superclass that does not exist");
             c->super = super == kNone ? nullptr : reinterpret_cast<RtClass*>((uptr)super + 1);
-            if (c->field_count) {
+            if (c->field_count && c->field_count <= kSmallFields) {
+                // Tables read (and perhaps shared) below; the null instance
+                // starts from zeros.
+                c->field_defaults = const_cast<u64*>(kZeroFields);
+            } else if (c->field_count) {
                 c->field_kinds = static_cast<u8*>(alloc(c->field_count));
+                c->field_types = static_cast<u32*>(alloc(sizeof(u32) * c->field_count));
                 c->field_names = static_cast<const char**>(alloc(sizeof(char*) * c->field_count));
                 c->field_defaults = static_cast<u64*>(alloc(sizeof(u64) * c->field_count));
-                if (!c->field_kinds || !c->field_names || !c->field_defaults)
+                if (!c->field_kinds || !c->field_types || !c->field_names || !c->field_defaults)
                     return false;
             }
             c->null_instance = heap->new_instance(c);
@@ -361,14 +382,48 @@ struct Loader {
         }
         for (u32 i = 0; i < p->class_count; i++) {
             RtClass* c = p->classes[i];
+            const RtClass* sup = c->super;
+            bool small = c->field_count && c->field_count <= kSmallFields;
+            // A class with few fields is read into these first: when they
+            // equal its superclass's (the built-in exceptions), it shares the
+            // superclass's tables, as the compiler made them.
+            u8 kinds[kSmallFields];
+            u32 types[kSmallFields];
+            const char* names[kSmallFields];
+            u64 defaults[kSmallFields];
+            u8* kind_out = small ? kinds : c->field_kinds;
+            u32* type_out = small ? types : c->field_types;
+            const char** name_out = small ? names : c->field_names;
+            u64* default_out = small ? defaults : c->field_defaults;
+            bool same = small && sup && sup->id < i && sup->field_count == c->field_count;
             for (u32 f = 0; f < c->field_count; f++) {
-                c->field_kinds[f] = r.u8_();
-                if (!r.error && c->field_kinds[f] > KindRef)
+                kind_out[f] = r.u8_();
+                if (!r.error && kind_out[f] > KindRef)
                     return r.bad("a field's kind is not int, boolean or reference");
-                c->field_names[f] = name();
-                if (!value(&c->field_defaults[f], c->field_kinds[f], nullptr))
+                type_out[f] = r.u32_();
+                name_out[f] = name(sup && sup->id < i && f < sup->field_count ? sup->field_names[f] : nullptr);
+                if (!value(&default_out[f], kind_out[f], nullptr))
                     return false;
-                c->null_instance->fields[f] = c->field_defaults[f];
+                c->null_instance->fields[f] = default_out[f];
+                same = same && kind_out[f] == sup->field_kinds[f] && type_out[f] == sup->field_types[f]
+                    && name_out[f] == sup->field_names[f] && default_out[f] == sup->field_defaults[f];
+            }
+            if (small && same) {
+                c->field_kinds = sup->field_kinds;
+                c->field_types = sup->field_types;
+                c->field_names = sup->field_names;
+                c->field_defaults = sup->field_defaults;
+            } else if (small) {
+                c->field_kinds = static_cast<u8*>(alloc(c->field_count));
+                c->field_types = static_cast<u32*>(alloc(sizeof(u32) * c->field_count));
+                c->field_names = static_cast<const char**>(alloc(sizeof(char*) * c->field_count));
+                c->field_defaults = static_cast<u64*>(alloc(sizeof(u64) * c->field_count));
+                if (!c->field_kinds || !c->field_types || !c->field_names || !c->field_defaults)
+                    return false;
+                mem_copy(c->field_kinds, kinds, c->field_count);
+                mem_copy(c->field_types, types, sizeof(u32) * c->field_count);
+                mem_copy(static_cast<void*>(c->field_names), names, sizeof(char*) * c->field_count);
+                mem_copy(c->field_defaults, defaults, sizeof(u64) * c->field_count);
             }
             if (c->vtable_size) {
                 c->vtable = static_cast<u32*>(alloc(sizeof(u32) * c->vtable_size));
@@ -396,6 +451,14 @@ struct Loader {
         f->param_count = r.u16_();
         f->register_count = r.u16_();
         f->return_kind = r.u8_();
+        f->return_type = r.u32_();
+        if (!r.error && (u64)f->param_count * 4 > r.left)
+            return r.bad("a table is longer than the file");
+        f->param_types = f->param_count ? static_cast<u32*>(alloc(sizeof(u32) * f->param_count)) : nullptr;
+        if (f->param_count && !f->param_types)
+            return false;
+        for (u32 k = 0; k < f->param_count; k++)
+            f->param_types[k] = r.u32_();
         u8 flags = r.u8_();
         u32 owner = r.u32_();
         f->diagnostic_line = r.u32_();
@@ -455,6 +518,38 @@ struct Loader {
         return !r.error;
     }
 
+    // The type table: sort, two parts and a parameter count per entry,
+    // then the function types' parameters (indexes are the verifier's to
+    // check).
+    bool types()
+    {
+        p->type_count = r.count(11, 1u << 20);
+        if (r.error)
+            return false;
+        p->types = static_cast<TypeEntry*>(alloc(sizeof(TypeEntry) * p->type_count));
+        if (!p->types)
+            return false;
+        for (u32 i = 0; i < p->type_count; i++) {
+            TypeEntry& t = p->types[i];
+            u8 sort = r.u8_();
+            if (!r.error && sort >= (u8)TypeSort::Count)
+                return r.bad("an unknown type sort");
+            t.sort = (TypeSort)sort;
+            t.a = r.u32_();
+            t.b = r.u32_();
+            t.param_count = r.u16_();
+        }
+        p->type_param_count = r.count(4, 1u << 24);
+        if (r.error)
+            return false;
+        p->type_params = static_cast<u32*>(alloc(sizeof(u32) * p->type_param_count));
+        if (!p->type_params)
+            return false;
+        for (u32 i = 0; i < p->type_param_count; i++)
+            p->type_params[i] = r.u32_();
+        return !r.error;
+    }
+
     bool program()
     {
         p->class_count = r.count(18, 1u << 20);
@@ -462,7 +557,7 @@ struct Loader {
         p->constant_count = r.count(2, 1u << 24);
         p->global_count = r.count(6, 1u << 20);
         p->main_function = r.u32_();
-        if (r.error || !nulls())
+        if (r.error || !nulls() || !types())
             return false;
         // Functions are read last, but function values need their count.
         p->functions = static_cast<Function**>(alloc(sizeof(Function*) * p->function_count));
@@ -470,22 +565,27 @@ struct Loader {
             return false;
         p->constants = static_cast<u64*>(alloc(sizeof(u64) * p->constant_count));
         p->constant_kinds = static_cast<u8*>(alloc(p->constant_count));
-        if (!p->constants || !p->constant_kinds)
+        p->constant_types = static_cast<u32*>(alloc(sizeof(u32) * p->constant_count));
+        if (!p->constants || !p->constant_kinds || !p->constant_types)
             return false;
-        for (u32 i = 0; i < p->constant_count; i++)
+        for (u32 i = 0; i < p->constant_count; i++) {
             if (!value(&p->constants[i], 0, &p->constant_kinds[i]))
                 return false;
+            p->constant_types[i] = r.u32_();
+        }
         if (p->global_count) {
             p->globals = static_cast<u64*>(alloc(sizeof(u64) * p->global_count));
             p->global_kinds = static_cast<u8*>(alloc(p->global_count));
+            p->global_types = static_cast<u32*>(alloc(sizeof(u32) * p->global_count));
             p->global_names = static_cast<const char**>(alloc(sizeof(char*) * p->global_count));
-            if (!p->globals || !p->global_kinds || !p->global_names)
+            if (!p->globals || !p->global_kinds || !p->global_types || !p->global_names)
                 return false;
         }
         for (u32 i = 0; i < p->global_count; i++) {
             p->global_kinds[i] = r.u8_();
             if (!r.error && p->global_kinds[i] > KindRef)
                 return r.bad("a global's kind is not int, boolean or reference");
+            p->global_types[i] = r.u32_();
             p->global_names[i] = name();
             if (!value(&p->globals[i], p->global_kinds[i], nullptr))
                 return false;
@@ -552,6 +652,17 @@ bool write_bytecode(const Program& p, StringBuilder& out)
     w.u32_(p.constant_count);
     w.u32_(p.global_count);
     w.u32_(p.main_function);
+    w.u32_(p.type_count);
+    for (u32 i = 0; i < p.type_count; i++) {
+        const TypeEntry& t = p.types[i];
+        w.u8_((u8)t.sort);
+        w.u32_(t.a);
+        w.u32_(t.b);
+        w.u16_(t.param_count);
+    }
+    w.u32_(p.type_param_count);
+    for (u32 i = 0; i < p.type_param_count; i++)
+        w.u32_(p.type_params[i]);
     for (u32 i = 0; i < p.class_count; i++) {
         const RtClass* c = p.classes[i];
         w.str(c->name);
@@ -564,6 +675,7 @@ bool write_bytecode(const Program& p, StringBuilder& out)
         const RtClass* c = p.classes[i];
         for (u32 f = 0; f < c->field_count; f++) {
             w.u8_(c->field_kinds[f]);
+            w.u32_(c->field_types[f]);
             w.str(c->field_names ? c->field_names[f] : "");
             w.value(c->field_defaults[f], c->field_kinds[f]);
         }
@@ -572,10 +684,13 @@ bool write_bytecode(const Program& p, StringBuilder& out)
         w.u32_((u32)c->to_string_slot);
         w.u32_((u32)c->message_field);
     }
-    for (u32 i = 0; i < p.constant_count; i++)
+    for (u32 i = 0; i < p.constant_count; i++) {
         w.value(p.constants[i], p.constant_kinds[i]);
+        w.u32_(p.constant_types[i]);
+    }
     for (u32 i = 0; i < p.global_count; i++) {
         w.u8_(p.global_kinds[i]);
+        w.u32_(p.global_types[i]);
         w.str(p.global_names ? p.global_names[i] : "");
         w.value(p.globals[i], p.global_kinds[i]);
     }
@@ -586,6 +701,9 @@ bool write_bytecode(const Program& p, StringBuilder& out)
         w.u16_(f->param_count);
         w.u16_(f->register_count);
         w.u8_(f->return_kind);
+        w.u32_(f->return_type);
+        for (u32 k = 0; k < f->param_count; k++)
+            w.u32_(f->param_types[k]);
         w.u8_(f->builtin ? 1 : 0);
         w.u32_(f->owner ? f->owner->id : kNone);
         w.u32_(f->diagnostic_line);

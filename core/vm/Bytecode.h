@@ -12,7 +12,7 @@ namespace ks {
 
 // "\x7fKSB": no source text starts with byte 0x7f.
 constexpr u8 kBytecodeMagic[4] = { 0x7f, 'K', 'S', 'B' };
-constexpr u16 kBytecodeFormat = 1;      // The layout of the file.
+constexpr u16 kBytecodeFormat = 2;      // The layout of the file.
 constexpr u32 kEngineVersion = 1;       // Bumped with any change that old files would misread.
 constexpr usize kBytecodeHeaderSize = 32;
 

@@ -142,6 +142,7 @@ void disassemble(const Program& p, StringBuilder& out)
                     break;
                 case 'f': out.append("field "); out.append_int(v); break;
                 case 't': out.append("slot "); out.append_int(v); break;
+                case 'm': out.append("type "); out.append_int(v); break;
                 case 'F': out.append((u64)v < p.function_count && p.functions[v] ? p.functions[v]->name : "?"); break;
                 case 'C': out.append((u64)v < p.class_count && p.classes[v] ? p.classes[v]->name : "?"); break;
                 case 'N':

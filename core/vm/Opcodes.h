@@ -41,8 +41,8 @@
 //   p    a call's single argument: the callee's first parameter (Call1,
 //        CallMethod1: the receiver)
 //   A    an argument register in an Args word, checked with its call
-//   (s, o, y, M and u say the sort the VM assumes; the verifier proves the
-//   kind, a reference, but not yet the sort: docs/internals.md, "Verifier")
+//   (s, o, y, M and u say the sort the VM assumes; the verifier proves it
+//   from the program's type table: docs/internals.md, "Verifier")
 //
 //   Indexes:
 //   k    a constant of any kind          K  an int constant
@@ -53,6 +53,7 @@
 //   f    a field of the class instance in the instruction's 'o' register
 //   t    a method slot (vtable index) of the receiver
 //   F    a function                      N  a native (Natives.h)
+//   m    a type of the program's type table (Program::types)
 //
 //   Immediates:
 //   z    imm, a 32-bit int (b+c)         h  a signed 16-bit int
@@ -141,8 +142,8 @@ namespace ks {
     X(GetField, "Vof-", "R[a] := R[b].field[c]")                                               \
     X(SetField, "ofv-", "R[a].field[b] := R[c]; NullReferenceException on null")               \
     X(NewArray, "Yidx", "R[a] := new array of R[b] elements of kind x, each K[c]")             \
-    X(NewMap, "Md=X", "R[a] := new map of the kinds x, K[imm] its default value")              \
-    X(ArrayLiteral, "Y-nx", "R[a] := array of kind x of the c argument registers")             \
+    X(NewMap, "Mm=X", "R[a] := new map of type imm (kinds x), missing keys give the value type's default")  \
+    X(ArrayLiteral, "Ymnx", "R[a] := array of type b, kind x, of the c argument registers")     \
     X(ArrayGet, "Vyi-", "R[a] := R[b][R[c]]; OutOfBoundsException")                           \
     X(ArraySet, "yiv-", "R[a][R[b]] := R[c]; OutOfBoundsException")                           \
     X(Concat, "Sswx", "R[a] := R[b] + string of R[c] (x: value kind of R[c])")                 \
@@ -250,5 +251,7 @@ inline bool is_constant_letter(char letter)
 {
     return letter == 'k' || letter == 'K' || letter == 'D' || letter == 'Z' || letter == 'd';
 }
+// Letters of indexes into the program's type table.
+inline bool is_type_letter(char letter) { return letter == 'm'; }
 
 }

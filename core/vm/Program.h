@@ -20,6 +20,33 @@ struct Handler {
 
 struct RtClass;
 
+// The program's type table: the static types of parameters, returns, fields,
+// globals, constants and of what NewArray, NewMap and ArrayLiteral make, so
+// that the verifier can prove the sort of every reference (docs/internals.md,
+// "Verifier"). Entries name their parts by index, always smaller than their
+// own (no type contains itself); the compiler interns them, so two equal
+// types have one index.
+enum class TypeSort : u8 {
+    Void = 0,     // Only as a function type's result.
+    Int,
+    Bool,
+    String,
+    Bytes,
+    Class,        // a: the class id.
+    Array,        // a: the element type.
+    Map,          // a: the key type, b: the value type.
+    Func,         // a: the result type; b: the first of param_count in Program::type_params.
+    Count,
+};
+
+struct TypeEntry {
+    TypeSort sort;
+    u8 unused;
+    u16 param_count;
+    u32 a;
+    u32 b;
+};
+
 struct Function {
     const char* name;          // Qualified: "Point.sum", "fib", "<main>".
     Insn* code;
@@ -33,6 +60,8 @@ struct Function {
     u16 ref_register_count;
     u16 ref_param_count;       // The first ones are parameters; the others are cleared on entry.
     u8 return_kind;            // ValueKind.
+    u32* param_types;          // Type index of each parameter (the receiver's is its class).
+    u32 return_type;           // Type index of the result (a Void type for none).
     u32 line;
     RtClass* owner;
     u32 diagnostic_line;       // Transcript mode: line of a compile error, reported at first call.
@@ -47,6 +76,7 @@ struct RtClass {
     u32 depth;                 // 0 for Object.
     u32 field_count;
     u8* field_kinds;           // ValueKind per field.
+    u32* field_types;          // Type index per field.
     const char** field_names;
     u64* field_defaults;       // Initial field values (null objects for references).
     u32* vtable;               // Function index per method slot.
@@ -85,18 +115,40 @@ struct Program {
     u32 class_count;
     u64* constants;
     u8* constant_kinds;
+    u32* constant_types;       // Type index per constant.
     u32 constant_count;
     u64* globals;
     u8* global_kinds;
+    u32* global_types;         // Type index per global.
     const char** global_names;
     u32 global_count;
     u32 main_function;
+    TypeEntry* types;
+    u32 type_count;
+    u32* type_params;          // Function types' parameter types, one run per function type.
+    u32 type_param_count;
     // Null values of the non-class reference types.
     u64 null_string;
     u64 null_array;
     u64 null_map;
     u64 null_bytes;
     u64 null_func;
+
+    // The value a slot of type [t] starts with: 0, or the null value of its
+    // sort (NewMap's missing value). [t] is a verified type index.
+    u64 default_value(u32 t) const
+    {
+        const TypeEntry& e = types[t];
+        switch (e.sort) {
+        case TypeSort::String: return null_string;
+        case TypeSort::Bytes: return null_bytes;
+        case TypeSort::Array: return null_array;
+        case TypeSort::Map: return null_map;
+        case TypeSort::Func: return null_func;
+        case TypeSort::Class: return from_obj(classes[e.a]->null_instance);
+        default: return 0;
+        }
+    }
 };
 
 }

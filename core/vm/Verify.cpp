@@ -20,12 +20,14 @@
 //      reference register is read while it still holds the 0 that frame
 //      entry left in it.
 //
-// What it does not prove yet (docs/internals.md, "Verifier"): the object
-// sort of a reference (String, array, map, instance of which class), which
-// the program's tables do not record; so field indexes are checked against
-// the program's classes as a whole, array elements, natives' element and
-// key arguments, and the arguments and results of calls through a vtable
-// slot or a function value not at all.
+// Step 3 also proves sorts: the state of a reference register is a type of
+// the program's type table (Program::types: String, Bytes, an array of T, a
+// map K -> V, a function signature, an instance of class C), or "any
+// reference" (Object: what two different sorts join to), or unset. Types
+// come from the tables (parameters, fields, globals, constants, returns) and
+// from what instructions make; every operand is checked against the sort its
+// letter asks for (a field of the receiver's static class, a vtable slot of
+// it, the callee's parameters, the element type of the array...).
 #include "Verify.h"
 
 #include "Natives.h"
@@ -33,6 +35,148 @@
 namespace ks {
 
 namespace {
+
+constexpr u32 kUnset = kVerifyNone;   // A reference register's state: not set on every path.
+
+// What the functions' checks share about the program's types. Types are
+// compared as "normalized" indexes: a table entry, except String, Bytes and
+// classes, which get fixed indexes after the table (so that two entries for
+// one class or for String are the same type), and class 0 (Object) is "any
+// reference": the compiler lets Object hold every reference.
+struct TypeFacts {
+    const Program* p;
+    u32 string_t;        // = type_count
+    u32 bytes_t;         // = type_count + 1
+    u32 class_base;      // Class c is class_base + c.
+    u32 count;           // class_base + class_count: the size of the maps below.
+    u32* norm;           // Per table entry: its normalized type.
+    u32* array_of;       // Per normalized type: an array entry with that element, or kVerifyNone.
+    u32* comparator_of;  // Per normalized type E: a Func[int, E, E] entry, or kVerifyNone.
+    u32 int_array;       // An int[] entry, or kVerifyNone.
+    u32* pre;            // Per class: its place in a preorder walk of the class tree,
+    u32* last;           // and the largest place among its subclasses.
+    u32* jump;           // Per class: an ancestor further up (skew-binary jump pointers), so
+                         // that a common superclass is found in logarithmic steps.
+
+    bool is_class(u32 t) const { return t >= class_base && t < count; }
+    u32 class_of(u32 t) const { return t - class_base; }
+    u32 object() const { return class_base + ClassObject; }
+    const TypeEntry* entry(u32 t) const { return t < p->type_count ? &p->types[t] : nullptr; }
+    bool is_sort(u32 t, TypeSort sort) const { return t < p->type_count && p->types[t].sort == sort; }
+    // ValueKind of normalized type [t]: KindInt for int and boolean.
+    u8 kind(u32 t) const
+    {
+        if (t >= p->type_count)
+            return KindRef;
+        switch (p->types[t].sort) {
+        case TypeSort::Int:
+        case TypeSort::Bool: return KindInt;
+        case TypeSort::Void: return KindVoid;
+        default: return KindRef;
+        }
+    }
+    // True if class [c] is [d] or extends it.
+    bool extends(u32 c, u32 d) const { return pre[d] <= pre[c] && pre[c] <= last[d]; }
+    // True if a register of type [from] may go where [to] is expected:
+    // the same type, a subclass, or anything set where Object is expected.
+    bool assignable(u32 to, u32 from) const
+    {
+        if (from == kUnset)
+            return false;
+        if (to == from || to == object())
+            return true;
+        return is_class(to) && is_class(from) && extends(class_of(from), class_of(to));
+    }
+};
+
+// The type entries: known sorts, parts before the whole (so no type
+// contains itself), void only as a result, map keys int, boolean or String.
+bool check_types(const Program& p)
+{
+    for (u32 i = 0; i < p.type_count; i++) {
+        const TypeEntry& t = p.types[i];
+        bool plain = t.param_count == 0 && !t.unused;
+        switch (t.sort) {
+        case TypeSort::Void:
+        case TypeSort::Int:
+        case TypeSort::Bool:
+        case TypeSort::String:
+        case TypeSort::Bytes:
+            if (t.a || t.b || !plain)
+                return false;
+            break;
+        case TypeSort::Class:
+            if (t.a >= p.class_count || t.b || !plain)
+                return false;
+            break;
+        case TypeSort::Array:
+            if (t.a >= i || t.b || !plain || p.types[t.a].sort == TypeSort::Void)
+                return false;
+            break;
+        case TypeSort::Map: {
+            if (t.a >= i || t.b >= i || !plain)
+                return false;
+            TypeSort key = p.types[t.a].sort;
+            if ((key != TypeSort::Int && key != TypeSort::Bool && key != TypeSort::String)
+                || p.types[t.b].sort == TypeSort::Void)
+                return false;
+            break;
+        }
+        case TypeSort::Func:
+            if (t.unused || t.a >= i || (u64)t.b + t.param_count > p.type_param_count || (t.param_count && !p.type_params))
+                return false;
+            for (u32 k = 0; k < t.param_count; k++)
+                if (p.type_params[t.b + k] >= i || p.types[p.type_params[t.b + k]].sort == TypeSort::Void)
+                    return false;
+            break;
+        default: return false;
+        }
+    }
+    return true;
+}
+
+// Numbers the class tree (preorder, iteratively: a chain of a million
+// classes must not recurse) into [facts]; the superclass chains are sound
+// by now (check_classes), so every class is reached from Object once.
+bool number_classes(const Program& p, Memory* memory, TypeFacts* facts)
+{
+    u32 n = p.class_count;
+    u32* child = static_cast<u32*>(memory->alloc(sizeof(u32) * n * 3));
+    if (!child)
+        return false;
+    u32* sibling = child + n;
+    u32* stack = sibling + n;
+    for (u32 c = 0; c < n; c++)
+        child[c] = sibling[c] = kVerifyNone;
+    for (u32 c = n; c-- > 1;) {
+        u32 s = p.classes[c]->super->id;
+        sibling[c] = child[s];
+        child[s] = c;
+    }
+    u32 next = 0, depth = 0;
+    stack[depth++] = ClassObject;
+    facts->jump[ClassObject] = ClassObject;
+    facts->pre[ClassObject] = next++;
+    // Down to the first unvisited child, else up, closing [last].
+    while (depth) {
+        u32 c = stack[depth - 1];
+        u32 k = child[c];
+        if (k != kVerifyNone) {
+            child[c] = sibling[k];
+            facts->pre[k] = next++;
+            stack[depth++] = k;
+            // Its jump pointer, from its superclass's (numbered before it).
+            u32 j = facts->jump[c];
+            u32 dc = p.classes[c]->depth, dj = p.classes[j]->depth, djj = p.classes[facts->jump[j]]->depth;
+            facts->jump[k] = c != ClassObject && dc - dj == dj - djj ? facts->jump[j] : c;
+        } else {
+            facts->last[c] = next - 1;
+            depth--;
+        }
+    }
+    memory->free(child);
+    return next == n;
+}
 
 // Whether register [r] is one of [f]'s reference registers (its
 // ref_registers are ascending: a binary search).
@@ -91,9 +235,10 @@ u32 native_letter_kind(char c)
 
 class FunctionVerifier {
 public:
-    FunctionVerifier(const Program& p, Memory* memory, u32 index, VerifyError* error, u32 native_count,
-        const NativeInfo* natives, u32 max_vtable)
+    FunctionVerifier(const Program& p, const TypeFacts& facts, Memory* memory, u32 index, VerifyError* error,
+        u32 native_count, const NativeInfo* natives, u32 max_vtable)
         : m_p(p)
+        , m_t(facts)
         , m_memory(memory)
         , m_index(index)
         , m_f(p.functions[index])
@@ -147,6 +292,10 @@ private:
             return fail(kVerifyNone, "more parameters than registers");
         if (f->return_kind > KindVoid)
             return fail(kVerifyNone, "the return kind is not a value kind");
+        if (f->return_type >= m_p.type_count || m_t.kind(m_t.norm[f->return_type]) != (f->return_kind == KindBool ? (u8)KindInt : f->return_kind))
+            return fail(kVerifyNone, "the return type is not in the type table or not of the return kind");
+        if (f->param_count && !f->param_types)
+            return fail(kVerifyNone, "the parameter types are missing");
         if (f->ref_register_count > f->register_count || f->ref_param_count > f->ref_register_count
             || (f->ref_register_count && !f->ref_registers))
             return fail(kVerifyNone, "the register map is larger than the frame");
@@ -165,10 +314,20 @@ private:
                 return fail(kVerifyNone, "the register map disagrees with the parameters");
             m_ref_index[r] = i;
         }
+        for (u32 i = 0; i < f->param_count; i++)
+            if (f->param_types[i] >= m_p.type_count
+                || (m_t.kind(m_t.norm[f->param_types[i]]) == KindRef) != is_ref(i)
+                || m_t.kind(m_t.norm[f->param_types[i]]) == KindVoid)
+                return fail(kVerifyNone, "a parameter's type is not in the type table or not of its register's kind");
         for (u32 i = 0; i < f->handler_count; i++) {
             const Handler& h = f->handlers[i];
             if (h.start >= h.end || h.end > f->code_size || h.target >= f->code_size)
                 return fail(kVerifyNone, "an exception handler lies outside the function");
+            // Catching is a jump that charges nothing: forward only, past
+            // the whole range, or a handler inside its own range would
+            // catch its own throw forever.
+            if (h.target < h.end)
+                return fail(kVerifyNone, "an exception handler's target is not after its range");
             if (h.reg >= f->register_count || !is_ref(h.reg))
                 return fail(kVerifyNone, "an exception handler's register is not a reference register");
         }
@@ -264,20 +423,23 @@ private:
             case 'C':
                 if (v < 0 || (u64)v >= m_p.class_count)
                     return fail(pc, "a class index outside the classes");
+                if (in.op == Op::Raise && !m_t.extends((u32)v, ClassException))
+                    return fail(pc, "a raised class is not an Exception");
                 break;
-            case 'f': {
-                // Some class has this field, of the kind of the value moved.
-                u32 value_reg = in.op == Op::GetField ? in.a : in.c;
-                if (value_reg >= m_f->register_count)
-                    return fail(pc, "a register outside the frame");
-                bool found = false;
-                for (u32 k = 0; k < m_p.class_count && !found; k++) {
-                    const RtClass* c = m_p.classes[k];
-                    found = (u64)v < c->field_count && (c->field_kinds[v] == KindRef) == is_ref(value_reg);
-                }
-                if (!found)
-                    return fail(pc, "no class has a field of that index and kind");
-                value_kind = is_ref(value_reg) ? 1 : 0;
+            case 'f':
+                // Against the object's class: in the data flow.
+                if (v >= (1 << 20))
+                    return fail(pc, "a field index outside every class");
+                break;
+            case 'm': {
+                if ((u64)v >= m_p.type_count)
+                    return fail(pc, "a type index outside the type table");
+                const TypeEntry& t = m_p.types[v];
+                if (in.op == Op::NewMap
+                    && (t.sort != TypeSort::Map || (in.x & 15) != value_kind_of(t.a) || (in.x >> 4) != value_kind_of(t.b)))
+                    return fail(pc, "NewMap's type is not a map of its kinds");
+                if (in.op == Op::ArrayLiteral && (t.sort != TypeSort::Array || in.x != value_kind_of(t.a)))
+                    return fail(pc, "ArrayLiteral's type is not an array of its kind");
                 break;
             }
             case 't':
@@ -454,6 +616,17 @@ private:
         return true;
     }
 
+    // The ValueKind of table entry [t] (int, boolean, reference, void).
+    u8 value_kind_of(u32 t) const
+    {
+        switch (m_p.types[t].sort) {
+        case TypeSort::Int: return KindInt;
+        case TypeSort::Bool: return KindBool;
+        case TypeSort::Void: return KindVoid;
+        default: return KindRef;
+        }
+    }
+
     // True if [value] is one of the program's string constants.
     static bool is_string_constant(u64 value)
     {
@@ -518,38 +691,62 @@ private:
     }
     static bool branches(Op op) { return op == Op::JumpIf || op == Op::JumpIfNot || is_compare_jump(op); }
 
-    // The state of block [b]: one bit per reference register, set when
-    // every path to the block's start has set that register.
-    u64* state(u32 b) { return m_states + (usize)b * m_words; }
+    // The state of block [b]: per reference register (in map order), the
+    // type it holds on every path to the block's start (kUnset: not set on
+    // some path).
+    u32* state(u32 b) { return m_states + (usize)b * m_refs; }
 
-    // Joins [from] (plus the register [extra], or none) into block [to]'s
-    // entry state; queues [to] when the state changed.
-    void join(u32 to, const u64* from, u32 extra)
+    // The join of two register types where paths meet: the same type, the
+    // common superclass of two classes, else any reference (Object); unset
+    // on one path stays unset. The walk up the class chains is charged to
+    // the work bound.
+    u32 join_type(u32 a, u32 b)
     {
-        u64* s = state(to);
+        if (a == b)
+            return a;
+        if (a == kUnset || b == kUnset)
+            return kUnset;
+        if (!m_t.is_class(a) || !m_t.is_class(b))
+            return m_t.object();
+        // The deepest superclass of a that b extends: up by jump pointers
+        // while they stay below it, else one step.
+        u32 x = m_t.class_of(a), y = m_t.class_of(b);
+        while (!m_t.extends(y, x)) {
+            u32 j = m_t.jump[x];
+            x = m_t.extends(y, j) ? m_p.classes[x]->super->id : j;
+            m_extra_work++;
+        }
+        return m_t.class_base + x;
+    }
+
+    // Joins [from] (with register [extra], a handler's, then holding an
+    // Exception) into block [to]'s entry state; queues [to] when it changed.
+    void join(u32 to, const u32* from, u32 extra)
+    {
+        u32* s = state(to);
         bool first = !(m_visited[to >> 6] & (1ull << (to & 63)));
         m_visited[to >> 6] |= 1ull << (to & 63);
         bool changed = first;
-        for (u32 w = 0; w < m_words; w++) {
-            u64 n = first ? from[w] : s[w] & from[w];
-            if (extra != kVerifyNone && m_ref_index[extra] >> 6 == w)
-                n |= 1ull << (m_ref_index[extra] & 63);
-            changed |= n != s[w];
-            s[w] = n;
+        u32 extra_index = extra == kVerifyNone ? kVerifyNone : m_ref_index[extra];
+        for (u32 i = 0; i < m_refs; i++) {
+            u32 n = i == extra_index ? m_t.class_base + ClassException : first ? from[i] : join_type(s[i], from[i]);
+            changed |= n != s[i];
+            s[i] = n;
         }
+        m_extra_work += m_refs;
         if (changed)
             m_queued[to >> 6] |= 1ull << (to & 63);
     }
 
     // Reads of reference registers by the instruction at [pc] must find
-    // them set in [set].
-    bool reads_set(u32 pc, const u64* set)
+    // them set in [st].
+    bool reads_set(u32 pc, const u32* st)
     {
         const Insn& in = m_f->code[pc];
         const char* fmt = opcode_format(in.op);
         auto ok = [&](u32 r) {
             u32 i = m_ref_index[r];
-            return i == kVerifyNone || (set[i >> 6] & (1ull << (i & 63)));
+            return i == kVerifyNone || st[i] != kUnset;
         };
         for (u32 pos = 0; pos < 4; pos++) {
             char letter = fmt[pos];
@@ -568,36 +765,275 @@ private:
         return true;
     }
 
-    // Marks the reference registers the instruction at [pc] writes.
-    void writes(u32 pc, u64* set)
+    // The type register [r] holds in [st] (a reference register).
+    u32 type_of(const u32* st, u32 r) const { return st[m_ref_index[r]]; }
+
+    // Register [r] receives a value of normalized type [t]: its kind must
+    // be the register's, and a reference register takes the type.
+    bool put(u32 pc, u32* st, u32 r, u32 t, bool* dirty)
     {
-        const Insn& in = m_f->code[pc];
-        const char* fmt = opcode_format(in.op);
-        for (u32 pos = 0; pos < 4; pos++) {
-            char letter = fmt[pos];
-            if (!is_register_write(letter))
-                continue;
-            u32 r = (u32)operand_value(in, fmt, pos);
-            if (r >= m_f->register_count)
-                continue;   // A void call's unused result slot.
-            if (letter == 'Q' && !writes_result(in))
-                continue;
-            u32 i = m_ref_index[r];
-            if (i != kVerifyNone)
-                set[i >> 6] |= 1ull << (i & 63);
+        if ((m_t.kind(t) == KindRef) != is_ref(r))
+            return fail(pc, "the value's kind differs from its register's");
+        if (is_ref(r)) {
+            st[m_ref_index[r]] = t;
+            *dirty = true;
+        }
+        return true;
+    }
+
+    // Register [r] goes where a value of normalized type [t] is expected.
+    bool expect(u32 pc, const u32* st, u32 r, u32 t, const char* why)
+    {
+        if ((m_t.kind(t) == KindRef) != is_ref(r))
+            return fail(pc, why);
+        return !is_ref(r) || m_t.assignable(t, type_of(st, r)) || fail(pc, why);
+    }
+
+    // The class of the object in register [r], or fails.
+    bool object_class(u32 pc, const u32* st, u32 r, const RtClass** out)
+    {
+        u32 t = type_of(st, r);
+        if (!m_t.is_class(t))
+            return fail(pc, "the register does not hold an instance of a class");
+        *out = m_p.classes[m_t.class_of(t)];
+        return true;
+    }
+
+    // The type an array of normalized type [elem] has, or fails.
+    bool array_of(u32 pc, u32 elem, u32* out)
+    {
+        *out = elem < m_t.count ? m_t.array_of[elem] : kVerifyNone;
+        return *out != kVerifyNone || fail(pc, "the array type is missing from the type table");
+    }
+
+    // Calls: the callee (a function of the program, a vtable slot of the
+    // receiver's static class, or a function value's signature) decides
+    // the count and types of the arguments and the type of the result.
+    bool call(u32 pc, const Insn& in, u32* st, bool* dirty)
+    {
+        const Function* fn = nullptr;
+        const TypeEntry* sig = nullptr;
+        bool single = in.op == Op::Call1 || in.op == Op::CallMethod1;
+        u32 argc = single ? 1 : in.c;
+        switch (in.op) {
+        case Op::Call:
+        case Op::Call1: fn = m_p.functions[in.b]; break;
+        case Op::CallMethod:
+        case Op::CallMethod1: {
+            const RtClass* c;
+            if (argc == 0)
+                return fail(pc, "a method call without a receiver");
+            if (!object_class(pc, st, single ? in.c : call_arg(&in, 0), &c))
+                return false;
+            if (in.b >= c->vtable_size)
+                return fail(pc, "a method slot outside the receiver's class");
+            fn = m_p.functions[c->vtable[in.b]];
+            break;
+        }
+        default: {
+            u32 t = type_of(st, in.b);
+            if (!m_t.is_sort(t, TypeSort::Func))
+                return fail(pc, "the called register does not hold a function");
+            sig = m_t.entry(t);
+            break;
+        }
+        }
+        u32 params = fn ? fn->param_count : sig->param_count;
+        if (argc != params)
+            return fail(pc, "the argument count differs from the callee's parameters");
+        for (u32 i = 0; i < argc; i++) {
+            u32 r = single ? in.c : call_arg(&in, i);
+            u32 want = m_t.norm[fn ? fn->param_types[i] : m_p.type_params[sig->b + i]];
+            if (!expect(pc, st, r, want, "an argument's type differs from the callee's parameter"))
+                return false;
+        }
+        u32 result = m_t.norm[fn ? fn->return_type : sig->a];
+        if (m_t.kind(result) == KindVoid)
+            return true;
+        if (in.a >= m_f->register_count)
+            return fail(pc, "a register outside the frame");
+        return put(pc, st, in.a, result, dirty);
+    }
+
+    // The type a native's signature letter [c] stands for, given the
+    // receiver's type [receiver] (kVerifyNone for natives of a namespace).
+    // [out] is a normalized type, or kScalar, kInstance (any class
+    // instance but Object) or kVoid.
+    static constexpr u32 kScalar = kVerifyNone - 1;
+    static constexpr u32 kInstance = kVerifyNone - 2;
+    static constexpr u32 kVoid = kVerifyNone - 3;
+    bool native_letter(u32 pc, char c, u32 receiver, u32* out)
+    {
+        const TypeEntry* r = receiver == kVerifyNone ? nullptr : m_t.entry(receiver);
+        bool array = r && r->sort == TypeSort::Array;
+        bool map = r && r->sort == TypeSort::Map;
+        switch (c) {
+        case 'i':
+        case 'b': *out = kScalar; return true;
+        case 'v': *out = kVoid; return true;
+        case 's': *out = m_t.string_t; return true;
+        case 'y': *out = m_t.bytes_t; return true;
+        case 'o': *out = kInstance; return true;
+        case 'R':
+            *out = receiver;
+            return receiver != kVerifyNone || fail(pc, "a native's signature needs a receiver");
+        case 'S': return array_of(pc, m_t.string_t, out);
+        case 'I':
+            *out = m_t.int_array;
+            return *out != kVerifyNone || fail(pc, "the array type is missing from the type table");
+        case 'F': {
+            // A comparator of the receiver's elements: Func[int, E, E].
+            if (!array)
+                return fail(pc, "a native's signature needs an array receiver");
+            u32 e = m_t.norm[r->a];
+            *out = e < m_t.count ? m_t.comparator_of[e] : kVerifyNone;
+            return *out != kVerifyNone || fail(pc, "the function type is missing from the type table");
+        }
+        case 'E':
+        case 'e':
+        case 'K':
+        case 'k': {
+            if (!array && !map)
+                return fail(pc, "a native's signature needs an array or map receiver");
+            if ((c == 'K' || c == 'k') && !map)
+                return fail(pc, "a native's signature needs a map receiver");
+            u32 t = m_t.norm[c == 'K' || c == 'k' || !map ? r->a : r->b];
+            if (c == 'e' || c == 'k')
+                return array_of(pc, t, out);
+            *out = m_t.kind(t) == KindRef ? t : kScalar;
+            return true;
+        }
+        default: return fail(pc, "an unknown letter in a native's signature");
         }
     }
 
-    // Whether a call stores its result: natives by their flag, known
-    // callees by their return kind; a method or function value is assumed
-    // to return what its result register holds (see the file's comment).
-    bool writes_result(const Insn& in) const
+    // CallNative: the receiver of the native's owner's sort, the arguments
+    // and the result by the signature's letters.
+    bool native(u32 pc, const Insn& in, u32* st, bool* dirty)
     {
-        if (in.op == Op::CallNative)
-            return in.x == 1;
-        if (in.op == Op::Call || in.op == Op::Call1)
-            return m_p.functions[in.b]->return_kind != KindVoid;
-        return true;
+        const NativeInfo& n = m_natives[in.b];
+        bool has_receiver = native_has_receiver(n);
+        u32 receiver = kVerifyNone;
+        if (has_receiver) {
+            receiver = type_of(st, call_arg(&in, 0));
+            bool ok = str_equal(n.owner, "String") ? receiver == m_t.string_t
+                : str_equal(n.owner, "Bytes")      ? receiver == m_t.bytes_t
+                : str_equal(n.owner, "Array")      ? m_t.is_sort(receiver, TypeSort::Array)
+                : str_equal(n.owner, "Map")        ? m_t.is_sort(receiver, TypeSort::Map)
+                                                   : false;
+            if (!ok)
+                return fail(pc, "a native's receiver is not of its owner's sort");
+        }
+        for (u32 i = has_receiver ? 1 : 0; i < in.c; i++) {
+            u32 r = call_arg(&in, i);
+            u32 want;
+            if (!native_letter(pc, n.signature[has_receiver ? i : i + 1], receiver, &want))
+                return false;
+            bool ok = want == kScalar ? !is_ref(r)
+                : want == kInstance   ? is_ref(r) && m_t.is_class(type_of(st, r)) && type_of(st, r) != m_t.object()
+                : want == kVoid       ? false
+                                      : is_ref(r) && m_t.assignable(want, type_of(st, r));
+            if (!ok)
+                return fail(pc, "an argument's type differs from the native's signature");
+        }
+        if (in.x != 1)
+            return true;
+        u32 result;
+        if (!native_letter(pc, n.signature[0], receiver, &result))
+            return false;
+        if (result == kScalar)
+            return is_ref(in.a) ? fail(pc, "the value's kind differs from its register's") : true;
+        if (result == kVoid || result == kInstance)
+            return fail(pc, "a native's result flag differs from its signature");
+        return put(pc, st, in.a, result, dirty);
+    }
+
+    // The data flow through the instruction at [pc]: every register read
+    // of the sort its operand asks for, then the types written into [st]
+    // ([dirty] set when a reference register changed).
+    bool transfer(u32 pc, u32* st, bool* dirty)
+    {
+        const Insn& in = m_f->code[pc];
+        if (!reads_set(pc, st))
+            return false;
+        switch (in.op) {
+        case Op::Move:
+            if (is_ref(in.a)) {
+                st[m_ref_index[in.a]] = type_of(st, in.b);
+                *dirty = true;
+            }
+            return true;
+        case Op::LoadK:
+            return put(pc, st, in.a, m_t.norm[m_p.constant_types[in.imm()]], dirty);
+        case Op::GetGlobal:
+            return put(pc, st, in.a, m_t.norm[m_p.global_types[in.imm()]], dirty);
+        case Op::SetGlobal:
+            return expect(pc, st, in.a, m_t.norm[m_p.global_types[in.imm()]], "the value's type differs from the global's");
+        case Op::EqStr:
+        case Op::NeStr:
+            if (type_of(st, in.b) != m_t.string_t || type_of(st, in.c) != m_t.string_t)
+                return fail(pc, "a string comparison of a register that is not a String");
+            return true;
+        case Op::Call:
+        case Op::Call1:
+        case Op::CallMethod:
+        case Op::CallMethod1:
+        case Op::CallValue: return call(pc, in, st, dirty);
+        case Op::CallNative: return native(pc, in, st, dirty);
+        case Op::Return:
+            return expect(pc, st, in.a, m_t.norm[m_f->return_type], "the returned value's type differs from the function's");
+        case Op::NewObject: return put(pc, st, in.a, m_t.class_base + in.b, dirty);
+        case Op::GetField:
+        case Op::SetField: {
+            const RtClass* c;
+            u32 object = in.op == Op::GetField ? in.b : in.a;
+            u32 field = in.op == Op::GetField ? in.c : in.b;
+            if (!object_class(pc, st, object, &c))
+                return false;
+            if (field >= c->field_count)
+                return fail(pc, "a field index outside the object's class");
+            u32 t = m_t.norm[c->field_types[field]];
+            if (in.op == Op::GetField)
+                return put(pc, st, in.a, t, dirty);
+            return expect(pc, st, in.c, t, "the value's type differs from the field's");
+        }
+        case Op::NewArray: {
+            u32 t;
+            return array_of(pc, m_t.norm[m_p.constant_types[in.c]], &t) && put(pc, st, in.a, t, dirty);
+        }
+        case Op::NewMap: return put(pc, st, in.a, (u32)in.imm(), dirty);
+        case Op::ArrayLiteral: {
+            u32 elem = m_t.norm[m_p.types[in.b].a];
+            for (u32 i = 0; i < in.c; i++)
+                if (!expect(pc, st, call_arg(&in, i), elem, "an element's type differs from the array's"))
+                    return false;
+            return put(pc, st, in.a, in.b, dirty);
+        }
+        case Op::ArrayGet:
+        case Op::ArraySet: {
+            u32 array = in.op == Op::ArrayGet ? in.b : in.a;
+            u32 t = type_of(st, array);
+            if (!m_t.is_sort(t, TypeSort::Array))
+                return fail(pc, "the register does not hold an array");
+            u32 elem = m_t.norm[m_p.types[t].a];
+            if (in.op == Op::ArrayGet)
+                return put(pc, st, in.a, elem, dirty);
+            return expect(pc, st, in.c, elem, "the value's type differs from the array's elements");
+        }
+        case Op::Concat:
+            if (type_of(st, in.b) != m_t.string_t)
+                return fail(pc, "a concatenation to a register that is not a String");
+            return put(pc, st, in.a, m_t.string_t, dirty);
+        case Op::ToString: return put(pc, st, in.a, m_t.string_t, dirty);
+        case Op::Cast: return put(pc, st, in.a, m_t.class_base + in.c, dirty);
+        case Op::Throw: {
+            u32 t = type_of(st, in.a);
+            if (!m_t.is_class(t) || !m_t.extends(m_t.class_of(t), ClassException))
+                return fail(pc, "a thrown register does not hold an Exception");
+            return true;
+        }
+        default: return true;   // Int results; reads of any set reference.
+        }
     }
 
     // For each of the [blocks] blocks, the handlers whose range overlaps
@@ -642,7 +1078,8 @@ private:
         return true;
     }
 
-    // Step 3: the reference registers set on every path, to a fixed point.
+    // Step 3: the types of the reference registers on every path, to a
+    // fixed point.
     bool flow()
     {
         const Function* f = m_f;
@@ -650,12 +1087,10 @@ private:
         for (u32 pc = 0; pc < f->code_size; pc++)
             if (m_role[pc] & RoleLeader)
                 blocks++;
-        m_words = (f->ref_register_count + 63u) / 64u;
-        if (!m_words)
-            return true;   // No reference register: nothing can be read unset.
+        m_refs = f->ref_register_count;
         u32 set_words = (blocks + 63) / 64;
         m_block_start = static_cast<u32*>(m_memory->alloc(sizeof(u32) * (blocks + 1)));
-        m_states = static_cast<u64*>(m_memory->alloc(sizeof(u64) * ((usize)blocks * m_words + m_words)));
+        m_states = static_cast<u32*>(m_memory->alloc(sizeof(u32) * ((usize)blocks * m_refs + m_refs + 1)));
         m_work = static_cast<u64*>(m_memory->alloc_zeroed(sizeof(u64) * set_words * 2));
         if (!m_block_of || !m_block_start || !m_states || !m_work)
             return fail(kVerifyNone, "out of memory");
@@ -670,20 +1105,21 @@ private:
         m_block_start[blocks] = f->code_size;
         if (!cover(blocks))
             return false;
-        u64* current = m_states + (usize)blocks * m_words;
-        // Entry: the reference parameters are set, nothing else.
-        mem_set(current, 0, sizeof(u64) * m_words);
-        for (u32 i = 0; i < f->ref_param_count; i++)
-            current[i >> 6] |= 1ull << (i & 63);
+        u32* current = m_states + (usize)blocks * m_refs;
+        // Entry: the reference parameters hold their types, nothing else
+        // is set.
+        for (u32 i = 0; i < m_refs; i++)
+            current[i] = i < f->ref_param_count ? m_t.norm[f->param_types[f->ref_registers[i]]] : kUnset;
         join(0, current, kVerifyNone);
         // Sweeps in block order (for the forward jumps of structured code a
         // sweep settles most blocks; each back edge may ask for another),
-        // each block taken when queued. States only lose bits once set, so
-        // this ends; the work is bounded all the same, so that a function
-        // built to make the sets shrink one bit per sweep is refused
-        // quickly instead of taking minutes.
+        // each block taken when queued. States only rise (toward "any
+        // reference" and unset), so this ends; the work is bounded all the
+        // same, so that a function built to make the states rise one step
+        // per sweep is refused quickly instead of taking minutes.
         u64 work = 0;
-        u64 work_limit = (u64)kVerifyWorkPerInstruction * (f->code_size + m_cover_start[blocks]) + (1u << 20);
+        u64 work_limit = (u64)kVerifyWorkPerInstruction * (f->code_size + m_cover_start[blocks]) * (m_refs / 64 + 1)
+            + (1u << 20);
         for (bool pending = true; pending;) {
             pending = false;
             work += set_words;   // The sweep's scan of the queued set.
@@ -692,11 +1128,12 @@ private:
                     u32 blk = w * 64 + (u32)__builtin_ctzll(m_queued[w]);
                     m_queued[w] &= m_queued[w] - 1;
                     u32 start = m_block_start[blk], end = m_block_start[blk + 1];
-                    work += (end - start) + m_words + (m_cover_start[blk + 1] - m_cover_start[blk]);
-                    if (work > work_limit)
-                        return fail(kVerifyNone, "the function is too complex to verify");
+                    m_extra_work = 0;
                     if (!block(blk, start, end, current))
                         return false;
+                    work += (end - start) + m_extra_work / 64;
+                    if (work > work_limit)
+                        return fail(kVerifyNone, "the function is too complex to verify");
                 }
             }
             for (u32 w = 0; w < set_words && !pending; w++)
@@ -707,29 +1144,41 @@ private:
 
     // The data flow through block [blk], pcs [start, end), from its entry
     // state (into [current]) to its successors' states.
-    bool block(u32 blk, u32 start, u32 end, u64* current)
+    bool block(u32 blk, u32 start, u32 end, u32* current)
     {
         const Function* f = m_f;
-        mem_copy(current, state(blk), sizeof(u64) * m_words);
-        // A throw anywhere in a handler's range reaches its target with
-        // at least what was set at the block's start.
-        for (u32 i = m_cover_start[blk]; i < m_cover_start[blk + 1]; i++) {
-            const Handler& h = f->handlers[m_cover[i]];
-            join(m_block_of[h.target], current, h.reg);
-        }
+        mem_copy(current, state(blk), sizeof(u32) * m_refs);
         u32 pc = start;
         bool falls = true;
+        bool dirty = true;
+        u32 prev_at = 0;   // The previous instruction's throw position (the state was joined there).
         while (pc < end) {
             const Insn& in = f->code[pc];
-            if (!reads_set(pc, current))
-                return false;
-            writes(pc, current);
             const char* fmt = opcode_format(in.op);
+            u32 words = fmt[2] == 'n' ? call_arg_words(in.c) : 0;
+            // A throw at [pc] reaches the handlers whose range holds it
+            // with the registers as they are before the instruction
+            // (joined again only when they changed, or a range begins).
+            // The VM looks a throw up at the instruction, except in a call
+            // that pushed a frame: at its last Args word (Vm.cpp,
+            // KS_PUSH_FRAME).
+            bool frame_call = in.op == Op::Call || in.op == Op::CallMethod || in.op == Op::CallValue;
+            u32 at = frame_call ? pc + words : pc;
+            for (u32 i = m_cover_start[blk]; i < m_cover_start[blk + 1]; i++) {
+                const Handler& h = f->handlers[m_cover[i]];
+                bool before = pc != start && prev_at >= h.start && prev_at < h.end;
+                if (at >= h.start && at < h.end && (dirty || !before))
+                    join(m_block_of[h.target], current, h.reg);
+            }
+            prev_at = at;
+            dirty = false;
+            if (!transfer(pc, current, &dirty))
+                return false;
             for (u32 pos = 0; pos < 4; pos++)
                 if (is_jump_letter(fmt[pos]))
                     join(m_block_of[(u32)((i64)pc + 1 + operand_value(in, fmt, pos))], current, kVerifyNone);
             falls = !ends_block(in.op);
-            pc += 1 + (fmt[2] == 'n' ? call_arg_words(in.c) : 0);
+            pc += 1 + words;
         }
         if (falls && end < f->code_size)
             join(blk + 1, current, kVerifyNone);
@@ -737,6 +1186,7 @@ private:
     }
 
     const Program& m_p;
+    const TypeFacts& m_t;
     Memory* m_memory;
     u32 m_index;
     const Function* m_f;
@@ -748,8 +1198,9 @@ private:
     u8* m_role { nullptr };
     u32* m_block_of { nullptr };    // Per instruction: its block.
     u32* m_block_start { nullptr }; // Per block: its first instruction (one more: the end).
-    u64* m_states { nullptr };      // Per block: entry state, m_words words (one more: the current state).
-    u32 m_words { 0 };
+    u32* m_states { nullptr };      // Per block: entry state, m_refs types (one more: the current state).
+    u32 m_refs { 0 };
+    u64 m_extra_work { 0 };         // Work of joins and class walks in the current block.
     u64* m_work { nullptr };        // The visited and queued bit sets, in one allocation.
     u32* m_cover_start { nullptr }; // Per block: where its handlers start in m_cover (one more: the end).
     u32* m_cover { nullptr };       // Handler indexes, block after block.
@@ -814,6 +1265,146 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
     return true;
 }
 
+// True if [value] may sit in a slot of normalized type [t] (a constant, a
+// global, a field default): a String, Bytes, the null value of an array,
+// map or function type, a function of that signature, a null instance of
+// the class or a subclass; anything for Object; any number for a scalar.
+bool value_fits(const Program& p, const TypeFacts& facts, u64 value, u32 t)
+{
+    if (facts.kind(t) != KindRef)
+        return true;
+    ObjHeader* o = as_obj(value);
+    if (!o)
+        return false;
+    if (t == facts.object())
+        return true;
+    if (t == facts.string_t)
+        return o->kind == ObjKind::String;
+    if (t == facts.bytes_t)
+        return o->kind == ObjKind::Bytes;
+    if (facts.is_class(t)) {
+        if (o->kind != ObjKind::Instance || !(o->flags & ObjNull))
+            return false;
+        const RtClass* k = reinterpret_cast<InstanceObj*>(o)->klass;
+        return k && k->id < p.class_count && p.classes[k->id] == k && facts.extends(k->id, facts.class_of(t));
+    }
+    const TypeEntry& e = p.types[t];
+    if (e.sort == TypeSort::Array)
+        return value == p.null_array;
+    if (e.sort == TypeSort::Map)
+        return value == p.null_map;
+    if (value == p.null_func)
+        return true;
+    if (o->kind != ObjKind::Func || o->aux >= p.function_count)
+        return false;
+    // A function value: the function takes and returns what the type says.
+    const Function* f = p.functions[o->aux];
+    if (f->param_count != e.param_count || facts.norm[f->return_type] != facts.norm[e.a])
+        return false;
+    for (u32 i = 0; i < e.param_count; i++)
+        if (facts.norm[f->param_types[i]] != facts.norm[p.type_params[e.b + i]])
+            return false;
+    return true;
+}
+
+// The typed half of the class checks, once the type facts exist: field
+// types of the field's kind and kept by subclasses, defaults that fit,
+// methods whose receiver takes the class, overrides with the same
+// parameters and a result that fits the overridden one's; Object has no
+// fields and no methods (it stands for every reference), the built-in
+// exceptions extend Exception, whose message is a String.
+bool check_class_types(const Program& p, const TypeFacts& facts, VerifyError* error)
+{
+    const RtClass* object = p.classes[ClassObject];
+    if (object->field_count || object->vtable_size)
+        return fail(error, kVerifyNone, "class Object has fields or methods");
+    for (u32 i = ClassException; i <= ClassTypeCastException; i++)
+        if (!facts.extends(i, ClassException))
+            return fail(error, kVerifyNone, "a built-in exception does not extend Exception");
+    for (u32 i = 0; i < p.class_count; i++) {
+        const RtClass* c = p.classes[i];
+        const RtClass* s = c->super;
+        if (c->field_count && !c->field_types)
+            return fail(error, kVerifyNone, "a class's field types are missing");
+        for (u32 f = 0; f < c->field_count; f++) {
+            u32 t = c->field_types[f];
+            if (t >= p.type_count)
+                return fail(error, kVerifyNone, "a field's type is not in the type table");
+            u32 n = facts.norm[t];
+            u8 kind = c->field_kinds[f] == KindBool ? (u8)KindInt : c->field_kinds[f];
+            if (facts.kind(n) != kind)
+                return fail(error, kVerifyNone, "a field's type differs from its kind");
+            if (s && f < s->field_count && facts.norm[s->field_types[f]] != n)
+                return fail(error, kVerifyNone, "an inherited field changed its type");
+            if (!value_fits(p, facts, c->field_defaults[f], n) || !value_fits(p, facts, c->null_instance->fields[f], n))
+                return fail(error, kVerifyNone, "a field's default value is not of its type");
+        }
+        if (c->message_field >= 0 && facts.norm[c->field_types[c->message_field]] != facts.string_t)
+            return fail(error, kVerifyNone, "an exception's message field is not a String");
+        for (u32 m = 0; m < c->vtable_size; m++) {
+            const Function* fn = p.functions[c->vtable[m]];
+            u32 receiver = facts.norm[fn->param_types[0]];
+            if (!facts.is_class(receiver) || !facts.extends(i, facts.class_of(receiver)))
+                return fail(error, kVerifyNone, "a method's receiver does not take its class");
+            if (!s || m >= s->vtable_size)
+                continue;
+            const Function* over = p.functions[s->vtable[m]];
+            for (u32 k = 1; k < fn->param_count; k++)
+                if (facts.norm[fn->param_types[k]] != facts.norm[over->param_types[k]])
+                    return fail(error, kVerifyNone, "an override changed the types of its parameters");
+            u32 mine = facts.norm[fn->return_type], theirs = facts.norm[over->return_type];
+            if (facts.kind(theirs) == KindRef ? !facts.assignable(theirs, mine) : mine != theirs && facts.kind(mine) != facts.kind(theirs))
+                return fail(error, kVerifyNone, "an override's result does not fit the overridden method's");
+        }
+        if (c->to_string_slot >= 0
+            && facts.norm[p.functions[c->vtable[c->to_string_slot]]->return_type] != facts.string_t)
+            return fail(error, kVerifyNone, "a class's toString slot is not a String method");
+    }
+    return true;
+}
+
+// Builds [facts] for [p] (whose type entries and classes are checked):
+// normalized types, arrays by element, the class tree's numbering.
+bool make_facts(const Program& p, Memory* memory, TypeFacts* facts)
+{
+    facts->p = &p;
+    facts->string_t = p.type_count;
+    facts->bytes_t = p.type_count + 1;
+    facts->class_base = p.type_count + 2;
+    facts->count = facts->class_base + p.class_count;
+    usize words = (usize)p.type_count + 2 * (usize)facts->count + 3 * (usize)p.class_count;
+    facts->norm = static_cast<u32*>(memory->alloc(sizeof(u32) * (words ? words : 1)));
+    if (!facts->norm)
+        return false;
+    facts->array_of = facts->norm + p.type_count;
+    facts->comparator_of = facts->array_of + facts->count;
+    facts->pre = facts->comparator_of + facts->count;
+    facts->last = facts->pre + p.class_count;
+    facts->jump = facts->last + p.class_count;
+    for (u32 i = 0; i < p.type_count; i++) {
+        const TypeEntry& t = p.types[i];
+        facts->norm[i] = t.sort == TypeSort::String ? facts->string_t
+            : t.sort == TypeSort::Bytes             ? facts->bytes_t
+            : t.sort == TypeSort::Class             ? facts->class_base + t.a
+                                                    : i;
+    }
+    for (u32 i = 0; i < facts->count; i++)
+        facts->array_of[i] = facts->comparator_of[i] = kVerifyNone;
+    facts->int_array = kVerifyNone;
+    for (u32 i = p.type_count; i-- > 0;) {
+        const TypeEntry& t = p.types[i];
+        if (t.sort == TypeSort::Array) {
+            facts->array_of[facts->norm[t.a]] = i;
+            if (p.types[t.a].sort == TypeSort::Int)
+                facts->int_array = i;
+        }
+        if (t.sort == TypeSort::Func && p.types[t.a].sort == TypeSort::Int && t.param_count == 2
+            && facts->norm[p.type_params[t.b]] == facts->norm[p.type_params[t.b + 1]])
+            facts->comparator_of[facts->norm[p.type_params[t.b]]] = i;
+    }
+    return number_classes(p, memory, facts);
+}
+
 }
 
 bool verify_program(const Program& program, Memory* memory, VerifyError* error)
@@ -829,11 +1420,14 @@ bool verify_program(const Program& program, Memory* memory, VerifyError* error)
         const Function* f = program.functions[i];
         if (!f)
             return fail(error, i, "a function is missing");
-        // The class checks compare signatures through the register maps:
-        // their sizes first (the rest of the frame comes with the code).
+        // The class checks compare signatures through the register maps
+        // and parameter types: their sizes first (the rest of the frame
+        // comes with the code).
         if (f->ref_register_count > f->register_count || f->ref_param_count > f->ref_register_count
             || (f->ref_register_count && !f->ref_registers))
             return fail(error, i, "the register map is larger than the frame");
+        if (f->param_count > f->register_count)
+            return fail(error, i, "more parameters than registers");
     }
     if (program.main_function >= program.function_count
         || program.functions[program.main_function]->param_count != 0)
@@ -847,12 +1441,61 @@ bool verify_program(const Program& program, Memory* memory, VerifyError* error)
     u32 max_vtable = 0;
     if (!check_classes(program, error, &max_vtable))
         return false;
+    // The type table, then every index into it outside the code.
+    if (program.type_count && !program.types)
+        return fail(error, kVerifyNone, "the type table is missing");
+    if (program.type_count > (1u << 20) || !check_types(program))
+        return fail(error, kVerifyNone, "the type table is not well formed");
     for (u32 i = 0; i < program.function_count; i++) {
-        FunctionVerifier check(program, memory, i, error, native_count, natives, max_vtable);
-        if (!check.run())
-            return false;
+        const Function* f = program.functions[i];
+        if (f->param_count && !f->param_types)
+            return fail(error, i, "the parameter types are missing");
+        for (u32 k = 0; k < f->param_count; k++)
+            if (f->param_types[k] >= program.type_count)
+                return fail(error, i, "a parameter's type is not in the type table");
+        if (f->return_type >= program.type_count)
+            return fail(error, i, "the return type is not in the type table");
     }
-    return true;
+    for (u32 i = 0; i < program.class_count; i++) {
+        const RtClass* c = program.classes[i];
+        if (c->field_count && !c->field_types)
+            return fail(error, kVerifyNone, "a class's field types are missing");
+        for (u32 f = 0; f < c->field_count; f++)
+            if (c->field_types[f] >= program.type_count)
+                return fail(error, kVerifyNone, "a field's type is not in the type table");
+    }
+    if ((program.constant_count && !program.constant_types) || (program.global_count && !program.global_types))
+        return fail(error, kVerifyNone, "the constants' or globals' types are missing");
+    for (u32 i = 0; i < program.constant_count; i++)
+        if (program.constant_types[i] >= program.type_count)
+            return fail(error, kVerifyNone, "a constant's type is not in the type table");
+    for (u32 i = 0; i < program.global_count; i++)
+        if (program.global_types[i] >= program.type_count)
+            return fail(error, kVerifyNone, "a global's type is not in the type table");
+    TypeFacts facts {};
+    if (!make_facts(program, memory, &facts)) {
+        memory->free(facts.norm);
+        return fail(error, kVerifyNone, "out of memory");
+    }
+    bool ok = check_class_types(program, facts, error);
+    for (u32 i = 0; ok && i < program.constant_count; i++) {
+        u32 t = facts.norm[program.constant_types[i]];
+        u8 kind = program.constant_kinds[i] == KindBool ? (u8)KindInt : program.constant_kinds[i];
+        if (facts.kind(t) != kind || !value_fits(program, facts, program.constants[i], t))
+            ok = fail(error, kVerifyNone, "a constant is not of its type");
+    }
+    for (u32 i = 0; ok && i < program.global_count; i++) {
+        u32 t = facts.norm[program.global_types[i]];
+        u8 kind = program.global_kinds[i] == KindBool ? (u8)KindInt : program.global_kinds[i];
+        if (facts.kind(t) != kind || !value_fits(program, facts, program.globals[i], t))
+            ok = fail(error, kVerifyNone, "a global is not of its type");
+    }
+    for (u32 i = 0; ok && i < program.function_count; i++) {
+        FunctionVerifier check(program, facts, memory, i, error, native_count, natives, max_vtable);
+        ok = check.run();
+    }
+    memory->free(facts.norm);
+    return ok;
 }
 
 }

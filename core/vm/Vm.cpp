@@ -1042,7 +1042,7 @@ RunStatus Vm::execute(u32 entry_depth)
             MapObj* m = m_heap->new_map(insn->x & 15, insn->x >> 4);
             if (KS_UNLIKELY(!m))
                 THROW(ClassOutOfMemoryException, "out of memory");
-            m->missing = K[insn->imm()];
+            m->missing = m_program->default_value(m_program->types[insn->imm()].b);
             R[insn->a] = from_obj(m);
             VM_NEXT;
         }

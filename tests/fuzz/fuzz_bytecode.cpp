@@ -6,26 +6,18 @@
 // Input: byte 0 picks the seed, byte 1 the mode, the rest are mutations.
 //   mode even: structure-aware. The file is read into a Program, and each
 //     6-byte record [kind][function][position u16][value u16] changes one
-//     thing in it (an opcode, a register, a jump, a constant index, a
-//     handler, the register map, the counts); the program is written out
-//     again and loaded. The mutations stay inside what the verifier proves
-//     today (docs/internals.md, "Verifier"), which does not include the
-//     sort of an object: a register that held an int never becomes a
-//     reference register, a reference register never becomes another
-//     reference register, jumps change only to offsets that must be refused
-//     (a new valid target would join paths where a register holds objects
-//     of different sorts), opcodes change only to opcodes of
-//     the same operand format, vtables and method call counts are left
-//     alone (and the arguments of natives typed by the receiver's elements or
-//     keys), class, function and native indexes only leave their tables,
-//     handlers only shrink or break (a handler moved elsewhere hands its
-//     exception to code that expects another sort).
-//     So an accepted program must run without any memory error.
+//     thing in it: an opcode (to one of the same operand format, any other,
+//     or none), a register (to any register of the frame or past it), a
+//     jump (to any offset, valid targets included), a constant, class,
+//     global, function, native, field, slot or type index (inside its table
+//     or past it), a handler (range, target, register), the register map,
+//     the frame, the argument counts, the type table and every type index
+//     of the tables (parameters, results, fields, constants, globals),
+//     vtables and superclasses. The program is written out again and
+//     loaded; an accepted program must run without any memory error.
 //   mode odd: raw. Each 3-byte record [offset u16][xor] flips bits of the
 //     file's payload, the header is made to agree (as a forger would), and
-//     the file is only loaded: the reader and verifier must refuse it or
-//     accept it without a memory error, but what they accept is not run,
-//     since raw edits reach past what the verifier proves yet.
+//     the file is loaded and, if accepted, run.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,14 +145,6 @@ void load(const std::string& file, bool run)
     ks_close(s);
 }
 
-bool is_ref(const Function* f, u32 r)
-{
-    for (u32 i = 0; i < f->ref_register_count; i++)
-        if (f->ref_registers[i] == r)
-            return true;
-    return false;
-}
-
 u16* field_of(Insn& in, u32 pos)
 {
     switch (pos) {
@@ -170,28 +154,11 @@ u16* field_of(Insn& in, u32 pos)
     }
 }
 
-// Replaces register [*slot] of [f] by [value] within the rules of the file's
-// comment: the new one is an int register or outside the frame.
-void swap_register(const Function* f, u16* slot, u16 value)
-{
-    u16 r = (u16)(value % (f->register_count + 3u));
-    if (!is_ref(f, r))
-        *slot = r;
-}
+// Any register of [f]'s frame, or one just past it.
+u16 any_register(const Function* f, u16 value) { return (u16)(value % (f->register_count + 3u)); }
 
-// Whether the verifier proves the kind of operand [letter] of [op] (see
-// docs/internals.md, "Verifier"): not the value a field or array access
-// moves (the object's class or element kind is not known statically), nor
-// the result of a call whose callee is found at run time.
-bool proved(Op op, char letter)
-{
-    if ((letter == 'v' || letter == 'V')
-        && (op == Op::GetField || op == Op::SetField || op == Op::ArrayGet || op == Op::ArraySet))
-        return false;
-    if (letter == 'Q' && (op == Op::CallMethod || op == Op::CallMethod1 || op == Op::CallValue))
-        return false;
-    return true;
-}
+// An index into a table of [size] entries, or just past it.
+u32 any_index(u32 size, u16 value) { return value % (size + 2u); }
 
 // One structural mutation of [p].
 void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
@@ -204,48 +171,38 @@ void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
         return;
     const char* fmt = opcode_format(in.op);
     u32 field = value & 3;
-    switch (kind % 14) {
-    case 0: {   // A jump offset that the verifier must refuse: outside the
-                // function, or against the direction its opcode charges for.
-                // (A valid new target would merge paths on which registers
-                // hold different sorts of objects: not proved yet.)
+    u16 v = value >> 2;
+    switch (kind % 17) {
+    case 0: {   // A jump offset: to any instruction or a little outside.
         i64 here = pos % f->code_size;
-        i64 offset;
-        switch (value & 3) {
-        case 0: offset = (i64)f->code_size - here - 1 + (value >> 2) % 4; break;   // Past the end.
-        case 1: offset = -here - 2 - (value >> 2) % 4; break;                       // Before the start.
-        default:
-            if (in.op == Op::Jump)
-                offset = -1 - (value >> 2) % 4;   // Backwards without charging.
-            else if (in.op == Op::Loop)
-                offset = (value >> 2) % 4;        // Forwards, giving budget back.
-            else
-                offset = (i64)f->code_size + 5;
-            break;
-        }
+        i64 offset = (i64)(v % (f->code_size + 4)) - here - 3;
         if (is_jump_letter(fmt[1]))
             in.set_imm((i32)offset);
         else if (fmt[2] == 'J')
             in.set_off((i32)offset);
         break;
     }
-    case 1:   // A register operand (registers only move to int registers).
-        if (field < 3 && is_register_letter(fmt[field]) && in.op != Op::Args && proved(in.op, fmt[field]))
-            swap_register(f, field_of(in, field), value >> 2);
+    case 1:   // A register operand, of any kind or sort.
+        if (field < 3 && (is_register_letter(fmt[field]) || in.op == Op::Args))
+            *field_of(in, field) = any_register(f, v);
+        else if (in.op == Op::CallMethod1 || in.op == Op::Call1)
+            in.c = any_register(f, v);
         break;
-    case 2: {   // An opcode of the same operand format, or no opcode at all.
-        if (in.op == Op::Args)
+    case 2: {   // An opcode: of the same operand format, any, or none at all.
+        if ((value & 3) == 1) {
+            in.op = (Op)((u32)Op::Count + v % (256 - (u32)Op::Count));
             break;
-        if (value & 1) {
-            in.op = (Op)((u32)Op::Count + (value >> 1) % (256 - (u32)Op::Count));
+        }
+        if ((value & 3) == 2) {
+            in.op = (Op)(v % (u32)Op::Count);
             break;
         }
         Op candidates[(u32)Op::Count];
         u32 n = 0;
         for (u32 op = 0; op < (u32)Op::Count; op++)
-            if (strcmp(opcode_format((Op)op), fmt) == 0 && (Op)op != Op::Args)
+            if (strcmp(opcode_format((Op)op), fmt) == 0)
                 candidates[n++] = (Op)op;
-        in.op = candidates[(value >> 1) % n];
+        in.op = candidates[v % n];
         break;
     }
     case 3:   // An unused field.
@@ -254,15 +211,13 @@ void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
         else if (fmt[3] == '-')
             in.x = (u8)value;
         break;
-    case 4:   // The x field, where it is a kind or flag of the instruction alone.
-        if ((fmt[3] == 'x' || fmt[3] == 'e') && in.op != Op::NewArray && in.op != Op::ArrayLiteral)
-            in.x = (u8)value;
+    case 4:   // The x field.
+        in.x = (u8)v;
         break;
-    case 5:   // An int constant index.
+    case 5:   // A constant index.
         for (u32 i = 1; i < 3; i++)
-            if (fmt[i] == 'K' || fmt[i] == 'D'
-                || (fmt[i] == 'k' && (u32)in.imm() < p.constant_count && p.constant_kinds[in.imm()] != KindRef)) {
-                u32 k = value % (p.constant_count + 2);
+            if (is_constant_letter(fmt[i])) {
+                u32 k = any_index(p.constant_count, v);
                 if (fmt[i + 1] == '=')
                     in.set_imm((i32)k);
                 else
@@ -270,20 +225,17 @@ void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
                 break;
             }
         break;
-    case 6:   // A handler: its range shrinks or breaks, its target leaves the
-              // code, its register becomes an int one. (Elsewhere, the
-              // exception would meet code that expects another sort.)
+    case 6:   // A handler: its range, its target, its register.
         if (f->handler_count) {
             Handler& h = f->handlers[pos % f->handler_count];
-            u32 v = value >> 2;
             if (field == 0)
-                h.start = h.start + v % 4 <= h.end ? h.start + v % 4 : h.end + v % 4;
+                h.start = any_index(f->code_size, v);
             else if (field == 1)
-                h.end = v % 4 <= h.end ? h.end - v % 4 : 0;
+                h.end = any_index(f->code_size, v);
             else if (field == 2)
-                h.target = f->code_size + v % 4;
+                h.target = any_index(f->code_size, v);
             else
-                swap_register(f, &h.reg, (u16)v);
+                h.reg = any_register(f, v);
         }
         break;
     case 7:   // The register map.
@@ -296,60 +248,32 @@ void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
                 f->ref_register_count = (u16)(value % (f->ref_register_count + 1u));
         }
         break;
-    case 8:   // The frame.
+    case 8:   // The frame (the parameter count stays within its types).
         if (field == 0)
             f->register_count = (u16)(value % 300);
-        else if (field == 1)
-            f->param_count = (u16)(value % 8);
+        else if (field == 1 && f->param_count)
+            f->param_count = (u16)(v % f->param_count);
         else
             f->return_kind = (u8)(value & 7);
         break;
     case 9:   // The main function.
-        p.main_function = value % (p.function_count + 1);
+        p.main_function = any_index(p.function_count, v);
         break;
-    case 10: {   // An argument register in an Args word, of a call whose callee is known.
-        u32 at = pos % f->code_size;
-        while (at > 0 && f->code[at].op == Op::Args)
-            at--;
-        const Insn& call = f->code[at];
-        if (in.op != Op::Args || call.op == Op::CallMethod || call.op == Op::CallValue)
-            break;
-        if (call.op == Op::CallNative) {
-            // Not an argument typed by the receiver's elements or keys
-            // (E, K): their kind is the receiver's, known at run time.
-            u32 count;
-            const NativeInfo& n = native_table(&count)[call.b % count];
-            u32 i = (pos % f->code_size - at - 1) * 3 + field % 3;
-            bool receiver = n.owner[str_length(n.owner) - 1] != '.' && strcmp(n.owner, "System") != 0
-                && strcmp(n.owner, "Linux") != 0;
-            u32 letter = receiver ? (i == 0 ? 'R' : i < strlen(n.signature) ? n.signature[i] : 0)
-                                  : i + 1 < strlen(n.signature) ? n.signature[i + 1] : 0;
-            if (letter == 'E' || letter == 'K')
-                break;
-        }
-        swap_register(f, field_of(in, field % 3), value >> 2);
+    case 10:   // An argument count.
+        if (fmt[2] == 'n')
+            in.c = (u16)(v % 10);
         break;
-    }
-    case 11:   // The argument count of a call whose callee is known, or of an array literal.
-        if (in.op == Op::Call || in.op == Op::CallNative || in.op == Op::ArrayLiteral)
-            in.c = (u16)(value % 10);
-        break;
-    case 12:   // The code size (cut the end off).
+    case 11:   // The code size (cut the end off).
         f->code_size = 1 + value % f->code_size;
         break;
-    default:   // A class, global, function or native index: outside its table (another
-               // entry could be of another sort: not proved yet), or another int global.
+    case 12:   // A class, global, function, native, field, slot or type index.
         for (u32 i = 0; i < 3; i++) {
             u32 size = fmt[i] == 'C' ? p.class_count : fmt[i] == 'g' ? p.global_count
-                : fmt[i] == 'F' ? p.function_count : fmt[i] == 'N' ? 100000 : 0;
+                : fmt[i] == 'F' ? p.function_count : fmt[i] == 'N' ? 100
+                : fmt[i] == 'f' || fmt[i] == 't' ? 8 : fmt[i] == 'm' ? p.type_count : 0;
             if (!size)
                 continue;
-            u32 index = size + (value & 3);
-            if (fmt[i] == 'g' && (u32)in.imm() < p.global_count && p.global_kinds[in.imm()] != KindRef && (value & 4)) {
-                u32 other = (value >> 3) % p.global_count;
-                if (p.global_kinds[other] != KindRef)
-                    index = other;
-            }
+            u32 index = any_index(size, v);
             if (fmt[i + 1] == '=')
                 in.set_imm((i32)index);
             else
@@ -357,6 +281,66 @@ void mutate(Program& p, u8 kind, u8 which, u16 pos, u16 value)
             break;
         }
         break;
+    case 13:   // An entry of the type table.
+        if (p.type_count) {
+            TypeEntry& t = p.types[pos % p.type_count];
+            if (field == 0)
+                t.sort = (TypeSort)(v % ((u32)TypeSort::Count + 1));
+            else if (field == 1)
+                t.a = any_index(p.type_count > p.class_count ? p.type_count : p.class_count, v);
+            else if (field == 2)
+                t.b = any_index(p.type_count, v);
+            else if (p.type_param_count)
+                p.type_params[pos % p.type_param_count] = any_index(p.type_count, v);
+        }
+        break;
+    case 14: {   // A type index of the tables.
+        u32 t = any_index(p.type_count, v);
+        switch (field) {
+        case 0:
+            if (f->param_count)
+                f->param_types[pos % f->param_count] = t;
+            else
+                f->return_type = t;
+            break;
+        case 1: {
+            RtClass* c = p.classes[pos % p.class_count];
+            if (c->field_count)
+                c->field_types[(pos >> 8) % c->field_count] = t;
+            break;
+        }
+        case 2:
+            if (p.constant_count)
+                p.constant_types[pos % p.constant_count] = t;
+            break;
+        default:
+            if (p.global_count)
+                p.global_types[pos % p.global_count] = t;
+            else
+                f->return_type = t;
+            break;
+        }
+        break;
+    }
+    case 15: {   // A vtable entry, or a class's toString slot or message field.
+        RtClass* c = p.classes[pos % p.class_count];
+        if (field == 0 && c->vtable_size)
+            c->vtable[(pos >> 8) % c->vtable_size] = any_index(p.function_count, v);
+        else if (field == 1)
+            c->to_string_slot = (i32)(v % (c->vtable_size + 2)) - 1;
+        else if (field == 2)
+            c->message_field = (i32)(v % (c->field_count + 2)) - 1;
+        break;
+    }
+    default: {   // A superclass (the depth follows, or not).
+        RtClass* c = p.classes[pos % p.class_count];
+        if (c->super) {
+            c->super = p.classes[v % p.class_count];
+            if (field & 1)
+                c->depth = c->super->depth + 1;
+        }
+        break;
+    }
     }
 }
 
@@ -392,7 +376,7 @@ void structural(const std::string& seed, const uint8_t* data, size_t size)
         load(file, true);
 }
 
-// Raw: flip payload bits, fix the header, load without running.
+// Raw: flip payload bits, fix the header, load and run.
 void raw(std::string file, const uint8_t* data, size_t size)
 {
     size_t payload = file.size() - kBytecodeHeaderSize;
@@ -403,7 +387,7 @@ void raw(std::string file, const uint8_t* data, size_t size)
     u32 crc = bytecode_checksum(reinterpret_cast<const u8*>(file.data()) + kBytecodeHeaderSize, payload);
     for (int i = 0; i < 4; i++)
         file[24 + i] = (char)(crc >> (8 * i));
-    load(file, false);
+    load(file, true);
 }
 
 }

@@ -24,7 +24,7 @@ using namespace ks;
 
 namespace {
 
-const char kLetters[] = "-=iIrRsSoOyYMuvVwTQpAkKDZdgCftFNzhjJ<>nxXe";
+const char kLetters[] = "-=iIrRsSoOyYMuvVwTQpAkKDZdgCftFNzhjJ<>nxXem";
 
 // Is register [r] of [f] in its reference map?
 bool ref_register(const Function* f, u32 r)
@@ -120,6 +120,14 @@ struct SchemaChecker {
             if (v > KindRef)
                 problem(f, pc, "x is not a value kind");
             break;
+        case 'm':
+            if (v < 0 || v >= p.type_count)
+                problem(f, pc, "type out of the type table");
+            else if (in.op == Op::NewMap && p.types[v].sort != TypeSort::Map)
+                problem(f, pc, "NewMap's type is not a map");
+            else if (in.op == Op::ArrayLiteral && p.types[v].sort != TypeSort::Array)
+                problem(f, pc, "ArrayLiteral's type is not an array");
+            break;
         case 'e':
             if (v > 1)
                 problem(f, pc, "flag is not 0 or 1");
@@ -190,7 +198,7 @@ TEST(OpcodeSchema, FormatsUseTheLegend)
         EXPECT_NE(fmt[0], '=') << opcode_name((Op)op);
         EXPECT_NE(fmt[1], '=') << opcode_name((Op)op);
         if (fmt[2] == '=') {
-            EXPECT_NE(strchr("zj<>kgdZK", fmt[1]), nullptr) << opcode_name((Op)op);
+            EXPECT_NE(strchr("zj<>kgdZKm", fmt[1]), nullptr) << opcode_name((Op)op);
         }
         if (fmt[3] == '=') {
             EXPECT_EQ(fmt[2], 'J') << opcode_name((Op)op);

@@ -2,6 +2,7 @@
 // whose operands would reach outside a frame, the constants or the code.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/compiler/Compiler.h"
@@ -230,6 +231,17 @@ protected:
                 return k;
         return ~0u;
     }
+    // The first type of the table of [sort] (with element [elem] for an
+    // array, when given).
+    u32 type_of(TypeSort sort, i64 elem = -1)
+    {
+        for (u32 t = 0; t < program.type_count; t++)
+            if (program.types[t].sort == sort
+                && (elem < 0 || program.types[program.types[t].a].sort == (TypeSort)elem))
+                return t;
+        ADD_FAILURE() << "no type of sort " << (int)sort;
+        return 0;
+    }
     // The verifier's reason for refusing the program, "" if it accepts it.
     std::string refusal()
     {
@@ -279,7 +291,7 @@ RULE(DefaultOfAnotherKind, "the default value's kind differs from the elements'"
 RULE(GlobalOutsideTheGlobals, "a global index outside the globals",
     find(f, Op::SetGlobal)->set_imm((i32)program.global_count))
 RULE(ClassOutsideTheClasses, "a class index outside the classes", find(f, Op::NewObject)->b = (u16)program.class_count)
-RULE(FieldOfNoClass, "no class has a field of that index and kind", find(fn("A.get"), Op::GetField)->c = 200)
+RULE(FieldOutsideTheClass, "a field index outside the object's class", find(fn("A.get"), Op::GetField)->c = 200)
 RULE(SlotOutsideEveryVtable, "a method slot outside every class's vtable", find(f, Op::CallMethod1)->b = 1000)
 RULE(FunctionOutsideTheFunctions, "a function index outside the functions",
     find(f, Op::Call1)->b = (u16)program.function_count)
@@ -297,7 +309,7 @@ RULE(CompareJumpBeforeTheStart, "a jump outside the function", find(f, Op::JumpI
 RULE(ArgsPastTheEnd, "the Args words run past the end of the function", find(f, Op::ArrayLiteral)->c = 60000)
 RULE(CallWithoutArgsWords, "a call is not followed by its Args words", (find(f, Op::CallNative) + 1)->op = Op::Nop)
 RULE(ValueKindOutOfRange, "a value kind that is not int, boolean or reference", find(f, Op::Print)->x = 3)
-RULE(MapKindsOutOfRange, "map kinds that are not int, boolean or reference", find(f, Op::NewMap)->x = 0x33)
+RULE(MapKindsOutOfRange, "NewMap's type is not a map of its kinds", find(f, Op::NewMap)->x = 0x33)
 RULE(RegisterOutsideTheFrame, "a register outside the frame", find(f, Op::AddI)->a = f->register_count)
 RULE(IntOperandInAReferenceRegister, "an int operand in a reference register", find(f, Op::Div)->b = kRef)
 RULE(ReferenceOperandInAnIntRegister, "a reference operand in an int register", find(f, Op::EqStr)->b = kInt)
@@ -317,7 +329,7 @@ RULE(CallArgumentCount, "the argument count differs from the callee's parameters
 RULE(CallArgumentKind, "an argument's kind differs from the callee's parameter", find(f, Op::Call1, 1)->c = kRef)
 RULE(CallResultKind, "the call's result kind differs from its register's", find(f, Op::Call1, 1)->a = kInt)
 RULE(ReceiverInAnIntRegister, "a method's receiver is not a reference register", find(f, Op::CallMethod1)->c = kInt)
-RULE(ElementOfAnotherKind, "an element's kind differs from the array's", find(f, Op::ArrayLiteral)->x = KindRef)
+RULE(ElementOfAnotherKind, "ArrayLiteral's type is not an array of its kind", find(f, Op::ArrayLiteral)->x = KindRef)
 RULE(RunningOffTheEnd, "control runs off the end of the function",
     f->code[f->code_size - 1] = Insn { Op::Nop, 0, 0, 0, 0 })
 RULE(HandlerTargetInArgsWords, "an exception handler's target is not an instruction",
@@ -351,6 +363,8 @@ RULE(HandlerOutsideTheFunction, "an exception handler lies outside the function"
     f->handlers[0].end = f->code_size + 1)
 RULE(EmptyHandlerRange, "an exception handler lies outside the function",
     f->handlers[0].end = f->handlers[0].start)
+RULE(HandlerTargetInsideItsRange, "an exception handler's target is not after its range",
+    f->handlers[0].target = f->handlers[0].end - 1)
 RULE(HandlerRegisterNotAReference, "an exception handler's register is not a reference register",
     f->handlers[0].reg = kInt)
 RULE(BuiltinClassesMissing, "the built-in classes are missing", program.class_count = 3)
@@ -374,6 +388,70 @@ RULE(MainTakesParameters, "the main function is missing or takes parameters",
 RULE(FunctionMissing, "a function is missing", program.functions[index_of(fn("label"))] = nullptr)
 RULE(ConstantKindOutOfRange, "a constant's kind is not int, boolean or reference", program.constant_kinds[0] = 9)
 RULE(GlobalKindOutOfRange, "a global's kind is not int, boolean or reference", program.global_kinds[0] = 9)
+
+// The sort of every reference, proved by the data flow. In f: r2 holds an
+// A (a B), r5 the String t, r6 and r8 int arrays, r9 a Map[String, int],
+// r1 a temporary of many sorts (see the disassembly of kRulesSource).
+RULE(FieldOfANonInstance, "the register does not hold an instance of a class",
+    *find(f, Op::Print) = Insn { Op::GetField, 0, 3, 5, 0 })
+RULE(FieldValueOfAnotherType, "the value's type differs from the field's",
+    // A's constructor stores a B where its String field s goes.
+    *find(fn("A.<init>"), Op::LoadK) = Insn { Op::NewObject, 0, 3, (u16)klass("B")->id, 0 })
+RULE(StringCompareOfANonString, "a string comparison of a register that is not a String",
+    find(f, Op::EqStr)->b = 6)
+RULE(ConcatToANonString, "a concatenation to a register that is not a String",
+    *find(f, Op::Print) = Insn { Op::Concat, KindRef, 1, 6, 5 })
+RULE(ThrowOfANonException, "a thrown register does not hold an Exception", find(f, Op::Throw)->a = 5)
+RULE(RaiseOfANonException, "a raised class is not an Exception",
+    *find(main, Op::Print) = Insn { Op::Raise, 0, (u16)klass("B")->id, 0, 0 };
+    find(main, Op::Raise)->set_imm((i32)string_constant()))
+RULE(MethodOfANonInstance, "the register does not hold an instance of a class",
+    *find(f, Op::Print) = Insn { Op::CallMethod1, 0, 3, 0, 5 })
+RULE(MethodSlotOutsideTheReceiversClass, "a method slot outside the receiver's class",
+    // An Object has no methods; slot 0 is A's get().
+    *find(f, Op::SetGlobal) = Insn { Op::NewObject, 0, 1, ClassObject, 0 };
+    *find(f, Op::Print) = Insn { Op::CallMethod1, 0, 3, 0, 1 })
+RULE(ArgumentOfAnotherType, "an argument's type differs from the callee's parameter",
+    // A String as B's constructor's receiver.
+    *find(f, Op::Print) = Insn { Op::Call1, 0, 0, (u16)index_of(fn("B.<init>")), 5 })
+RULE(CallOfANonFunction, "the called register does not hold a function",
+    *find(f, Op::Print) = Insn { Op::CallValue, 0, 3, 5, 0 })
+RULE(NativeReceiverOfAnotherSort, "a native's receiver is not of its owner's sort",
+    (find(f, Op::CallNative) + 1)->a = 6)
+RULE(ArrayGetOfANonArray, "the register does not hold an array", find(f, Op::ArrayGet)->b = 5)
+RULE(ArrayElementIntoARegisterOfAnotherKind, "the value's kind differs from its register's",
+    find(f, Op::ArrayGet)->a = 1)
+RULE(ArraySetOfAnotherType, "the value's type differs from the array's elements",
+    *find(f, Op::Print) = Insn { Op::ArraySet, 0, 6, 3, 5 })
+RULE(ReturnOfAnotherType, "the returned value's type differs from the function's",
+    *find(fn("label"), Op::LoadK) = Insn { Op::NewObject, 0, 1, (u16)klass("B")->id, 0 };
+    *find(fn("label"), Op::Concat) = Insn { Op::Nop, 0, 0, 0, 0 })
+RULE(PathsThatDisagreeOnASort, "a native's receiver is not of its owner's sort",
+    // On one path to String#length, r5 holds an int[]: the join is any
+    // reference, which is not a String.
+    *find(f, Op::AddI, 1) = Insn { Op::Move, 0, 5, 6, 0 })
+RULE(HandlerTargetOnAnotherValidInstruction, "a string comparison of a register that is not a String",
+    // The handler's register r1 holds an Exception where EqStr reads it.
+    f->handlers[0].target = (u32)(find(f, Op::EqStr) - f->code))
+RULE(NewMapOfANonMapType, "NewMap's type is not a map of its kinds",
+    find(f, Op::NewMap)->set_imm((i32)type_of(TypeSort::Array)))
+RULE(TypeIndexOutsideTheTable, "a type index outside the type table",
+    find(f, Op::NewMap)->set_imm((i32)program.type_count))
+RULE(TypeContainingItself, "the type table is not well formed",
+    u32 t = type_of(TypeSort::Array);
+    program.types[t].a = t)
+RULE(MapKeyOfAnotherSort, "the type table is not well formed",
+    u32 t = type_of(TypeSort::Map);
+    program.types[t].a = type_of(TypeSort::Array))
+RULE(ConstantOfAnotherType, "a constant is not of its type",
+    program.constant_types[string_constant()] = type_of(TypeSort::Array))
+RULE(GlobalOfAnotherType, "a global is not of its type", program.global_types[0] = type_of(TypeSort::String))
+RULE(InheritedFieldChangedType, "an inherited field changed its type",
+    klass("B")->field_types[1] = type_of(TypeSort::Array))
+RULE(ParameterTypeOfAnotherKind, "a parameter's type is not in the type table or not of its register's kind",
+    f->param_types[0] = type_of(TypeSort::String))
+RULE(MethodReceiverOfAnotherClass, "a method's receiver does not take its class",
+    fn("B.get")->param_types[0] = type_of(TypeSort::Map))
 
 // A function built so that the data flow settles one 64-block word per
 // sweep (a chain of backward jumps, entered at its far end): refused once
