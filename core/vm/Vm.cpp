@@ -10,6 +10,7 @@ static constexpr u32 kMaxFormatDepth = 8;
 // Callbacks from natives into scripts (sort(Func), toString() of elements)
 // nested in each other: each holds one interpreter frame of native stack.
 static constexpr u32 kMaxNestedRuns = 4;
+static constexpr u32 kMaxNestedRunsAtomic = 1;
 static constexpr i64 kCollectionUnits = 64;   // The fixed part of a collection (about a microsecond).
 
 void free_program(Memory*, Program* p)
@@ -53,6 +54,7 @@ bool Vm::init(Memory* memory, Heap* heap, Program* program, const VmLimits& limi
     m_frame_capacity = 0;
     m_frame_limit = 0;
     m_exception = 0;
+    m_exception_placed = 0;
     m_exception_line = 0;
     m_charged = m_calls = m_exceptions_raised = 0;
     m_allocated_seen = 0;
@@ -615,7 +617,11 @@ bool Vm::call_nested(u64 func, const u64* args, u32 argc, u64* result)
 // call_nested() of function [f].
 bool Vm::run_nested(Function* f, const u64* args, u32 argc, u64* result)
 {
-    if (m_nested_runs >= kMaxNestedRuns)
+    // A hook (atomic mode) runs on the stack of whatever the kernel was
+    // doing, maybe already deep: one level of callbacks there (each level
+    // costs about 1.7 KB of native stack: the formatter, the native, this
+    // function and execute()), kMaxNestedRuns elsewhere.
+    if (m_nested_runs >= (m_atomic ? kMaxNestedRunsAtomic : kMaxNestedRuns))
         return raise(ClassStackOverflowException, "callbacks from built-in methods nested too deep");
     if (argc != f->param_count || m_frame_count == 0)
         return raise(ClassRuntimeScriptException, "callback of the wrong arity");
@@ -649,6 +655,7 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
         base = top.base + top.function->register_count;
     }
     m_exception = 0;
+    m_exception_placed = 0;
     m_allocated_seen = m_memory->allocated_total();
     m_budget = m_entry_budget;
     // Atomic entries never poll: their first slow-path check is the
@@ -1248,8 +1255,14 @@ unwind: {
         if (!top->function->builtin)
             break;
     }
-    m_exception_line = line_of(top->function, top->pc ? top->pc - 1 : 0);
-    record_trace(entry_depth);
+    // An exception that already has its place (raised in a callback a
+    // native ran, e.g. a sort comparator, and passed on by the native's
+    // failure) keeps it: the line and trace are where it was raised.
+    if (m_exception != m_exception_placed) {
+        m_exception_line = line_of(top->function, top->pc ? top->pc - 1 : 0);
+        record_trace(entry_depth);
+        m_exception_placed = m_exception;
+    }
     bool catchable = m_exception != from_obj(m_budget_exception);
     for (;;) {
         frame = &m_frames[m_frame_count - 1];
@@ -1263,6 +1276,7 @@ unwind: {
                 R = m_stack + frame->base;
                 R[h.reg] = m_exception;
                 m_exception = 0;
+                m_exception_placed = 0;   // thrown again, it is placed anew
                 goto dispatch;
             }
         }

@@ -230,6 +230,7 @@ private:
     bool m_interrupted;
     u64 m_exception;
     u32 m_exception_line;
+    u64 m_exception_placed;   // The exception m_exception_line and the trace describe.
     TraceEntry* m_trace { nullptr };   // kMaxTrace entries, made at the first exception.
     u32 m_trace_count { 0 };
     u32 m_trace_omitted { 0 };
