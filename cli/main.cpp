@@ -452,7 +452,7 @@ void usage(FILE* out)
 {
     fprintf(out,
         "usage: kscript run [--transcript] [--slabinfo] [--stats] [--budget N] [--memory BYTES]\n"
-        "                   [--depth N] [--slab-debug] FILE.k\n"
+        "                   [--depth N] [--slab-debug] FILE.k [ARGS...]   (ARGS: the script's SCRIPT_ARGV)\n"
         "         --budget N      stop after about N instructions (default: unlimited)\n"
         "         --memory BYTES  memory quota of the script (default 64 MiB)\n"
         "         --depth N       script call depth limit (default 2000)\n"
@@ -635,6 +635,13 @@ int main(int argc, char** argv)
             return kExitUsage;
         } else if (!path) {
             path = argv[i];
+            // After the script's file name, `kscript run` passes the rest to
+            // the script (SCRIPT_ARGV).
+            if (command == "run" && i + 1 < argc) {
+                config.script_args = argv + i + 1;
+                config.script_arg_count = (unsigned)(argc - i - 1);
+                break;
+            }
         } else {
             usage();
             return kExitUsage;
@@ -674,13 +681,14 @@ int main(int argc, char** argv)
         ks_get_diagnostic(state, i, &d);
         if (transcript) {
             if (!d.deferred) {
-                printf("LINE%u: (%s) \n", d.line, d.is_warning ? "warning" : "error");
+                printf("LINE%u: (%s) \n", d.line, d.is_info ? "info" : d.is_warning ? "warning" : "error");
                 output.printed = true;
                 blocking = blocking || !d.is_warning;
             }
             continue;
         }
-        fprintf(stderr, "%s:%u:%u: %s: %s\n", path, d.line, d.column, d.is_warning ? "warning" : "error",
+        fprintf(stderr, "%s:%u:%u: %s: %s\n", path, d.line, d.column,
+            d.is_info ? "info" : d.is_warning ? "warning" : "error",
             d.message);
         if (caret)
             print_source_line(source, d.line, d.column);

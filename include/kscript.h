@@ -173,6 +173,13 @@ typedef struct ks_config {
 	 */
 	int bytecode;
 	void *ctx;
+	/*
+	 * The script's arguments (after its file name), which it reads as
+	 * SCRIPT_ARGV (a String[]); copied into the program by ks_load(), so a
+	 * bytecode file keeps the arguments it was compiled with.
+	 */
+	const char *const *script_args;
+	unsigned int script_arg_count;
 } ks_config;
 
 /* Defaults: 64 MiB quota, 2^31 budget, depth 2000, nesting 200, 4 MiB source. */
@@ -203,9 +210,10 @@ int ks_write_bytecode(ks_state *state, void (*write)(void *ctx, const char *data
 struct ks_diagnostic {
 	unsigned int line;
 	unsigned int column;
-	int is_warning;
+	int is_warning;        /* not an error (a warning or an info) */
 	int deferred;          /* transcript mode: reported when reached */
 	const char *message;   /* valid until ks_close() */
+	int is_info;           /* an info line (is_warning is set too) */
 };
 unsigned int ks_diagnostic_count(const ks_state *state);
 int ks_get_diagnostic(const ks_state *state, unsigned int index, struct ks_diagnostic *out);

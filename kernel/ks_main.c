@@ -395,7 +395,7 @@ static int ks_compile_and_run(struct ks_script *s, const char *src, size_t len, 
 
 			ks_get_diagnostic(s->state, i, &dd);
 			ks_diag_add(dg, "%s:%u:%u: %s: %s\n", s->name, dd.line, dd.column,
-				    dd.is_warning ? "warning" : "error", dd.message);
+				    dd.is_info ? "info" : dd.is_warning ? "warning" : "error", dd.message);
 			if (!dd.is_warning) {
 				char head[KS_NAME_MAX + 48];
 

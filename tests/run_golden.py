@@ -7,6 +7,8 @@ Expectations (comments in the script):
   // expect error: MESSAGE        a compile error on this line, whose message
                                   starts with MESSAGE (exit status 65)
   // expect warning: MESSAGE      a compile warning on this line
+  // expect info: MESSAGE         an info diagnostic on this line (info lines
+                                  not expected are allowed: `var` makes one)
   // expect runtime error: NAME   an uncaught exception NAME raised on this
                                   line (exit status 70)
   // args: ARGS                   extra arguments for `kscript run`
@@ -39,6 +41,7 @@ import tempfile
 EXPECT = re.compile(r"//\s*expect:\s?(.*)$")
 EXPECT_ERROR = re.compile(r"//\s*expect error:\s*(.*?)\s*$")
 EXPECT_WARNING = re.compile(r"//\s*expect warning:\s*(.*?)\s*$")
+EXPECT_INFO = re.compile(r"//\s*expect info:\s*(.*?)\s*$")
 EXPECT_RUNTIME = re.compile(r"//\s*expect runtime error:\s*(\w+)\s*$")
 ARGS = re.compile(r"//\s*args:\s*(.*?)\s*$")
 COMMAND = re.compile(r"//\s*command:\s*(\w+)\s*$")
@@ -47,7 +50,7 @@ EXPECT_STDERR = re.compile(r"//\s*expect stderr:\s?(.*)$")
 
 
 def parse(path):
-    spec = {"stdout": [], "errors": [], "warnings": [], "runtime": None, "args": [], "command": "run", "exit": None,
+    spec = {"stdout": [], "errors": [], "warnings": [], "infos": [], "runtime": None, "args": [], "command": "run", "exit": None,
             "stderr": []}
     with open(path, encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
@@ -60,6 +63,9 @@ def parse(path):
             m = EXPECT_WARNING.search(line)
             if m:
                 spec["warnings"].append((number, m.group(1)))
+            m = EXPECT_INFO.search(line)
+            if m:
+                spec["infos"].append((number, m.group(1)))
             m = EXPECT_RUNTIME.search(line)
             if m:
                 spec["runtime"] = (number, m.group(1))
@@ -78,10 +84,9 @@ def parse(path):
     return spec
 
 
-def strip_warnings(lines):
-    """Standard error without the warnings: each warning line and the source
-    line and caret that the CLI prints under it (two lines starting with two
-    spaces)."""
+def strip_infos(lines):
+    """Standard error without the info lines (and the source line and caret
+    under each)."""
     out = []
     skip = 0
     for x in lines:
@@ -89,7 +94,25 @@ def strip_warnings(lines):
             skip -= 1
             continue
         skip = 0
-        if ": warning: " in x:
+        if ": info: " in x:
+            skip = 2
+            continue
+        out.append(x)
+    return out
+
+
+def strip_warnings(lines):
+    """Standard error without the warnings and infos: each warning or info
+    line and the source line and caret that the CLI prints under it (two
+    lines starting with two spaces)."""
+    out = []
+    skip = 0
+    for x in lines:
+        if skip and x.startswith("  "):
+            skip -= 1
+            continue
+        skip = 0
+        if ": warning: " in x or ": info: " in x:
             skip = 2
             continue
         out.append(x)
@@ -99,18 +122,20 @@ def strip_warnings(lines):
 def compile_to_bytecode(kscript, spec, path, outdir):
     """Compiles [path] to a bytecode file; returns its path, or None when the
     script is not one for the round trip (it does not compile cleanly)."""
-    if spec["command"] != "run" or spec["errors"] or spec["warnings"]:
+    if spec["command"] != "run" or spec["errors"] or spec["warnings"] or spec["infos"]:
         return None
     out = os.path.join(outdir, os.path.basename(path) + "bc")
     proc = subprocess.run([kscript, "compile"] + spec["args"] + [path, "-o", out], capture_output=True, timeout=60)
-    if proc.returncode != 0 or proc.stdout or proc.stderr:
+    diagnostics = strip_infos(proc.stderr.decode("utf-8", errors="replace").splitlines())
+    if proc.returncode != 0 or proc.stdout or diagnostics:
         return None
     return out
 
 
 def check(kscript, path, rel, bytecode_dir=None):
     spec = parse(path)
-    if not (spec["stdout"] or spec["errors"] or spec["warnings"] or spec["runtime"] or spec["exit"] is not None
+    if not (spec["stdout"] or spec["errors"] or spec["warnings"] or spec["infos"] or spec["runtime"]
+            or spec["exit"] is not None
             or spec["stderr"]):
         return ["test has no expectations"]
     if bytecode_dir is not None:
@@ -151,6 +176,10 @@ def check(kscript, path, rel, bytecode_dir=None):
     for l, c, m in warnings:
         if int(l) not in expected_warning_lines:
             problems.append("unexpected warning %s:%s: %s" % (l, c, m))
+    infos = re.findall(r"^.*?:(\d+):(\d+): info: (.*)$", err, re.M)
+    for line, message in spec["infos"]:
+        if not any(int(l) == line and m.startswith(message) for l, _, m in infos):
+            problems.append("missing info on line %d: %r" % (line, message))
     err = "\n".join(strip_warnings(err.splitlines()))
     if spec["stderr"]:
         lines = [x.replace(path, "FILE") for x in err.splitlines()]

@@ -24,7 +24,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FILES = ["core.k", "linux.k"]
+FILES = ["core.k", "linux.k", "boxes.k"]
 OUT = os.path.join(ROOT, "core", "lib", "Prelude.gen.h")
 
 

@@ -115,15 +115,15 @@ static usize vm_comm(void* context, char* out)
 }
 
 // Keeps a copy of a diagnostic in the state; false when memory is short.
-static bool store_diagnostic(ks_state* s, u32 line, u32 column, bool warning, bool deferred, const char* text,
-    usize length)
+static bool store_diagnostic(ks_state* s, u32 line, u32 column, bool warning, bool info, bool deferred,
+    const char* text, usize length)
 {
     char* copy = static_cast<char*>(s->memory.alloc(length + 1));
     if (!copy)
         return false;
     mem_copy(copy, text, length);
     copy[length] = 0;
-    if (!s->diagnostics.try_append(StoredDiagnostic { line, column, warning, deferred, copy })) {
+    if (!s->diagnostics.try_append(StoredDiagnostic { line, column, warning, info, deferred, copy })) {
         s->memory.free(copy);
         return false;
     }
@@ -165,7 +165,7 @@ static int verify_loaded(ks_state* s, const char* what)
     sb.append(": ");
     sb.append(error.reason);
     if (!sb.has_failed())
-        store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
+        store_diagnostic(s, 1, 1, false, false, false, sb.data(), sb.size());
     return KS_ECOMPILE;
 }
 
@@ -191,7 +191,7 @@ static int read_bytecode_file(ks_state* s, const char* data, unsigned long lengt
     sb.append("bytecode: ");
     sb.append(error);
     if (!sb.has_failed())
-        store_diagnostic(s, 1, 1, false, false, sb.data(), sb.size());
+        store_diagnostic(s, 1, 1, false, false, false, sb.data(), sb.size());
     return KS_ECOMPILE;
 }
 
@@ -218,6 +218,8 @@ static int compile_source(ks_state* s, const char* source, unsigned long length)
     // seed, so that no script can choose names that collide.
     CompileOptions options { s->config.transcript ? CompileMode::Transcript : CompileMode::Normal,
         s->config.max_nesting, kMaxFunctionCode, s->config.poll ? vm_poll : nullptr, s, 0, ksp_random_u64() };
+    options.script_args = s->config.script_args;
+    options.script_arg_count = s->config.script_args ? s->config.script_arg_count : 0;
     s->memory.slab().set_blocks_enabled(false);
     bool ok = compile_program(&s->memory, &s->heap, source, length, options, &diagnostics, &arena, &s->program);
     s->memory.slab().set_blocks_enabled(true);
@@ -225,8 +227,8 @@ static int compile_source(ks_state* s, const char* source, unsigned long length)
     diagnostics.sort_and_dedupe();
     for (u32 i = 0; i < diagnostics.size(); i++) {
         const Diagnostic& d = diagnostics[i];
-        if (!store_diagnostic(s, d.line, d.column, d.severity == Severity::Warning, d.deferred, d.message,
-                str_length(d.message)))
+        if (!store_diagnostic(s, d.line, d.column, d.severity != Severity::Error, d.severity == Severity::Info,
+                d.deferred, d.message, str_length(d.message)))
             break;
     }
     if (diagnostics.out_of_memory() || (!ok && diagnostics.error_count() == 0))
@@ -292,6 +294,7 @@ extern "C" int ks_get_diagnostic(const ks_state* s, unsigned int i, struct ks_di
     out->is_warning = d.warning;
     out->deferred = d.deferred;
     out->message = d.message;
+    out->is_info = d.info;
     return KS_OK;
 }
 

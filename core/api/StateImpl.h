@@ -11,6 +11,7 @@ struct StoredDiagnostic {
     u32 line;
     u32 column;
     bool warning;
+    bool info;
     bool deferred;
     char* message;
 };

@@ -44,6 +44,8 @@ enum class ExprKind : u8 {
     To,          // a to type
     BlockExpr,   // { statements; last expression }
     IncDec,      // a++ / a-- / ++a / --a (op is PlusPlus or MinusMinus)
+    Defined,     // defined(a): a compiles; or, with int_value 1, function
+                 // `name` with parameter types args[i]->type exists
 };
 
 struct Expr {
@@ -182,6 +184,7 @@ struct ClassDecl {
     u32 method_count;
     u32 line;
     u32 column;
+    bool forward;           // `class C;`: declared, defined (or left empty) elsewhere.
 };
 
 enum class ItemKind : u8 { Stmt, Func, Class };
@@ -205,6 +208,8 @@ struct Item {
     FuncDecl* func;
     ClassDecl* klass;
     NameSet names;   // Classes and functions: the identifiers they contain.
+    u32 line;        // Lines of the item's first and last tokens (transcript
+    u32 end_line;    // mode attributes parse and declaration errors by them).
 };
 
 // The syntax tree of one source text (the script, or the prelude): its

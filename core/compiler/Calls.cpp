@@ -287,6 +287,19 @@ Operand Compiler::call_expr(Expr* e, i32 dest)
             Operand fv = expr(callee);
             return call_value(e, fv, dest);
         }
+        if (!l && !g && str_equal(name, "AllowImplicitGlobalVariable") && !function_name_exists(name)) {
+            // Konoha's switch: from here on, `n = 1` at the top level declares n.
+            if (e->arg_count != 1 || e->args[0]->kind != ExprKind::Bool) {
+                error_at(e, "AllowImplicitGlobalVariable takes true or false");
+                return error_operand();
+            }
+            m_implicit_globals = e->args[0]->int_value != 0;
+            return Operand { m_types.void_type(), 0, false };
+        }
+        if (!l && !g && str_equal(name, "Import") && !function_name_exists(name)) {
+            error_at(e, "'Import' is not Konoha's import: write import(\"...\")");
+            return error_operand();
+        }
         if (!l && !g && str_equal(name, "assert")) {
             if (e->arg_count != 1) {
                 error_at(e, "assert takes one boolean argument");
@@ -310,6 +323,12 @@ Operand Compiler::call_expr(Expr* e, i32 dest)
             return call_function(e, f, nullptr, false, dest);
         if (FuncSym* f = find_function(name, e->arg_count))
             return call_function(e, f, nullptr, false, dest);
+        if (m_fs->cls) {
+            Operand self { m_fs->cls->type, 0, false };
+            Operand r;
+            if (accessor_call(e, self, m_fs->cls, name, dest, &r))
+                return r;
+        }
         if (l || g) {
             error_at(e, "'%s' is not a function", name);
             return error_operand();
@@ -453,8 +472,20 @@ Operand Compiler::method_call(Expr* e, i32 dest)
                 return call_value(e, fv, dest);
             }
         }
+        {
+            Operand r;
+            if (accessor_call(e, obj, t->cls, name, dest, &r))
+                return r;
+        }
         if (str_equal(name, "toString") && argc == 0) {
             Operand r = to_string(obj, e, dest);
+            return r;
+        }
+        if (str_equal(name, "getTypeId") && argc == 0) {
+            // The dynamic type: an Object may hold a box, a string, a subclass...
+            release(obj);
+            Operand r = target_reg(dest, m_types.int_type());
+            emit(Op::TypeId, r.reg, obj.reg);
             return r;
         }
         FuncSym* found[3];
@@ -524,9 +555,92 @@ Operand Compiler::method_call(Expr* e, i32 dest)
         if (n >= 0)
             return call_native(e, n, &obj, t, dest);
     }
+    if (t->kind != TypeKind::Void && t->kind != TypeKind::Null && argc == 0) {
+        // Every value has toString() and getTypeId() (Konoha's type id; the
+        // static type is the dynamic one for these types).
+        if (str_equal(name, "toString"))
+            return to_string(obj, e, dest);
+        if (str_equal(name, "getTypeId")) {
+            release(obj);
+            Operand r = target_reg(dest, m_types.int_type());
+            load_int(r.reg, static_type_id(t));
+            return r;
+        }
+    }
     no_method_error(e, t, name, argc);
     release(obj);
     return error_operand();
+}
+
+// The field of [cls] that accessor name [rest] (after get, set or is) names:
+// the field itself (`getage` -> age) or, capitalised, with its first letter
+// lowered (`getAge` -> age).
+FieldSym* Compiler::accessor_field(ClassSym* cls, const char* rest)
+{
+    if (!*rest)
+        return nullptr;
+    if (FieldSym* f = find_field(cls, rest))
+        return f;
+    if (rest[0] < 'A' || rest[0] > 'Z')
+        return nullptr;
+    char lowered[128];
+    usize n = str_length(rest);
+    if (n >= sizeof(lowered))
+        return nullptr;
+    mem_copy(lowered, rest, n + 1);
+    lowered[0] = (char)(lowered[0] - 'A' + 'a');
+    return find_field(cls, lowered);
+}
+
+// Konoha's accessors, when class [cls] defines no method [name]: a field
+// `age` has getage()/getAge() and setage(v)/setAge(v), a boolean field
+// `child` also ischild()/isChild(). Compiles the call [e] on [obj] into
+// [*out] and returns true, or returns false when [name] is no accessor.
+bool Compiler::accessor_call(Expr* e, Operand obj, ClassSym* cls, const char* name, i32 dest, Operand* out)
+{
+    u32 argc = e->arg_count;
+    FieldSym* f = nullptr;
+    if (argc == 0 && name[0] == 'g' && name[1] == 'e' && name[2] == 't')
+        f = accessor_field(cls, name + 3);
+    else if (argc == 0 && name[0] == 'i' && name[1] == 's') {
+        f = accessor_field(cls, name + 2);
+        if (f && f->type->kind != TypeKind::Boolean)
+            f = nullptr;
+    } else if (argc == 1 && name[0] == 's' && name[1] == 'e' && name[2] == 't')
+        f = accessor_field(cls, name + 3);
+    if (!f)
+        return false;
+    if (argc == 0) {
+        release(obj);
+        Operand r = target_reg(dest, f->type);
+        emit(Op::GetField, r.reg, obj.reg, f->slot);
+        *out = r;
+        return true;
+    }
+    Operand v = assigned_value(e->args[0], f->type);
+    m_line = e->line;
+    emit(Op::SetField, obj.reg, f->slot, v.reg);
+    release(v);
+    release(obj);
+    *out = Operand { m_types.void_type(), 0, false };
+    return true;
+}
+
+// Konoha's type id of a value of type [t] that is not a class (classes ask
+// the VM: Op::TypeId): boolean 3, int 4, String 5, arrays 6, functions 9,
+// Map 12, Bytes 13.
+i64 Compiler::static_type_id(Type* t)
+{
+    switch (t->kind) {
+    case TypeKind::Boolean: return 3;
+    case TypeKind::Int: return 4;
+    case TypeKind::String: return 5;
+    case TypeKind::Array: return 6;
+    case TypeKind::Func: return 9;
+    case TypeKind::Map: return 12;
+    case TypeKind::Bytes: return 13;
+    default: return 0;
+    }
 }
 
 // Compiles `new C(args)`: allocates the instance and calls the constructor
@@ -625,6 +739,7 @@ Operand Compiler::new_array_expr(Expr* e, i32 dest)
 Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
 {
     Type* elem = expected && expected->kind == TypeKind::Array ? expected->elem : nullptr;
+    bool inferred = !elem;
     u32 n = e->arg_count;
     if (n > kMaxParams * 200) {
         error_at(e, "array literal is too long");
@@ -648,8 +763,47 @@ Operand Compiler::array_literal(Expr* e, Type* expected, i32 dest)
                 oom();
             continue;
         }
+        if (!inferred) {
+            u16 t = alloc_for(elem);
+            expr_into(a, t, elem, "array element");
+            if (!regs.try_append(t))
+                oom();
+            continue;
+        }
+        // Inferred from the first element: an element of another type makes
+        // it a mixed literal, Object[] (Konoha), its elements so far boxed.
+        Operand v = expr(a);
+        if (v.type->kind == TypeKind::Void || v.type->kind == TypeKind::Error) {
+            if (v.type->kind == TypeKind::Void)
+                error_at(a, "a void value cannot be used");
+            release(v);
+            for (u16 r : regs)
+                free_reg(r);
+            return error_operand();
+        }
+        if (!assignable(elem, v.type) && v.type->kind != TypeKind::Null) {
+            Type* common = m_object->type;
+            if (elem->kind == TypeKind::Class && v.type->kind == TypeKind::Class)
+                if (ClassSym* c = common_superclass(elem->cls, v.type->cls))
+                    common = c->type;
+            if (boxes(common, elem)) {
+                for (u16& r : regs) {
+                    Operand boxed = box(Operand { elem, r, true }, -1);
+                    r = boxed.reg;
+                }
+            }
+            elem = common;
+        }
         u16 t = alloc_for(elem);
-        expr_into(a, t, elem, "array element");
+        if (boxes(elem, v.type))
+            box(v, t);
+        else if (v.type->kind == TypeKind::Null) {
+            release(v);
+            load_null(t, elem);
+        } else {
+            emit_move(t, v.reg);
+            release(v);
+        }
         if (!regs.try_append(t))
             oom();
     }

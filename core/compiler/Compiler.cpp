@@ -402,6 +402,12 @@ static void function_name(FuncSym* f, char* out, usize n)
 
 // Compiles the top-level statements of [program] into the function <main>,
 // declaring globals as their declarations are reached.
+//
+// Transcript mode follows Konoha, which checks and runs one top-level
+// statement after another: every diagnostic of a top-level item (its own,
+// and the lexer's, parser's and declarations' ones within its lines) is
+// printed by Report instructions when the item is reached, in line order,
+// and an item with an error stops the script there (its code is dropped).
 void Compiler::compile_main(SyntaxTree& program)
 {
     m_shared_names = &program.shared_names;
@@ -411,34 +417,136 @@ void Compiler::compile_main(SyntaxTree& program)
         return;
     }
     init_class_constants();
+    bool transcript = m_options.mode == CompileMode::Transcript;
+    // Transcript mode: the diagnostics so far (lexer, parser, declarations),
+    // by line; [next_early] is the first not yet reported.
+    Vector<u32> early(m_memory);
+    u32 next_early = 0;
+    if (transcript) {
+        if (!early.try_resize(m_diag->size())) {
+            oom();
+            release_state(&fs);
+            return;
+        }
+        for (u32 i = 0; i < early.size(); i++)
+            early[i] = i;
+        sort_by_line(early.data(), early.size());
+    }
     for (u32 i = 0; i < program.count && !m_failed; i++) {
-        if (program.items[i].kind != ItemKind::Stmt || !program.items[i].stmt)
-            continue;
-        Stmt* s = program.items[i].stmt;
+        const Item& item = program.items[i];
         u32 code_start = here();
         u32 errors_before = m_statement_errors;
         u32 diag_before = m_diag->size();
-        if (s->kind == StmtKind::Var)
-            var_statement(s, true);
-        else if (s->kind == StmtKind::Block && s->block && !s->block->scoped) {
-            for (u32 j = 0; j < s->block->count; j++)
-                var_statement(s->block->stmts[j], true);
-        } else
-            statement(s);
-        if (m_options.mode == CompileMode::Transcript && m_statement_errors != errors_before) {
-            // Transcript mode: the statement reports its error when reached
-            // and is skipped; a global it declares keeps its default value.
-            drop_code_from(code_start);
-            m_line = s->line;
-            emit_imm(Op::Report, 0, (i32)add_constant(s->line, KindInt, m_types.int_type()));
-            m_diag->mark_deferred_from(diag_before);
+        if (item.kind == ItemKind::Stmt && item.stmt) {
+            Stmt* s = item.stmt;
+            if (s->kind == StmtKind::Var)
+                var_statement(s, true);
+            else if (s->kind == StmtKind::Block && s->block && !s->block->scoped) {
+                for (u32 j = 0; j < s->block->count; j++)
+                    var_statement(s->block->stmts[j], true);
+            } else
+                statement(s);
         }
+        if (!transcript)
+            continue;
+        // The early diagnostics up to the end of this item are its own.
+        u32 early_end = next_early;
+        while (early_end < early.size() && (*m_diag)[early[early_end]].line <= item.end_line)
+            early_end++;
+        report_item(item.line, early.data() + next_early, early_end - next_early, diag_before,
+            m_statement_errors != errors_before, code_start);
+        next_early = early_end;
     }
+    if (transcript)
+        report_item(m_line, early.data() + next_early, early.size() - next_early, m_diag->size(), false, here());
     emit(Op::ReturnVoid);
     Function* f;
     if (finish_function(&fs, "<main>", 1, &f) && !m_runtime_functions.try_append(f))
         oom();
     m_out->main_function = m_runtime_functions.size() - 1;
+}
+
+// Sorts the diagnostic indexes [list] by line, keeping the order of those on
+// one line (insertion sort: a statement has few diagnostics; the early ones
+// come mostly in order already).
+void Compiler::sort_by_line(u32* list, u32 n)
+{
+    for (u32 i = 1; i < n; i++) {
+        u32 v = list[i];
+        u32 line = (*m_diag)[v].line;
+        u32 j = i;
+        while (j > 0 && (*m_diag)[list[j - 1]].line > line) {
+            list[j] = list[j - 1];
+            j--;
+        }
+        list[j] = v;
+    }
+}
+
+// How many of the diagnostics [list] (in line order) Konoha would print: up
+// to and including the first error, where its checking stops, and the info
+// lines that explain it (on its line, after it: the escape meant).
+u32 Compiler::through_first_error(const u32* list, u32 n)
+{
+    for (u32 i = 0; i < n; i++) {
+        const Diagnostic& d = (*m_diag)[list[i]];
+        if (d.severity != Severity::Error)
+            continue;
+        u32 end = i + 1;
+        while (end < n && (*m_diag)[list[end]].line == d.line && (*m_diag)[list[end]].severity == Severity::Info)
+            end++;
+        return end;
+    }
+    return n;
+}
+
+// Transcript mode, after a top-level item at [line] was compiled from
+// [code_start] on: its diagnostics ([early], [early_count] of them from
+// before <main>, and those from [diag_before] on) become Report
+// instructions in line order; when one is an error, or the statement is
+// tainted ([tainted]), its code is dropped and the script stops there.
+void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted,
+    u32 code_start)
+{
+    Vector<u32> list(m_memory);
+    u32 own = m_diag->size() - diag_before;
+    if (!list.try_resize(early_count + own)) {
+        oom();
+        return;
+    }
+    bool has_error = tainted;
+    for (u32 i = 0; i < early_count + own; i++) {
+        list[i] = i < early_count ? early[i] : diag_before + (i - early_count);
+        const Diagnostic& d = (*m_diag)[list[i]];
+        has_error = has_error || d.severity == Severity::Error;
+        m_diag->mark_deferred(list[i]);
+    }
+    if (!list.size() && !has_error)
+        return;
+    sort_by_line(list.data(), list.size());
+    list.shrink(through_first_error(list.data(), list.size()));
+    if (has_error)
+        drop_code_from(code_start);
+    m_line = line;
+    bool reported_error = false;
+    u32 reports_start = here();
+    for (u32 i : list) {
+        const Diagnostic& d = (*m_diag)[i];
+        u64 kind = d.severity == Severity::Error ? 0 : d.severity == Severity::Warning ? 1 : 2;
+        reported_error = reported_error || kind == 0;
+        m_line = d.line ? d.line : line;
+        emit_imm(Op::Report, 0, (i32)add_constant((u64)m_line | kind << 32, KindInt, m_types.int_type()));
+    }
+    // An error found without a diagnostic of its own (one reported where a
+    // declaration it uses is) still reports the statement's line.
+    if (has_error && !reported_error) {
+        m_line = line;
+        emit_imm(Op::Report, 0, (i32)add_constant(line, KindInt, m_types.int_type()));
+    }
+    if (has_error)
+        emit(Op::ReturnVoid);
+    else
+        move_code_before(code_start, reports_start);   // Reported before the statement runs.
 }
 
 // The start of <main>: each class constant's initializer, in class order,
@@ -468,13 +576,11 @@ void Compiler::compile_function(FuncSym* sym)
     FuncDecl* d = sym->decl;
     ClassSym* cls = sym->owner;
     m_in_prelude = sym->prelude;
+    FunctionState fs;
     if (!d && !sym->implicit) {
-        FuncDecl* p = sym->first_decl;
-        if (p)
-            error(p->line, p->column, "'%s' is declared but never defined", sym->name);
+        compile_undefined(&fs, sym);
         return;
     }
-    FunctionState fs;
     if (!begin_function(&fs, sym, cls)) {
         release_state(&fs);
         return;
@@ -545,6 +651,9 @@ void Compiler::compile_function(FuncSym* sym)
                 m_line = s->line;
                 emit_imm(Op::Raise, ClassRuntimeScriptException, (i32)string_constant("compile error", 13));
                 falls_through = false;
+                // What follows a raise put in for an error is not reported
+                // unreachable: the script wrote no statement that ends here.
+                warned_unreachable = true;
             }
         }
     }
@@ -558,13 +667,90 @@ void Compiler::compile_function(FuncSym* sym)
     }
     end_scope();
     if (m_options.mode == CompileMode::Transcript)
-        m_diag->mark_deferred_from(diag_before);
+        report_on_first_call(diag_before, d ? d->line : m_line);
     char name[160];
     function_name(sym, name, sizeof(name));
     Function* f;
     if (finish_function(&fs, name, d ? d->line : 0, &f)) {
         m_runtime_functions[sym->index] = f;
     }
+}
+
+// Transcript mode, at the end of a function body: its diagnostics (from
+// [diag_before] on) print at its first call, in line order, as Konoha
+// compiles a function when first called. A prologue does it: a hidden
+// boolean global says whether it ran; then Report instructions.
+void Compiler::report_on_first_call(u32 diag_before, u32 line)
+{
+    u32 n = m_diag->size() - diag_before;
+    if (!n)
+        return;
+    Vector<u32> list(m_memory);
+    if (!list.try_resize(n)) {
+        oom();
+        return;
+    }
+    for (u32 i = 0; i < n; i++) {
+        list[i] = diag_before + i;
+        m_diag->mark_deferred(diag_before + i);
+    }
+    sort_by_line(list.data(), n);
+    list.shrink(through_first_error(list.data(), n));
+    GlobalSym once { "", m_types.boolean(), m_globals.size(), false, true };
+    if (!m_globals.try_append(once)) {
+        oom();
+        return;
+    }
+    u32 mid = here();
+    m_line = line;
+    u16 flag = alloc_reg(false);
+    emit_imm(Op::GetGlobal, flag, (i32)once.index);
+    u32 skip = emit_jump(Op::JumpIf, flag);
+    emit_imm(Op::LoadI, flag, 1);
+    emit_imm(Op::SetGlobal, flag, (i32)once.index);
+    for (u32 i : list) {
+        const Diagnostic& d = (*m_diag)[i];
+        u64 kind = d.severity == Severity::Error ? 0 : d.severity == Severity::Warning ? 1 : 2;
+        m_line = d.line ? d.line : line;
+        emit_imm(Op::Report, 0, (i32)add_constant((u64)m_line | kind << 32, KindInt, m_types.int_type()));
+    }
+    patch_jump(skip);
+    free_reg(flag);
+    move_code_before(0, mid);
+    m_fs->diagnostic_line = 0;   // Reported by the prologue, not by the VM.
+}
+
+// Compiles a function [sym] that was declared without a body and never
+// defined (Konoha): a method so declared is abstract and returns its type's
+// default value; a function or constructor raises RuntimeScriptException
+// when called (outside transcript mode a warning says so first).
+void Compiler::compile_undefined(FunctionState* fs, FuncSym* sym)
+{
+    FuncDecl* p = sym->first_decl;
+    if (!p)
+        return;
+    bool abstract = sym->owner && !sym->is_ctor;
+    if (!abstract && m_options.mode != CompileMode::Transcript)
+        m_diag->report(Severity::Warning, p->line, p->column, "'%s' is declared but never defined", sym->name);
+    if (!begin_function(fs, sym, sym->owner)) {
+        release_state(fs);
+        return;
+    }
+    m_line = p->line;
+    if (!abstract) {
+        emit_imm(Op::Raise, ClassRuntimeScriptException, (i32)string_constant("declared but never defined", 26));
+    } else if (sym->result->kind == TypeKind::Void) {
+        emit(Op::ReturnVoid);
+    } else {
+        u16 r = alloc_for(sym->result);
+        load_null(r, sym->result);
+        emit(Op::Return, r);
+    }
+    char name[160];
+    function_name(sym, name, sizeof(name));
+    Function* f;
+    if (finish_function(fs, name, p->line, &f))
+        m_runtime_functions[sym->index] = f;
 }
 
 // Compiles every function, method and constructor body.
@@ -681,7 +867,10 @@ bool Compiler::compile_all(const char* source, usize length)
         RtClass* rt = c->rt;
         if (!tick(rt->field_count / 16 + c->vtable.size() / 16 + 1))
             return false;
-        for (u32 i = 0; i < rt->field_count; i++)
+        // Field tables shared with the superclass (see build_runtime_classes())
+        // already hold the names.
+        bool shared = rt->super && rt->field_count && rt->field_names == rt->super->field_names;
+        for (u32 i = 0; i < rt->field_count && !shared; i++)
             rt->field_names[i] = persist(c->fields[i].name);
         rt->vtable_size = c->vtable.size();
         if (rt->vtable_size) {

@@ -97,6 +97,9 @@ struct CompileOptions {
     // Seed of the compiler's hash indexes; the host passes a random one so
     // that no script can choose names that collide (0 is fine elsewhere).
     u64 hash_seed = 0;
+    // SCRIPT_ARGV: the script's arguments, copied into the program.
+    const char* const* script_args = nullptr;
+    u32 script_arg_count = 0;
 };
 
 // Compiles [source] (with the prelude of built-in classes) into [out].

@@ -228,7 +228,12 @@ private:
     bool finish_function(FunctionState* fs, const char* name, u32 line, Function** out);
     void release_state(FunctionState* fs);
     void compile_main(SyntaxTree& program);
+    void sort_by_line(u32* list, u32 n);
+    u32 through_first_error(const u32* list, u32 n);
+    void report_on_first_call(u32 diag_before, u32 line);
+    void report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted, u32 code_start);
     void compile_function(FuncSym* f);
+    void compile_undefined(FunctionState* fs, FuncSym* sym);
     void compile_bodies();
     void mark_unused_builtins();
 
@@ -265,6 +270,7 @@ private:
     void check_top_level_name(Stmt* s);
     i32 int_constant_operand(Expr* e);
     void drop_code_from(u32 start);
+    void move_code_before(u32 at, u32 mid);
     Operand assigned_value(Expr* value, Type* t);
     u32 string_constant(const char* s, usize n);
     void load_int(u16 reg, i64 value);
@@ -279,8 +285,10 @@ private:
     // --- statements
     bool statement(Stmt* s);            // Returns whether control can fall through.
     bool block(Block* b);
+    bool names_only_a_class(const char* name);
     bool block_statements(Block* b);
     void var_statement(Stmt* s, bool top_level);
+    void report_inferred(Stmt* s, Type* t);
     bool if_statement(Stmt* s);
     bool while_statement(Stmt* s);
     bool do_statement(Stmt* s);
@@ -304,6 +312,7 @@ private:
     Operand target_reg(i32 dest, Type* type);
     Operand literal(Expr* e, i32 dest, Type* expected);
     Operand name_expr(Expr* e, i32 dest);
+    Operand script_argv(Expr* e, i32 dest);
     Operand member_expr(Expr* e, i32 dest);
     Operand index_expr(Expr* e, i32 dest);
     Operand call_expr(Expr* e, i32 dest);
@@ -311,6 +320,8 @@ private:
     Operand call_native(Expr* e, i32 native, Operand* receiver, Type* receiver_type, i32 dest);
     Operand call_value(Expr* e, Operand callee, i32 dest);
     Operand method_call(Expr* e, i32 dest);
+    FieldSym* accessor_field(ClassSym* cls, const char* rest);
+    bool accessor_call(Expr* e, Operand obj, ClassSym* cls, const char* name, i32 dest, Operand* out);
     Operand new_expr(Expr* e, i32 dest);
     Operand new_array_expr(Expr* e, i32 dest);
     Operand array_literal(Expr* e, Type* expected, i32 dest);
@@ -319,13 +330,20 @@ private:
     Operand binary_expr(Expr* e, i32 dest);
     Operand logical_expr(Expr* e, i32 dest);
     Operand assign_expr(Expr* e, i32 dest);
+    Operand declare_global_by_assignment(Expr* target, Expr* value, bool implicit);
     Operand incdec_expr(Expr* e);
     void compound_value(Expr* e, Tok base, Type* t, u16 old, u16 dest);
     Operand conditional_expr(Expr* e, Type* expected, i32 dest);
     Operand instanceof_expr(Expr* e, i32 dest);
     Operand as_expr(Expr* e, i32 dest);
+    bool boxes(Type* to, Type* from);
+    Operand box(Operand v, i32 dest);
+    Operand unbox(Operand v, Type* t, i32 dest);
+    u32 is_type_code(Type* t);
+    i64 static_type_id(Type* t);
     Operand to_expr(Expr* e, i32 dest);
     Operand block_expr(Expr* e, Type* expected, i32 dest);
+    Operand defined_expr(Expr* e, i32 dest);
     Operand to_string(Operand value, Expr* at, i32 dest);
     Operand string_of(Operand value, Expr* at);
     void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver, FuncSym* func = nullptr);
@@ -372,6 +390,7 @@ private:
     bool m_failed { false };
     bool m_in_prelude { false };
     u32 m_statement_errors { 0 };
+    bool m_implicit_globals { false };   // AllowImplicitGlobalVariable(true) was compiled.
     // Class constants (`static const T NAME = v` in a class): globals named
     // "Class.NAME", set at the start of <main> in class order.
     struct ClassConstant {

@@ -92,36 +92,46 @@ Type* Compiler::resolve_type(TypeRef* ref, bool allow_void)
 // taken (built-in types or another class); superclasses are resolved later.
 void Compiler::declare_classes(SyntaxTree& program, bool prelude)
 {
-    for (u32 i = 0; i < program.count; i++) {
-        ClassDecl* d = program.items[i].klass;
-        if (program.items[i].kind != ItemKind::Class || !d)
-            continue;
-        if (find_class(d->name) || find_library(d->name) || str_equal(d->name, "int") || str_equal(d->name, "Func")) {
-            error(d->line, d->column, "class '%s' is already defined", d->name);
-            continue;
+    // Definitions first; then forward declarations (`class C;`) of classes
+    // that no definition declared, as empty classes.
+    for (u32 pass = 0; pass < 2; pass++) {
+        for (u32 i = 0; i < program.count; i++) {
+            ClassDecl* d = program.items[i].klass;
+            if (program.items[i].kind != ItemKind::Class || !d || d->forward != (pass == 1))
+                continue;
+            if (d->forward && find_class(d->name))
+                continue;
+            if (find_class(d->name) || find_library(d->name) || str_equal(d->name, "int") || str_equal(d->name, "Func")) {
+                error(d->line, d->column, "class '%s' is already defined", d->name);
+                continue;
+            }
+            ClassSym* c = m_arena->make<ClassSym>();
+            if (!c) {
+                oom();
+                return;
+            }
+            if (prelude && str_equal(d->name, "BoxInt"))
+                d->name = "int";
+            else if (prelude && str_equal(d->name, "BoxBoolean"))
+                d->name = "boolean";
+            c->name = d->name;
+            c->decl = d;
+            c->builtin = prelude;
+            c->line = d->line;
+            c->column = d->column;
+            c->fields.set_memory(m_memory);
+            c->methods.set_memory(m_memory);
+            c->ctors.set_memory(m_memory);
+            c->vtable.set_memory(m_memory);
+            c->type = m_types.class_type(c);
+            c->id = m_classes.size();
+            if (!c->type || !m_classes.try_append(c) || !m_class_index.add(c->name, c->id)) {
+                oom();
+                return;
+            }
+            if (!tick())
+                return;
         }
-        ClassSym* c = m_arena->make<ClassSym>();
-        if (!c) {
-            oom();
-            return;
-        }
-        c->name = d->name;
-        c->decl = d;
-        c->builtin = prelude;
-        c->line = d->line;
-        c->column = d->column;
-        c->fields.set_memory(m_memory);
-        c->methods.set_memory(m_memory);
-        c->ctors.set_memory(m_memory);
-        c->vtable.set_memory(m_memory);
-        c->type = m_types.class_type(c);
-        c->id = m_classes.size();
-        if (!c->type || !m_classes.try_append(c) || !m_class_index.add(c->name, c->id)) {
-            oom();
-            return;
-        }
-        if (!tick())
-            return;
     }
 }
 
@@ -902,6 +912,10 @@ bool Compiler::assignable(Type* to, Type* from)
         return true;
     if (from->kind == TypeKind::Null)
         return is_reference(to);
+    // Every value is an Object (Konoha): strings, arrays, maps, Bytes and
+    // functions as they are; ints and booleans boxed (see boxes()).
+    if (to->kind == TypeKind::Class && to->cls == m_object && is_reference(from))
+        return true;
     if (to->kind == TypeKind::Class && from->kind == TypeKind::Class)
         return is_subclass(from->cls, to->cls);
     // Object accepts every reference.
@@ -960,15 +974,34 @@ bool Compiler::build_runtime_classes()
         }
         p->classes[c->id] = rt;
         c->rt = rt;
-        rt->name = persist(c->name);
+        // Built-in classes point at static names instead of copies (an empty
+        // script's program stays within its pages); the boxes are `int` and
+        // `boolean`.
+        if (c->id == ClassBoxInt || c->id == ClassBoxBoolean)
+            rt->name = c->id == ClassBoxInt ? "int" : "boolean";
+        else if (c->builtin && prelude_class_name(c->id) && str_equal(c->name, prelude_class_name(c->id)))
+            rt->name = prelude_class_name(c->id);
+        else
+            rt->name = persist(c->name);
         rt->id = c->id;
         // An unused built-in class keeps no fields unless it is an
-        // exception (the VM makes those by id, with their message): nothing
-        // can make or read an instance of the others.
-        rt->field_count = c->unused && !is_subclass(c, m_exception) ? 0 : c->fields.size();
+        // exception (the VM makes those by id, with their message) or a box
+        // (made by the compiler's boxing, not by name): nothing can make or
+        // read an instance of the others.
+        bool boxed = c->id == ClassBoxInt || c->id == ClassBoxBoolean;
+        rt->field_count = c->unused && !is_subclass(c, m_exception) && !boxed ? 0 : c->fields.size();
         rt->to_string_slot = -1;
         rt->message_field = -1;
-        if (rt->field_count) {
+        RtClass* super_rt = c->super ? c->super->rt : nullptr;
+        if (rt->field_count && c->builtin && super_rt && super_rt->field_count == rt->field_count) {
+            // A built-in class with only its superclass's fields (the
+            // exceptions) shares its field tables: an empty script's program
+            // stays small. They hold the same values for both.
+            rt->field_kinds = super_rt->field_kinds;
+            rt->field_types = super_rt->field_types;
+            rt->field_defaults = super_rt->field_defaults;
+            rt->field_names = super_rt->field_names;
+        } else if (rt->field_count) {
             rt->field_kinds = static_cast<u8*>(p->arena.alloc_zeroed(rt->field_count));
             rt->field_types = static_cast<u32*>(p->arena.alloc_zeroed(sizeof(u32) * rt->field_count));
             rt->field_defaults = static_cast<u64*>(p->arena.alloc_zeroed(sizeof(u64) * rt->field_count));
@@ -997,11 +1030,14 @@ bool Compiler::build_runtime_classes()
         }
         rt->depth = depth;
         bool exception = is_subclass(c, m_exception);
+        bool shared = rt->super && rt->field_count && rt->field_kinds == rt->super->field_kinds;
         for (u32 i = 0; i < rt->field_count; i++) {
             Type* t = c->fields[i].type;
-            rt->field_kinds[i] = value_kind(t);
-            rt->field_types[i] = type_index(t);
-            rt->field_defaults[i] = null_value(t);
+            if (!shared) {
+                rt->field_kinds[i] = value_kind(t);
+                rt->field_types[i] = type_index(t);
+                rt->field_defaults[i] = null_value(t);
+            }
             rt->null_instance->fields[i] = rt->field_defaults[i];
             if (exception && str_equal(c->fields[i].name, "message"))
                 rt->message_field = (i32)i;

@@ -7,7 +7,9 @@
 
 namespace ks {
 
-enum class Severity : u8 { Error, Warning };
+// Info: a remark that is neither a problem nor a risk (the type `var`
+// inferred, a conversion that does nothing); printed like a warning.
+enum class Severity : u8 { Error, Warning, Info };
 
 struct Diagnostic {
     Severity severity;
@@ -41,7 +43,18 @@ public:
             if (m_list[i].severity == Severity::Error)
                 m_list[i].deferred = true;
     }
+    // Transcript mode: diagnostic [i] is reported by the code (a Report
+    // instruction), not when the program loads.
+    void mark_deferred(u32 i) { m_list[i].deferred = true; }
     void set_out_of_memory() { m_out_of_memory = true; }
+    // Forgets the diagnostics past the first [size] (and errors past
+    // [errors]): what a probe (`defined(...)`) found is no problem.
+    void restore(u32 size, u32 errors)
+    {
+        if (size < m_list.size())
+            m_list.shrink(size);
+        m_errors = errors;
+    }
     // Puts the list in source order (line, then column; a stable sort, so
     // that the messages of one position keep the order they were found in)
     // and drops repeats of the same message at the same position, as javac

@@ -331,6 +331,46 @@ void Compiler::drop_code_from(u32 start)
     }
 }
 
+// Moves the instructions [mid, end of code) to [at], before those of [at,
+// mid): transcript mode emits a top-level statement's Report instructions
+// after compiling it, and they must run before it. Only between top-level
+// statements of <main>, where no loop or try statement is open: jumps are
+// relative and move with the code around them, and handlers, the only
+// absolute positions left, are shifted here.
+void Compiler::move_code_before(u32 at, u32 mid)
+{
+    FunctionState* fs = m_fs;
+    u32 end = fs->code.size();
+    if (at >= mid || mid >= end)
+        return;
+    auto reverse = [fs](u32 from, u32 to) {
+        while (from + 1 < to) {
+            to--;
+            Insn t = fs->code[from];
+            fs->code[from] = fs->code[to];
+            fs->code[to] = t;
+            u32 l = fs->lines[from];
+            fs->lines[from] = fs->lines[to];
+            fs->lines[to] = l;
+            from++;
+        }
+    };
+    reverse(at, mid);
+    reverse(mid, end);
+    reverse(at, end);
+    tick((end - at) / 16 + fs->handlers.size() / 16);
+    u32 shift = end - mid;
+    for (Handler& h : fs->handlers) {
+        if (h.start >= at) {
+            h.start += shift;
+            h.end += shift;
+            h.target += shift;
+        }
+    }
+    if (fs->handler_high > at)
+        fs->handler_high += shift;
+}
+
 // Emits a backward jump to [target] (Loop, where the VM polls for interrupts).
 void Compiler::emit_loop(u32 target)
 {

@@ -30,7 +30,20 @@ void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context
     // argument's own calls change it.
     FuncSym* func = m_arg_func;
     u32 index = m_arg_index;
-    Operand op = expr(e, dest_type, dest);
+    // An int or boolean into an Object is boxed: computed elsewhere, never
+    // in [dest], whose register holds references.
+    bool object = dest_type->kind == TypeKind::Class && dest_type->cls == m_object;
+    Operand op = expr(e, dest_type, object ? -1 : (i32)dest);
+    if (boxes(dest_type, op.type))
+        op = box(op, dest);
+    if (dest_type->kind == TypeKind::Error) {
+        // A slot whose declaration failed (reported there) has no kind to
+        // store into: the statement is tainted, never run (transcript mode).
+        m_statement_errors++;
+        if (op.reg != dest)
+            release(op);
+        return;
+    }
     if (!assignable(dest_type, op.type)) {
         if (func && str_equal(context, "argument"))
             argument_error(e, op.type, dest_type, func, index);
@@ -54,6 +67,10 @@ void Compiler::expr_into(Expr* e, u16 dest, Type* dest_type, const char* context
 Operand Compiler::coerce(Operand op, Type* to, Expr* at, const char* context)
 {
     (void)context;
+    if (boxes(to, op.type))
+        return box(op, -1);
+    if (to->kind == TypeKind::Error && op.type->kind != TypeKind::Error)
+        m_statement_errors++;   // As in expr_into(): nothing may be stored there.
     if (!assignable(to, op.type)) {
         type_error(at, "cannot use '%s' as '%s'", op.type, to);
         return op;
@@ -118,6 +135,7 @@ Operand Compiler::expr(Expr* e, Type* expected, i32 dest)
     case ExprKind::As: r = as_expr(e, dest); break;
     case ExprKind::To: r = to_expr(e, dest); break;
     case ExprKind::BlockExpr: r = block_expr(e, expected, dest); break;
+    case ExprKind::Defined: r = defined_expr(e, dest); break;
     default: r = error_operand(); break;
     }
     m_line = saved_line;
@@ -128,6 +146,55 @@ Operand Compiler::expr(Expr* e, Type* expected, i32 dest)
     if (r.type->kind == TypeKind::Error)
         m_statement_errors++;
     return r;
+}
+
+// Whether a value of type [from] is boxed where type [to] is expected: an
+// int or boolean stored as an Object.
+bool Compiler::boxes(Type* to, Type* from)
+{
+    return to->kind == TypeKind::Class && to->cls == m_object
+        && (from->kind == TypeKind::Int || from->kind == TypeKind::Boolean);
+}
+
+// [v], an int or boolean, boxed: a new instance of the built-in class `int`
+// or `boolean` (ClassBoxInt, ClassBoxBoolean) holding it, typed Object, in
+// [dest] (a reference register) or a new temporary.
+Operand Compiler::box(Operand v, i32 dest)
+{
+    ClassSym* k = m_classes[v.type->kind == TypeKind::Int ? ClassBoxInt : ClassBoxBoolean];
+    Operand r = target_reg(dest, m_object->type);
+    emit(Op::NewObject, r.reg, k->id);
+    emit(Op::SetField, r.reg, 0, v.reg);
+    release(v);
+    return r;
+}
+
+// The int or boolean ([t]) in the Object [v]: TypeCastException when [v]
+// holds no box of that type; a null Object gives the default (0, false).
+Operand Compiler::unbox(Operand v, Type* t, i32 dest)
+{
+    ClassSym* k = m_classes[t->kind == TypeKind::Int ? ClassBoxInt : ClassBoxBoolean];
+    u16 checked = alloc_reg(true);
+    emit(Op::Cast, checked, v.reg, k->id);
+    release(v);
+    Operand r = target_reg(dest, t);
+    emit(Op::GetField, r.reg, checked, 0);
+    free_reg(checked);
+    return r;
+}
+
+// The ObjKind (and element kind) code of Op::IsType for a value of the
+// built-in reference type [t], or 0 for classes.
+u32 Compiler::is_type_code(Type* t)
+{
+    switch (t->kind) {
+    case TypeKind::String: return (u32)ObjKind::String;
+    case TypeKind::Array: return (u32)ObjKind::Array | (u32)(value_kind(t->elem) + 1) << 8;
+    case TypeKind::Map: return (u32)ObjKind::Map;
+    case TypeKind::Bytes: return (u32)ObjKind::Bytes;
+    case TypeKind::Func: return (u32)ObjKind::Func;
+    default: return 0;
+    }
 }
 
 // Compiles an int, boolean, string or null literal.
@@ -201,6 +268,8 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         emit_imm(Op::GetGlobal, r.reg, (i32)g->index);
         return r;
     }
+    if (str_equal(e->name, "SCRIPT_ARGV"))
+        return script_argv(e, dest);
     u32 constant_count;
     const BuiltinConstant* constants = builtin_constants(&constant_count);
     for (u32 i = 0; i < constant_count; i++) {
@@ -230,6 +299,39 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
     }
     undefined_error(e, "undefined name '%s'", e->name, SuggestValues);
     return error_operand();
+}
+
+// SCRIPT_ARGV (Konoha): a new String[] of the script's arguments (after its
+// file name), as the host gave them at load.
+Operand Compiler::script_argv(Expr* e, i32 dest)
+{
+    u32 n = m_options.script_arg_count;
+    if (n > kMaxParams * 200) {
+        error_at(e, "too many script arguments");
+        return error_operand();
+    }
+    Vector<u16> regs(m_memory);
+    for (u32 i = 0; i < n; i++) {
+        const char* arg = m_options.script_args[i] ? m_options.script_args[i] : "";
+        u16 r = alloc_reg(true);
+        emit_imm(Op::LoadK, r, (i32)string_constant(arg, str_length(arg)));
+        if (!regs.try_append(r))
+            oom();
+    }
+    for (u16 r : regs)
+        free_reg(r);
+    Type* t = m_types.array_of(m_types.string());
+    if (!t) {
+        oom();
+        return error_operand();
+    }
+    Operand r = target_reg(dest, t);
+    u32 type = type_index(t);
+    if (type > 0xffff)
+        error_at(e, "too many types in the program for an array literal");
+    emit(Op::ArrayLiteral, r.reg, type, regs.size(), KindRef);
+    emit_args(regs.data(), regs.size());
+    return r;
 }
 
 // Compiles `-x`, `!x` and `~x`.
@@ -577,6 +679,42 @@ Operand Compiler::assigned_value(Expr* value, Type* t)
     return v;
 }
 
+// Declares the global that assignment `target = value` names (`global.x` or,
+// [implicit], a bare name), of the value's type, and stores the value.
+Operand Compiler::declare_global_by_assignment(Expr* target, Expr* value, bool implicit)
+{
+    Operand v = expr(value);
+    Type* t = v.type;
+    if (t->kind == TypeKind::Error)
+        return v;
+    if (t->kind == TypeKind::Null || t->kind == TypeKind::Void) {
+        error_at(value, t->kind == TypeKind::Null ? "cannot infer the type of '%s' from null"
+                                                  : "'%s' cannot hold a void value",
+            target->name);
+        release(v);
+        return error_operand();
+    }
+    if (find_class(target->name) || str_equal(target->name, "System") || str_equal(target->name, "global")) {
+        error_at(target, "'%s' cannot be used as a variable name", target->name);
+        release(v);
+        return error_operand();
+    }
+    GlobalSym g { target->name, t, m_globals.size(), false, true };
+    if (!m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
+        oom();
+        release(v);
+        return error_operand();
+    }
+    if (implicit) {
+        char type_name[96];
+        TypeTable::name(t, type_name, sizeof(type_name));
+        m_diag->report(Severity::Info, target->line, target->column, "'%s' is declared as a global of type '%s'",
+            target->name, type_name);
+    }
+    emit_imm(Op::SetGlobal, v.reg, (i32)g.index);
+    return v;
+}
+
 // Compiles `target = value` and compound assignments to locals, globals,
 // fields and elements; the value of the expression is the value stored.
 Operand Compiler::assign_expr(Expr* e, i32 dest)
@@ -628,12 +766,18 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
             emit_imm(Op::SetGlobal, v.reg, (i32)g->index);
             return v;
         }
+        // After AllowImplicitGlobalVariable(true), `n = 124` at the top level
+        // declares n (Konoha), with an info line.
+        if (m_implicit_globals && m_fs->is_main && m_fs->scope_depth == 0 && base == Tok::Assign)
+            return declare_global_by_assignment(target, value, true);
         undefined_error(target, "undefined name '%s'", name, SuggestValues);
         return error_operand();
     }
     if (target->kind == ExprKind::Member) {
         if (target->a->kind == ExprKind::Name && str_equal(target->a->name, "global") && !find_local("global")) {
             GlobalSym* g = find_global(target->name);
+            if (!g && base == Tok::Assign)
+                return declare_global_by_assignment(target, value, false);   // Konoha: `global.x = 1` declares x.
             if (!g) {
                 error_at(target, "undefined global '%s'", target->name);
                 return error_operand();
@@ -813,8 +957,13 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
     bool known = expected && expected->kind != TypeKind::Error && expected->kind != TypeKind::Void
         && expected->kind != TypeKind::Null;
     Operand r = known ? target_reg(dest, expected) : Operand {};
-    i32 arm_dest = known ? (i32)r.reg : -1;
+    // An arm that is an int or boolean is boxed into an Object: it is
+    // computed elsewhere, never in the result's reference register.
+    bool object = known && expected->kind == TypeKind::Class && expected->cls == m_object;
+    i32 arm_dest = known && !object ? (i32)r.reg : -1;
     Operand then_value = expr(e->b, expected, arm_dest);
+    if (object && boxes(expected, then_value.type))
+        then_value = box(then_value, -1);
     Type* t = expected && expected->kind != TypeKind::Error ? expected : then_value.type;
     if (!expected && then_value.type->kind == TypeKind::Null) {
         error_at(e, "cannot infer the type of '?:' from null; give the variable a type");
@@ -841,6 +990,8 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
     for (u32 p : to_else)
         patch_jump(p);
     Operand else_value = expr(e->c, t, arm_dest);
+    if (object && boxes(t, else_value.type))
+        else_value = box(else_value, -1);
     if (else_value.type->kind == TypeKind::Null) {
         release(else_value);
         load_null(r.reg, t);
@@ -865,7 +1016,11 @@ Operand Compiler::conditional_expr(Expr* e, Type* expected, i32 dest)
     return r;
 }
 
-// Compiles `x instanceof T`.
+// Compiles `x instanceof T` on the dynamic type of x (Konoha): for an Object
+// (or another class) the VM looks (a class, a box for int and boolean, the
+// kind of object for String, arrays, maps, Bytes and functions); for other
+// static types the answer is known here (an int is an int, not a boolean),
+// after x is evaluated for its effects.
 Operand Compiler::instanceof_expr(Expr* e, i32 dest)
 {
     Operand a = expr(e->a);
@@ -874,19 +1029,42 @@ Operand Compiler::instanceof_expr(Expr* e, i32 dest)
         release(a);
         return error_operand();
     }
-    if (t->kind != TypeKind::Class || !is_reference(a.type)) {
-        error_at(e, "instanceof needs an object and a class");
+    if (a.type->kind == TypeKind::Void || t->kind == TypeKind::Void || t->kind == TypeKind::Null) {
+        error_at(e, "instanceof needs a value and a type");
         release(a);
         return error_operand();
     }
     release(a);
     Operand r = target_reg(dest, m_types.boolean());
-    emit(Op::InstanceOf, r.reg, a.reg, t->cls->id);
+    if (a.type->kind == TypeKind::Class) {
+        if (t->kind == TypeKind::Class && t->cls == m_object) {
+            // Every value is an Object (also a string or array it holds).
+            emit(Op::IsNull, r.reg, a.reg);
+            emit(Op::Not, r.reg, r.reg);
+        } else if (t->kind == TypeKind::Class)
+            emit(Op::InstanceOf, r.reg, a.reg, t->cls->id);
+        else if (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean)
+            emit(Op::InstanceOf, r.reg, a.reg, t->kind == TypeKind::Int ? ClassBoxInt : ClassBoxBoolean);
+        else
+            emit(Op::IsType, r.reg, a.reg, is_type_code(t));
+        return r;
+    }
+    // A value of a built-in type: the static type is the dynamic one (and
+    // every value is an Object; a null is no instance of anything).
+    bool yes = a.type == t || (t->kind == TypeKind::Class && t->cls == m_object);
+    if (yes && is_reference(a.type)) {
+        emit(Op::IsNull, r.reg, a.reg);
+        emit(Op::Not, r.reg, r.reg);
+        return r;
+    }
+    emit_imm(Op::LoadI, r.reg, yes ? 1 : 0);
     return r;
 }
 
-// Compiles `x as T`: a class downcast, checked when it runs
-// (null casts to any reference type).
+// Compiles `x as T`: a class downcast, checked when it runs (null casts to
+// any reference type); from an Object also to int and boolean (unboxing) and
+// to String, arrays, maps, Bytes and functions (TypeCastException when x
+// holds something else).
 Operand Compiler::as_expr(Expr* e, i32 dest)
 {
     Operand a = expr(e->a);
@@ -897,10 +1075,18 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
     }
     if (a.type->kind == TypeKind::Null && is_reference(t))
         return coerce(a, t, e, "cast");
+    if (boxes(t, a.type))
+        return box(a, dest);
     if (assignable(t, a.type)) {
         a.type = t;   // An upcast needs no check.
         return a;
     }
+    // From an Object, `as` unboxes an int or boolean. To String, arrays,
+    // maps, Bytes and functions it is refused: the verifier has no checked
+    // conversion from Object to those types yet.
+    if (a.type->kind == TypeKind::Class && a.type->cls == m_object
+        && (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean))
+        return unbox(a, t, dest);
     if (t->kind != TypeKind::Class || a.type->kind != TypeKind::Class || !is_subclass(t->cls, a.type->cls)) {
         type_error(e, "cannot cast '%s' to '%s'", a.type, t);
         release(a);
@@ -923,8 +1109,16 @@ Operand Compiler::to_expr(Expr* e, i32 dest)
     }
     TypeKind from = a.type->kind;
     TypeKind to = t->kind;
-    if (a.type == t)
+    if (a.type == t) {
+        // A conversion that does nothing (Konoha prints an info line).
+        m_diag->report(Severity::Info, e->line, e->column, "'%s' is already of that type; the conversion does nothing",
+            to == TypeKind::Int ? "int" : to == TypeKind::Boolean ? "boolean" : to == TypeKind::String ? "String" : "value");
         return a;
+    }
+    if (from == TypeKind::Class && a.type->cls == m_object && (to == TypeKind::Int || to == TypeKind::Boolean))
+        return unbox(a, t, dest);
+    if (boxes(t, a.type))
+        return box(a, dest);
     if (to == TypeKind::String && from != TypeKind::Void)
         return to_string(a, e, dest);
     if (from == TypeKind::String && (to == TypeKind::Int || to == TypeKind::Boolean)) {
@@ -949,6 +1143,56 @@ Operand Compiler::to_expr(Expr* e, i32 dest)
     type_error(e, "cannot convert '%s' to '%s'", a.type, t);
     release(a);
     return error_operand();
+}
+
+// Compiles `defined(...)`, true or false when compiled (Konoha): for a
+// signature `defined(succ(int))`, whether a function (or a method of the
+// class of `this`) of that name takes parameters of those types; for an
+// expression, whether it compiles without error (a name, a class, a method,
+// an operator on those operands), found by compiling it and dropping the
+// code and the diagnostics.
+Operand Compiler::defined_expr(Expr* e, i32 dest)
+{
+    bool yes = false;
+    u32 diag_size = m_diag->size();
+    u32 diag_errors = m_diag->error_count();
+    u32 statement_errors = m_statement_errors;
+    u32 fs_line = m_fs->diagnostic_line;
+    if (e->int_value) {
+        Type* types[64];
+        u32 n = e->arg_count < 64 ? e->arg_count : 64;
+        bool typed = e->arg_count < 64;
+        for (u32 i = 0; i < n && typed; i++) {
+            types[i] = resolve_type(e->args[i]->type);
+            typed = types[i]->kind != TypeKind::Error;
+        }
+        auto matches = [&](FuncSym* f) {
+            if (!f || !f->params)
+                return f && n == 0;
+            for (u32 i = 0; i < n; i++)
+                if (f->params[i] != types[i])
+                    return false;
+            return true;
+        };
+        yes = typed
+            && (matches(find_function(e->name, n)) || (m_fs->cls && matches(find_method(m_fs->cls, e->name, n))));
+        m_diag->restore(diag_size, diag_errors);
+    }
+    if (!yes && e->a && e->a->kind == ExprKind::Name && names_only_a_class(e->a->name)) {
+        yes = true;
+    } else if (!yes && e->a) {
+        u32 start = here();
+        Operand v = expr(e->a);
+        release(v);
+        yes = m_diag->error_count() == diag_errors && v.type->kind != TypeKind::Error;
+        drop_code_from(start);
+    }
+    m_diag->restore(diag_size, diag_errors);
+    m_statement_errors = statement_errors;
+    m_fs->diagnostic_line = fs_line;
+    Operand r = target_reg(dest, m_types.boolean());
+    emit_imm(Op::LoadI, r.reg, yes ? 1 : 0);
+    return r;
 }
 
 // Compiles a block used as an expression: its statements, then its last

@@ -275,6 +275,9 @@ void Lexer::lex_string_part(Token* token, const char* from)
                 char escape[2] = { *q, 0 };
                 m_diagnostics->error(m_line, column_of(q - 1), "invalid escape sequence '\\%s' in string literal",
                     escape);
+                // Konoha adds what was probably meant: the backslash itself.
+                m_diagnostics->report(Severity::Info, m_line, column_of(q - 1),
+                    "a backslash followed by '%s' is written '\\\\%s'", escape, escape);
                 c = *q;
                 break;
             }

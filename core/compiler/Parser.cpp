@@ -410,12 +410,14 @@ TypeRef* Parser::try_parse_type()
     return t;
 }
 
-// A declaration starts with a type followed by a name.
+// A declaration starts with a type followed by a name on the same line (a
+// name on the next line starts another statement: `n` then `n * 2` are two
+// expression statements).
 bool Parser::looks_like_declaration()
 {
     u32 start = m_pos;
     TypeRef* t = try_parse_type();
-    bool yes = t && check(Tok::Ident);
+    bool yes = t && check(Tok::Ident) && !current().newline_before;
     m_pos = start;
     return yes;
 }
@@ -479,6 +481,8 @@ SyntaxTree Parser::parse_program()
     while (!check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
         Item item = parse_item();
+        item.line = m_tokens[before].line;
+        item.end_line = m_tokens[m_pos > before ? m_pos - 1 : before].line;
         if (item.kind != ItemKind::Stmt) {
             u32 range[2] = { before, m_pos };
             item.names = name_set(range, 2, false);
@@ -571,7 +575,7 @@ Item Parser::parse_item()
     // Function: type name '(' or type Class '.' name '('.
     u32 after_annotations = m_pos;
     TypeRef* type = try_parse_type();
-    if (type && check(Tok::Ident)
+    if (type && check(Tok::Ident) && !current().newline_before
         && (peek(1).kind == Tok::LParen || (peek(1).kind == Tok::Dot && peek(2).kind == Tok::Ident
                                                && peek(3).kind == Tok::LParen))) {
         item.kind = ItemKind::Func;
@@ -692,6 +696,12 @@ ClassDecl* Parser::parse_class(bool abstract_class)
         m_pos++;
         while (check(Tok::Ident) || check(Tok::Comma) || check(Tok::Dot))
             m_pos++;
+    }
+    // A forward declaration (Konoha): `class C;`.
+    if (check(Tok::Semicolon) || (!check(Tok::LBrace) && (check(Tok::Eof) || current().newline_before))) {
+        match(Tok::Semicolon);
+        c->forward = true;
+        return c;
     }
     const Token& open = current();
     if (!expect(Tok::LBrace, "'{'")) {
@@ -1484,6 +1494,58 @@ Expr* Parser::parse_new(const Token& at)
     return finish(e);
 }
 
+// defined '(' name '(' type (',' type)* ')' ')'   -- a function signature
+// defined '(' expression ')'                       -- the expression compiles
+// When the argument reads as a signature, args hold its types (int_value
+// 1); when it parses as an expression, [a] holds it. Both may hold: the
+// checker tries the signature, then the expression (`f(x)`: x a variable).
+Expr* Parser::parse_defined()
+{
+    const Token& at = current();
+    m_pos += 2;   // 'defined' '('
+    Expr* e = make_expr(ExprKind::Defined, at);
+    if (!e)
+        return error_expr(at);
+    u32 start = m_pos;
+    if (check(Tok::Ident) && peek(1).kind == Tok::LParen) {
+        const char* name = copy_name(current());
+        m_pos += 2;
+        Vector<Expr*> types(m_memory);
+        bool signature = true;
+        while (signature && !check(Tok::RParen)) {
+            TypeRef* t = try_parse_type();
+            // An inert node (kind Error) that carries the type.
+            Expr* arg = t ? make_expr(ExprKind::Error, at) : nullptr;
+            if (!arg || !types.try_append(arg)) {
+                signature = false;
+                break;
+            }
+            arg->type = t;
+            if (!match(Tok::Comma) && !check(Tok::RParen))
+                signature = false;
+        }
+        if (signature && match(Tok::RParen) && check(Tok::RParen)) {
+            e->int_value = 1;
+            e->name = name;
+            e->args = to_array(types, &e->arg_count);
+        }
+        m_pos = start;
+    }
+    u32 diag_size = m_diagnostics->size();
+    u32 diag_errors = m_diagnostics->error_count();
+    Expr* probe = parse_expression();
+    if (e->int_value && (m_diagnostics->error_count() != diag_errors || !check(Tok::RParen)) && !m_abort) {
+        // A signature that is no expression (`succ(int[])`).
+        m_diagnostics->restore(diag_size, diag_errors);
+        probe = nullptr;
+        while (!check(Tok::RParen) && !check(Tok::Eof))
+            m_pos++;
+    }
+    e->a = probe;
+    expect(Tok::RParen, "')'");
+    return finish(e);
+}
+
 Expr* Parser::parse_primary()
 {
     const Token& t = current();
@@ -1529,6 +1591,13 @@ Expr* Parser::parse_primary()
         m_pos++;
         return make_expr(ExprKind::Super, t) ?: error_expr(t);
     case Tok::Ident: {
+        // Konoha's NULL is null.
+        if (t.length == 4 && mem_compare(t.start, "NULL", 4) == 0) {
+            m_pos++;
+            return make_expr(ExprKind::Null, t) ?: error_expr(t);
+        }
+        if (t.length == 7 && mem_compare(t.start, "defined", 7) == 0 && peek(1).kind == Tok::LParen)
+            return parse_defined();
         m_pos++;
         Expr* e = make_expr(ExprKind::Name, t);
         if (!e)

@@ -86,6 +86,7 @@ private:
     Expr* parse_unary();
     Expr* parse_postfix();
     Expr* parse_primary();
+    Expr* parse_defined();
     Expr* parse_new(const Token& at);
     bool parse_arguments(Expr* call, Tok closing);
     Expr* make_expr(ExprKind kind, const Token& at);

@@ -24,15 +24,11 @@ bool Compiler::statement(Stmt* s)
         Expr* e = s->expr;
         if (!e)
             return true;
-        // Expression statements: calls, assignments, ++/--, and block expressions.
-        switch (e->kind) {
-        case ExprKind::Call: case ExprKind::Assign: case ExprKind::IncDec: case ExprKind::BlockExpr:
-        case ExprKind::Error: case ExprKind::New:
-            break;
-        default:
-            error(e->line, e->column, "this expression has no effect as a statement");
-            break;
-        }
+        // Any expression is a statement (Konoha's rule): it is evaluated and
+        // its value dropped. A bare class name evaluates to nothing.
+        if (e->kind == ExprKind::Name && (names_only_a_class(e->name)
+                || (str_equal(e->name, "global") && !find_local("global") && !find_global("global"))))
+            return true;
         Operand op = expr(e);
         release(op);
         return true;
@@ -74,6 +70,17 @@ bool Compiler::statement(Stmt* s)
     }
     }
     return true;
+}
+
+// Whether [name], used as an expression, names a class (or built-in type)
+// and nothing else that a name expression could mean.
+bool Compiler::names_only_a_class(const char* name)
+{
+    if (find_local(name) || (m_fs->cls && find_field(m_fs->cls, name)) || find_global(name)
+        || function_name_exists(name))
+        return false;
+    return find_class(name) || str_equal(name, "int") || str_equal(name, "boolean") || str_equal(name, "String")
+        || str_equal(name, "Array") || str_equal(name, "Map") || str_equal(name, "Bytes") || str_equal(name, "Func");
 }
 
 // Compiles block [b], in a new scope when it has its own braces; returns
@@ -167,6 +174,7 @@ void Compiler::var_statement(Stmt* s, bool top_level)
                 error(s->line, s->column, "'%s' cannot hold a void value", s->name);
                 t = m_types.error();
             }
+            report_inferred(s, t);
             tmp = v.reg;
         }
         if (existing) {
@@ -217,10 +225,21 @@ void Compiler::var_statement(Stmt* s, bool top_level)
         error(s->line, s->column, "'%s' cannot hold a void value", s->name);
         t = m_types.error();
     }
+    report_inferred(s, t);
     Local* l = declare_local(s->name, t, s->line, s->column, s->is_const);
     if (l)
         emit_move(l->reg, v.reg);
     release(v);
+}
+
+// The info line Konoha prints for `var` [s]: the type it inferred, [t].
+void Compiler::report_inferred(Stmt* s, Type* t)
+{
+    if (s->is_const || t->kind == TypeKind::Error)
+        return;
+    char name[96];
+    TypeTable::name(t, name, sizeof(name));
+    m_diag->report(Severity::Info, s->line, s->column, "'%s' has the inferred type '%s'", s->name, name);
 }
 
 // The compare-and-jump for comparison [op], inverted when jumping if false,
@@ -689,6 +708,15 @@ void Compiler::jump_out(Stmt* s, bool is_break)
 void Compiler::return_statement(Stmt* s)
 {
     Type* rt = m_fs->return_type;
+    if (m_fs->is_main) {
+        // Konoha's rule: the top level is not a function.
+        error(s->line, s->column, "'return' outside a function");
+        if (s->expr) {
+            Operand v = expr(s->expr);
+            release(v);
+        }
+        return;
+    }
     if (rt->kind == TypeKind::Void || m_fs->is_ctor) {
         if (s->expr) {
             error(s->line, s->column, m_fs->is_ctor ? "a constructor cannot return a value"

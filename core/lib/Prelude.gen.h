@@ -102,7 +102,9 @@ static const char kPreludeSource[] =
     "    this.family = family; this.hooknum = hooknum; this.priority = priority\n"
     "  }\n"
     "  int hook(Packet p) { return NF_ACCEPT; }\n"
-    "}\n";
+    "}\n"
+    "class BoxInt { int value }\n"
+    "class BoxBoolean { boolean value }\n";
 
 // The classes the prelude declares, in order: class id i is
 // kPreludeClassNames[i].
@@ -127,7 +129,9 @@ constexpr const char* kPreludeClassNames[] = {
     "Kretprobe",
     "Packet",
     "Netfilter",
+    "BoxInt",
+    "BoxBoolean",
 };
-constexpr u32 kPreludeClassCount = 20;
+constexpr u32 kPreludeClassCount = 22;
 
 }

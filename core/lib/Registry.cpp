@@ -41,6 +41,7 @@ const Library kLibraries[] = {
 const BuiltinConstant kBuiltinConstants[] = {
     { "INT_MAX", 0x7fffffffffffffffLL },
     { "INT_MIN", -0x7fffffffffffffffLL - 1 },
+    { "BUFSIZ", 1024 },   // Konoha's (and C's) buffer size.
     // Netfilter verdicts, protocol families and inet hook points.
     { "NF_DROP", 0 },
     { "NF_ACCEPT", 1 },
@@ -107,6 +108,11 @@ const Library* find_library(const char* name)
         if (str_equal(l.name, name))
             return &l;
     return nullptr;
+}
+
+const char* prelude_class_name(u32 id)
+{
+    return id < kPreludeClassCount ? kPreludeClassNames[id] : nullptr;
 }
 
 const char* prelude_source(usize* length)

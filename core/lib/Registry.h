@@ -24,6 +24,8 @@ const Library* find_library(const char* name);
 
 // The prelude's source (NUL-terminated) and its length.
 const char* prelude_source(usize* length);
+// The name of the prelude's class of id [id] (static storage), or nullptr.
+const char* prelude_class_name(u32 id);
 
 // Named integer constants every script sees (kernel names, so that a
 // kernel developer knows them): resolved by the compiler like globals that

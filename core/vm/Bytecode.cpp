@@ -10,10 +10,17 @@
 // permanent objects. The code itself is the verifier's to check.
 #include "Bytecode.h"
 
+#include "../lib/Registry.h"
 #include "Natives.h"
 #include "Opcodes.h"
 
 namespace ks {
+
+// Classes with at most this many fields are read through small buffers
+// (and may share their superclass's field tables); until then their null
+// instance starts from these zeros.
+constexpr u32 kSmallFields = 4;
+static const u64 kZeroFields[kSmallFields] = {};
 
 namespace {
 
@@ -336,7 +343,9 @@ struct Loader {
                 return false;
             p->classes[i] = c;
             c->id = i;
-            c->name = name();
+            // A built-in class's name points at the registry's, as the
+            // compiler's does (the boxes are named int and boolean).
+            c->name = name(i == ClassBoxInt ? "int" : i == ClassBoxBoolean ? "boolean" : prelude_class_name(i));
             u32 super = r.u32_();
             c->depth = r.u32_();
             c->field_count = r.count(10, 1u << 20);
@@ -346,7 +355,11 @@ struct Loader {
             if (super != kNone && super >= p->class_count)
                 return r.bad("a superclass that does not exist");
             c->super = super == kNone ? nullptr : reinterpret_cast<RtClass*>((uptr)super + 1);
-            if (c->field_count) {
+            if (c->field_count && c->field_count <= kSmallFields) {
+                // Tables read (and perhaps shared) below; the null instance
+                // starts from zeros.
+                c->field_defaults = const_cast<u64*>(kZeroFields);
+            } else if (c->field_count) {
                 c->field_kinds = static_cast<u8*>(alloc(c->field_count));
                 c->field_types = static_cast<u32*>(alloc(sizeof(u32) * c->field_count));
                 c->field_names = static_cast<const char**>(alloc(sizeof(char*) * c->field_count));
@@ -369,16 +382,48 @@ struct Loader {
         }
         for (u32 i = 0; i < p->class_count; i++) {
             RtClass* c = p->classes[i];
+            const RtClass* sup = c->super;
+            bool small = c->field_count && c->field_count <= kSmallFields;
+            // A class with few fields is read into these first: when they
+            // equal its superclass's (the built-in exceptions), it shares the
+            // superclass's tables, as the compiler made them.
+            u8 kinds[kSmallFields];
+            u32 types[kSmallFields];
+            const char* names[kSmallFields];
+            u64 defaults[kSmallFields];
+            u8* kind_out = small ? kinds : c->field_kinds;
+            u32* type_out = small ? types : c->field_types;
+            const char** name_out = small ? names : c->field_names;
+            u64* default_out = small ? defaults : c->field_defaults;
+            bool same = small && sup && sup->id < i && sup->field_count == c->field_count;
             for (u32 f = 0; f < c->field_count; f++) {
-                c->field_kinds[f] = r.u8_();
-                if (!r.error && c->field_kinds[f] > KindRef)
+                kind_out[f] = r.u8_();
+                if (!r.error && kind_out[f] > KindRef)
                     return r.bad("a field's kind is not int, boolean or reference");
-                c->field_types[f] = r.u32_();
-                const RtClass* sup = c->super;
-                c->field_names[f] = name(sup && sup->id < i && f < sup->field_count ? sup->field_names[f] : nullptr);
-                if (!value(&c->field_defaults[f], c->field_kinds[f], nullptr))
+                type_out[f] = r.u32_();
+                name_out[f] = name(sup && sup->id < i && f < sup->field_count ? sup->field_names[f] : nullptr);
+                if (!value(&default_out[f], kind_out[f], nullptr))
                     return false;
-                c->null_instance->fields[f] = c->field_defaults[f];
+                c->null_instance->fields[f] = default_out[f];
+                same = same && kind_out[f] == sup->field_kinds[f] && type_out[f] == sup->field_types[f]
+                    && name_out[f] == sup->field_names[f] && default_out[f] == sup->field_defaults[f];
+            }
+            if (small && same) {
+                c->field_kinds = sup->field_kinds;
+                c->field_types = sup->field_types;
+                c->field_names = sup->field_names;
+                c->field_defaults = sup->field_defaults;
+            } else if (small) {
+                c->field_kinds = static_cast<u8*>(alloc(c->field_count));
+                c->field_types = static_cast<u32*>(alloc(sizeof(u32) * c->field_count));
+                c->field_names = static_cast<const char**>(alloc(sizeof(char*) * c->field_count));
+                c->field_defaults = static_cast<u64*>(alloc(sizeof(u64) * c->field_count));
+                if (!c->field_kinds || !c->field_types || !c->field_names || !c->field_defaults)
+                    return false;
+                mem_copy(c->field_kinds, kinds, c->field_count);
+                mem_copy(c->field_types, types, sizeof(u32) * c->field_count);
+                mem_copy(static_cast<void*>(c->field_names), names, sizeof(char*) * c->field_count);
+                mem_copy(c->field_defaults, defaults, sizeof(u64) * c->field_count);
             }
             if (c->vtable_size) {
                 c->vtable = static_cast<u32*>(alloc(sizeof(u32) * c->vtable_size));

@@ -154,7 +154,9 @@ namespace ks {
     X(Raise, "CZ=-", "raise built-in exception class a with message K[imm]")                  \
     X(Print, "w--x", "print R[a] as a line (x: value kind)")                                   \
     X(Assert, "i---", "AssertionException unless R[a]")                                        \
-    X(Report, "-K=-", "transcript mode: report the compile error of line K[imm] once")
+    X(Report, "-K=-", "transcript mode: print the diagnostic K[imm] (line; kind << 32: error, warning, info)") \
+    X(IsType, "Irh-", "R[a] := R[b] is not null and of ObjKind c & 255 (and element kind (c >> 8) - 1)") \
+    X(TypeId, "Ir--", "R[a] := Konoha's type id of the value R[b] (Vm::type_id())")
 
 enum class Op : u8 {
 #define KS_OPCODE_ENUM(name, format, doc) name,

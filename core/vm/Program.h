@@ -94,7 +94,8 @@ struct RtClass {
     X(Object) X(Exception) X(AssertionException) X(ZeroDividedException) X(OutOfBoundsException) \
     X(NullReferenceException) X(StackOverflowException) X(OutOfMemoryException) \
     X(BudgetExceededException) X(RuntimeScriptException) X(TypeCastException) \
-    X(OutputStream) X(Device) X(Timer) X(Proc) X(Regs) X(Kprobe) X(Kretprobe) X(Packet) X(Netfilter)
+    X(OutputStream) X(Device) X(Timer) X(Proc) X(Regs) X(Kprobe) X(Kretprobe) X(Packet) X(Netfilter) \
+    X(BoxInt) X(BoxBoolean)
 
 #define KS_BUILTIN_CLASS_ID(name) Class##name,
 enum BuiltinClass : u32 {

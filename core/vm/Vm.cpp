@@ -510,6 +510,11 @@ bool Vm::format_text(StringBuilder& out, u64 value, u8 kind, u32 depth)
             out.append(t->bytes, t->byte_length);
             return true;
         }
+        // A boxed int or boolean (a primitive in an Object) shows its value.
+        if (inst->klass == m_program->classes[ClassBoxInt] || inst->klass == m_program->classes[ClassBoxBoolean]) {
+            return format_text(out, inst->fields[0],
+                inst->klass == m_program->classes[ClassBoxInt] ? KindInt : KindBool, depth);
+        }
         out.append(inst->klass->name);
         if (inst->klass->message_field >= 0) {
             StringObj* m = reinterpret_cast<StringObj*>(as_obj(inst->fields[inst->klass->message_field]));
@@ -578,14 +583,15 @@ KS_NOINLINE StringObj* Vm::concat(u64 left, u64 value, u8 kind)
 }
 
 // Transcript mode: "LINE<n>: (error) " for a compile error reached at run time.
-KS_NOINLINE void Vm::report_line(u32 line)
+KS_NOINLINE void Vm::report_line(u64 report)
 {
     if (!m_hooks.write)
         return;
     StringBuilder sb(m_memory);
     sb.append("LINE");
-    sb.append_int(line);
-    sb.append(": (error) \n");
+    sb.append_int((u32)report);
+    u32 kind = (u32)(report >> 32);
+    sb.append(kind == 2 ? ": (info) \n" : kind == 1 ? ": (warning) \n" : ": (error) \n");
     if (!sb.has_failed())
         m_hooks.write(m_hooks.context, 0, sb.data(), sb.size());
 }
@@ -685,6 +691,34 @@ static bool string_equal(u64 a, u64 b)
     StringObj* x = reinterpret_cast<StringObj*>(as_obj(a));
     StringObj* y = reinterpret_cast<StringObj*>(as_obj(b));
     return x->byte_length == y->byte_length && mem_compare(x->bytes, y->bytes, x->byte_length) == 0;
+}
+
+// Konoha's type id of the object [o]: Object 2, boolean 3, int 4 (boxed),
+// String 5, arrays 6, functions 9; then kscript's Map 12 and Bytes 13; the
+// script's classes from 14 in declaration order, then the built-in ones.
+static i64 type_id(const Program* p, ObjHeader* o)
+{
+    switch (o->kind) {
+    case ObjKind::String: return 5;
+    case ObjKind::Array: return 6;
+    case ObjKind::Func: return 9;
+    case ObjKind::Map: return 12;
+    case ObjKind::Bytes: return 13;
+    case ObjKind::Instance: {
+        u32 id = reinterpret_cast<InstanceObj*>(o)->klass->id;
+        if (id == ClassObject)
+            return 2;
+        if (id == ClassBoxBoolean)
+            return 3;
+        if (id == ClassBoxInt)
+            return 4;
+        if (id >= BuiltinClassCount)
+            return 14 + (i64)(id - BuiltinClassCount);
+        return 14 + (i64)(p->class_count - BuiltinClassCount) + id - 1;
+    }
+    default:
+        return 0;
+    }
 }
 
 static bool instance_of(u64 value, RtClass* k)
@@ -1119,9 +1153,17 @@ RunStatus Vm::execute(u32 entry_depth)
             VM_NEXT;
         }
         VM_CASE(Report) {
-            report_line((u32)K[insn->imm()]);
+            report_line(K[insn->imm()]);
             VM_NEXT;
         }
+        VM_CASE(IsType) {
+            ObjHeader* o = as_obj(R[insn->b]);
+            u32 want = (u16)insn->c;
+            R[insn->a] = !(o->flags & ObjNull) && (u32)o->kind == (want & 255)
+                && (!(want >> 8) || (u32)o->elem_kind + 1 == (want >> 8));
+            VM_NEXT;
+        }
+        VM_CASE(TypeId) R[insn->a] = (u64)type_id(m_program, as_obj(R[insn->b])); VM_NEXT;
         VM_END
     }
 

@@ -203,7 +203,10 @@ private:
     StringObj* concat(u64 left, u64 value, u8 kind);
     bool format_text(StringBuilder& out, u64 value, u8 kind, u32 depth);
     bool run_nested(Function* f, const u64* args, u32 argc, u64* result);
-    void report_line(u32 line);
+    // Transcript mode: prints "LINE<n>: (error) " for [report], the line in
+    // its low 32 bits and the kind in the high ones (0 error, 1 warning,
+    // 2 info; see Op::Report).
+    void report_line(u64 report);
     bool poll_or_exhausted();
     bool charge_slow();
     u32 line_of(Function* f, u32 pc) const;
