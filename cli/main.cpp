@@ -508,16 +508,29 @@ void print_source_line(const std::string& source, unsigned line, unsigned column
         end = source.size();
     if (end > start && source[end - 1] == '\r')
         end--;
-    size_t col = column ? column - 1 : 0;
-    if (col > end - start)
-        col = end - start;
-    constexpr size_t kWidth = 160;
+    // [column] counts characters (UTF-8 sequences), as the lexer does: the
+    // window and the caret step over whole characters, never into one.
+    auto next_char = [&](size_t i) {
+        i++;
+        while (i < end && ((unsigned char)source[i] & 0xC0) == 0x80)
+            i++;
+        return i;
+    };
+    size_t at = start;
+    size_t before = 0;   // characters between the start of the line and [at]
+    while (at < end && before + 1 < column) {
+        at = next_char(at);
+        before++;
+    }
+    constexpr size_t kWidth = 160;   // characters shown, 40 of them after the caret at least
     size_t from = start;
-    if (col > kWidth - 40)
-        from = start + col - (kWidth - 40);
-    size_t to = end - from > kWidth ? from + kWidth : end;
+    for (size_t skip = before > kWidth - 40 ? before - (kWidth - 40) : 0; skip > 0; skip--)
+        from = next_char(from);
+    size_t to = from;
+    for (size_t shown = 0; to < end && shown < kWidth; shown++)
+        to = next_char(to);
     std::string text = source.substr(from, to - from), under;
-    for (size_t i = from; i < start + col; i++)
+    for (size_t i = from; i < at; i = next_char(i))
         under += source[i] == '\t' ? '\t' : ' ';
     for (char& c : text)
         if ((unsigned char)c < 0x20 && c != '\t')

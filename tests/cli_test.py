@@ -24,9 +24,13 @@ def main():
         "bad.k": 'int x = 1\nString s = x\n',
         "tabs.k": '\tint y = "no"\n',
         "throw.k": 'int[] a = [1]\nSystem.p(a[3])\n',
+        # Columns count characters: the caret steps over each é as one.
+        "utf8.k": 'String s = "\u00e9\u00e9";\tint x = "no"\n',
+        # A long line is cut to a window that ends on whole characters.
+        "long.k": 'String s = "' + "\u00e9" * 300 + '" + ;\n',
     }
     for name, text in files.items():
-        with open(os.path.join(tmp, name), "w") as f:
+        with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
             f.write(text)
     p = lambda name: os.path.join(tmp, name)
     # (arguments, exit status, a text stdout must contain, a text stderr must contain, one stderr must not)
@@ -44,6 +48,9 @@ def main():
         (["check", "--no-caret", p("bad.k")], 65, "", "error: cannot use 'int' as 'String'", "^"),
         (["check", p("tabs.k")], 65, "", "\tint y = \"no\"\n  \t        ^\n", None),
         (["run", p("throw.k")], 70, "", "uncaught OutOfBoundsException", None),
+        (["check", p("utf8.k")], 65, "", ":1:26: error:", None),
+        (["check", p("utf8.k")], 65, "", "\n  " + " " * 16 + "\t" + " " * 8 + "^\n", None),
+        (["check", p("long.k")], 65, "", "\u00e9\u00e9\" + ;\n  " + " " * 120 + "^\n", None),
         (["compile", p("ok.k"), "-o", os.path.join(tmp, "nodir", "x.kbc")], 73, "", "cannot write", None),
     ]
     passed = failed = 0
