@@ -202,7 +202,7 @@ static int compile_source(ks_state* s, const char*, unsigned long)
 {
     static const char message[] = "this kscript was built without the compiler and loads only bytecode files: "
                                   "compile the script with `kscript compile FILE.k` and load FILE.kbc";
-    store_diagnostic(s, 1, 1, false, false, message, sizeof(message) - 1);
+    store_diagnostic(s, 1, 1, false, false, false, message, sizeof(message) - 1);
     return KS_ECOMPILE;
 }
 #else
