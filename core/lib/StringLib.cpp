@@ -923,6 +923,10 @@ bool s_format(Vm& vm, u64* a, u64* r)
             StringObj* t = str(texts->items[index]);
             body = t->bytes;
             body_length = t->byte_length;
+            if (t->header.flags & ObjNull) {   // as `+` writes it
+                body = "null";
+                body_length = 4;
+            }
         }
         usize shown = utf8_chars(body, body_length) + (negative ? 1 : 0);
         usize pad = width > shown ? (usize)width - shown : 0;
