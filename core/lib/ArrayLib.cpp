@@ -40,7 +40,7 @@ bool a_insert(Vm& vm, u64* a, u64*)
     if (!check_mutable(vm, a[0]))
         return false;
     if (a[1] > x->size)
-        return vm.raise(ClassOutOfBoundsException, "insert position out of bounds");
+        return vm.raise_index("insert position out of bounds", (i64)a[1], x->size);
     if (!pay_scan(vm, (u64)(x->size - a[1]) * sizeof(u64)))
         return false;
     if (x->size >= 0x3fffffff || !vm.heap().array_reserve(x, x->size + 1))

@@ -389,8 +389,17 @@ bool s_substring2(Vm& vm, u64* a, u64* r)
     StringObj* s = str(a[0]);
     i64 b = (i64)a[1];
     i64 e = (i64)a[2];
-    if (b < 0 || e > (i64)s->char_length || b > e)
-        return vm.raise(ClassOutOfBoundsException, "substring range out of bounds");
+    if (b < 0 || e > (i64)s->char_length || b > e) {
+        // The message gives the range and the length, as raise_index() does.
+        StringBuilder sb(&vm.memory());
+        sb.append("substring range out of bounds: begin ");
+        sb.append_int(b);
+        sb.append(", end ");
+        sb.append_int(e);
+        sb.append(", length ");
+        sb.append_int((i64)s->char_length);
+        return sb.has_failed() ? vm.raise_out_of_memory() : vm.raise(ClassOutOfBoundsException, sb.data());
+    }
     return substring_chars(vm, s, (u64)b, (u64)e, r);
 }
 
