@@ -633,8 +633,11 @@ int main(int argc, char** argv)
             if (rc < 0)
                 return kExitUsage;
             i++;
-        } else if ((arg == "--budget" || arg == "--memory" || arg == "--depth") && i + 1 < argc
-            && parse_number(argv[i + 1], &n)) {
+        } else if ((arg == "--budget" || arg == "--memory" || arg == "--depth") && i + 1 < argc) {
+            if (!parse_number(argv[i + 1], &n) || n < 1) {
+                fprintf(stderr, "kscript: %s needs a positive number, not '%s'\n", arg.c_str(), argv[i + 1]);
+                return kExitUsage;
+            }
             if (arg == "--budget")
                 config.budget = n;
             else if (arg == "--memory")
@@ -668,6 +671,13 @@ int main(int argc, char** argv)
     if (!read_file(path, &source)) {
         fprintf(stderr, "kscript: cannot read %s: %s\n", path, strerror(errno));
         return kExitNoInput;
+    }
+    // SCRIPT_ARGV is compiled into the program: a bytecode file has the
+    // empty one it was compiled with, so arguments after it would be lost.
+    if (config.script_arg_count && source.compare(0, 4, "\x7fKSB") == 0) {
+        fprintf(stderr, "kscript: %s is a bytecode file: its SCRIPT_ARGV was fixed when it was compiled, "
+                        "so it takes no arguments (run the source to pass them)\n", path);
+        return kExitUsage;
     }
     Output output;
     config.write = write_hook;

@@ -43,6 +43,8 @@ def main():
         (["frobnicate", p("ok.k")], 64, "", "usage: kscript", None),
         (["run", "--frob", p("ok.k")], 64, "", "unknown option '--frob'", None),
         (["run", p("missing.k")], 66, "", "cannot read", None),
+        (["run", "--budget", "-5", p("ok.k")], 64, "", "--budget needs a positive number, not '-5'", "unknown option"),
+        (["run", "--memory", "abc", p("ok.k")], 64, "", "--memory needs a positive number, not 'abc'", None),
         (["run", p("ok.k")], 0, "hi", "", None),
         (["run", p("bad.k")], 65, "", "bad.k:2:12: error: cannot use 'int' as 'String'\n  String s = x\n             ^\n", None),
         (["check", "--no-caret", p("bad.k")], 65, "", "error: cannot use 'int' as 'String'", "^"),
@@ -52,6 +54,8 @@ def main():
         (["check", p("utf8.k")], 65, "", "\n  " + " " * 16 + "\t" + " " * 8 + "^\n", None),
         (["check", p("long.k")], 65, "", "\u00e9\u00e9\" + ;\n  " + " " * 120 + "^\n", None),
         (["compile", p("ok.k"), "-o", os.path.join(tmp, "nodir", "x.kbc")], 73, "", "cannot write", None),
+        (["compile", p("ok.k"), "-o", p("ok.kbc")], 0, "", "", None),
+        (["run", p("ok.kbc"), "an-argument"], 64, "", "takes no arguments", None),
     ]
     passed = failed = 0
     for args, status, out, err, not_err in cases:

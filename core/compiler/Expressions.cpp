@@ -1087,6 +1087,13 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
     if (a.type->kind == TypeKind::Class && a.type->cls == m_object
         && (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean))
         return unbox(a, t, dest);
+    if (a.type->kind == TypeKind::Class && a.type->cls == m_object && t->kind != TypeKind::Class
+        && t->kind != TypeKind::Error) {
+        type_error(e, "'as' from 'Object' to '%s' is not supported yet (instanceof tells what an Object holds)",
+            t);
+        release(a);
+        return error_operand();
+    }
     if (t->kind != TypeKind::Class || a.type->kind != TypeKind::Class || !is_subclass(t->cls, a.type->cls)) {
         type_error(e, "cannot cast '%s' to '%s'", a.type, t);
         release(a);
