@@ -23,7 +23,18 @@ for k in "${kvers[@]}"; do
   if dkms build "kscript/$version" -k "$k" >/dev/null; then
     if [ "${KS_COMPILER:-y}" = n ]; then
       ko=$(find "/var/lib/dkms/kscript/$version/$k" -name 'kscript.ko*' | head -n 1)
-      if [ -z "$ko" ] || ! grep -q "built without the compiler" "$ko"; then
+      # DKMS compresses the module as the kernel's own are (6.12: .xz).
+      plain=$(mktemp)
+      case "$ko" in
+        *.xz) xz -dc "$ko" > "$plain" ;;
+        *.zst) zstd -qdc "$ko" > "$plain" ;;
+        *.gz) gzip -dc "$ko" > "$plain" ;;
+        ?*) cp "$ko" "$plain" ;;
+      esac
+      found=0
+      grep -q "built without the compiler" "$plain" && found=1
+      rm -f "$plain"
+      if [ -z "$ko" ] || [ $found = 0 ]; then
         echo "dkms: $k: the module built is not the one without the compiler"; status=1; continue
       fi
     fi

@@ -7,6 +7,7 @@ command -v qemu-system-x86_64 >/dev/null || need=1
 [ -x /bin/busybox ] || need=1
 command -v cpio >/dev/null || need=1
 command -v dkms >/dev/null || need=1
+command -v xz >/dev/null || need=1   # dkms-check.sh reads compressed modules
 ls /boot/vmlinuz-6.1.* >/dev/null 2>&1 || need=1
 ls /boot/vmlinuz-6.12.* >/dev/null 2>&1 || need=1
 ls -d /lib/modules/6.1.*/build >/dev/null 2>&1 || need=1
@@ -18,5 +19,5 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq qemu-system-x86 busybox-static cpio g++ make dkms \
+apt-get install -y -qq qemu-system-x86 busybox-static cpio g++ make dkms xz-utils \
   linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64 >/dev/null

@@ -142,6 +142,12 @@ if [ "${KS_SKIP_KERNEL:-0}" != 1 ]; then
   else
     failed=$((failed + 1))
   fi
+  # DKMS's option for the module without the compiler.
+  if step dkms-nocompiler env KS_COMPILER=n tools/dkms-check.sh; then
+    passed=$((passed + 1)); grep '^dkms:' "$log/dkms-nocompiler.log" | sed 's/^/   /'
+  else
+    failed=$((failed + 1))
+  fi
 fi
 
 echo "$passed passed, $failed failed"
