@@ -309,13 +309,14 @@ bool s_char_code_at(Vm& vm, u64* a, u64* r)
     return true;
 }
 
-bool s_from_char_code(Vm& vm, u64* a, u64* r)
+// Writes code point [c] as UTF-8 into [buf]; returns its length in bytes,
+// or 0 when [c] is not a code point. fromCharCode and String.format's %c
+// both encode through here.
+static usize encode_utf8(i64 c, char buf[4])
 {
-    i64 c = (i64)a[0];
-    char buf[4];
     usize n;
     if (c < 0 || c > 0x10ffff)
-        return vm.raise(ClassOutOfBoundsException, "character code out of range");
+        return 0;
     if (c < 0x80) {
         buf[0] = (char)c;
         n = 1;
@@ -335,6 +336,15 @@ bool s_from_char_code(Vm& vm, u64* a, u64* r)
         buf[3] = (char)(0x80 | (c & 0x3f));
         n = 4;
     }
+    return n;
+}
+
+bool s_from_char_code(Vm& vm, u64* a, u64* r)
+{
+    char buf[4];
+    usize n = encode_utf8((i64)a[0], buf);
+    if (!n)
+        return vm.raise(ClassOutOfBoundsException, "character code out of range");
     return ret_string(vm, buf, n, r);
 }
 
@@ -772,28 +782,9 @@ bool s_split0(Vm& vm, u64* a, u64* r)
 static bool append_code_point(StringBuilder& sb, i64 c)
 {
     char buf[4];
-    usize n;
-    if (c < 0 || c > 0x10ffff)
+    usize n = encode_utf8(c, buf);
+    if (!n)
         return false;
-    if (c < 0x80) {
-        buf[0] = (char)c;
-        n = 1;
-    } else if (c < 0x800) {
-        buf[0] = (char)(0xc0 | (c >> 6));
-        buf[1] = (char)(0x80 | (c & 0x3f));
-        n = 2;
-    } else if (c < 0x10000) {
-        buf[0] = (char)(0xe0 | (c >> 12));
-        buf[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        buf[2] = (char)(0x80 | (c & 0x3f));
-        n = 3;
-    } else {
-        buf[0] = (char)(0xf0 | (c >> 18));
-        buf[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-        buf[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-        buf[3] = (char)(0x80 | (c & 0x3f));
-        n = 4;
-    }
     sb.append(buf, n);
     return true;
 }
