@@ -207,13 +207,10 @@ const char* Compiler::did_you_mean(const char* name, u8 from, ClassSym* cls)
     return best;
 }
 
-// "undefined name 'x'" ([format] with one %s), with "; did you mean 'y'?"
-// when a close name is in reach.
-KS_NOINLINE void Compiler::undefined_error(const Expr* e, const char* format, const char* name, u8 from,
-    ClassSym* cls)
+// [format] into [text], followed by "; did you mean '%s'?" when there is
+// a [hint] (the format is cut at 100 bytes: messages are far shorter).
+static void format_with_hint(char (&text)[160], const char* format, bool hint)
 {
-    const char* hint = did_you_mean(name, from, cls);
-    char text[160];
     usize n = 0;
     for (const char* p = format; *p && n < 100; p++)
         text[n++] = *p;
@@ -221,6 +218,16 @@ KS_NOINLINE void Compiler::undefined_error(const Expr* e, const char* format, co
     for (const char* p = tail; *p && n < sizeof(text) - 1; p++)
         text[n++] = *p;
     text[n] = 0;
+}
+
+// "undefined name 'x'" ([format] with one %s), with "; did you mean 'y'?"
+// when a close name is in reach.
+KS_NOINLINE void Compiler::undefined_error(const Expr* e, const char* format, const char* name, u8 from,
+    ClassSym* cls)
+{
+    const char* hint = did_you_mean(name, from, cls);
+    char text[160];
+    format_with_hint(text, format, hint != nullptr);
     error(e->line, e->column, text, name, hint);
 }
 
@@ -231,13 +238,7 @@ KS_NOINLINE void Compiler::member_error(const Expr* e, const char* format, const
 {
     const char* hint = did_you_mean(name, from, cls);
     char text[160];
-    usize n = 0;
-    for (const char* p = format; *p && n < 100; p++)
-        text[n++] = *p;
-    const char* tail = hint ? "; did you mean '%s'?" : "";
-    for (const char* p = tail; *p && n < sizeof(text) - 1; p++)
-        text[n++] = *p;
-    text[n] = 0;
+    format_with_hint(text, format, hint != nullptr);
     error(e->line, e->column, text, cls_name, name, 0, hint);
 }
 
