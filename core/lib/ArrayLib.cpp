@@ -129,6 +129,15 @@ bool a_slice1(Vm& vm, u64* a, u64* r)
     return a_slice2(vm, args, r);
 }
 
+// The elements splice(start, count) removes from an array of [n]: [*b]
+// is start clamped as slice clamps it, [*count] is count cut to what is
+// there (a negative count removes nothing).
+static void splice_range(i64 n, i64 start, i64 count, i64* b, i64* c)
+{
+    *b = clamp_index(start, n);
+    *c = count < 0 ? 0 : count > n - *b ? n - *b : count;
+}
+
 // splice(start, count): removes count elements at start, returns them.
 // The copy out is allocation; moving the tail down is charged, before the
 // array is touched.
@@ -137,13 +146,8 @@ bool a_splice(Vm& vm, u64* a, u64* r)
     ArrayObj* x = arr(a[0]);
     if (!check_mutable(vm, a[0]))
         return false;
-    i64 n = x->size;
-    i64 b = clamp_index((i64)a[1], n);
-    i64 count = (i64)a[2];
-    if (count < 0)
-        count = 0;
-    if (count > n - b)
-        count = n - b;
+    i64 n = x->size, b, count;
+    splice_range(n, (i64)a[1], (i64)a[2], &b, &count);
     if (!pay_scan(vm, (u64)(n - b - count) * sizeof(u64)))
         return false;
     if (!make_array_from(vm, x, x->items + b, (u32)count, r))
@@ -164,13 +168,8 @@ bool a_splice_insert(Vm& vm, u64* a, u64* r)
     ArrayObj* items = arr(a[3]);
     if (!check_mutable(vm, a[0]))
         return false;
-    i64 n = x->size;
-    i64 b = clamp_index((i64)a[1], n);
-    i64 count = (i64)a[2];
-    if (count < 0)
-        count = 0;
-    if (count > n - b)
-        count = n - b;
+    i64 n = x->size, b, count;
+    splice_range(n, (i64)a[1], (i64)a[2], &b, &count);
     u64 size = (u64)(n - count) + items->size;
     if (size > 0x3fffffff)
         return vm.raise_out_of_memory();
