@@ -289,6 +289,7 @@ private:
     bool block_statements(Block* b);
     void var_statement(Stmt* s, bool top_level);
     void report_inferred(Stmt* s, Type* t);
+    Type* inferred_type(Stmt* s, Type* t);
     bool if_statement(Stmt* s);
     bool while_statement(Stmt* s);
     bool do_statement(Stmt* s);

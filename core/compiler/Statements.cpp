@@ -166,15 +166,7 @@ void Compiler::var_statement(Stmt* s, bool top_level)
                 emit_imm(Op::LoadI, tmp, 0);
         } else {
             v = expr(s->expr);
-            t = v.type;
-            if (t->kind == TypeKind::Null) {
-                error(s->line, s->column, "cannot infer the type of '%s' from null", s->name);
-                t = m_types.error();
-            } else if (t->kind == TypeKind::Void) {
-                error(s->line, s->column, "'%s' cannot hold a void value", s->name);
-                t = m_types.error();
-            }
-            report_inferred(s, t);
+            t = inferred_type(s, v.type);
             tmp = v.reg;
         }
         if (existing) {
@@ -217,7 +209,17 @@ void Compiler::var_statement(Stmt* s, bool top_level)
         return;
     }
     Operand v = expr(s->expr);
-    t = v.type;
+    t = inferred_type(s, v.type);
+    Local* l = declare_local(s->name, t, s->line, s->column, s->is_const);
+    if (l)
+        emit_move(l->reg, v.reg);
+    release(v);
+}
+
+// The type `var` [s] gets from its value's type [t]: null and void give
+// none (an error, and the error type); reported as an info line.
+Type* Compiler::inferred_type(Stmt* s, Type* t)
+{
     if (t->kind == TypeKind::Null) {
         error(s->line, s->column, "cannot infer the type of '%s' from null", s->name);
         t = m_types.error();
@@ -226,10 +228,7 @@ void Compiler::var_statement(Stmt* s, bool top_level)
         t = m_types.error();
     }
     report_inferred(s, t);
-    Local* l = declare_local(s->name, t, s->line, s->column, s->is_const);
-    if (l)
-        emit_move(l->reg, v.reg);
-    release(v);
+    return t;
 }
 
 // The info line Konoha prints for `var` [s]: the type it inferred, [t].
