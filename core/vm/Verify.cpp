@@ -729,7 +729,10 @@ private:
         bool changed = first;
         u32 extra_index = extra == kVerifyNone ? kVerifyNone : m_ref_index[extra];
         for (u32 i = 0; i < m_refs; i++) {
-            u32 n = i == extra_index ? m_t.class_base + ClassException : first ? from[i] : join_type(s[i], from[i]);
+            // The handler's register holds the Exception on this edge only:
+            // it joins with what other edges bring like any register.
+            u32 in = i == extra_index ? m_t.class_base + ClassException : from[i];
+            u32 n = first ? in : join_type(s[i], in);
             changed |= n != s[i];
             s[i] = n;
         }

@@ -433,6 +433,14 @@ RULE(PathsThatDisagreeOnASort, "a native's receiver is not of its owner's sort",
 RULE(HandlerTargetOnAnotherValidInstruction, "a string comparison of a register that is not a String",
     // The handler's register r1 holds an Exception where EqStr reads it.
     f->handlers[0].target = (u32)(find(f, Op::EqStr) - f->code))
+RULE(HandlerRegisterJoinedWithAnotherPath, "a thrown register does not hold an Exception",
+    // A jump on n reaches the handler with the Map in its register r1; the
+    // other path enters the try, whose throw reaches it with an Exception.
+    // On the first path the rethrow at the end of the handler throws a Map.
+    // (Found by the bytecode fuzzer: the handler's edge overwrote the join.)
+    Insn* j = find(f, Op::NewMap) + 1;
+    *j = Insn { Op::JumpIf, 0, 0, 0, 0 };
+    j->set_imm((i32)(f->handlers[0].target - (u32)(j - f->code) - 1)))
 RULE(NewMapOfANonMapType, "NewMap's type is not a map of its kinds",
     find(f, Op::NewMap)->set_imm((i32)type_of(TypeSort::Array)))
 RULE(TypeIndexOutsideTheTable, "a type index outside the type table",
