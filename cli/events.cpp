@@ -10,6 +10,8 @@
 #include <map>
 #include <vector>
 
+#include "../include/kscript_ioctl.h"   // ks_nf_hook_name, shared with the module
+
 namespace cli {
 
 namespace {
@@ -21,8 +23,6 @@ std::map<unsigned long long, std::string> g_kernel_memory;
 
 // The packet being handled: its bytes from the IPv4 header on.
 std::vector<unsigned char> g_packet;
-
-const char* const kHookNames[] = { "PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING" };
 
 // An integer in decimal, octal or hex; hex up to 64 bits, so that kernel
 // addresses (0xffff888000000000) read as the negative ints scripts see.
@@ -255,10 +255,10 @@ bool packet_event(ks_state* state, const char* path, const std::string& text)
         }
         for (ks_object* o : order) {
             e.hook = hook;
-            std::string what = std::string("netfilter hook at ") + kHookNames[hook];
+            std::string what = std::string("netfilter hook at ") + ks_nf_hook_name(hook);
             if (hit(state, path, o, e, what) == 0) {
                 verdict = "DROP";
-                where = std::string(" at ") + kHookNames[hook];
+                where = std::string(" at ") + ks_nf_hook_name(hook);
                 break;
             }
         }
@@ -385,7 +385,7 @@ void describe_hook(const ks_object* o)
     if (o->kind == KS_OBJECT_KPROBE || o->kind == KS_OBJECT_KRETPROBE) {
         printf("[%s] %s\n", o->name, o->symbol);
     } else {
-        const char* hook = o->hooknum >= 0 && o->hooknum < 5 ? kHookNames[o->hooknum] : "?";
+        const char* hook = o->hooknum >= 0 ? ks_nf_hook_name((unsigned)o->hooknum) : "?";
         printf("[netfilter] %s %s priority %d\n", o->family == 10 ? "ipv6" : "ipv4", hook, o->priority);
     }
 }

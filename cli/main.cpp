@@ -326,39 +326,78 @@ void print_kernel_diagnostics(const char* path, const char* name, const char* te
     }
 }
 
+// The module's listing (KS_IOC_LIST on /proc/kscript/scripts, which anyone
+// who may read the file may ask): every loaded script and its objects. The
+// list may change between calls: asks again with more room until it fits.
+bool list_scripts(std::vector<ks_ioc_script>* scripts, std::vector<ks_ioc_object>* objects)
+{
+    int fd = open("/proc/kscript/scripts", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "kscript: cannot read /proc/kscript/scripts: %s (is kscript.ko loaded?)\n", strerror(errno));
+        return false;
+    }
+    uint32_t room_s = 16, room_o = 64;
+    for (;;) {
+        scripts->assign(room_s, ks_ioc_script {});
+        objects->assign(room_o, ks_ioc_object {});
+        ks_ioc_list req {};
+        req.version = KS_LIST_VERSION;
+        req.script_size = sizeof(ks_ioc_script);
+        req.object_size = sizeof(ks_ioc_object);
+        req.max_scripts = room_s;
+        req.max_objects = room_o;
+        req.scripts = (uint64_t)(uintptr_t)scripts->data();
+        req.objects = (uint64_t)(uintptr_t)objects->data();
+        if (ioctl(fd, KS_IOC_LIST, &req) < 0) {
+            fprintf(stderr, "kscript: cannot list the scripts: %s\n", strerror(errno));
+            close(fd);
+            return false;
+        }
+        if (req.script_count <= room_s && req.object_count <= room_o) {
+            scripts->resize(req.script_count);
+            objects->resize(req.object_count);
+            close(fd);
+            return true;
+        }
+        room_s = req.script_count > room_s ? req.script_count + 16 : room_s;
+        room_o = req.object_count > room_o ? req.object_count + 64 : room_o;
+    }
+}
+
 int kernel_command(const std::string& command, int argc, char** argv)
 {
     if (command == "list" || command == "stats") {
-        FILE* f = fopen("/proc/kscript/scripts", "r");
-        if (!f) {
-            fprintf(stderr, "kscript: cannot read /proc/kscript/scripts: %s (is kscript.ko loaded?)\n", strerror(errno));
+        std::vector<ks_ioc_script> scripts;
+        std::vector<ks_ioc_object> objects;
+        if (!list_scripts(&scripts, &objects))
             return kExitNoInput;
-        }
-        char line[1024];
-        bool found = false;
         const char* want = command == "stats" && argc > 2 ? argv[2] : nullptr;
-        while (fgets(line, sizeof(line), f)) {
-            if (line[0] == '#')
-                continue;
-            char name[64];
-            unsigned long used, peak, quota, held;
-            unsigned long long calls, exceptions, collections, hcalls, herrors;
-            int consumed = 0;
-            if (sscanf(line, "%63s %lu %lu %lu %llu %llu %llu %llu %llu %lu%n", name, &used, &peak, &quota, &calls,
-                    &exceptions, &collections, &hcalls, &herrors, &held, &consumed) < 10)
-                continue;
+        bool found = false;
+        for (const ks_ioc_script& s : scripts) {
+            std::string name(s.name, strnlen(s.name, sizeof(s.name)));
+            std::string list;
+            char text[KS_IOC_OBJECT_TEXT];
+            for (uint32_t i = s.first_object; i < s.first_object + s.objects && i < objects.size(); i++) {
+                ks_ioc_object_text(&objects[i], text, sizeof(text));
+                list += ' ';
+                list += text;
+            }
             if (!want) {
-                // NAME, memory held (pages), calls, devices.
-                printf("%-24s %10lu bytes %10llu calls%s", name, held, calls, line + consumed);
+                // NAME, memory held (pages), calls, objects.
+                printf("%-24s %10llu bytes %10llu calls%s\n", name.c_str(), (unsigned long long)s.held,
+                    (unsigned long long)s.calls, list.c_str());
                 found = true;
-            } else if (strcmp(want, name) == 0) {
-                printf("%s: holds %lu bytes of pages (objects %lu bytes, peak %lu, quota %lu), calls %llu, "
-                       "exceptions %llu, collections %llu, handler calls %llu, handler errors %llu;%s",
-                    name, held, used, peak, quota, calls, exceptions, collections, hcalls, herrors, line + consumed);
+            } else if (name == want) {
+                printf("%s: holds %llu bytes of pages (objects %llu bytes, peak %llu, quota %llu), calls %llu, "
+                       "exceptions %llu, collections %llu, handler calls %llu, handler errors %llu;%s\n",
+                    name.c_str(), (unsigned long long)s.held, (unsigned long long)s.memory_used,
+                    (unsigned long long)s.memory_peak, (unsigned long long)s.memory_quota,
+                    (unsigned long long)s.calls, (unsigned long long)s.exceptions,
+                    (unsigned long long)s.collections, (unsigned long long)s.handler_calls,
+                    (unsigned long long)s.handler_errors, list.c_str());
                 found = true;
             }
         }
-        fclose(f);
         if (want && !found) {
             fprintf(stderr, "kscript: no script '%s'\n", want);
             return 1;

@@ -40,6 +40,7 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include "kscript.h"
+#include "kscript_ioctl.h"
 
 struct seq_file;
 
@@ -115,8 +116,9 @@ struct ks_kind_ops {
 	void (*disable)(struct ks_kobj *k);
 	/* Free what create() took (the script is being freed). May be NULL. */
 	void (*destroy)(struct ks_kobj *k);
-	/* Its entry in the objects column of /proc/kscript/scripts. */
-	void (*show)(struct seq_file *m, struct ks_kobj *k);
+	/* Its record in the listing (KS_IOC_LIST, /proc/kscript/scripts):
+	 * [o] is zeroed and has kind and name; fill the rest. May be NULL. */
+	void (*record)(const struct ks_kobj *k, struct ks_ioc_object *o);
 };
 
 extern const struct ks_kind_ops ks_device_ops, ks_proc_ops, ks_timer_ops, ks_kprobe_ops, ks_kretprobe_ops,
@@ -184,10 +186,9 @@ int ks_objects_register(struct ks_script *s, struct ks_diag *dg);
 void ks_objects_start(struct ks_script *s);
 void ks_objects_unregister(struct ks_script *s);
 void ks_objects_free(struct ks_script *s);
-void ks_objects_show(struct seq_file *m, struct ks_script *s);
+unsigned int ks_objects_record(struct ks_script *s, struct ks_ioc_object *o, unsigned int room);
 void ks_object_costs(unsigned long *costs);
 void ks_hooks_show(struct seq_file *m, struct ks_script *s);
-extern const char *const ks_nf_hook_names[5];
 
 /* ks_file.c */
 int ks_file_init(void);

@@ -22,7 +22,6 @@
 #include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/proc_fs.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
@@ -148,11 +147,6 @@ static void ks_device_destroy(struct ks_kobj *k)
 	k->device.minor = -1;
 }
 
-static void ks_device_show(struct seq_file *m, struct ks_kobj *k)
-{
-	seq_printf(m, "/dev/%s", k->name);
-}
-
 /*
  * Kernel memory per device beyond our structure: struct device, its
  * kobject and sysfs directory, a devtmpfs inode, a cdev.
@@ -165,7 +159,6 @@ const struct ks_kind_ops ks_device_ops = {
 	.enable = ks_device_enable,
 	.disable = ks_device_disable,
 	.destroy = ks_device_destroy,
-	.show = ks_device_show,
 };
 
 /* ------------------------------------------------------------------ */
@@ -190,11 +183,6 @@ static void ks_procfile_disable(struct ks_kobj *k)
 	k->proc.pde = NULL;
 }
 
-static void ks_procfile_show(struct seq_file *m, struct ks_kobj *k)
-{
-	seq_printf(m, "/proc/kscript/%s", k->name);
-}
-
 const struct ks_kind_ops ks_proc_ops = {
 	.name = "proc",
 	.cost = 1024,
@@ -202,7 +190,6 @@ const struct ks_kind_ops ks_proc_ops = {
 	.create = ks_procfile_create,
 	.enable = ks_procfile_enable,
 	.disable = ks_procfile_disable,
-	.show = ks_procfile_show,
 };
 
 /* ------------------------------------------------------------------ */

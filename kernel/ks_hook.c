@@ -56,7 +56,7 @@ static void ks_hook_error(struct ks_kobj *k, int rc)
 		      message[0] ? ": " : "", message);
 	if (k->kind == KS_OBJECT_NETFILTER)
 		n += scnprintf(text + n, sizeof(text) - n, "netfilter hook at %s",
-			       ks_nf_hook_names[k->obj->hooknum % 5]);
+			       ks_nf_hook_name(k->obj->hooknum));
 	else
 		n += scnprintf(text + n, sizeof(text) - n, "%s %s", k->obj->name, k->hook.symbol);
 	ks_log_script_text(s, "", text, n);

@@ -641,33 +641,185 @@ int ks_unload_script(const char *name)
 /* ------------------------------------------------------------------ */
 /* /proc/kscript */
 
-/* One line per loaded script, from the snapshot of its last entry. */
-static int ks_scripts_show(struct seq_file *m, void *v)
+/*
+ * The listing's records (KS_IOC_LIST, /proc/kscript/scripts): fills at most
+ * [max_scripts] script records at [sc] and [max_objects] object records at
+ * [ob], and sets [nscripts] and [nobjects] to the full counts. Only loaded
+ * scripts are listed. Never waits for a script (its statistics and object
+ * list are under stats_lock).
+ */
+static void ks_list_scripts(struct ks_ioc_script *sc, unsigned int max_scripts, struct ks_ioc_object *ob,
+		    unsigned int max_objects, unsigned int *nscripts, unsigned int *nobjects)
 {
+	unsigned int ns = 0, no = 0;
 	struct ks_script *s;
 
-	seq_puts(m, "# name memory_used memory_peak quota calls exceptions collections handler_calls handler_errors held objects\n");
 	mutex_lock(&ks_scripts_lock);
 	list_for_each_entry(s, &ks_scripts, node) {
-		struct ks_stats st;
-		u64 calls, errors;
+		struct ks_ioc_script *r = ns < max_scripts ? &sc[ns] : NULL;
+		unsigned int objects;
 
 		if (!s->loaded)
 			continue;
 		spin_lock(&s->stats_lock);
-		st = s->stats;
-		calls = s->stats_calls;
-		errors = s->stats_errors;
+		if (r) {
+			memset(r, 0, sizeof(*r));
+			strscpy(r->name, s->name, sizeof(r->name));
+			r->memory_used = s->stats.memory_used;
+			r->memory_peak = s->stats.memory_peak;
+			r->memory_quota = s->stats.memory_quota;
+			r->held = (u64)s->stats.pages * KSP_PAGE_SIZE;
+			r->calls = s->stats.calls;
+			r->exceptions = s->stats.exceptions;
+			r->collections = s->stats.collections;
+			r->handler_calls = s->stats_calls;
+			r->handler_errors = s->stats_errors;
+			r->first_object = no;
+		}
+		objects = ks_objects_record(s, ob ? ob + min(no, max_objects) : NULL,
+					    max_objects - min(no, max_objects));
 		spin_unlock(&s->stats_lock);
-		seq_printf(m, "%s %lu %lu %lu %llu %llu %llu %llu %llu %lu", s->name, st.memory_used,
-			   st.memory_peak, st.memory_quota, st.calls, st.exceptions, st.collections,
-			   calls, errors, st.pages * KSP_PAGE_SIZE);
-		ks_objects_show(m, s);
-		seq_putc(m, '\n');
+		if (r)
+			r->objects = objects;
+		no += objects;
+		ns++;
 	}
 	mutex_unlock(&ks_scripts_lock);
+	*nscripts = ns;
+	*nobjects = no;
+}
+
+/*
+ * The records of the listing, for /proc/kscript/scripts and KS_IOC_LIST:
+ * kvmalloc'd arrays holding every loaded script and object (the list may
+ * grow between counting and filling: then again, a few times). [max_s] and
+ * [max_o] bound what the caller wants; the full counts come back too.
+ */
+static int ks_list_records(unsigned int max_s, unsigned int max_o, struct ks_ioc_script **sc, struct ks_ioc_object **ob,
+		    unsigned int *ns, unsigned int *no)
+{
+	unsigned int tries;
+
+	ks_list_scripts(NULL, 0, NULL, 0, ns, no);
+	for (tries = 0; tries < 8; tries++) {
+		unsigned int room_s = min(max_s, *ns), room_o = min(max_o, *no);
+
+		*sc = kvcalloc(max(room_s, 1U), sizeof(**sc), GFP_KERNEL);
+		*ob = kvcalloc(max(room_o, 1U), sizeof(**ob), GFP_KERNEL);
+		if (!*sc || !*ob) {
+			kvfree(*sc);
+			kvfree(*ob);
+			return -ENOMEM;
+		}
+		ks_list_scripts(*sc, room_s, *ob, room_o, ns, no);
+		/* Done when everything fit, or when the room is what was asked. */
+		if ((*ns <= room_s || room_s == max_s) && (*no <= room_o || room_o == max_o))
+			return 0;
+		kvfree(*sc);
+		kvfree(*ob);
+	}
+	return -EAGAIN;
+}
+
+/* One line per loaded script, printed from the listing's records. */
+static int ks_scripts_show(struct seq_file *m, void *v)
+{
+	struct ks_ioc_script *sc;
+	struct ks_ioc_object *ob;
+	unsigned int ns, no, i, j;
+	char text[KS_IOC_OBJECT_TEXT];
+	int err;
+
+	err = ks_list_records(UINT_MAX, UINT_MAX, &sc, &ob, &ns, &no);
+	if (err)
+		return err;
+	seq_puts(m, "# name memory_used memory_peak quota calls exceptions collections handler_calls handler_errors held objects\n");
+	for (i = 0; i < ns; i++) {
+		const struct ks_ioc_script *r = &sc[i];
+
+		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu", r->name, r->memory_used,
+			   r->memory_peak, r->memory_quota, r->calls, r->exceptions, r->collections,
+			   r->handler_calls, r->handler_errors, r->held);
+		for (j = r->first_object; j < r->first_object + r->objects && j < no; j++) {
+			ks_ioc_object_text(&ob[j], text, sizeof(text));
+			seq_printf(m, " %s", text);
+		}
+		seq_putc(m, '\n');
+	}
+	kvfree(sc);
+	kvfree(ob);
 	return 0;
 }
+
+/*
+ * Copies [n] records of [size] bytes to user memory at a stride of [stride]
+ * bytes (the caller's record size, at least [size]).
+ */
+static int ks_copy_records(u64 to, const void *from, unsigned int n, size_t size, size_t stride)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (copy_to_user(u64_to_user_ptr(to + (u64)i * stride), (const char *)from + i * size, size))
+			return -EFAULT;
+	return 0;
+}
+
+/*
+ * KS_IOC_LIST on /proc/kscript/scripts: the loaded scripts and their
+ * objects as records (see kscript_ioctl.h for the growth and count rules),
+ * for whoever may read the file. The records are made under the listing's
+ * locks, then copied out with no lock held.
+ */
+static long ks_scripts_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ks_ioc_list __user *uarg = (void __user *)arg;
+	struct ks_ioc_list req;
+	struct ks_ioc_script *sc;
+	struct ks_ioc_object *ob;
+	unsigned int ns, no;
+	long err;
+
+	if (cmd != KS_IOC_LIST)
+		return -ENOTTY;
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.version != KS_LIST_VERSION || req.pad || req.script_size < sizeof(*sc) ||
+	    req.object_size < sizeof(*ob) || (req.max_scripts && !req.scripts) || (req.max_objects && !req.objects))
+		return -EINVAL;
+	err = ks_list_records(req.max_scripts, req.max_objects, &sc, &ob, &ns, &no);
+	if (err)
+		return err;
+	err = ks_copy_records(req.scripts, sc, min(ns, req.max_scripts), sizeof(*sc), req.script_size);
+	if (!err)
+		err = ks_copy_records(req.objects, ob, min(no, req.max_objects), sizeof(*ob), req.object_size);
+	kvfree(sc);
+	kvfree(ob);
+	if (err)
+		return err;
+	req.script_size = sizeof(*sc);
+	req.object_size = sizeof(*ob);
+	req.script_count = ns;
+	req.object_count = no;
+	return copy_to_user(uarg, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
+static int ks_scripts_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, ks_scripts_show, NULL);
+}
+
+/* /proc/kscript/scripts: text for people, KS_IOC_LIST for the kscript tool. */
+static const struct proc_ops ks_scripts_fops = {
+	.proc_open = ks_scripts_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+	.proc_ioctl = ks_scripts_ioctl,
+#ifdef CONFIG_COMPAT
+	.proc_compat_ioctl = compat_ptr_ioctl,	/* one layout for 32 and 64 bits */
+#endif
+};
 
 /* One line per hook of every loaded script (ks_hooks_show). */
 static int ks_hooks_file_show(struct seq_file *m, void *v)
@@ -743,7 +895,7 @@ static int __init ks_init(void)
 	ks_proc_dir = proc_mkdir("kscript", NULL);
 	if (!ks_proc_dir)
 		return -ENOMEM;
-	if (!proc_create_single("scripts", 0444, ks_proc_dir, ks_scripts_show) ||
+	if (!proc_create("scripts", 0444, ks_proc_dir, &ks_scripts_fops) ||
 	    !proc_create_single("slabinfo", 0400, ks_proc_dir, ks_slabinfo_show) ||
 	    !proc_create_single("hooks", 0444, ks_proc_dir, ks_hooks_file_show)) {
 		err = -ENOMEM;

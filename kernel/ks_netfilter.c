@@ -18,7 +18,6 @@
 #include <linux/ipv6.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
-#include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -125,10 +124,11 @@ static void ks_nf_disable(struct ks_kobj *k)
 		nf_unregister_net_hook(&init_net, &k->nf.ops);
 }
 
-static void ks_nf_show(struct seq_file *m, struct ks_kobj *k)
+static void ks_nf_record(const struct ks_kobj *k, struct ks_ioc_object *o)
 {
-	seq_printf(m, "netfilter:%s:%s:%d", k->nf.ops.pf == NFPROTO_IPV6 ? "ipv6" : "ipv4",
-		   ks_nf_hook_names[k->nf.ops.hooknum % 5], k->nf.ops.priority);
+	o->family = k->nf.ops.pf == NFPROTO_IPV6 ? 6 : 4;
+	o->hook = k->nf.ops.hooknum;
+	o->priority = k->nf.ops.priority;
 }
 
 /* The kernel's hook entries array grows by one entry per hook. */
@@ -138,5 +138,5 @@ const struct ks_kind_ops ks_netfilter_ops = {
 	.create = ks_nf_create,
 	.enable = ks_nf_enable,
 	.disable = ks_nf_disable,
-	.show = ks_nf_show,
+	.record = ks_nf_record,
 };

@@ -33,9 +33,6 @@ struct workqueue_struct *ks_wq;
 static DEFINE_SPINLOCK(ks_names_lock);
 static LIST_HEAD(ks_names);
 
-/* The inet hook points by number, as scripts name them (NF_INET_*). */
-const char *const ks_nf_hook_names[5] = { "PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING" };
-
 /* The kernel memory each kind stands for, for the engine to charge. */
 void ks_object_costs(unsigned long *costs)
 {
@@ -179,17 +176,27 @@ void ks_objects_free(struct ks_script *s)
 	}
 }
 
-/* The objects column of /proc/kscript/scripts (stats_lock guards the list). */
-void ks_objects_show(struct seq_file *m, struct ks_script *s)
+/*
+ * The records of the script's objects for the listing (KS_IOC_LIST and
+ * /proc/kscript/scripts): fills at most [room] at [o] and returns how many
+ * objects the script has. Caller holds s->stats_lock, which guards the list.
+ */
+unsigned int ks_objects_record(struct ks_script *s, struct ks_ioc_object *o, unsigned int room)
 {
-	struct ks_kobj *k;
+	const struct ks_kobj *k;
+	unsigned int n = 0;
 
-	spin_lock(&s->stats_lock);
 	list_for_each_entry(k, &s->kobjs, node) {
-		seq_putc(m, ' ');
-		ks_kinds[k->kind]->show(m, k);
+		if (n < room) {
+			memset(&o[n], 0, sizeof(o[n]));
+			o[n].kind = k->kind;
+			strscpy(o[n].name, k->name, sizeof(o[n].name));
+			if (ks_kinds[k->kind]->record)
+				ks_kinds[k->kind]->record(k, &o[n]);
+		}
+		n++;
 	}
-	spin_unlock(&s->stats_lock);
+	return n;
 }
 
 /*
@@ -214,7 +221,7 @@ void ks_hooks_show(struct seq_file *m, struct ks_script *s)
 			seq_printf(m, "%s kretprobe %s", s->name, k->hook.symbol);
 		} else if (k->kind == KS_OBJECT_NETFILTER) {
 			seq_printf(m, "%s netfilter %s:%s:%d", s->name, k->nf.ops.pf == NFPROTO_IPV6 ? "ipv6" : "ipv4",
-				   ks_nf_hook_names[k->nf.ops.hooknum % 5], k->nf.ops.priority);
+				   ks_nf_hook_name(k->nf.ops.hooknum), k->nf.ops.priority);
 		} else {
 			continue;
 		}

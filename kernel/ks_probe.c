@@ -15,7 +15,6 @@
 #include <linux/module.h>
 #include <linux/ptrace.h>
 #include <linux/security.h>
-#include <linux/seq_file.h>
 #include "ks.h"
 
 /* The probed function's first six arguments, as the calling convention
@@ -145,9 +144,10 @@ static void ks_kretprobe_disable(struct ks_kobj *k)
 		unregister_kretprobe(&k->kretprobe.krp);
 }
 
-static void ks_probe_show(struct seq_file *m, struct ks_kobj *k)
+/* A probe is listed by its symbol. */
+static void ks_probe_record(const struct ks_kobj *k, struct ks_ioc_object *o)
 {
-	seq_printf(m, "%s:%s", k->kind == KS_OBJECT_KPROBE ? "kprobe" : "kretprobe", k->hook.symbol);
+	strscpy(o->name, k->hook.symbol, sizeof(o->name));
 }
 
 /* struct kprobe sits in our ks_kobj; a kretprobe also has its instances
@@ -158,7 +158,7 @@ const struct ks_kind_ops ks_kprobe_ops = {
 	.create = ks_probe_create,
 	.enable = ks_kprobe_enable,
 	.disable = ks_kprobe_disable,
-	.show = ks_probe_show,
+	.record = ks_probe_record,
 };
 
 const struct ks_kind_ops ks_kretprobe_ops = {
@@ -167,5 +167,5 @@ const struct ks_kind_ops ks_kretprobe_ops = {
 	.create = ks_probe_create,
 	.enable = ks_kretprobe_enable,
 	.disable = ks_kretprobe_disable,
-	.show = ks_probe_show,
+	.record = ks_probe_record,
 };

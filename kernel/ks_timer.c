@@ -6,7 +6,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/jiffies.h>
-#include <linux/seq_file.h>
 #include <linux/workqueue.h>
 #include "ks.h"
 
@@ -83,14 +82,11 @@ static void ks_timer_disable(struct ks_kobj *k)
 	cancel_delayed_work_sync(&k->timer.work);
 }
 
-/* timer:100ms, and the ticks skipped while a handler held the script. */
-static void ks_timer_show(struct seq_file *m, struct ks_kobj *k)
+/* Its interval, and the ticks skipped while a handler held the script. */
+static void ks_timer_record(const struct ks_kobj *k, struct ks_ioc_object *o)
 {
-	u64 missed = READ_ONCE(k->timer.missed);
-
-	seq_printf(m, "timer:%lums", k->interval_ms);
-	if (missed)
-		seq_printf(m, ",missed:%llu", missed);
+	o->interval_ms = k->interval_ms;
+	o->missed = READ_ONCE(k->timer.missed);
 }
 
 /* A timer's work item. */
@@ -101,5 +97,5 @@ const struct ks_kind_ops ks_timer_ops = {
 	.enable = ks_timer_enable,
 	.start = ks_timer_start,
 	.disable = ks_timer_disable,
-	.show = ks_timer_show,
+	.record = ks_timer_record,
 };

@@ -11,6 +11,7 @@
  *   ktest ioctl-badiag FILE NAME               diagnostics pointer not writable
  *   ktest ioctl-setuid FILE NAME               root's descriptor after setuid(65534)
  *   ktest ioctl-limits FILE NAME               quota, budget and depth out of range
+ *   ktest list-abi NAME OBJECT                 KS_IOC_LIST's rules; NAME's first object is OBJECT
  *   ktest udp PORT COUNT                       COUNT datagrams to 127.0.0.1:PORT; prints how many arrived
  *   ktest opens N                              N failed opens of a missing file (kprobe fodder)
  */
@@ -405,6 +406,78 @@ static int ioctl_limits(const char *file, const char *name)
 	return bad;
 }
 
+/* KS_IOC_LIST on [fd] with room for [ns] scripts and [no] objects of the given sizes. */
+static int list_ioctl(int fd, struct ks_ioc_list *req, unsigned int version, unsigned int ssize, unsigned int osize,
+		      void *scripts, unsigned int ns, void *objects, unsigned int no)
+{
+	memset(req, 0, sizeof(*req));
+	req->version = version;
+	req->script_size = ssize;
+	req->object_size = osize;
+	req->scripts = (unsigned long)scripts;
+	req->max_scripts = ns;
+	req->objects = (unsigned long)objects;
+	req->max_objects = no;
+	return ioctl(fd, KS_IOC_LIST, req) ? -errno : 0;
+}
+
+/*
+ * The listing ioctl's rules (kscript_ioctl.h), with script [name] loaded
+ * and its first object [object] (as ks_ioc_object_text shows it): bad
+ * versions and sizes refused; no room gives the counts; a caller with
+ * bigger records gets them at its stride and learns the kernel's sizes; a
+ * user without privileges may list, as it may read the file.
+ */
+static int list_abi(const char *name, const char *object)
+{
+	struct { struct ks_ioc_script s; char more[24]; } big[64];
+	static struct ks_ioc_object objs[1024];
+	struct ks_ioc_list req;
+	char text[KS_IOC_OBJECT_TEXT];
+	int fd = open("/proc/kscript/scripts", O_RDONLY), bad = 0, found = 0, status;
+	unsigned int i;
+	pid_t pid;
+
+	if (fd < 0)
+		return fail("/proc/kscript/scripts");
+	bad |= list_ioctl(fd, &req, 2, sizeof(big[0].s), sizeof(objs[0]), NULL, 0, NULL, 0) != -EINVAL;
+	bad |= list_ioctl(fd, &req, KS_LIST_VERSION, sizeof(big[0].s) - 8, sizeof(objs[0]), NULL, 0, NULL, 0) != -EINVAL;
+	bad |= list_ioctl(fd, &req, KS_LIST_VERSION, sizeof(big[0].s), sizeof(objs[0]), NULL, 3, NULL, 0) != -EINVAL;
+	bad |= list_ioctl(fd, &req, KS_LIST_VERSION, sizeof(big[0].s), sizeof(objs[0]), (void *)8, 1, NULL, 0) != -EFAULT;
+	if (list_ioctl(fd, &req, KS_LIST_VERSION, sizeof(big[0].s), sizeof(objs[0]), NULL, 0, NULL, 0))
+		return fail("KS_IOC_LIST without room");
+	printf("no room: %u scripts, %u objects, sizes %u %u\n", req.script_count, req.object_count, req.script_size,
+	       req.object_size);
+	bad |= req.script_count < 1 || req.object_count < 1 || req.script_size != sizeof(struct ks_ioc_script) ||
+	       req.object_size != sizeof(struct ks_ioc_object);
+	memset(big, 0x5a, sizeof(big));
+	if (list_ioctl(fd, &req, KS_LIST_VERSION, sizeof(big[0]), sizeof(objs[0]), big, 64, objs, 1024))
+		return fail("KS_IOC_LIST");
+	bad |= req.script_size != sizeof(struct ks_ioc_script) || req.script_count > 64 || req.object_count > 1024;
+	for (i = 0; i < req.script_count && i < 64; i++) {
+		bad |= big[i].more[0] != 0x5a;	/* the kernel writes its own size only */
+		if (strcmp(big[i].s.name, name) || !big[i].s.objects)
+			continue;
+		ks_ioc_object_text(&objs[big[i].s.first_object], text, sizeof(text));
+		printf("%s: calls %llu, %u objects, the first %s\n", name, (unsigned long long)big[i].s.calls,
+		       big[i].s.objects, text);
+		found = !strcmp(text, object);
+	}
+	bad |= !found;
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		_exit(list_ioctl(fd, &req, KS_LIST_VERSION, sizeof(big[0].s), sizeof(objs[0]), NULL, 0, NULL, 0) ||
+		      req.script_count < 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		bad |= fail("KS_IOC_LIST without privileges");
+	close(fd);
+	printf("list abi: %s\n", bad ? "FAILED" : "ok");
+	return bad;
+}
+
 /*
  * Sends [count] UDP datagrams over loopback to [port] and receives what
  * arrives (a receive waits at most 200 ms): "received N of COUNT". A
@@ -468,6 +541,8 @@ int main(int argc, char **argv)
 		return ioctl_setuid(argv[2], argv[3]);
 	if (!strcmp(cmd, "ioctl-limits") && argc == 4)
 		return ioctl_limits(argv[2], argv[3]);
+	if (!strcmp(cmd, "list-abi") && argc == 4)
+		return list_abi(argv[2], argv[3]);
 	if (!strcmp(cmd, "udp") && argc == 4)
 		return udp(atoi(argv[2]), atoi(argv[3]));
 	if (!strcmp(cmd, "opens") && argc == 3)

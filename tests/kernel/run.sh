@@ -53,7 +53,12 @@ counter_device() {
 	$K load /examples/counter_device.k || return 1
 	echo 40 > /dev/counter && echo 2 > /dev/counter || return 1
 	[ "$(cat /dev/counter)" = "total 42" ] || return 1
-	$K stats counter_device || { ls -la /proc/kscript; cat /proc/kscript/scripts; return 1; }
+	$K stats counter_device > /tmp/stats || { ls -la /proc/kscript; cat /proc/kscript/scripts; return 1; }
+	cat /tmp/stats
+	grep -q "^counter_device: holds [0-9]* bytes of pages (objects [0-9]* bytes, peak [0-9]*, quota [0-9]*), calls [1-9][0-9]*, exceptions 0, collections [0-9]*, handler calls [1-9][0-9]*, handler errors 0; /dev/counter$" /tmp/stats || return 1
+	# An unknown script: exit status 1, nothing on stdout.
+	$K stats no_such_script > /tmp/stats 2>&1; rc=$?; cat /tmp/stats
+	[ $rc = 1 ] && grep -q "^kscript: no script 'no_such_script'$" /tmp/stats || return 1
 	$K unload counter_device
 }
 
@@ -138,6 +143,8 @@ timer_and_proc() {
 	m=$(cut -d' ' -f2 /proc/kscript/ticks)
 	echo "after reset: $m"
 	[ "$m" -lt "$n" ] || return 1
+	$K list | grep "^timer_proc " || return 1
+	$K list | grep -q "^timer_proc  *[0-9]* bytes  *[0-9]* calls timer:[0-9]*ms\(,missed:[0-9]*\)\? /proc/kscript/ticks$" || return 1
 	$K unload timer_proc || return 1
 	[ ! -e /proc/kscript/ticks ] || return 1
 	# Unloaded: no timer runs any more (the log would show a crash if one did).
@@ -372,6 +379,17 @@ kprobe_counts_opens() {
 	cat /proc/kscript/hooks
 	[ "$1" -ge 200 ] && [ "$2" -ge 200 ] || return 1
 	[ "$(hookstat opens 1)" -ge 400 ] || return 1
+	# kscript list and stats of a script with hooks (KS_IOC_LIST), and the
+	# file printed from the same records.
+	objects="kprobe:do_sys_openat2 kretprobe:do_sys_openat2 /proc/kscript/opens"
+	$K list > /tmp/list || return 1
+	cat /tmp/list
+	grep -q "^opens  *[0-9]* bytes  *[0-9]* calls $objects$" /tmp/list || return 1
+	$K stats opens > /tmp/stats || return 1
+	cat /tmp/stats
+	grep -q "^opens: holds [0-9]* bytes of pages (objects [0-9]* bytes, peak [0-9]*, quota [0-9]*), calls [1-9][0-9]*, exceptions 0, collections [0-9]*, handler calls [0-9]*, handler errors 0; $objects$" /tmp/stats || return 1
+	grep "^opens " /proc/kscript/scripts | grep -q "^opens [0-9 ]* $objects$" || return 1
+	/bin/ktest list-abi opens kprobe:do_sys_openat2 || return 1
 	$K unload opens
 }
 
@@ -410,6 +428,8 @@ netfilter_drops_one_port() {
 	cat /proc/kscript/udp_filter
 	[ "$a" = "received 0 of 20" ] && [ "$b" = "received 20 of 20" ] || return 1
 	grep -q "dropped 20 " /proc/kscript/udp_filter || return 1
+	$K list | grep "^udp_filter " || return 1
+	$K list | grep -q "^udp_filter .* calls netfilter:ipv4:LOCAL_IN:0 /proc/kscript/udp_filter$" || return 1
 	$K unload udp_filter || return 1
 	# Unloaded: the port is open again.
 	[ "$(/bin/ktest udp 9999 5)" = "received 5 of 5" ]
