@@ -79,6 +79,7 @@ struct FunctionState {
     Vector<TryContext> trys;
     NameIndex* local_index;   // Name -> innermost local; made once a function has many locals.
     u32 handler_high;         // No handler ends after this or has its target at or past it.
+    u32 label_high;           // The highest position here() handed out: a jump may land there.
     u32 scope_depth;
     u32 register_count;
     bool too_many_registers;
@@ -256,8 +257,17 @@ private:
     void pop_local();
     void begin_scope() { m_fs->scope_depth++; }
     void end_scope();
-    u32 here() const { return m_fs->code.size(); }
+    // The position of the next instruction, which the caller may make a
+    // jump target: remembered, so that no peephole merges across it.
+    u32 here() const
+    {
+        u32 n = m_fs->code.size();
+        if (n > m_fs->label_high)
+            m_fs->label_high = n;
+        return n;
+    }
     u32 emit(Op op, u32 a = 0, u32 b = 0, u32 c = 0, u8 x = 0);
+    bool fuse_global_increment(u32 reg, u32 global);
     u32 emit_imm(Op op, u32 a, i32 imm, u8 x = 0);
     void emit_args(const u16* regs, u32 count);
     u32 emit_jump(Op op, u16 a = 0) { return emit_imm(op, a, 0); }

@@ -135,6 +135,7 @@ void disassemble(const Program& p, StringBuilder& out)
                 }
                 switch (letter) {
                 case 'g':
+                case 'G':
                     out.append("g");
                     out.append_int(v);
                     out.append(" ");

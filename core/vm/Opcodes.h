@@ -50,6 +50,7 @@
 //   Z    a String constant               d  a constant of the element kind
 //                                           that the x field gives
 //   g    a global                        C  a class
+//   G    an int global (16 bits), read and written as an int (IncGlobal)
 //   f    a field of the class instance in the instruction's 'o' register
 //   t    a method slot (vtable index) of the receiver
 //   F    a function                      N  a native (Natives.h)
@@ -82,6 +83,7 @@ namespace ks {
     X(LoadK, "Vk=-", "R[a] := K[imm]")                                                         \
     X(GetGlobal, "Vg=-", "R[a] := G[imm]")                                                     \
     X(SetGlobal, "vg=-", "G[imm] := R[a]")                                                     \
+    X(IncGlobal, "IGh-", "R[a] := G[b] + c (wraps); G[b] := R[a]: `g += c` in one dispatch")   \
     X(Add, "Iii-", "R[a] := R[b] + R[c] (wraps)")                                              \
     X(Sub, "Iii-", "R[a] := R[b] - R[c] (wraps)")                                              \
     X(Mul, "Iii-", "R[a] := R[b] * R[c] (wraps)")                                              \

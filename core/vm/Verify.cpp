@@ -420,6 +420,12 @@ private:
                     return fail(pc, "a global index outside the globals");
                 value_kind = m_p.global_kinds[v] == KindRef ? 1 : 0;
                 break;
+            case 'G':
+                if (v < 0 || (u64)v >= m_p.global_count)
+                    return fail(pc, "a global index outside the globals");
+                if (m_p.global_kinds[v] != KindInt)
+                    return fail(pc, "the global is not an int");
+                break;
             case 'C':
                 if (v < 0 || (u64)v >= m_p.class_count)
                     return fail(pc, "a class index outside the classes");

@@ -670,8 +670,17 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
     }
     for (u32 i = 0; i < argc; i++)
         m_stack[base + i] = args[i];
-    if (!push_frame(f, base, 0))
+    // The frame: inline when there is room (every hook event, every
+    // handler call), as execute()'s calls do; push_frame() grows the array.
+    if (KS_LIKELY(m_frame_count < m_frame_limit)) {
+        u64* regs = m_stack + base;
+        for (u32 j = f->ref_param_count; j < f->ref_register_count; j++)
+            regs[f->ref_registers[j]] = 0;
+        m_frames[m_frame_count++] = Frame { f, base, 0, 0 };
+        m_calls++;
+    } else if (!push_frame(f, base, 0)) {
         return RunStatus::Exception;
+    }
     RunStatus status = execute(entry);
     m_charged += (u64)(m_entry_budget - (m_budget < 0 ? 0 : m_budget));
     if (status == RunStatus::Ok && result)
@@ -836,6 +845,12 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_CASE(LoadK) R[insn->a] = K[insn->imm()]; VM_NEXT;
         VM_CASE(GetGlobal) R[insn->a] = m_program->globals[insn->imm()]; VM_NEXT;
         VM_CASE(SetGlobal) m_program->globals[insn->imm()] = R[insn->a]; VM_NEXT;
+        VM_CASE(IncGlobal) {
+            u64 v = (u64)wrap_add((i64)m_program->globals[insn->b], (i64)insn->sc());
+            m_program->globals[insn->b] = v;
+            R[insn->a] = v;
+            VM_NEXT;
+        }
         // Each binary operation comes in two forms: with a register and with
         // a constant (K[c]) as its right operand.
 #define KS_BINARY(name, expr)                                \

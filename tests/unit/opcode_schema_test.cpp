@@ -24,7 +24,7 @@ using namespace ks;
 
 namespace {
 
-const char kLetters[] = "-=iIrRsSoOyYMuvVwTQpAkKDZdgCftFNzhjJ<>nxXem";
+const char kLetters[] = "-=iIrRsSoOyYMuvVwTQpAkKDZdgGCftFNzhjJ<>nxXem";
 
 // Is register [r] of [f] in its reference map?
 bool ref_register(const Function* f, u32 r)
@@ -89,6 +89,10 @@ struct SchemaChecker {
         case 'g':
             if (v < 0 || v >= p.global_count)
                 problem(f, pc, "global out of range");
+            break;
+        case 'G':
+            if (v < 0 || v >= p.global_count || p.global_kinds[v] != KindInt)
+                problem(f, pc, "not an int global");
             break;
         case 'C':
             if (v < 0 || v >= p.class_count)

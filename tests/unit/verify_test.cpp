@@ -145,6 +145,10 @@ const char* kRulesSource = R"(class A { int n; String s
 }
 class B extends A { B() { super(2) } int get() { return n + 1 } }
 int g = 0
+String gs = "s"
+boolean gb = false
+void bump() { g += 3 }
+void touch() { gs = "t"; gb = true }
 String label(int n) { return "n" + n }
 int f(int n) {
   A a = new B()
@@ -216,6 +220,14 @@ protected:
             if (strcmp(program.classes[i]->name, name) == 0)
                 return program.classes[i];
         return nullptr;
+    }
+    u32 global(const char* name)
+    {
+        for (u32 i = 0; i < program.global_count; i++)
+            if (strcmp(program.global_names[i], name) == 0)
+                return i;
+        ADD_FAILURE() << "no global " << name;
+        return 0;
     }
     u32 string_constant()
     {
@@ -290,6 +302,14 @@ RULE(DefaultOfAnotherKind, "the default value's kind differs from the elements'"
     find(f, Op::NewArray)->c = (u16)string_constant())
 RULE(GlobalOutsideTheGlobals, "a global index outside the globals",
     find(f, Op::SetGlobal)->set_imm((i32)program.global_count))
+RULE(IncGlobalOutsideTheGlobals, "a global index outside the globals",
+    find(fn("bump"), Op::IncGlobal)->b = (u16)program.global_count)
+RULE(IncGlobalOfAString, "the global is not an int", find(fn("bump"), Op::IncGlobal)->b = (u16)global("gs"))
+RULE(IncGlobalOfABoolean, "the global is not an int", find(fn("bump"), Op::IncGlobal)->b = (u16)global("gb"))
+RULE(IncGlobalOutsideTheFrame, "a register outside the frame",
+    find(fn("bump"), Op::IncGlobal)->a = fn("bump")->register_count)
+RULE(IncGlobalIntoAReferenceRegister, "an int operand in a reference register",
+    *find(f, Op::AddI) = Insn { Op::IncGlobal, 0, kRef, (u16)global("g"), 1 })
 RULE(ClassOutsideTheClasses, "a class index outside the classes", find(f, Op::NewObject)->b = (u16)program.class_count)
 RULE(FieldOutsideTheClass, "a field index outside the object's class", find(fn("A.get"), Op::GetField)->c = 200)
 RULE(SlotOutsideEveryVtable, "a method slot outside every class's vtable", find(f, Op::CallMethod1)->b = 1000)
