@@ -206,6 +206,9 @@ int ks_load(ks_state *state, const char *source, unsigned long length, const cha
  * of order.
  */
 int ks_write_bytecode(ks_state *state, void (*write)(void *ctx, const char *data, unsigned long length), void *ctx);
+/* Nonzero if [data] starts with the bytecode file magic (ks_load reads it
+ * as a bytecode file, not as source). */
+int ks_is_bytecode(const char *data, unsigned long length);
 
 struct ks_diagnostic {
 	unsigned int line;
@@ -221,7 +224,10 @@ int ks_get_diagnostic(const ks_state *state, unsigned int index, struct ks_diagn
 /* Runs the top-level statements. */
 int ks_run(ks_state *state);
 
-/* After KS_EEXCEPTION: the exception's class name, line and message. */
+/* After KS_EEXCEPTION: the exception's class name, line and message. The
+ * message is copied to [out] (at most size - 1 bytes, then a NUL; it may
+ * hold NULs of its own); the return value is its whole length, as with
+ * snprintf, so that a longer message can be fetched again whole. */
 const char *ks_exception_name(const ks_state *state);
 unsigned int ks_exception_line(const ks_state *state);
 unsigned long ks_exception_message(const ks_state *state, char *out, unsigned long size);
@@ -248,6 +254,8 @@ struct ks_stats {
 	unsigned long long exceptions;
 	unsigned long long collections;
 	unsigned long live_objects;
+	unsigned int load_us;           /* ks_load: compiling the source or reading the file, µs */
+	unsigned int verify_us;         /* ks_load: verifying the program (both paths), µs */
 };
 void ks_get_stats(const ks_state *state, struct ks_stats *out);
 
