@@ -1154,7 +1154,7 @@ private:
         u32 pc = start;
         bool falls = true;
         bool dirty = true;
-        u32 prev_at = 0;   // The previous instruction's throw position (the state was joined there).
+        u32 prev_lo = 0, prev_hi = 0;   // The previous instruction's throw positions (the state was joined there).
         while (pc < end) {
             const Insn& in = f->code[pc];
             const char* fmt = opcode_format(in.op);
@@ -1164,16 +1164,20 @@ private:
             // (joined again only when they changed, or a range begins).
             // The VM looks a throw up at the instruction, except in a call
             // that pushed a frame: at its last Args word (Vm.cpp,
-            // KS_PUSH_FRAME).
-            bool frame_call = in.op == Op::Call || in.op == Op::CallMethod || in.op == Op::CallValue;
-            u32 at = frame_call ? pc + words : pc;
+            // KS_PUSH_FRAME); a call that fails before its frame is pushed
+            // (CallValue of a null function) throws at the instruction. So
+            // every position of a call, from the instruction to its last
+            // Args word, counts as a throw position: a handler that covers
+            // any of them is reached.
+            u32 lo = pc, hi = pc + words;
             for (u32 i = m_cover_start[blk]; i < m_cover_start[blk + 1]; i++) {
                 const Handler& h = f->handlers[m_cover[i]];
-                bool before = pc != start && prev_at >= h.start && prev_at < h.end;
-                if (at >= h.start && at < h.end && (dirty || !before))
+                bool before = pc != start && prev_lo < h.end && prev_hi >= h.start;
+                if (lo < h.end && hi >= h.start && (dirty || !before))
                     join(m_block_of[h.target], current, h.reg);
             }
-            prev_at = at;
+            prev_lo = lo;
+            prev_hi = hi;
             dirty = false;
             if (!transfer(pc, current, &dirty))
                 return false;

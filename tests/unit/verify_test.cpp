@@ -534,3 +534,82 @@ TEST(VerifyNatives, ComparatorOfTheElements)
     heap.destroy();
     memory.destroy();
 }
+
+// Hand-made bad programs found by an attack on the verifier (each a
+// compiled program of its own source, broken in one place).
+namespace {
+
+class VerifyAttack : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        memory.init(64u << 20, false);
+        heap.init(&memory);
+    }
+    void TearDown() override
+    {
+        free_program(&memory, &program);
+        heap.destroy();
+        memory.destroy();
+    }
+    void compile(const char* src)
+    {
+        Arena arena(&memory);
+        Diagnostics diagnostics(&memory, &arena);
+        CompileOptions options { CompileMode::Normal, 200, 1u << 20 };
+        ASSERT_TRUE(compile_program(&memory, &heap, src, strlen(src), options, &diagnostics, &arena, &program));
+        VerifyError e;
+        ASSERT_TRUE(verify_program(program, &memory, &e)) << e.reason;
+    }
+    Function* fn(const char* name)
+    {
+        for (u32 i = 0; i < program.function_count; i++)
+            if (program.functions[i] && strcmp(program.functions[i]->name, name) == 0)
+                return program.functions[i];
+        ADD_FAILURE() << "no function " << name;
+        return nullptr;
+    }
+    u32 pc_of(Function* f, Op op)
+    {
+        for (u32 pc = 0; pc < f->code_size; pc++)
+            if (f->code[pc].op == op)
+                return pc;
+        ADD_FAILURE() << "no " << opcode_name(op);
+        return 0;
+    }
+    RtClass* klass(const char* name)
+    {
+        for (u32 i = 0; i < program.class_count; i++)
+            if (strcmp(program.classes[i]->name, name) == 0)
+                return program.classes[i];
+        ADD_FAILURE() << "no class " << name;
+        return nullptr;
+    }
+    std::string refusal()
+    {
+        VerifyError e;
+        return verify_program(program, &memory, &e) ? "" : e.reason;
+    }
+
+    Memory memory;
+    Heap heap;
+    Program program {};
+};
+
+}
+
+// CallValue of a null function throws at the instruction, before its frame
+// is pushed: a handler that covers the CallValue but not its Args word is
+// reached, so its block is checked (here it throws the Func parameter).
+TEST_F(VerifyAttack, HandlerOfACallValueWithoutItsArgsWord)
+{
+    compile("int go(Func[int, int] g) {\n  int r = 0\n  try { r = g(1) } catch (Exception e) { r = 2 }\n"
+            "  return r\n}\nint inc(int x) { return x + 1 }\nSystem.p(go(inc))\n");
+    Function* go = fn("go");
+    ASSERT_TRUE(go && go->handler_count == 1);
+    u32 call = pc_of(go, Op::CallValue);
+    go->handlers[0].start = call;
+    go->handlers[0].end = call + 1;
+    go->code[go->handlers[0].target] = Insn { Op::Throw, 0, 0, 0, 0 };   // r0: the Func g
+    EXPECT_EQ(refusal(), "a thrown register does not hold an Exception");
+}
