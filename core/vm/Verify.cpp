@@ -1231,10 +1231,16 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
     *max_vtable = 0;
     if (p.class_count < BuiltinClassCount || !p.classes)
         return fail(error, kVerifyNone, "the built-in classes are missing");
+    // First each class on its own, so that the second pass, which compares
+    // a class with its superclass (of any id: a subclass may come first),
+    // reads only tables already checked.
     for (u32 i = 0; i < p.class_count; i++) {
         const RtClass* c = p.classes[i];
         if (!c || c->id != i || !c->name || !c->null_instance)
             return fail(error, kVerifyNone, "a class is missing or misnumbered");
+    }
+    for (u32 i = 0; i < p.class_count; i++) {
+        const RtClass* c = p.classes[i];
         const RtClass* s = c->super;
         if (i == ClassObject ? (s || c->depth) : (!s || s->id >= p.class_count || p.classes[s->id] != s
                 || c->depth != s->depth + 1))
@@ -1244,11 +1250,6 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
         for (u32 f = 0; f < c->field_count; f++)
             if (c->field_kinds[f] > KindRef)
                 return fail(error, kVerifyNone, "a field's kind is not int, boolean or reference");
-        if (s && (c->field_count < s->field_count || c->vtable_size < s->vtable_size))
-            return fail(error, kVerifyNone, "a class has fewer fields or methods than its superclass");
-        for (u32 f = 0; s && f < s->field_count; f++)
-            if ((c->field_kinds[f] == KindRef) != (s->field_kinds[f] == KindRef))
-                return fail(error, kVerifyNone, "an inherited field changed its kind");
         if (c->vtable_size && !c->vtable)
             return fail(error, kVerifyNone, "a class's vtable is missing");
         for (u32 m = 0; m < c->vtable_size; m++) {
@@ -1257,8 +1258,6 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
             const Function* fn = p.functions[c->vtable[m]];
             if (fn->param_count == 0 || !fn->ref_param_count || fn->ref_registers[0] != 0)
                 return fail(error, kVerifyNone, "a method does not take its receiver first");
-            if (s && m < s->vtable_size && !same_signature(fn, p.functions[s->vtable[m]]))
-                return fail(error, kVerifyNone, "an override changed the signature of its method");
         }
         if (c->to_string_slot >= 0 && ((u32)c->to_string_slot >= c->vtable_size
                 || p.functions[c->vtable[c->to_string_slot]]->param_count != 1
@@ -1268,6 +1267,24 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
             && ((u32)c->message_field >= c->field_count || c->field_kinds[c->message_field] != KindRef))
             return fail(error, kVerifyNone, "an exception's message field is not a reference field");
         *max_vtable = max(*max_vtable, c->vtable_size);
+    }
+    // Then each class against its superclass: fields that extend the
+    // superclass's, overrides that keep the signature (an inherited entry,
+    // the same function, needs no comparison).
+    for (u32 i = 0; i < p.class_count; i++) {
+        const RtClass* c = p.classes[i];
+        const RtClass* s = c->super;
+        if (!s)
+            continue;
+        if (c->field_count < s->field_count || c->vtable_size < s->vtable_size)
+            return fail(error, kVerifyNone, "a class has fewer fields or methods than its superclass");
+        for (u32 f = 0; f < s->field_count; f++)
+            if ((c->field_kinds[f] == KindRef) != (s->field_kinds[f] == KindRef))
+                return fail(error, kVerifyNone, "an inherited field changed its kind");
+        for (u32 m = 0; m < s->vtable_size; m++)
+            if (c->vtable[m] != s->vtable[m]
+                && !same_signature(p.functions[c->vtable[m]], p.functions[s->vtable[m]]))
+                return fail(error, kVerifyNone, "an override changed the signature of its method");
     }
     return true;
 }
@@ -1356,7 +1373,7 @@ bool check_class_types(const Program& p, const TypeFacts& facts, VerifyError* er
             if (!s || m >= s->vtable_size)
                 continue;
             const Function* over = p.functions[s->vtable[m]];
-            for (u32 k = 1; k < fn->param_count; k++)
+            for (u32 k = 1; fn != over && k < fn->param_count; k++)
                 if (facts.norm[fn->param_types[k]] != facts.norm[over->param_types[k]])
                     return fail(error, kVerifyNone, "an override changed the types of its parameters");
             u32 mine = facts.norm[fn->return_type], theirs = facts.norm[over->return_type];
@@ -1435,6 +1452,8 @@ bool verify_program(const Program& program, Memory* memory, VerifyError* error)
             return fail(error, i, "the register map is larger than the frame");
         if (f->param_count > f->register_count)
             return fail(error, i, "more parameters than registers");
+        if (f->param_count > kMaxFunctionParams)
+            return fail(error, i, "more parameters than a function may take");
     }
     if (program.main_function >= program.function_count
         || program.functions[program.main_function]->param_count != 0)

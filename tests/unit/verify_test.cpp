@@ -613,3 +613,31 @@ TEST_F(VerifyAttack, HandlerOfACallValueWithoutItsArgsWord)
     go->code[go->handlers[0].target] = Insn { Op::Throw, 0, 0, 0, 0 };   // r0: the Func g
     EXPECT_EQ(refusal(), "a thrown register does not hold an Exception");
 }
+
+// A subclass may come before its superclass (the compiler numbers Dog
+// first here): a broken vtable entry of the superclass is found before the
+// subclass's overrides are compared with it, never read past the table.
+TEST_F(VerifyAttack, SuperclassVtableCheckedBeforeItsSubclassUsesIt)
+{
+    compile("class Dog extends Animal {\n  int legs() { return 3 }\n}\nclass Animal {\n  int legs() { return 4 }\n}\n"
+            "Animal a = new Dog()\nSystem.p(a.legs())\n");
+    RtClass* dog = klass("Dog");
+    RtClass* animal = klass("Animal");
+    ASSERT_TRUE(dog && animal);
+    ASSERT_LT(dog->id, animal->id);
+    ASSERT_GT(animal->vtable_size, 0u);
+    animal->vtable[0] = 0x40000000u;
+    EXPECT_EQ(refusal(), "a vtable entry is not a function");
+}
+
+// Signatures are compared parameter by parameter, so their length is
+// bounded as the compiler bounds it.
+TEST_F(VerifyAttack, TooManyParameters)
+{
+    compile("int f(int x) { return x }\nSystem.p(f(1))\n");
+    Function* f = fn("f");
+    ASSERT_TRUE(f);
+    f->register_count = kMaxFunctionParams + 10;
+    f->param_count = kMaxFunctionParams + 1;
+    EXPECT_EQ(refusal(), "more parameters than a function may take");
+}
