@@ -1345,6 +1345,16 @@ bool check_class_types(const Program& p, const TypeFacts& facts, VerifyError* er
     for (u32 i = ClassException; i <= ClassTypeCastException; i++)
         if (!facts.extends(i, ClassException))
             return fail(error, kVerifyNone, "a built-in exception does not extend Exception");
+    // The VM reads a boxed int's or boolean's value from field 0 (printing,
+    // `to`, type ids): the two box classes hold exactly that.
+    static_assert(ClassBoxBoolean == ClassBoxInt + 1, "the box classes are numbered together");
+    for (u32 i = ClassBoxInt; i <= ClassBoxBoolean; i++) {
+        const RtClass* box = p.classes[i];
+        TypeSort want = i == ClassBoxInt ? TypeSort::Int : TypeSort::Bool;
+        if (box->field_count != 1 || !box->field_types || box->field_kinds[0] != (i == ClassBoxInt ? KindInt : KindBool)
+            || box->field_types[0] >= p.type_count || p.types[box->field_types[0]].sort != want)
+            return fail(error, kVerifyNone, "a box class does not hold one value of its type");
+    }
     for (u32 i = 0; i < p.class_count; i++) {
         const RtClass* c = p.classes[i];
         const RtClass* s = c->super;

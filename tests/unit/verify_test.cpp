@@ -641,3 +641,25 @@ TEST_F(VerifyAttack, TooManyParameters)
     f->param_count = kMaxFunctionParams + 1;
     EXPECT_EQ(refusal(), "more parameters than a function may take");
 }
+
+// The VM reads a boxed value from field 0 of the box classes.
+TEST_F(VerifyAttack, BoxClassWithoutItsValue)
+{
+    compile("Object o = 1\nSystem.p(o)\n");
+    program.classes[ClassBoxInt]->field_count = 0;
+    EXPECT_EQ(refusal(), "a box class does not hold one value of its type");
+}
+
+TEST_F(VerifyAttack, BoxClassValueOfAnotherType)
+{
+    compile("Object o = true\nString s = \"x\"\nSystem.p(o)\nSystem.p(s)\n");
+    u32 string_type = program.type_count;
+    for (u32 t = 0; t < program.type_count; t++)
+        if (program.types[t].sort == TypeSort::String)
+            string_type = t;
+    ASSERT_LT(string_type, program.type_count);
+    RtClass* box = program.classes[ClassBoxBoolean];
+    box->field_kinds[0] = KindRef;
+    box->field_types[0] = string_type;
+    EXPECT_EQ(refusal(), "a box class does not hold one value of its type");
+}
