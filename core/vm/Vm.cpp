@@ -725,14 +725,19 @@ static i64 type_id(const Program* p, ObjHeader* o)
     }
 }
 
-static bool instance_of(u64 value, RtClass* k)
+// Is [value] an instance of [k] or of a subclass? The walk up the chain
+// takes [*steps] steps (the depth between the two classes), which the
+// caller charges to the budget: chains may be tens of thousands deep.
+static bool instance_of(u64 value, RtClass* k, u32* steps)
 {
+    *steps = 0;
     ObjHeader* o = as_obj(value);
     if (o->kind != ObjKind::Instance || (o->flags & ObjNull))
         return false;
     RtClass* c = reinterpret_cast<InstanceObj*>(o)->klass;
     if (c->depth < k->depth)
         return false;
+    *steps = c->depth - k->depth;
     while (c->depth > k->depth)
         c = c->super;
     return c == k;
@@ -1115,7 +1120,15 @@ RunStatus Vm::execute(u32 entry_depth)
             CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
-        VM_CASE(InstanceOf) R[insn->a] = instance_of(R[insn->b], m_program->classes[insn->c]); VM_NEXT;
+        VM_CASE(InstanceOf) {
+            u32 steps;
+            R[insn->a] = instance_of(R[insn->b], m_program->classes[insn->c], &steps);
+            if (KS_UNLIKELY(steps > 8)) {
+                frame->pc = (u32)(pc - code);
+                CHARGE(steps);
+            }
+            VM_NEXT;
+        }
         VM_CASE(Cast) {
             u64 v = R[insn->b];
             RtClass* k = m_program->classes[insn->c];
@@ -1123,7 +1136,13 @@ RunStatus Vm::execute(u32 entry_depth)
                 R[insn->a] = from_obj(k->null_instance);
                 VM_NEXT;
             }
-            if (KS_UNLIKELY(!instance_of(v, k))) {
+            u32 steps;
+            bool is = instance_of(v, k, &steps);
+            if (KS_UNLIKELY(steps > 8)) {
+                frame->pc = (u32)(pc - code);
+                CHARGE(steps);
+            }
+            if (KS_UNLIKELY(!is)) {
                 frame->pc = (u32)(pc - code);
                 raise_cast(v, k);
                 goto unwind;

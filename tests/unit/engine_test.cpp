@@ -676,3 +676,25 @@ TEST(Engine, BudgetStopsEveryNativeOnLargeInputs)
 }
 
 }
+
+// instanceof and casts walk up the class chain, which may be tens of
+// thousands of classes deep: the walk is charged to the budget (200 tests
+// across 1,500 classes cost 300,000 units; uncharged they cost ~1,500).
+TEST(Engine, ClassChainWalksAreCharged)
+{
+    std::string src = "class C0 {}\n";
+    for (int i = 1; i < 1500; i++)
+        src += "class C" + std::to_string(i) + " extends C" + std::to_string(i - 1) + " {}\n";
+    src += "Object o = new C1499()\nint n = 0\n"
+           "for (int i = 0; i < 200; i++) { if (o instanceof C0) n++ }\nSystem.p(n)\n";
+    ScriptRun fits = run_script(src, [](ks_config* c) { c->budget = 1000000; });
+    EXPECT_EQ(fits.run, KS_OK);
+    EXPECT_EQ(fits.out, "200\n");
+    ScriptRun stopped = run_script(src, [](ks_config* c) { c->budget = 100000; });
+    EXPECT_EQ(stopped.exception, "BudgetExceededException");
+    std::string cast = src + "for (int i = 0; i < 200; i++) { C0 c = o as C0 }\n";
+    ScriptRun cast_fits = run_script(cast, [](ks_config* c) { c->budget = 1000000; });
+    EXPECT_EQ(cast_fits.run, KS_OK);
+    ScriptRun cast_stopped = run_script(cast, [](ks_config* c) { c->budget = 400000; });
+    EXPECT_EQ(cast_stopped.exception, "BudgetExceededException");
+}
