@@ -1192,8 +1192,13 @@ RunStatus Vm::execute(u32 entry_depth)
 
     // Pushes the frame of [callee] above the current one (fast path inline),
     // with [words] Args words after the call instruction; sets callee_regs.
+    // A call charges the callee's length: between backward jumps (each
+    // charged its distance) an instruction runs at most once, so a call
+    // runs at most that many for free. Charging one unit let a loop of
+    // calls to a long straight-line function run ~1,000 instructions per
+    // unit.
 #define KS_PUSH_FRAME(words)                                                                        \
-    CHARGE(1);                                                                                      \
+    CHARGE(callee->code_size);                                                                      \
     u32 base = frame->base + fn->register_count;                                                   \
     frame->pc = (u32)(pc - code) + (words);                                                        \
     u64* callee_regs;                                                                               \
@@ -1291,6 +1296,18 @@ unwind: {
         frame = &m_frames[m_frame_count - 1];
         fn = frame->function;
         u32 at = frame->pc ? frame->pc - 1 : 0;
+        // The search of a frame's handler table is charged a unit a
+        // handler, like instructions (a forged table of 70,000 handlers made
+        // every throw a long walk for free). Running out of budget here
+        // turns the exception into the budget stop, which nothing catches.
+        if (catchable && fn->handler_count > 8) {
+            m_budget -= fn->handler_count;
+            if (m_budget < m_next_poll && !poll_or_exhausted()) {
+                m_exception = from_obj(m_budget_exception);
+                m_exceptions_raised++;
+                catchable = false;
+            }
+        }
         for (u32 i = 0; catchable && i < fn->handler_count; i++) {
             Handler& h = fn->handlers[i];
             if (at >= h.start && at < h.end) {
