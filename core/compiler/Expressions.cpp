@@ -1114,6 +1114,52 @@ Operand Compiler::checked_cast(Operand v, Type* t, Expr* e, i32 dest)
     return r;
 }
 
+// `o to int` and `o to boolean` for an Object [v]: what it holds, converted
+// as `to` converts that type: an int or boolean (true is 1, an int other
+// than 0 is true), a String parsed like `s to int` (toInt(), toBoolean());
+// anything else raises TypeCastException (the unboxing's); a null Object
+// gives 0 or false.
+Operand Compiler::object_to_scalar(Operand v, Type* t, Expr* e, i32 dest)
+{
+    bool to_int = t->kind == TypeKind::Int;
+    u32 same = to_int ? ClassBoxInt : ClassBoxBoolean;
+    u32 other = to_int ? ClassBoxBoolean : ClassBoxInt;
+    u16 string_type = type_operand(m_types.string(), e);
+    i32 parse = find_native("String", to_int ? "toInt" : "toBoolean", 0);
+    Operand r = target_reg(dest, t);
+    u16 test = alloc_reg(false);
+    u16 held = alloc_reg(true);
+    // The other primitive.
+    emit(Op::InstanceOf, test, v.reg, other);
+    u32 not_other = emit_jump(Op::JumpIfNot, test);
+    emit(Op::Cast, held, v.reg, other);
+    emit(Op::GetField, r.reg, held, 0);
+    if (!to_int) {
+        emit_imm(Op::LoadI, test, 0);
+        emit(Op::Ne, r.reg, r.reg, test);
+    }
+    u32 done_other = emit_jump(Op::Jump);
+    patch_jump(not_other);
+    // A String.
+    emit(Op::IsType, test, v.reg, string_type);
+    u32 not_string = emit_jump(Op::JumpIfNot, test);
+    emit(Op::CastType, held, v.reg, string_type);
+    m_line = e->line;
+    emit(Op::CallNative, r.reg, (u32)parse, 1, 1);
+    emit_args(&held, 1);
+    u32 done_string = emit_jump(Op::Jump);
+    patch_jump(not_string);
+    // The same primitive, or TypeCastException.
+    emit(Op::Cast, held, v.reg, same);
+    emit(Op::GetField, r.reg, held, 0);
+    patch_jump(done_other);
+    patch_jump(done_string);
+    free_reg(held);
+    free_reg(test);
+    release(v);
+    return r;
+}
+
 // Compiles `x to T`: conversions between int, String and boolean.
 Operand Compiler::to_expr(Expr* e, i32 dest)
 {
@@ -1132,7 +1178,7 @@ Operand Compiler::to_expr(Expr* e, i32 dest)
         return a;
     }
     if (from == TypeKind::Class && a.type->cls == m_object && (to == TypeKind::Int || to == TypeKind::Boolean))
-        return unbox(a, t, dest);
+        return object_to_scalar(a, t, e, dest);
     // From an Object to an array, map, Bytes or function type, `to` is `as`.
     if (from == TypeKind::Class && a.type->cls == m_object
         && (to == TypeKind::Array || to == TypeKind::Map || to == TypeKind::Bytes || to == TypeKind::Func))

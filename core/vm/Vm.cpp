@@ -200,23 +200,6 @@ bool Vm::raise_quoting(u32 builtin_class, const char* message, const char* text,
     return sb.has_failed() ? raise_out_of_memory() : raise(builtin_class, sb.data());
 }
 
-// TypeCastException naming both classes: "Dog cannot be cast to Cat".
-bool Vm::raise_cast(u64 value, RtClass* target)
-{
-    ObjHeader* o = as_obj(value);
-    const char* from = o->kind == ObjKind::Instance ? reinterpret_cast<InstanceObj*>(o)->klass->name
-        : o->kind == ObjKind::String                ? "String"
-        : o->kind == ObjKind::Array                 ? "Array"
-        : o->kind == ObjKind::Map                   ? "Map"
-        : o->kind == ObjKind::Bytes                 ? "Bytes"
-                                                    : "Func";
-    StringBuilder sb(m_memory);
-    sb.append(from);
-    sb.append(" cannot be cast to ");
-    sb.append(target->name);
-    return sb.has_failed() ? raise_out_of_memory() : raise(ClassTypeCastException, sb.data());
-}
-
 // Appends the name of the type coded [code] (Program::type_code()) to [sb]:
 // "int", "String[]", "Map[String, int]", "Func[int, String]". Nested types
 // are named at most 4 deep ("..." below) and a function's parameters at
@@ -306,11 +289,12 @@ bool Vm::has_type(u64 value, u32 t) const
     }
 }
 
-bool Vm::raise_type_cast(u64 value, u32 target)
+// Appends the name of the type of [value] (not null) to [sb]: its class
+// ("Dog", "int" for a boxed int), "String", "Bytes", "int[]", "Map[String,
+// int]", "Func[int, int]".
+static void append_value_type(StringBuilder& sb, const Program* p, u64 value)
 {
-    const Program* p = m_program;
     ObjHeader* o = as_obj(value);
-    StringBuilder sb(m_memory);
     switch (o->kind) {
     case ObjKind::String: sb.append("String"); break;
     case ObjKind::Bytes: sb.append("Bytes"); break;
@@ -337,8 +321,24 @@ bool Vm::raise_type_cast(u64 value, u32 target)
         break;
     }
     }
+}
+
+// TypeCastException naming both types: "Dog cannot be cast to Cat".
+bool Vm::raise_cast(u64 value, RtClass* target)
+{
+    StringBuilder sb(m_memory);
+    append_value_type(sb, m_program, value);
     sb.append(" cannot be cast to ");
-    append_type_name(sb, p, target, 0);
+    sb.append(target->name);
+    return sb.has_failed() ? raise_out_of_memory() : raise(ClassTypeCastException, sb.data());
+}
+
+bool Vm::raise_type_cast(u64 value, u32 target)
+{
+    StringBuilder sb(m_memory);
+    append_value_type(sb, m_program, value);
+    sb.append(" cannot be cast to ");
+    append_type_name(sb, m_program, target, 0);
     return sb.has_failed() ? raise_out_of_memory() : raise(ClassTypeCastException, sb.data());
 }
 
