@@ -296,6 +296,12 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         error_at(e, "'%s' is overloaded; a function value needs one function", e->name);
         return error_operand();
     }
+    if (str_equal(e->name, "global")) {
+        // Konoha's globals object exists here only as the `global.` prefix
+        // (and a bare `global` statement, which does nothing).
+        error_at(e, "'global' is not a value in kscript; a global variable is global.NAME (or just NAME)");
+        return error_operand();
+    }
     undefined_error(e, "undefined name '%s'", e->name, SuggestValues);
     return error_operand();
 }
