@@ -457,7 +457,8 @@ void usage(FILE* out)
         "         --memory BYTES  memory quota of the script (default 64 MiB)\n"
         "         --depth N       script call depth limit (default 2000)\n"
         "         --transcript    conformance transcript output (LINE<n>: ...)\n"
-        "         --stats         print memory and execution statistics to stderr\n"
+        "         --stats         print memory and execution statistics, and the time of\n"
+        "                         loading (compile or read, then verify), to stderr\n"
         "         --slabinfo      print the slab caches after the run\n"
         "         --slab-debug    red zones, poisoning and double-free detection\n"
         "         --device-read NAME, --device-write NAME=TEXT, --proc-read NAME, --proc-write NAME=TEXT\n"
@@ -674,7 +675,8 @@ int main(int argc, char** argv)
     }
     // SCRIPT_ARGV is compiled into the program: a bytecode file has the
     // empty one it was compiled with, so arguments after it would be lost.
-    if (config.script_arg_count && source.compare(0, 4, "\x7fKSB") == 0) {
+    bool is_bytecode_file = ks_is_bytecode(source.data(), source.size());
+    if (config.script_arg_count && is_bytecode_file) {
         fprintf(stderr, "kscript: %s is a bytecode file: its SCRIPT_ARGV was fixed when it was compiled, "
                         "so it takes no arguments (run the source to pass them)\n", path);
         return kExitUsage;
@@ -777,6 +779,8 @@ int main(int argc, char** argv)
             "collections %llu; live objects %lu\n",
             st.memory_used, st.memory_peak, st.memory_quota, st.pages, st.instructions, st.calls, st.exceptions,
             st.collections, st.live_objects);
+        fprintf(stderr, "load: %s %llu us, verify %llu us\n", is_bytecode_file ? "read" : "compile",
+            st.load_ns / 1000, st.verify_ns / 1000);
     }
     if (slabinfo)
         ks_slabinfo(state);

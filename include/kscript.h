@@ -206,6 +206,9 @@ int ks_load(ks_state *state, const char *source, unsigned long length, const cha
  * of order.
  */
 int ks_write_bytecode(ks_state *state, void (*write)(void *ctx, const char *data, unsigned long length), void *ctx);
+/* Nonzero if [data] starts with the bytecode file magic (ks_load reads it
+ * as a bytecode file, not as source). */
+int ks_is_bytecode(const char *data, unsigned long length);
 
 struct ks_diagnostic {
 	unsigned int line;
@@ -248,6 +251,8 @@ struct ks_stats {
 	unsigned long long exceptions;
 	unsigned long long collections;
 	unsigned long live_objects;
+	unsigned long long load_ns;     /* ks_load: compiling the source or reading the file */
+	unsigned long long verify_ns;   /* ks_load: verifying the program (both paths) */
 };
 void ks_get_stats(const ks_state *state, struct ks_stats *out);
 

@@ -56,6 +56,9 @@ def main():
         (["compile", p("ok.k"), "-o", os.path.join(tmp, "nodir", "x.kbc")], 73, "", "cannot write", None),
         (["compile", p("ok.k"), "-o", p("ok.kbc")], 0, "", "", None),
         (["run", p("ok.kbc"), "an-argument"], 64, "", "takes no arguments", None),
+        # --stats times ks_load's two phases: compile or read, then verify.
+        (["check", "--stats", p("ok.k")], 0, "", " us, verify ", "load: read"),
+        (["check", "--stats", p("ok.kbc")], 0, "", "load: read ", "load: compile"),
     ]
     passed = failed = 0
     for args, status, out, err, not_err in cases:

@@ -251,9 +251,15 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
         return KS_ETOOBIG;
     s->loaded = true;
     bool bytecode = is_bytecode(source, length);
+    // Two clock reads per load time its two phases (ks_stats).
+    u64 start = ksp_clock_ns();
     int status = bytecode ? read_bytecode_file(s, source, length) : compile_source(s, source, length);
-    if (status == KS_OK)
+    u64 built = ksp_clock_ns();
+    s->load_ns = built - start;
+    if (status == KS_OK) {
         status = verify_loaded(s, bytecode ? "bytecode: the code" : "internal error: the compiled code");
+        s->verify_ns = ksp_clock_ns() - built;
+    }
     if (status != KS_OK)
         return status;
     // The compiler's pages are empty now: back before the VM allocates.
@@ -268,6 +274,8 @@ extern "C" int ks_load(ks_state* s, const char* source, unsigned long length, co
     s->memory.slab().shrink();
     return KS_OK;
 }
+
+extern "C" int ks_is_bytecode(const char* data, unsigned long length) { return is_bytecode(data, length); }
 
 extern "C" int ks_write_bytecode(ks_state* s, void (*write)(void* ctx, const char* data, unsigned long length),
     void* ctx)
@@ -351,6 +359,8 @@ extern "C" void ks_get_stats(const ks_state* s, struct ks_stats* out)
     out->exceptions = s->vm_ready ? m->vm.exceptions_raised() : 0;
     out->collections = m->heap.collections();
     out->live_objects = m->heap.live_objects();
+    out->load_ns = s->load_ns;
+    out->verify_ns = s->verify_ns;
 }
 
 extern "C" void ks_slabinfo(ks_state* s)

@@ -36,6 +36,8 @@ struct ks_state {
     u64 current_packet;        // The host's handle of the packet being handled
     u64 current_packet_object; // Its Packet object (the hook's argument)
     bool ran;                  // ks_run was called (the program is no longer as loaded)
+    u64 load_ns;               // ks_load's time to compile the source or read the file
+    u64 verify_ns;             // and to verify the program (ks_stats)
 };
 
 // The engine's record of a host object: the public part first.

@@ -527,6 +527,29 @@ bytecode_device() {
 	$K unload counter_device
 }
 
+# With the module parameter bytecode=0 the module takes source only: a
+# bytecode file is refused by both paths, with the reason, and nothing of
+# it runs; source still loads. The parameter is set back afterwards.
+bytecode_switched_off() {
+	P=/sys/module/kscript/parameters/bytecode
+	$K compile scripts/hello.k -o /tmp/hello.kbc || return 1
+	echo 0 > $P || return 1
+	mark
+	$K load /tmp/hello.kbc > /tmp/o 2>&1
+	rc=$?
+	cat /tmp/o
+	ok=1
+	[ $rc = 65 ] && grep -q "this host does not load bytecode files" /tmp/o || ok=0
+	cat /tmp/hello.kbc > /dev/kscript 2>/dev/null && ok=0
+	grep -q "this host does not load bytecode files" /dev/kscript || ok=0
+	grep -q "^hello " /proc/kscript/scripts && ok=0
+	logged "Hello World!" && ok=0
+	$K load scripts/hello.k --name source_while_off || ok=0
+	$K unload source_while_off
+	echo 1 > $P
+	[ $ok = 1 ]
+}
+
 # Damaged bytecode files (tests/kernel/make_bad_kbc.py, made by
 # tools/kernel-test.sh): the container ones are refused with a bytecode
 # diagnostic through both paths; the forged ones (payload changed, checksum
@@ -650,6 +673,7 @@ t unload_while_hitting unload_while_hitting
 t bytecode_by_cli bytecode_by_cli
 t bytecode_by_cat bytecode_by_cat
 t bytecode_device bytecode_device
+t bytecode_switched_off bytecode_switched_off
 t hostile_bytecode hostile_bytecode
 t empty_bytecode_memory empty_bytecode_memory full
 t module_size module_size full /kscript.ko
