@@ -779,8 +779,8 @@ int main(int argc, char** argv)
             "collections %llu; live objects %lu\n",
             st.memory_used, st.memory_peak, st.memory_quota, st.pages, st.instructions, st.calls, st.exceptions,
             st.collections, st.live_objects);
-        fprintf(stderr, "load: %s %llu us, verify %llu us\n", is_bytecode_file ? "read" : "compile",
-            st.load_ns / 1000, st.verify_ns / 1000);
+        fprintf(stderr, "load: %s %u us, verify %u us\n", is_bytecode_file ? "read" : "compile",
+            st.load_us, st.verify_us);
     }
     if (slabinfo)
         ks_slabinfo(state);

@@ -251,8 +251,8 @@ struct ks_stats {
 	unsigned long long exceptions;
 	unsigned long long collections;
 	unsigned long live_objects;
-	unsigned long long load_ns;     /* ks_load: compiling the source or reading the file */
-	unsigned long long verify_ns;   /* ks_load: verifying the program (both paths) */
+	unsigned int load_us;           /* ks_load: compiling the source or reading the file, µs */
+	unsigned int verify_us;         /* ks_load: verifying the program (both paths), µs */
 };
 void ks_get_stats(const ks_state *state, struct ks_stats *out);
 

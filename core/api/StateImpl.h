@@ -33,11 +33,14 @@ struct ks_state {
     u32 object_counts[KS_OBJECT_KINDS];
     bool running_main;         // ks_run is running the top-level code
     bool in_hook;              // ks_object_hit is running a hook (atomic context)
+    bool ran;                  // ks_run was called (the program is no longer as loaded)
+    // ks_load's time (ks_stats) to compile the source or read the file, and
+    // to verify the program, in microseconds. (The state fits one page; its
+    // fields are ordered so that padding does not push it past one.)
+    u32 load_us;
+    u32 verify_us;
     u64 current_packet;        // The host's handle of the packet being handled
     u64 current_packet_object; // Its Packet object (the hook's argument)
-    bool ran;                  // ks_run was called (the program is no longer as loaded)
-    u64 load_ns;               // ks_load's time to compile the source or read the file
-    u64 verify_ns;             // and to verify the program (ks_stats)
 };
 
 // The engine's record of a host object: the public part first.

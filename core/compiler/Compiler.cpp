@@ -365,7 +365,7 @@ const char* Compiler::persist(const char* s)
 // false on errors or when the work meter stopped the compile.
 bool Compiler::parse(const char* source, usize length, bool prelude, SyntaxTree* out)
 {
-    Vector<Token> tokens(m_memory);
+    TokenList tokens(m_memory);
     Lexer lexer(source, length, m_arena, m_diag, &m_meter);
     if (!lexer.tokenize(&tokens)) {
         if (m_meter.stopped())
@@ -374,7 +374,7 @@ bool Compiler::parse(const char* source, usize length, bool prelude, SyntaxTree*
             oom();
         return false;
     }
-    Parser parser(tokens.data(), tokens.size(), m_arena, m_memory, m_diag, m_options.max_nesting, &m_meter,
+    Parser parser(tokens, m_arena, m_memory, m_diag, m_options.max_nesting, &m_meter,
         m_options.hash_seed);
     *out = parser.parse_program();
     (void)prelude;

@@ -14,9 +14,32 @@ const char* token_text(Tok kind)
     return "?";
 }
 
-static bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (u8)c >= 0x80; }
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
+// Character classes, one table load per test (identifiers are most of a
+// program's bytes): letters, '_' and every byte of a UTF-8 sequence start
+// an identifier; digits continue one.
+enum : u8 { CharIdentStart = 1, CharDigit = 2 };
+
+struct CharTable {
+    u8 bits[256];
+};
+
+static constexpr CharTable make_char_table()
+{
+    CharTable t {};
+    for (u32 c = 0; c < 256; c++) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80)
+            t.bits[c] |= CharIdentStart;
+        if (c >= '0' && c <= '9')
+            t.bits[c] |= CharDigit;
+    }
+    return t;
+}
+
+static constexpr CharTable kChars = make_char_table();
+
+static bool is_ident_start(char c) { return kChars.bits[(u8)c] & CharIdentStart; }
+static bool is_digit(char c) { return kChars.bits[(u8)c] & CharDigit; }
+static bool is_ident_char(char c) { return kChars.bits[(u8)c] & (CharIdentStart | CharDigit); }
 
 struct Keyword {
     const char* text;
@@ -30,19 +53,63 @@ struct Keyword {
     }
 };
 
+// Sorted by first letter: keyword_kind() compares an identifier only with
+// the few keywords that share its first letter (kKeywordFrom).
 static constexpr Keyword kKeywords[] = {
-    { "if", Tok::KwIf }, { "else", Tok::KwElse }, { "while", Tok::KwWhile }, { "do", Tok::KwDo },
-    { "for", Tok::KwFor }, { "break", Tok::KwBreak }, { "continue", Tok::KwContinue },
-    { "return", Tok::KwReturn }, { "class", Tok::KwClass }, { "extends", Tok::KwExtends },
-    { "new", Tok::KwNew }, { "this", Tok::KwThis }, { "super", Tok::KwSuper },
-    { "null", Tok::KwNull }, { "true", Tok::KwTrue }, { "false", Tok::KwFalse },
-    { "var", Tok::KwVar }, { "const", Tok::KwConst }, { "try", Tok::KwTry },
-    { "catch", Tok::KwCatch }, { "finally", Tok::KwFinally }, { "throw", Tok::KwThrow },
-    { "instanceof", Tok::KwInstanceof }, { "as", Tok::KwAs }, { "to", Tok::KwTo },
-    { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "boolean", Tok::KwBoolean },
-    { "void", Tok::KwVoid }, { "switch", Tok::KwSwitch }, { "case", Tok::KwCase },
-    { "default", Tok::KwDefault }, { "static", Tok::KwStatic },
+    { "as", Tok::KwAs }, { "break", Tok::KwBreak }, { "boolean", Tok::KwBoolean },
+    { "continue", Tok::KwContinue }, { "class", Tok::KwClass }, { "const", Tok::KwConst },
+    { "catch", Tok::KwCatch }, { "case", Tok::KwCase }, { "do", Tok::KwDo }, { "default", Tok::KwDefault },
+    { "else", Tok::KwElse }, { "extends", Tok::KwExtends }, { "for", Tok::KwFor }, { "false", Tok::KwFalse },
+    { "finally", Tok::KwFinally }, { "if", Tok::KwIf }, { "instanceof", Tok::KwInstanceof },
+    { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "new", Tok::KwNew }, { "null", Tok::KwNull },
+    { "return", Tok::KwReturn }, { "super", Tok::KwSuper }, { "switch", Tok::KwSwitch },
+    { "static", Tok::KwStatic }, { "this", Tok::KwThis }, { "true", Tok::KwTrue }, { "try", Tok::KwTry },
+    { "throw", Tok::KwThrow }, { "to", Tok::KwTo }, { "var", Tok::KwVar }, { "void", Tok::KwVoid },
+    { "while", Tok::KwWhile },
 };
+constexpr u32 kKeywordCount = sizeof(kKeywords) / sizeof(kKeywords[0]);
+
+// Per letter 'a'..'z' and one past 'z': the first keyword that starts with
+// it or a later letter.
+struct KeywordIndex {
+    u8 from[27];
+};
+
+static constexpr KeywordIndex make_keyword_index()
+{
+    KeywordIndex index {};
+    for (u32 letter = 0; letter <= 26; letter++) {
+        u32 i = 0;
+        while (i < kKeywordCount && (u32)(kKeywords[i].text[0] - 'a') < letter)
+            i++;
+        index.from[letter] = (u8)i;
+    }
+    return index;
+}
+
+static constexpr KeywordIndex kKeywordFrom = make_keyword_index();
+
+static constexpr bool keywords_sorted()
+{
+    for (u32 i = 1; i < kKeywordCount; i++)
+        if (kKeywords[i].text[0] < kKeywords[i - 1].text[0] || kKeywords[i].text[0] < 'a'
+            || kKeywords[i].text[0] > 'z')
+            return false;
+    return true;
+}
+static_assert(keywords_sorted(), "kKeywords must be sorted by their (lowercase) first letter");
+
+// The keyword [start, start + length) spells, or Tok::Ident.
+static Tok keyword_kind(const char* start, u32 length)
+{
+    u32 letter = (u32)((u8)start[0] - 'a');
+    if (letter >= 26)
+        return Tok::Ident;
+    for (u32 i = kKeywordFrom.from[letter]; i < kKeywordFrom.from[letter + 1]; i++)
+        if (kKeywords[i].length == length && mem_compare(kKeywords[i].text, start, length) == 0)
+            return kKeywords[i].kind;
+    return Tok::Ident;
+}
 
 u32 Lexer::column_of(const char* where)
 {
@@ -372,13 +439,7 @@ Token Lexer::next()
         if (is_ident_start(c)) {
             while (m_cursor < m_end && is_ident_char(*m_cursor))
                 m_cursor++;
-            Token t = make(Tok::Ident, start);
-            for (const Keyword& k : kKeywords) {
-                if (k.length == t.length && k.text[0] == *start && mem_compare(k.text, start, k.length) == 0) {
-                    t.kind = k.kind;
-                    break;
-                }
-            }
+            Token t = make(keyword_kind(start, (u32)(m_cursor - start)), start);
             m_newline = false;
             return t;
         }
@@ -402,7 +463,7 @@ Token Lexer::next()
 // checker see an ordinary concatenation (which starts with a string, so
 // any value converts). The `${...}` nest (a string inside one may
 // interpolate too) up to kMaxInterpolation deep; braces inside count.
-bool Lexer::tokenize(Vector<Token>* out)
+bool Lexer::tokenize(TokenList* out)
 {
     // An optional "#!" first line is skipped.
     if (m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {

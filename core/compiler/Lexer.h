@@ -21,7 +21,7 @@ public:
 
     // Appends every token, ending with Eof. False when memory ran out or the
     // meter's hook said stop.
-    bool tokenize(Vector<Token>* out);
+    bool tokenize(TokenList* out);
 
 private:
     bool skip_space_and_comments();

@@ -4,7 +4,7 @@
 
 namespace ks {
 
-static const Token kEofToken = { Tok::Eof, true, 0, 0, "", 0, 0, nullptr, 0 };
+static const Token kEofToken = { Tok::Eof, true, 0, 0, 0, "", { 0 }, 0 };
 
 const Token& Parser::peek(u32 ahead) const
 {

@@ -16,9 +16,9 @@ public:
     // [meter] (may be null) is charged a unit per step of the descent; when
     // its hook says stop, parsing stops as on a nesting error. [seed] keys
     // the hashes of the name sets (see NameIndex).
-    Parser(const Token* tokens, u32 count, Arena* arena, Memory* memory, Diagnostics* diagnostics, u32 max_depth,
+    Parser(const TokenList& tokens, Arena* arena, Memory* memory, Diagnostics* diagnostics, u32 max_depth,
         WorkMeter* meter = nullptr, u64 seed = 0)
-        : m_tokens(tokens), m_count(count), m_arena(arena), m_memory(memory), m_diagnostics(diagnostics),
+        : m_tokens(tokens), m_count(tokens.size()), m_arena(arena), m_memory(memory), m_diagnostics(diagnostics),
           m_max_depth(max_depth), m_meter(meter), m_seed(seed)
     {
     }
@@ -113,7 +113,7 @@ private:
     }
     void oom() { m_diagnostics->set_out_of_memory(); m_abort = true; }
 
-    const Token* m_tokens;
+    const TokenList& m_tokens;
     u32 m_count;
     u32 m_pos { 0 };
     Arena* m_arena;

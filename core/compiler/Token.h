@@ -2,6 +2,7 @@
 #pragma once
 
 #include "../support/Types.h"
+#include "../support/Vector.h"
 
 namespace ks {
 
@@ -40,16 +41,61 @@ enum class Tok : u8 {
 
 const char* token_text(Tok kind);
 
+// 40 bytes: a 10,000-line program has about 80,000 of them.
 struct Token {
     Tok kind;
     bool newline_before;   // A line break separates it from the previous token.
     u32 line;
     u32 column;
-    const char* start;     // Points into the source.
     u32 length;
-    i64 int_value;         // Int tokens.
-    const char* string;    // String tokens: decoded text (arena), NUL-terminated.
+    const char* start;     // Points into the source.
+    union {
+        i64 int_value;         // Int tokens.
+        const char* string;    // String tokens: decoded text (arena), NUL-terminated.
+    };
     u32 string_length;
+};
+static_assert(sizeof(Token) == 40, "Token grew");
+
+// The lexer's output, in chunks of kChunk tokens: growing never copies
+// the tokens made so far, and never holds them twice (a Vector's doubling
+// held three times the final size at its peak, most of a compile's memory).
+class TokenList {
+public:
+    static constexpr u32 kShift = 8;
+    static constexpr u32 kChunk = 1u << kShift;
+
+    explicit TokenList(Memory* memory) : m_memory(memory), m_chunks(memory) {}
+    TokenList(const TokenList&) = delete;
+    TokenList& operator=(const TokenList&) = delete;
+    ~TokenList()
+    {
+        for (u32 i = 0; i < m_chunks.size(); i++)
+            m_memory->free(m_chunks[i]);
+    }
+
+    [[nodiscard]] bool try_append(const Token& token)
+    {
+        if ((m_size >> kShift) == m_chunks.size()) {
+            Token* chunk = static_cast<Token*>(m_memory->alloc(sizeof(Token) * kChunk));
+            if (!chunk)
+                return false;
+            if (!m_chunks.try_append(chunk)) {
+                m_memory->free(chunk);
+                return false;
+            }
+        }
+        m_chunks[m_size >> kShift][m_size & (kChunk - 1)] = token;
+        m_size++;
+        return true;
+    }
+    const Token& operator[](u32 i) const { return m_chunks[i >> kShift][i & (kChunk - 1)]; }
+    u32 size() const { return m_size; }
+
+private:
+    Memory* m_memory;
+    Vector<Token*> m_chunks;
+    u32 m_size { 0 };
 };
 
 }

@@ -232,27 +232,44 @@ inline i64 operand_value(const Insn& in, const char* format, u32 position)
     }
 }
 
-// Letters of register operands, and of those the instruction writes.
-inline bool is_register_letter(char letter)
+// The letter classes of the legend above, as lists, and a table of them
+// per letter (built at compile time from the lists) so that the verifier's
+// per-instruction questions are a load and a test, not a string scan.
+namespace letters {
+constexpr const char kRegister[] = "iIrRsSoOyYMuvVwTQpA";   // Register operands
+constexpr const char kRegisterWrite[] = "IRSOYMVQ";        // and those the instruction writes.
+constexpr const char kJump[] = "jJ<>";                     // Jump offsets.
+constexpr const char kConstant[] = "kKDZd";                // Constant pool indexes.
+constexpr const char kType[] = "m";                        // Indexes into the type table.
+
+enum : u8 { Register = 1, RegisterWrite = 2, Jump = 4, Constant = 8, Type = 16 };
+
+struct Table {
+    u8 bits[128];
+};
+
+constexpr Table make_table()
 {
-    for (const char* l = "iIrRsSoOyYMuvVwTQpA"; *l; l++)
-        if (*l == letter)
-            return true;
-    return false;
+    Table t {};
+    struct { const char* list; u8 bit; } classes[] = {
+        { kRegister, Register }, { kRegisterWrite, RegisterWrite }, { kJump, Jump }, { kConstant, Constant },
+        { kType, Type },
+    };
+    for (auto& c : classes)
+        for (const char* l = c.list; *l; l++)
+            t.bits[(u8)*l] |= c.bit;
+    return t;
 }
-inline bool is_register_write(char letter)
-{
-    return letter == 'I' || letter == 'R' || letter == 'S' || letter == 'O' || letter == 'Y' || letter == 'M'
-        || letter == 'V' || letter == 'Q';
+
+inline constexpr Table kTable = make_table();
+
+inline bool has(char letter, u8 bit) { return (u8)letter < 128 && (kTable.bits[(u8)letter] & bit); }
 }
-// Letters of jump offsets.
-inline bool is_jump_letter(char letter) { return letter == 'j' || letter == 'J' || letter == '<' || letter == '>'; }
-// Letters of constant pool indexes.
-inline bool is_constant_letter(char letter)
-{
-    return letter == 'k' || letter == 'K' || letter == 'D' || letter == 'Z' || letter == 'd';
-}
-// Letters of indexes into the program's type table.
-inline bool is_type_letter(char letter) { return letter == 'm'; }
+
+inline bool is_register_letter(char letter) { return letters::has(letter, letters::Register); }
+inline bool is_register_write(char letter) { return letters::has(letter, letters::RegisterWrite); }
+inline bool is_jump_letter(char letter) { return letters::has(letter, letters::Jump); }
+inline bool is_constant_letter(char letter) { return letters::has(letter, letters::Constant); }
+inline bool is_type_letter(char letter) { return letters::has(letter, letters::Type); }
 
 }

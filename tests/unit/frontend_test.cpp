@@ -22,7 +22,7 @@ TEST_F(FrontendTest, LexesAllTokenKinds)
     const char* src = "int x = 0x10 + 0b11; // c\n x <<= 2 && y != \"s\\n\"";
     Arena arena(&memory);
     Diagnostics diags(&memory, &arena);
-    Vector<Token> tokens(&memory);
+    TokenList tokens(&memory);
     Lexer lexer(src, strlen(src), &arena, &diags);
     ASSERT_TRUE(lexer.tokenize(&tokens));
     EXPECT_EQ(diags.error_count(), 0u);
@@ -43,7 +43,7 @@ TEST_F(FrontendTest, LexerReportsBadLiterals)
     const char* src = "99999999999999999999 \"\\z\" \"open";
     Arena arena(&memory);
     Diagnostics diags(&memory, &arena);
-    Vector<Token> tokens(&memory);
+    TokenList tokens(&memory);
     Lexer lexer(src, strlen(src), &arena, &diags);
     ASSERT_TRUE(lexer.tokenize(&tokens));
     EXPECT_EQ(diags.error_count(), 3u);
@@ -51,11 +51,11 @@ TEST_F(FrontendTest, LexerReportsBadLiterals)
 
 SyntaxTree parse(Memory* memory, Arena* arena, Diagnostics* diags, const char* src, u32 depth = 64)
 {
-    static Vector<Token>* tokens;
-    tokens = new Vector<Token>(memory);
+    static TokenList* tokens;
+    tokens = new TokenList(memory);
     Lexer lexer(src, strlen(src), arena, diags);
     EXPECT_TRUE(lexer.tokenize(tokens));
-    Parser parser(tokens->data(), tokens->size(), arena, memory, diags, depth);
+    Parser parser(*tokens, arena, memory, diags, depth);
     SyntaxTree p = parser.parse_program();
     delete tokens;
     return p;
