@@ -280,13 +280,26 @@ bool packet_event(ks_state* state, const char* path, const std::string& text)
 
 }   // namespace
 
+std::string exception_message(ks_state* state)
+{
+    std::string message(256, '\0');
+    unsigned long n = ks_exception_message(state, message.data(), message.size());
+    if (n >= message.size()) {
+        message.assign(n + 1, '\0');
+        ks_exception_message(state, message.data(), message.size());
+    }
+    message.resize(n);
+    return message;
+}
+
 void report_uncaught(ks_state* state, const char* path, const char* where)
 {
-    char message[256];
-    ks_exception_message(state, message, sizeof(message));
+    std::string message = exception_message(state);
     fflush(stdout);
-    fprintf(stderr, "%s:%u: error: uncaught %s%s%s in %s\n", path, ks_exception_line(state),
-        ks_exception_name(state), message[0] ? ": " : "", message, where);
+    fprintf(stderr, "%s:%u: error: uncaught %s%s", path, ks_exception_line(state), ks_exception_name(state),
+        message.empty() ? "" : ": ");
+    fwrite(message.data(), 1, message.size(), stderr);
+    fprintf(stderr, " in %s\n", where);
     print_trace(state, path);
 }
 

@@ -24,6 +24,8 @@ bool run_event(ks_state* state, const char* path, const std::string& action, con
 // The config.read hook: simulated kernel memory and the current packet.
 long read_hook(void* ctx, int what, unsigned long long packet, unsigned long long where, void* out,
     unsigned long n, const char** reason);
+// The uncaught exception's message, whole (NULs included).
+std::string exception_message(ks_state* state);
 // Reports the exception a handler ([where]: "read", "kprobe f"...) left
 // uncaught, as FILE:LINE: error: uncaught NAME: MESSAGE in WHERE.
 void report_uncaught(ks_state* state, const char* path, const char* where);

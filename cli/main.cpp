@@ -735,15 +735,16 @@ int main(int argc, char** argv)
         fflush(stdout);
         int run = ks_run(state);
         if (run == KS_EEXCEPTION) {
-            char message[256];
-            ks_exception_message(state, message, sizeof(message));
+            std::string message = cli::exception_message(state);
             if (transcript) {
                 printf("LINE%u: %s\n", ks_exception_line(state), ks_exception_name(state));
                 output.printed = true;
             } else {
                 fflush(stdout);
-                fprintf(stderr, "%s:%u: error: uncaught %s%s%s\n", path, ks_exception_line(state),
-                    ks_exception_name(state), message[0] ? ": " : "", message);
+                fprintf(stderr, "%s:%u: error: uncaught %s%s", path, ks_exception_line(state),
+                    ks_exception_name(state), message.empty() ? "" : ": ");
+                fwrite(message.data(), 1, message.size(), stderr);
+                fputc('\n', stderr);
                 cli::print_trace(state, path);
             }
             exit_code = kExitRuntime;

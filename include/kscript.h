@@ -224,7 +224,10 @@ int ks_get_diagnostic(const ks_state *state, unsigned int index, struct ks_diagn
 /* Runs the top-level statements. */
 int ks_run(ks_state *state);
 
-/* After KS_EEXCEPTION: the exception's class name, line and message. */
+/* After KS_EEXCEPTION: the exception's class name, line and message. The
+ * message is copied to [out] (at most size - 1 bytes, then a NUL; it may
+ * hold NULs of its own); the return value is its whole length, as with
+ * snprintf, so that a longer message can be fetched again whole. */
 const char *ks_exception_name(const ks_state *state);
 unsigned int ks_exception_line(const ks_state *state);
 unsigned long ks_exception_message(const ks_state *state, char *out, unsigned long size);

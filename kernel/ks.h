@@ -204,5 +204,16 @@ long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long 
 void ks_gc_fn(struct work_struct *work);
 void ks_gc_irq_fn(struct irq_work *work);
 
+/*
+ * The uncaught exception's message into [buf] for a log line or a load
+ * diagnostic: one longer than the buffer ends in "..." so that a cut
+ * message never passes for the whole one. No sleeping (hooks call it).
+ */
+static inline void ks_exception_text(ks_state *state, char *buf, unsigned long size)
+{
+	if (ks_exception_message(state, buf, size) >= size && size >= 4)
+		memcpy(buf + size - 4, "...", 4);
+}
+
 
 #endif

@@ -51,7 +51,7 @@ static void ks_hook_error(struct ks_kobj *k, int rc)
 		WRITE_ONCE(k->hook.budget_stops, k->hook.budget_stops + 1);
 	else
 		WRITE_ONCE(k->hook.exceptions, k->hook.exceptions + 1);
-	ks_exception_message(s->state, message, sizeof(message));
+	ks_exception_text(s->state, message, sizeof(message));
 	n = scnprintf(text, sizeof(text), "line %u: uncaught %s%s%s in ", ks_exception_line(s->state), name,
 		      message[0] ? ": " : "", message);
 	if (k->kind == KS_OBJECT_NETFILTER)

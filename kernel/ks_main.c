@@ -304,7 +304,7 @@ int ks_handler_error(struct ks_script *s, int rc, const char *what)
 	if (atomic_read(&s->stopping))
 		return -ENODEV;	/* stopped by an unload: nothing to report */
 	name = ks_exception_name(s->state);
-	ks_exception_message(s->state, message, sizeof(message));
+	ks_exception_text(s->state, message, sizeof(message));
 	{
 		char head[160];
 
@@ -413,7 +413,7 @@ static int ks_compile_and_run(struct ks_script *s, const char *src, size_t len, 
 	}
 	if (ks_run(s->state) == KS_OK)
 		return 0;
-	ks_exception_message(s->state, message, sizeof(message));
+	ks_exception_text(s->state, message, sizeof(message));
 	ks_diag_add(dg, "%s:%u: error: uncaught %s%s%s\n", s->name, ks_exception_line(s->state),
 		    ks_exception_name(s->state), message[0] ? ": " : "", message);
 	{

@@ -28,6 +28,9 @@ def main():
         "utf8.k": 'String s = "\u00e9\u00e9";\tint x = "no"\n',
         # A long line is cut to a window that ends on whole characters.
         "long.k": 'String s = "' + "\u00e9" * 300 + '" + ;\n',
+        # An uncaught exception's message is printed whole, NULs included.
+        "longmsg.k": 'throw new Exception("x".repeat(600) + "END")\n',
+        "nulmsg.k": 'throw new Exception("a" + String.fromCharCode(0) + "b")\n',
     }
     for name, text in files.items():
         with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
@@ -56,6 +59,8 @@ def main():
         (["compile", p("ok.k"), "-o", os.path.join(tmp, "nodir", "x.kbc")], 73, "", "cannot write", None),
         (["compile", p("ok.k"), "-o", p("ok.kbc")], 0, "", "", None),
         (["run", p("ok.kbc"), "an-argument"], 64, "", "takes no arguments", None),
+        (["run", p("longmsg.k")], 70, "", "uncaught Exception: " + "x" * 600 + "END\n", None),
+        (["run", p("nulmsg.k")], 70, "", "uncaught Exception: a\0b\n", None),
         # --stats times ks_load's two phases: compile or read, then verify.
         (["check", "--stats", p("ok.k")], 0, "", " us, verify ", "load: read"),
         (["check", "--stats", p("ok.kbc")], 0, "", "load: read ", "load: compile"),

@@ -376,8 +376,8 @@ bool Compiler::parse(const char* source, usize length, bool prelude, SyntaxTree*
     }
     Parser parser(tokens, m_arena, m_memory, m_diag, m_options.max_nesting, &m_meter,
         m_options.hash_seed);
+    parser.set_item_names(prelude);
     *out = parser.parse_program();
-    (void)prelude;
     if (m_meter.stopped()) {
         stop_work();
         return false;

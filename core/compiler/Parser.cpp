@@ -485,7 +485,8 @@ SyntaxTree Parser::parse_program()
         item.end_line = m_tokens[m_pos > before ? m_pos - 1 : before].line;
         if (item.kind != ItemKind::Stmt) {
             u32 range[2] = { before, m_pos };
-            item.names = name_set(range, 2, false);
+            if (m_item_names)
+                item.names = name_set(range, 2, false);
             if (!shared.try_append(before) || !shared.try_append(m_pos))
                 oom();
         }

@@ -26,6 +26,10 @@ public:
     // Parses the whole token array. The program is valid (possibly with Error
     // nodes) unless memory ran out, which is reported in the diagnostics.
     SyntaxTree parse_program();
+    // Gives each class and function item the set of names it mentions
+    // (Item::names; the prelude's, to find the built-in classes a script
+    // reaches). Off by default: a script's items do not need them.
+    void set_item_names(bool on) { m_item_names = on; }
     NameSet name_set(const u32* ranges, u32 count, bool after_global);
 
 private:
@@ -114,6 +118,7 @@ private:
     void oom() { m_diagnostics->set_out_of_memory(); m_abort = true; }
 
     const TokenList& m_tokens;
+    bool m_item_names { false };
     u32 m_count;
     u32 m_pos { 0 };
     Arena* m_arena;

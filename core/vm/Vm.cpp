@@ -113,7 +113,7 @@ usize Vm::exception_message(char* out, usize size) const
     usize n = m->byte_length < size - 1 ? m->byte_length : size - 1;
     mem_copy(out, m->bytes, n);
     out[n] = 0;
-    return n;
+    return m->byte_length;
 }
 
 StringObj* Vm::new_string(const char* bytes, usize length)

@@ -112,6 +112,8 @@ public:
     u32 current_line() const;
     const char* exception_class() const;
     // Writes the exception message into [out]; returns its length.
+    // The pending exception's message into [out] (cut to [size] - 1 bytes
+    // and a NUL); returns its whole length.
     usize exception_message(char* out, usize size) const;
 
     // For natives.

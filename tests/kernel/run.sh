@@ -66,6 +66,20 @@ exception_in_handler() {
 	$K unload bad_handler
 }
 
+# A message longer than the module's buffers is cut visibly ("..."), in
+# the load diagnostic and in the kernel log, never passed off as whole.
+long_exception_message() {
+	mark
+	$K load scripts/long_message.k > /tmp/o 2>&1
+	rc=$?
+	cat /tmp/o
+	[ $rc = 70 ] || { echo "exit $rc"; return 1; }
+	grep -q "uncaught Exception: xxxx*\.\.\.$" /tmp/o || { echo "diagnostic not marked as cut"; return 1; }
+	grep -q "END" /tmp/o && { echo "not cut?"; return 1; }
+	logged "uncaught Exception: xxxx*\.\.\." || { echo "log line not marked as cut"; return 1; }
+	return 0
+}
+
 runaway_handler() {
 	$K load scripts/spin_handler.k --budget 20000000 || return 1
 	mark
@@ -641,6 +655,7 @@ t figure6_device figure6_device
 t counter_device counter_device
 t exception_in_handler exception_in_handler
 t runaway_handler runaway_handler
+t long_exception_message long_exception_message
 t concurrent_readers concurrent_readers
 t unload_while_open unload_while_open
 t rmmod_refused_while_loaded rmmod_refused_while_loaded
