@@ -86,7 +86,7 @@ struct FunctionState {
 };
 
 constexpr u32 kMaxRegisters = 60000;
-constexpr u32 kMaxParams = 250;
+constexpr u32 kMaxParams = kMaxFunctionParams;
 // Up to this many fields, methods, vtable entries or locals a scan is as fast
 // as a hash index; past it a class or function gets one.
 constexpr u32 kIndexFrom = 12;

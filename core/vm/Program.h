@@ -9,6 +9,10 @@
 
 namespace ks {
 
+// The most parameters a function may take (the compiler refuses more, the
+// verifier too): it bounds the work of comparing signatures.
+constexpr u32 kMaxFunctionParams = 250;
+
 // An exception handler: a throw at a pc in [start, end) jumps to target
 // with the exception in register reg.
 struct Handler {

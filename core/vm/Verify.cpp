@@ -1163,7 +1163,7 @@ private:
         u32 pc = start;
         bool falls = true;
         bool dirty = true;
-        u32 prev_at = 0;   // The previous instruction's throw position (the state was joined there).
+        u32 prev_lo = 0, prev_hi = 0;   // The previous instruction's throw positions (the state was joined there).
         while (pc < end) {
             const Insn& in = f->code[pc];
             const char* fmt = opcode_format(in.op);
@@ -1173,16 +1173,20 @@ private:
             // (joined again only when they changed, or a range begins).
             // The VM looks a throw up at the instruction, except in a call
             // that pushed a frame: at its last Args word (Vm.cpp,
-            // KS_PUSH_FRAME).
-            bool frame_call = in.op == Op::Call || in.op == Op::CallMethod || in.op == Op::CallValue;
-            u32 at = frame_call ? pc + words : pc;
+            // KS_PUSH_FRAME); a call that fails before its frame is pushed
+            // (CallValue of a null function) throws at the instruction. So
+            // every position of a call, from the instruction to its last
+            // Args word, counts as a throw position: a handler that covers
+            // any of them is reached.
+            u32 lo = pc, hi = pc + words;
             for (u32 i = m_cover_start[blk]; i < m_cover_start[blk + 1]; i++) {
                 const Handler& h = f->handlers[m_cover[i]];
-                bool before = pc != start && prev_at >= h.start && prev_at < h.end;
-                if (at >= h.start && at < h.end && (dirty || !before))
+                bool before = pc != start && prev_lo < h.end && prev_hi >= h.start;
+                if (lo < h.end && hi >= h.start && (dirty || !before))
                     join(m_block_of[h.target], current, h.reg);
             }
-            prev_at = at;
+            prev_lo = lo;
+            prev_hi = hi;
             dirty = false;
             if (!transfer(pc, current, &dirty))
                 return false;
@@ -1236,10 +1240,16 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
     *max_vtable = 0;
     if (p.class_count < BuiltinClassCount || !p.classes)
         return fail(error, kVerifyNone, "the built-in classes are missing");
+    // First each class on its own, so that the second pass, which compares
+    // a class with its superclass (of any id: a subclass may come first),
+    // reads only tables already checked.
     for (u32 i = 0; i < p.class_count; i++) {
         const RtClass* c = p.classes[i];
         if (!c || c->id != i || !c->name || !c->null_instance)
             return fail(error, kVerifyNone, "a class is missing or misnumbered");
+    }
+    for (u32 i = 0; i < p.class_count; i++) {
+        const RtClass* c = p.classes[i];
         const RtClass* s = c->super;
         if (i == ClassObject ? (s || c->depth) : (!s || s->id >= p.class_count || p.classes[s->id] != s
                 || c->depth != s->depth + 1))
@@ -1249,11 +1259,6 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
         for (u32 f = 0; f < c->field_count; f++)
             if (c->field_kinds[f] > KindRef)
                 return fail(error, kVerifyNone, "a field's kind is not int, boolean or reference");
-        if (s && (c->field_count < s->field_count || c->vtable_size < s->vtable_size))
-            return fail(error, kVerifyNone, "a class has fewer fields or methods than its superclass");
-        for (u32 f = 0; s && f < s->field_count; f++)
-            if ((c->field_kinds[f] == KindRef) != (s->field_kinds[f] == KindRef))
-                return fail(error, kVerifyNone, "an inherited field changed its kind");
         if (c->vtable_size && !c->vtable)
             return fail(error, kVerifyNone, "a class's vtable is missing");
         for (u32 m = 0; m < c->vtable_size; m++) {
@@ -1262,8 +1267,6 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
             const Function* fn = p.functions[c->vtable[m]];
             if (fn->param_count == 0 || !fn->ref_param_count || fn->ref_registers[0] != 0)
                 return fail(error, kVerifyNone, "a method does not take its receiver first");
-            if (s && m < s->vtable_size && !same_signature(fn, p.functions[s->vtable[m]]))
-                return fail(error, kVerifyNone, "an override changed the signature of its method");
         }
         if (c->to_string_slot >= 0 && ((u32)c->to_string_slot >= c->vtable_size
                 || p.functions[c->vtable[c->to_string_slot]]->param_count != 1
@@ -1273,6 +1276,24 @@ bool check_classes(const Program& p, VerifyError* error, u32* max_vtable)
             && ((u32)c->message_field >= c->field_count || c->field_kinds[c->message_field] != KindRef))
             return fail(error, kVerifyNone, "an exception's message field is not a reference field");
         *max_vtable = max(*max_vtable, c->vtable_size);
+    }
+    // Then each class against its superclass: fields that extend the
+    // superclass's, overrides that keep the signature (an inherited entry,
+    // the same function, needs no comparison).
+    for (u32 i = 0; i < p.class_count; i++) {
+        const RtClass* c = p.classes[i];
+        const RtClass* s = c->super;
+        if (!s)
+            continue;
+        if (c->field_count < s->field_count || c->vtable_size < s->vtable_size)
+            return fail(error, kVerifyNone, "a class has fewer fields or methods than its superclass");
+        for (u32 f = 0; f < s->field_count; f++)
+            if ((c->field_kinds[f] == KindRef) != (s->field_kinds[f] == KindRef))
+                return fail(error, kVerifyNone, "an inherited field changed its kind");
+        for (u32 m = 0; m < s->vtable_size; m++)
+            if (c->vtable[m] != s->vtable[m]
+                && !same_signature(p.functions[c->vtable[m]], p.functions[s->vtable[m]]))
+                return fail(error, kVerifyNone, "an override changed the signature of its method");
     }
     return true;
 }
@@ -1333,6 +1354,16 @@ bool check_class_types(const Program& p, const TypeFacts& facts, VerifyError* er
     for (u32 i = ClassException; i <= ClassTypeCastException; i++)
         if (!facts.extends(i, ClassException))
             return fail(error, kVerifyNone, "a built-in exception does not extend Exception");
+    // The VM reads a boxed int's or boolean's value from field 0 (printing,
+    // `to`, type ids): the two box classes hold exactly that.
+    static_assert(ClassBoxBoolean == ClassBoxInt + 1, "the box classes are numbered together");
+    for (u32 i = ClassBoxInt; i <= ClassBoxBoolean; i++) {
+        const RtClass* box = p.classes[i];
+        TypeSort want = i == ClassBoxInt ? TypeSort::Int : TypeSort::Bool;
+        if (box->field_count != 1 || !box->field_types || box->field_kinds[0] != (i == ClassBoxInt ? KindInt : KindBool)
+            || box->field_types[0] >= p.type_count || p.types[box->field_types[0]].sort != want)
+            return fail(error, kVerifyNone, "a box class does not hold one value of its type");
+    }
     for (u32 i = 0; i < p.class_count; i++) {
         const RtClass* c = p.classes[i];
         const RtClass* s = c->super;
@@ -1361,7 +1392,7 @@ bool check_class_types(const Program& p, const TypeFacts& facts, VerifyError* er
             if (!s || m >= s->vtable_size)
                 continue;
             const Function* over = p.functions[s->vtable[m]];
-            for (u32 k = 1; k < fn->param_count; k++)
+            for (u32 k = 1; fn != over && k < fn->param_count; k++)
                 if (facts.norm[fn->param_types[k]] != facts.norm[over->param_types[k]])
                     return fail(error, kVerifyNone, "an override changed the types of its parameters");
             u32 mine = facts.norm[fn->return_type], theirs = facts.norm[over->return_type];
@@ -1440,6 +1471,8 @@ bool verify_program(const Program& program, Memory* memory, VerifyError* error)
             return fail(error, i, "the register map is larger than the frame");
         if (f->param_count > f->register_count)
             return fail(error, i, "more parameters than registers");
+        if (f->param_count > kMaxFunctionParams)
+            return fail(error, i, "more parameters than a function may take");
     }
     if (program.main_function >= program.function_count
         || program.functions[program.main_function]->param_count != 0)

@@ -453,10 +453,14 @@ bool Vm::push_frame(Function* f, u32 base, u16 result)
     }
     if (!ensure_stack(base + f->register_count + 1))
         return raise(ClassStackOverflowException, "");
-    // Reference registers start cleared (parameters are set by the caller).
+    // Every register but the parameters (set by the caller) starts cleared:
+    // a reference register must not hold a stale pointer for the collector,
+    // and an int register the code reads before writing (which the
+    // verifier does not track) must not show what an earlier frame or a
+    // freed object left on the stack.
     u64* regs = m_stack + base;
-    for (u32 j = f->ref_param_count; j < f->ref_register_count; j++)
-        regs[f->ref_registers[j]] = 0;
+    for (u32 r = f->param_count; r < f->register_count; r++)
+        regs[r] = 0;
     m_frames[m_frame_count++] = Frame { f, base, 0, result };
     m_calls++;
     return true;
@@ -1309,8 +1313,8 @@ RunStatus Vm::execute(u32 entry_depth)
     u64* callee_regs;                                                                               \
     if (KS_LIKELY(m_frame_count < m_frame_limit && base + callee->register_count + 1 <= m_stack_size)) { \
         callee_regs = m_stack + base;                                                               \
-        for (u32 j = callee->ref_param_count; j < callee->ref_register_count; j++)                 \
-            callee_regs[callee->ref_registers[j]] = 0;                                              \
+        for (u32 r = callee->param_count; r < callee->register_count; r++) /* as push_frame */      \
+            callee_regs[r] = 0;                                                                     \
         frame = &m_frames[m_frame_count++];                                                         \
         *frame = Frame { callee, base, 0, insn->a };                                                \
         m_calls++;                                                                                  \

@@ -565,3 +565,132 @@ TEST(VerifyNatives, ComparatorOfTheElements)
     heap.destroy();
     memory.destroy();
 }
+
+// Hand-made bad programs found by an attack on the verifier (each a
+// compiled program of its own source, broken in one place).
+namespace {
+
+class VerifyAttack : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        memory.init(64u << 20, false);
+        heap.init(&memory);
+    }
+    void TearDown() override
+    {
+        free_program(&memory, &program);
+        heap.destroy();
+        memory.destroy();
+    }
+    void compile(const char* src)
+    {
+        Arena arena(&memory);
+        Diagnostics diagnostics(&memory, &arena);
+        CompileOptions options { CompileMode::Normal, 200, 1u << 20 };
+        ASSERT_TRUE(compile_program(&memory, &heap, src, strlen(src), options, &diagnostics, &arena, &program));
+        VerifyError e;
+        ASSERT_TRUE(verify_program(program, &memory, &e)) << e.reason;
+    }
+    Function* fn(const char* name)
+    {
+        for (u32 i = 0; i < program.function_count; i++)
+            if (program.functions[i] && strcmp(program.functions[i]->name, name) == 0)
+                return program.functions[i];
+        ADD_FAILURE() << "no function " << name;
+        return nullptr;
+    }
+    u32 pc_of(Function* f, Op op)
+    {
+        for (u32 pc = 0; pc < f->code_size; pc++)
+            if (f->code[pc].op == op)
+                return pc;
+        ADD_FAILURE() << "no " << opcode_name(op);
+        return 0;
+    }
+    RtClass* klass(const char* name)
+    {
+        for (u32 i = 0; i < program.class_count; i++)
+            if (strcmp(program.classes[i]->name, name) == 0)
+                return program.classes[i];
+        ADD_FAILURE() << "no class " << name;
+        return nullptr;
+    }
+    std::string refusal()
+    {
+        VerifyError e;
+        return verify_program(program, &memory, &e) ? "" : e.reason;
+    }
+
+    Memory memory;
+    Heap heap;
+    Program program {};
+};
+
+}
+
+// CallValue of a null function throws at the instruction, before its frame
+// is pushed: a handler that covers the CallValue but not its Args word is
+// reached, so its block is checked (here it throws the Func parameter).
+TEST_F(VerifyAttack, HandlerOfACallValueWithoutItsArgsWord)
+{
+    compile("int go(Func[int, int] g) {\n  int r = 0\n  try { r = g(1) } catch (Exception e) { r = 2 }\n"
+            "  return r\n}\nint inc(int x) { return x + 1 }\nSystem.p(go(inc))\n");
+    Function* go = fn("go");
+    ASSERT_TRUE(go && go->handler_count == 1);
+    u32 call = pc_of(go, Op::CallValue);
+    go->handlers[0].start = call;
+    go->handlers[0].end = call + 1;
+    go->code[go->handlers[0].target] = Insn { Op::Throw, 0, 0, 0, 0 };   // r0: the Func g
+    EXPECT_EQ(refusal(), "a thrown register does not hold an Exception");
+}
+
+// A subclass may come before its superclass (the compiler numbers Dog
+// first here): a broken vtable entry of the superclass is found before the
+// subclass's overrides are compared with it, never read past the table.
+TEST_F(VerifyAttack, SuperclassVtableCheckedBeforeItsSubclassUsesIt)
+{
+    compile("class Dog extends Animal {\n  int legs() { return 3 }\n}\nclass Animal {\n  int legs() { return 4 }\n}\n"
+            "Animal a = new Dog()\nSystem.p(a.legs())\n");
+    RtClass* dog = klass("Dog");
+    RtClass* animal = klass("Animal");
+    ASSERT_TRUE(dog && animal);
+    ASSERT_LT(dog->id, animal->id);
+    ASSERT_GT(animal->vtable_size, 0u);
+    animal->vtable[0] = 0x40000000u;
+    EXPECT_EQ(refusal(), "a vtable entry is not a function");
+}
+
+// Signatures are compared parameter by parameter, so their length is
+// bounded as the compiler bounds it.
+TEST_F(VerifyAttack, TooManyParameters)
+{
+    compile("int f(int x) { return x }\nSystem.p(f(1))\n");
+    Function* f = fn("f");
+    ASSERT_TRUE(f);
+    f->register_count = kMaxFunctionParams + 10;
+    f->param_count = kMaxFunctionParams + 1;
+    EXPECT_EQ(refusal(), "more parameters than a function may take");
+}
+
+// The VM reads a boxed value from field 0 of the box classes.
+TEST_F(VerifyAttack, BoxClassWithoutItsValue)
+{
+    compile("Object o = 1\nSystem.p(o)\n");
+    program.classes[ClassBoxInt]->field_count = 0;
+    EXPECT_EQ(refusal(), "a box class does not hold one value of its type");
+}
+
+TEST_F(VerifyAttack, BoxClassValueOfAnotherType)
+{
+    compile("Object o = true\nString s = \"x\"\nSystem.p(o)\nSystem.p(s)\n");
+    u32 string_type = program.type_count;
+    for (u32 t = 0; t < program.type_count; t++)
+        if (program.types[t].sort == TypeSort::String)
+            string_type = t;
+    ASSERT_LT(string_type, program.type_count);
+    RtClass* box = program.classes[ClassBoxBoolean];
+    box->field_kinds[0] = KindRef;
+    box->field_types[0] = string_type;
+    EXPECT_EQ(refusal(), "a box class does not hold one value of its type");
+}
