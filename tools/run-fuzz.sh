@@ -37,7 +37,7 @@ if [ "$target" = engine ]; then
 else
   # Each seed program unchanged, structurally (mode 0) and raw (mode 1),
   # plus the saved regressions.
-  for seed in 0 1 2; do
+  for seed in 0 1 2 3; do
     printf "\\x0$seed\\x00" > "$corpus/seed$seed-structural"
     printf "\\x0$seed\\x01" > "$corpus/seed$seed-raw"
   done

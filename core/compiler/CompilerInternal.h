@@ -350,7 +350,9 @@ private:
     bool boxes(Type* to, Type* from);
     Operand box(Operand v, i32 dest);
     Operand unbox(Operand v, Type* t, i32 dest);
-    u32 is_type_code(Type* t);
+    u16 type_operand(Type* t, Expr* e);
+    Operand checked_cast(Operand v, Type* t, Expr* e, i32 dest);
+    Operand object_to_scalar(Operand v, Type* t, Expr* e, i32 dest);
     i64 static_type_id(Type* t);
     Operand to_expr(Expr* e, i32 dest);
     Operand block_expr(Expr* e, Type* expected, i32 dest);

@@ -183,18 +183,17 @@ Operand Compiler::unbox(Operand v, Type* t, i32 dest)
     return r;
 }
 
-// The ObjKind (and element kind) code of Op::IsType for a value of the
-// built-in reference type [t], or 0 for classes.
-u32 Compiler::is_type_code(Type* t)
+// The type index of [t] (String, Bytes, an array, map or function type) as
+// the c operand of IsType and CastType, which is 16 bits: a compile error
+// for [e] beyond that.
+u16 Compiler::type_operand(Type* t, Expr* e)
 {
-    switch (t->kind) {
-    case TypeKind::String: return (u32)ObjKind::String;
-    case TypeKind::Array: return (u32)ObjKind::Array | (u32)(value_kind(t->elem) + 1) << 8;
-    case TypeKind::Map: return (u32)ObjKind::Map;
-    case TypeKind::Bytes: return (u32)ObjKind::Bytes;
-    case TypeKind::Func: return (u32)ObjKind::Func;
-    default: return 0;
+    u32 type = type_index(t);
+    if (type > 0xffff) {
+        error_at(e, "too many types in the program for a type test or cast");
+        return 0;
     }
+    return (u16)type;
 }
 
 // Compiles an int, boolean, string or null literal.
@@ -295,6 +294,12 @@ Operand Compiler::name_expr(Expr* e, i32 dest)
         return function_value(found, dest);
     if (found) {
         error_at(e, "'%s' is overloaded; a function value needs one function", e->name);
+        return error_operand();
+    }
+    if (str_equal(e->name, "global")) {
+        // Konoha's globals object exists here only as the `global.` prefix
+        // (and a bare `global` statement, which does nothing).
+        error_at(e, "'global' is not a value in kscript; a global variable is global.NAME (or just NAME)");
         return error_operand();
     }
     undefined_error(e, "undefined name '%s'", e->name, SuggestValues);
@@ -1045,8 +1050,10 @@ Operand Compiler::instanceof_expr(Expr* e, i32 dest)
             emit(Op::InstanceOf, r.reg, a.reg, t->cls->id);
         else if (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean)
             emit(Op::InstanceOf, r.reg, a.reg, t->kind == TypeKind::Int ? ClassBoxInt : ClassBoxBoolean);
+        else if (a.type->cls == m_object)
+            emit(Op::IsType, r.reg, a.reg, type_operand(t, e));
         else
-            emit(Op::IsType, r.reg, a.reg, is_type_code(t));
+            emit_imm(Op::LoadI, r.reg, 0);   // An instance of a class is no String, array...
         return r;
     }
     // A value of a built-in type: the static type is the dynamic one (and
@@ -1063,8 +1070,9 @@ Operand Compiler::instanceof_expr(Expr* e, i32 dest)
 
 // Compiles `x as T`: a class downcast, checked when it runs (null casts to
 // any reference type); from an Object also to int and boolean (unboxing) and
-// to String, arrays, maps, Bytes and functions (TypeCastException when x
-// holds something else).
+// to String, arrays, maps, Bytes and functions: CastType, which checks the
+// full type (element, key, value and parameter types) when it runs
+// (TypeCastException when x holds something else).
 Operand Compiler::as_expr(Expr* e, i32 dest)
 {
     Operand a = expr(e->a);
@@ -1081,19 +1089,14 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
         a.type = t;   // An upcast needs no check.
         return a;
     }
-    // From an Object, `as` unboxes an int or boolean. To String, arrays,
-    // maps, Bytes and functions it is refused: the verifier has no checked
-    // conversion from Object to those types yet.
+    // From an Object, `as` unboxes an int or boolean, and checks a String,
+    // array, map, Bytes or function in full.
     if (a.type->kind == TypeKind::Class && a.type->cls == m_object
         && (t->kind == TypeKind::Int || t->kind == TypeKind::Boolean))
         return unbox(a, t, dest);
-    if (a.type->kind == TypeKind::Class && a.type->cls == m_object && t->kind != TypeKind::Class
-        && t->kind != TypeKind::Error) {
-        type_error(e, "'as' from 'Object' to '%s' is not supported yet (instanceof tells what an Object holds)",
-            t);
-        release(a);
-        return error_operand();
-    }
+    if (a.type->kind == TypeKind::Class && a.type->cls == m_object && is_reference(t) && t->kind != TypeKind::Class
+        && t->kind != TypeKind::Null)
+        return checked_cast(a, t, e, dest);
     if (t->kind != TypeKind::Class || a.type->kind != TypeKind::Class || !is_subclass(t->cls, a.type->cls)) {
         type_error(e, "cannot cast '%s' to '%s'", a.type, t);
         release(a);
@@ -1102,6 +1105,64 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
     release(a);
     Operand r = target_reg(dest, t);
     emit(Op::Cast, r.reg, a.reg, t->cls->id);
+    return r;
+}
+
+// [v], an Object, as the String, array, map, Bytes or function type [t]:
+// CastType (TypeCastException when it holds something else; a null gives
+// the null of [t]).
+Operand Compiler::checked_cast(Operand v, Type* t, Expr* e, i32 dest)
+{
+    u16 type = type_operand(t, e);
+    release(v);
+    Operand r = target_reg(dest, t);
+    emit(Op::CastType, r.reg, v.reg, type);
+    return r;
+}
+
+// `o to int` and `o to boolean` for an Object [v]: what it holds, converted
+// as `to` converts that type: an int or boolean (true is 1, an int other
+// than 0 is true), a String parsed like `s to int` (toInt(), toBoolean());
+// anything else raises TypeCastException (the unboxing's); a null Object
+// gives 0 or false.
+Operand Compiler::object_to_scalar(Operand v, Type* t, Expr* e, i32 dest)
+{
+    bool to_int = t->kind == TypeKind::Int;
+    u32 same = to_int ? ClassBoxInt : ClassBoxBoolean;
+    u32 other = to_int ? ClassBoxBoolean : ClassBoxInt;
+    u16 string_type = type_operand(m_types.string(), e);
+    i32 parse = find_native("String", to_int ? "toInt" : "toBoolean", 0);
+    Operand r = target_reg(dest, t);
+    u16 test = alloc_reg(false);
+    u16 held = alloc_reg(true);
+    // The other primitive.
+    emit(Op::InstanceOf, test, v.reg, other);
+    u32 not_other = emit_jump(Op::JumpIfNot, test);
+    emit(Op::Cast, held, v.reg, other);
+    emit(Op::GetField, r.reg, held, 0);
+    if (!to_int) {
+        emit_imm(Op::LoadI, test, 0);
+        emit(Op::Ne, r.reg, r.reg, test);
+    }
+    u32 done_other = emit_jump(Op::Jump);
+    patch_jump(not_other);
+    // A String.
+    emit(Op::IsType, test, v.reg, string_type);
+    u32 not_string = emit_jump(Op::JumpIfNot, test);
+    emit(Op::CastType, held, v.reg, string_type);
+    m_line = e->line;
+    emit(Op::CallNative, r.reg, (u32)parse, 1, 1);
+    emit_args(&held, 1);
+    u32 done_string = emit_jump(Op::Jump);
+    patch_jump(not_string);
+    // The same primitive, or TypeCastException.
+    emit(Op::Cast, held, v.reg, same);
+    emit(Op::GetField, r.reg, held, 0);
+    patch_jump(done_other);
+    patch_jump(done_string);
+    free_reg(held);
+    free_reg(test);
+    release(v);
     return r;
 }
 
@@ -1123,7 +1184,11 @@ Operand Compiler::to_expr(Expr* e, i32 dest)
         return a;
     }
     if (from == TypeKind::Class && a.type->cls == m_object && (to == TypeKind::Int || to == TypeKind::Boolean))
-        return unbox(a, t, dest);
+        return object_to_scalar(a, t, e, dest);
+    // From an Object to an array, map, Bytes or function type, `to` is `as`.
+    if (from == TypeKind::Class && a.type->cls == m_object
+        && (to == TypeKind::Array || to == TypeKind::Map || to == TypeKind::Bytes || to == TypeKind::Func))
+        return checked_cast(a, t, e, dest);
     if (boxes(t, a.type))
         return box(a, dest);
     if (to == TypeKind::String && from != TypeKind::Void)

@@ -474,6 +474,12 @@ bool Compiler::foreach_statement(Stmt* s)
         elem = coll.type->elem;
     else if (map)
         elem = coll.type->key;
+    else if (coll.type->kind == TypeKind::Class && coll.type->cls == m_object)
+        // What an Object holds is known when it runs; the loop's element
+        // type must be known now (as in Konoha, which iterates arrays and
+        // iterators only).
+        type_error(s->expr, "for-each needs an array or a map, not '%s'; say what it holds with 'as' (for (T x : o as T[]))",
+            coll.type);
     else if (coll.type->kind != TypeKind::Error)
         type_error(s->expr, "for-each needs an array or a map, not '%s'", coll.type);
     // Keep the array and the index in registers of their own.

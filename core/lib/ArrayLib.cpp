@@ -85,7 +85,7 @@ static bool make_array_from(Vm& vm, ArrayObj* model, const u64* items, u32 n, u6
 {
     if (model->header.flags & ObjNull)
         return vm.raise(ClassNullReferenceException, "operation on a null array");
-    ArrayObj* out = vm.heap().new_array(n, model->header.elem_kind, 0);
+    ArrayObj* out = vm.heap().new_array(n, model->header.elem_kind, 0, model->elem_type);
     if (!out)
         return vm.raise_out_of_memory();
     if (n)
@@ -360,7 +360,7 @@ bool a_sort_with(Vm& vm, u64* a, u64*)
     if ((u64)n * 2 > 0x3fffffff)
         return vm.raise_out_of_memory();
     ArrayObj* x = arr(array);
-    ArrayObj* work = vm.heap().new_array(2 * n, x->header.elem_kind, x->items[0]);
+    ArrayObj* work = vm.heap().new_array(2 * n, x->header.elem_kind, x->items[0], x->elem_type);
     if (!work)
         return vm.raise_out_of_memory();
     mem_copy(work->items, x->items, sizeof(u64) * n);

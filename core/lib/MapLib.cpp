@@ -205,7 +205,9 @@ static bool map_column(Vm& vm, u64* a, u64* r, bool keys)
     }
     if (!pay_scan(vm, (u64)m->used * sizeof(MapEntry)))
         return false;
-    ArrayObj* out = vm.heap().new_array(m->count, keys ? (u8)m->header.aux : m->header.elem_kind, 0);
+    const TypeEntry& type = vm.program().types[m->type];
+    ArrayObj* out = vm.heap().new_array(m->count, keys ? (u8)m->header.aux : m->header.elem_kind, 0,
+        vm.program().type_code(keys ? type.a : type.b));
     if (!out)
         return vm.raise_out_of_memory();
     u32 n = 0;

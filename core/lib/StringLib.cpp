@@ -525,7 +525,7 @@ bool s_split(Vm& vm, u64* a, u64* r)
 {
     StringObj* s = str(a[0]);
     StringObj* sep = str(a[1]);
-    ArrayObj* out = vm.heap().new_array(0, KindRef, 0);
+    ArrayObj* out = vm.heap().new_array(0, KindRef, 0, Program::kStringTypeCode);
     if (!out)
         return vm.raise_out_of_memory();
     *r = from_obj(out);
@@ -767,7 +767,7 @@ bool s_repeat(Vm& vm, u64* a, u64* r)
 // split() with no separator: Konoha's one-element array of the string.
 bool s_split0(Vm& vm, u64* a, u64* r)
 {
-    ArrayObj* out = vm.heap().new_array(1, KindRef, a[0]);
+    ArrayObj* out = vm.heap().new_array(1, KindRef, a[0], Program::kStringTypeCode);
     if (!out)
         return vm.raise_out_of_memory();
     if (is_null(a[0]) && !ret_string(vm, "", 0, &out->items[0]))

@@ -13,7 +13,7 @@ namespace ks {
 // "\x7fKSB": no source text starts with byte 0x7f.
 constexpr u8 kBytecodeMagic[4] = { 0x7f, 'K', 'S', 'B' };
 constexpr u16 kBytecodeFormat = 2;      // The layout of the file.
-constexpr u32 kEngineVersion = 1;       // Bumped with any change that old files would misread.
+constexpr u32 kEngineVersion = 2;       // Bumped with any change that old files would misread.
 constexpr usize kBytecodeHeaderSize = 32;
 
 // The checksum of a payload: CRC-32 (IEEE), as the header stores it.

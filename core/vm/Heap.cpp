@@ -92,7 +92,7 @@ StringObj* Heap::new_string(const char* bytes, usize length)
     return s;
 }
 
-ArrayObj* Heap::new_array(u32 size, u8 elem_kind, u64 fill)
+ArrayObj* Heap::new_array(u32 size, u8 elem_kind, u64 fill, u32 elem_type)
 {
     // Buffer first: if the object allocation then fails, nothing is half made.
     u64* items = nullptr;
@@ -115,6 +115,7 @@ ArrayObj* Heap::new_array(u32 size, u8 elem_kind, u64 fill)
     a->size = size;
     a->capacity = size;
     a->items = items;
+    a->elem_type = elem_type;
     return a;
 }
 
@@ -140,7 +141,7 @@ bool Heap::array_reserve(ArrayObj* array, u32 capacity)
     return true;
 }
 
-MapObj* Heap::new_map(u8 key_kind, u8 value_kind)
+MapObj* Heap::new_map(u8 key_kind, u8 value_kind, u32 type)
 {
     MapObj* m = static_cast<MapObj*>(alloc_object(sizeof(MapObj), ObjKind::Map));
     if (!m)
@@ -151,6 +152,7 @@ MapObj* Heap::new_map(u8 key_kind, u8 value_kind)
     m->entries = nullptr;
     m->index = nullptr;
     m->missing = 0;
+    m->type = type;
     return m;
 }
 
@@ -572,8 +574,10 @@ void Heap::finish_collection()
 bool Heap::make_null_values(Program* p)
 {
     StringObj* ns = new_string("", 0);
-    ArrayObj* na = new_array(0, KindInt, 0);
-    MapObj* nm = new_map(KindInt, KindInt);
+    // The null array and map are of every type: `as` gives them without
+    // looking at their type.
+    ArrayObj* na = new_array(0, KindInt, 0, 0);
+    MapObj* nm = new_map(KindInt, KindInt, 0);
     BytesObj* nb = new_bytes(0);
     FuncObj* nf = new_func(0xffffffffu);
     if (!ns || !na || !nm || !nb || !nf)

@@ -36,8 +36,10 @@ public:
 
     // Allocation; null when the memory quota or the pages run out.
     StringObj* new_string(const char* bytes, usize length);
-    ArrayObj* new_array(u32 size, u8 elem_kind, u64 fill);
-    MapObj* new_map(u8 key_kind, u8 value_kind);
+    // [elem_type]: Program::type_code() of the element type.
+    ArrayObj* new_array(u32 size, u8 elem_kind, u64 fill, u32 elem_type);
+    // [type]: the map's type index.
+    MapObj* new_map(u8 key_kind, u8 value_kind, u32 type);
     BytesObj* new_bytes(u32 size);
     InstanceObj* new_instance(RtClass* klass);
     FuncObj* new_func(u32 function_index);

@@ -51,6 +51,8 @@ struct ArrayObj {
     u32 size;
     u32 capacity;
     u64* items;
+    u32 elem_type;   // Program::type_code() of the element type, set at creation: what
+                     // `as` and `instanceof` check (a String[] is no A[]).
 };
 
 struct MapEntry {
@@ -70,6 +72,8 @@ struct MapObj {
     MapEntry* entries;
     i32* index;
     u64 missing;     // What get() returns for a missing key (the value type's default).
+    u32 type;        // The map's type (an index of Program::types), set at creation:
+                     // what `as` and `instanceof` check.
 };
 
 struct BytesObj {

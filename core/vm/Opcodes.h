@@ -157,7 +157,8 @@ namespace ks {
     X(Print, "w--x", "print R[a] as a line (x: value kind)")                                   \
     X(Assert, "i---", "AssertionException unless R[a]")                                        \
     X(Report, "-K=-", "transcript mode: print the diagnostic K[imm] (line; kind << 32: error, warning, info)") \
-    X(IsType, "Irh-", "R[a] := R[b] is not null and of ObjKind c & 255 (and element kind (c >> 8) - 1)") \
+    X(IsType, "Irm-", "R[a] := R[b] is not null and of type c (String, Bytes, an array, map or function type: Vm::has_type())") \
+    X(CastType, "Rrm-", "R[a] := R[b] checked as type c (as IsType); TypeCastException; a null gives c's null") \
     X(TypeId, "Ir--", "R[a] := Konoha's type id of the value R[b] (Vm::type_id())")
 
 enum class Op : u8 {

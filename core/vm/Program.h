@@ -138,6 +138,27 @@ struct Program {
     u64 null_bytes;
     u64 null_func;
 
+    // What an array remembers of its element type [t] (a type index) and
+    // what `as` compares: one code per sort for int, boolean, String and
+    // Bytes, the class id for a class, and the index itself for arrays,
+    // maps and functions (the compiler interns types, so one index per
+    // type; two entries a hostile file made equal only compare unequal).
+    // The verifier types those the same way, so equal codes are safe.
+    static constexpr u32 kTypeCodeClass = 0x80000000u;
+    u32 type_code(u32 t) const
+    {
+        const TypeEntry& e = types[t];
+        switch (e.sort) {
+        case TypeSort::Int:
+        case TypeSort::Bool:
+        case TypeSort::String:
+        case TypeSort::Bytes: return 0xfffffff0u + (u32)e.sort;
+        case TypeSort::Class: return kTypeCodeClass | e.a;
+        default: return t;
+        }
+    }
+    static constexpr u32 kStringTypeCode = 0xfffffff0u + (u32)TypeSort::String;
+
     // The value a slot of type [t] starts with: 0, or the null value of its
     // sort (NewMap's missing value). [t] is a verified type index.
     u64 default_value(u32 t) const

@@ -446,6 +446,13 @@ private:
                     return fail(pc, "NewMap's type is not a map of its kinds");
                 if (in.op == Op::ArrayLiteral && (t.sort != TypeSort::Array || in.x != value_kind_of(t.a)))
                     return fail(pc, "ArrayLiteral's type is not an array of its kind");
+                // The VM checks these sorts in full (Vm::has_type()); classes
+                // go through InstanceOf and Cast, ints and booleans are no
+                // references.
+                if ((in.op == Op::IsType || in.op == Op::CastType) && t.sort != TypeSort::String
+                    && t.sort != TypeSort::Bytes && t.sort != TypeSort::Array && t.sort != TypeSort::Map
+                    && t.sort != TypeSort::Func)
+                    return fail(pc, "a type test or cast to a type that is not a String, Bytes, array, map or function type");
                 break;
             }
             case 't':
@@ -1035,6 +1042,8 @@ private:
             return put(pc, st, in.a, m_t.string_t, dirty);
         case Op::ToString: return put(pc, st, in.a, m_t.string_t, dirty);
         case Op::Cast: return put(pc, st, in.a, m_t.class_base + in.c, dirty);
+        // The VM checked the value's type in full (Vm::has_type()).
+        case Op::CastType: return put(pc, st, in.a, m_t.norm[in.c], dirty);
         case Op::Throw: {
             u32 t = type_of(st, in.a);
             if (!m_t.is_class(t) || !m_t.extends(m_t.class_of(t), ClassException))

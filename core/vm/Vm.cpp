@@ -200,20 +200,145 @@ bool Vm::raise_quoting(u32 builtin_class, const char* message, const char* text,
     return sb.has_failed() ? raise_out_of_memory() : raise(builtin_class, sb.data());
 }
 
-// TypeCastException naming both classes: "Dog cannot be cast to Cat".
-bool Vm::raise_cast(u64 value, RtClass* target)
+// Appends the name of the type coded [code] (Program::type_code()) to [sb]:
+// "int", "String[]", "Map[String, int]", "Func[int, String]". Nested types
+// are named at most 4 deep ("..." below) and a function's parameters at
+// most 8, so a hostile type table cannot make the message large or the
+// native stack deep.
+static void append_type_name(StringBuilder& sb, const Program* p, u32 code, u32 depth)
+{
+    if (code >= 0xfffffff0u) {
+        TypeSort sort = (TypeSort)(code - 0xfffffff0u);
+        sb.append(sort == TypeSort::Int ? "int" : sort == TypeSort::Bool ? "boolean" : sort == TypeSort::String ? "String" : "Bytes");
+        return;
+    }
+    if (code & Program::kTypeCodeClass) {
+        u32 id = code & ~Program::kTypeCodeClass;
+        sb.append(id < p->class_count ? p->classes[id]->name : "?");
+        return;
+    }
+    if (depth >= 4) {
+        sb.append("...");
+        return;
+    }
+    const TypeEntry& e = p->types[code];
+    switch (e.sort) {
+    case TypeSort::Void: sb.append("void"); return;
+    case TypeSort::Array:
+        append_type_name(sb, p, p->type_code(e.a), depth + 1);
+        sb.append("[]");
+        return;
+    case TypeSort::Map:
+        sb.append("Map[");
+        append_type_name(sb, p, p->type_code(e.a), depth + 1);
+        sb.append(", ");
+        append_type_name(sb, p, p->type_code(e.b), depth + 1);
+        sb.append("]");
+        return;
+    case TypeSort::Func:
+        sb.append("Func[");
+        append_type_name(sb, p, p->type_code(e.a), depth + 1);
+        for (u32 i = 0; i < e.param_count; i++) {
+            sb.append(", ");
+            if (i == 8) {
+                sb.append("...");
+                break;
+            }
+            append_type_name(sb, p, p->type_code(p->type_params[e.b + i]), depth + 1);
+        }
+        sb.append("]");
+        return;
+    default: append_type_name(sb, p, p->type_code(code), depth); return;
+    }
+}
+
+// Whether function [f] takes and returns what function type [e] says:
+// the same count of parameters, each of the same type code, and the same
+// result.
+static bool has_signature(const Program* p, const Function* f, const TypeEntry& e)
+{
+    if (f->param_count != e.param_count || p->type_code(f->return_type) != p->type_code(e.a))
+        return false;
+    for (u32 i = 0; i < e.param_count; i++)
+        if (p->type_code(f->param_types[i]) != p->type_code(p->type_params[e.b + i]))
+            return false;
+    return true;
+}
+
+bool Vm::has_type(u64 value, u32 t) const
+{
+    const Program* p = m_program;
+    ObjHeader* o = as_obj(value);
+    const TypeEntry& e = p->types[t];
+    if (o->flags & ObjNull)
+        return false;
+    switch (e.sort) {
+    case TypeSort::String: return o->kind == ObjKind::String;
+    case TypeSort::Bytes: return o->kind == ObjKind::Bytes;
+    case TypeSort::Array:
+        return o->kind == ObjKind::Array && reinterpret_cast<ArrayObj*>(o)->elem_type == p->type_code(e.a);
+    case TypeSort::Map: {
+        if (o->kind != ObjKind::Map)
+            return false;
+        const TypeEntry& m = p->types[reinterpret_cast<MapObj*>(o)->type];
+        return p->type_code(m.a) == p->type_code(e.a) && p->type_code(m.b) == p->type_code(e.b);
+    }
+    case TypeSort::Func:
+        return o->kind == ObjKind::Func && o->aux < p->function_count && has_signature(p, p->functions[o->aux], e);
+    default: return false;
+    }
+}
+
+// Appends the name of the type of [value] (not null) to [sb]: its class
+// ("Dog", "int" for a boxed int), "String", "Bytes", "int[]", "Map[String,
+// int]", "Func[int, int]".
+static void append_value_type(StringBuilder& sb, const Program* p, u64 value)
 {
     ObjHeader* o = as_obj(value);
-    const char* from = o->kind == ObjKind::Instance ? reinterpret_cast<InstanceObj*>(o)->klass->name
-        : o->kind == ObjKind::String                ? "String"
-        : o->kind == ObjKind::Array                 ? "Array"
-        : o->kind == ObjKind::Map                   ? "Map"
-        : o->kind == ObjKind::Bytes                 ? "Bytes"
-                                                    : "Func";
+    switch (o->kind) {
+    case ObjKind::String: sb.append("String"); break;
+    case ObjKind::Bytes: sb.append("Bytes"); break;
+    case ObjKind::Instance: sb.append(reinterpret_cast<InstanceObj*>(o)->klass->name); break;
+    case ObjKind::Array:
+        append_type_name(sb, p, reinterpret_cast<ArrayObj*>(o)->elem_type, 1);
+        sb.append("[]");
+        break;
+    case ObjKind::Map: append_type_name(sb, p, reinterpret_cast<MapObj*>(o)->type, 0); break;
+    default: {
+        // A function: its signature.
+        const Function* f = o->aux < p->function_count ? p->functions[o->aux] : nullptr;
+        sb.append("Func[");
+        if (f) {
+            append_type_name(sb, p, p->type_code(f->return_type), 1);
+            for (u32 i = 0; i < f->param_count && i < 8; i++) {
+                sb.append(", ");
+                append_type_name(sb, p, p->type_code(f->param_types[i]), 1);
+            }
+            if (f->param_count > 8)
+                sb.append(", ...");
+        }
+        sb.append("]");
+        break;
+    }
+    }
+}
+
+// TypeCastException naming both types: "Dog cannot be cast to Cat".
+bool Vm::raise_cast(u64 value, RtClass* target)
+{
     StringBuilder sb(m_memory);
-    sb.append(from);
+    append_value_type(sb, m_program, value);
     sb.append(" cannot be cast to ");
     sb.append(target->name);
+    return sb.has_failed() ? raise_out_of_memory() : raise(ClassTypeCastException, sb.data());
+}
+
+bool Vm::raise_type_cast(u64 value, u32 target)
+{
+    StringBuilder sb(m_memory);
+    append_value_type(sb, m_program, value);
+    sb.append(" cannot be cast to ");
+    append_type_name(sb, m_program, target, 0);
     return sb.has_failed() ? raise_out_of_memory() : raise(ClassTypeCastException, sb.data());
 }
 
@@ -328,10 +453,14 @@ bool Vm::push_frame(Function* f, u32 base, u16 result)
     }
     if (!ensure_stack(base + f->register_count + 1))
         return raise(ClassStackOverflowException, "");
-    // Reference registers start cleared (parameters are set by the caller).
+    // Every register but the parameters (set by the caller) starts cleared:
+    // a reference register must not hold a stale pointer for the collector,
+    // and an int register the code reads before writing (which the
+    // verifier does not track) must not show what an earlier frame or a
+    // freed object left on the stack.
     u64* regs = m_stack + base;
-    for (u32 j = f->ref_param_count; j < f->ref_register_count; j++)
-        regs[f->ref_registers[j]] = 0;
+    for (u32 r = f->param_count; r < f->register_count; r++)
+        regs[r] = 0;
     m_frames[m_frame_count++] = Frame { f, base, 0, result };
     m_calls++;
     return true;
@@ -730,14 +859,19 @@ static i64 type_id(const Program* p, ObjHeader* o)
     }
 }
 
-static bool instance_of(u64 value, RtClass* k)
+// Is [value] an instance of [k] or of a subclass? The walk up the chain
+// takes [*steps] steps (the depth between the two classes), which the
+// caller charges to the budget: chains may be tens of thousands deep.
+static bool instance_of(u64 value, RtClass* k, u32* steps)
 {
+    *steps = 0;
     ObjHeader* o = as_obj(value);
     if (o->kind != ObjKind::Instance || (o->flags & ObjNull))
         return false;
     RtClass* c = reinterpret_cast<InstanceObj*>(o)->klass;
     if (c->depth < k->depth)
         return false;
+    *steps = c->depth - k->depth;
     while (c->depth > k->depth)
         c = c->super;
     return c == k;
@@ -1052,7 +1186,7 @@ RunStatus Vm::execute(u32 entry_depth)
                 THROW(ClassOutOfBoundsException, "negative array size");
             if (KS_UNLIKELY(n > 0x3fffffff))
                 THROW(ClassOutOfMemoryException, "array too large");
-            ArrayObj* a = m_heap->new_array((u32)n, insn->x, K[insn->c]);
+            ArrayObj* a = m_heap->new_array((u32)n, insn->x, K[insn->c], m_program->type_code(m_program->constant_types[insn->c]));
             if (KS_UNLIKELY(!a))
                 THROW(ClassOutOfMemoryException, "out of memory");
             R[insn->a] = from_obj(a);
@@ -1061,7 +1195,7 @@ RunStatus Vm::execute(u32 entry_depth)
         }
         VM_CASE(NewMap) {
             GC_POINT();
-            MapObj* m = m_heap->new_map(insn->x & 15, insn->x >> 4);
+            MapObj* m = m_heap->new_map(insn->x & 15, insn->x >> 4, (u32)insn->imm());
             if (KS_UNLIKELY(!m))
                 THROW(ClassOutOfMemoryException, "out of memory");
             m->missing = m_program->default_value(m_program->types[insn->imm()].b);
@@ -1071,7 +1205,7 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_CASE(ArrayLiteral) {
             GC_POINT();
             u32 n = insn->c;
-            ArrayObj* a = m_heap->new_array(n, insn->x, 0);
+            ArrayObj* a = m_heap->new_array(n, insn->x, 0, m_program->type_code(m_program->types[insn->b].a));
             if (KS_UNLIKELY(!a))
                 THROW(ClassOutOfMemoryException, "out of memory");
             for (u32 i = 0; i < n; i++)
@@ -1126,7 +1260,15 @@ RunStatus Vm::execute(u32 entry_depth)
             CHARGE_ALLOCATIONS();
             VM_NEXT;
         }
-        VM_CASE(InstanceOf) R[insn->a] = instance_of(R[insn->b], m_program->classes[insn->c]); VM_NEXT;
+        VM_CASE(InstanceOf) {
+            u32 steps;
+            R[insn->a] = instance_of(R[insn->b], m_program->classes[insn->c], &steps);
+            if (KS_UNLIKELY(steps > 8)) {
+                frame->pc = (u32)(pc - code);
+                CHARGE(steps);
+            }
+            VM_NEXT;
+        }
         VM_CASE(Cast) {
             u64 v = R[insn->b];
             RtClass* k = m_program->classes[insn->c];
@@ -1134,7 +1276,13 @@ RunStatus Vm::execute(u32 entry_depth)
                 R[insn->a] = from_obj(k->null_instance);
                 VM_NEXT;
             }
-            if (KS_UNLIKELY(!instance_of(v, k))) {
+            u32 steps;
+            bool is = instance_of(v, k, &steps);
+            if (KS_UNLIKELY(steps > 8)) {
+                frame->pc = (u32)(pc - code);
+                CHARGE(steps);
+            }
+            if (KS_UNLIKELY(!is)) {
                 frame->pc = (u32)(pc - code);
                 raise_cast(v, k);
                 goto unwind;
@@ -1171,11 +1319,19 @@ RunStatus Vm::execute(u32 entry_depth)
             report_line(K[insn->imm()]);
             VM_NEXT;
         }
-        VM_CASE(IsType) {
-            ObjHeader* o = as_obj(R[insn->b]);
-            u32 want = (u16)insn->c;
-            R[insn->a] = !(o->flags & ObjNull) && (u32)o->kind == (want & 255)
-                && (!(want >> 8) || (u32)o->elem_kind + 1 == (want >> 8));
+        VM_CASE(IsType) R[insn->a] = has_type(R[insn->b], insn->c); VM_NEXT;
+        VM_CASE(CastType) {
+            u64 v = R[insn->b];
+            if (as_obj(v)->flags & ObjNull) {
+                R[insn->a] = m_program->default_value(insn->c);
+                VM_NEXT;
+            }
+            if (KS_UNLIKELY(!has_type(v, insn->c))) {
+                frame->pc = (u32)(pc - code);
+                raise_type_cast(v, insn->c);
+                goto unwind;
+            }
+            R[insn->a] = v;
             VM_NEXT;
         }
         VM_CASE(TypeId) R[insn->a] = (u64)type_id(m_program, as_obj(R[insn->b])); VM_NEXT;
@@ -1184,15 +1340,20 @@ RunStatus Vm::execute(u32 entry_depth)
 
     // Pushes the frame of [callee] above the current one (fast path inline),
     // with [words] Args words after the call instruction; sets callee_regs.
+    // A call charges the callee's length: between backward jumps (each
+    // charged its distance) an instruction runs at most once, so a call
+    // runs at most that many for free. Charging one unit let a loop of
+    // calls to a long straight-line function run ~1,000 instructions per
+    // unit.
 #define KS_PUSH_FRAME(words)                                                                        \
-    CHARGE(1);                                                                                      \
+    CHARGE(callee->code_size);                                                                      \
     u32 base = frame->base + fn->register_count;                                                   \
     frame->pc = (u32)(pc - code) + (words);                                                        \
     u64* callee_regs;                                                                               \
     if (KS_LIKELY(m_frame_count < m_frame_limit && base + callee->register_count + 1 <= m_stack_size)) { \
         callee_regs = m_stack + base;                                                               \
-        for (u32 j = callee->ref_param_count; j < callee->ref_register_count; j++)                 \
-            callee_regs[callee->ref_registers[j]] = 0;                                              \
+        for (u32 r = callee->param_count; r < callee->register_count; r++) /* as push_frame */      \
+            callee_regs[r] = 0;                                                                     \
         frame = &m_frames[m_frame_count++];                                                         \
         *frame = Frame { callee, base, 0, insn->a };                                                \
         m_calls++;                                                                                  \
@@ -1283,6 +1444,18 @@ unwind: {
         frame = &m_frames[m_frame_count - 1];
         fn = frame->function;
         u32 at = frame->pc ? frame->pc - 1 : 0;
+        // The search of a frame's handler table is charged a unit a
+        // handler, like instructions (a forged table of 70,000 handlers made
+        // every throw a long walk for free). Running out of budget here
+        // turns the exception into the budget stop, which nothing catches.
+        if (catchable && fn->handler_count > 8) {
+            m_budget -= fn->handler_count;
+            if (m_budget < m_next_poll && !poll_or_exhausted()) {
+                m_exception = from_obj(m_budget_exception);
+                m_exceptions_raised++;
+                catchable = false;
+            }
+        }
         for (u32 i = 0; catchable && i < fn->handler_count; i++) {
             Handler& h = fn->handlers[i];
             if (at >= h.start && at < h.end) {

@@ -129,6 +129,13 @@ public:
     // [builtin_class] with "[message]: \"TEXT\"" ([text] clipped to 40 bytes).
     bool raise_quoting(u32 builtin_class, const char* message, const char* text, usize length);
     bool raise_cast(u64 value, RtClass* target);
+    // TypeCastException naming the value's type and type index [target]:
+    // "String[] cannot be cast to int[]".
+    bool raise_type_cast(u64 value, u32 target);
+    // Whether [value] (a reference, not null) is of type index [t] (String,
+    // Bytes, an array, map or function type) in full: an array's element
+    // type, a map's key and value types, a function's signature.
+    bool has_type(u64 value, u32 t) const;
     // Returns null after raising OutOfMemoryException.
     StringObj* new_string(const char* bytes, usize length);
     // Appends the display form of [value] of [kind] to [out], whole (no

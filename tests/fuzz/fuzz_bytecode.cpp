@@ -94,6 +94,22 @@ int[] a = [5, 3, 9]
 a[1] = a[0] + a[2]
 System.p(a[1])
 )",
+    // Type tests and casts from Object (IsType, CastType) of arrays, maps,
+    // functions and Bytes.
+    R"(int inc(int n) { return n + 1 }
+Object[] things = [[1, 2], "s", inc, new Map[String, int](), Bytes.fromString("b"), ["x"], null]
+int total = 0
+for (int i = 0; i < things.size(); i++) {
+  Object o = things[i]
+  if (o instanceof int[]) total += (o as int[])[1]
+  if (o instanceof String[]) total += (o as String[]).size()
+  if (o instanceof Func[int, int]) { Func[int, int] f = o as Func[int, int]; total += f(total) }
+  if (o instanceof Map[String, int]) { Map[String, int] m = o as Map[String, int]; m["k"] = total; total += m.size() }
+  if (o instanceof Bytes) total += (o as Bytes).size() + (o to String).length()
+  try { int[] bad = o as int[]; total += bad.size() } catch (TypeCastException e) { total++ }
+}
+System.p(total)
+)",
 };
 constexpr u32 kSeedCount = sizeof(kSeeds) / sizeof(kSeeds[0]);
 

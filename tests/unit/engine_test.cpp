@@ -676,3 +676,58 @@ TEST(Engine, BudgetStopsEveryNativeOnLargeInputs)
 }
 
 }
+
+// instanceof and casts walk up the class chain, which may be tens of
+// thousands of classes deep: the walk is charged to the budget (200 tests
+// across 1,500 classes cost 300,000 units; uncharged they cost ~1,500).
+TEST(Engine, ClassChainWalksAreCharged)
+{
+    std::string src = "class C0 {}\n";
+    for (int i = 1; i < 1500; i++)
+        src += "class C" + std::to_string(i) + " extends C" + std::to_string(i - 1) + " {}\n";
+    src += "Object o = new C1499()\nint n = 0\n"
+           "for (int i = 0; i < 200; i++) { if (o instanceof C0) n++ }\nSystem.p(n)\n";
+    ScriptRun fits = run_script(src, [](ks_config* c) { c->budget = 1000000; });
+    EXPECT_EQ(fits.run, KS_OK);
+    EXPECT_EQ(fits.out, "200\n");
+    ScriptRun stopped = run_script(src, [](ks_config* c) { c->budget = 100000; });
+    EXPECT_EQ(stopped.exception, "BudgetExceededException");
+    std::string cast = src + "for (int i = 0; i < 200; i++) { C0 c = o as C0 }\n";
+    ScriptRun cast_fits = run_script(cast, [](ks_config* c) { c->budget = 1000000; });
+    EXPECT_EQ(cast_fits.run, KS_OK);
+    ScriptRun cast_stopped = run_script(cast, [](ks_config* c) { c->budget = 400000; });
+    EXPECT_EQ(cast_stopped.exception, "BudgetExceededException");
+}
+
+// A throw searches its frame's handler table: the search is charged, a
+// unit a handler (100 throws caught in a function of 2,000 handlers cost
+// 200,000 units; the function is called once), and running out there
+// stops the script.
+TEST(Engine, HandlerSearchesAreCharged)
+{
+    std::string src = "int n = 0\nint caught = 0\nvoid f() {\n"
+                      "  for (int i = 0; i < 100; i++) { try { throw new Exception(\"x\") } catch (Exception e) { caught++ } }\n";
+    for (int i = 0; i < 2000; i++)
+        src += "  try { n = n + 1 } catch (ZeroDividedException e) { n = 0 }\n";
+    src += "}\nf()\nSystem.p(caught)\n";
+    ScriptRun fits = run_script(src, [](ks_config* c) { c->budget = 1000000; });
+    EXPECT_EQ(fits.run, KS_OK);
+    EXPECT_EQ(fits.out, "100\n");
+    ScriptRun stopped = run_script(src, [](ks_config* c) { c->budget = 150000; });
+    EXPECT_EQ(stopped.exception, "BudgetExceededException");
+}
+
+// A call charges the callee's length: a loop of calls to a long
+// straight-line function pays for the instructions it runs (1,000 calls of
+// 2,000 statements; charged one unit a call they cost ~5,000).
+TEST(Engine, CallsChargeTheCalleesLength)
+{
+    std::string src = "int n = 0\nvoid f() {\n";
+    for (int i = 0; i < 2000; i++)
+        src += "  n = n + 1\n";
+    src += "}\nfor (int i = 0; i < 1000; i++) { f() }\nSystem.p(n)\n";
+    ScriptRun stopped = run_script(src, [](ks_config* c) { c->budget = 500000; });
+    EXPECT_EQ(stopped.exception, "BudgetExceededException");
+    ScriptRun fits = run_script(src, [](ks_config* c) { c->budget = 20000000; });
+    EXPECT_EQ(fits.out, "2000000\n");
+}

@@ -165,6 +165,7 @@ int f(int n) {
   return s + t.length() + ys[0] + xs[0]
 }
 System.p(f(3))
+String[] names() { return ["a"] }
 )";
 
 class VerifyRules : public ::testing::Test {
@@ -480,6 +481,36 @@ RULE(ParameterTypeOfAnotherKind, "a parameter's type is not in the type table or
     f->param_types[0] = type_of(TypeSort::String))
 RULE(MethodReceiverOfAnotherClass, "a method's receiver does not take its class",
     fn("B.get")->param_types[0] = type_of(TypeSort::Map))
+
+// IsType and CastType (instanceof and `as` from an Object to a String,
+// Bytes, array, map or function type): the VM checks the value's full
+// type; the verifier checks the operands and gives the result the type.
+RULE(CastTypeToAClass, "a type test or cast to a type that is not a String, Bytes, array, map or function type",
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 1, 5, (u16)type_of(TypeSort::Class) })
+RULE(IsTypeOfInt, "a type test or cast to a type that is not a String, Bytes, array, map or function type",
+    *find(f, Op::Print) = Insn { Op::IsType, 0, 3, 5, (u16)type_of(TypeSort::Int) })
+RULE(CastTypeOutsideTheTable, "a type index outside the type table",
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 1, 5, (u16)program.type_count })
+RULE(CastTypeIntoAnIntRegister, "a reference operand in an int register",
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 3, 5, (u16)type_of(TypeSort::Array) })
+RULE(CastTypeOfAnIntRegister, "a reference operand in an int register",
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 1, 4, (u16)type_of(TypeSort::Array) })
+RULE(CastTypeOfAnUnsetRegister, "a reference register is read before it is set",
+    // r10 is set in the handler only.
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 1, 10, (u16)type_of(TypeSort::String) })
+RULE(CastTypeGivesItsTarget, "a native's receiver is not of its owner's sort",
+    // r5, a String, cast to a map: the String#length after it gets a map.
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 5, 5, (u16)type_of(TypeSort::Map) })
+RULE(CastTypeToAnArrayOfAnotherElement, "the value's kind differs from its register's",
+    // r5 cast to String[]: its element is a reference, not the int that
+    // the ArrayGet's register r3 takes.
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 8, 5, (u16)type_of(TypeSort::Array, (i64)TypeSort::String) })
+
+TEST_F(VerifyRules, CastTypeToItsOwnSortVerifies)
+{
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 5, 5, (u16)type_of(TypeSort::String) };
+    EXPECT_EQ(refusal(), "");
+}
 
 // A function built so that the data flow settles one 64-block word per
 // sweep (a chain of backward jumps, entered at its far end): refused once
