@@ -432,6 +432,24 @@ KS_NOINLINE bool Vm::grow_stack(u32 needed)
     return true;
 }
 
+// Pushes the frame of [f] at [base] once there is room for it (the frame
+// array and the stack are big enough): the one place that sets up a frame,
+// for push_frame(), call() and execute()'s calls. Every register but the
+// parameters (set by the caller) starts cleared: a reference register must
+// not hold a stale pointer for the collector, and an int register the code
+// reads before writing (which the verifier does not track) must not show
+// what an earlier frame or a freed object left on the stack.
+inline Frame* Vm::enter_frame(Function* f, u32 base, u16 result)
+{
+    u64* regs = m_stack + base;
+    for (u32 r = f->param_count; r < f->register_count; r++)
+        regs[r] = 0;
+    Frame* frame = &m_frames[m_frame_count++];
+    *frame = Frame { f, base, 0, result };
+    m_calls++;
+    return frame;
+}
+
 bool Vm::push_frame(Function* f, u32 base, u16 result)
 {
     if (m_frame_count >= m_limits.max_depth)
@@ -453,16 +471,7 @@ bool Vm::push_frame(Function* f, u32 base, u16 result)
     }
     if (!ensure_stack(base + f->register_count + 1))
         return raise(ClassStackOverflowException, "");
-    // Every register but the parameters (set by the caller) starts cleared:
-    // a reference register must not hold a stale pointer for the collector,
-    // and an int register the code reads before writing (which the
-    // verifier does not track) must not show what an earlier frame or a
-    // freed object left on the stack.
-    u64* regs = m_stack + base;
-    for (u32 r = f->param_count; r < f->register_count; r++)
-        regs[r] = 0;
-    m_frames[m_frame_count++] = Frame { f, base, 0, result };
-    m_calls++;
+    enter_frame(f, base, result);
     return true;
 }
 
@@ -802,11 +811,7 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
     // The frame: inline when there is room (every hook event, every
     // handler call), as execute()'s calls do; push_frame() grows the array.
     if (KS_LIKELY(m_frame_count < m_frame_limit)) {
-        u64* regs = m_stack + base;
-        for (u32 j = f->ref_param_count; j < f->ref_register_count; j++)
-            regs[f->ref_registers[j]] = 0;
-        m_frames[m_frame_count++] = Frame { f, base, 0, 0 };
-        m_calls++;
+        enter_frame(f, base, 0);
     } else if (!push_frame(f, base, 0)) {
         return RunStatus::Exception;
     }
@@ -1352,11 +1357,7 @@ RunStatus Vm::execute(u32 entry_depth)
     u64* callee_regs;                                                                               \
     if (KS_LIKELY(m_frame_count < m_frame_limit && base + callee->register_count + 1 <= m_stack_size)) { \
         callee_regs = m_stack + base;                                                               \
-        for (u32 r = callee->param_count; r < callee->register_count; r++) /* as push_frame */      \
-            callee_regs[r] = 0;                                                                     \
-        frame = &m_frames[m_frame_count++];                                                         \
-        *frame = Frame { callee, base, 0, insn->a };                                                \
-        m_calls++;                                                                                  \
+        frame = enter_frame(callee, base, insn->a);                                                 \
     } else {                                                                                        \
         if (KS_UNLIKELY(!push_frame(callee, base, insn->a)))                                        \
             goto unwind;                                                                            \

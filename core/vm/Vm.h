@@ -205,6 +205,7 @@ private:
     InstanceObj* reset_preallocated(InstanceObj* e);
     RunStatus execute(u32 entry_depth);
     bool push_frame(Function* f, u32 base, u16 result);
+    Frame* enter_frame(Function* f, u32 base, u16 result);
     // Room for [needed] registers: the check inline, growing out of line.
     bool ensure_stack(u32 needed) { return KS_LIKELY(needed <= m_stack_size) || grow_stack(needed); }
     bool grow_stack(u32 needed);
