@@ -4,7 +4,8 @@
 # the module, the kscript tool and tests/kernel/, and reads the results from
 # the serial console. A run fails on any failed test and on any oops,
 # WARNING, BUG, stall or panic in the kernel log.
-# Usage: tools/kernel-test.sh [KVER...]      (KS_KERNEL_OUT: output folder;
+# Usage: tools/kernel-test.sh [KVER...]      (KVER: an installed kernel, e.g.
+#        6.1.0-57-amd64, or the start of one, e.g. 6.1; KS_KERNEL_OUT: output folder;
 #        KS_GUEST_ENTRY: the script the guest runs, default tests/kernel/run.sh;
 #        KS_GUEST_TIMEOUT: seconds a guest may run)
 # The debug tier: KS_DEBUG_KERNEL=1 adds one more "kernel version", 6.1-debug:
@@ -28,6 +29,22 @@ if [ ${#kvers[@]} = 1 ] && [ "${kvers[0]}" = "$debug_label" ] &&
 else
   "$root/tools/kernel-setup.sh" || exit 1
 fi
+# A short name ("6.1", "6.12") stands for the one installed kernel whose
+# release starts with it; anything else must name an installed kernel.
+for i in "${!kvers[@]}"; do
+  k=${kvers[$i]}
+  [ "$k" = "$debug_label" ] || [ -e "/lib/modules/$k/build/Makefile" ] && continue
+  matches=()
+  for d in /lib/modules/"$k".* /lib/modules/"$k"-*; do
+    [ -e "$d/build/Makefile" ] && matches+=("$(basename "$d")")
+  done
+  if [ ${#matches[@]} = 1 ]; then
+    kvers[$i]=${matches[0]}
+  else
+    echo "no single installed kernel matches '$k'; installed: $(ls /lib/modules | tr '\n' ' ')(or $debug_label)" >&2
+    echo "0 passed, 1 failed"; exit 64
+  fi
+done
 if [ ${#kvers[@]} = 0 ]; then
   for d in /lib/modules/*; do
     v=$(basename "$d")
