@@ -763,6 +763,9 @@ bool Vm::run_nested(Function* f, const u64* args, u32 argc, u64* result)
         return raise(ClassStackOverflowException, "callbacks from built-in methods nested too deep");
     if (argc != f->param_count || m_frame_count == 0)
         return raise(ClassRuntimeScriptException, "callback of the wrong arity");
+    // Charged the callee's length, as a call from bytecode is (KS_PUSH_FRAME).
+    if (!charge_checked(f->code_size))
+        return false;
     u32 entry = m_frame_count;
     Frame& top = m_frames[entry - 1];
     u32 base = top.base + top.function->register_count;

@@ -731,3 +731,17 @@ TEST(Engine, CallsChargeTheCalleesLength)
     ScriptRun fits = run_script(src, [](ks_config* c) { c->budget = 20000000; });
     EXPECT_EQ(fits.out, "2000000\n");
 }
+
+// A callback a built-in method runs (a sort comparator) is charged its
+// length too: 2,000 elements sorted with a 3,000-statement comparator run
+// ~66M statements, which 1,000,000 units do not pay for.
+TEST(Engine, CallbacksChargeTheirLength)
+{
+    std::string src = "int n = 0\nint cmp(int a, int b) {\n";
+    for (int i = 0; i < 3000; i++)
+        src += "  n = n + 1\n";
+    src += "  return a - b\n}\nint[] xs = new int[2000]\nfor (int i = 0; i < 2000; i++) xs[i] = (i * 7919) % 2000\n"
+           "xs.sort(cmp)\nSystem.p(n)\n";
+    ScriptRun stopped = run_script(src, [](ks_config* c) { c->budget = 1000000; });
+    EXPECT_EQ(stopped.exception, "BudgetExceededException");
+}
