@@ -287,8 +287,8 @@ Expr* Parser::make_expr(ExprKind kind, const Token& at)
     return e;
 }
 
-static const Expr kErrorExpr = { ExprKind::Error, Tok::Error, 0, 0, 1, 0, nullptr, 0, nullptr, nullptr, nullptr,
-    nullptr, 0, nullptr, nullptr };
+static const Expr kErrorExpr = { ExprKind::Error, Tok::Error, 0, 0, 1, 0, 0, { 0 }, nullptr, nullptr, nullptr,
+    nullptr, nullptr, nullptr };
 
 Expr* Parser::error_expr(const Token& at)
 {
