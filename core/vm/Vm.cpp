@@ -1271,10 +1271,8 @@ RunStatus Vm::execute(u32 entry_depth)
         VM_CASE(InstanceOf) {
             u32 steps;
             R[insn->a] = instance_of(R[insn->b], m_program->classes[insn->c], &steps);
-            if (KS_UNLIKELY(steps > 8)) {
-                frame->pc = (u32)(pc - code);
-                CHARGE(steps);
-            }
+            if (KS_UNLIKELY(steps > 8))
+                CHARGE(steps);   // budget_exhausted saves pc itself
             VM_NEXT;
         }
         VM_CASE(Cast) {
@@ -1286,10 +1284,8 @@ RunStatus Vm::execute(u32 entry_depth)
             }
             u32 steps;
             bool is = instance_of(v, k, &steps);
-            if (KS_UNLIKELY(steps > 8)) {
-                frame->pc = (u32)(pc - code);
-                CHARGE(steps);
-            }
+            if (KS_UNLIKELY(steps > 8))
+                CHARGE(steps);   // budget_exhausted saves pc itself
             if (KS_UNLIKELY(!is)) {
                 frame->pc = (u32)(pc - code);
                 raise_cast(v, k);
