@@ -168,20 +168,21 @@ System.p(f(3))
 String[] names() { return ["a"] }
 )";
 
-class VerifyRules : public ::testing::Test {
+// A compiled program (compile()) to break by hand, and what to find in it.
+class VerifyProgram : public ::testing::Test {
 protected:
     void SetUp() override
     {
         memory.init(64u << 20, false);
         heap.init(&memory);
+    }
+    // Compiles [src]; it must verify as compiled.
+    void compile(const char* src)
+    {
         Arena arena(&memory);
         Diagnostics diagnostics(&memory, &arena);
         CompileOptions options { CompileMode::Normal, 200, 1u << 20 };
-        ASSERT_TRUE(compile_program(&memory, &heap, kRulesSource, strlen(kRulesSource), options, &diagnostics,
-            &arena, &program));
-        f = fn("f");
-        main = program.functions[program.main_function];
-        ASSERT_NE(f, nullptr);
+        ASSERT_TRUE(compile_program(&memory, &heap, src, strlen(src), options, &diagnostics, &arena, &program));
         VerifyError e;
         ASSERT_TRUE(verify_program(program, &memory, &e)) << e.reason;
     }
@@ -269,10 +270,25 @@ protected:
     Memory memory;
     Heap heap;
     Program program {};
-    Function* f = nullptr;
-    Function* main = nullptr;
     u32 where_function = 0;
     u32 where_pc = 0;
+};
+
+// kRulesSource, compiled: f and the main function.
+class VerifyRules : public VerifyProgram {
+protected:
+    void SetUp() override
+    {
+        VerifyProgram::SetUp();
+        compile(kRulesSource);
+        ASSERT_FALSE(HasFatalFailure());
+        f = fn("f");
+        main = program.functions[program.main_function];
+        ASSERT_NE(f, nullptr);
+    }
+
+    Function* f = nullptr;
+    Function* main = nullptr;
 };
 
 // In f the reference registers are r1 r2 r5 r6 r8 r9 r10, the int ones r0
@@ -590,62 +606,7 @@ TEST(VerifyNatives, ComparatorOfTheElements)
 // compiled program of its own source, broken in one place).
 namespace {
 
-class VerifyAttack : public ::testing::Test {
-protected:
-    void SetUp() override
-    {
-        memory.init(64u << 20, false);
-        heap.init(&memory);
-    }
-    void TearDown() override
-    {
-        free_program(&memory, &program);
-        heap.destroy();
-        memory.destroy();
-    }
-    void compile(const char* src)
-    {
-        Arena arena(&memory);
-        Diagnostics diagnostics(&memory, &arena);
-        CompileOptions options { CompileMode::Normal, 200, 1u << 20 };
-        ASSERT_TRUE(compile_program(&memory, &heap, src, strlen(src), options, &diagnostics, &arena, &program));
-        VerifyError e;
-        ASSERT_TRUE(verify_program(program, &memory, &e)) << e.reason;
-    }
-    Function* fn(const char* name)
-    {
-        for (u32 i = 0; i < program.function_count; i++)
-            if (program.functions[i] && strcmp(program.functions[i]->name, name) == 0)
-                return program.functions[i];
-        ADD_FAILURE() << "no function " << name;
-        return nullptr;
-    }
-    u32 pc_of(Function* f, Op op)
-    {
-        for (u32 pc = 0; pc < f->code_size; pc++)
-            if (f->code[pc].op == op)
-                return pc;
-        ADD_FAILURE() << "no " << opcode_name(op);
-        return 0;
-    }
-    RtClass* klass(const char* name)
-    {
-        for (u32 i = 0; i < program.class_count; i++)
-            if (strcmp(program.classes[i]->name, name) == 0)
-                return program.classes[i];
-        ADD_FAILURE() << "no class " << name;
-        return nullptr;
-    }
-    std::string refusal()
-    {
-        VerifyError e;
-        return verify_program(program, &memory, &e) ? "" : e.reason;
-    }
-
-    Memory memory;
-    Heap heap;
-    Program program {};
-};
+class VerifyAttack : public VerifyProgram {};
 
 }
 
@@ -658,7 +619,7 @@ TEST_F(VerifyAttack, HandlerOfACallValueWithoutItsArgsWord)
             "  return r\n}\nint inc(int x) { return x + 1 }\nSystem.p(go(inc))\n");
     Function* go = fn("go");
     ASSERT_TRUE(go && go->handler_count == 1);
-    u32 call = pc_of(go, Op::CallValue);
+    u32 call = (u32)(find(go, Op::CallValue) - go->code);
     go->handlers[0].start = call;
     go->handlers[0].end = call + 1;
     go->code[go->handlers[0].target] = Insn { Op::Throw, 0, 0, 0, 0 };   // r0: the Func g
