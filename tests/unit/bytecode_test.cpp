@@ -124,30 +124,42 @@ void fix_header(std::string& f)
     put32(f, 24, bytecode_checksum(reinterpret_cast<const u8*>(f.data()) + kBytecodeHeaderSize, payload));
 }
 
+// A bytecode file read into a program of its own, freed with it.
+struct ReadFile {
+    Memory memory;
+    Heap heap;
+    Program program {};
+    const char* error = nullptr;   // The reader's message when read() failed.
+
+    ReadFile()
+    {
+        memory.init(64u << 20, false);
+        heap.init(&memory);
+    }
+    ~ReadFile()
+    {
+        free_program(&memory, &program);
+        heap.destroy();
+        memory.destroy();
+    }
+    bool read(const std::string& f)
+    {
+        bool oom = false;
+        return read_bytecode(&memory, &heap, reinterpret_cast<const u8*>(f.data()), f.size(), &program, &error,
+            &oom);
+    }
+};
+
 // Reads (and, when that succeeds, verifies) [f] with the engine's own
 // functions; returns the reader's or the verifier's message, "" if both
 // accept it.
 std::string read_and_verify(const std::string& f)
 {
-    Memory memory;
-    memory.init(64u << 20, false);
-    Heap heap;
-    heap.init(&memory);
-    Program program;
-    const char* error = nullptr;
-    bool oom = false;
-    std::string result;
-    if (!read_bytecode(&memory, &heap, reinterpret_cast<const u8*>(f.data()), f.size(), &program, &error, &oom)) {
-        result = error ? error : "?";
-    } else {
-        VerifyError e;
-        if (!verify_program(program, &memory, &e))
-            result = e.reason;
-    }
-    free_program(&memory, &program);
-    heap.destroy();
-    memory.destroy();
-    return result;
+    ReadFile r;
+    if (!r.read(f))
+        return r.error ? r.error : "?";
+    VerifyError e;
+    return verify_program(r.program, &r.memory, &e) ? "" : e.reason;
 }
 
 constexpr size_t kPayload = kBytecodeHeaderSize;
@@ -374,41 +386,32 @@ TEST(Bytecode, UnwrittenIntRegistersReadZero)
 {
     std::string file = compile("int g() {\n  int a = 12345\n  int b = a * 2\n  return b\n}\n"
                                "int h() { return 7 }\nSystem.p(g())\nSystem.p(h())\n");
-    Memory memory;
-    memory.init(64u << 20, false);
-    Heap heap;
-    heap.init(&memory);
-    Program program;
-    const char* error = nullptr;
-    bool oom = false;
-    ASSERT_TRUE(read_bytecode(&memory, &heap, reinterpret_cast<const u8*>(file.data()), file.size(), &program,
-        &error, &oom));
-    Function* g = nullptr;
-    Function* h = nullptr;
-    for (u32 i = 0; i < program.function_count; i++) {
-        if (strcmp(program.functions[i]->name, "g") == 0)
-            g = program.functions[i];
-        if (strcmp(program.functions[i]->name, "h") == 0)
-            h = program.functions[i];
-    }
-    ASSERT_TRUE(g && h);
-    u16 kept = 0xffff;
-    for (u32 pc = 0; pc < g->code_size && kept == 0xffff; pc++)
-        if (g->code[pc].op == Op::Return)
-            kept = g->code[pc].a;   // The first one: the later ones are not reached.
-    ASSERT_NE(kept, 0xffff);
-    if (h->register_count <= kept)
-        h->register_count = (u16)(kept + 1);
-    h->code[0] = Insn { Op::Return, 0, kept, 0, 0 };
     std::string forged;
     {
-        StringBuilder out(&memory);
+        ReadFile r;
+        ASSERT_TRUE(r.read(file));
+        Program& program = r.program;
+        Function* g = nullptr;
+        Function* h = nullptr;
+        for (u32 i = 0; i < program.function_count; i++) {
+            if (strcmp(program.functions[i]->name, "g") == 0)
+                g = program.functions[i];
+            if (strcmp(program.functions[i]->name, "h") == 0)
+                h = program.functions[i];
+        }
+        ASSERT_TRUE(g && h);
+        u16 kept = 0xffff;
+        for (u32 pc = 0; pc < g->code_size && kept == 0xffff; pc++)
+            if (g->code[pc].op == Op::Return)
+                kept = g->code[pc].a;   // The first one: the later ones are not reached.
+        ASSERT_NE(kept, 0xffff);
+        if (h->register_count <= kept)
+            h->register_count = (u16)(kept + 1);
+        h->code[0] = Insn { Op::Return, 0, kept, 0, 0 };
+        StringBuilder out(&r.memory);
         ASSERT_TRUE(write_bytecode(program, out));
         forged.assign(out.data(), out.size());
     }
-    free_program(&memory, &program);
-    heap.destroy();
-    memory.destroy();
     EXPECT_EQ(read_and_verify(forged), "");
     Loaded r = load_and_run(forged);
     ASSERT_EQ(r.load, KS_OK) << r.diagnostic;
