@@ -84,9 +84,11 @@ def parse(path):
     return spec
 
 
-def strip_infos(lines):
-    """Standard error without the info lines (and the source line and caret
-    under each)."""
+def strip_diagnostics(lines, kinds):
+    """Standard error without the diagnostics of [kinds] ("info",
+    "warning"): each such line and the source line and caret that the CLI
+    prints under it (two lines starting with two spaces)."""
+    marks = [": %s: " % k for k in kinds]
     out = []
     skip = 0
     for x in lines:
@@ -94,25 +96,7 @@ def strip_infos(lines):
             skip -= 1
             continue
         skip = 0
-        if ": info: " in x:
-            skip = 2
-            continue
-        out.append(x)
-    return out
-
-
-def strip_warnings(lines):
-    """Standard error without the warnings and infos: each warning or info
-    line and the source line and caret that the CLI prints under it (two
-    lines starting with two spaces)."""
-    out = []
-    skip = 0
-    for x in lines:
-        if skip and x.startswith("  "):
-            skip -= 1
-            continue
-        skip = 0
-        if ": warning: " in x or ": info: " in x:
+        if any(m in x for m in marks):
             skip = 2
             continue
         out.append(x)
@@ -126,7 +110,7 @@ def compile_to_bytecode(kscript, spec, path, outdir):
         return None
     out = os.path.join(outdir, os.path.basename(path) + "bc")
     proc = subprocess.run([kscript, "compile"] + spec["args"] + [path, "-o", out], capture_output=True, timeout=60)
-    diagnostics = strip_infos(proc.stderr.decode("utf-8", errors="replace").splitlines())
+    diagnostics = strip_diagnostics(proc.stderr.decode("utf-8", errors="replace").splitlines(), ["info"])
     if proc.returncode != 0 or proc.stdout or diagnostics:
         return None
     return out
@@ -180,7 +164,7 @@ def check(kscript, path, rel, bytecode_dir=None):
     for line, message in spec["infos"]:
         if not any(int(l) == line and m.startswith(message) for l, _, m in infos):
             problems.append("missing info on line %d: %r" % (line, message))
-    err = "\n".join(strip_warnings(err.splitlines()))
+    err = "\n".join(strip_diagnostics(err.splitlines(), ["warning", "info"]))
     if spec["stderr"]:
         lines = [x.replace(path, "FILE") for x in err.splitlines()]
         if lines != spec["stderr"]:
