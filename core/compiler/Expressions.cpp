@@ -704,8 +704,10 @@ Operand Compiler::declare_global_by_assignment(Expr* target, Expr* value, bool i
         release(v);
         return error_operand();
     }
-    GlobalSym g { target->name, t, m_globals.size(), false, true };
-    if (!m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
+    // The name outlives the function body's syntax tree (lazy parsing).
+    const char* name = m_arena->copy_string(target->name, str_length(target->name));
+    GlobalSym g { name, t, m_globals.size(), false, true };
+    if (!name || !m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
         oom();
         release(v);
         return error_operand();

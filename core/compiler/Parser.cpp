@@ -484,9 +484,8 @@ SyntaxTree Parser::parse_program()
         item.line = m_tokens[before].line;
         item.end_line = m_tokens[m_pos > before ? m_pos - 1 : before].line;
         if (item.kind != ItemKind::Stmt) {
-            u32 range[2] = { before, m_pos };
             if (m_item_names)
-                item.names = name_set(range, 2, false);
+                item.names = name_set(before, m_pos);
             if (!shared.try_append(before) || !shared.try_append(m_pos))
                 oom();
         }
@@ -497,49 +496,76 @@ SyntaxTree Parser::parse_program()
     }
     SyntaxTree program {};
     program.items = to_array(items, &program.count);
-    program.shared_names = name_set(shared.data(), shared.size(), true);
-    u32 everything[2] = { 0, m_count };
-    program.all_names = name_set(everything, 2, false);
+    // Both name sets in one pass over the tokens, each identifier hashed
+    // once: every identifier goes in all_names; those inside the ranges of
+    // classes and functions (in order, so one cursor walks them) and those
+    // after `global.` anywhere go in shared_names.
+    program.shared_names.seed = program.all_names.seed = m_seed;
+    u32 r = 0;
+    for (u32 i = 0; i < m_count && !m_abort; i++) {
+        const Token& t = m_tokens[i];
+        if (t.kind != Tok::Ident)
+            continue;
+        u32 h = token_hash(t);
+        add_name(&program.all_names, h);
+        while (r + 1 < shared.size() && shared[r + 1] <= i)
+            r += 2;
+        if (r + 1 < shared.size() && shared[r] <= i)
+            add_name(&program.shared_names, h);
+        if (t.length == 6 && mem_compare(t.start, "global", 6) == 0 && i + 2 < m_count
+            && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident)
+            add_name(&program.shared_names, token_hash(m_tokens[i + 2]));
+    }
     return program;
 }
 
-// The identifiers in the token ranges [ranges[2k], ranges[2k + 1]), plus,
-// with [after_global], those after `global.` anywhere.
-NameSet Parser::name_set(const u32* ranges, u32 count, bool after_global)
+u32 Parser::token_hash(const Token& token) const { return name_hash(token.start, token.length, m_seed); }
+
+// Adds [hash] to [set] unless it is there, doubling the table (in the arena;
+// the old one is left there, less than the final one in all) when it would
+// be more than half full. Sized by the distinct names, not their uses: the
+// same few hundred names recur through a program.
+void Parser::add_name(NameSet* set, u32 hash)
 {
-    Vector<u32> hashes(m_memory);
-    for (u32 r = 0; r + 1 < count; r += 2)
-        for (u32 i = ranges[r]; i < ranges[r + 1] && i < m_count; i++)
-            if (m_tokens[i].kind == Tok::Ident
-                && !hashes.try_append(name_hash(m_tokens[i].start, m_tokens[i].length, m_seed)))
-                oom();
-    for (u32 i = 0; after_global && i + 2 < m_count; i++) {
-        const Token& t = m_tokens[i];
-        if (t.kind == Tok::Ident && t.length == 6 && mem_compare(t.start, "global", 6) == 0
-            && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident
-            && !hashes.try_append(name_hash(m_tokens[i + 2].start, m_tokens[i + 2].length, m_seed)))
+    if (m_abort)
+        return;
+    if ((set->count + 1) * 2 > set->size) {
+        u32 size = set->size ? set->size * 2 : 64;
+        u32* slots = static_cast<u32*>(m_arena->alloc(sizeof(u32) * size));
+        if (!slots) {
             oom();
+            return;
+        }
+        mem_set(slots, 0, sizeof(u32) * size);
+        for (u32 i = 0; i < set->size; i++) {
+            u32 h = set->slots[i];
+            if (!h)
+                continue;
+            u32 j = h & (size - 1);
+            while (slots[j])
+                j = (j + 1) & (size - 1);
+            slots[j] = h;
+        }
+        set->slots = slots;
+        set->size = size;
     }
+    u32 i = hash & (set->size - 1);
+    while (set->slots[i] && set->slots[i] != hash)
+        i = (i + 1) & (set->size - 1);
+    if (!set->slots[i]) {
+        set->slots[i] = hash;
+        set->count++;
+    }
+}
+
+// The identifiers of tokens [from, to).
+NameSet Parser::name_set(u32 from, u32 to)
+{
     NameSet set {};
     set.seed = m_seed;
-    if (!hashes.size() || m_abort)
-        return set;
-    u32 size = 16;
-    while (size < hashes.size() * 2)
-        size *= 2;
-    set.slots = static_cast<u32*>(m_arena->alloc(sizeof(u32) * size));
-    if (!set.slots) {
-        oom();
-        return set;
-    }
-    mem_set(set.slots, 0, sizeof(u32) * size);
-    set.size = size;
-    for (u32 h : hashes) {
-        u32 i = h & (size - 1);
-        while (set.slots[i] && set.slots[i] != h)
-            i = (i + 1) & (size - 1);
-        set.slots[i] = h;
-    }
+    for (u32 i = from; i < to && i < m_count; i++)
+        if (m_tokens[i].kind == Tok::Ident)
+            add_name(&set, token_hash(m_tokens[i]));
     return set;
 }
 
@@ -657,11 +683,60 @@ FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const cha
         return f;
     }
     skip_throws();
-    if (check(Tok::LBrace))
-        f->body = parse_block();
-    else
+    if (check(Tok::LBrace)) {
+        if (!m_lazy_bodies || !skip_body(f))
+            f->body = parse_block();
+    } else
         expect_terminator();   // A prototype.
     return f;
+}
+
+// Lazy parsing: leaves [func] a placeholder body for the '{' here (no
+// statements, the lines of its braces, as the declarations need) and moves
+// past its matching '}'. False, having moved nowhere, when the file ends
+// before that '}': the body is then parsed at once, for the error to be
+// the same as without laziness.
+bool Parser::skip_body(FuncDecl* func)
+{
+    u32 open = m_pos;
+    u32 depth = 0;
+    for (u32 i = open; i < m_count; i++) {
+        Tok k = m_tokens[i].kind;
+        if (k == Tok::LBrace) {
+            depth++;
+        } else if (k == Tok::RBrace) {
+            if (--depth)
+                continue;
+            Block* block = m_arena->make<Block>();
+            if (!block) {
+                oom();
+                return false;
+            }
+            mem_set(block, 0, sizeof(*block));
+            block->scoped = true;
+            block->line = m_tokens[open].line;
+            block->column = m_tokens[open].column;
+            block->end_line = m_tokens[i].line;
+            func->body = block;
+            func->body_parser = this;
+            func->body_token = open;
+            m_pos = i + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+Block* Parser::parse_body(u32 open, Arena* arena)
+{
+    Arena* saved_arena = m_arena;
+    u32 saved_pos = m_pos;
+    m_arena = arena;
+    m_pos = open;
+    Block* block = parse_block();
+    m_arena = saved_arena;
+    m_pos = saved_pos;
+    return block;
 }
 
 // [abstract_class]: the class was declared `abstract`, already reported;

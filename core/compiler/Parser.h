@@ -30,7 +30,17 @@ public:
     // (Item::names; the prelude's, to find the built-in classes a script
     // reaches). Off by default: a script's items do not need them.
     void set_item_names(bool on) { m_item_names = on; }
-    NameSet name_set(const u32* ranges, u32 count, bool after_global);
+    // Lazy parsing: parse_program() skips each function and method body by
+    // matching its braces (FuncDecl::body_token marks it) and parse_body()
+    // parses it when the compiler gets to it, into an arena the compiler
+    // resets after each function. So a program's syntax trees are never all
+    // in memory at once: a 10,000-line program's bodies took 7 MB.
+    void set_lazy_bodies(bool on) { m_lazy_bodies = on; }
+    // The body whose '{' is token [open], its nodes from [arena]. Parsing
+    // goes as it would have in parse_program(); the tokens stay where they
+    // were.
+    Block* parse_body(u32 open, Arena* arena);
+    NameSet name_set(u32 from, u32 to);
 
 private:
     // Token access.
@@ -64,6 +74,9 @@ private:
     ClassDecl* parse_class(bool abstract_class = false);
     FuncDecl* parse_function(TypeRef* return_type, u8 annotations, const char* class_name);
     bool parse_params(FuncDecl* func);
+    bool skip_body(FuncDecl* func);
+    void add_name(NameSet* set, u32 hash);
+    u32 token_hash(const Token& token) const;
 
     // Types.
     TypeRef* parse_type();
@@ -119,6 +132,7 @@ private:
 
     const TokenList& m_tokens;
     bool m_item_names { false };
+    bool m_lazy_bodies { false };
     u32 m_count;
     u32 m_pos { 0 };
     Arena* m_arena;
