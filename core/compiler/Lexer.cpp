@@ -114,10 +114,23 @@ static Tok keyword_kind(const char* start, u32 length)
 u32 Lexer::column_of(const char* where)
 {
     // Columns count characters (UTF-8 continuation bytes are skipped), from
-    // 1. Positions only move forward, so counting resumes where the last
-    // call stopped: linear in the line length overall.
-    if (m_column_line != m_line_start || where < m_column_at) {
+    // 1. On a line of ASCII only (found once per line) that is the byte
+    // offset. Otherwise positions only move forward, so counting resumes
+    // where the last call stopped: linear in the line length overall.
+    if (m_column_line != m_line_start) {
         m_column_line = m_line_start;
+        m_column_at = m_line_start;
+        m_column = 1;
+        m_line_ascii = true;
+        for (const char* p = m_line_start; p < m_end && *p != '\n'; p++)
+            if ((u8)*p >= 0x80) {
+                m_line_ascii = false;
+                break;
+            }
+    }
+    if (m_line_ascii)
+        return (u32)(where - m_line_start) + 1;
+    if (where < m_column_at) {
         m_column_at = m_line_start;
         m_column = 1;
     }
@@ -316,12 +329,14 @@ void Lexer::lex_string_part(Token* token, const char* from)
         token->kind = Tok::Error;
         return;
     }
-    char* out = static_cast<char*>(m_arena->alloc(size + 1));
+    // The length first (Token::string_length()), then the text.
+    char* out = static_cast<char*>(m_arena->alloc(sizeof(u32) + size + 1));
     if (!out) {
         m_out_of_memory = true;
         token->kind = Tok::Error;
         return;
     }
+    out += sizeof(u32);
     usize n = 0;
     for (const char* q = from; q < p; q++) {
         char c = *q;
@@ -353,8 +368,9 @@ void Lexer::lex_string_part(Token* token, const char* from)
         out[n++] = c;
     }
     out[n] = 0;
+    u32 length = (u32)n;
+    mem_copy(out - sizeof(u32), &length, sizeof(u32));
     token->string = out;
-    token->string_length = (u32)n;
 }
 
 Token Lexer::next()

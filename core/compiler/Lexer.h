@@ -48,6 +48,7 @@ private:
     const char* m_column_line { nullptr };   // Line start of the cached column.
     const char* m_column_at { nullptr };
     u32 m_column { 1 };
+    bool m_line_ascii { false };   // The line of m_column_line has no byte above 0x7f.
 };
 
 }

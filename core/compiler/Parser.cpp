@@ -4,24 +4,9 @@
 
 namespace ks {
 
-static const Token kEofToken = { Tok::Eof, true, 0, 0, 0, "", { 0 }, 0 };
+static const Token kEofToken = { Tok::Eof, true, 0, 0, 0, "", { 0 } };
 
-const Token& Parser::peek(u32 ahead) const
-{
-    u32 i = m_pos + ahead;
-    if (i >= m_count)
-        return m_count ? m_tokens[m_count - 1] : kEofToken;
-    return m_tokens[i];
-}
-
-bool Parser::match(Tok kind)
-{
-    if (!check(kind))
-        return false;
-    if (kind != Tok::Eof)
-        m_pos++;
-    return true;
-}
+const Token& Parser::peek_past_end() const { return m_count ? m_tokens[m_count - 1] : kEofToken; }
 
 void Parser::error_at(const Token& token, const char* format, const char* s1)
 {
@@ -126,12 +111,6 @@ void Parser::expect_close(const Token& open)
     expect(Tok::RBrace, "'}'");
 }
 
-bool Parser::ident_is(const Token& t, const char* word) const
-{
-    usize n = str_length(word);
-    return t.kind == Tok::Ident && t.length == n && mem_compare(t.start, word, n) == 0;
-}
-
 // Java's modifiers in front of a declaration (`public`, `private`,
 // `protected`, `abstract`, `final`): skipped, the first of a run reported.
 // Returns a mask: 1 if `final` was among them (the caller makes a variable
@@ -143,6 +122,8 @@ u32 Parser::skip_java_modifiers()
     u32 mask = 0;
     for (;;) {
         const Token& t = current();
+        if (t.kind != Tok::Ident)
+            return mask;
         bool is_final = ident_is(t, "final"), is_abstract = ident_is(t, "abstract");
         if (!is_final && !is_abstract && !ident_is(t, "public") && !ident_is(t, "private")
             && !ident_is(t, "protected"))
@@ -1645,7 +1626,7 @@ Expr* Parser::parse_primary()
         if (!e)
             return error_expr(t);
         e->name = t.string;
-        e->name_length = t.string_length;
+        e->name_length = t.string_length();
         return e;
     }
     case Tok::KwTrue:

@@ -44,11 +44,24 @@ public:
 
 private:
     // Token access.
-    const Token& peek(u32 ahead = 0) const;
+    // The token [ahead] past the current one; the Eof token past the end.
+    const Token& peek(u32 ahead = 0) const
+    {
+        u32 i = m_pos + ahead;
+        return KS_LIKELY(i < m_count) ? m_tokens[i] : peek_past_end();
+    }
+    const Token& peek_past_end() const;
     const Token& current() const { return peek(0); }
     const Token& previous() const { return m_tokens[m_pos ? m_pos - 1 : 0]; }
     bool check(Tok kind) const { return current().kind == kind; }
-    bool match(Tok kind);
+    bool match(Tok kind)
+    {
+        if (!check(kind))
+            return false;
+        if (kind != Tok::Eof)
+            m_pos++;
+        return true;
+    }
     bool expect(Tok kind, const char* what);
     void expect_terminator();
     void error_here(const char* format, const char* s1 = nullptr);
@@ -60,7 +73,12 @@ private:
     // Java and C# forms that kscript does not have: each gives one error
     // saying what to write instead, and the parser goes on as if the
     // nearest kscript form had been written, so that no cascade follows.
-    bool ident_is(const Token& t, const char* word) const;
+    // Whether [t] is the identifier [word] (a literal: its length is known).
+    template<usize N>
+    static bool ident_is(const Token& t, const char (&word)[N])
+    {
+        return t.kind == Tok::Ident && t.length == N - 1 && mem_compare(t.start, word, N - 1) == 0;
+    }
     u32 skip_java_modifiers();
     bool java_type_declaration();
     void skip_throws();

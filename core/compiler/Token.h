@@ -41,7 +41,8 @@ enum class Tok : u8 {
 
 const char* token_text(Tok kind);
 
-// 40 bytes: a 10,000-line program has about 80,000 of them.
+// 32 bytes: a 10,000-line program has about 80,000 of them, all kept
+// through the compile (lazy parsing reads the bodies' tokens late).
 struct Token {
     Tok kind;
     bool newline_before;   // A line break separates it from the previous token.
@@ -51,19 +52,27 @@ struct Token {
     const char* start;     // Points into the source.
     union {
         i64 int_value;         // Int tokens.
-        const char* string;    // String tokens: decoded text (arena), NUL-terminated.
+        const char* string;    // String tokens: decoded text (arena), NUL-terminated,
+                               // its length in the 4 bytes before it.
     };
-    u32 string_length;
+
+    u32 string_length() const
+    {
+        u32 n;
+        mem_copy(&n, string - sizeof(u32), sizeof(u32));
+        return n;
+    }
 };
-static_assert(sizeof(Token) == 40, "Token grew");
+static_assert(sizeof(Token) == 32, "Token grew");
 
 // The lexer's output, in chunks of kChunk tokens: growing never copies
 // the tokens made so far, and never holds them twice (a Vector's doubling
 // held three times the final size at its peak, most of a compile's memory).
+// A chunk is four pages less the slab's large-allocation header, like the
+// arena's: a power of two in bytes would take a fifth page for the header.
 class TokenList {
 public:
-    static constexpr u32 kShift = 8;
-    static constexpr u32 kChunk = 1u << kShift;
+    static constexpr u32 kChunk = (4 * 4096 - 128) / sizeof(Token);
 
     explicit TokenList(Memory* memory) : m_memory(memory), m_chunks(memory) {}
     TokenList(const TokenList&) = delete;
@@ -76,7 +85,7 @@ public:
 
     [[nodiscard]] bool try_append(const Token& token)
     {
-        if ((m_size >> kShift) == m_chunks.size()) {
+        if (m_size / kChunk == m_chunks.size()) {
             Token* chunk = static_cast<Token*>(m_memory->alloc(sizeof(Token) * kChunk));
             if (!chunk)
                 return false;
@@ -85,11 +94,11 @@ public:
                 return false;
             }
         }
-        m_chunks[m_size >> kShift][m_size & (kChunk - 1)] = token;
+        m_chunks[m_size / kChunk][m_size % kChunk] = token;
         m_size++;
         return true;
     }
-    const Token& operator[](u32 i) const { return m_chunks[i >> kShift][i & (kChunk - 1)]; }
+    const Token& operator[](u32 i) const { return m_chunks[i / kChunk][i % kChunk]; }
     u32 size() const { return m_size; }
 
 private:

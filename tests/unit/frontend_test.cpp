@@ -35,7 +35,63 @@ TEST_F(FrontendTest, LexesAllTokenKinds)
     EXPECT_EQ(tokens[5].int_value, 3);
     EXPECT_TRUE(tokens[7].newline_before);
     EXPECT_STREQ(tokens[13].string, "s\n");
+    EXPECT_EQ(tokens[13].string_length(), 2u);
     EXPECT_EQ(tokens[7].line, 2u);
+}
+
+// The token list's chunks hold a number of tokens that is no power of two:
+// indexes across chunk boundaries must find each token.
+TEST_F(FrontendTest, TokenListAcrossChunks)
+{
+    TokenList tokens(&memory);
+    u32 n = TokenList::kChunk * 3 + 7;
+    for (u32 i = 0; i < n; i++) {
+        Token t {};
+        t.kind = Tok::Int;
+        t.int_value = i;
+        ASSERT_TRUE(tokens.try_append(t));
+    }
+    ASSERT_EQ(tokens.size(), n);
+    for (u32 i = 0; i < n; i++)
+        ASSERT_EQ(tokens[i].int_value, (i64)i) << i;
+}
+
+// reset() keeps the newest chunk and hands its memory out again from the
+// start; everything else goes back, so a reset arena holds one chunk.
+TEST_F(FrontendTest, ArenaResetReusesItsNewestChunk)
+{
+    Arena arena(&memory);
+    arena.reset();   // Nothing yet: nothing to keep.
+    usize before = memory.used();
+    void* first = nullptr;
+    for (u32 round = 0; round < 3; round++) {
+        void* p = arena.alloc(64);
+        ASSERT_NE(p, nullptr);
+        if (round == 0)
+            first = p;
+        for (u32 i = 0; i < 2000; i++)   // Several chunks' worth.
+            ASSERT_NE(arena.alloc(48), nullptr);
+        usize grown = memory.used();
+        EXPECT_GT(grown, before + 3 * 16384);
+        arena.reset();
+        EXPECT_LT(memory.used(), before + 20000) << round;
+        // The kept chunk is handed out from its start again.
+        void* again = arena.alloc(64);
+        EXPECT_NE(again, nullptr);
+        if (round == 0) {
+            EXPECT_NE(again, first);   // The newest chunk, not the first one.
+        }
+        arena.reset();
+    }
+    // A chunk of its own (bigger than the usual size) can be the one kept.
+    ASSERT_NE(arena.alloc(100000), nullptr);
+    arena.reset();
+    usize kept = memory.used();
+    EXPECT_GT(kept, before + 100000);
+    EXPECT_NE(arena.alloc(90000), nullptr);
+    EXPECT_EQ(memory.used(), kept);   // Served from the kept chunk.
+    arena.release();
+    EXPECT_EQ(memory.used(), before);
 }
 
 TEST_F(FrontendTest, LexerReportsBadLiterals)
