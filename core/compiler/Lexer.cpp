@@ -111,7 +111,7 @@ static Tok keyword_kind(const char* start, u32 length)
     return Tok::Ident;
 }
 
-u32 Lexer::column_of(const char* where)
+u32 Lexer::column_slow(const char* where)
 {
     // Columns count characters (UTF-8 continuation bytes are skipped), from
     // 1. On a line of ASCII only (found once per line) that is the byte
@@ -204,16 +204,15 @@ bool Lexer::skip_space_and_comments()
     return false;
 }
 
-Token Lexer::make(Tok kind, const char* start)
+void Lexer::make(Token* t, Tok kind, const char* start)
 {
-    Token t {};
-    t.kind = kind;
-    t.newline_before = m_newline;
-    t.line = m_line;
-    t.column = column_of(start);
-    t.start = start;
-    t.length = (u32)(m_cursor - start);
-    return t;
+    t->kind = kind;
+    t->newline_before = m_newline;
+    t->line = m_line;
+    t->column = column_of(start);
+    t->start = start;
+    t->length = (u32)(m_cursor - start);
+    t->int_value = 0;
 }
 
 void Lexer::lex_number(Token* token)
@@ -373,11 +372,12 @@ void Lexer::lex_string_part(Token* token, const char* from)
     token->string = out;
 }
 
-Token Lexer::next()
+// Lexes the next token into [t].
+void Lexer::next(Token* t)
 {
     if (!skip_space_and_comments()) {
-        Token t = make(Tok::Eof, m_end);
-        return t;
+        make(t, Tok::Eof, m_end);
+        return;
     }
     const char* start = m_cursor;
     char c = *m_cursor++;
@@ -437,41 +437,39 @@ Token Lexer::next()
             kind = two('=', Tok::Ge, Tok::Gt);
         }
         break;
-    case '"': {
-        Token t = make(Tok::String, start);
-        lex_string(&t);
+    case '"':
+        make(t, Tok::String, start);
+        lex_string(t);
         m_newline = false;
-        return t;
-    }
+        return;
     default:
         if (is_digit(c)) {
             while (m_cursor < m_end && is_ident_char(*m_cursor))
                 m_cursor++;
-            Token t = make(Tok::Int, start);
-            lex_number(&t);
+            make(t, Tok::Int, start);
+            lex_number(t);
             m_newline = false;
-            return t;
+            return;
         }
         if (is_ident_start(c)) {
             while (m_cursor < m_end && is_ident_char(*m_cursor))
                 m_cursor++;
-            Token t = make(keyword_kind(start, (u32)(m_cursor - start)), start);
+            make(t, keyword_kind(start, (u32)(m_cursor - start)), start);
             m_newline = false;
-            return t;
+            return;
         }
         {
-            Token t = make(Tok::Error, start);
+            make(t, Tok::Error, start);
             if (c == '\'')
                 error_at(start, "character literals are not supported; use a string");
             else
                 error_at(start, "unexpected character");
             m_newline = false;
-            return t;
+            return;
         }
     }
-    Token t = make(kind, start);
+    make(t, kind, start);
     m_newline = false;
-    return t;
 }
 
 // Konoha's string interpolation: "a${x}b" is read as ("a" + (x) + "b"),
@@ -496,11 +494,20 @@ bool Lexer::tokenize(TokenList* out)
         return out->try_append(t);
     };
     for (;;) {
-        Token t = next();
+        // Lexed in place; only a token that takes part in an interpolation
+        // is taken back out and written with the tokens made around it.
+        Token* slot = out->push();
+        if (!slot)
+            return false;
+        next(slot);
         if (m_out_of_memory)
             return false;
         bool ok = true;
-        if (t.kind == Tok::String && m_string_interpolates) {
+        Token t = *slot;
+        bool interpolates = t.kind == Tok::String && m_string_interpolates;
+        if (KS_LIKELY(!depth && !interpolates)) {
+            // In its slot already.
+        } else if (out->pop(), interpolates) {
             // The start of an interpolating string: ( "part" + (
             if (depth == kMaxInterpolation) {
                 error_at(t.start, "string interpolation nested too deep");

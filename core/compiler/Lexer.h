@@ -25,13 +25,25 @@ public:
 
 private:
     bool skip_space_and_comments();
-    Token next();
-    Token make(Tok kind, const char* start);
+    void next(Token* t);
+    void make(Token* t, Tok kind, const char* start);
+    Token make(Tok kind, const char* start)
+    {
+        Token t;
+        make(&t, kind, start);
+        return t;
+    }
     void lex_number(Token* token);
     void lex_string(Token* token);
     void lex_string_part(Token* token, const char* from);
     void error_at(const char* where, const char* message);
-    u32 column_of(const char* where);
+    u32 column_of(const char* where)
+    {
+        if (KS_LIKELY(m_column_line == m_line_start && m_line_ascii))
+            return (u32)(where - m_line_start) + 1;
+        return column_slow(where);
+    }
+    u32 column_slow(const char* where);
 
     const char* m_source;
     const char* m_end;

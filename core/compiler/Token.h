@@ -85,25 +85,50 @@ public:
 
     [[nodiscard]] bool try_append(const Token& token)
     {
-        if (m_size / kChunk == m_chunks.size()) {
-            Token* chunk = static_cast<Token*>(m_memory->alloc(sizeof(Token) * kChunk));
-            if (!chunk)
-                return false;
-            if (!m_chunks.try_append(chunk)) {
-                m_memory->free(chunk);
-                return false;
-            }
-        }
-        m_chunks[m_size / kChunk][m_size % kChunk] = token;
+        Token* slot = push();
+        if (slot)
+            *slot = token;
+        return slot != nullptr;
+    }
+    // A slot for one more token, its contents unset; null when memory ran
+    // out. The lexer writes a token in place instead of copying it in.
+    Token* push()
+    {
+        if (KS_UNLIKELY(!m_left) && !grow())
+            return nullptr;
+        m_left--;
         m_size++;
-        return true;
+        return m_next++;
+    }
+    // Takes back the slot that push() just gave.
+    void pop()
+    {
+        m_left++;
+        m_size--;
+        m_next--;
     }
     const Token& operator[](u32 i) const { return m_chunks[i / kChunk][i % kChunk]; }
     u32 size() const { return m_size; }
 
 private:
+    bool grow()
+    {
+        Token* chunk = static_cast<Token*>(m_memory->alloc(sizeof(Token) * kChunk));
+        if (!chunk)
+            return false;
+        if (!m_chunks.try_append(chunk)) {
+            m_memory->free(chunk);
+            return false;
+        }
+        m_next = chunk;
+        m_left = kChunk;
+        return true;
+    }
+
     Memory* m_memory;
     Vector<Token*> m_chunks;
+    Token* m_next { nullptr };   // The next free slot of the last chunk.
+    u32 m_left { 0 };            // Free slots from m_next on.
     u32 m_size { 0 };
 };
 
