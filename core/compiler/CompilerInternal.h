@@ -354,6 +354,7 @@ private:
     Operand unbox(Operand v, Type* t, i32 dest);
     u16 type_operand(Type* t, Expr* e);
     Operand checked_cast(Operand v, Type* t, Expr* e, i32 dest);
+    Operand downcast(Operand v, Type* t, i32 dest);
     Operand object_to_scalar(Operand v, Type* t, Expr* e, i32 dest);
     i64 static_type_id(Type* t);
     Operand to_expr(Expr* e, i32 dest);
