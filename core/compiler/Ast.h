@@ -211,6 +211,7 @@ struct NameSet {
     u64 seed;       // Of name_hash().
 
     bool may_contain(const char* name, usize length) const;
+    bool contains(u32 hash) const;   // Of name_hash() with [seed].
 };
 
 u32 name_hash(const char* name, usize length, u64 seed);
@@ -230,11 +231,12 @@ struct Item {
 struct SyntaxTree {
     Item* items;
     u32 count;
-    // Identifiers inside classes and functions, and after `global.`: a
-    // top-level variable whose name is not here is only used by the main
-    // program, so it can live in a register instead of a global slot.
+    // The names of top-level variables that are used inside classes and
+    // functions, or after `global.`: a top-level variable whose name is not
+    // here is only used by the main program, so it can live in a register
+    // instead of a global slot.
     NameSet shared_names;
-    NameSet all_names;   // Every identifier of the source.
+    NameSet all_names;   // Every identifier of the source that starts with a capital letter.
 };
 
 }

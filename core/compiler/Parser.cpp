@@ -442,11 +442,12 @@ u32 name_hash(const char* name, usize length, u64 seed)
     return h ? h : 1;
 }
 
-bool NameSet::may_contain(const char* name, usize length) const
+bool NameSet::may_contain(const char* name, usize length) const { return contains(name_hash(name, length, seed)); }
+
+bool NameSet::contains(u32 h) const
 {
     if (!size)
         return false;
-    u32 h = name_hash(name, length, seed);
     for (u32 i = h & (size - 1);; i = (i + 1) & (size - 1)) {
         if (slots[i] == h)
             return true;
@@ -477,24 +478,57 @@ SyntaxTree Parser::parse_program()
     }
     SyntaxTree program {};
     program.items = to_array(items, &program.count);
-    // Both name sets in one pass over the tokens, each identifier hashed
-    // once: every identifier goes in all_names; those inside the ranges of
-    // classes and functions (in order, so one cursor walks them) and those
-    // after `global.` anywhere go in shared_names.
-    program.shared_names.seed = program.all_names.seed = m_seed;
+    // The name sets in one pass over the tokens. all_names: the identifiers
+    // that start with a capital letter (Compiler::mark_unused_builtins()
+    // asks it for the built-in classes, all capitalized). shared_names: of
+    // the names that top-level variable statements declare (only those are
+    // asked of it, by Compiler::main_only()), those used inside classes and
+    // functions (in order, so one cursor walks their ranges) or after
+    // `global.` anywhere. A test of an identifier's first byte and length
+    // skips hashing most of them.
+    NameSet declared {};
+    declared.seed = program.shared_names.seed = program.all_names.seed = m_seed;
+    u64 first_bytes[4] = { 0, 0, 0, 0 };
+    u64 lengths = 0;
+    auto declare = [&](const Stmt* st) {
+        if (!st || st->kind != StmtKind::Var || !st->name || !st->name[0])
+            return;
+        u32 n = str_length(st->name);
+        add_name(&declared, name_hash(st->name, n, m_seed));
+        first_bytes[(u8)st->name[0] >> 6] |= 1ull << ((u8)st->name[0] & 63);
+        lengths |= 1ull << (n < 63 ? n : 63);
+    };
+    for (u32 i = 0; i < program.count; i++) {
+        const Stmt* st = program.items[i].kind == ItemKind::Stmt ? program.items[i].stmt : nullptr;
+        if (st && st->kind == StmtKind::Block && st->block && !st->block->scoped) {
+            for (u32 j = 0; j < st->block->count; j++)
+                declare(st->block->stmts[j]);
+        } else {
+            declare(st);
+        }
+    }
+    auto maybe_declared = [&](const Token& t) {
+        u8 c = (u8)t.start[0];
+        return declared.count && (first_bytes[c >> 6] & (1ull << (c & 63)))
+            && (lengths & (1ull << (t.length < 63 ? t.length : 63)))
+            && declared.contains(token_hash(t));
+    };
     u32 r = 0;
     for (u32 i = 0; i < m_count && !m_abort; i++) {
         const Token& t = m_tokens[i];
         if (t.kind != Tok::Ident)
             continue;
-        u32 h = token_hash(t);
-        add_name(&program.all_names, h);
+        if ((u8)(t.start[0] - 'A') < 26)
+            add_name(&program.all_names, token_hash(t));
+        if (!declared.count)
+            continue;
         while (r + 1 < shared.size() && shared[r + 1] <= i)
             r += 2;
-        if (r + 1 < shared.size() && shared[r] <= i)
-            add_name(&program.shared_names, h);
+        if (r + 1 < shared.size() && shared[r] <= i && maybe_declared(t))
+            add_name(&program.shared_names, token_hash(t));
         if (t.length == 6 && mem_compare(t.start, "global", 6) == 0 && i + 2 < m_count
-            && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident)
+            && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident
+            && maybe_declared(m_tokens[i + 2]))
             add_name(&program.shared_names, token_hash(m_tokens[i + 2]));
     }
     return program;
