@@ -111,6 +111,26 @@ static Tok keyword_kind(const char* start, u32 length)
     return Tok::Ident;
 }
 
+// Whether the line from [p] (to its '\n' or [end]) has no byte above 0x7f:
+// eight bytes a step while none of them is a newline or such a byte.
+static bool line_is_ascii(const char* p, const char* end)
+{
+    constexpr u64 kOnes = 0x0101010101010101ull;
+    constexpr u64 kHigh = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        u64 w;
+        mem_copy(&w, p, 8);
+        u64 newline = w ^ (kOnes * '\n');
+        if ((w & kHigh) || ((newline - kOnes) & ~newline & kHigh))
+            break;   // One of the eight ends the line or is not ASCII.
+        p += 8;
+    }
+    for (; p < end && *p != '\n'; p++)
+        if ((u8)*p >= 0x80)
+            return false;
+    return true;
+}
+
 u32 Lexer::column_slow(const char* where)
 {
     // Columns count characters (UTF-8 continuation bytes are skipped), from
@@ -121,12 +141,7 @@ u32 Lexer::column_slow(const char* where)
         m_column_line = m_line_start;
         m_column_at = m_line_start;
         m_column = 1;
-        m_line_ascii = true;
-        for (const char* p = m_line_start; p < m_end && *p != '\n'; p++)
-            if ((u8)*p >= 0x80) {
-                m_line_ascii = false;
-                break;
-            }
+        m_line_ascii = line_is_ascii(m_line_start, m_end);
     }
     if (m_line_ascii)
         return (u32)(where - m_line_start) + 1;

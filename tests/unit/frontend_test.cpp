@@ -39,6 +39,27 @@ TEST_F(FrontendTest, LexesAllTokenKinds)
     EXPECT_EQ(tokens[7].line, 2u);
 }
 
+// Columns count characters: on a line with UTF-8 (here after more than
+// eight ASCII bytes, and on a later line that is ASCII again) a column is
+// not the byte offset.
+TEST_F(FrontendTest, ColumnsCountCharacters)
+{
+    const char* src = "abcdefghij \"\xc3\xa9\xc3\xa9\" x\n  y \"\xe2\x82\xac\" z\nlong_ascii_line w";
+    Arena arena(&memory);
+    Diagnostics diags(&memory, &arena);
+    TokenList tokens(&memory);
+    Lexer lexer(src, strlen(src), &arena, &diags);
+    ASSERT_TRUE(lexer.tokenize(&tokens));
+    ASSERT_EQ(tokens.size(), 9u);
+    EXPECT_EQ(tokens[0].column, 1u);    // abcdefghij
+    EXPECT_EQ(tokens[1].column, 12u);   // "éé"
+    EXPECT_EQ(tokens[2].column, 17u);   // x: 4 characters after the quote, 6 bytes
+    EXPECT_EQ(tokens[3].column, 3u);    // y
+    EXPECT_EQ(tokens[5].column, 9u);    // z, after a 3-byte character
+    EXPECT_EQ(tokens[7].column, 17u);   // w, on an ASCII line
+    EXPECT_EQ(tokens[7].line, 3u);
+}
+
 // The token list's chunks hold a number of tokens that is no power of two:
 // indexes across chunk boundaries must find each token.
 TEST_F(FrontendTest, TokenListAcrossChunks)
