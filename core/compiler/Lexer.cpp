@@ -225,14 +225,29 @@ void Lexer::make(Token* t, Tok kind, const char* start)
     t->newline_before = m_newline;
     t->line = m_line;
     t->column = column_of(start);
-    t->start = start;
-    t->length = (u32)(m_cursor - start);
-    t->int_value = 0;
+    t->reserved = 0;
+    t->offset = (u32)(start - m_source);
+    t->aux = (u32)(m_cursor - start);
+}
+
+// Makes [token] (an Int or a String, its aux still its length) point at
+// [value], kept in the token list's values.
+void Lexer::keep_value(Token* token, TokenValue value)
+{
+    value.length = token->aux;
+    u32 i = m_out->add_value(value);
+    if (i == TokenList::kNoValue) {
+        m_out_of_memory = true;
+        token->kind = Tok::Error;
+        return;
+    }
+    token->aux = i;
 }
 
 void Lexer::lex_number(Token* token)
 {
-    const char* p = token->start;
+    const char* start = m_source + token->offset;
+    const char* p = start;
     u64 base = 10;
     if (p[0] == '0' && p + 1 < m_end && (p[1] == 'x' || p[1] == 'X')) {
         base = 16;
@@ -289,22 +304,24 @@ void Lexer::lex_number(Token* token)
             overflow = true;
     }
     if (bad || !any) {
-        error_at(token->start, "malformed integer literal");
-        token->int_value = 0;
-        return;
-    }
-    // Decimal literals may be up to 2^63 (only valid after unary minus, which
-    // the parser checks); hex, octal and binary literals may fill all 64 bits.
-    if (overflow || (base == 10 && value > (u64)KS_INT_MAX + 1)) {
-        error_at(token->start, "integer literal does not fit in 64 bits");
+        error_at(start, "malformed integer literal");
+        value = 0;
+    } else if (overflow || (base == 10 && value > (u64)KS_INT_MAX + 1)) {
+        // Decimal literals may be up to 2^63 (only valid after unary minus,
+        // which the parser checks); hex, octal and binary literals may fill
+        // all 64 bits.
+        error_at(start, "integer literal does not fit in 64 bits");
         value = 0;
     }
-    token->int_value = (i64)value;
+    TokenValue v;
+    v.int_value = (i64)value;
+    v.string_length = 0;
+    keep_value(token, v);
 }
 
 void Lexer::lex_string(Token* token)
 {
-    lex_string_part(token, token->start + 1);
+    lex_string_part(token, m_source + token->offset + 1);
 }
 
 // Lexes string text from [from] to its closing quote or, for Konoha's
@@ -337,20 +354,18 @@ void Lexer::lex_string_part(Token* token, const char* from)
         size++;
     }
     m_cursor = closed ? p + (m_string_interpolates ? 2 : 1) : p;
-    token->length = (u32)(m_cursor - token->start);
+    token->aux = (u32)(m_cursor - (m_source + token->offset));
     if (!closed) {
-        error_at(token->start, "unterminated string literal");
+        error_at(m_source + token->offset, "unterminated string literal");
         token->kind = Tok::Error;
         return;
     }
-    // The length first (Token::string_length()), then the text.
-    char* out = static_cast<char*>(m_arena->alloc(sizeof(u32) + size + 1));
+    char* out = static_cast<char*>(m_arena->alloc(size + 1));
     if (!out) {
         m_out_of_memory = true;
         token->kind = Tok::Error;
         return;
     }
-    out += sizeof(u32);
     usize n = 0;
     for (const char* q = from; q < p; q++) {
         char c = *q;
@@ -382,9 +397,10 @@ void Lexer::lex_string_part(Token* token, const char* from)
         out[n++] = c;
     }
     out[n] = 0;
-    u32 length = (u32)n;
-    mem_copy(out - sizeof(u32), &length, sizeof(u32));
-    token->string = out;
+    TokenValue v;
+    v.string = out;
+    v.string_length = (u32)n;
+    keep_value(token, v);
 }
 
 // Lexes the next token into [t].
@@ -494,6 +510,8 @@ void Lexer::next(Token* t)
 // interpolate too) up to kMaxInterpolation deep; braces inside count.
 bool Lexer::tokenize(TokenList* out)
 {
+    m_out = out;
+    out->set_source(m_source);
     // An optional "#!" first line is skipped.
     if (m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {
         while (m_cursor < m_end && *m_cursor != '\n')
@@ -505,7 +523,7 @@ bool Lexer::tokenize(TokenList* out)
         Token t = at;
         t.kind = kind;
         t.newline_before = false;
-        t.string = nullptr;
+        t.aux = out->length(at);
         return out->try_append(t);
     };
     for (;;) {
@@ -525,14 +543,14 @@ bool Lexer::tokenize(TokenList* out)
         } else if (out->pop(), interpolates) {
             // The start of an interpolating string: ( "part" + (
             if (depth == kMaxInterpolation) {
-                error_at(t.start, "string interpolation nested too deep");
+                error_at(m_source + t.offset, "string interpolation nested too deep");
                 t.kind = Tok::Error;
                 ok = out->try_append(t);
             } else {
                 braces[depth++] = 0;
                 Token open = t;
                 open.kind = Tok::LParen;
-                open.string = nullptr;
+                open.aux = out->length(t);
                 t.newline_before = false;
                 ok = out->try_append(open) && out->try_append(t) && synthetic(Tok::Plus, t)
                     && synthetic(Tok::LParen, t);
@@ -561,7 +579,7 @@ bool Lexer::tokenize(TokenList* out)
             }
         } else {
             if (t.kind == Tok::Eof && depth)
-                error_at(t.start, "unterminated string interpolation: '${' without its '}'");
+                error_at(m_source + t.offset, "unterminated string interpolation: '${' without its '}'");
             ok = out->try_append(t);
         }
         if (!ok)

@@ -33,6 +33,7 @@ private:
         make(&t, kind, start);
         return t;
     }
+    void keep_value(Token* token, TokenValue value);
     void lex_number(Token* token);
     void lex_string(Token* token);
     void lex_string_part(Token* token, const char* from);
@@ -53,6 +54,7 @@ private:
     bool m_newline { true };
     Arena* m_arena;
     Diagnostics* m_diagnostics;
+    TokenList* m_out { nullptr };   // What tokenize() fills (values of numbers and strings go there too).
     WorkMeter* m_meter;
     bool m_out_of_memory { false };
     bool m_string_interpolates { false };   // The string part just lexed ended at `${`.

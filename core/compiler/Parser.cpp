@@ -4,7 +4,7 @@
 
 namespace ks {
 
-static const Token kEofToken = { Tok::Eof, true, 0, 0, 0, "", { 0 } };
+static const Token kEofToken = { Tok::Eof, true, 0, 0, 0, 0, 0 };
 
 const Token& Parser::peek_past_end() const { return m_count ? m_tokens[m_count - 1] : kEofToken; }
 
@@ -23,9 +23,10 @@ bool Parser::expect(Tok kind, const char* what)
         return true;
     const Token& t = current();
     char found[64];
-    u32 n = t.kind == Tok::Eof ? 0 : (t.length < 40 ? t.length : 40);
+    u32 length = m_tokens.length(t);
+        u32 n = t.kind == Tok::Eof ? 0 : (length < 40 ? length : 40);
     if (n) {
-        mem_copy(found, t.start, n);
+        mem_copy(found, m_tokens.start(t), n);
         found[n] = 0;
     }
     if (m_abort)
@@ -227,7 +228,7 @@ Expr* Parser::skip_lambda(const Token& at, u32 arrow)
 
 const char* Parser::copy_name(const Token& token)
 {
-    const char* s = m_arena->copy_string(token.start, token.length);
+    const char* s = m_arena->copy_string(m_tokens.start(token), m_tokens.length(token));
     if (!s) {
         oom();
         return "";
@@ -508,9 +509,9 @@ SyntaxTree Parser::parse_program()
         }
     }
     auto maybe_declared = [&](const Token& t) {
-        u8 c = (u8)t.start[0];
+        u8 c = (u8)m_tokens.start(t)[0];
         return declared.count && (first_bytes[c >> 6] & (1ull << (c & 63)))
-            && (lengths & (1ull << (t.length < 63 ? t.length : 63)))
+            && (lengths & (1ull << (t.aux < 63 ? t.aux : 63)))
             && declared.contains(token_hash(t));
     };
     u32 r = 0;
@@ -518,7 +519,7 @@ SyntaxTree Parser::parse_program()
         const Token& t = m_tokens[i];
         if (t.kind != Tok::Ident)
             continue;
-        if ((u8)(t.start[0] - 'A') < 26)
+        if ((u8)(m_tokens.start(t)[0] - 'A') < 26)
             add_name(&program.all_names, token_hash(t));
         if (!declared.count)
             continue;
@@ -526,7 +527,7 @@ SyntaxTree Parser::parse_program()
             r += 2;
         if (r + 1 < shared.size() && shared[r] <= i && maybe_declared(t))
             add_name(&program.shared_names, token_hash(t));
-        if (t.length == 6 && mem_compare(t.start, "global", 6) == 0 && i + 2 < m_count
+        if (ident_is(t, "global") && i + 2 < m_count
             && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident
             && maybe_declared(m_tokens[i + 2]))
             add_name(&program.shared_names, token_hash(m_tokens[i + 2]));
@@ -534,7 +535,10 @@ SyntaxTree Parser::parse_program()
     return program;
 }
 
-u32 Parser::token_hash(const Token& token) const { return name_hash(token.start, token.length, m_seed); }
+u32 Parser::token_hash(const Token& token) const
+{
+    return name_hash(m_tokens.start(token), m_tokens.length(token), m_seed);
+}
 
 // Adds [hash] to [set] unless it is there, doubling the table (in the arena;
 // the old one is left there, less than the final one in all) when it would
@@ -1384,7 +1388,7 @@ Expr* Parser::parse_unary()
         if (!enter())
             return error_expr(op);
         // -9223372036854775808 is the one literal that needs its minus.
-        if (op.kind == Tok::Minus && check(Tok::Int) && current().int_value == KS_INT_MIN) {
+        if (op.kind == Tok::Minus && check(Tok::Int) && m_tokens.int_value(current()) == KS_INT_MIN) {
             const Token& lit = current();
             m_pos++;
             leave();
@@ -1649,9 +1653,9 @@ Expr* Parser::parse_primary()
         Expr* e = make_expr(ExprKind::Int, t);
         if (!e)
             return error_expr(t);
-        if (t.int_value == KS_INT_MIN && t.start[0] != '0')
+        if (m_tokens.int_value(t) == KS_INT_MIN && m_tokens.start(t)[0] != '0')
             error_at(t, "integer literal does not fit in 64 bits");
-        e->int_value = t.int_value;
+        e->int_value = m_tokens.int_value(t);
         return e;
     }
     case Tok::String: {
@@ -1659,8 +1663,8 @@ Expr* Parser::parse_primary()
         Expr* e = make_expr(ExprKind::String, t);
         if (!e)
             return error_expr(t);
-        e->name = t.string;
-        e->name_length = t.string_length();
+        e->name = m_tokens.string(t);
+        e->name_length = m_tokens.string_length(t);
         return e;
     }
     case Tok::KwTrue:
@@ -1683,11 +1687,11 @@ Expr* Parser::parse_primary()
         return make_expr(ExprKind::Super, t) ?: error_expr(t);
     case Tok::Ident: {
         // Konoha's NULL is null.
-        if (t.length == 4 && mem_compare(t.start, "NULL", 4) == 0) {
+        if (ident_is(t, "NULL")) {
             m_pos++;
             return make_expr(ExprKind::Null, t) ?: error_expr(t);
         }
-        if (t.length == 7 && mem_compare(t.start, "defined", 7) == 0 && peek(1).kind == Tok::LParen)
+        if (ident_is(t, "defined") && peek(1).kind == Tok::LParen)
             return parse_defined();
         m_pos++;
         Expr* e = make_expr(ExprKind::Name, t);
@@ -1738,8 +1742,9 @@ Expr* Parser::parse_primary()
         error_at(t, "expected an expression before end of file");
     else if (t.kind != Tok::Error) {
         char found[48];
-        u32 n = t.length < 40 ? t.length : 40;
-        mem_copy(found, t.start, n);
+        u32 length = m_tokens.length(t);
+        u32 n = length < 40 ? length : 40;
+        mem_copy(found, m_tokens.start(t), n);
         found[n] = 0;
         error_at(t, "expected an expression before '%s'", found);
     }

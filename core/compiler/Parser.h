@@ -75,9 +75,9 @@ private:
     // nearest kscript form had been written, so that no cascade follows.
     // Whether [t] is the identifier [word] (a literal: its length is known).
     template<usize N>
-    static bool ident_is(const Token& t, const char (&word)[N])
+    bool ident_is(const Token& t, const char (&word)[N]) const
     {
-        return t.kind == Tok::Ident && t.length == N - 1 && mem_compare(t.start, word, N - 1) == 0;
+        return t.kind == Tok::Ident && t.aux == N - 1 && mem_compare(m_tokens.start(t), word, N - 1) == 0;
     }
     u32 skip_java_modifiers();
     bool java_type_declaration();

@@ -41,29 +41,31 @@ enum class Tok : u8 {
 
 const char* token_text(Tok kind);
 
-// 32 bytes: a 10,000-line program has about 80,000 of them, all kept
-// through the compile (lazy parsing reads the bodies' tokens late).
+// 20 bytes: a 10,000-line program has about 80,000 of them, all kept
+// through the compile (lazy parsing reads the bodies' tokens late), and the
+// pages they fill are the largest part of its time. What only numbers and
+// strings have (a value, a decoded text) is in the list's values instead.
+// TokenList's start(), length(), int_value() and string() read a token.
 struct Token {
     Tok kind;
     bool newline_before;   // A line break separates it from the previous token.
+    u16 reserved;
     u32 line;
     u32 column;
-    u32 length;
-    const char* start;     // Points into the source.
+    u32 offset;            // Of its first byte in the source.
+    u32 aux;               // Its length in bytes; for Int and String tokens, its entry in the values.
+};
+static_assert(sizeof(Token) == 20, "Token grew");
+
+// What an Int or String token has besides its position.
+struct TokenValue {
     union {
         i64 int_value;         // Int tokens.
-        const char* string;    // String tokens: decoded text (arena), NUL-terminated,
-                               // its length in the 4 bytes before it.
+        const char* string;    // String tokens: decoded text (arena), NUL-terminated.
     };
-
-    u32 string_length() const
-    {
-        u32 n;
-        mem_copy(&n, string - sizeof(u32), sizeof(u32));
-        return n;
-    }
+    u32 length;                // The token's length in bytes.
+    u32 string_length;         // String tokens: the decoded text's.
 };
-static_assert(sizeof(Token) == 32, "Token grew");
 
 // The lexer's output, in chunks of kChunk tokens: growing never copies
 // the tokens made so far, and never holds them twice (a Vector's doubling
@@ -74,7 +76,7 @@ class TokenList {
 public:
     static constexpr u32 kChunk = (4 * 4096 - 128) / sizeof(Token);
 
-    explicit TokenList(Memory* memory) : m_memory(memory), m_chunks(memory) {}
+    explicit TokenList(Memory* memory) : m_memory(memory), m_chunks(memory), m_values(memory) {}
     TokenList(const TokenList&) = delete;
     TokenList& operator=(const TokenList&) = delete;
     ~TokenList()
@@ -110,6 +112,23 @@ public:
     const Token& operator[](u32 i) const { return m_chunks[i / kChunk][i % kChunk]; }
     u32 size() const { return m_size; }
 
+    // The source the tokens' offsets are in (the lexer sets it).
+    void set_source(const char* source) { m_source = source; }
+    // Keeps [value] for an Int or String token: its index for Token::aux, or
+    // kNoValue when memory ran out.
+    static constexpr u32 kNoValue = 0xffffffffu;
+    u32 add_value(const TokenValue& value)
+    {
+        return m_values.try_append(value) ? m_values.size() - 1 : kNoValue;
+    }
+    static bool has_value(Tok kind) { return kind == Tok::Int || kind == Tok::String; }
+
+    const char* start(const Token& t) const { return m_source + t.offset; }
+    u32 length(const Token& t) const { return has_value(t.kind) ? m_values[t.aux].length : t.aux; }
+    i64 int_value(const Token& t) const { return m_values[t.aux].int_value; }
+    const char* string(const Token& t) const { return m_values[t.aux].string; }
+    u32 string_length(const Token& t) const { return m_values[t.aux].string_length; }
+
 private:
     bool grow()
     {
@@ -127,6 +146,8 @@ private:
 
     Memory* m_memory;
     Vector<Token*> m_chunks;
+    Vector<TokenValue> m_values;
+    const char* m_source { nullptr };
     Token* m_next { nullptr };   // The next free slot of the last chunk.
     u32 m_left { 0 };            // Free slots from m_next on.
     u32 m_size { 0 };

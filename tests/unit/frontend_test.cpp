@@ -31,11 +31,15 @@ TEST_F(FrontendTest, LexesAllTokenKinds)
     ASSERT_EQ(tokens.size(), sizeof(expected) / sizeof(expected[0]));
     for (u32 i = 0; i < tokens.size(); i++)
         EXPECT_EQ(tokens[i].kind, expected[i]) << i;
-    EXPECT_EQ(tokens[3].int_value, 16);
-    EXPECT_EQ(tokens[5].int_value, 3);
+    EXPECT_EQ(tokens.int_value(tokens[3]), 16);
+    EXPECT_EQ(tokens.int_value(tokens[5]), 3);
     EXPECT_TRUE(tokens[7].newline_before);
-    EXPECT_STREQ(tokens[13].string, "s\n");
-    EXPECT_EQ(tokens[13].string_length(), 2u);
+    EXPECT_STREQ(tokens.string(tokens[13]), "s\n");
+    EXPECT_EQ(tokens.length(tokens[13]), 5u);   // "s\n" in the source
+    EXPECT_EQ(tokens.length(tokens[1]), 1u);    // x
+    EXPECT_EQ(tokens.length(tokens[3]), 4u);    // 0x10
+    EXPECT_EQ(tokens.start(tokens[8])[0], '<');
+    EXPECT_EQ(tokens.string_length(tokens[13]), 2u);
     EXPECT_EQ(tokens[7].line, 2u);
 }
 
@@ -69,12 +73,12 @@ TEST_F(FrontendTest, TokenListAcrossChunks)
     for (u32 i = 0; i < n; i++) {
         Token t {};
         t.kind = Tok::Int;
-        t.int_value = i;
+        t.offset = i;
         ASSERT_TRUE(tokens.try_append(t));
     }
     ASSERT_EQ(tokens.size(), n);
     for (u32 i = 0; i < n; i++)
-        ASSERT_EQ(tokens[i].int_value, (i64)i) << i;
+        ASSERT_EQ(tokens[i].offset, i) << i;
 }
 
 // reset() keeps the newest chunk and hands its memory out again from the
