@@ -818,10 +818,32 @@ void Compiler::compile_undefined(FunctionState* fs, FuncSym* sym)
 }
 
 // Compiles every function, method and constructor body.
+//
+// The script's tokens go back as the bodies are parsed: after function i,
+// none of the bodies left starts before earliest[i] (known ahead, since
+// the order of the functions is not quite the source's), so the chunks of
+// tokens before it are freed, and the code compiled next reuses their
+// pages instead of new ones.
 void Compiler::compile_bodies()
 {
-    for (u32 i = 0; i < m_functions.size() && !m_failed; i++)
+    u32 n = m_functions.size();
+    Source* script = m_sources[1];
+    Vector<u32> earliest(m_memory);
+    bool release = script && script->parser && earliest.try_resize(n);
+    u32 low = release ? script->tokens.size() : 0;
+    for (u32 i = n; release && i-- > 0;) {
+        earliest[i] = low;
+        FuncDecl* d = m_functions[i]->decl;
+        if (d && d->body_parser == script->parser && d->body_token < low)
+            low = d->body_token;
+    }
+    if (release)
+        script->tokens.release_before(low);   // Before the first body: the main program's, already parsed.
+    for (u32 i = 0; i < n && !m_failed; i++) {
         compile_function(m_functions[i]);
+        if (release)
+            script->tokens.release_before(earliest[i]);
+    }
     m_in_prelude = false;
 }
 

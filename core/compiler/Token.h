@@ -112,6 +112,17 @@ public:
     const Token& operator[](u32 i) const { return m_chunks[i / kChunk][i % kChunk]; }
     u32 size() const { return m_size; }
 
+    // Frees the chunks that hold only tokens before [index], but never the
+    // last chunk: the lazy parser is done with them, and what the compile
+    // builds next reuses their pages. Reading such a token after is a bug.
+    void release_before(u32 index)
+    {
+        while (m_released + 1 < m_chunks.size() && (m_released + 1) * kChunk <= index) {
+            m_memory->free(m_chunks[m_released]);
+            m_chunks[m_released++] = nullptr;
+        }
+    }
+
     // The source the tokens' offsets are in (the lexer sets it).
     void set_source(const char* source) { m_source = source; }
     // Keeps [value] for an Int or String token: its index for Token::aux, or
@@ -150,6 +161,7 @@ private:
     const char* m_source { nullptr };
     Token* m_next { nullptr };   // The next free slot of the last chunk.
     u32 m_left { 0 };            // Free slots from m_next on.
+    u32 m_released { 0 };        // Chunks freed by release_before().
     u32 m_size { 0 };
 };
 
