@@ -404,6 +404,8 @@ bool Compiler::parse(const char* source, usize length, bool prelude, SyntaxTree*
         &m_meter, m_options.hash_seed);
     src->parser->set_item_names(prelude);
     src->parser->set_lazy_bodies(prelude || m_options.mode != CompileMode::Transcript);
+    if (!prelude)
+        src->parser->set_statement_arena(&m_statement_arena);
     *out = src->parser->parse_program();
     if (m_meter.stopped()) {
         stop_work();
@@ -945,6 +947,11 @@ bool Compiler::compile_all(const char* source, usize length)
         return false;
     }
     compile_main(m_program);
+    // The top-level statements are compiled: their trees go, and the
+    // bodies compiled next reuse the memory.
+    for (u32 i = 0; i < m_program.count; i++)
+        m_program.items[i].stmt = nullptr;
+    m_statement_arena.release();
     compile_bodies();
     if (m_failed)
         return false;

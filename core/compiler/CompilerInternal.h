@@ -110,7 +110,7 @@ public:
           m_constants(memory), m_constant_kinds(memory), m_constant_types(memory), m_program_types(memory, &m_types),
           m_runtime_functions(memory),
           m_class_index(memory, options.hash_seed), m_constant_index(memory, options.hash_seed),
-          m_string_index(memory, options.hash_seed), m_class_order(memory), m_body_arena(memory),
+          m_string_index(memory, options.hash_seed), m_class_order(memory), m_body_arena(memory), m_statement_arena(memory),
           m_class_constants(memory), m_qualified(memory)
     {
         m_types.set_seed(options.hash_seed);
@@ -407,6 +407,7 @@ private:
     };
     Source* m_sources[2] { nullptr, nullptr };
     Arena m_body_arena;
+    Arena m_statement_arena;   // The script's top-level statements, freed after <main> is compiled.
     FunctionState* m_fs { nullptr };
     ClassSym* m_object { nullptr };
     ClassSym* m_exception { nullptr };

@@ -631,11 +631,15 @@ Item Parser::parse_item()
     m_pos = after_annotations;
     if (annotations)
         error_here("annotations apply only to classes, functions and methods");
-    if ((modifiers & 1) && looks_like_declaration()) {
+    // A top-level statement's nodes go to the statement arena, if any.
+    Arena* saved = m_arena;
+    if (m_statement_arena)
+        m_arena = m_statement_arena;
+    if ((modifiers & 1) && looks_like_declaration())
         item.stmt = parse_var_decl(parse_type(), true);   // `final int x = 1`: made const, as advised.
-        return item;
-    }
-    item.stmt = parse_statement();
+    else
+        item.stmt = parse_statement();
+    m_arena = saved;
     return item;
 }
 

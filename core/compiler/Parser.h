@@ -36,6 +36,9 @@ public:
     // resets after each function. So a program's syntax trees are never all
     // in memory at once: a 10,000-line program's bodies took 7 MB.
     void set_lazy_bodies(bool on) { m_lazy_bodies = on; }
+    // Where the nodes of top-level statements go (by default the parser's
+    // arena): the compiler frees them once the main program is compiled.
+    void set_statement_arena(Arena* arena) { m_statement_arena = arena; }
     // The body whose '{' is token [open], its nodes from [arena]. Parsing
     // goes as it would have in parse_program(); the tokens stay where they
     // were.
@@ -151,6 +154,7 @@ private:
     const TokenList& m_tokens;
     bool m_item_names { false };
     bool m_lazy_bodies { false };
+    Arena* m_statement_arena { nullptr };
     u32 m_count;
     u32 m_pos { 0 };
     Arena* m_arena;
