@@ -14,18 +14,31 @@ class FrontendTest : public ::testing::Test {
 protected:
     void SetUp() override { memory.init(64u << 20, false); }
     void TearDown() override { memory.destroy(); }
+
+    // The tokens of [src], into [tokens], diagnostics into [diags].
+    struct Lexed {
+        explicit Lexed(Memory* memory) : arena(memory), diags(memory, &arena), tokens(memory) {}
+        Arena arena;
+        Diagnostics diags;
+        TokenList tokens;
+        bool ok { false };
+    };
+    void lex(Lexed* out, const char* src)
+    {
+        Lexer lexer(src, strlen(src), &out->arena, &out->diags);
+        out->ok = lexer.tokenize(&out->tokens);
+    }
+
     Memory memory;
 };
 
 TEST_F(FrontendTest, LexesAllTokenKinds)
 {
-    const char* src = "int x = 0x10 + 0b11; // c\n x <<= 2 && y != \"s\\n\"";
-    Arena arena(&memory);
-    Diagnostics diags(&memory, &arena);
-    TokenList tokens(&memory);
-    Lexer lexer(src, strlen(src), &arena, &diags);
-    ASSERT_TRUE(lexer.tokenize(&tokens));
-    EXPECT_EQ(diags.error_count(), 0u);
+    Lexed lexed(&memory);
+    lex(&lexed, "int x = 0x10 + 0b11; // c\n x <<= 2 && y != \"s\\n\"");
+    ASSERT_TRUE(lexed.ok);
+    EXPECT_EQ(lexed.diags.error_count(), 0u);
+    const TokenList& tokens = lexed.tokens;
     Tok expected[] = { Tok::KwInt, Tok::Ident, Tok::Assign, Tok::Int, Tok::Plus, Tok::Int, Tok::Semicolon,
         Tok::Ident, Tok::ShlAssign, Tok::Int, Tok::AndAnd, Tok::Ident, Tok::Ne, Tok::String, Tok::Eof };
     ASSERT_EQ(tokens.size(), sizeof(expected) / sizeof(expected[0]));
@@ -48,12 +61,10 @@ TEST_F(FrontendTest, LexesAllTokenKinds)
 // not the byte offset.
 TEST_F(FrontendTest, ColumnsCountCharacters)
 {
-    const char* src = "abcdefghij \"\xc3\xa9\xc3\xa9\" x\n  y \"\xe2\x82\xac\" z\nlong_ascii_line w";
-    Arena arena(&memory);
-    Diagnostics diags(&memory, &arena);
-    TokenList tokens(&memory);
-    Lexer lexer(src, strlen(src), &arena, &diags);
-    ASSERT_TRUE(lexer.tokenize(&tokens));
+    Lexed lexed(&memory);
+    lex(&lexed, "abcdefghij \"\xc3\xa9\xc3\xa9\" x\n  y \"\xe2\x82\xac\" z\nlong_ascii_line w");
+    ASSERT_TRUE(lexed.ok);
+    const TokenList& tokens = lexed.tokens;
     ASSERT_EQ(tokens.size(), 9u);
     EXPECT_EQ(tokens[0].column, 1u);    // abcdefghij
     EXPECT_EQ(tokens[1].column, 12u);   // "éé"
@@ -121,13 +132,16 @@ TEST_F(FrontendTest, ArenaResetReusesItsNewestChunk)
 
 TEST_F(FrontendTest, LexerReportsBadLiterals)
 {
-    const char* src = "99999999999999999999 \"\\z\" \"open";
-    Arena arena(&memory);
-    Diagnostics diags(&memory, &arena);
-    TokenList tokens(&memory);
-    Lexer lexer(src, strlen(src), &arena, &diags);
-    ASSERT_TRUE(lexer.tokenize(&tokens));
-    EXPECT_EQ(diags.error_count(), 3u);
+    Lexed lexed(&memory);
+    lex(&lexed, "99999999999999999999 \"\\z\" \"open");
+    ASSERT_TRUE(lexed.ok);
+    EXPECT_EQ(lexed.diags.error_count(), 3u);
+    // The number keeps a value (0) and the source length; the unterminated
+    // string becomes an error token of its length.
+    EXPECT_EQ(lexed.tokens.int_value(lexed.tokens[0]), 0);
+    EXPECT_EQ(lexed.tokens.length(lexed.tokens[0]), 20u);
+    EXPECT_EQ(lexed.tokens[2].kind, Tok::Error);
+    EXPECT_EQ(lexed.tokens.length(lexed.tokens[2]), 5u);
 }
 
 SyntaxTree parse(Memory* memory, Arena* arena, Diagnostics* diags, const char* src, u32 depth = 64)
