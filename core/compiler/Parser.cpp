@@ -185,6 +185,135 @@ void Parser::skip_throws()
 // its arrow: `x ->`, `() ->`, `(a, b) ->`, `(int a, String b) ->`. Looks
 // at most 32 tokens ahead, so that the check costs a bounded time at each
 // '(' and name. [arrow] gets the position of the '-' (from [ahead]'s base).
+// Java's type arguments, `List<String>` or `Map<String, List<Integer>>`:
+// whether the token [ahead] from here is a '<' that such arguments follow
+// to their closing '>' (a `>>` closes two; for an [inner] one, one of its
+// own and one of the enclosing arguments'), at most 64 tokens on; then
+// [after] is the distance of the token after them.
+bool Parser::java_generic_at(u32 ahead, u32* after, bool inner) const
+{
+    if (peek(ahead).kind != Tok::Lt)
+        return false;
+    i32 depth = 0;
+    for (u32 i = ahead; i < ahead + 64; i++) {
+        switch (peek(i).kind) {
+        case Tok::Lt: depth++; break;
+        case Tok::Gt: depth--; break;
+        case Tok::Shr:
+            // `>>` closes two, or one here and one of an enclosing `<`.
+            depth -= depth == 1 && inner ? 1 : 2;
+            break;
+        case Tok::Ident: case Tok::Comma: case Tok::Dot: case Tok::Question: case Tok::KwExtends:
+        case Tok::KwSuper: case Tok::LBracket: case Tok::RBracket: case Tok::KwInt: case Tok::KwBoolean:
+            continue;
+        default: return false;
+        }
+        if (depth < 0)
+            return false;
+        if (depth == 0) {
+            *after = i + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+// Says once a line that `<...>` type arguments are Java's.
+void Parser::report_java_generic(const Token& at)
+{
+    if (m_generic_line == at.line)
+        return;
+    m_generic_line = at.line;
+    error_at(at, "'<...>' type arguments are Java's: kscript writes a list of T as T[] (an empty one: [] or "
+                 "new T[0]) and a map as Map[K, V] (new Map[K, V]())");
+}
+
+// At `Name<...>` of a Java declaration: reports it and reads it as the
+// nearest kscript type, so that no cascade follows: a List, ArrayList,
+// LinkedList, Vector, Collection or Iterable of one type is that type's
+// array, a Map, HashMap, TreeMap or LinkedHashMap of two is a Map, and
+// Integer, Long, Short, Byte are int, Boolean is boolean inside them.
+TypeRef* Parser::java_generic_type()
+{
+    const Token& name = current();
+    report_java_generic(name);
+    u32 after = 0;
+    java_generic_at(1, &after);
+    u32 end = m_pos + after;
+    auto is = [&](const Token& t, const char* const* names) {
+        for (; *names; names++)
+            if (t.kind == Tok::Ident && m_tokens.length(t) == str_length(*names)
+                && mem_compare(m_tokens.start(t), *names, m_tokens.length(t)) == 0)
+                return true;
+        return false;
+    };
+    static const char* const kLists[] = { "List", "ArrayList", "LinkedList", "Vector", "Collection", "Iterable",
+        nullptr };
+    static const char* const kMaps[] = { "Map", "HashMap", "TreeMap", "LinkedHashMap", nullptr };
+    static const char* const kInts[] = { "Integer", "Long", "Short", "Byte", nullptr };
+    bool list = is(name, kLists), map = is(name, kMaps);
+    // The arguments, one level deep: a nested `<...>` makes its argument
+    // Object (already reported; the line gets one error).
+    TypeRef* args[2] = { nullptr, nullptr };
+    u32 count = 0;
+    m_pos += 2;
+    while (m_pos < end && count < 2) {
+        const Token& arg = current();
+        bool boxed = is(arg, kInts) || ident_is(arg, "Boolean");
+        u32 nested = 0;
+        bool generic = arg.kind == Tok::Ident && java_generic_at(1, &nested, true);
+        TypeRef* t = nullptr;
+        if (boxed || generic) {
+            t = m_arena->make<TypeRef>();
+            if (t) {
+                mem_set(t, 0, sizeof(*t));
+                t->name = generic ? "Object" : ident_is(arg, "Boolean") ? "boolean" : "int";
+                t->line = arg.line;
+                t->column = arg.column;
+            }
+            m_pos += generic ? nested : 1;
+        } else {
+            t = try_parse_type();
+        }
+        if (!t)
+            break;
+        args[count++] = t;
+        if (!match(Tok::Comma))
+            break;
+    }
+    m_pos = end;
+    if (list && count == 1) {
+        args[0]->dims++;
+        return args[0];
+    }
+    TypeRef* t = m_arena->make<TypeRef>();
+    if (!t) {
+        oom();
+        return nullptr;
+    }
+    mem_set(t, 0, sizeof(*t));
+    t->line = name.line;
+    t->column = name.column;
+    if (map && count == 2) {
+        t->name = "Map";
+        t->args = static_cast<TypeRef**>(m_arena->alloc(sizeof(TypeRef*) * 2));
+        if (!t->args) {
+            oom();
+            return nullptr;
+        }
+        t->args[0] = args[0];
+        t->args[1] = args[1];
+        t->arg_count = 2;
+    } else {
+        t->name = "Object";   // Unknown: anything goes, no cascade.
+    }
+    while (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+        m_pos += 2;
+        t->dims++;
+    }
+    return t;
+}
+
 bool Parser::lambda_at(u32 ahead, u32* arrow)
 {
     u32 i = ahead;
@@ -329,6 +458,9 @@ Stmt* Parser::make_stmt(StmtKind kind, const Token& at)
 // base := 'int' | 'boolean' | 'void' | Ident ('[' type (',' type)* ']')?
 TypeRef* Parser::parse_type()
 {
+    u32 after = 0;
+    if (check(Tok::Ident) && java_generic_at(1, &after))
+        return java_generic_type();   // `List<String>`: reported, read as String[].
     TypeRef* t = try_parse_type();
     if (!t) {
         error_here("expected a type");
@@ -620,7 +752,10 @@ Item Parser::parse_item()
     }
     // Function: type name '(' or type Class '.' name '('.
     u32 after_annotations = m_pos;
-    TypeRef* type = try_parse_type();
+    u32 generic_end = 0;
+    bool java_generic = check(Tok::Ident) && java_generic_at(1, &generic_end) && peek(generic_end).kind == Tok::Ident
+        && peek(generic_end + 1).kind == Tok::LParen;
+    TypeRef* type = java_generic ? java_generic_type() : try_parse_type();
     if (type && check(Tok::Ident) && !current().newline_before
         && (peek(1).kind == Tok::LParen || (peek(1).kind == Tok::Dot && peek(2).kind == Tok::Ident
                                                && peek(3).kind == Tok::LParen))) {
@@ -1072,6 +1207,14 @@ Stmt* Parser::parse_statement()
                 break;
             }
         }
+        u32 after = 0;
+        if (at.kind == Tok::Ident && java_generic_at(1, &after) && peek(after).kind == Tok::Ident
+            && !peek(after).newline_before) {
+            // `List<String> names = ...`: Java's type arguments.
+            TypeRef* type = java_generic_type();
+            s = type ? parse_var_decl(type, false) : make_stmt(StmtKind::Error, at);
+            break;
+        }
         if (looks_like_declaration()) {
             TypeRef* type = parse_type();
             if (check(Tok::Ident) && peek(1).kind == Tok::LParen) {
@@ -1512,6 +1655,17 @@ Expr* Parser::parse_new(const Token& at)
     const Token& name = current();
     if (name.kind != Tok::Ident && name.kind != Tok::KwInt && name.kind != Tok::KwBoolean) {
         error_here("expected a type after 'new'");
+        return error_expr(at);
+    }
+    u32 after = 0;
+    if (name.kind == Tok::Ident && java_generic_at(1, &after)) {
+        // `new ArrayList<>()`, `new HashMap<String, Integer>()`: Java's.
+        report_java_generic(name);
+        m_pos += after;
+        if (match(Tok::LParen)) {
+            Expr skipped {};
+            parse_arguments(&skipped, Tok::RParen);
+        }
         return error_expr(at);
     }
     u32 start = m_pos;

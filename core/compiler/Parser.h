@@ -86,6 +86,9 @@ private:
     bool java_type_declaration();
     void skip_throws();
     bool lambda_at(u32 ahead, u32* arrow);
+    bool java_generic_at(u32 ahead, u32* after, bool inner = false) const;
+    TypeRef* java_generic_type();
+    void report_java_generic(const Token& at);
     Expr* skip_lambda(const Token& at, u32 arrow);
     const char* copy_name(const Token& token);
 
@@ -167,6 +170,7 @@ private:
     u32 m_steps { 0 };            // Calls of enter(), for the meter.
     bool m_abort { false };       // Nesting limit hit or out of memory: stop.
     bool m_label_reported { false };    // A Java label was reported: `break NAME` goes quietly.
+    u32 m_generic_line { 0 };           // Line of the last Java `<...>` reported: once a line.
     bool m_unclosed_reported { false }; // An unclosed '{' was reported: outer ones are not.
 };
 
