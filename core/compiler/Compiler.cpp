@@ -421,6 +421,12 @@ Block* Compiler::parse_body(FuncDecl* d)
 {
     if (!d->body_parser)
         return d->body;
+    // A parser that gave up (the nesting limit, reported) parses nothing
+    // more: the compile stops rather than compile empty bodies.
+    if (d->body_parser->aborted()) {
+        m_failed = true;
+        return nullptr;
+    }
     m_body_arena.reset();
     Block* body = d->body_parser->parse_body(d->body_token, &m_body_arena);
     if (m_meter.stopped()) {
@@ -429,6 +435,10 @@ Block* Compiler::parse_body(FuncDecl* d)
     }
     if (!body || m_diag->out_of_memory()) {
         oom();
+        return nullptr;
+    }
+    if (d->body_parser->aborted()) {
+        m_failed = true;
         return nullptr;
     }
     return body;

@@ -587,8 +587,12 @@ bool Lexer::tokenize(TokenList* out)
         // A unit per token, charged 64 at a time.
         if ((out->size() & 63) == 0 && m_meter && !m_meter->charge(64))
             return false;
-        if (t.kind == Tok::Eof)
-            return true;
+        if (t.kind == Tok::Eof) {
+            if (out->match_braces())
+                return true;
+            m_out_of_memory = true;
+            return false;
+        }
     }
 }
 

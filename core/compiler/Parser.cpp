@@ -4,9 +4,8 @@
 
 namespace ks {
 
-static const Token kEofToken = { Tok::Eof, true, 0, 0, 0, 0, 0 };
 
-const Token& Parser::peek_past_end() const { return m_count ? m_tokens[m_count - 1] : kEofToken; }
+const Token& Parser::peek_past_end() const { return m_eof; }
 
 void Parser::error_at(const Token& token, const char* format, const char* s1)
 {
@@ -105,7 +104,9 @@ void Parser::expect_close(const Token& open)
         return;
     if (check(Tok::Eof)) {
         if (!m_unclosed_reported && !m_abort)
-            m_diagnostics->error(open.line, open.column, "this '{' is never closed: the file ends before its '}'");
+            m_diagnostics->error(open.line, open.column, m_in_body
+                    ? "this '{' is never closed: the function's body ends before its '}'"
+                    : "this '{' is never closed: the file ends before its '}'");
         m_unclosed_reported = true;
         return;
     }
@@ -857,43 +858,48 @@ FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const cha
 bool Parser::skip_body(FuncDecl* func)
 {
     u32 open = m_pos;
-    u32 depth = 0;
-    for (u32 i = open; i < m_count; i++) {
-        Tok k = m_tokens[i].kind;
-        if (k == Tok::LBrace) {
-            depth++;
-        } else if (k == Tok::RBrace) {
-            if (--depth)
-                continue;
-            Block* block = m_arena->make<Block>();
-            if (!block) {
-                oom();
-                return false;
-            }
-            mem_set(block, 0, sizeof(*block));
-            block->scoped = true;
-            block->line = m_tokens[open].line;
-            block->column = m_tokens[open].column;
-            block->end_line = m_tokens[i].line;
-            func->body = block;
-            func->body_parser = this;
-            func->body_token = open;
-            m_pos = i + 1;
-            return true;
-        }
+    u32 close = m_tokens[open].aux;   // TokenList::match_braces()
+    if (close == TokenList::kNoMatch)
+        return false;
+    Block* block = m_arena->make<Block>();
+    if (!block) {
+        oom();
+        return false;
     }
-    return false;
+    mem_set(block, 0, sizeof(*block));
+    block->scoped = true;
+    block->line = m_tokens[open].line;
+    block->column = m_tokens[open].column;
+    block->end_line = m_tokens[close].line;
+    func->body = block;
+    func->body_parser = this;
+    func->body_token = open;
+    m_pos = close + 1;
+    return true;
 }
 
 Block* Parser::parse_body(u32 open, Arena* arena)
 {
+    // The body ends at its '}': past it the parser sees the end, as if the
+    // file ended there, so that a body whose syntax errors made the parser
+    // step over a '}' never runs on into the rest of the file (parsed once
+    // more for every such body, that was quadratic).
     Arena* saved_arena = m_arena;
-    u32 saved_pos = m_pos;
+    u32 saved_pos = m_pos, saved_count = m_count;
+    Token saved_eof = m_eof;
+    u32 close = m_tokens[open].aux;
     m_arena = arena;
     m_pos = open;
+    m_count = close + 1;
+    m_eof = m_tokens[close];
+    m_eof.kind = Tok::Eof;
+    m_in_body = true;
     Block* block = parse_block();
+    m_in_body = false;
     m_arena = saved_arena;
     m_pos = saved_pos;
+    m_count = saved_count;
+    m_eof = saved_eof;
     return block;
 }
 

@@ -21,6 +21,7 @@ public:
         : m_tokens(tokens), m_count(tokens.size()), m_arena(arena), m_memory(memory), m_diagnostics(diagnostics),
           m_max_depth(max_depth), m_meter(meter), m_seed(seed)
     {
+        m_eof = m_count ? m_tokens[m_count - 1] : Token { Tok::Eof, true, 0, 0, 0, 0, 0 };
     }
 
     // Parses the whole token array. The program is valid (possibly with Error
@@ -43,6 +44,8 @@ public:
     // goes as it would have in parse_program(); the tokens stay where they
     // were.
     Block* parse_body(u32 open, Arena* arena);
+    // Nesting too deep, out of memory or stopped: nothing more is parsed.
+    bool aborted() const { return m_abort; }
     NameSet name_set(u32 from, u32 to);
 
 private:
@@ -158,7 +161,9 @@ private:
     bool m_item_names { false };
     bool m_lazy_bodies { false };
     Arena* m_statement_arena { nullptr };
-    u32 m_count;
+    u32 m_count;                  // Tokens the parser may read (a lazy body: up to its '}').
+    Token m_eof;                  // What it reads past them: the Eof token (or one at the body's '}').
+    bool m_in_body { false };     // parse_body() is at work.
     u32 m_pos { 0 };
     Arena* m_arena;
     Memory* m_memory;

@@ -53,7 +53,8 @@ struct Token {
     u32 line;
     u32 column;
     u32 offset;            // Of its first byte in the source.
-    u32 aux;               // Its length in bytes; for Int and String tokens, its entry in the values.
+    u32 aux;               // Its length in bytes; for Int and String tokens, its entry in the values;
+                           // for '{', the index of its '}' (TokenList::match_braces()).
 };
 static_assert(sizeof(Token) == 20, "Token grew");
 
@@ -123,6 +124,28 @@ public:
         }
     }
 
+    // Gives each '{' token the index of its matching '}' in Token::aux
+    // (kNoMatch when the file ends first): one pass with a stack, so that
+    // the lazy parser skips a body in one step, whatever the braces are.
+    static constexpr u32 kNoMatch = 0xffffffffu;
+    [[nodiscard]] bool match_braces()
+    {
+        Vector<u32> open(m_memory);
+        for (u32 i = 0; i < m_size; i++) {
+            Token& t = m_chunks[i / kChunk][i % kChunk];
+            if (t.kind == Tok::LBrace) {
+                t.aux = kNoMatch;
+                if (!open.try_append(i))
+                    return false;
+            } else if (t.kind == Tok::RBrace && open.size()) {
+                u32 o = open[open.size() - 1];
+                open.shrink(open.size() - 1);
+                m_chunks[o / kChunk][o % kChunk].aux = i;
+            }
+        }
+        return true;
+    }
+
     // The source the tokens' offsets are in (the lexer sets it).
     void set_source(const char* source) { m_source = source; }
     // Keeps [value] for an Int or String token: its index for Token::aux, or
@@ -135,7 +158,10 @@ public:
     static bool has_value(Tok kind) { return kind == Tok::Int || kind == Tok::String; }
 
     const char* start(const Token& t) const { return m_source + t.offset; }
-    u32 length(const Token& t) const { return has_value(t.kind) ? m_values[t.aux].length : t.aux; }
+    u32 length(const Token& t) const
+    {
+        return has_value(t.kind) ? m_values[t.aux].length : t.kind == Tok::LBrace ? 1 : t.aux;
+    }
     i64 int_value(const Token& t) const { return m_values[t.aux].int_value; }
     const char* string(const Token& t) const { return m_values[t.aux].string; }
     u32 string_length(const Token& t) const { return m_values[t.aux].string_length; }
