@@ -2,6 +2,7 @@
 
 namespace ks {
 
+// The text a token kind prints as in messages ("'('", "identifier").
 const char* token_text(Tok kind)
 {
     switch (kind) {
@@ -23,6 +24,7 @@ struct CharTable {
     u8 bits[256];
 };
 
+// Built at compile time: the class bits of every byte.
 static constexpr CharTable make_char_table()
 {
     CharTable t {};
@@ -37,6 +39,8 @@ static constexpr CharTable make_char_table()
 
 static constexpr CharTable kChars = make_char_table();
 
+// One table load each: a letter, '_' or a UTF-8 byte starts an identifier;
+// a digit only continues one.
 static bool is_ident_start(char c) { return kChars.bits[(u8)c] & CharIdentStart; }
 static bool is_digit(char c) { return kChars.bits[(u8)c] & CharDigit; }
 static bool is_ident_char(char c) { return kChars.bits[(u8)c] & (CharIdentStart | CharDigit); }
@@ -75,6 +79,7 @@ struct KeywordIndex {
     u8 from[27];
 };
 
+// Built at compile time from kKeywords, sorted by first letter.
 static constexpr KeywordIndex make_keyword_index()
 {
     KeywordIndex index {};
@@ -89,6 +94,7 @@ static constexpr KeywordIndex make_keyword_index()
 
 static constexpr KeywordIndex kKeywordFrom = make_keyword_index();
 
+// Checked at compile time: keyword_kind() relies on the order.
 static constexpr bool keywords_sorted()
 {
     for (u32 i = 1; i < kKeywordCount; i++)
@@ -131,6 +137,9 @@ static bool line_is_ascii(const char* p, const char* end)
     return true;
 }
 
+// column_of()'s path for a new line (checked once for non-ASCII bytes)
+// and for lines that have them (characters counted, resuming where the last
+// count stopped).
 u32 Lexer::column_slow(const char* where)
 {
     // Columns count characters (UTF-8 continuation bytes are skipped), from
@@ -155,11 +164,14 @@ u32 Lexer::column_slow(const char* where)
     return m_column;
 }
 
+// An error at [where] on the current line.
 void Lexer::error_at(const char* where, const char* message)
 {
     m_diagnostics->error(m_line, column_of(where), message);
 }
 
+// Moves past spaces, newlines (counting lines) and comments; false at the
+// end of the source. An unterminated block comment is an error at its start.
 bool Lexer::skip_space_and_comments()
 {
     while (m_cursor < m_end) {
@@ -219,6 +231,8 @@ bool Lexer::skip_space_and_comments()
     return false;
 }
 
+// Fills [t] as a token of [kind] from [start] to the cursor, at the current
+// line and [start]'s column.
 void Lexer::make(Token* t, Tok kind, const char* start)
 {
     t->kind = kind;
@@ -244,6 +258,10 @@ void Lexer::keep_value(Token* token, TokenValue value)
     token->aux = i;
 }
 
+// The value of the Int token lexed so far (decimal, 0x, 0b, 0o or a leading
+// 0 for octal; '_' separators; Konoha's letter suffixes ignored), kept in
+// the token list's values; a malformed or too large literal is an error
+// and the value 0.
 void Lexer::lex_number(Token* token)
 {
     const char* start = m_source + token->offset;
@@ -319,6 +337,7 @@ void Lexer::lex_number(Token* token)
     keep_value(token, v);
 }
 
+// A string literal from its opening quote (see lex_string_part()).
 void Lexer::lex_string(Token* token)
 {
     lex_string_part(token, m_source + token->offset + 1);

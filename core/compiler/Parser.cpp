@@ -5,8 +5,11 @@
 namespace ks {
 
 
+// What peek() gives past the last token it may read.
 const Token& Parser::peek_past_end() const { return m_eof; }
 
+// A syntax error at [token] (none once the parse was aborted: the reason
+// was reported).
 void Parser::error_at(const Token& token, const char* format, const char* s1)
 {
     if (m_abort)
@@ -16,6 +19,8 @@ void Parser::error_at(const Token& token, const char* format, const char* s1)
 
 void Parser::error_here(const char* format, const char* s1) { error_at(current(), format, s1); }
 
+// Consumes a token of [kind], or reports "expected WHAT before 'found'"
+// and consumes nothing; whether it was there.
 bool Parser::expect(Tok kind, const char* what)
 {
     if (match(kind))
@@ -315,6 +320,9 @@ TypeRef* Parser::java_generic_type()
     return t;
 }
 
+// Whether a Java lambda (`x -> ...`, `(a, b) -> ...`) starts [ahead]
+// tokens on; [arrow] is then the distance of its `->`. Looks at most 32
+// tokens ahead.
 bool Parser::lambda_at(u32 ahead, u32* arrow)
 {
     u32 i = ahead;
@@ -356,6 +364,8 @@ Expr* Parser::skip_lambda(const Token& at, u32 arrow)
     return error_expr(at);
 }
 
+// The token's text as a NUL-terminated name in the arena ("" when memory
+// ran out, which is reported).
 const char* Parser::copy_name(const Token& token)
 {
     const char* s = m_arena->copy_string(m_tokens.start(token), m_tokens.length(token));
@@ -366,6 +376,8 @@ const char* Parser::copy_name(const Token& token)
     return s;
 }
 
+// One level deeper in the descent: charges the work meter and checks the
+// nesting limit; false (the parse aborts) when either says stop.
 bool Parser::enter()
 {
     if (m_abort)
@@ -384,6 +396,7 @@ bool Parser::enter()
     return true;
 }
 
+// A new expression node of [kind] at [at]'s position, all else zero.
 Expr* Parser::make_expr(ExprKind kind, const Token& at)
 {
     Expr* e = m_arena->make<Expr>();
@@ -402,12 +415,17 @@ Expr* Parser::make_expr(ExprKind kind, const Token& at)
 static const Expr kErrorExpr = { ExprKind::Error, Tok::Error, 0, 0, 1, 0, 0, { 0 }, nullptr, nullptr, nullptr,
     nullptr, nullptr, nullptr };
 
+// An Error node (a shared static one when memory ran out), for an
+// expression already reported.
 Expr* Parser::error_expr(const Token& at)
 {
     Expr* e = make_expr(ExprKind::Error, at);
     return e ? e : const_cast<Expr*>(&kErrorExpr);
 }
 
+// Completes [e]: its depth is one more than its deepest child's, and an
+// expression deeper than the limit is reported and made an Error node, so
+// that no later walk of the tree recurses too deep.
 Expr* Parser::finish(Expr* e)
 {
     if (!e)
@@ -436,6 +454,7 @@ Expr* Parser::finish(Expr* e)
     return e;
 }
 
+// A new statement node of [kind] at [at]'s position, all else zero.
 Stmt* Parser::make_stmt(StmtKind kind, const Token& at)
 {
     Stmt* s = m_arena->make<Stmt>();
@@ -470,6 +489,8 @@ TypeRef* Parser::parse_type()
     return t;
 }
 
+// A type (`int`, `Point`, `Map[String, int]`, `int[][]`) if one starts
+// here; otherwise null, nothing reported and the position unchanged.
 TypeRef* Parser::try_parse_type()
 {
     u32 start = m_pos;
@@ -576,6 +597,8 @@ u32 name_hash(const char* name, usize length, u64 seed)
     return h ? h : 1;
 }
 
+// Whether [name] may be in the set (a hash match: false positives are
+// possible, false negatives are not).
 bool NameSet::may_contain(const char* name, usize length) const { return contains(name_hash(name, length, seed)); }
 
 bool NameSet::contains(u32 h) const
@@ -590,6 +613,8 @@ bool NameSet::contains(u32 h) const
     }
 }
 
+// Parses every top-level item (lazily: function bodies are skipped, see
+// set_lazy_bodies()), then builds the program's name sets.
 SyntaxTree Parser::parse_program()
 {
     Vector<Item> items(m_memory);
@@ -668,6 +693,7 @@ SyntaxTree Parser::parse_program()
     return program;
 }
 
+// The keyed hash of an identifier token's text (see name_hash()).
 u32 Parser::token_hash(const Token& token) const
 {
     return name_hash(m_tokens.start(token), m_tokens.length(token), m_seed);
@@ -721,6 +747,8 @@ NameSet Parser::name_set(u32 from, u32 to)
     return set;
 }
 
+// One top-level item: an import line (ignored), a class, a function (a
+// type, a name and '('), or a statement.
 Item Parser::parse_item()
 {
     Item item {};
@@ -779,6 +807,7 @@ Item Parser::parse_item()
     return item;
 }
 
+// `(T a, U b)`: the parameters of [func]; false (reported) when malformed.
 bool Parser::parse_params(FuncDecl* func)
 {
     if (!expect(Tok::LParen, "'('"))
@@ -810,6 +839,9 @@ bool Parser::parse_params(FuncDecl* func)
     return true;
 }
 
+// A function or method from its name on ([return_type] null for a
+// constructor): parameters, then a body (skipped when lazy) or `;` for a
+// prototype.
 FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const char* class_name)
 {
     FuncDecl* f = m_arena->make<FuncDecl>();
@@ -878,6 +910,7 @@ bool Parser::skip_body(FuncDecl* func)
     return true;
 }
 
+// See Parser.h.
 Block* Parser::parse_body(u32 open, Arena* arena)
 {
     // The body ends at its '}': past it the parser sees the end, as if the
@@ -1063,6 +1096,8 @@ Block* Parser::parse_block()
     return block;
 }
 
+// `T a = 1, b` after its type ([type] null for `var`): one Var statement,
+// or an unscoped Block of them for several names.
 Stmt* Parser::parse_var_decl(TypeRef* type, bool is_const)
 {
     // type name (= expr)? (, name (= expr)?)* ; several names give an unscoped block.
@@ -1104,6 +1139,9 @@ Stmt* Parser::parse_var_decl(TypeRef* type, bool is_const)
     return group;
 }
 
+// One statement, by its first token; a Java or C form kscript does not
+// have gets one error saying what to write, and is parsed as the nearest
+// kscript form.
 Stmt* Parser::parse_statement()
 {
     const Token& at = current();
@@ -1241,6 +1279,7 @@ Stmt* Parser::parse_statement()
     return s;
 }
 
+// `if (cond) stmt [else stmt]`.
 Stmt* Parser::parse_if()
 {
     Stmt* s = make_stmt(StmtKind::If, current());
@@ -1254,6 +1293,7 @@ Stmt* Parser::parse_if()
     return s;
 }
 
+// `while (cond) stmt`.
 Stmt* Parser::parse_while()
 {
     Stmt* s = make_stmt(StmtKind::While, current());
@@ -1265,6 +1305,7 @@ Stmt* Parser::parse_while()
     return s;
 }
 
+// `do stmt while (cond)`.
 Stmt* Parser::parse_do()
 {
     Stmt* s = make_stmt(StmtKind::DoWhile, current());
@@ -1278,6 +1319,7 @@ Stmt* Parser::parse_do()
     return s;
 }
 
+// `for (init; cond; step) stmt`, or `for (T x : e) stmt` (ForEach).
 Stmt* Parser::parse_for()
 {
     const Token& at = current();
@@ -1325,6 +1367,7 @@ Stmt* Parser::parse_for()
     return s;
 }
 
+// `try { } catch (E e) { } ... finally { }`: at least one catch or a finally.
 Stmt* Parser::parse_try()
 {
     Stmt* s = make_stmt(StmtKind::Try, current());
@@ -1426,6 +1469,7 @@ Expr* Parser::parse_expression()
     return e;
 }
 
+// `=` and the compound assignments.
 static bool is_assignment(Tok t)
 {
     switch (t) {
@@ -1565,6 +1609,8 @@ Expr* Parser::parse_unary()
     return parse_postfix();
 }
 
+// Comma-separated expressions up to [closing] (`)` for calls, `]` for
+// array literals, which may end with a comma) as [call]'s arguments.
 bool Parser::parse_arguments(Expr* call, Tok closing)
 {
     Vector<Expr*> args(m_memory);
@@ -1655,6 +1701,7 @@ Expr* Parser::parse_postfix()
     }
 }
 
+// After `new`: `T(args)`, `T[n]`, `T[](capacity)`, `Map[K, V]()`.
 Expr* Parser::parse_new(const Token& at)
 {
     // new Type(args) | new Type[size]([])* | new Map[K, V]()
@@ -1805,6 +1852,8 @@ Expr* Parser::parse_defined()
     return finish(e);
 }
 
+// A literal, a name, `this`, `super`, `(e)`, `[a, b]`, `new ...`, a block
+// expression, `defined(...)`; a Java lambda is reported.
 Expr* Parser::parse_primary()
 {
     const Token& t = current();
