@@ -15,16 +15,6 @@ const char* opcode_name(Op op)
     return (u32)op < (u32)Op::Count ? kNames[(u32)op] : "?";
 }
 
-const char* opcode_format(Op op)
-{
-    static const char* const kFormats[] = {
-#define KS_OPCODE_FORMAT(name, format, doc) format,
-        KS_OPCODES(KS_OPCODE_FORMAT)
-#undef KS_OPCODE_FORMAT
-    };
-    return (u32)op < (u32)Op::Count ? kFormats[(u32)op] : "";
-}
-
 static void pad(StringBuilder& out, usize from, usize width)
 {
     // A failed builder stops growing: stop too.

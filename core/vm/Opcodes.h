@@ -217,8 +217,21 @@ inline u16 call_arg(const Insn* call, u32 i)
 inline u32 call_arg_words(u32 argc) { return (argc + 2) / 3; }
 
 const char* opcode_name(Op op);
+
 // The four letters of [op]'s operands (fields a, b, c, x; see the legend).
-const char* opcode_format(Op op);
+// Inline: the verifier asks it several times per instruction.
+struct OpcodeFormats {
+    const char* format[(u32)Op::Count];
+};
+inline constexpr OpcodeFormats kOpcodeFormats = { {
+#define KS_OPCODE_FORMAT(name, format, doc) format,
+    KS_OPCODES(KS_OPCODE_FORMAT)
+#undef KS_OPCODE_FORMAT
+} };
+inline const char* opcode_format(Op op)
+{
+    return (u32)op < (u32)Op::Count ? kOpcodeFormats.format[(u32)op] : "";
+}
 
 // The operand at [position] (0 a, 1 b, 2 c, 3 x) of [in], whose format is
 // [format]: b+c or c+x when the next letter is '=', sign-extended for the
