@@ -9,6 +9,7 @@ namespace ks {
 
 struct Type;
 struct Block;
+class Parser;
 
 // A type as written: `int`, `Point`, `Map[String, int]`, `int[][]`.
 struct TypeRef {
@@ -161,6 +162,12 @@ struct FuncDecl {
     Param* params;
     u32 param_count;
     Block* body;            // Null for a prototype.
+    // Lazy parsing (Parser::set_lazy_bodies): while [body] is only a
+    // placeholder (no statements, the lines of its braces), the parser that
+    // will parse it and the token index of its '{'; null and 0 when the
+    // body was parsed at once.
+    Parser* body_parser;
+    u32 body_token;
     u8 annotations;
     bool is_constructor;
     bool is_static;         // A class's static method: no `this`, called as Class.name(...).
@@ -200,9 +207,11 @@ enum class ItemKind : u8 { Stmt, Func, Class };
 struct NameSet {
     u32* slots;     // Hashes (never 0), 0 = empty; a power of two in size.
     u32 size;
+    u32 count;      // Distinct hashes in it (at most half the slots).
     u64 seed;       // Of name_hash().
 
     bool may_contain(const char* name, usize length) const;
+    bool contains(u32 hash) const;   // Of name_hash() with [seed].
 };
 
 u32 name_hash(const char* name, usize length, u64 seed);
@@ -222,11 +231,12 @@ struct Item {
 struct SyntaxTree {
     Item* items;
     u32 count;
-    // Identifiers inside classes and functions, and after `global.`: a
-    // top-level variable whose name is not here is only used by the main
-    // program, so it can live in a register instead of a global slot.
+    // The names of top-level variables that are used inside classes and
+    // functions, or after `global.`: a top-level variable whose name is not
+    // here is only used by the main program, so it can live in a register
+    // instead of a global slot.
     NameSet shared_names;
-    NameSet all_names;   // Every identifier of the source.
+    NameSet all_names;   // Every identifier of the source that starts with a capital letter.
 };
 
 }

@@ -1,5 +1,7 @@
 // The compiler's driver. Order of work (see compile_all()):
-//  1. Parse the prelude (built-in classes, in kscript) and the script.
+//  1. Parse the prelude (built-in classes, in kscript) and the script,
+//     skipping function bodies (lazy parsing: each body is parsed when it is
+//     compiled, in step 4, its tree freed before the next one).
 //  2. Declare classes, resolve superclasses, lay out fields, collect methods
 //     (from class bodies and `R Class.name(...)` definitions) and build
 //     vtables, superclass first (Declarations.cpp).
@@ -14,9 +16,19 @@
 namespace ks::compiler {
 
 // Releases the symbol tables' vectors and hash indexes (the symbols themselves
-// live in the arena) and the syntax trees.
+// live in the arena), the sources' tokens and parsers, and the syntax trees.
 Compiler::~Compiler()
 {
+    for (Source* src : m_sources) {
+        if (!src)
+            continue;
+        if (src->parser) {
+            src->parser->~Parser();
+            m_memory->free(src->parser);
+        }
+        src->~Source();
+        m_memory->free(src);
+    }
     for (ClassSym* c : m_classes) {
         c->fields.release();
         c->methods.release();
@@ -362,27 +374,74 @@ const char* Compiler::persist(const char* s)
 }
 
 // Tokenizes and parses [source] (the prelude when [prelude]) into [out];
-// false on errors or when the work meter stopped the compile.
+// false on errors or when the work meter stopped the compile. The tokens
+// and the parser stay (m_sources) for the bodies that lazy parsing skipped:
+// all of them but in transcript mode, whose reports need every syntax error
+// of an item before the item runs.
 bool Compiler::parse(const char* source, usize length, bool prelude, SyntaxTree* out)
 {
-    TokenList tokens(m_memory);
+    void* place = m_memory->alloc(sizeof(Source));
+    if (!place) {
+        oom();
+        return false;
+    }
+    Source* src = new (KsPlace {}, place) Source(m_memory);
+    m_sources[prelude ? 0 : 1] = src;
     Lexer lexer(source, length, m_arena, m_diag, &m_meter);
-    if (!lexer.tokenize(&tokens)) {
+    if (!lexer.tokenize(&src->tokens)) {
         if (m_meter.stopped())
             stop_work();
         else
             oom();
         return false;
     }
-    Parser parser(tokens, m_arena, m_memory, m_diag, m_options.max_nesting, &m_meter,
-        m_options.hash_seed);
-    parser.set_item_names(prelude);
-    *out = parser.parse_program();
+    place = m_memory->alloc(sizeof(Parser));
+    if (!place) {
+        oom();
+        return false;
+    }
+    src->parser = new (KsPlace {}, place) Parser(src->tokens, m_arena, m_memory, m_diag, m_options.max_nesting,
+        &m_meter, m_options.hash_seed);
+    src->parser->set_item_names(prelude);
+    src->parser->set_lazy_bodies(prelude || m_options.mode != CompileMode::Transcript);
+    if (!prelude)
+        src->parser->set_statement_arena(&m_statement_arena);
+    *out = src->parser->parse_program();
     if (m_meter.stopped()) {
         stop_work();
         return false;
     }
     return !m_diag->out_of_memory();
+}
+
+// The statements of [d]'s body, parsed now if lazy parsing skipped them
+// (into m_body_arena, which this resets: the previous body's tree is gone).
+// Null when memory ran out or the compile was stopped.
+Block* Compiler::parse_body(FuncDecl* d)
+{
+    if (!d->body_parser)
+        return d->body;
+    // A parser that gave up (the nesting limit, reported) parses nothing
+    // more: the compile stops rather than compile empty bodies.
+    if (d->body_parser->aborted()) {
+        m_failed = true;
+        return nullptr;
+    }
+    m_body_arena.reset();
+    Block* body = d->body_parser->parse_body(d->body_token, &m_body_arena);
+    if (m_meter.stopped()) {
+        stop_work();
+        return nullptr;
+    }
+    if (!body || m_diag->out_of_memory()) {
+        oom();
+        return nullptr;
+    }
+    if (d->body_parser->aborted()) {
+        m_failed = true;
+        return nullptr;
+    }
+    return body;
 }
 
 // A name for a function: "fib", "Point.sum", "Point.<init>".
@@ -575,13 +634,29 @@ void Compiler::init_class_constants()
 void Compiler::compile_function(FuncSym* sym)
 {
     FuncDecl* d = sym->decl;
-    ClassSym* cls = sym->owner;
     m_in_prelude = sym->prelude;
     FunctionState fs;
     if (!d && !sym->implicit) {
         compile_undefined(&fs, sym);
         return;
     }
+    // A lazily parsed body is parsed now and put back to its placeholder
+    // after: the tree lives in m_body_arena until the next body.
+    Block* placeholder = d ? d->body : nullptr;
+    if (d && !(d->body = parse_body(d))) {
+        d->body = placeholder;
+        return;
+    }
+    compile_body(&fs, sym, d);
+    if (d)
+        d->body = placeholder;
+}
+
+// compile_function()'s work once [d]'s body is parsed.
+void Compiler::compile_body(FunctionState* state, FuncSym* sym, FuncDecl* d)
+{
+    FunctionState& fs = *state;
+    ClassSym* cls = sym->owner;
     if (!begin_function(&fs, sym, cls)) {
         release_state(&fs);
         return;
@@ -755,10 +830,32 @@ void Compiler::compile_undefined(FunctionState* fs, FuncSym* sym)
 }
 
 // Compiles every function, method and constructor body.
+//
+// The script's tokens go back as the bodies are parsed: after function i,
+// none of the bodies left starts before earliest[i] (known ahead, since
+// the order of the functions is not quite the source's), so the chunks of
+// tokens before it are freed, and the code compiled next reuses their
+// pages instead of new ones.
 void Compiler::compile_bodies()
 {
-    for (u32 i = 0; i < m_functions.size() && !m_failed; i++)
+    u32 n = m_functions.size();
+    Source* script = m_sources[1];
+    Vector<u32> earliest(m_memory);
+    bool release = script && script->parser && earliest.try_resize(n);
+    u32 low = release ? script->tokens.size() : 0;
+    for (u32 i = n; release && i-- > 0;) {
+        earliest[i] = low;
+        FuncDecl* d = m_functions[i]->decl;
+        if (d && d->body_parser == script->parser && d->body_token < low)
+            low = d->body_token;
+    }
+    if (release)
+        script->tokens.release_before(low);   // Before the first body: the main program's, already parsed.
+    for (u32 i = 0; i < n && !m_failed; i++) {
         compile_function(m_functions[i]);
+        if (release)
+            script->tokens.release_before(earliest[i]);
+    }
     m_in_prelude = false;
 }
 
@@ -860,6 +957,11 @@ bool Compiler::compile_all(const char* source, usize length)
         return false;
     }
     compile_main(m_program);
+    // The top-level statements are compiled: their trees go, and the
+    // bodies compiled next reuse the memory.
+    for (u32 i = 0; i < m_program.count; i++)
+        m_program.items[i].stmt = nullptr;
+    m_statement_arena.release();
     compile_bodies();
     if (m_failed)
         return false;

@@ -110,8 +110,8 @@ public:
           m_constants(memory), m_constant_kinds(memory), m_constant_types(memory), m_program_types(memory, &m_types),
           m_runtime_functions(memory),
           m_class_index(memory, options.hash_seed), m_constant_index(memory, options.hash_seed),
-          m_string_index(memory, options.hash_seed), m_class_order(memory), m_class_constants(memory),
-          m_qualified(memory)
+          m_string_index(memory, options.hash_seed), m_class_order(memory), m_body_arena(memory), m_statement_arena(memory),
+          m_class_constants(memory), m_qualified(memory)
     {
         m_types.set_seed(options.hash_seed);
         m_meter.init(&Compiler::interval_hook, this, options.poll_interval ? options.poll_interval : kPollInterval);
@@ -193,6 +193,8 @@ private:
 
     // --- declarations
     bool parse(const char* source, usize length, bool prelude, SyntaxTree* out);
+    Block* parse_body(FuncDecl* d);
+    void compile_body(FunctionState* fs, FuncSym* sym, FuncDecl* d);
     void declare_classes(SyntaxTree& program, bool prelude);
     void resolve_class(ClassSym* cls);
     void declare_functions(SyntaxTree& program, bool prelude);
@@ -352,6 +354,7 @@ private:
     Operand unbox(Operand v, Type* t, i32 dest);
     u16 type_operand(Type* t, Expr* e);
     Operand checked_cast(Operand v, Type* t, Expr* e, i32 dest);
+    Operand downcast(Operand v, Type* t, i32 dest);
     Operand object_to_scalar(Operand v, Type* t, Expr* e, i32 dest);
     i64 static_type_id(Type* t);
     Operand to_expr(Expr* e, i32 dest);
@@ -394,6 +397,17 @@ private:
     u32 m_resolve_round { 0 };
     SyntaxTree m_prelude {};
     SyntaxTree m_program {};
+    // The token lists and parsers of the prelude and the script, kept for
+    // the whole compile: bodies skipped by lazy parsing are parsed from them
+    // when compiled (parse_body()), into m_body_arena, reset each time.
+    struct Source {
+        TokenList tokens;
+        Parser* parser;
+        explicit Source(Memory* memory) : tokens(memory), parser(nullptr) {}
+    };
+    Source* m_sources[2] { nullptr, nullptr };
+    Arena m_body_arena;
+    Arena m_statement_arena;   // The script's top-level statements, freed after <main> is compiled.
     FunctionState* m_fs { nullptr };
     ClassSym* m_object { nullptr };
     ClassSym* m_exception { nullptr };

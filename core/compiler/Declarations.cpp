@@ -623,6 +623,9 @@ void Compiler::mark_unused_builtins()
     for (u32 i = 0; i < m_prelude.count; i++) {
         ClassDecl* d = m_prelude.items[i].klass;
         ClassSym* c = d ? find_class(d->name) : nullptr;
+        // all_names holds the capitalized identifiers only: the built-in
+        // classes are capitalized but for the box classes `int` and
+        // `boolean`, keywords that no identifier spells.
         if (c && c != m_object)
             c->unused = !m_program.all_names.may_contain(d->name, str_length(d->name));
     }

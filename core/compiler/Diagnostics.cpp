@@ -4,6 +4,9 @@
 
 namespace ks {
 
+// Formats and stores one diagnostic (errors counted even past the cap, so
+// that the caller knows the compile failed); past kMaxDiagnostics only an
+// error_past_cap() one is stored.
 void Diagnostics::report(Severity severity, u32 line, u32 column, const char* format, const char* s1,
     const char* s2, i64 number, const char* s3)
 {

@@ -704,8 +704,10 @@ Operand Compiler::declare_global_by_assignment(Expr* target, Expr* value, bool i
         release(v);
         return error_operand();
     }
-    GlobalSym g { target->name, t, m_globals.size(), false, true };
-    if (!m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
+    // The name outlives the function body's syntax tree (lazy parsing).
+    const char* name = m_arena->copy_string(target->name, str_length(target->name));
+    GlobalSym g { name, t, m_globals.size(), false, true };
+    if (!name || !m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
         oom();
         release(v);
         return error_operand();
@@ -1102,9 +1104,16 @@ Operand Compiler::as_expr(Expr* e, i32 dest)
         release(a);
         return error_operand();
     }
-    release(a);
+    return downcast(a, t, dest);
+}
+
+// [v] as its subclass [t]: Cast checks the object's class when the program
+// runs (TypeCastException when it is not a [t]; null stays null).
+Operand Compiler::downcast(Operand v, Type* t, i32 dest)
+{
+    release(v);
     Operand r = target_reg(dest, t);
-    emit(Op::Cast, r.reg, a.reg, t->cls->id);
+    emit(Op::Cast, r.reg, v.reg, t->cls->id);
     return r;
 }
 
@@ -1211,6 +1220,16 @@ Operand Compiler::to_expr(Expr* e, i32 dest)
     if (from == TypeKind::Boolean && to == TypeKind::Int) {
         a.type = t;   // Booleans are 0 and 1 already.
         return a;
+    }
+    // Between classes `to` is `as`: to a superclass as it is, to a subclass
+    // checked when the program runs.
+    if (from == TypeKind::Class && to == TypeKind::Class) {
+        if (assignable(t, a.type)) {
+            a.type = t;
+            return a;
+        }
+        if (is_subclass(t->cls, a.type->cls))
+            return downcast(a, t, dest);
     }
     type_error(e, "cannot convert '%s' to '%s'", a.type, t);
     release(a);

@@ -2,6 +2,7 @@
 
 namespace ks {
 
+// The text a token kind prints as in messages ("'('", "identifier").
 const char* token_text(Tok kind)
 {
     switch (kind) {
@@ -23,6 +24,7 @@ struct CharTable {
     u8 bits[256];
 };
 
+// Built at compile time: the class bits of every byte.
 static constexpr CharTable make_char_table()
 {
     CharTable t {};
@@ -37,6 +39,8 @@ static constexpr CharTable make_char_table()
 
 static constexpr CharTable kChars = make_char_table();
 
+// One table load each: a letter, '_' or a UTF-8 byte starts an identifier;
+// a digit only continues one.
 static bool is_ident_start(char c) { return kChars.bits[(u8)c] & CharIdentStart; }
 static bool is_digit(char c) { return kChars.bits[(u8)c] & CharDigit; }
 static bool is_ident_char(char c) { return kChars.bits[(u8)c] & (CharIdentStart | CharDigit); }
@@ -75,6 +79,7 @@ struct KeywordIndex {
     u8 from[27];
 };
 
+// Built at compile time from kKeywords, sorted by first letter.
 static constexpr KeywordIndex make_keyword_index()
 {
     KeywordIndex index {};
@@ -89,6 +94,7 @@ static constexpr KeywordIndex make_keyword_index()
 
 static constexpr KeywordIndex kKeywordFrom = make_keyword_index();
 
+// Checked at compile time: keyword_kind() relies on the order.
 static constexpr bool keywords_sorted()
 {
     for (u32 i = 1; i < kKeywordCount; i++)
@@ -111,13 +117,44 @@ static Tok keyword_kind(const char* start, u32 length)
     return Tok::Ident;
 }
 
-u32 Lexer::column_of(const char* where)
+// Whether the line from [p] (to its '\n' or [end]) has no byte above 0x7f:
+// eight bytes a step while none of them is a newline or such a byte.
+static bool line_is_ascii(const char* p, const char* end)
+{
+    constexpr u64 kOnes = 0x0101010101010101ull;
+    constexpr u64 kHigh = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        u64 w;
+        mem_copy(&w, p, 8);
+        u64 newline = w ^ (kOnes * '\n');
+        if ((w & kHigh) || ((newline - kOnes) & ~newline & kHigh))
+            break;   // One of the eight ends the line or is not ASCII.
+        p += 8;
+    }
+    for (; p < end && *p != '\n'; p++)
+        if ((u8)*p >= 0x80)
+            return false;
+    return true;
+}
+
+// column_of()'s path for a new line (checked once for non-ASCII bytes)
+// and for lines that have them (characters counted, resuming where the last
+// count stopped).
+u32 Lexer::column_slow(const char* where)
 {
     // Columns count characters (UTF-8 continuation bytes are skipped), from
-    // 1. Positions only move forward, so counting resumes where the last
-    // call stopped: linear in the line length overall.
-    if (m_column_line != m_line_start || where < m_column_at) {
+    // 1. On a line of ASCII only (found once per line) that is the byte
+    // offset. Otherwise positions only move forward, so counting resumes
+    // where the last call stopped: linear in the line length overall.
+    if (m_column_line != m_line_start) {
         m_column_line = m_line_start;
+        m_column_at = m_line_start;
+        m_column = 1;
+        m_line_ascii = line_is_ascii(m_line_start, m_end);
+    }
+    if (m_line_ascii)
+        return (u32)(where - m_line_start) + 1;
+    if (where < m_column_at) {
         m_column_at = m_line_start;
         m_column = 1;
     }
@@ -127,11 +164,14 @@ u32 Lexer::column_of(const char* where)
     return m_column;
 }
 
+// An error at [where] on the current line.
 void Lexer::error_at(const char* where, const char* message)
 {
     m_diagnostics->error(m_line, column_of(where), message);
 }
 
+// Moves past spaces, newlines (counting lines) and comments; false at the
+// end of the source. An unterminated block comment is an error at its start.
 bool Lexer::skip_space_and_comments()
 {
     while (m_cursor < m_end) {
@@ -191,21 +231,41 @@ bool Lexer::skip_space_and_comments()
     return false;
 }
 
-Token Lexer::make(Tok kind, const char* start)
+// Fills [t] as a token of [kind] from [start] to the cursor, at the current
+// line and [start]'s column.
+void Lexer::make(Token* t, Tok kind, const char* start)
 {
-    Token t {};
-    t.kind = kind;
-    t.newline_before = m_newline;
-    t.line = m_line;
-    t.column = column_of(start);
-    t.start = start;
-    t.length = (u32)(m_cursor - start);
-    return t;
+    t->kind = kind;
+    t->newline_before = m_newline;
+    t->line = m_line;
+    t->column = column_of(start);
+    t->reserved = 0;
+    t->offset = (u32)(start - m_source);
+    t->aux = (u32)(m_cursor - start);
 }
 
+// Makes [token] (an Int or a String, its aux still its length) point at
+// [value], kept in the token list's values.
+void Lexer::keep_value(Token* token, TokenValue value)
+{
+    value.length = token->aux;
+    u32 i = m_out->add_value(value);
+    if (i == TokenList::kNoValue) {
+        m_out_of_memory = true;
+        token->kind = Tok::Error;
+        return;
+    }
+    token->aux = i;
+}
+
+// The value of the Int token lexed so far (decimal, 0x, 0b, 0o or a leading
+// 0 for octal; '_' separators; Konoha's letter suffixes ignored), kept in
+// the token list's values; a malformed or too large literal is an error
+// and the value 0.
 void Lexer::lex_number(Token* token)
 {
-    const char* p = token->start;
+    const char* start = m_source + token->offset;
+    const char* p = start;
     u64 base = 10;
     if (p[0] == '0' && p + 1 < m_end && (p[1] == 'x' || p[1] == 'X')) {
         base = 16;
@@ -262,22 +322,25 @@ void Lexer::lex_number(Token* token)
             overflow = true;
     }
     if (bad || !any) {
-        error_at(token->start, "malformed integer literal");
-        token->int_value = 0;
-        return;
-    }
-    // Decimal literals may be up to 2^63 (only valid after unary minus, which
-    // the parser checks); hex, octal and binary literals may fill all 64 bits.
-    if (overflow || (base == 10 && value > (u64)KS_INT_MAX + 1)) {
-        error_at(token->start, "integer literal does not fit in 64 bits");
+        error_at(start, "malformed integer literal");
+        value = 0;
+    } else if (overflow || (base == 10 && value > (u64)KS_INT_MAX + 1)) {
+        // Decimal literals may be up to 2^63 (only valid after unary minus,
+        // which the parser checks); hex, octal and binary literals may fill
+        // all 64 bits.
+        error_at(start, "integer literal does not fit in 64 bits");
         value = 0;
     }
-    token->int_value = (i64)value;
+    TokenValue v;
+    v.int_value = (i64)value;
+    v.string_length = 0;
+    keep_value(token, v);
 }
 
+// A string literal from its opening quote (see lex_string_part()).
 void Lexer::lex_string(Token* token)
 {
-    lex_string_part(token, token->start + 1);
+    lex_string_part(token, m_source + token->offset + 1);
 }
 
 // Lexes string text from [from] to its closing quote or, for Konoha's
@@ -310,9 +373,9 @@ void Lexer::lex_string_part(Token* token, const char* from)
         size++;
     }
     m_cursor = closed ? p + (m_string_interpolates ? 2 : 1) : p;
-    token->length = (u32)(m_cursor - token->start);
+    token->aux = (u32)(m_cursor - (m_source + token->offset));
     if (!closed) {
-        error_at(token->start, "unterminated string literal");
+        error_at(m_source + token->offset, "unterminated string literal");
         token->kind = Tok::Error;
         return;
     }
@@ -353,15 +416,18 @@ void Lexer::lex_string_part(Token* token, const char* from)
         out[n++] = c;
     }
     out[n] = 0;
-    token->string = out;
-    token->string_length = (u32)n;
+    TokenValue v;
+    v.string = out;
+    v.string_length = (u32)n;
+    keep_value(token, v);
 }
 
-Token Lexer::next()
+// Lexes the next token into [t].
+void Lexer::next(Token* t)
 {
     if (!skip_space_and_comments()) {
-        Token t = make(Tok::Eof, m_end);
-        return t;
+        make(t, Tok::Eof, m_end);
+        return;
     }
     const char* start = m_cursor;
     char c = *m_cursor++;
@@ -421,41 +487,39 @@ Token Lexer::next()
             kind = two('=', Tok::Ge, Tok::Gt);
         }
         break;
-    case '"': {
-        Token t = make(Tok::String, start);
-        lex_string(&t);
+    case '"':
+        make(t, Tok::String, start);
+        lex_string(t);
         m_newline = false;
-        return t;
-    }
+        return;
     default:
         if (is_digit(c)) {
             while (m_cursor < m_end && is_ident_char(*m_cursor))
                 m_cursor++;
-            Token t = make(Tok::Int, start);
-            lex_number(&t);
+            make(t, Tok::Int, start);
+            lex_number(t);
             m_newline = false;
-            return t;
+            return;
         }
         if (is_ident_start(c)) {
             while (m_cursor < m_end && is_ident_char(*m_cursor))
                 m_cursor++;
-            Token t = make(keyword_kind(start, (u32)(m_cursor - start)), start);
+            make(t, keyword_kind(start, (u32)(m_cursor - start)), start);
             m_newline = false;
-            return t;
+            return;
         }
         {
-            Token t = make(Tok::Error, start);
+            make(t, Tok::Error, start);
             if (c == '\'')
                 error_at(start, "character literals are not supported; use a string");
             else
                 error_at(start, "unexpected character");
             m_newline = false;
-            return t;
+            return;
         }
     }
-    Token t = make(kind, start);
+    make(t, kind, start);
     m_newline = false;
-    return t;
 }
 
 // Konoha's string interpolation: "a${x}b" is read as ("a" + (x) + "b"),
@@ -465,6 +529,8 @@ Token Lexer::next()
 // interpolate too) up to kMaxInterpolation deep; braces inside count.
 bool Lexer::tokenize(TokenList* out)
 {
+    m_out = out;
+    out->set_source(m_source);
     // An optional "#!" first line is skipped.
     if (m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {
         while (m_cursor < m_end && *m_cursor != '\n')
@@ -476,25 +542,34 @@ bool Lexer::tokenize(TokenList* out)
         Token t = at;
         t.kind = kind;
         t.newline_before = false;
-        t.string = nullptr;
+        t.aux = out->length(at);
         return out->try_append(t);
     };
     for (;;) {
-        Token t = next();
+        // Lexed in place; only a token that takes part in an interpolation
+        // is taken back out and written with the tokens made around it.
+        Token* slot = out->push();
+        if (!slot)
+            return false;
+        next(slot);
         if (m_out_of_memory)
             return false;
         bool ok = true;
-        if (t.kind == Tok::String && m_string_interpolates) {
+        Token t = *slot;
+        bool interpolates = t.kind == Tok::String && m_string_interpolates;
+        if (KS_LIKELY(!depth && !interpolates)) {
+            // In its slot already.
+        } else if (out->pop(), interpolates) {
             // The start of an interpolating string: ( "part" + (
             if (depth == kMaxInterpolation) {
-                error_at(t.start, "string interpolation nested too deep");
+                error_at(m_source + t.offset, "string interpolation nested too deep");
                 t.kind = Tok::Error;
                 ok = out->try_append(t);
             } else {
                 braces[depth++] = 0;
                 Token open = t;
                 open.kind = Tok::LParen;
-                open.string = nullptr;
+                open.aux = out->length(t);
                 t.newline_before = false;
                 ok = out->try_append(open) && out->try_append(t) && synthetic(Tok::Plus, t)
                     && synthetic(Tok::LParen, t);
@@ -523,7 +598,7 @@ bool Lexer::tokenize(TokenList* out)
             }
         } else {
             if (t.kind == Tok::Eof && depth)
-                error_at(t.start, "unterminated string interpolation: '${' without its '}'");
+                error_at(m_source + t.offset, "unterminated string interpolation: '${' without its '}'");
             ok = out->try_append(t);
         }
         if (!ok)
@@ -531,8 +606,12 @@ bool Lexer::tokenize(TokenList* out)
         // A unit per token, charged 64 at a time.
         if ((out->size() & 63) == 0 && m_meter && !m_meter->charge(64))
             return false;
-        if (t.kind == Tok::Eof)
-            return true;
+        if (t.kind == Tok::Eof) {
+            if (out->match_braces())
+                return true;
+            m_out_of_memory = true;
+            return false;
+        }
     }
 }
 

@@ -25,13 +25,26 @@ public:
 
 private:
     bool skip_space_and_comments();
-    Token next();
-    Token make(Tok kind, const char* start);
+    void next(Token* t);
+    void make(Token* t, Tok kind, const char* start);
+    Token make(Tok kind, const char* start)
+    {
+        Token t;
+        make(&t, kind, start);
+        return t;
+    }
+    void keep_value(Token* token, TokenValue value);
     void lex_number(Token* token);
     void lex_string(Token* token);
     void lex_string_part(Token* token, const char* from);
     void error_at(const char* where, const char* message);
-    u32 column_of(const char* where);
+    u32 column_of(const char* where)
+    {
+        if (KS_LIKELY(m_column_line == m_line_start && m_line_ascii))
+            return (u32)(where - m_line_start) + 1;
+        return column_slow(where);
+    }
+    u32 column_slow(const char* where);
 
     const char* m_source;
     const char* m_end;
@@ -41,6 +54,7 @@ private:
     bool m_newline { true };
     Arena* m_arena;
     Diagnostics* m_diagnostics;
+    TokenList* m_out { nullptr };   // What tokenize() fills (values of numbers and strings go there too).
     WorkMeter* m_meter;
     bool m_out_of_memory { false };
     bool m_string_interpolates { false };   // The string part just lexed ended at `${`.
@@ -48,6 +62,7 @@ private:
     const char* m_column_line { nullptr };   // Line start of the cached column.
     const char* m_column_at { nullptr };
     u32 m_column { 1 };
+    bool m_line_ascii { false };   // The line of m_column_line has no byte above 0x7f.
 };
 
 }

@@ -4,25 +4,12 @@
 
 namespace ks {
 
-static const Token kEofToken = { Tok::Eof, true, 0, 0, 0, "", { 0 }, 0 };
 
-const Token& Parser::peek(u32 ahead) const
-{
-    u32 i = m_pos + ahead;
-    if (i >= m_count)
-        return m_count ? m_tokens[m_count - 1] : kEofToken;
-    return m_tokens[i];
-}
+// What peek() gives past the last token it may read.
+const Token& Parser::peek_past_end() const { return m_eof; }
 
-bool Parser::match(Tok kind)
-{
-    if (!check(kind))
-        return false;
-    if (kind != Tok::Eof)
-        m_pos++;
-    return true;
-}
-
+// A syntax error at [token] (none once the parse was aborted: the reason
+// was reported).
 void Parser::error_at(const Token& token, const char* format, const char* s1)
 {
     if (m_abort)
@@ -32,15 +19,18 @@ void Parser::error_at(const Token& token, const char* format, const char* s1)
 
 void Parser::error_here(const char* format, const char* s1) { error_at(current(), format, s1); }
 
+// Consumes a token of [kind], or reports "expected WHAT before 'found'"
+// and consumes nothing; whether it was there.
 bool Parser::expect(Tok kind, const char* what)
 {
     if (match(kind))
         return true;
     const Token& t = current();
     char found[64];
-    u32 n = t.kind == Tok::Eof ? 0 : (t.length < 40 ? t.length : 40);
+    u32 length = m_tokens.length(t);
+        u32 n = t.kind == Tok::Eof ? 0 : (length < 40 ? length : 40);
     if (n) {
-        mem_copy(found, t.start, n);
+        mem_copy(found, m_tokens.start(t), n);
         found[n] = 0;
     }
     if (m_abort)
@@ -119,17 +109,13 @@ void Parser::expect_close(const Token& open)
         return;
     if (check(Tok::Eof)) {
         if (!m_unclosed_reported && !m_abort)
-            m_diagnostics->error(open.line, open.column, "this '{' is never closed: the file ends before its '}'");
+            m_diagnostics->error(open.line, open.column, m_in_body
+                    ? "this '{' is never closed: the function's body ends before its '}'"
+                    : "this '{' is never closed: the file ends before its '}'");
         m_unclosed_reported = true;
         return;
     }
     expect(Tok::RBrace, "'}'");
-}
-
-bool Parser::ident_is(const Token& t, const char* word) const
-{
-    usize n = str_length(word);
-    return t.kind == Tok::Ident && t.length == n && mem_compare(t.start, word, n) == 0;
 }
 
 // Java's modifiers in front of a declaration (`public`, `private`,
@@ -143,6 +129,8 @@ u32 Parser::skip_java_modifiers()
     u32 mask = 0;
     for (;;) {
         const Token& t = current();
+        if (t.kind != Tok::Ident)
+            return mask;
         bool is_final = ident_is(t, "final"), is_abstract = ident_is(t, "abstract");
         if (!is_final && !is_abstract && !ident_is(t, "public") && !ident_is(t, "private")
             && !ident_is(t, "protected"))
@@ -203,6 +191,138 @@ void Parser::skip_throws()
 // its arrow: `x ->`, `() ->`, `(a, b) ->`, `(int a, String b) ->`. Looks
 // at most 32 tokens ahead, so that the check costs a bounded time at each
 // '(' and name. [arrow] gets the position of the '-' (from [ahead]'s base).
+// Java's type arguments, `List<String>` or `Map<String, List<Integer>>`:
+// whether the token [ahead] from here is a '<' that such arguments follow
+// to their closing '>' (a `>>` closes two; for an [inner] one, one of its
+// own and one of the enclosing arguments'), at most 64 tokens on; then
+// [after] is the distance of the token after them.
+bool Parser::java_generic_at(u32 ahead, u32* after, bool inner) const
+{
+    if (peek(ahead).kind != Tok::Lt)
+        return false;
+    i32 depth = 0;
+    for (u32 i = ahead; i < ahead + 64; i++) {
+        switch (peek(i).kind) {
+        case Tok::Lt: depth++; break;
+        case Tok::Gt: depth--; break;
+        case Tok::Shr:
+            // `>>` closes two, or one here and one of an enclosing `<`.
+            depth -= depth == 1 && inner ? 1 : 2;
+            break;
+        case Tok::Ident: case Tok::Comma: case Tok::Dot: case Tok::Question: case Tok::KwExtends:
+        case Tok::KwSuper: case Tok::LBracket: case Tok::RBracket: case Tok::KwInt: case Tok::KwBoolean:
+            continue;
+        default: return false;
+        }
+        if (depth < 0)
+            return false;
+        if (depth == 0) {
+            *after = i + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+// Says once a line that `<...>` type arguments are Java's.
+void Parser::report_java_generic(const Token& at)
+{
+    if (m_generic_line == at.line)
+        return;
+    m_generic_line = at.line;
+    error_at(at, "'<...>' type arguments are Java's: kscript writes a list of T as T[] (an empty one: [] or "
+                 "new T[0]) and a map as Map[K, V] (new Map[K, V]())");
+}
+
+// At `Name<...>` of a Java declaration: reports it and reads it as the
+// nearest kscript type, so that no cascade follows: a List, ArrayList,
+// LinkedList, Vector, Collection or Iterable of one type is that type's
+// array, a Map, HashMap, TreeMap or LinkedHashMap of two is a Map, and
+// Integer, Long, Short, Byte are int, Boolean is boolean inside them.
+TypeRef* Parser::java_generic_type()
+{
+    const Token& name = current();
+    report_java_generic(name);
+    u32 after = 0;
+    java_generic_at(1, &after);
+    u32 end = m_pos + after;
+    auto is = [&](const Token& t, const char* const* names) {
+        for (; *names; names++)
+            if (t.kind == Tok::Ident && m_tokens.length(t) == str_length(*names)
+                && mem_compare(m_tokens.start(t), *names, m_tokens.length(t)) == 0)
+                return true;
+        return false;
+    };
+    static const char* const kLists[] = { "List", "ArrayList", "LinkedList", "Vector", "Collection", "Iterable",
+        nullptr };
+    static const char* const kMaps[] = { "Map", "HashMap", "TreeMap", "LinkedHashMap", nullptr };
+    static const char* const kInts[] = { "Integer", "Long", "Short", "Byte", nullptr };
+    bool list = is(name, kLists), map = is(name, kMaps);
+    // The arguments, one level deep: a nested `<...>` makes its argument
+    // Object (already reported; the line gets one error).
+    TypeRef* args[2] = { nullptr, nullptr };
+    u32 count = 0;
+    m_pos += 2;
+    while (m_pos < end && count < 2) {
+        const Token& arg = current();
+        bool boxed = is(arg, kInts) || ident_is(arg, "Boolean");
+        u32 nested = 0;
+        bool generic = arg.kind == Tok::Ident && java_generic_at(1, &nested, true);
+        TypeRef* t = nullptr;
+        if (boxed || generic) {
+            t = m_arena->make<TypeRef>();
+            if (t) {
+                mem_set(t, 0, sizeof(*t));
+                t->name = generic ? "Object" : ident_is(arg, "Boolean") ? "boolean" : "int";
+                t->line = arg.line;
+                t->column = arg.column;
+            }
+            m_pos += generic ? nested : 1;
+        } else {
+            t = try_parse_type();
+        }
+        if (!t)
+            break;
+        args[count++] = t;
+        if (!match(Tok::Comma))
+            break;
+    }
+    m_pos = end;
+    if (list && count == 1) {
+        args[0]->dims++;
+        return args[0];
+    }
+    TypeRef* t = m_arena->make<TypeRef>();
+    if (!t) {
+        oom();
+        return nullptr;
+    }
+    mem_set(t, 0, sizeof(*t));
+    t->line = name.line;
+    t->column = name.column;
+    if (map && count == 2) {
+        t->name = "Map";
+        t->args = static_cast<TypeRef**>(m_arena->alloc(sizeof(TypeRef*) * 2));
+        if (!t->args) {
+            oom();
+            return nullptr;
+        }
+        t->args[0] = args[0];
+        t->args[1] = args[1];
+        t->arg_count = 2;
+    } else {
+        t->name = "Object";   // Unknown: anything goes, no cascade.
+    }
+    while (check(Tok::LBracket) && peek(1).kind == Tok::RBracket) {
+        m_pos += 2;
+        t->dims++;
+    }
+    return t;
+}
+
+// Whether a Java lambda (`x -> ...`, `(a, b) -> ...`) starts [ahead]
+// tokens on; [arrow] is then the distance of its `->`. Looks at most 32
+// tokens ahead.
 bool Parser::lambda_at(u32 ahead, u32* arrow)
 {
     u32 i = ahead;
@@ -244,9 +364,11 @@ Expr* Parser::skip_lambda(const Token& at, u32 arrow)
     return error_expr(at);
 }
 
+// The token's text as a NUL-terminated name in the arena ("" when memory
+// ran out, which is reported).
 const char* Parser::copy_name(const Token& token)
 {
-    const char* s = m_arena->copy_string(token.start, token.length);
+    const char* s = m_arena->copy_string(m_tokens.start(token), m_tokens.length(token));
     if (!s) {
         oom();
         return "";
@@ -254,6 +376,8 @@ const char* Parser::copy_name(const Token& token)
     return s;
 }
 
+// One level deeper in the descent: charges the work meter and checks the
+// nesting limit; false (the parse aborts) when either says stop.
 bool Parser::enter()
 {
     if (m_abort)
@@ -272,6 +396,7 @@ bool Parser::enter()
     return true;
 }
 
+// A new expression node of [kind] at [at]'s position, all else zero.
 Expr* Parser::make_expr(ExprKind kind, const Token& at)
 {
     Expr* e = m_arena->make<Expr>();
@@ -290,12 +415,17 @@ Expr* Parser::make_expr(ExprKind kind, const Token& at)
 static const Expr kErrorExpr = { ExprKind::Error, Tok::Error, 0, 0, 1, 0, 0, { 0 }, nullptr, nullptr, nullptr,
     nullptr, nullptr, nullptr };
 
+// An Error node (a shared static one when memory ran out), for an
+// expression already reported.
 Expr* Parser::error_expr(const Token& at)
 {
     Expr* e = make_expr(ExprKind::Error, at);
     return e ? e : const_cast<Expr*>(&kErrorExpr);
 }
 
+// Completes [e]: its depth is one more than its deepest child's, and an
+// expression deeper than the limit is reported and made an Error node, so
+// that no later walk of the tree recurses too deep.
 Expr* Parser::finish(Expr* e)
 {
     if (!e)
@@ -324,6 +454,7 @@ Expr* Parser::finish(Expr* e)
     return e;
 }
 
+// A new statement node of [kind] at [at]'s position, all else zero.
 Stmt* Parser::make_stmt(StmtKind kind, const Token& at)
 {
     Stmt* s = m_arena->make<Stmt>();
@@ -347,6 +478,9 @@ Stmt* Parser::make_stmt(StmtKind kind, const Token& at)
 // base := 'int' | 'boolean' | 'void' | Ident ('[' type (',' type)* ']')?
 TypeRef* Parser::parse_type()
 {
+    u32 after = 0;
+    if (check(Tok::Ident) && java_generic_at(1, &after))
+        return java_generic_type();   // `List<String>`: reported, read as String[].
     TypeRef* t = try_parse_type();
     if (!t) {
         error_here("expected a type");
@@ -355,6 +489,8 @@ TypeRef* Parser::parse_type()
     return t;
 }
 
+// A type (`int`, `Point`, `Map[String, int]`, `int[][]`) if one starts
+// here; otherwise null, nothing reported and the position unchanged.
 TypeRef* Parser::try_parse_type()
 {
     u32 start = m_pos;
@@ -461,11 +597,14 @@ u32 name_hash(const char* name, usize length, u64 seed)
     return h ? h : 1;
 }
 
-bool NameSet::may_contain(const char* name, usize length) const
+// Whether [name] may be in the set (a hash match: false positives are
+// possible, false negatives are not).
+bool NameSet::may_contain(const char* name, usize length) const { return contains(name_hash(name, length, seed)); }
+
+bool NameSet::contains(u32 h) const
 {
     if (!size)
         return false;
-    u32 h = name_hash(name, length, seed);
     for (u32 i = h & (size - 1);; i = (i + 1) & (size - 1)) {
         if (slots[i] == h)
             return true;
@@ -474,6 +613,8 @@ bool NameSet::may_contain(const char* name, usize length) const
     }
 }
 
+// Parses every top-level item (lazily: function bodies are skipped, see
+// set_lazy_bodies()), then builds the program's name sets.
 SyntaxTree Parser::parse_program()
 {
     Vector<Item> items(m_memory);
@@ -484,9 +625,8 @@ SyntaxTree Parser::parse_program()
         item.line = m_tokens[before].line;
         item.end_line = m_tokens[m_pos > before ? m_pos - 1 : before].line;
         if (item.kind != ItemKind::Stmt) {
-            u32 range[2] = { before, m_pos };
             if (m_item_names)
-                item.names = name_set(range, 2, false);
+                item.names = name_set(before, m_pos);
             if (!shared.try_append(before) || !shared.try_append(m_pos))
                 oom();
         }
@@ -497,52 +637,118 @@ SyntaxTree Parser::parse_program()
     }
     SyntaxTree program {};
     program.items = to_array(items, &program.count);
-    program.shared_names = name_set(shared.data(), shared.size(), true);
-    u32 everything[2] = { 0, m_count };
-    program.all_names = name_set(everything, 2, false);
+    // The name sets in one pass over the tokens. all_names: the identifiers
+    // that start with a capital letter (Compiler::mark_unused_builtins()
+    // asks it for the built-in classes, all capitalized). shared_names: of
+    // the names that top-level variable statements declare (only those are
+    // asked of it, by Compiler::main_only()), those used inside classes and
+    // functions (in order, so one cursor walks their ranges) or after
+    // `global.` anywhere. A test of an identifier's first byte and length
+    // skips hashing most of them.
+    NameSet declared {};
+    declared.seed = program.shared_names.seed = program.all_names.seed = m_seed;
+    u64 first_bytes[4] = { 0, 0, 0, 0 };
+    u64 lengths = 0;
+    auto declare = [&](const Stmt* st) {
+        if (!st || st->kind != StmtKind::Var || !st->name || !st->name[0])
+            return;
+        u32 n = str_length(st->name);
+        add_name(&declared, name_hash(st->name, n, m_seed));
+        first_bytes[(u8)st->name[0] >> 6] |= 1ull << ((u8)st->name[0] & 63);
+        lengths |= 1ull << (n < 63 ? n : 63);
+    };
+    for (u32 i = 0; i < program.count; i++) {
+        const Stmt* st = program.items[i].kind == ItemKind::Stmt ? program.items[i].stmt : nullptr;
+        if (st && st->kind == StmtKind::Block && st->block && !st->block->scoped) {
+            for (u32 j = 0; j < st->block->count; j++)
+                declare(st->block->stmts[j]);
+        } else {
+            declare(st);
+        }
+    }
+    auto maybe_declared = [&](const Token& t) {
+        u8 c = (u8)m_tokens.start(t)[0];
+        return declared.count && (first_bytes[c >> 6] & (1ull << (c & 63)))
+            && (lengths & (1ull << (t.aux < 63 ? t.aux : 63)))
+            && declared.contains(token_hash(t));
+    };
+    u32 r = 0;
+    for (u32 i = 0; i < m_count && !m_abort; i++) {
+        const Token& t = m_tokens[i];
+        if (t.kind != Tok::Ident)
+            continue;
+        if ((u8)(m_tokens.start(t)[0] - 'A') < 26)
+            add_name(&program.all_names, token_hash(t));
+        if (!declared.count)
+            continue;
+        while (r + 1 < shared.size() && shared[r + 1] <= i)
+            r += 2;
+        if (r + 1 < shared.size() && shared[r] <= i && maybe_declared(t))
+            add_name(&program.shared_names, token_hash(t));
+        if (ident_is(t, "global") && i + 2 < m_count
+            && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident
+            && maybe_declared(m_tokens[i + 2]))
+            add_name(&program.shared_names, token_hash(m_tokens[i + 2]));
+    }
     return program;
 }
 
-// The identifiers in the token ranges [ranges[2k], ranges[2k + 1]), plus,
-// with [after_global], those after `global.` anywhere.
-NameSet Parser::name_set(const u32* ranges, u32 count, bool after_global)
+// The keyed hash of an identifier token's text (see name_hash()).
+u32 Parser::token_hash(const Token& token) const
 {
-    Vector<u32> hashes(m_memory);
-    for (u32 r = 0; r + 1 < count; r += 2)
-        for (u32 i = ranges[r]; i < ranges[r + 1] && i < m_count; i++)
-            if (m_tokens[i].kind == Tok::Ident
-                && !hashes.try_append(name_hash(m_tokens[i].start, m_tokens[i].length, m_seed)))
-                oom();
-    for (u32 i = 0; after_global && i + 2 < m_count; i++) {
-        const Token& t = m_tokens[i];
-        if (t.kind == Tok::Ident && t.length == 6 && mem_compare(t.start, "global", 6) == 0
-            && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident
-            && !hashes.try_append(name_hash(m_tokens[i + 2].start, m_tokens[i + 2].length, m_seed)))
+    return name_hash(m_tokens.start(token), m_tokens.length(token), m_seed);
+}
+
+// Adds [hash] to [set] unless it is there, doubling the table (in the arena;
+// the old one is left there, less than the final one in all) when it would
+// be more than half full. Sized by the distinct names, not their uses: the
+// same few hundred names recur through a program.
+void Parser::add_name(NameSet* set, u32 hash)
+{
+    if (m_abort)
+        return;
+    if ((set->count + 1) * 2 > set->size) {
+        u32 size = set->size ? set->size * 2 : 64;
+        u32* slots = static_cast<u32*>(m_arena->alloc(sizeof(u32) * size));
+        if (!slots) {
             oom();
+            return;
+        }
+        mem_set(slots, 0, sizeof(u32) * size);
+        for (u32 i = 0; i < set->size; i++) {
+            u32 h = set->slots[i];
+            if (!h)
+                continue;
+            u32 j = h & (size - 1);
+            while (slots[j])
+                j = (j + 1) & (size - 1);
+            slots[j] = h;
+        }
+        set->slots = slots;
+        set->size = size;
     }
+    u32 i = hash & (set->size - 1);
+    while (set->slots[i] && set->slots[i] != hash)
+        i = (i + 1) & (set->size - 1);
+    if (!set->slots[i]) {
+        set->slots[i] = hash;
+        set->count++;
+    }
+}
+
+// The identifiers of tokens [from, to).
+NameSet Parser::name_set(u32 from, u32 to)
+{
     NameSet set {};
     set.seed = m_seed;
-    if (!hashes.size() || m_abort)
-        return set;
-    u32 size = 16;
-    while (size < hashes.size() * 2)
-        size *= 2;
-    set.slots = static_cast<u32*>(m_arena->alloc(sizeof(u32) * size));
-    if (!set.slots) {
-        oom();
-        return set;
-    }
-    mem_set(set.slots, 0, sizeof(u32) * size);
-    set.size = size;
-    for (u32 h : hashes) {
-        u32 i = h & (size - 1);
-        while (set.slots[i] && set.slots[i] != h)
-            i = (i + 1) & (size - 1);
-        set.slots[i] = h;
-    }
+    for (u32 i = from; i < to && i < m_count; i++)
+        if (m_tokens[i].kind == Tok::Ident)
+            add_name(&set, token_hash(m_tokens[i]));
     return set;
 }
 
+// One top-level item: an import line (ignored), a class, a function (a
+// type, a name and '('), or a statement.
 Item Parser::parse_item()
 {
     Item item {};
@@ -575,7 +781,10 @@ Item Parser::parse_item()
     }
     // Function: type name '(' or type Class '.' name '('.
     u32 after_annotations = m_pos;
-    TypeRef* type = try_parse_type();
+    u32 generic_end = 0;
+    bool java_generic = check(Tok::Ident) && java_generic_at(1, &generic_end) && peek(generic_end).kind == Tok::Ident
+        && peek(generic_end + 1).kind == Tok::LParen;
+    TypeRef* type = java_generic ? java_generic_type() : try_parse_type();
     if (type && check(Tok::Ident) && !current().newline_before
         && (peek(1).kind == Tok::LParen || (peek(1).kind == Tok::Dot && peek(2).kind == Tok::Ident
                                                && peek(3).kind == Tok::LParen))) {
@@ -586,14 +795,19 @@ Item Parser::parse_item()
     m_pos = after_annotations;
     if (annotations)
         error_here("annotations apply only to classes, functions and methods");
-    if ((modifiers & 1) && looks_like_declaration()) {
+    // A top-level statement's nodes go to the statement arena, if any.
+    Arena* saved = m_arena;
+    if (m_statement_arena)
+        m_arena = m_statement_arena;
+    if ((modifiers & 1) && looks_like_declaration())
         item.stmt = parse_var_decl(parse_type(), true);   // `final int x = 1`: made const, as advised.
-        return item;
-    }
-    item.stmt = parse_statement();
+    else
+        item.stmt = parse_statement();
+    m_arena = saved;
     return item;
 }
 
+// `(T a, U b)`: the parameters of [func]; false (reported) when malformed.
 bool Parser::parse_params(FuncDecl* func)
 {
     if (!expect(Tok::LParen, "'('"))
@@ -625,6 +839,9 @@ bool Parser::parse_params(FuncDecl* func)
     return true;
 }
 
+// A function or method from its name on ([return_type] null for a
+// constructor): parameters, then a body (skipped when lazy) or `;` for a
+// prototype.
 FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const char* class_name)
 {
     FuncDecl* f = m_arena->make<FuncDecl>();
@@ -657,11 +874,66 @@ FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const cha
         return f;
     }
     skip_throws();
-    if (check(Tok::LBrace))
-        f->body = parse_block();
-    else
+    if (check(Tok::LBrace)) {
+        if (!m_lazy_bodies || !skip_body(f))
+            f->body = parse_block();
+    } else
         expect_terminator();   // A prototype.
     return f;
+}
+
+// Lazy parsing: leaves [func] a placeholder body for the '{' here (no
+// statements, the lines of its braces, as the declarations need) and moves
+// past its matching '}'. False, having moved nowhere, when the file ends
+// before that '}': the body is then parsed at once, for the error to be
+// the same as without laziness.
+bool Parser::skip_body(FuncDecl* func)
+{
+    u32 open = m_pos;
+    u32 close = m_tokens[open].aux;   // TokenList::match_braces()
+    if (close == TokenList::kNoMatch)
+        return false;
+    Block* block = m_arena->make<Block>();
+    if (!block) {
+        oom();
+        return false;
+    }
+    mem_set(block, 0, sizeof(*block));
+    block->scoped = true;
+    block->line = m_tokens[open].line;
+    block->column = m_tokens[open].column;
+    block->end_line = m_tokens[close].line;
+    func->body = block;
+    func->body_parser = this;
+    func->body_token = open;
+    m_pos = close + 1;
+    return true;
+}
+
+// See Parser.h.
+Block* Parser::parse_body(u32 open, Arena* arena)
+{
+    // The body ends at its '}': past it the parser sees the end, as if the
+    // file ended there, so that a body whose syntax errors made the parser
+    // step over a '}' never runs on into the rest of the file (parsed once
+    // more for every such body, that was quadratic).
+    Arena* saved_arena = m_arena;
+    u32 saved_pos = m_pos, saved_count = m_count;
+    Token saved_eof = m_eof;
+    u32 close = m_tokens[open].aux;
+    m_arena = arena;
+    m_pos = open;
+    m_count = close + 1;
+    m_eof = m_tokens[close];
+    m_eof.kind = Tok::Eof;
+    m_in_body = true;
+    Block* block = parse_block();
+    m_in_body = false;
+    m_arena = saved_arena;
+    m_pos = saved_pos;
+    m_count = saved_count;
+    m_eof = saved_eof;
+    return block;
 }
 
 // [abstract_class]: the class was declared `abstract`, already reported;
@@ -824,6 +1096,8 @@ Block* Parser::parse_block()
     return block;
 }
 
+// `T a = 1, b` after its type ([type] null for `var`): one Var statement,
+// or an unscoped Block of them for several names.
 Stmt* Parser::parse_var_decl(TypeRef* type, bool is_const)
 {
     // type name (= expr)? (, name (= expr)?)* ; several names give an unscoped block.
@@ -865,6 +1139,9 @@ Stmt* Parser::parse_var_decl(TypeRef* type, bool is_const)
     return group;
 }
 
+// One statement, by its first token; a Java or C form kscript does not
+// have gets one error saying what to write, and is parsed as the nearest
+// kscript form.
 Stmt* Parser::parse_statement()
 {
     const Token& at = current();
@@ -974,6 +1251,14 @@ Stmt* Parser::parse_statement()
                 break;
             }
         }
+        u32 after = 0;
+        if (at.kind == Tok::Ident && java_generic_at(1, &after) && peek(after).kind == Tok::Ident
+            && !peek(after).newline_before) {
+            // `List<String> names = ...`: Java's type arguments.
+            TypeRef* type = java_generic_type();
+            s = type ? parse_var_decl(type, false) : make_stmt(StmtKind::Error, at);
+            break;
+        }
         if (looks_like_declaration()) {
             TypeRef* type = parse_type();
             if (check(Tok::Ident) && peek(1).kind == Tok::LParen) {
@@ -994,6 +1279,7 @@ Stmt* Parser::parse_statement()
     return s;
 }
 
+// `if (cond) stmt [else stmt]`.
 Stmt* Parser::parse_if()
 {
     Stmt* s = make_stmt(StmtKind::If, current());
@@ -1007,6 +1293,7 @@ Stmt* Parser::parse_if()
     return s;
 }
 
+// `while (cond) stmt`.
 Stmt* Parser::parse_while()
 {
     Stmt* s = make_stmt(StmtKind::While, current());
@@ -1018,6 +1305,7 @@ Stmt* Parser::parse_while()
     return s;
 }
 
+// `do stmt while (cond)`.
 Stmt* Parser::parse_do()
 {
     Stmt* s = make_stmt(StmtKind::DoWhile, current());
@@ -1031,6 +1319,7 @@ Stmt* Parser::parse_do()
     return s;
 }
 
+// `for (init; cond; step) stmt`, or `for (T x : e) stmt` (ForEach).
 Stmt* Parser::parse_for()
 {
     const Token& at = current();
@@ -1078,6 +1367,7 @@ Stmt* Parser::parse_for()
     return s;
 }
 
+// `try { } catch (E e) { } ... finally { }`: at least one catch or a finally.
 Stmt* Parser::parse_try()
 {
     Stmt* s = make_stmt(StmtKind::Try, current());
@@ -1179,6 +1469,7 @@ Expr* Parser::parse_expression()
     return e;
 }
 
+// `=` and the compound assignments.
 static bool is_assignment(Tok t)
 {
     switch (t) {
@@ -1294,7 +1585,7 @@ Expr* Parser::parse_unary()
         if (!enter())
             return error_expr(op);
         // -9223372036854775808 is the one literal that needs its minus.
-        if (op.kind == Tok::Minus && check(Tok::Int) && current().int_value == KS_INT_MIN) {
+        if (op.kind == Tok::Minus && check(Tok::Int) && m_tokens.int_value(current()) == KS_INT_MIN) {
             const Token& lit = current();
             m_pos++;
             leave();
@@ -1318,6 +1609,8 @@ Expr* Parser::parse_unary()
     return parse_postfix();
 }
 
+// Comma-separated expressions up to [closing] (`)` for calls, `]` for
+// array literals, which may end with a comma) as [call]'s arguments.
 bool Parser::parse_arguments(Expr* call, Tok closing)
 {
     Vector<Expr*> args(m_memory);
@@ -1408,12 +1701,24 @@ Expr* Parser::parse_postfix()
     }
 }
 
+// After `new`: `T(args)`, `T[n]`, `T[](capacity)`, `Map[K, V]()`.
 Expr* Parser::parse_new(const Token& at)
 {
     // new Type(args) | new Type[size]([])* | new Map[K, V]()
     const Token& name = current();
     if (name.kind != Tok::Ident && name.kind != Tok::KwInt && name.kind != Tok::KwBoolean) {
         error_here("expected a type after 'new'");
+        return error_expr(at);
+    }
+    u32 after = 0;
+    if (name.kind == Tok::Ident && java_generic_at(1, &after)) {
+        // `new ArrayList<>()`, `new HashMap<String, Integer>()`: Java's.
+        report_java_generic(name);
+        m_pos += after;
+        if (match(Tok::LParen)) {
+            Expr skipped {};
+            parse_arguments(&skipped, Tok::RParen);
+        }
         return error_expr(at);
     }
     u32 start = m_pos;
@@ -1547,6 +1852,8 @@ Expr* Parser::parse_defined()
     return finish(e);
 }
 
+// A literal, a name, `this`, `super`, `(e)`, `[a, b]`, `new ...`, a block
+// expression, `defined(...)`; a Java lambda is reported.
 Expr* Parser::parse_primary()
 {
     const Token& t = current();
@@ -1559,9 +1866,9 @@ Expr* Parser::parse_primary()
         Expr* e = make_expr(ExprKind::Int, t);
         if (!e)
             return error_expr(t);
-        if (t.int_value == KS_INT_MIN && t.start[0] != '0')
+        if (m_tokens.int_value(t) == KS_INT_MIN && m_tokens.start(t)[0] != '0')
             error_at(t, "integer literal does not fit in 64 bits");
-        e->int_value = t.int_value;
+        e->int_value = m_tokens.int_value(t);
         return e;
     }
     case Tok::String: {
@@ -1569,8 +1876,8 @@ Expr* Parser::parse_primary()
         Expr* e = make_expr(ExprKind::String, t);
         if (!e)
             return error_expr(t);
-        e->name = t.string;
-        e->name_length = t.string_length;
+        e->name = m_tokens.string(t);
+        e->name_length = m_tokens.string_length(t);
         return e;
     }
     case Tok::KwTrue:
@@ -1593,11 +1900,11 @@ Expr* Parser::parse_primary()
         return make_expr(ExprKind::Super, t) ?: error_expr(t);
     case Tok::Ident: {
         // Konoha's NULL is null.
-        if (t.length == 4 && mem_compare(t.start, "NULL", 4) == 0) {
+        if (ident_is(t, "NULL")) {
             m_pos++;
             return make_expr(ExprKind::Null, t) ?: error_expr(t);
         }
-        if (t.length == 7 && mem_compare(t.start, "defined", 7) == 0 && peek(1).kind == Tok::LParen)
+        if (ident_is(t, "defined") && peek(1).kind == Tok::LParen)
             return parse_defined();
         m_pos++;
         Expr* e = make_expr(ExprKind::Name, t);
@@ -1648,8 +1955,9 @@ Expr* Parser::parse_primary()
         error_at(t, "expected an expression before end of file");
     else if (t.kind != Tok::Error) {
         char found[48];
-        u32 n = t.length < 40 ? t.length : 40;
-        mem_copy(found, t.start, n);
+        u32 length = m_tokens.length(t);
+        u32 n = length < 40 ? length : 40;
+        mem_copy(found, m_tokens.start(t), n);
         found[n] = 0;
         error_at(t, "expected an expression before '%s'", found);
     }

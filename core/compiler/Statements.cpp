@@ -178,8 +178,10 @@ void Compiler::var_statement(Stmt* s, bool top_level)
             return;
         }
         check_top_level_name(s);
-        GlobalSym g { s->name, t, m_globals.size(), s->is_const, true };
-        if (!m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
+        // The name outlives the statement's tree (freed after <main>).
+        const char* name = m_arena->copy_string(s->name, str_length(s->name));
+        GlobalSym g { name, t, m_globals.size(), s->is_const, true };
+        if (!name || !m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
             oom();
             return;
         }

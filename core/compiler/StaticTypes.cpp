@@ -4,6 +4,7 @@
 
 namespace ks {
 
+// A new type of [kind] in the arena, all else zero (null when memory ran out).
 Type* TypeTable::make(TypeKind kind)
 {
     Type* t = m_arena->make<Type>();
@@ -14,6 +15,7 @@ Type* TypeTable::make(TypeKind kind)
     return t;
 }
 
+// The types every program has; false when memory ran out.
 bool TypeTable::init()
 {
     m_error = make(TypeKind::Error);
@@ -26,6 +28,7 @@ bool TypeTable::init()
     return m_error && m_void && m_int && m_boolean && m_null && m_string && m_bytes;
 }
 
+// The one array type of [elem] (interned: equal types are one pointer).
 Type* TypeTable::array_of(Type* elem)
 {
     if (elem->array_type)
@@ -48,6 +51,7 @@ u32 TypeTable::composite_hash(TypeKind kind, Type* elem, Type* key, Type** param
     return m_index.hash_value(h ^ count);
 }
 
+// The one Map[key, value] type (interned).
 Type* TypeTable::map_of(Type* key, Type* value)
 {
     u32 h = composite_hash(TypeKind::Map, value, key, nullptr, 0);
@@ -67,6 +71,7 @@ Type* TypeTable::map_of(Type* key, Type* value)
     return t;
 }
 
+// The one function type of [result] and [params] (interned).
 Type* TypeTable::func_of(Type* result, Type** params, u32 count)
 {
     u32 h = composite_hash(TypeKind::Func, result, nullptr, params, count);
@@ -98,6 +103,7 @@ Type* TypeTable::func_of(Type* result, Type** params, u32 count)
     return t;
 }
 
+// The type of instances of [cls] (one per class).
 Type* TypeTable::class_type(ClassSym* cls)
 {
     Type* t = make(TypeKind::Class);
@@ -107,6 +113,7 @@ Type* TypeTable::class_type(ClassSym* cls)
     return t;
 }
 
+// [t] as written in kscript ("Map[String, int[]]"), cut to fit [n].
 void TypeTable::name(const Type* t, char* out, usize n)
 {
     // Written iteratively into a bounded buffer; nesting deeper than the
@@ -160,6 +167,9 @@ void TypeTable::name(const Type* t, char* out, usize n)
     out[len] = 0;
 }
 
+// [t]'s index in the program's type table (vm/Program.h), its parts
+// numbered first (an entry names smaller indexes only); false when memory
+// ran out or the type is nested too deeply.
 bool ProgramTypes::number(Type* t, u32* out, u32 depth)
 {
     if (t->program_index) {
@@ -227,6 +237,7 @@ bool ProgramTypes::number(Type* t, u32* out, u32 depth)
     return true;
 }
 
+// Hands the type table to [p] (the verifier and the VM read it).
 bool ProgramTypes::finish(Program* p)
 {
     u32 n = m_entries.size();

@@ -41,31 +41,43 @@ enum class Tok : u8 {
 
 const char* token_text(Tok kind);
 
-// 40 bytes: a 10,000-line program has about 80,000 of them.
+// 20 bytes: a 10,000-line program has about 80,000 of them, all kept
+// through the compile (lazy parsing reads the bodies' tokens late), and the
+// pages they fill are the largest part of its time. What only numbers and
+// strings have (a value, a decoded text) is in the list's values instead.
+// TokenList's start(), length(), int_value() and string() read a token.
 struct Token {
     Tok kind;
     bool newline_before;   // A line break separates it from the previous token.
+    u16 reserved;
     u32 line;
     u32 column;
-    u32 length;
-    const char* start;     // Points into the source.
+    u32 offset;            // Of its first byte in the source.
+    u32 aux;               // Its length in bytes; for Int and String tokens, its entry in the values;
+                           // for '{', the index of its '}' (TokenList::match_braces()).
+};
+static_assert(sizeof(Token) == 20, "Token grew");
+
+// What an Int or String token has besides its position.
+struct TokenValue {
     union {
         i64 int_value;         // Int tokens.
         const char* string;    // String tokens: decoded text (arena), NUL-terminated.
     };
-    u32 string_length;
+    u32 length;                // The token's length in bytes.
+    u32 string_length;         // String tokens: the decoded text's.
 };
-static_assert(sizeof(Token) == 40, "Token grew");
 
 // The lexer's output, in chunks of kChunk tokens: growing never copies
 // the tokens made so far, and never holds them twice (a Vector's doubling
 // held three times the final size at its peak, most of a compile's memory).
+// A chunk is four pages less the slab's large-allocation header, like the
+// arena's: a power of two in bytes would take a fifth page for the header.
 class TokenList {
 public:
-    static constexpr u32 kShift = 8;
-    static constexpr u32 kChunk = 1u << kShift;
+    static constexpr u32 kChunk = (4 * 4096 - 128) / sizeof(Token);
 
-    explicit TokenList(Memory* memory) : m_memory(memory), m_chunks(memory) {}
+    explicit TokenList(Memory* memory) : m_memory(memory), m_chunks(memory), m_values(memory) {}
     TokenList(const TokenList&) = delete;
     TokenList& operator=(const TokenList&) = delete;
     ~TokenList()
@@ -76,25 +88,106 @@ public:
 
     [[nodiscard]] bool try_append(const Token& token)
     {
-        if ((m_size >> kShift) == m_chunks.size()) {
-            Token* chunk = static_cast<Token*>(m_memory->alloc(sizeof(Token) * kChunk));
-            if (!chunk)
-                return false;
-            if (!m_chunks.try_append(chunk)) {
-                m_memory->free(chunk);
-                return false;
-            }
-        }
-        m_chunks[m_size >> kShift][m_size & (kChunk - 1)] = token;
-        m_size++;
-        return true;
+        Token* slot = push();
+        if (slot)
+            *slot = token;
+        return slot != nullptr;
     }
-    const Token& operator[](u32 i) const { return m_chunks[i >> kShift][i & (kChunk - 1)]; }
+    // A slot for one more token, its contents unset; null when memory ran
+    // out. The lexer writes a token in place instead of copying it in.
+    Token* push()
+    {
+        if (KS_UNLIKELY(!m_left) && !grow())
+            return nullptr;
+        m_left--;
+        m_size++;
+        return m_next++;
+    }
+    // Takes back the slot that push() just gave.
+    void pop()
+    {
+        m_left++;
+        m_size--;
+        m_next--;
+    }
+    const Token& operator[](u32 i) const { return m_chunks[i / kChunk][i % kChunk]; }
     u32 size() const { return m_size; }
 
+    // Frees the chunks that hold only tokens before [index], but never the
+    // last chunk: the lazy parser is done with them, and what the compile
+    // builds next reuses their pages. Reading such a token after is a bug.
+    void release_before(u32 index)
+    {
+        while (m_released + 1 < m_chunks.size() && (m_released + 1) * kChunk <= index) {
+            m_memory->free(m_chunks[m_released]);
+            m_chunks[m_released++] = nullptr;
+        }
+    }
+
+    // Gives each '{' token the index of its matching '}' in Token::aux
+    // (kNoMatch when the file ends first): one pass with a stack, so that
+    // the lazy parser skips a body in one step, whatever the braces are.
+    static constexpr u32 kNoMatch = 0xffffffffu;
+    [[nodiscard]] bool match_braces()
+    {
+        Vector<u32> open(m_memory);
+        for (u32 i = 0; i < m_size; i++) {
+            Token& t = m_chunks[i / kChunk][i % kChunk];
+            if (t.kind == Tok::LBrace) {
+                t.aux = kNoMatch;
+                if (!open.try_append(i))
+                    return false;
+            } else if (t.kind == Tok::RBrace && open.size()) {
+                u32 o = open[open.size() - 1];
+                open.shrink(open.size() - 1);
+                m_chunks[o / kChunk][o % kChunk].aux = i;
+            }
+        }
+        return true;
+    }
+
+    // The source the tokens' offsets are in (the lexer sets it).
+    void set_source(const char* source) { m_source = source; }
+    // Keeps [value] for an Int or String token: its index for Token::aux, or
+    // kNoValue when memory ran out.
+    static constexpr u32 kNoValue = 0xffffffffu;
+    u32 add_value(const TokenValue& value)
+    {
+        return m_values.try_append(value) ? m_values.size() - 1 : kNoValue;
+    }
+    static bool has_value(Tok kind) { return kind == Tok::Int || kind == Tok::String; }
+
+    const char* start(const Token& t) const { return m_source + t.offset; }
+    u32 length(const Token& t) const
+    {
+        return has_value(t.kind) ? m_values[t.aux].length : t.kind == Tok::LBrace ? 1 : t.aux;
+    }
+    i64 int_value(const Token& t) const { return m_values[t.aux].int_value; }
+    const char* string(const Token& t) const { return m_values[t.aux].string; }
+    u32 string_length(const Token& t) const { return m_values[t.aux].string_length; }
+
 private:
+    bool grow()
+    {
+        Token* chunk = static_cast<Token*>(m_memory->alloc(sizeof(Token) * kChunk));
+        if (!chunk)
+            return false;
+        if (!m_chunks.try_append(chunk)) {
+            m_memory->free(chunk);
+            return false;
+        }
+        m_next = chunk;
+        m_left = kChunk;
+        return true;
+    }
+
     Memory* m_memory;
     Vector<Token*> m_chunks;
+    Vector<TokenValue> m_values;
+    const char* m_source { nullptr };
+    Token* m_next { nullptr };   // The next free slot of the last chunk.
+    u32 m_left { 0 };            // Free slots from m_next on.
+    u32 m_released { 0 };        // Chunks freed by release_before().
     u32 m_size { 0 };
 };
 

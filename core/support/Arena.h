@@ -1,5 +1,6 @@
-// Bump allocation for the compiler's short-lived data (tokens, AST, types):
-// freed all at once when compilation ends. alloc() returns null on failure.
+// Bump allocation for the compiler's short-lived data (names, syntax trees,
+// types): freed all at once when compilation ends, or by reset() between
+// units of work. alloc() returns null on failure.
 #pragma once
 
 #include "Memory.h"
@@ -23,6 +24,7 @@ public:
             if (!c)
                 return nullptr;
             c->next = m_chunks;
+            c->size = chunk;
             m_chunks = c;
             m_cursor = reinterpret_cast<u8*>(c) + kHeader;
             m_left = chunk - kHeader;
@@ -62,9 +64,26 @@ public:
         m_cursor = nullptr;
     }
 
+    // Frees everything allocated so far but keeps the newest chunk for what
+    // comes next: an arena reset between units of work (a function body's
+    // syntax tree) reuses the same, cache-warm memory each time.
+    void reset()
+    {
+        if (!m_chunks)
+            return;
+        Chunk* keep = m_chunks;
+        m_chunks = keep->next;
+        release();
+        keep->next = nullptr;
+        m_chunks = keep;
+        m_cursor = reinterpret_cast<u8*>(keep) + kHeader;
+        m_left = keep->size - kHeader;
+    }
+
 private:
     struct Chunk {
         Chunk* next;
+        usize size;   // Bytes, header included.
     };
     // Four pages less the slab's large-allocation header: chunks of 2032 bytes (a
     // kmalloc class) took a page each and left half of it unused.

@@ -1,6 +1,7 @@
 #include "Disasm.h"
 
 #include "Natives.h"
+#include "Vm.h"
 
 namespace ks {
 
@@ -143,7 +144,13 @@ void disassemble(const Program& p, StringBuilder& out)
                     break;
                 case 'f': out.append("field "); out.append_int(v); break;
                 case 't': out.append("slot "); out.append_int(v); break;
-                case 'm': out.append("type "); out.append_int(v); break;
+                case 'm':
+                    // A type index (CastType, IsType): by name.
+                    if ((u64)v < p.type_count)
+                        append_type_name(out, &p, p.type_code((u32)v));
+                    else
+                        out.append("?");
+                    break;
                 case 'F': out.append((u64)v < p.function_count && p.functions[v] ? p.functions[v]->name : "?"); break;
                 case 'C': out.append((u64)v < p.class_count && p.classes[v] ? p.classes[v]->name : "?"); break;
                 case 'N':

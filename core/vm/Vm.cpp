@@ -205,7 +205,7 @@ bool Vm::raise_quoting(u32 builtin_class, const char* message, const char* text,
 // are named at most 4 deep ("..." below) and a function's parameters at
 // most 8, so a hostile type table cannot make the message large or the
 // native stack deep.
-static void append_type_name(StringBuilder& sb, const Program* p, u32 code, u32 depth)
+void append_type_name(StringBuilder& sb, const Program* p, u32 code, u32 depth)
 {
     if (code >= 0xfffffff0u) {
         TypeSort sort = (TypeSort)(code - 0xfffffff0u);

@@ -339,4 +339,9 @@ inline RunStatus Vm::call_hook(u32 index, u64 self, u64 arg, u64* result)
 // Frees every part of a compiled program (not its heap objects).
 void free_program(Memory* memory, Program* program);
 
+// Appends the name of the type coded [code] (Program::type_code()) to [sb]
+// ("String[]", "Map[String, int]"), at most [4 - depth] levels deep: for
+// TypeCastException's message and the disassembler's type operands.
+void append_type_name(StringBuilder& sb, const Program* p, u32 code, u32 depth = 0);
+
 }

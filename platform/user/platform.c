@@ -8,7 +8,11 @@
  * fault each. A mapping is 1/64 of the pages the pool has handed out (32 KiB
  * at least, 256 KiB at most): prefaulted pages not yet used stay under 2% of
  * what is in use. Up to POOL_MAX_FREE free pages are kept for reuse and the
- * rest are unmapped, so memory does go back to the system. Longer runs are
+ * rest are unmapped, so memory does go back to the system. A freed run of
+ * several pages is kept whole, on the list of its length, for the next
+ * request of that length (the compiler's arena and token chunks are all
+ * four pages): pages already faulted in cost nothing, new ones a fault
+ * each, the larger part of compiling a big script. Longer runs are
  * mapped directly. A spinlock makes the pool safe for states used from
  * different threads.
  */
@@ -30,7 +34,8 @@ struct free_page {
 };
 
 static struct free_page *pool_free;
-static unsigned long pool_free_count;
+static unsigned long pool_free_count;	/* Pages on pool_free and run_free. */
+static struct free_page *run_free[POOL_RUN_PAGES + 1];	/* Runs of 2.. pages, by length. */
 static char *chunk_cursor;
 static unsigned long chunk_left;
 static unsigned long pool_out;	/* Pages handed out by the pool. */
@@ -110,6 +115,10 @@ void *ksp_pages_alloc(unsigned long npages)
 		page = pool_free;
 		pool_free = pool_free->next;
 		pool_free_count--;
+	} else if (npages > 1 && run_free[npages]) {
+		page = run_free[npages];
+		run_free[npages] = run_free[npages]->next;
+		pool_free_count -= npages;
 	} else {
 		page = pool_carve(npages);
 	}
@@ -141,11 +150,21 @@ void ksp_pages_free(void *pages, unsigned long npages)
 		munmap(pages, npages * KSP_PAGE_SIZE);
 		return;
 	}
-	/* A run from the pool goes back as single pages. */
+	/* A run from the pool goes back whole, on its length's list, while
+	 * the pool keeps few enough pages; a single page to the page list. */
 	lock();
 	pool_out -= npages;
-	for (i = 0; i < npages && pool_keep(p); i++)
-		p += KSP_PAGE_SIZE;
+	if (npages > 1 && pool_free_count + npages <= POOL_MAX_FREE) {
+		struct free_page *f = pages;
+
+		f->next = run_free[npages];
+		run_free[npages] = f;
+		pool_free_count += npages;
+		i = npages;
+	} else {
+		for (i = 0; i < npages && pool_keep(p); i++)
+			p += KSP_PAGE_SIZE;
+	}
 	unlock();
 	if (i < npages)
 		munmap(p, (npages - i) * KSP_PAGE_SIZE);

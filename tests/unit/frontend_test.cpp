@@ -14,39 +14,134 @@ class FrontendTest : public ::testing::Test {
 protected:
     void SetUp() override { memory.init(64u << 20, false); }
     void TearDown() override { memory.destroy(); }
+
+    // The tokens of [src], into [tokens], diagnostics into [diags].
+    struct Lexed {
+        explicit Lexed(Memory* memory) : arena(memory), diags(memory, &arena), tokens(memory) {}
+        Arena arena;
+        Diagnostics diags;
+        TokenList tokens;
+        bool ok { false };
+    };
+    void lex(Lexed* out, const char* src)
+    {
+        Lexer lexer(src, strlen(src), &out->arena, &out->diags);
+        out->ok = lexer.tokenize(&out->tokens);
+    }
+
     Memory memory;
 };
 
 TEST_F(FrontendTest, LexesAllTokenKinds)
 {
-    const char* src = "int x = 0x10 + 0b11; // c\n x <<= 2 && y != \"s\\n\"";
-    Arena arena(&memory);
-    Diagnostics diags(&memory, &arena);
-    TokenList tokens(&memory);
-    Lexer lexer(src, strlen(src), &arena, &diags);
-    ASSERT_TRUE(lexer.tokenize(&tokens));
-    EXPECT_EQ(diags.error_count(), 0u);
+    Lexed lexed(&memory);
+    lex(&lexed, "int x = 0x10 + 0b11; // c\n x <<= 2 && y != \"s\\n\"");
+    ASSERT_TRUE(lexed.ok);
+    EXPECT_EQ(lexed.diags.error_count(), 0u);
+    const TokenList& tokens = lexed.tokens;
     Tok expected[] = { Tok::KwInt, Tok::Ident, Tok::Assign, Tok::Int, Tok::Plus, Tok::Int, Tok::Semicolon,
         Tok::Ident, Tok::ShlAssign, Tok::Int, Tok::AndAnd, Tok::Ident, Tok::Ne, Tok::String, Tok::Eof };
     ASSERT_EQ(tokens.size(), sizeof(expected) / sizeof(expected[0]));
     for (u32 i = 0; i < tokens.size(); i++)
         EXPECT_EQ(tokens[i].kind, expected[i]) << i;
-    EXPECT_EQ(tokens[3].int_value, 16);
-    EXPECT_EQ(tokens[5].int_value, 3);
+    EXPECT_EQ(tokens.int_value(tokens[3]), 16);
+    EXPECT_EQ(tokens.int_value(tokens[5]), 3);
     EXPECT_TRUE(tokens[7].newline_before);
-    EXPECT_STREQ(tokens[13].string, "s\n");
+    EXPECT_STREQ(tokens.string(tokens[13]), "s\n");
+    EXPECT_EQ(tokens.length(tokens[13]), 5u);   // "s\n" in the source
+    EXPECT_EQ(tokens.length(tokens[1]), 1u);    // x
+    EXPECT_EQ(tokens.length(tokens[3]), 4u);    // 0x10
+    EXPECT_EQ(tokens.start(tokens[8])[0], '<');
+    EXPECT_EQ(tokens.string_length(tokens[13]), 2u);
     EXPECT_EQ(tokens[7].line, 2u);
+}
+
+// Columns count characters: on a line with UTF-8 (here after more than
+// eight ASCII bytes, and on a later line that is ASCII again) a column is
+// not the byte offset.
+TEST_F(FrontendTest, ColumnsCountCharacters)
+{
+    Lexed lexed(&memory);
+    lex(&lexed, "abcdefghij \"\xc3\xa9\xc3\xa9\" x\n  y \"\xe2\x82\xac\" z\nlong_ascii_line w");
+    ASSERT_TRUE(lexed.ok);
+    const TokenList& tokens = lexed.tokens;
+    ASSERT_EQ(tokens.size(), 9u);
+    EXPECT_EQ(tokens[0].column, 1u);    // abcdefghij
+    EXPECT_EQ(tokens[1].column, 12u);   // "éé"
+    EXPECT_EQ(tokens[2].column, 17u);   // x: 4 characters after the quote, 6 bytes
+    EXPECT_EQ(tokens[3].column, 3u);    // y
+    EXPECT_EQ(tokens[5].column, 9u);    // z, after a 3-byte character
+    EXPECT_EQ(tokens[7].column, 17u);   // w, on an ASCII line
+    EXPECT_EQ(tokens[7].line, 3u);
+}
+
+// The token list's chunks hold a number of tokens that is no power of two:
+// indexes across chunk boundaries must find each token.
+TEST_F(FrontendTest, TokenListAcrossChunks)
+{
+    TokenList tokens(&memory);
+    u32 n = TokenList::kChunk * 3 + 7;
+    for (u32 i = 0; i < n; i++) {
+        Token t {};
+        t.kind = Tok::Int;
+        t.offset = i;
+        ASSERT_TRUE(tokens.try_append(t));
+    }
+    ASSERT_EQ(tokens.size(), n);
+    for (u32 i = 0; i < n; i++)
+        ASSERT_EQ(tokens[i].offset, i) << i;
+}
+
+// reset() keeps the newest chunk and hands its memory out again from the
+// start; everything else goes back, so a reset arena holds one chunk.
+TEST_F(FrontendTest, ArenaResetReusesItsNewestChunk)
+{
+    Arena arena(&memory);
+    arena.reset();   // Nothing yet: nothing to keep.
+    usize before = memory.used();
+    void* first = nullptr;
+    for (u32 round = 0; round < 3; round++) {
+        void* p = arena.alloc(64);
+        ASSERT_NE(p, nullptr);
+        if (round == 0)
+            first = p;
+        for (u32 i = 0; i < 2000; i++)   // Several chunks' worth.
+            ASSERT_NE(arena.alloc(48), nullptr);
+        usize grown = memory.used();
+        EXPECT_GT(grown, before + 3 * 16384);
+        arena.reset();
+        EXPECT_LT(memory.used(), before + 20000) << round;
+        // The kept chunk is handed out from its start again.
+        void* again = arena.alloc(64);
+        EXPECT_NE(again, nullptr);
+        if (round == 0) {
+            EXPECT_NE(again, first);   // The newest chunk, not the first one.
+        }
+        arena.reset();
+    }
+    // A chunk of its own (bigger than the usual size) can be the one kept.
+    ASSERT_NE(arena.alloc(100000), nullptr);
+    arena.reset();
+    usize kept = memory.used();
+    EXPECT_GT(kept, before + 100000);
+    EXPECT_NE(arena.alloc(90000), nullptr);
+    EXPECT_EQ(memory.used(), kept);   // Served from the kept chunk.
+    arena.release();
+    EXPECT_EQ(memory.used(), before);
 }
 
 TEST_F(FrontendTest, LexerReportsBadLiterals)
 {
-    const char* src = "99999999999999999999 \"\\z\" \"open";
-    Arena arena(&memory);
-    Diagnostics diags(&memory, &arena);
-    TokenList tokens(&memory);
-    Lexer lexer(src, strlen(src), &arena, &diags);
-    ASSERT_TRUE(lexer.tokenize(&tokens));
-    EXPECT_EQ(diags.error_count(), 3u);
+    Lexed lexed(&memory);
+    lex(&lexed, "99999999999999999999 \"\\z\" \"open");
+    ASSERT_TRUE(lexed.ok);
+    EXPECT_EQ(lexed.diags.error_count(), 3u);
+    // The number keeps a value (0) and the source length; the unterminated
+    // string becomes an error token of its length.
+    EXPECT_EQ(lexed.tokens.int_value(lexed.tokens[0]), 0);
+    EXPECT_EQ(lexed.tokens.length(lexed.tokens[0]), 20u);
+    EXPECT_EQ(lexed.tokens[2].kind, Tok::Error);
+    EXPECT_EQ(lexed.tokens.length(lexed.tokens[2]), 5u);
 }
 
 SyntaxTree parse(Memory* memory, Arena* arena, Diagnostics* diags, const char* src, u32 depth = 64)
