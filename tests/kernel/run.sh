@@ -404,6 +404,14 @@ kprobe_counts_opens() {
 	grep -q "^opens: holds [0-9]* bytes of pages (objects [0-9]* bytes, peak [0-9]*, quota [0-9]*), calls [1-9][0-9]*, exceptions 0, collections [0-9]*, handler calls [0-9]*, handler errors 0; $objects$" /tmp/stats || return 1
 	grep "^opens " /proc/kscript/scripts | grep -q "^opens [0-9 ]* $objects$" || return 1
 	/bin/ktest list-abi opens kprobe:do_sys_openat2 || return 1
+	# The same from a 32-bit program: the compat ioctl, one layout. Every
+	# Debian kernel's guest has it (tools/kernel-test.sh), the debug tier
+	# not (no IA32_EMULATION in its config).
+	if [ -x /bin/ktest32 ]; then
+		/bin/ktest32 list-abi opens kprobe:do_sys_openat2 || return 1
+	else
+		echo "no 32-bit helper in this guest"
+	fi
 	$K unload opens
 }
 
