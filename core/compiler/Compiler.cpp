@@ -441,6 +441,11 @@ Block* Compiler::parse_body(FuncDecl* d)
         m_failed = true;
         return nullptr;
     }
+    // The body's tree holds what the compile needs of its tokens: those
+    // before the next body still to parse go now, before its code is made.
+    Source* script = m_sources[1];
+    if (script && d->body_parser == script->parser)
+        script->tokens.release_before(m_tokens_needed_from);
     return body;
 }
 
@@ -831,11 +836,11 @@ void Compiler::compile_undefined(FunctionState* fs, FuncSym* sym)
 
 // Compiles every function, method and constructor body.
 //
-// The script's tokens go back as the bodies are parsed: after function i,
-// none of the bodies left starts before earliest[i] (known ahead, since
-// the order of the functions is not quite the source's), so the chunks of
-// tokens before it are freed, and the code compiled next reuses their
-// pages instead of new ones.
+// The script's tokens go back as the bodies are parsed: once function i's
+// body is parsed, none of the bodies left starts before earliest[i] (known
+// ahead, since the order of the functions is not quite the source's), so
+// the chunks of tokens before it are freed (by parse_body(), before the
+// body's code is made), and the code compiled next reuses their pages.
 void Compiler::compile_bodies()
 {
     u32 n = m_functions.size();
@@ -852,9 +857,8 @@ void Compiler::compile_bodies()
     if (release)
         script->tokens.release_before(low);   // Before the first body: the main program's, already parsed.
     for (u32 i = 0; i < n && !m_failed; i++) {
+        m_tokens_needed_from = release ? earliest[i] : 0;   // parse_body() frees the tokens before it.
         compile_function(m_functions[i]);
-        if (release)
-            script->tokens.release_before(earliest[i]);
     }
     m_in_prelude = false;
 }

@@ -406,6 +406,7 @@ private:
         explicit Source(Memory* memory) : tokens(memory), parser(nullptr) {}
     };
     Source* m_sources[2] { nullptr, nullptr };
+    u32 m_tokens_needed_from { 0 };   // compile_bodies(): the script's tokens before it may go.
     Arena m_body_arena;
     Arena m_statement_arena;   // The script's top-level statements, freed after <main> is compiled.
     FunctionState* m_fs { nullptr };
