@@ -76,14 +76,15 @@ std::string ipv4_text(long long a)
 int hit(ks_state* state, const char* path, ks_object* o, const ks_event& e, const std::string& what)
 {
     int verdict = 0;
-    int rc = ks_object_hit(state, o, &e, &verdict);
+    int collect = 0;
+    int rc = ks_object_hit(state, o, &e, &verdict, &collect);
     if (rc == KS_EEXCEPTION)
         report_uncaught(state, path, what.c_str());   // the script goes on, as in kscript.ko
     else if (rc != KS_OK)
         fprintf(stderr, "kscript: %s failed (%s)\n", what.c_str(), rc == KS_ENOMEM ? "out of memory" : "no handler");
     // A collection that fell due in the hook runs now, as kscript.ko's
     // work item does after the event.
-    if (ks_collect_due(state))
+    if (collect)
         ks_collect(state);
     return verdict;
 }

@@ -297,9 +297,12 @@ int ks_object_run(ks_state *state, struct ks_object *object);
  * (a collection that falls due waits for ks_collect()), takes pages only
  * without sleeping, and runs on the hook's own small budget. [verdict] is
  * the handler's result for netfilter hooks (NF_ACCEPT 1 unless it returned
- * NF_DROP 0; NF_ACCEPT after an exception), 0 for probes.
+ * NF_DROP 0; NF_ACCEPT after an exception), 0 for probes. [collect], when
+ * not NULL, is set to what ks_collect_due() would answer after the event
+ * (saving the host that call on its hot path).
  */
-int ks_object_hit(ks_state *state, struct ks_object *object, const struct ks_event *event, int *verdict);
+int ks_object_hit(ks_state *state, struct ks_object *object, const struct ks_event *event, int *verdict,
+		  int *collect);
 /* 1 when a collection is due that a hook could not run. */
 int ks_collect_due(const ks_state *state);
 /* Collects garbage now, in process context. */

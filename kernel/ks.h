@@ -37,6 +37,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/ratelimit.h>
+#include <linux/sched/clock.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include "kscript.h"
@@ -198,12 +199,64 @@ bool ks_dev_name_in_use(const char *name);
 /* ks_timer.c */
 void ks_timer_stop(struct ks_kobj *k);
 
-/* ks_hook.c: one event for a hook, in atomic context; the verdict */
-int ks_hook_event(struct ks_kobj *k, const struct ks_event *e);
+/* ks_hook.c: a hook's slow paths (ks_hook_event() below), kernel memory
+ * and packet reads */
+void ks_hook_error(struct ks_kobj *k, int rc);
+void ks_hook_collect(struct ks_script *s);
 long ks_hook_read(void *ctx, int what, unsigned long long packet, unsigned long long where, void *out,
 		  unsigned long n, const char **reason);
 void ks_gc_fn(struct work_struct *work);
 void ks_gc_irq_fn(struct irq_work *work);
+
+/* Events per timed event (a power of two): see ks_hook_event(). */
+#define KS_HOOK_TIMED 16
+
+/*
+ * Runs [k]'s handler for [e] if the script can be had at once; returns
+ * the verdict (netfilter: NF_DROP 0 or NF_ACCEPT 1; NF_ACCEPT whenever
+ * the handler did not run or did not finish). Atomic context: see
+ * ks_hook.c. Inline in each event handler (ks_probe.c, ks_netfilter.c),
+ * with the rare paths (an exception, a collection to queue) out of line:
+ * in a kernel built with retpolines, each call and return is a cost per
+ * event, large under emulation.
+ */
+static __always_inline int ks_hook_event(struct ks_kobj *k, const struct ks_event *e)
+{
+	struct ks_script *s = k->script;
+	int verdict, collect, rc;
+	bool timed;
+	u64 start = 0;
+
+	/* Not yet committed (the load is still running or failed) or being
+	 * unloaded: the script does not see events. */
+	if (!READ_ONCE(s->committed) || READ_ONCE(s->dead))
+		return k->kind == KS_OBJECT_NETFILTER ? 1 : 0;
+	if (atomic_cmpxchg_acquire(&s->busy, 0, 1)) {
+		atomic64_inc(&k->hook.missed);
+		return k->kind == KS_OBJECT_NETFILTER ? 1 : 0;
+	}
+	/*
+	 * Time spent: one event in KS_HOOK_TIMED is timed and counts for all
+	 * of them (reading a clock twice per event would cost a good part of
+	 * a small handler). local_clock() is this CPU's scheduler clock (the
+	 * TSC where there is one), NMI-safe; start and end are on one CPU,
+	 * preemption being off. ktime_get*() would read the clocksource, on
+	 * some machines a device register (HPET) slower than the handler.
+	 */
+	timed = !(k->hook.hits & (KS_HOOK_TIMED - 1));
+	if (unlikely(timed))
+		start = local_clock();
+	rc = ks_object_hit(s->state, k->obj, e, &verdict, &collect);
+	if (unlikely(timed))
+		WRITE_ONCE(k->hook.ns, k->hook.ns + KS_HOOK_TIMED * (local_clock() - start));
+	WRITE_ONCE(k->hook.hits, k->hook.hits + 1);
+	if (unlikely(rc != KS_OK))
+		ks_hook_error(k, rc);
+	atomic_set_release(&s->busy, 0);
+	if (unlikely(collect))
+		ks_hook_collect(s);
+	return verdict;
+}
 
 /*
  * The uncaught exception's message into [buf] for a log line or a load

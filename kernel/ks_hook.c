@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * One event for a hook (a kprobe or kretprobe hit, a packet at a netfilter
- * hook), and the kernel memory and packet bytes scripts read.
+ * hook): its rare paths (the fast one is ks_hook_event() in ks.h, inline
+ * in each event handler), and the kernel memory and packet bytes scripts
+ * read.
  *
  * ATOMIC CONTEXT. Everything in this file can run where sleeping is
  * forbidden: kprobe handlers run with preemption off (in any context the
@@ -23,18 +25,14 @@
 #include <linux/hardirq.h>
 #include <linux/overflow.h>
 #include <linux/irq_work.h>
-#include <linux/sched/clock.h>
 #include <linux/security.h>
 #include <linux/skbuff.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include "ks.h"
 
-/* Events per timed event (a power of two): see ks_hook_event(). */
-#define KS_HOOK_TIMED 16
-
 /* An exception in a hook: counted, and logged under the script's rate limit. */
-static void ks_hook_error(struct ks_kobj *k, int rc)
+void ks_hook_error(struct ks_kobj *k, int rc)
 {
 	struct ks_script *s = k->script;
 	char text[224];
@@ -63,52 +61,17 @@ static void ks_hook_error(struct ks_kobj *k, int rc)
 }
 
 /*
- * Runs [k]'s handler for [e] if the script can be had at once; returns
- * the verdict (netfilter: NF_DROP 0 or NF_ACCEPT 1; NF_ACCEPT whenever
- * the handler did not run or did not finish). Atomic context.
+ * A collection fell due in a hook: it runs in process context, from the
+ * module's workqueue (through an irq_work in NMI context, where queueing
+ * work may not lock). The state lives until the hooks are unregistered,
+ * and the teardown cancels both after that.
  */
-int ks_hook_event(struct ks_kobj *k, const struct ks_event *e)
+void ks_hook_collect(struct ks_script *s)
 {
-	struct ks_script *s = k->script;
-	int verdict = k->kind == KS_OBJECT_NETFILTER ? 1 : 0;
-	bool collect, timed;
-	u64 start = 0;
-	int rc;
-
-	/* Not yet committed (the load is still running or failed) or being
-	 * unloaded: the script does not see events. */
-	if (!READ_ONCE(s->committed) || READ_ONCE(s->dead))
-		return verdict;
-	if (atomic_cmpxchg_acquire(&s->busy, 0, 1)) {
-		atomic64_inc(&k->hook.missed);
-		return verdict;
-	}
-	/*
-	 * Time spent: one event in KS_HOOK_TIMED is timed and counts for all
-	 * of them (reading a clock twice per event would cost a good part of
-	 * a small handler). local_clock() is this CPU's scheduler clock (the
-	 * TSC where there is one), NMI-safe; start and end are on one CPU,
-	 * preemption being off. ktime_get*() would read the clocksource, on
-	 * some machines a device register (HPET) slower than the handler.
-	 */
-	timed = !(k->hook.hits & (KS_HOOK_TIMED - 1));
-	if (timed)
-		start = local_clock();
-	rc = ks_object_hit(s->state, k->obj, e, &verdict);
-	if (timed)
-		WRITE_ONCE(k->hook.ns, k->hook.ns + KS_HOOK_TIMED * (local_clock() - start));
-	WRITE_ONCE(k->hook.hits, k->hook.hits + 1);
-	if (rc != KS_OK)
-		ks_hook_error(k, rc);
-	collect = ks_collect_due(s->state);
-	atomic_set_release(&s->busy, 0);
-	/* The state lives until the hooks are unregistered, and the teardown
-	 * cancels this work after that. */
-	if (collect && in_nmi())
+	if (in_nmi())
 		irq_work_queue(&s->gc_irq);
-	else if (collect)
+	else
 		queue_work(ks_wq, &s->gc_work);
-	return verdict;
 }
 
 /*

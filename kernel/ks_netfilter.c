@@ -8,7 +8,7 @@
  * ATOMIC CONTEXT: ks_nf_hook() runs in softirq or with preemption off, on
  * every CPU at once; it reads the headers through skb_header_pointer()
  * (bounded by the packet, never past it) and calls ks_hook_event()
- * (ks_hook.c), which never sleeps or waits. Registration and
+ * (ks.h), which never sleeps or waits. Registration and
  * unregistration run in process context; nf_unregister_net_hook() waits
  * for hooks in flight.
  */

@@ -77,6 +77,11 @@ g++ -O2 -std=gnu++20 -static -DKS_DISPATCH_GOTO -o "$out/kscript" "$root/cli/mai
 rm -f "$out/ktest"
 gcc -O2 -Wall -Werror -static -pthread -o "$out/ktest" "$root/tests/kernel/ktest.c"
 [ -x "$out/ktest" ] || { echo "cannot build tests/kernel/ktest.c"; echo "0 passed, 1 failed"; exit 1; }
+# The same helper as a 32-bit (i386) program: its list-abi run goes through
+# the compat path of KS_IOC_LIST (crossbuild-essential-i386: kernel-setup.sh).
+rm -f "$out/ktest32"
+i686-linux-gnu-gcc -O2 -Wall -Werror -static -pthread -o "$out/ktest32" "$root/tests/kernel/ktest.c"
+[ -x "$out/ktest32" ] || { echo "cannot build tests/kernel/ktest.c for i386"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0
@@ -131,6 +136,8 @@ for kver in "${kvers[@]}"; do
   cp /bin/busybox "$dir/initramfs/bin/busybox"
   cp "$out/kscript" "$dir/initramfs/bin/kscript"
   cp "$out/ktest" "$dir/initramfs/bin/ktest"
+  # (Not into the debug tier: its small config has no IA32_EMULATION.)
+  [ "$kver" != "$debug_label" ] && cp "$out/ktest32" "$dir/initramfs/bin/ktest32"
   cp "$root/tests/kernel/init" "$dir/initramfs/init"
   chmod +x "$dir/initramfs/init"
   cp -r "$root/tests/kernel/scripts" "$dir/initramfs/tests/"

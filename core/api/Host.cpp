@@ -294,6 +294,28 @@ i32 handler_function(ks_state* s, HostObject* h, HostHandler which, u32 argc)
     return f->param_count == argc + 1 && handler_types_fit(s->program, f, h->pub.kind, which) ? (i32)index : -2;
 }
 
+// Does [f] ever read register [r]? Each register an instruction reads is
+// a lowercase register letter of its format, or an Args word's 'A'
+// (Opcodes.h; the x field never holds a register). For a hook handler and
+// its argument: a handler that never reads it (a counter) cannot see it,
+// so an event need not fill it in. A verified function: valid opcodes.
+bool reads_register(const Function* f, u16 r)
+{
+    for (u32 pc = 0; pc < f->code_size; pc++) {
+        const Insn& in = f->code[pc];
+        const char* format = opcode_format(in.op);
+        const u16 fields[3] = { in.a, in.b, in.c };
+        for (u32 i = 0; i < 3 && format[i]; i++) {
+            char c = format[i];
+            bool read = c == 'i' || c == 'r' || c == 's' || c == 'o' || c == 'y' || c == 'u' || c == 'v'
+                || c == 'w' || c == 'T' || c == 'p' || c == 'A';
+            if (read && fields[i] == r)
+                return true;
+        }
+    }
+    return false;
+}
+
 // A hook's argument: a Regs (probes) or a Packet (netfilter), made once
 // and pinned, so that an event allocates nothing; a Packet's address Bytes
 // too. The fields are found by name. False when memory is short (what was
@@ -309,8 +331,16 @@ bool make_hook_argument(ks_state* s, HostObject* h)
     for (u32 i = 0; i < 10; i++)
         h->arg_fields[i] = i >= count ? -1
             : field_slot(s->program, k, names[i], packet && i >= 8 ? TypeSort::Bytes : TypeSort::Int);
+    h->regs_run = packet ? -1 : h->arg_fields[0];
+    for (u32 i = 1; i < count && h->regs_run >= 0; i++)
+        if (h->arg_fields[i] != h->arg_fields[0] + (i32)i)
+            h->regs_run = -1;
+    h->default_budget = s->config.hook_budget > 0 ? s->config.hook_budget : 100000;
+    if (h->default_budget > s->config.max_hook_budget && s->config.max_hook_budget > 0)
+        h->default_budget = s->config.max_hook_budget;
     // Resolved once: the object's class never changes.
     h->hit_function = handler_function(s, h, HandlerHit, 1);
+    h->arg_read = h->hit_function >= 0 && reads_register(s->program.functions[h->hit_function], 1);
     InstanceObj* arg = s->heap.new_instance(k);
     if (!arg || !s->vm.pin(from_obj(arg)))
         return false;
@@ -622,13 +652,25 @@ static void set_int_field(InstanceObj* o, i32 slot, i64 value)
         o->fields[slot] = (u64)value;
 }
 
-// Fills a hook's Regs or Packet in from [e]. The Packet's address fields
+// Fills a hook's Regs or Packet in from [e] (the built-in Regs: seven
+// stores, no test). The Packet's address fields
 // get the hook's own pinned Bytes back (a handler may have replaced them),
 // rewritten in place.
 static void fill_hook_argument(HostObject* h, const ks_event* e)
 {
     InstanceObj* arg = instance(h->arg);
     const i32* f = h->arg_fields;
+    if (h->regs_run >= 0) {
+        u64* regs = arg->fields + h->regs_run;
+        regs[0] = (u64)e->arg[0];
+        regs[1] = (u64)e->arg[1];
+        regs[2] = (u64)e->arg[2];
+        regs[3] = (u64)e->arg[3];
+        regs[4] = (u64)e->arg[4];
+        regs[5] = (u64)e->arg[5];
+        regs[6] = (u64)e->ret;
+        return;
+    }
     if (h->pub.kind != KS_OBJECT_NETFILTER) {
         for (u32 i = 0; i < 6; i++)
             set_int_field(arg, f[i], e->arg[i]);
@@ -659,39 +701,53 @@ static void fill_hook_argument(HostObject* h, const ks_event* e)
 
 // Hooks run in atomic context: see kscript.h. The state is put in atomic
 // mode for the call (no sleeping page allocation, no poll, no collection,
-// the hook's own budget) and back afterwards.
-extern "C" int ks_object_hit(ks_state* s, struct ks_object* o, const struct ks_event* e, int* verdict)
+// the hook's own budget) and back afterwards. The whole event is one call
+// into the interpreter (Vm::call_hook() is inline), and whether a
+// collection fell due comes back with it: each call and return costs an
+// event in a kernel built with retpolines, most of all under emulation.
+extern "C" int ks_object_hit(ks_state* s, struct ks_object* o, const struct ks_event* e, int* verdict,
+    int* collect)
 {
-    *verdict = o->kind == KS_OBJECT_NETFILTER ? 1 : 0;
+    bool packet = o->kind == KS_OBJECT_NETFILTER;
+    *verdict = packet ? 1 : 0;
+    if (collect)
+        *collect = 0;
     if (!is_hook(o->kind) || !s->vm_ready || s->in_hook)
         return KS_ENOENT;
     HostObject* h = record(o);
-    InstanceObj* hook = instance(h->value);
-    i64 budget = h->budget_field >= 0 ? (i64)hook->fields[h->budget_field] : 0;
-    if (budget <= 0)
-        budget = s->config.hook_budget > 0 ? s->config.hook_budget : 100000;
-    if (budget > s->config.max_hook_budget && s->config.max_hook_budget > 0)
-        budget = s->config.max_hook_budget;
-    fill_hook_argument(h, e);
+    i64 budget = h->default_budget;
+    if (h->budget_field >= 0) {
+        i64 own = (i64)instance(h->value)->fields[h->budget_field];
+        if (own > 0)
+            budget = own < s->config.max_hook_budget || s->config.max_hook_budget <= 0 ? own
+                                                                                      : s->config.max_hook_budget;
+    }
+    if (h->arg_read)
+        fill_hook_argument(h, e);
     s->in_hook = true;
-    bool packet = o->kind == KS_OBJECT_NETFILTER;
-    s->current_packet = packet ? e->packet : 0;
-    s->current_packet_object = packet ? h->arg : 0;
+    // (Both are 0 outside a netfilter hook.)
+    if (packet) {
+        s->current_packet = e->packet;
+        s->current_packet_object = h->arg;
+    }
     s->memory.set_nowait(true);
     s->vm.set_atomic(true, budget);
     u64 result = 1;
     int rc = KS_OK;
-    if (h->hit_function >= 0) {
-        u64 args[2] = { h->value, h->arg };
-        rc = s->vm.call((u32)h->hit_function, args, 2, &result) == RunStatus::Ok ? KS_OK : KS_EEXCEPTION;
-    }
+    if (h->hit_function >= 0)
+        rc = s->vm.call_hook((u32)h->hit_function, h->value, h->arg, &result) == RunStatus::Ok ? KS_OK
+                                                                                               : KS_EEXCEPTION;
     s->vm.set_atomic(false, 0);
     s->memory.set_nowait(false);
     s->in_hook = false;
-    s->current_packet = 0;
-    s->current_packet_object = 0;
-    if (rc == KS_OK && o->kind == KS_OBJECT_NETFILTER)
-        *verdict = result == 0 ? 0 : 1;
+    if (packet) {
+        s->current_packet = 0;
+        s->current_packet_object = 0;
+        if (rc == KS_OK)
+            *verdict = result == 0 ? 0 : 1;
+    }
+    if (collect)
+        *collect = s->vm.collection_due();
     return rc;
 }
 

@@ -55,6 +55,16 @@ struct HostObject {
     u64 addr6[2];
     i32 budget_field;
     i32 arg_fields[10];
+    // Probes: the slot of a0 when a0..a5 and rv are seven int fields in a
+    // row (the built-in Regs), so that an event copies them without a test
+    // each; else -1.
+    i32 regs_run;
+    // The handler reads its Regs or Packet: else an event does not fill it
+    // in (nothing can see it: the handler is the one code it is given to).
+    bool arg_read;
+    // The budget of an event whose object sets none (> 0), within
+    // config.max_hook_budget.
+    i64 default_budget;
     // The handler's function (the object's class never changes, so the
     // vtable lookup and its checks are done once, when it is made).
     i32 hit_function;

@@ -432,24 +432,6 @@ KS_NOINLINE bool Vm::grow_stack(u32 needed)
     return true;
 }
 
-// Pushes the frame of [f] at [base] once there is room for it (the frame
-// array and the stack are big enough): the one place that sets up a frame,
-// for push_frame(), call() and execute()'s calls. Every register but the
-// parameters (set by the caller) starts cleared: a reference register must
-// not hold a stale pointer for the collector, and an int register the code
-// reads before writing (which the verifier does not track) must not show
-// what an earlier frame or a freed object left on the stack.
-inline Frame* Vm::enter_frame(Function* f, u32 base, u16 result)
-{
-    u64* regs = m_stack + base;
-    for (u32 r = f->param_count; r < f->register_count; r++)
-        regs[r] = 0;
-    Frame* frame = &m_frames[m_frame_count++];
-    *frame = Frame { f, base, 0, result };
-    m_calls++;
-    return frame;
-}
-
 bool Vm::push_frame(Function* f, u32 base, u16 result)
 {
     if (m_frame_count >= m_limits.max_depth)
@@ -795,35 +777,27 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
         Frame& top = m_frames[entry - 1];
         base = top.base + top.function->register_count;
     }
-    m_exception = 0;
-    m_exception_placed = 0;
-    m_allocated_seen = m_memory->allocated_total();
-    m_budget = m_entry_budget;
-    // Atomic entries never poll: their first slow-path check is the
-    // budget's end. Reaching below zero must come through the slow path.
-    m_next_poll = m_atomic ? 0 : m_budget - m_limits.poll_interval;
-    if (m_next_poll < 0)
-        m_next_poll = 0;
-    m_interrupted = false;
+    begin_entry();
     if (!ensure_stack(base + f->register_count + 1) || argc > f->register_count) {
         raise(ClassStackOverflowException, "");
         return RunStatus::Exception;
     }
     for (u32 i = 0; i < argc; i++)
         m_stack[base + i] = args[i];
-    // The frame: inline when there is room (every hook event, every
-    // handler call), as execute()'s calls do; push_frame() grows the array.
+    // The frame: inline when there is room (every handler call), as
+    // execute()'s calls do; push_frame() grows the array.
     if (KS_LIKELY(m_frame_count < m_frame_limit)) {
         enter_frame(f, base, 0);
     } else if (!push_frame(f, base, 0)) {
         return RunStatus::Exception;
     }
-    RunStatus status = execute(entry);
-    m_charged += (u64)(m_entry_budget - (m_budget < 0 ? 0 : m_budget));
-    if (status == RunStatus::Ok && result)
-        *result = m_stack[base];
-    m_frame_count = entry;
-    return status;
+    return finish_entry(entry, base, result);
+}
+
+RunStatus Vm::call_hook_slow(u32 index, u64 self, u64 arg, u64* result)
+{
+    u64 args[2] = { self, arg };
+    return call(index, args, 2, result);
 }
 
 static inline i64 wrap_add(i64 a, i64 b) { return (i64)((u64)a + (u64)b); }

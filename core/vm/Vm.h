@@ -92,6 +92,14 @@ public:
     RunStatus run_main();
     // Calls function [index] with [args]; the result (if any) goes to [result].
     RunStatus call(u32 index, const u64* args, u32 argc, u64* result);
+    // A hook's entry (ks_object_hit): call() of function [index] with the
+    // hook object [self] and its Regs or Packet [arg], on the budget that
+    // set_atomic() gave. Inline, with the frame pushed in place, so that an
+    // event makes one call, into the interpreter: in a kernel built with
+    // retpolines, run under TCG, each call and return costs the event more
+    // than the instructions around it. The rare cases (frame array full,
+    // stack to grow) go through call().
+    RunStatus call_hook(u32 index, u64 self, u64 arg, u64* result);
 
     // The uncaught exception after RunStatus::Exception.
     u64 exception() const { return m_exception; }
@@ -206,6 +214,13 @@ private:
     RunStatus execute(u32 entry_depth);
     bool push_frame(Function* f, u32 base, u16 result);
     Frame* enter_frame(Function* f, u32 base, u16 result);
+    // call() and call_hook(): a new entry's exception, budget and poll
+    // mark; execute()'s run from frame depth [entry] and its accounting.
+    void begin_entry();
+    RunStatus finish_entry(u32 entry, u32 base, u64* result);
+    // Out of line, so that its argument array gives call_hook()'s callers
+    // no stack protector of their own.
+    KS_NOINLINE RunStatus call_hook_slow(u32 index, u64 self, u64 arg, u64* result);
     // Room for [needed] registers: the check inline, growing out of line.
     bool ensure_stack(u32 needed) { return KS_LIKELY(needed <= m_stack_size) || grow_stack(needed); }
     bool grow_stack(u32 needed);
@@ -258,6 +273,68 @@ private:
     InstanceObj* m_overflow_exception;
     u64 m_preallocated_messages[3];   // Their original messages (roots too).
 };
+
+// Pushes the frame of [f] at [base] once there is room for it (the frame
+// array and the stack are big enough): the one place that sets up a frame,
+// for push_frame(), call(), call_hook() and execute()'s calls. Every
+// register but the parameters (set by the caller) starts cleared: a
+// reference register must not hold a stale pointer for the collector, and
+// an int register the code reads before writing (which the verifier does
+// not track) must not show what an earlier frame or a freed object left
+// on the stack.
+inline Frame* Vm::enter_frame(Function* f, u32 base, u16 result)
+{
+    u64* regs = m_stack + base;
+    for (u32 r = f->param_count; r < f->register_count; r++)
+        regs[r] = 0;
+    Frame* frame = &m_frames[m_frame_count++];
+    *frame = Frame { f, base, 0, result };
+    m_calls++;
+    return frame;
+}
+
+inline void Vm::begin_entry()
+{
+    m_exception = 0;
+    m_exception_placed = 0;
+    m_allocated_seen = m_memory->allocated_total();
+    m_budget = m_entry_budget;
+    // Atomic entries never poll: their first slow-path check is the
+    // budget's end. Reaching below zero must come through the slow path.
+    m_next_poll = m_atomic ? 0 : m_budget - m_limits.poll_interval;
+    if (m_next_poll < 0)
+        m_next_poll = 0;
+    m_interrupted = false;
+}
+
+inline RunStatus Vm::finish_entry(u32 entry, u32 base, u64* result)
+{
+    RunStatus status = execute(entry);
+    m_charged += (u64)(m_entry_budget - (m_budget < 0 ? 0 : m_budget));
+    if (status == RunStatus::Ok && result)
+        *result = m_stack[base];
+    m_frame_count = entry;
+    return status;
+}
+
+inline RunStatus Vm::call_hook(u32 index, u64 self, u64 arg, u64* result)
+{
+    Function* f = m_program->functions[index];
+    u32 entry = m_frame_count;
+    u32 base = 0;
+    if (entry) {
+        Frame& top = m_frames[entry - 1];
+        base = top.base + top.function->register_count;
+    }
+    if (KS_UNLIKELY(m_frame_count >= m_frame_limit || f->register_count < 2
+            || base + f->register_count + 1 > m_stack_size))
+        return call_hook_slow(index, self, arg, result);
+    begin_entry();
+    m_stack[base] = self;
+    m_stack[base + 1] = arg;
+    enter_frame(f, base, 0);
+    return finish_entry(entry, base, result);
+}
 
 // Frees every part of a compiled program (not its heap objects).
 void free_program(Memory* memory, Program* program);

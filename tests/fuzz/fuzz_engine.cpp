@@ -105,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
             e.packet = 1;
             int verdict;
-            ks_object_hit(state, o, &e, &verdict);
+            ks_object_hit(state, o, &e, &verdict, nullptr);
             if (ks_collect_due(state))
                 ks_collect(state);
         }

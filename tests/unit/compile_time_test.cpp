@@ -146,7 +146,7 @@ TEST(CompileTime, ManyClassesAndFunctions)
     for (int i = 0; i < 25000; i++)
         s += "class C" + n(i) + " {}\n";
     for (int i = 0; i < 20000; i++)
-        s += "C" + n(i) + " f" + n(i) + "() { return new C" + n(i) + "() }\n";
+        s += std::string("C") + n(i) + " f" + n(i) + "() { return new C" + n(i) + "() }\n";
     s += "System.p(1)\n";
     Compiled c = compile(s);
     EXPECT_COMPILES(c);
