@@ -295,21 +295,19 @@ i32 handler_function(ks_state* s, HostObject* h, HostHandler which, u32 argc)
 }
 
 // Does [f] ever read register [r]? Each register an instruction reads is
-// a lowercase register letter of its format, or an Args word's 'A'
-// (Opcodes.h; the x field never holds a register). For a hook handler and
-// its argument: a handler that never reads it (a counter) cannot see it,
-// so an event need not fill it in. A verified function: valid opcodes.
+// a register letter of its format that is not a write (Opcodes.h's schema,
+// the one the verifier reads), an Args word's 'A' among them. For a hook
+// handler and its argument: a handler that never reads it (a counter)
+// cannot see it, so an event need not fill it in. A verified function:
+// valid opcodes.
 bool reads_register(const Function* f, u16 r)
 {
     for (u32 pc = 0; pc < f->code_size; pc++) {
         const Insn& in = f->code[pc];
         const char* format = opcode_format(in.op);
-        const u16 fields[3] = { in.a, in.b, in.c };
-        for (u32 i = 0; i < 3 && format[i]; i++) {
+        for (u32 i = 0; i < 4 && format[i]; i++) {
             char c = format[i];
-            bool read = c == 'i' || c == 'r' || c == 's' || c == 'o' || c == 'y' || c == 'u' || c == 'v'
-                || c == 'w' || c == 'T' || c == 'p' || c == 'A';
-            if (read && fields[i] == r)
+            if (is_register_letter(c) && !is_register_write(c) && (u64)operand_value(in, format, i) == r)
                 return true;
         }
     }
