@@ -1,5 +1,6 @@
 #!/bin/bash
-# Checks the DKMS configuration: registers this tree as kscript/0.1, builds
+# Checks the DKMS configuration: registers this tree as kscript/VERSION
+# (dkms.conf's PACKAGE_VERSION, which must be include/kscript.h's KS_VERSION), builds
 # the module for each given kernel (default: all with headers) through DKMS,
 # and removes it again. Needs root and the dkms package.
 # KS_COMPILER=n (passed on by dkms.conf): the module without the compiler,
@@ -7,6 +8,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$root/dkms.conf")
+ks_version=$(sed -n 's/^#define KS_VERSION "\(.*\)"/\1/p' "$root/include/kscript.h")
+if [ "$version" != "$ks_version" ]; then
+  echo "dkms.conf's PACKAGE_VERSION ($version) is not KS_VERSION ($ks_version) of include/kscript.h" >&2
+  exit 1
+fi
 src=/usr/src/kscript-$version
 kvers=("$@")
 if [ ${#kvers[@]} = 0 ]; then
