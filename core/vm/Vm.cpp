@@ -749,8 +749,7 @@ bool Vm::run_nested(Function* f, const u64* args, u32 argc, u64* result)
     if (!charge_checked(f->code_size))
         return false;
     u32 entry = m_frame_count;
-    Frame& top = m_frames[entry - 1];
-    u32 base = top.base + top.function->register_count;
+    u32 base = entry_base();
     if (!ensure_stack(base + f->register_count + 1))
         return raise(ClassStackOverflowException, "");
     for (u32 i = 0; i < argc; i++)
@@ -772,11 +771,7 @@ RunStatus Vm::call(u32 index, const u64* args, u32 argc, u64* result)
 {
     Function* f = m_program->functions[index];
     u32 entry = m_frame_count;
-    u32 base = 0;
-    if (entry) {
-        Frame& top = m_frames[entry - 1];
-        base = top.base + top.function->register_count;
-    }
+    u32 base = entry_base();
     begin_entry();
     if (!ensure_stack(base + f->register_count + 1) || argc > f->register_count) {
         raise(ClassStackOverflowException, "");

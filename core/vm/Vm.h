@@ -218,6 +218,15 @@ private:
     // mark; execute()'s run from frame depth [entry] and its accounting.
     void begin_entry();
     RunStatus finish_entry(u32 entry, u32 base, u64* result);
+    // The first register past the top frame's: where a new entry's frame
+    // starts (0 with no frame).
+    u32 entry_base() const
+    {
+        if (!m_frame_count)
+            return 0;
+        const Frame& top = m_frames[m_frame_count - 1];
+        return top.base + top.function->register_count;
+    }
     // Out of line, so that its argument array gives call_hook()'s callers
     // no stack protector of their own.
     KS_NOINLINE RunStatus call_hook_slow(u32 index, u64 self, u64 arg, u64* result);
@@ -321,11 +330,7 @@ inline RunStatus Vm::call_hook(u32 index, u64 self, u64 arg, u64* result)
 {
     Function* f = m_program->functions[index];
     u32 entry = m_frame_count;
-    u32 base = 0;
-    if (entry) {
-        Frame& top = m_frames[entry - 1];
-        base = top.base + top.function->register_count;
-    }
+    u32 base = entry_base();
     if (KS_UNLIKELY(m_frame_count >= m_frame_limit || f->register_count < 2
             || base + f->register_count + 1 > m_stack_size))
         return call_hook_slow(index, self, arg, result);
