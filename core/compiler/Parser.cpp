@@ -396,6 +396,22 @@ bool Parser::enter()
     return true;
 }
 
+// A new scoped block opened by [open], no statements yet (null when memory
+// ran out, which is reported).
+Block* Parser::make_block(const Token& open)
+{
+    Block* block = m_arena->make<Block>();
+    if (!block) {
+        oom();
+        return nullptr;
+    }
+    mem_set(block, 0, sizeof(*block));
+    block->scoped = true;
+    block->line = open.line;
+    block->column = open.column;
+    return block;
+}
+
 // A new expression node of [kind] at [at]'s position, all else zero.
 Expr* Parser::make_expr(ExprKind kind, const Token& at)
 {
@@ -893,15 +909,9 @@ bool Parser::skip_body(FuncDecl* func)
     u32 close = m_tokens[open].aux;   // TokenList::match_braces()
     if (close == TokenList::kNoMatch)
         return false;
-    Block* block = m_arena->make<Block>();
-    if (!block) {
-        oom();
+    Block* block = make_block(m_tokens[open]);
+    if (!block)
         return false;
-    }
-    mem_set(block, 0, sizeof(*block));
-    block->scoped = true;
-    block->line = m_tokens[open].line;
-    block->column = m_tokens[open].column;
     block->end_line = m_tokens[close].line;
     func->body = block;
     func->body_parser = this;
@@ -1067,15 +1077,9 @@ ClassDecl* Parser::parse_class(bool abstract_class)
 Block* Parser::parse_block()
 {
     const Token& open = current();
-    Block* block = m_arena->make<Block>();
-    if (!block) {
-        oom();
+    Block* block = make_block(open);
+    if (!block)
         return nullptr;
-    }
-    mem_set(block, 0, sizeof(*block));
-    block->scoped = true;
-    block->line = open.line;
-    block->column = open.column;
     if (!expect(Tok::LBrace, "'{'"))
         return block;
     if (!enter())

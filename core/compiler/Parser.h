@@ -121,6 +121,7 @@ private:
     Stmt* parse_try();
     Stmt* parse_switch();
     Stmt* make_stmt(StmtKind kind, const Token& at);
+    Block* make_block(const Token& open);
 
     // Expressions, lowest to highest precedence.
     Expr* parse_expression();
