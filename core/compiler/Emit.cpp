@@ -97,117 +97,32 @@ void Compiler::free_reg(u16 reg)
         oom();
 }
 
-// The innermost local named [name] in scope, or null. A function with many
-// locals has an index of their names (see index_local()); the others scan.
-Local* Compiler::find_local(const char* name)
-{
-    if (!m_fs)
-        return nullptr;
-    if (KS_UNLIKELY(m_fs->local_index != nullptr))
-        return find_indexed_local(name);
-    for (u32 i = m_fs->locals.size(); i-- > 0;)
-        if (str_equal(m_fs->locals[i].name, name))
-            return &m_fs->locals[i];
-    return nullptr;
-}
-
-// find_local() through the index of locals: out of line, so that the scan
-// of the common small function stays inlined.
-KS_NOINLINE Local* Compiler::find_indexed_local(const char* name)
-{
-    i64 i = m_fs->local_index->find(name, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, name); });
-    return i >= 0 ? &m_fs->locals[(u32)i] : nullptr;
-}
-
-// Points the index of locals at local [i], the newest: its name's entry now
-// names it, and the local remembers the one it hides (restored by
-// pop_local()). An entry whose locals have all gone out of scope holds
-// kNoLocal and is taken again by the next name of the same hash.
-bool Compiler::index_local(u32 i)
-{
-    NameIndex* index = m_fs->local_index;
-    Local& l = m_fs->locals[i];
-    u32 h = index->hash(l.name);
-    u32* slot = index->find_slot(h, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, l.name); });
-    l.shadowed = 0;
-    if (slot) {
-        l.shadowed = *slot + 1;
-    } else {
-        slot = index->find_slot(h, [](u32 k) { return k == kNoLocal; });
-        if (!slot)
-            return index->add_hashed(h, i);
-    }
-    *slot = i;
-    return true;
-}
-
-// Declares local [name] of [type] in the current scope, in a new register;
-// redeclaring a name of the same scope is an error. Null when memory ran out.
-Local* Compiler::declare_local(const char* name, Type* type, u32 line, u32 column, bool is_const)
-{
-    if (m_fs->local_index) {
-        Local* inner = find_local(name);
-        if (inner && inner->depth >= m_fs->scope_depth)
-            error(line, column, "'%s' is already declared in this scope", name);
-    } else {
-        for (u32 i = m_fs->locals.size(); i-- > 0;) {
-            Local& l = m_fs->locals[i];
-            if (l.depth < m_fs->scope_depth)
-                break;
-            if (str_equal(l.name, name)) {
-                error(line, column, "'%s' is already declared in this scope", name);
-                break;
-            }
-        }
-    }
-    Local l { name, type, alloc_for(type), m_fs->scope_depth, is_const, 0 };
-    if (!m_fs->locals.try_append(l)) {
-        oom();
-        return nullptr;
-    }
-    u32 n = m_fs->locals.size();
-    if (!m_fs->local_index && n >= kIndexFrom) {
-        // Many locals: index them all, oldest first, so each hides the right one.
-        m_fs->local_index = new_index();
-        for (u32 i = 0; m_fs->local_index && i + 1 < n; i++)
-            if (!index_local(i))
-                oom();
-    }
-    if (m_fs->local_index && !index_local(n - 1))
-        oom();
-    return &m_fs->locals.last();
-}
-
-// Drops the newest local; its name in the index goes back to the local it hid.
-void Compiler::pop_local()
+// The emitter's declaration of the local the checker numbered [number]: a
+// new register of [type]'s kind, live in the current scope.
+u16 Compiler::emit_local(u32 number, Type* type)
 {
     FunctionState* fs = m_fs;
-    if (KS_UNLIKELY(fs->local_index != nullptr))
-        unindex_local(fs->locals.size() - 1);
-    fs->locals.pop();
+    u16 reg = alloc_for(type);
+    if (number >= fs->local_regs.size() && !fs->local_regs.try_resize(number + 1)) {
+        oom();
+        return reg;
+    }
+    fs->local_regs[number] = reg;
+    if (!fs->live.try_append(LiveLocal { reg, fs->emit_depth }))
+        oom();
+    return reg;
 }
 
-// Points the entry of local [i]'s name back at the local it hid (or at no
-// local): [i] is going out of scope.
-KS_NOINLINE void Compiler::unindex_local(u32 i)
-{
-    NameIndex* index = m_fs->local_index;
-    Local& l = m_fs->locals[i];
-    u32* slot = index->find_slot(index->hash(l.name), [i](u32 k) { return k == i; });
-    if (slot)
-        *slot = l.shadowed ? l.shadowed - 1 : kNoLocal;
-}
-
-// Closes the innermost scope: its locals go out of scope and their
-// registers are freed.
+// Closes the emitter's innermost scope: the registers of its locals are
+// freed, newest first.
 void Compiler::end_scope()
 {
     FunctionState* fs = m_fs;
-    while (fs->locals.size() && fs->locals.last().depth >= fs->scope_depth) {
-        free_reg(fs->locals.last().reg);
-        pop_local();
+    while (fs->live.size() && fs->live.last().depth >= fs->emit_depth) {
+        free_reg(fs->live.last().reg);
+        fs->live.pop();
     }
-    fs->scope_depth--;
+    fs->emit_depth--;
 }
 
 // Appends an instruction (with the current source line) and returns its
@@ -301,62 +216,6 @@ void Compiler::patch_jump_to(u32 at, u32 target)
 // Makes the jump at [at] go to the next instruction emitted.
 void Compiler::patch_jump(u32 at) { patch_jump_to(at, here()); }
 
-// Drops the code from [start] on (an unreachable statement, or one with an
-// error in transcript mode), with everything that still points into it: the
-// handlers of try statements inside it, the jumps of its break and continue
-// statements waiting in enclosing loops, and the finally copies it cut out
-// of enclosing try statements. New code will take those positions: a stale
-// patch would rewrite an instruction's registers, a stale handler would send
-// an exception into the middle of unrelated code.
-void Compiler::drop_code_from(u32 start)
-{
-    FunctionState* fs = m_fs;
-    if (start >= fs->code.size())
-        return;
-    fs->code.shrink(start);
-    fs->lines.shrink(start);
-    // Each list is looked at only when something in it reaches [start]:
-    // statements after a return each drop their code, and a pass over every
-    // handler, jump and cut of the function for each made that quadratic.
-    tick(fs->loops.size() + fs->trys.size());
-    if (fs->handler_high > start) {
-        u32 kept = 0;
-        for (u32 i = 0; i < fs->handlers.size(); i++)
-            if (fs->handlers[i].end <= start && fs->handlers[i].target < start)
-                fs->handlers[kept++] = fs->handlers[i];
-        fs->handlers.shrink(kept);
-        fs->handler_high = start;
-        tick(fs->handlers.size() / 16);
-    }
-    // Break and continue jumps are listed in code order (each was emitted at
-    // the end of the code, and a drop removes every one past its start).
-    auto drop_positions = [start](Vector<u32>* list) {
-        while (list->size() && list->last() >= start)
-            list->pop();
-    };
-    for (LoopContext& loop : fs->loops) {
-        drop_positions(loop.breaks);
-        if (loop.continues)
-            drop_positions(loop.continues);
-    }
-    for (TryContext& t : fs->trys) {
-        if (t.cuts->high <= start)
-            continue;
-        // Cuts are [from, to) pairs.
-        Vector<u32>& pairs = t.cuts->pairs;
-        u32 k = 0;
-        for (u32 i = 0; i + 1 < pairs.size(); i += 2) {
-            if (pairs[i] < start) {
-                pairs[k++] = pairs[i];
-                pairs[k++] = pairs[i + 1] < start ? pairs[i + 1] : start;
-            }
-        }
-        pairs.shrink(k);
-        t.cuts->high = start;
-        tick(k / 16);
-    }
-}
-
 // Moves the instructions [mid, end of code) to [at], before those of [at,
 // mid): transcript mode emits a top-level statement's Report instructions
 // after compiling it, and they must run before it. Only between top-level
@@ -393,8 +252,6 @@ void Compiler::move_code_before(u32 at, u32 mid)
             h.target += shift;
         }
     }
-    if (fs->handler_high > at)
-        fs->handler_high += shift;
 }
 
 // Emits a backward jump to [target] (Loop, where the VM polls for interrupts).
@@ -438,6 +295,9 @@ bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
     fs->free_int.set_memory(m_memory);
     fs->free_ref.set_memory(m_memory);
     fs->locals.set_memory(m_memory);
+    fs->check_loops.set_memory(m_memory);
+    fs->local_regs.set_memory(m_memory);
+    fs->live.set_memory(m_memory);
     fs->loops.set_memory(m_memory);
     fs->trys.set_memory(m_memory);
     fs->sym = sym;
@@ -447,15 +307,19 @@ bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
     fs->is_ctor = sym && sym->is_ctor;
     m_fs = fs;
     if (cls) {
-        // `this` is register 0.
-        Local self { "this", cls->type, alloc_reg(true), 0, true, 0 };
+        // `this` is local 0, in register 0.
+        Local self { "this", cls->type, fs->local_count++, 0, true, 0 };
         if (!fs->locals.try_append(self))
             oom();
+        emit_local(self.number, cls->type);
     }
     if (sym && sym->first_decl) {
         FuncDecl* d = sym->decl ? sym->decl : sym->first_decl;
-        for (u32 i = 0; i < sym->param_count; i++)
-            declare_local(d->params[i].name, sym->params[i], d->params[i].line, d->params[i].column, false);
+        for (u32 i = 0; i < sym->param_count; i++) {
+            Local* l = declare_local(d->params[i].name, sym->params[i], d->params[i].line, d->params[i].column, false);
+            if (l)
+                emit_local(l->number, l->type);
+        }
     }
     return !m_failed;
 }
@@ -472,6 +336,9 @@ void Compiler::release_state(FunctionState* fs)
     fs->free_int.release();
     fs->free_ref.release();
     fs->locals.release();
+    fs->check_loops.release();
+    fs->local_regs.release();
+    fs->live.release();
     fs->loops.release();
     fs->trys.release();
     if (m_fs == fs)
