@@ -41,8 +41,6 @@ Type* Compiler::check(Expr* e, Type* expected)
         return typed(e, m_types.error());
     }
     m_expr_depth++;
-    u32 saved_line = m_line;
-    m_line = e->line;
     Type* t;
     switch (e->kind) {
     case ExprKind::Int: t = m_types.int_type(); break;
@@ -82,7 +80,6 @@ Type* Compiler::check(Expr* e, Type* expected)
     case ExprKind::Defined: t = check_defined(e); break;
     default: t = m_types.error(); break;
     }
-    m_line = saved_line;
     m_expr_depth--;
     // An expression that failed to check (here or in a declaration it uses)
     // marks its statement as having an error.

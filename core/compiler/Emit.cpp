@@ -103,7 +103,9 @@ u16 Compiler::emit_local(u32 number, Type* type)
 {
     FunctionState* fs = m_fs;
     u16 reg = alloc_for(type);
-    if (number >= fs->local_regs.size() && !fs->local_regs.try_resize(number + 1)) {
+    // Sized once for every local the checker has numbered so far.
+    if (KS_UNLIKELY(number >= fs->local_regs.size())
+        && !fs->local_regs.try_resize(fs->local_count > number ? fs->local_count : number + 1)) {
         oom();
         return reg;
     }
