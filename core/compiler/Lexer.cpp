@@ -167,7 +167,8 @@ u32 Lexer::column_slow(const char* where)
 // An error at [where] on the current line.
 void Lexer::error_at(const char* where, const char* message)
 {
-    m_diagnostics->error(m_line, column_of(where), message);
+    if (!m_quiet)
+        m_diagnostics->error(m_line, column_of(where), message);
 }
 
 // Moves past spaces, newlines (counting lines) and comments; false at the
@@ -222,7 +223,7 @@ bool Lexer::skip_space_and_comments()
                     m_cursor++;
                 }
             }
-            if (!closed)
+            if (!closed && !m_quiet)
                 m_diagnostics->error(start_line, start_column, "unterminated comment");
         } else {
             return true;
@@ -379,8 +380,9 @@ void Lexer::lex_string_part(Token* token, const char* from)
         token->kind = Tok::Error;
         return;
     }
-    char* out = static_cast<char*>(m_arena->alloc(size + 1));
-    if (!out) {
+    // A skipped token's text is checked (its escapes) but not kept.
+    char* out = m_skipping ? nullptr : static_cast<char*>(m_arena->alloc(size + 1));
+    if (!out && !m_skipping) {
         m_out_of_memory = true;
         token->kind = Tok::Error;
         return;
@@ -403,6 +405,10 @@ void Lexer::lex_string_part(Token* token, const char* from)
             case 'v': c = '\v'; break;
             default: {
                 char escape[2] = { *q, 0 };
+                if (m_quiet) {
+                    c = *q;
+                    break;
+                }
                 m_diagnostics->error(m_line, column_of(q - 1), "invalid escape sequence '\\%s' in string literal",
                     escape);
                 // Konoha adds what was probably meant: the backslash itself.
@@ -413,9 +419,12 @@ void Lexer::lex_string_part(Token* token, const char* from)
             }
             }
         }
-        out[n++] = c;
+        if (out)
+            out[n] = c;
+        n++;
     }
-    out[n] = 0;
+    if (out)
+        out[n] = 0;
     TokenValue v;
     v.string = out;
     v.string_length = (u32)n;
@@ -522,22 +531,51 @@ void Lexer::next(Token* t)
     m_newline = false;
 }
 
+// See Lexer.h. An optional "#!" first line is skipped.
+void Lexer::start(TokenList* out)
+{
+    m_out = out;
+    out->set_source(m_source);
+    if (m_cursor == m_source && m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {
+        while (m_cursor < m_end && *m_cursor != '\n')
+            m_cursor++;
+    }
+}
+
+// See Lexer.h. The line's start is found again, for columns.
+void Lexer::restart_at(u32 offset, u32 line)
+{
+    m_cursor = m_source + offset;
+    m_line = line;
+    const char* p = m_cursor;
+    while (p > m_source && p[-1] != '\n')
+        p--;
+    m_line_start = p;
+    m_newline = false;
+    m_quiet = true;
+    m_depth = 0;
+    m_done = false;
+}
+
+bool Lexer::tokenize(TokenList* out)
+{
+    start(out);
+    while (!m_done)
+        if (!lex())
+            return false;
+    return true;
+}
+
 // Konoha's string interpolation: "a${x}b" is read as ("a" + (x) + "b"),
 // tokens made here around the string's parts, so that the parser and the
 // checker see an ordinary concatenation (which starts with a string, so
 // any value converts). The `${...}` nest (a string inside one may
 // interpolate too) up to kMaxInterpolation deep; braces inside count.
-bool Lexer::tokenize(TokenList* out)
+bool Lexer::lex()
 {
-    m_out = out;
-    out->set_source(m_source);
-    // An optional "#!" first line is skipped.
-    if (m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {
-        while (m_cursor < m_end && *m_cursor != '\n')
-            m_cursor++;
-    }
-    u32 braces[kMaxInterpolation];   // Open braces inside each `${` being lexed.
-    u32 depth = 0;
+    TokenList* out = m_out;
+    u32* braces = m_braces;
+    u32& depth = m_depth;
     auto synthetic = [&](Tok kind, const Token& at) {
         Token t = at;
         t.kind = kind;
@@ -545,74 +583,67 @@ bool Lexer::tokenize(TokenList* out)
         t.aux = out->length(at);
         return out->try_append(t);
     };
-    for (;;) {
-        // Lexed in place; only a token that takes part in an interpolation
-        // is taken back out and written with the tokens made around it.
-        Token* slot = out->push();
-        if (!slot)
-            return false;
-        next(slot);
+    // Lexed in place; only a token that takes part in an interpolation
+    // is taken back out and written with the tokens made around it.
+    Token* slot = out->push();
+    if (!slot)
+        return false;
+    next(slot);
+    if (m_out_of_memory)
+        return false;
+    bool ok = true;
+    Token t = *slot;
+    bool interpolates = t.kind == Tok::String && m_string_interpolates;
+    if (KS_LIKELY(!depth && !interpolates)) {
+        // In its slot already.
+    } else if (out->pop(), interpolates) {
+        // The start of an interpolating string: ( "part" + (
+        if (depth == kMaxInterpolation) {
+            error_at(m_source + t.offset, "string interpolation nested too deep");
+            t.kind = Tok::Error;
+            ok = out->try_append(t);
+        } else {
+            braces[depth++] = 0;
+            Token open = t;
+            open.kind = Tok::LParen;
+            open.aux = out->length(t);
+            t.newline_before = false;
+            ok = out->try_append(open) && out->try_append(t) && synthetic(Tok::Plus, t)
+                && synthetic(Tok::LParen, t);
+        }
+    } else if (depth && t.kind == Tok::LBrace) {
+        braces[depth - 1]++;
+        ok = out->try_append(t);
+    } else if (depth && t.kind == Tok::RBrace && braces[depth - 1]) {
+        braces[depth - 1]--;
+        ok = out->try_append(t);
+    } else if (depth && t.kind == Tok::RBrace) {
+        // The end of a `${...}`: ) + "next part", then ( again for
+        // another `${`, or the string's closing ).
+        Token part = make(Tok::String, m_cursor);
+        lex_string_part(&part, m_cursor);
         if (m_out_of_memory)
             return false;
-        bool ok = true;
-        Token t = *slot;
-        bool interpolates = t.kind == Tok::String && m_string_interpolates;
-        if (KS_LIKELY(!depth && !interpolates)) {
-            // In its slot already.
-        } else if (out->pop(), interpolates) {
-            // The start of an interpolating string: ( "part" + (
-            if (depth == kMaxInterpolation) {
-                error_at(m_source + t.offset, "string interpolation nested too deep");
-                t.kind = Tok::Error;
-                ok = out->try_append(t);
-            } else {
-                braces[depth++] = 0;
-                Token open = t;
-                open.kind = Tok::LParen;
-                open.aux = out->length(t);
-                t.newline_before = false;
-                ok = out->try_append(open) && out->try_append(t) && synthetic(Tok::Plus, t)
-                    && synthetic(Tok::LParen, t);
-            }
-        } else if (depth && t.kind == Tok::LBrace) {
-            braces[depth - 1]++;
-            ok = out->try_append(t);
-        } else if (depth && t.kind == Tok::RBrace && braces[depth - 1]) {
-            braces[depth - 1]--;
-            ok = out->try_append(t);
-        } else if (depth && t.kind == Tok::RBrace) {
-            // The end of a `${...}`: ) + "next part", then ( again for
-            // another `${`, or the string's closing ).
-            Token part = make(Tok::String, m_cursor);
-            lex_string_part(&part, m_cursor);
-            if (m_out_of_memory)
-                return false;
-            ok = synthetic(Tok::RParen, t) && synthetic(Tok::Plus, t) && out->try_append(part);
-            if (part.kind != Tok::String)
-                depth = 0;   // Unterminated: reported; the parser recovers.
-            else if (m_string_interpolates)
-                ok = ok && synthetic(Tok::Plus, part) && synthetic(Tok::LParen, part);
-            else {
-                ok = ok && synthetic(Tok::RParen, part);
-                depth--;
-            }
-        } else {
-            if (t.kind == Tok::Eof && depth)
-                error_at(m_source + t.offset, "unterminated string interpolation: '${' without its '}'");
-            ok = out->try_append(t);
+        ok = synthetic(Tok::RParen, t) && synthetic(Tok::Plus, t) && out->try_append(part);
+        if (part.kind != Tok::String)
+            depth = 0;   // Unterminated: reported; the parser recovers.
+        else if (m_string_interpolates)
+            ok = ok && synthetic(Tok::Plus, part) && synthetic(Tok::LParen, part);
+        else {
+            ok = ok && synthetic(Tok::RParen, part);
+            depth--;
         }
-        if (!ok)
-            return false;
-        // A unit per token, charged 64 at a time.
-        if ((out->size() & 63) == 0 && m_meter && !m_meter->charge(64))
-            return false;
-        if (t.kind == Tok::Eof) {
-            if (out->match_braces())
-                return true;
-            m_out_of_memory = true;
-            return false;
-        }
+    } else {
+        if (t.kind == Tok::Eof && depth)
+            error_at(m_source + t.offset, "unterminated string interpolation: '${' without its '}'");
+        ok = out->try_append(t);
     }
+    if (!ok)
+        return false;
+    if (t.kind == Tok::Eof)
+        m_done = true;
+    // A unit per token, charged 64 at a time.
+    return (++m_lexed & 63) != 0 || !m_meter || m_meter->charge(64);
 }
 
 }
