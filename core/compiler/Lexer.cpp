@@ -77,6 +77,7 @@ constexpr u32 kKeywordCount = sizeof(kKeywords) / sizeof(kKeywords[0]);
 // it or a later letter.
 struct KeywordIndex {
     u8 from[27];
+    u16 lengths[26];   // Bit n: some keyword of the letter is n bytes long.
 };
 
 // Built at compile time from kKeywords, sorted by first letter.
@@ -89,6 +90,8 @@ static constexpr KeywordIndex make_keyword_index()
             i++;
         index.from[letter] = (u8)i;
     }
+    for (u32 i = 0; i < kKeywordCount; i++)
+        index.lengths[kKeywords[i].text[0] - 'a'] |= (u16)(1u << kKeywords[i].length);
     return index;
 }
 
@@ -109,8 +112,8 @@ static_assert(keywords_sorted(), "kKeywords must be sorted by their (lowercase) 
 static Tok keyword_kind(const char* start, u32 length)
 {
     u32 letter = (u32)((u8)start[0] - 'a');
-    if (letter >= 26)
-        return Tok::Ident;
+    if (letter >= 26 || length > 15 || !(kKeywordFrom.lengths[letter] & (1u << length)))
+        return Tok::Ident;   // Most identifiers: no keyword has their first letter and length.
     for (u32 i = kKeywordFrom.from[letter]; i < kKeywordFrom.from[letter + 1]; i++)
         if (kKeywords[i].length == length && mem_compare(kKeywords[i].text, start, length) == 0)
             return kKeywords[i].kind;
@@ -249,6 +252,8 @@ void Lexer::make(Token* t, Tok kind, const char* start)
 // [value], kept in the token list's values.
 void Lexer::keep_value(Token* token, TokenValue value)
 {
+    if (m_skipping)
+        return;   // The token is dropped: its aux stays its length.
     value.length = token->aux;
     u32 i = m_out->add_value(value);
     if (i == TokenList::kNoValue) {
@@ -266,6 +271,22 @@ void Lexer::keep_value(Token* token, TokenValue value)
 void Lexer::lex_number(Token* token)
 {
     const char* start = m_source + token->offset;
+    // Most literals are a few decimal digits: no prefix, separator, suffix
+    // or overflow to look for.
+    u32 length = (u32)(m_cursor - start);
+    if (length <= 18 && (start[0] != '0' || length == 1)) {
+        u64 value = 0;
+        u32 i = 0;
+        for (; i < length && is_digit(start[i]); i++)
+            value = value * 10 + (u64)(start[i] - '0');
+        if (i == length) {
+            TokenValue v;
+            v.int_value = (i64)value;
+            v.string_length = 0;
+            keep_value(token, v);
+            return;
+        }
+    }
     const char* p = start;
     u64 base = 10;
     if (p[0] == '0' && p + 1 < m_end && (p[1] == 'x' || p[1] == 'X')) {
@@ -434,7 +455,11 @@ void Lexer::lex_string_part(Token* token, const char* from)
 // Lexes the next token into [t].
 void Lexer::next(Token* t)
 {
-    if (!skip_space_and_comments()) {
+    // Most tokens follow one space or none, not a newline or a comment:
+    // those need no call of the loop that handles the rest.
+    if (m_cursor < m_end && *m_cursor == ' ')
+        m_cursor++;
+    if (KS_UNLIKELY(m_cursor >= m_end || (u8)*m_cursor <= ' ' || *m_cursor == '/') && !skip_space_and_comments()) {
         make(t, Tok::Eof, m_end);
         return;
     }
@@ -573,30 +598,45 @@ bool Lexer::tokenize(TokenList* out)
 // interpolate too) up to kMaxInterpolation deep; braces inside count.
 bool Lexer::lex()
 {
+    // Lexed in place; only a token that takes part in an interpolation
+    // (or the Eof) is taken back out and written with the tokens made
+    // around it, by lex_special().
+    Token* slot = m_out->push();
+    if (!slot)
+        return false;
+    next(slot);
+    if (KS_UNLIKELY(m_depth || slot->kind == Tok::Eof || m_out_of_memory
+            || (slot->kind == Tok::String && m_string_interpolates)))
+        return lex_special(slot);
+    // A unit per token, charged 64 at a time.
+    return (++m_lexed & 63) != 0 || !m_meter || m_meter->charge(64);
+}
+
+// lex() for a token [slot] that starts or is inside an interpolation, or
+// is the Eof, or was lexed as memory ran out.
+bool Lexer::lex_special(Token* slot)
+{
+    if (m_out_of_memory)
+        return false;
     TokenList* out = m_out;
     u32* braces = m_braces;
     u32& depth = m_depth;
+    // A skipped token has no value: its aux is its length.
+    auto length = [&](const Token& at) {
+        return m_skipping && TokenList::has_value(at.kind) ? at.aux : out->length(at);
+    };
     auto synthetic = [&](Tok kind, const Token& at) {
         Token t = at;
         t.kind = kind;
         t.newline_before = false;
-        t.aux = out->length(at);
+        t.aux = length(at);
         return out->try_append(t);
     };
-    // Lexed in place; only a token that takes part in an interpolation
-    // is taken back out and written with the tokens made around it.
-    Token* slot = out->push();
-    if (!slot)
-        return false;
-    next(slot);
-    if (m_out_of_memory)
-        return false;
-    bool ok = true;
     Token t = *slot;
+    out->pop();
+    bool ok = true;
     bool interpolates = t.kind == Tok::String && m_string_interpolates;
-    if (KS_LIKELY(!depth && !interpolates)) {
-        // In its slot already.
-    } else if (out->pop(), interpolates) {
+    if (interpolates) {
         // The start of an interpolating string: ( "part" + (
         if (depth == kMaxInterpolation) {
             error_at(m_source + t.offset, "string interpolation nested too deep");
@@ -606,7 +646,7 @@ bool Lexer::lex()
             braces[depth++] = 0;
             Token open = t;
             open.kind = Tok::LParen;
-            open.aux = out->length(t);
+            open.aux = length(t);
             t.newline_before = false;
             ok = out->try_append(open) && out->try_append(t) && synthetic(Tok::Plus, t)
                 && synthetic(Tok::LParen, t);
@@ -642,7 +682,6 @@ bool Lexer::lex()
         return false;
     if (t.kind == Tok::Eof)
         m_done = true;
-    // A unit per token, charged 64 at a time.
     return (++m_lexed & 63) != 0 || !m_meter || m_meter->charge(64);
 }
 

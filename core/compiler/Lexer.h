@@ -44,6 +44,7 @@ public:
 
 private:
     bool skip_space_and_comments();
+    bool lex_special(Token* slot);
     void next(Token* t);
     void make(Token* t, Tok kind, const char* start);
     Token make(Tok kind, const char* start)

@@ -1019,20 +1019,28 @@ bool Parser::skip_lexing(u32 depth)
             } else if (t.kind == Tok::LBrace) {
                 depth++;
             } else if (t.kind == Tok::RBrace && --depth == 0) {
-                // A '}' that closes no `${` is a token of its own.
+                // A '}' that closes no `${` is a token of its own: it
+                // takes the place of the tokens skipped.
+                Token close = t;
+                m_tokens->truncate(size, values);
+                if (!m_tokens->try_append(close))
+                    oom();
                 found = true;
+                break;
             }
         }
-        // Each lex() starts at [size] again; the '}' found is there.
-        m_tokens->truncate(found ? size + 1 : size, values);
+        // The skipped tokens are dropped now and then, not one by one.
+        if (!found && m_tokens->size() - size >= 256)
+            m_tokens->truncate(size, values);
     }
+    if (!found)
+        m_tokens->truncate(size, values);
     m_lexer->set_skipping(false);
     if (found || m_abort) {
         m_count = m_tokens->size();
-        return found;
+        return found && !m_abort;
     }
     *m_lexer = saved;
-    m_tokens->truncate(size, values);
     m_diagnostics->restore(diagnostics, errors);
     return false;
 }

@@ -97,7 +97,7 @@ public:
     }
     // A slot for one more token, its contents unset; null when memory ran
     // out. The lexer writes a token in place instead of copying it in.
-    Token* push()
+    KS_ALWAYS_INLINE Token* push()
     {
         if (KS_UNLIKELY(!m_left) && !grow())
             return nullptr;
@@ -176,7 +176,7 @@ public:
 
 private:
     // Moves on to the next chunk: one kept by truncate(), or a new one.
-    bool grow()
+    KS_NOINLINE bool grow()
     {
         u32 c = m_size / kChunk;
         if (c >= m_chunks.size()) {
