@@ -140,6 +140,23 @@ static bool line_is_ascii(const char* p, const char* end)
     return true;
 }
 
+// Whether no byte of [p, end) is above 0x7f: eight bytes a step. Once for
+// the text a lexer reads, so that columns on most sources are byte offsets
+// without a look at each line.
+static bool text_is_ascii(const char* p, const char* end)
+{
+    constexpr u64 kHigh = 0x8080808080808080ull;
+    u64 high = 0;
+    for (; end - p >= 8; p += 8) {
+        u64 w;
+        mem_copy(&w, p, 8);
+        high |= w;
+    }
+    for (; p < end; p++)
+        high |= (u8)*p;
+    return !(high & kHigh);
+}
+
 // column_of()'s path for a new line (checked once for non-ASCII bytes)
 // and for lines that have them (characters counted, resuming where the last
 // count stopped).
@@ -561,13 +578,15 @@ void Lexer::start(TokenList* out)
 {
     m_out = out;
     out->set_source(m_source);
+    m_all_ascii = text_is_ascii(m_cursor, m_end);
     if (m_cursor == m_source && m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {
         while (m_cursor < m_end && *m_cursor != '\n')
             m_cursor++;
     }
 }
 
-// See Lexer.h. The line's start is found again, for columns.
+// See Lexer.h. The line's start is found again, for columns. Before
+// start(), which looks at the text from the cursor on.
 void Lexer::restart_at(u32 offset, u32 line)
 {
     m_cursor = m_source + offset;

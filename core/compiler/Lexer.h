@@ -34,7 +34,7 @@ public:
     bool done() const { return m_done; }
     // Lexing text again (a function body, from its '{' at [offset] on
     // [line]): starts there, and reports nothing, the first lexing having
-    // reported its errors.
+    // reported its errors. Called before start().
     void restart_at(u32 offset, u32 line);
     // Tokens that are lexed only to be dropped (a body the parser skips):
     // strings are checked but not decoded.
@@ -60,7 +60,7 @@ private:
     void error_at(const char* where, const char* message);
     u32 column_of(const char* where)
     {
-        if (KS_LIKELY(m_column_line == m_line_start && m_line_ascii))
+        if (KS_LIKELY(m_all_ascii || (m_column_line == m_line_start && m_line_ascii)))
             return (u32)(where - m_line_start) + 1;
         return column_slow(where);
     }
@@ -89,6 +89,7 @@ private:
     const char* m_column_at { nullptr };
     u32 m_column { 1 };
     bool m_line_ascii { false };   // The line of m_column_line has no byte above 0x7f.
+    bool m_all_ascii { false };    // No byte above 0x7f from where lexing started to the end.
 };
 
 }

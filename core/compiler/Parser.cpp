@@ -1056,8 +1056,8 @@ Block* Parser::parse_body(const FuncDecl* func, Arena* arena)
     // body, that was quadratic).
     TokenList tokens(m_memory);
     Lexer lexer(m_text, func->body_close.offset + 1, arena, m_diagnostics, m_meter);
-    lexer.start(&tokens);
     lexer.restart_at(func->body_open.offset, func->body_open.line);
+    lexer.start(&tokens);
     Arena* saved_arena = m_arena;
     TokenList* saved_tokens = m_tokens;
     Lexer* saved_lexer = m_lexer;
