@@ -688,6 +688,18 @@ SyntaxTree Parser::parse_program()
         if (m_pos == before && !check(Tok::Eof))
             m_pos++;
     }
+    // A parse that gave up on nesting still lexes the rest of the file,
+    // for its lexical errors: each is reported as when a whole file was
+    // lexed before it was parsed.
+    if (m_abort && m_lexer && !m_diagnostics->out_of_memory() && !(m_meter && m_meter->stopped())) {
+        m_lexer->set_skipping(true);
+        while (!m_lexer->done()) {
+            u32 size = m_tokens->size(), values = m_tokens->value_count();
+            if (!m_lexer->lex())
+                break;
+            m_tokens->truncate(size, values);
+        }
+    }
     m_capitals = nullptr;
     m_lexer = nullptr;   // The caller's, gone after this.
     program.items = to_array(items, &program.count);
