@@ -580,24 +580,40 @@ void print_source_line(const std::string& source, unsigned line, unsigned column
 }
 
 // Reads the file at [path] ("-": standard input) whole into [out]. A
-// regular file's size is reserved first, so that the text is read once
-// into its place instead of through a string doubling from 64 KiB.
+// regular file's size is known first, so that its text is read in one
+// read() straight into the string, not copied in through a buffer (for a
+// 200 KB script that copy into fresh pages was a twentieth of `kscript
+// check`'s time).
 bool read_file(const char* path, std::string* out)
 {
-    FILE* f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return false;
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        out->reserve((size_t)st.st_size);
-    char buffer[65536];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof(buffer), f)) > 0)
-        out->append(buffer, n);
-    bool ok = !ferror(f);
-    if (f != stdin)
-        fclose(f);
-    return ok;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        out->resize((size_t)st.st_size);
+    size_t have = 0;
+    char probe[4096];   // Once the string is full: whether there is more (there seldom is).
+    for (;;) {
+        bool full = have == out->size();
+        ssize_t n = full ? read(fd, probe, sizeof(probe)) : read(fd, &(*out)[have], out->size() - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int saved = errno;
+            out->resize(have);
+            if (fd != 0)
+                close(fd);
+            errno = saved;
+            return n == 0;
+        }
+        if (full) {
+            // Not a regular file, or one that grew: room for more.
+            out->resize(have + (have > 65536 ? have : 65536));
+            memcpy(&(*out)[have], probe, (size_t)n);
+        }
+        have += (size_t)n;
+    }
 }
 
 bool parse_number(const char* s, long long* out)

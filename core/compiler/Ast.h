@@ -182,10 +182,11 @@ struct FuncDecl {
     Block* body;            // Null for a prototype.
     // Lazy parsing (Parser::set_lazy_bodies): while [body] is only a
     // placeholder (no statements, the lines of its braces), the parser that
-    // will parse it and the token index of its '{'; null and 0 when the
-    // body was parsed at once.
+    // will parse it and the body's '{' and '}' tokens; null when the body
+    // was parsed at once.
     Parser* body_parser;
-    u32 body_token;
+    Token body_open;
+    Token body_close;
     u8 annotations;
     bool is_constructor;
     bool is_static;         // A class's static method: no `this`, called as Class.name(...).

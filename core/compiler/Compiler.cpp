@@ -388,26 +388,24 @@ bool Compiler::parse(const char* source, usize length, bool prelude, SyntaxTree*
     }
     Source* src = new (KsPlace {}, place) Source(m_memory);
     m_sources[prelude ? 0 : 1] = src;
-    Lexer lexer(source, length, m_arena, m_diag, &m_meter);
-    if (!lexer.tokenize(&src->tokens)) {
-        if (m_meter.stopped())
-            stop_work();
-        else
-            oom();
-        return false;
-    }
     place = m_memory->alloc(sizeof(Parser));
     if (!place) {
         oom();
         return false;
     }
+    // The parser pulls the tokens from the lexer as it reads; those of a
+    // top-level item go once the next one is parsed, and a skipped body's
+    // are never kept.
+    Lexer lexer(source, length, m_arena, m_diag, &m_meter);
+    lexer.start(&src->tokens);
     src->parser = new (KsPlace {}, place) Parser(src->tokens, m_arena, m_memory, m_diag, m_options.max_nesting,
-        &m_meter, m_options.hash_seed);
+        &m_meter, m_options.hash_seed, &lexer);
     src->parser->set_item_names(prelude);
     src->parser->set_lazy_bodies(prelude || m_options.mode != CompileMode::Transcript);
     if (!prelude)
         src->parser->set_statement_arena(&m_statement_arena);
     *out = src->parser->parse_program();
+    src->tokens.clear();
     if (m_meter.stopped()) {
         stop_work();
         return false;
@@ -429,7 +427,7 @@ Block* Compiler::parse_body(FuncDecl* d)
         return nullptr;
     }
     m_body_arena.reset();
-    Block* body = d->body_parser->parse_body(d->body_token, &m_body_arena);
+    Block* body = d->body_parser->parse_body(d, &m_body_arena);
     if (m_meter.stopped()) {
         stop_work();
         return nullptr;
@@ -442,11 +440,6 @@ Block* Compiler::parse_body(FuncDecl* d)
         m_failed = true;
         return nullptr;
     }
-    // The body's tree holds what the compile needs of its tokens: those
-    // before the next body still to parse go now, before its code is made.
-    Source* script = m_sources[1];
-    if (script && d->body_parser == script->parser)
-        script->tokens.release_before(m_tokens_needed_from);
     return body;
 }
 
@@ -909,31 +902,10 @@ void Compiler::compile_undefined(FunctionState* fs, FuncSym* sym)
 }
 
 // Compiles every function, method and constructor body.
-//
-// The script's tokens go back as the bodies are parsed: once function i's
-// body is parsed, none of the bodies left starts before earliest[i] (known
-// ahead, since the order of the functions is not quite the source's), so
-// the chunks of tokens before it are freed (by parse_body(), before the
-// body's code is made), and the code compiled next reuses their pages.
 void Compiler::compile_bodies()
 {
-    u32 n = m_functions.size();
-    Source* script = m_sources[1];
-    Vector<u32> earliest(m_memory);
-    bool release = script && script->parser && earliest.try_resize(n);
-    u32 low = release ? script->tokens.size() : 0;
-    for (u32 i = n; release && i-- > 0;) {
-        earliest[i] = low;
-        FuncDecl* d = m_functions[i]->decl;
-        if (d && d->body_parser == script->parser && d->body_token < low)
-            low = d->body_token;
-    }
-    if (release)
-        script->tokens.release_before(low);   // Before the first body: the main program's, already parsed.
-    for (u32 i = 0; i < n && !m_failed; i++) {
-        m_tokens_needed_from = release ? earliest[i] : 0;   // parse_body() frees the tokens before it.
+    for (u32 i = 0; i < m_functions.size() && !m_failed; i++)
         compile_function(m_functions[i]);
-    }
     m_in_prelude = false;
 }
 

@@ -606,16 +606,16 @@ private:
     u32 m_resolve_round { 0 };
     SyntaxTree m_prelude {};
     SyntaxTree m_program {};
-    // The token lists and parsers of the prelude and the script, kept for
-    // the whole compile: bodies skipped by lazy parsing are parsed from them
-    // when compiled (parse_body()), into m_body_arena, reset each time.
+    // The parsers of the prelude and the script (and the token lists of
+    // their first pass, empty after it), kept for the whole compile: the
+    // bodies that lazy parsing skipped are lexed and parsed again when
+    // compiled (parse_body()), into m_body_arena, reset each time.
     struct Source {
         TokenList tokens;
         Parser* parser;
         explicit Source(Memory* memory) : tokens(memory), parser(nullptr) {}
     };
     Source* m_sources[2] { nullptr, nullptr };
-    u32 m_tokens_needed_from { 0 };   // compile_bodies(): the script's tokens before it may go.
     Arena m_body_arena;
     Arena m_statement_arena;   // The script's top-level statements, freed after <main> is compiled.
     FunctionState* m_fs { nullptr };

@@ -77,6 +77,7 @@ constexpr u32 kKeywordCount = sizeof(kKeywords) / sizeof(kKeywords[0]);
 // it or a later letter.
 struct KeywordIndex {
     u8 from[27];
+    u16 lengths[26];   // Bit n: some keyword of the letter is n bytes long.
 };
 
 // Built at compile time from kKeywords, sorted by first letter.
@@ -89,6 +90,8 @@ static constexpr KeywordIndex make_keyword_index()
             i++;
         index.from[letter] = (u8)i;
     }
+    for (u32 i = 0; i < kKeywordCount; i++)
+        index.lengths[kKeywords[i].text[0] - 'a'] |= (u16)(1u << kKeywords[i].length);
     return index;
 }
 
@@ -109,8 +112,8 @@ static_assert(keywords_sorted(), "kKeywords must be sorted by their (lowercase) 
 static Tok keyword_kind(const char* start, u32 length)
 {
     u32 letter = (u32)((u8)start[0] - 'a');
-    if (letter >= 26)
-        return Tok::Ident;
+    if (letter >= 26 || length > 15 || !(kKeywordFrom.lengths[letter] & (1u << length)))
+        return Tok::Ident;   // Most identifiers: no keyword has their first letter and length.
     for (u32 i = kKeywordFrom.from[letter]; i < kKeywordFrom.from[letter + 1]; i++)
         if (kKeywords[i].length == length && mem_compare(kKeywords[i].text, start, length) == 0)
             return kKeywords[i].kind;
@@ -135,6 +138,23 @@ static bool line_is_ascii(const char* p, const char* end)
         if ((u8)*p >= 0x80)
             return false;
     return true;
+}
+
+// Whether no byte of [p, end) is above 0x7f: eight bytes a step. Once for
+// the text a lexer reads, so that columns on most sources are byte offsets
+// without a look at each line.
+static bool text_is_ascii(const char* p, const char* end)
+{
+    constexpr u64 kHigh = 0x8080808080808080ull;
+    u64 high = 0;
+    for (; end - p >= 8; p += 8) {
+        u64 w;
+        mem_copy(&w, p, 8);
+        high |= w;
+    }
+    for (; p < end; p++)
+        high |= (u8)*p;
+    return !(high & kHigh);
 }
 
 // column_of()'s path for a new line (checked once for non-ASCII bytes)
@@ -167,7 +187,8 @@ u32 Lexer::column_slow(const char* where)
 // An error at [where] on the current line.
 void Lexer::error_at(const char* where, const char* message)
 {
-    m_diagnostics->error(m_line, column_of(where), message);
+    if (!m_quiet)
+        m_diagnostics->error(m_line, column_of(where), message);
 }
 
 // Moves past spaces, newlines (counting lines) and comments; false at the
@@ -222,7 +243,7 @@ bool Lexer::skip_space_and_comments()
                     m_cursor++;
                 }
             }
-            if (!closed)
+            if (!closed && !m_quiet)
                 m_diagnostics->error(start_line, start_column, "unterminated comment");
         } else {
             return true;
@@ -248,6 +269,8 @@ void Lexer::make(Token* t, Tok kind, const char* start)
 // [value], kept in the token list's values.
 void Lexer::keep_value(Token* token, TokenValue value)
 {
+    if (m_skipping)
+        return;   // The token is dropped: its aux stays its length.
     value.length = token->aux;
     u32 i = m_out->add_value(value);
     if (i == TokenList::kNoValue) {
@@ -265,6 +288,22 @@ void Lexer::keep_value(Token* token, TokenValue value)
 void Lexer::lex_number(Token* token)
 {
     const char* start = m_source + token->offset;
+    // Most literals are a few decimal digits: no prefix, separator, suffix
+    // or overflow to look for.
+    u32 length = (u32)(m_cursor - start);
+    if (length <= 18 && (start[0] != '0' || length == 1)) {
+        u64 value = 0;
+        u32 i = 0;
+        for (; i < length && is_digit(start[i]); i++)
+            value = value * 10 + (u64)(start[i] - '0');
+        if (i == length) {
+            TokenValue v;
+            v.int_value = (i64)value;
+            v.string_length = 0;
+            keep_value(token, v);
+            return;
+        }
+    }
     const char* p = start;
     u64 base = 10;
     if (p[0] == '0' && p + 1 < m_end && (p[1] == 'x' || p[1] == 'X')) {
@@ -379,8 +418,9 @@ void Lexer::lex_string_part(Token* token, const char* from)
         token->kind = Tok::Error;
         return;
     }
-    char* out = static_cast<char*>(m_arena->alloc(size + 1));
-    if (!out) {
+    // A skipped token's text is checked (its escapes) but not kept.
+    char* out = m_skipping ? nullptr : static_cast<char*>(m_arena->alloc(size + 1));
+    if (!out && !m_skipping) {
         m_out_of_memory = true;
         token->kind = Tok::Error;
         return;
@@ -403,6 +443,10 @@ void Lexer::lex_string_part(Token* token, const char* from)
             case 'v': c = '\v'; break;
             default: {
                 char escape[2] = { *q, 0 };
+                if (m_quiet) {
+                    c = *q;
+                    break;
+                }
                 m_diagnostics->error(m_line, column_of(q - 1), "invalid escape sequence '\\%s' in string literal",
                     escape);
                 // Konoha adds what was probably meant: the backslash itself.
@@ -413,9 +457,12 @@ void Lexer::lex_string_part(Token* token, const char* from)
             }
             }
         }
-        out[n++] = c;
+        if (out)
+            out[n] = c;
+        n++;
     }
-    out[n] = 0;
+    if (out)
+        out[n] = 0;
     TokenValue v;
     v.string = out;
     v.string_length = (u32)n;
@@ -425,7 +472,11 @@ void Lexer::lex_string_part(Token* token, const char* from)
 // Lexes the next token into [t].
 void Lexer::next(Token* t)
 {
-    if (!skip_space_and_comments()) {
+    // Most tokens follow one space or none, not a newline or a comment:
+    // those need no call of the loop that handles the rest.
+    if (m_cursor < m_end && *m_cursor == ' ')
+        m_cursor++;
+    if (KS_UNLIKELY(m_cursor >= m_end || (u8)*m_cursor <= ' ' || *m_cursor == '/') && !skip_space_and_comments()) {
         make(t, Tok::Eof, m_end);
         return;
     }
@@ -522,97 +573,135 @@ void Lexer::next(Token* t)
     m_newline = false;
 }
 
+// See Lexer.h. An optional "#!" first line is skipped.
+void Lexer::start(TokenList* out)
+{
+    m_out = out;
+    out->set_source(m_source);
+    m_all_ascii = text_is_ascii(m_cursor, m_end);
+    if (m_cursor == m_source && m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {
+        while (m_cursor < m_end && *m_cursor != '\n')
+            m_cursor++;
+    }
+}
+
+// See Lexer.h. The line's start is found again, for columns. Before
+// start(), which looks at the text from the cursor on.
+void Lexer::restart_at(u32 offset, u32 line)
+{
+    m_cursor = m_source + offset;
+    m_line = line;
+    const char* p = m_cursor;
+    while (p > m_source && p[-1] != '\n')
+        p--;
+    m_line_start = p;
+    m_newline = false;
+    m_quiet = true;
+    m_depth = 0;
+    m_done = false;
+}
+
+bool Lexer::tokenize(TokenList* out)
+{
+    start(out);
+    while (!m_done)
+        if (!lex())
+            return false;
+    return true;
+}
+
 // Konoha's string interpolation: "a${x}b" is read as ("a" + (x) + "b"),
 // tokens made here around the string's parts, so that the parser and the
 // checker see an ordinary concatenation (which starts with a string, so
 // any value converts). The `${...}` nest (a string inside one may
 // interpolate too) up to kMaxInterpolation deep; braces inside count.
-bool Lexer::tokenize(TokenList* out)
+bool Lexer::lex()
 {
-    m_out = out;
-    out->set_source(m_source);
-    // An optional "#!" first line is skipped.
-    if (m_end - m_cursor >= 2 && m_cursor[0] == '#' && m_cursor[1] == '!') {
-        while (m_cursor < m_end && *m_cursor != '\n')
-            m_cursor++;
-    }
-    u32 braces[kMaxInterpolation];   // Open braces inside each `${` being lexed.
-    u32 depth = 0;
+    // Lexed in place; only a token that takes part in an interpolation
+    // (or the Eof) is taken back out and written with the tokens made
+    // around it, by lex_special().
+    Token* slot = m_out->push();
+    if (!slot)
+        return false;
+    next(slot);
+    if (KS_UNLIKELY(m_depth || slot->kind == Tok::Eof || m_out_of_memory
+            || (slot->kind == Tok::String && m_string_interpolates)))
+        return lex_special(slot);
+    // A unit per token, charged 64 at a time.
+    return (++m_lexed & 63) != 0 || !m_meter || m_meter->charge(64);
+}
+
+// lex() for a token [slot] that starts or is inside an interpolation, or
+// is the Eof, or was lexed as memory ran out.
+bool Lexer::lex_special(Token* slot)
+{
+    if (m_out_of_memory)
+        return false;
+    TokenList* out = m_out;
+    u32* braces = m_braces;
+    u32& depth = m_depth;
+    // A skipped token has no value: its aux is its length.
+    auto length = [&](const Token& at) {
+        return m_skipping && TokenList::has_value(at.kind) ? at.aux : out->length(at);
+    };
     auto synthetic = [&](Tok kind, const Token& at) {
         Token t = at;
         t.kind = kind;
         t.newline_before = false;
-        t.aux = out->length(at);
+        t.aux = length(at);
         return out->try_append(t);
     };
-    for (;;) {
-        // Lexed in place; only a token that takes part in an interpolation
-        // is taken back out and written with the tokens made around it.
-        Token* slot = out->push();
-        if (!slot)
-            return false;
-        next(slot);
+    Token t = *slot;
+    out->pop();
+    bool ok = true;
+    bool interpolates = t.kind == Tok::String && m_string_interpolates;
+    if (interpolates) {
+        // The start of an interpolating string: ( "part" + (
+        if (depth == kMaxInterpolation) {
+            error_at(m_source + t.offset, "string interpolation nested too deep");
+            t.kind = Tok::Error;
+            ok = out->try_append(t);
+        } else {
+            braces[depth++] = 0;
+            Token open = t;
+            open.kind = Tok::LParen;
+            open.aux = length(t);
+            t.newline_before = false;
+            ok = out->try_append(open) && out->try_append(t) && synthetic(Tok::Plus, t)
+                && synthetic(Tok::LParen, t);
+        }
+    } else if (depth && t.kind == Tok::LBrace) {
+        braces[depth - 1]++;
+        ok = out->try_append(t);
+    } else if (depth && t.kind == Tok::RBrace && braces[depth - 1]) {
+        braces[depth - 1]--;
+        ok = out->try_append(t);
+    } else if (depth && t.kind == Tok::RBrace) {
+        // The end of a `${...}`: ) + "next part", then ( again for
+        // another `${`, or the string's closing ).
+        Token part = make(Tok::String, m_cursor);
+        lex_string_part(&part, m_cursor);
         if (m_out_of_memory)
             return false;
-        bool ok = true;
-        Token t = *slot;
-        bool interpolates = t.kind == Tok::String && m_string_interpolates;
-        if (KS_LIKELY(!depth && !interpolates)) {
-            // In its slot already.
-        } else if (out->pop(), interpolates) {
-            // The start of an interpolating string: ( "part" + (
-            if (depth == kMaxInterpolation) {
-                error_at(m_source + t.offset, "string interpolation nested too deep");
-                t.kind = Tok::Error;
-                ok = out->try_append(t);
-            } else {
-                braces[depth++] = 0;
-                Token open = t;
-                open.kind = Tok::LParen;
-                open.aux = out->length(t);
-                t.newline_before = false;
-                ok = out->try_append(open) && out->try_append(t) && synthetic(Tok::Plus, t)
-                    && synthetic(Tok::LParen, t);
-            }
-        } else if (depth && t.kind == Tok::LBrace) {
-            braces[depth - 1]++;
-            ok = out->try_append(t);
-        } else if (depth && t.kind == Tok::RBrace && braces[depth - 1]) {
-            braces[depth - 1]--;
-            ok = out->try_append(t);
-        } else if (depth && t.kind == Tok::RBrace) {
-            // The end of a `${...}`: ) + "next part", then ( again for
-            // another `${`, or the string's closing ).
-            Token part = make(Tok::String, m_cursor);
-            lex_string_part(&part, m_cursor);
-            if (m_out_of_memory)
-                return false;
-            ok = synthetic(Tok::RParen, t) && synthetic(Tok::Plus, t) && out->try_append(part);
-            if (part.kind != Tok::String)
-                depth = 0;   // Unterminated: reported; the parser recovers.
-            else if (m_string_interpolates)
-                ok = ok && synthetic(Tok::Plus, part) && synthetic(Tok::LParen, part);
-            else {
-                ok = ok && synthetic(Tok::RParen, part);
-                depth--;
-            }
-        } else {
-            if (t.kind == Tok::Eof && depth)
-                error_at(m_source + t.offset, "unterminated string interpolation: '${' without its '}'");
-            ok = out->try_append(t);
+        ok = synthetic(Tok::RParen, t) && synthetic(Tok::Plus, t) && out->try_append(part);
+        if (part.kind != Tok::String)
+            depth = 0;   // Unterminated: reported; the parser recovers.
+        else if (m_string_interpolates)
+            ok = ok && synthetic(Tok::Plus, part) && synthetic(Tok::LParen, part);
+        else {
+            ok = ok && synthetic(Tok::RParen, part);
+            depth--;
         }
-        if (!ok)
-            return false;
-        // A unit per token, charged 64 at a time.
-        if ((out->size() & 63) == 0 && m_meter && !m_meter->charge(64))
-            return false;
-        if (t.kind == Tok::Eof) {
-            if (out->match_braces())
-                return true;
-            m_out_of_memory = true;
-            return false;
-        }
+    } else {
+        if (t.kind == Tok::Eof && depth)
+            error_at(m_source + t.offset, "unterminated string interpolation: '${' without its '}'");
+        ok = out->try_append(t);
     }
+    if (!ok)
+        return false;
+    if (t.kind == Tok::Eof)
+        m_done = true;
+    return (++m_lexed & 63) != 0 || !m_meter || m_meter->charge(64);
 }
 
 }

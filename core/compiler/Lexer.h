@@ -1,5 +1,7 @@
-// The lexer: source text to a token array, with diagnostics for malformed
-// literals. It never recurses; nested block comments are counted.
+// The lexer: source text to tokens, with diagnostics for malformed
+// literals. It never recurses; nested block comments are counted. The
+// parser pulls tokens from it (lex()) as it needs them; tokenize() lexes a
+// whole text at once. A Lexer is plain data: copying one saves its place.
 #pragma once
 
 #include "../support/Arena.h"
@@ -23,8 +25,26 @@ public:
     // meter's hook said stop.
     bool tokenize(TokenList* out);
 
+    // Pull mode: start() once, then each lex() appends the next token to
+    // [out] (or the few that an interpolating string's part makes), until
+    // done(): the Eof token is in. lex() is false when memory ran out or
+    // the meter's hook said stop.
+    void start(TokenList* out);
+    bool lex();
+    bool done() const { return m_done; }
+    // Lexing text again (a function body, from its '{' at [offset] on
+    // [line]): starts there, and reports nothing, the first lexing having
+    // reported its errors. Called before start().
+    void restart_at(u32 offset, u32 line);
+    // Tokens that are lexed only to be dropped (a body the parser skips):
+    // strings are checked but not decoded.
+    void set_skipping(bool on) { m_skipping = on; }
+    const char* source() const { return m_source; }
+    usize length() const { return (usize)(m_end - m_source); }
+
 private:
     bool skip_space_and_comments();
+    bool lex_special(Token* slot);
     void next(Token* t);
     void make(Token* t, Tok kind, const char* start);
     Token make(Tok kind, const char* start)
@@ -40,7 +60,7 @@ private:
     void error_at(const char* where, const char* message);
     u32 column_of(const char* where)
     {
-        if (KS_LIKELY(m_column_line == m_line_start && m_line_ascii))
+        if (KS_LIKELY(m_all_ascii || (m_column_line == m_line_start && m_line_ascii)))
             return (u32)(where - m_line_start) + 1;
         return column_slow(where);
     }
@@ -59,10 +79,17 @@ private:
     bool m_out_of_memory { false };
     bool m_string_interpolates { false };   // The string part just lexed ended at `${`.
     static constexpr u32 kMaxInterpolation = 16;
+    u32 m_braces[kMaxInterpolation];   // Open braces inside each `${` being lexed.
+    u32 m_depth { 0 };                 // `${` being lexed.
+    u32 m_lexed { 0 };                 // lex() calls, for the meter.
+    bool m_done { false };
+    bool m_quiet { false };            // restart_at(): diagnostics were reported the first time.
+    bool m_skipping { false };
     const char* m_column_line { nullptr };   // Line start of the cached column.
     const char* m_column_at { nullptr };
     u32 m_column { 1 };
     bool m_line_ascii { false };   // The line of m_column_line has no byte above 0x7f.
+    bool m_all_ascii { false };    // No byte above 0x7f from where lexing started to the end.
 };
 
 }

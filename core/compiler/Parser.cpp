@@ -5,8 +5,28 @@
 namespace ks {
 
 
-// What peek() gives past the last token it may read.
-const Token& Parser::peek_past_end() const { return m_eof; }
+// peek() past the tokens lexed so far: lexes on to token [i], or gives
+// the Eof token (m_eof) past the end. A lexer that fails (out of memory,
+// the meter said stop) ends the parse as the end of the file would.
+const Token& Parser::peek_lexing(u32 i) const
+{
+    while (m_lexer && !m_lexer->done() && i >= m_count && !m_abort) {
+        if (!m_lexer->lex()) {
+            if (!m_meter || !m_meter->stopped())
+                m_diagnostics->set_out_of_memory();
+            m_abort = true;
+            break;
+        }
+        m_count = m_tokens->size();
+        if (m_lexer->done()) {
+            // The lexer's Eof is read as m_eof, which a body sets at its '}'.
+            m_count--;
+            if (!m_in_body)
+                m_eof = (*m_tokens)[m_count];
+        }
+    }
+    return i < m_count ? (*m_tokens)[i] : m_eof;
+}
 
 // A syntax error at [token] (none once the parse was aborted: the reason
 // was reported).
@@ -27,10 +47,10 @@ bool Parser::expect(Tok kind, const char* what)
         return true;
     const Token& t = current();
     char found[64];
-    u32 length = m_tokens.length(t);
+    u32 length = m_tokens->length(t);
         u32 n = t.kind == Tok::Eof ? 0 : (length < 40 ? length : 40);
     if (n) {
-        mem_copy(found, m_tokens.start(t), n);
+        mem_copy(found, m_tokens->start(t), n);
         found[n] = 0;
     }
     if (m_abort)
@@ -248,8 +268,8 @@ TypeRef* Parser::java_generic_type()
     u32 end = m_pos + after;
     auto is = [&](const Token& t, const char* const* names) {
         for (; *names; names++)
-            if (t.kind == Tok::Ident && m_tokens.length(t) == str_length(*names)
-                && mem_compare(m_tokens.start(t), *names, m_tokens.length(t)) == 0)
+            if (t.kind == Tok::Ident && m_tokens->length(t) == str_length(*names)
+                && mem_compare(m_tokens->start(t), *names, m_tokens->length(t)) == 0)
                 return true;
         return false;
     };
@@ -368,7 +388,7 @@ Expr* Parser::skip_lambda(const Token& at, u32 arrow)
 // ran out, which is reported).
 const char* Parser::copy_name(const Token& token)
 {
-    const char* s = m_arena->copy_string(m_tokens.start(token), m_tokens.length(token));
+    const char* s = m_arena->copy_string(m_tokens->start(token), m_tokens->length(token));
     if (!s) {
         oom();
         return "";
@@ -630,89 +650,146 @@ bool NameSet::contains(u32 h) const
 }
 
 // Parses every top-level item (lazily: function bodies are skipped, see
-// set_lazy_bodies()), then builds the program's name sets.
+// set_lazy_bodies()) and gathers the program's name sets as it goes: each
+// item's tokens are gone once the next item is parsed.
 SyntaxTree Parser::parse_program()
 {
     Vector<Item> items(m_memory);
-    Vector<u32> shared(m_memory);   // Token ranges [from, to) of classes and functions.
+    SyntaxTree program {};
+    program.shared_names.seed = program.all_names.seed = m_seed;
+    m_capitals = &program.all_names;
+    // The filter of inner names: about a bit per four bytes of source (a
+    // 200 KB program's two thousand names then set 6% of its bits, and a
+    // name not there finds both of its bits set 0.4% of the time).
+    u32 bits = 1u << 12;
+    usize length = m_lexer ? m_lexer->length() / 4 : 0;
+    while (bits < length && bits < (1u << 24))
+        bits <<= 1;
+    m_inner.bits = bits;
+    m_inner.words = static_cast<u64*>(m_arena->alloc(bits / 8));
+    if (!m_inner.words)
+        oom();
+    else
+        mem_set(m_inner.words, 0, bits / 8);
     while (!check(Tok::Eof) && !m_abort) {
         u32 before = m_pos;
+        m_tokens->release_before(before ? before - 1 : 0);
+        NameSet names {};
+        names.seed = m_seed;
+        m_item_set = m_item_names ? &names : nullptr;
         Item item = parse_item();
-        item.line = m_tokens[before].line;
-        item.end_line = m_tokens[m_pos > before ? m_pos - 1 : before].line;
-        if (item.kind != ItemKind::Stmt) {
-            if (m_item_names)
-                item.names = name_set(before, m_pos);
-            if (!shared.try_append(before) || !shared.try_append(m_pos))
-                oom();
-        }
+        item.line = (*m_tokens)[before].line;
+        item.end_line = (*m_tokens)[m_pos > before ? m_pos - 1 : before].line;
+        note_names(before, m_pos, item.kind != ItemKind::Stmt);
+        item.names = names;
+        m_item_set = nullptr;
         if ((item.stmt || item.func || item.klass) && !items.try_append(item))
             oom();
         if (m_pos == before && !check(Tok::Eof))
             m_pos++;
     }
-    SyntaxTree program {};
+    // A parse that gave up on nesting still lexes the rest of the file,
+    // for its lexical errors: each is reported as when a whole file was
+    // lexed before it was parsed.
+    if (m_abort && m_lexer && !m_diagnostics->out_of_memory() && !(m_meter && m_meter->stopped())) {
+        m_lexer->set_skipping(true);
+        while (!m_lexer->done()) {
+            u32 size = m_tokens->size(), values = m_tokens->value_count();
+            if (!m_lexer->lex())
+                break;
+            m_tokens->truncate(size, values);
+        }
+    }
+    m_capitals = nullptr;
+    m_lexer = nullptr;   // The caller's, gone after this.
     program.items = to_array(items, &program.count);
-    // The name sets in one pass over the tokens. all_names: the identifiers
-    // that start with a capital letter (Compiler::mark_unused_builtins()
-    // asks it for the built-in classes, all capitalized). shared_names: of
-    // the names that top-level variable statements declare (only those are
-    // asked of it, by Compiler::main_only()), those used inside classes and
-    // functions (in order, so one cursor walks their ranges) or after
-    // `global.` anywhere. A test of an identifier's first byte and length
-    // skips hashing most of them.
-    NameSet declared {};
-    declared.seed = program.shared_names.seed = program.all_names.seed = m_seed;
-    u64 first_bytes[4] = { 0, 0, 0, 0 };
-    u64 lengths = 0;
-    auto declare = [&](const Stmt* st) {
-        if (!st || st->kind != StmtKind::Var || !st->name || !st->name[0])
-            return;
-        u32 n = str_length(st->name);
-        add_name(&declared, name_hash(st->name, n, m_seed));
-        first_bytes[(u8)st->name[0] >> 6] |= 1ull << ((u8)st->name[0] & 63);
-        lengths |= 1ull << (n < 63 ? n : 63);
+    // shared_names: the names that top-level variable statements declare
+    // (only those are asked of it, by Compiler::main_only()) that the filter
+    // of inner names may hold.
+    auto share = [&](const Stmt* st) {
+        if (st && st->kind == StmtKind::Var && st->name && st->name[0] && m_inner.words) {
+            u32 n = str_length(st->name);
+            if (m_inner.may_contain(st->name, n))
+                add_name(&program.shared_names, name_hash(st->name, n, m_seed));
+        }
     };
     for (u32 i = 0; i < program.count; i++) {
         const Stmt* st = program.items[i].kind == ItemKind::Stmt ? program.items[i].stmt : nullptr;
         if (st && st->kind == StmtKind::Block && st->block && !st->block->scoped) {
             for (u32 j = 0; j < st->block->count; j++)
-                declare(st->block->stmts[j]);
+                share(st->block->stmts[j]);
         } else {
-            declare(st);
+            share(st);
         }
     }
-    auto maybe_declared = [&](const Token& t) {
-        u8 c = (u8)m_tokens.start(t)[0];
-        return declared.count && (first_bytes[c >> 6] & (1ull << (c & 63)))
-            && (lengths & (1ull << (t.aux < 63 ? t.aux : 63)))
-            && declared.contains(token_hash(t));
-    };
-    u32 r = 0;
-    for (u32 i = 0; i < m_count && !m_abort; i++) {
-        const Token& t = m_tokens[i];
+    return program;
+}
+
+// The names among tokens [from, to) of an item (what skip_body() did not
+// drop): see note_name(). `global.NAME` anywhere counts as inner.
+void Parser::note_names(u32 from, u32 to, bool in_declaration)
+{
+    for (u32 i = from; i < to && i < m_count && !m_abort; i++) {
+        const Token& t = (*m_tokens)[i];
         if (t.kind != Tok::Ident)
             continue;
-        if ((u8)(m_tokens.start(t)[0] - 'A') < 26)
-            add_name(&program.all_names, token_hash(t));
-        if (!declared.count)
-            continue;
-        while (r + 1 < shared.size() && shared[r + 1] <= i)
-            r += 2;
-        if (r + 1 < shared.size() && shared[r] <= i && maybe_declared(t))
-            add_name(&program.shared_names, token_hash(t));
-        if (ident_is(t, "global") && i + 2 < m_count
-            && m_tokens[i + 1].kind == Tok::Dot && m_tokens[i + 2].kind == Tok::Ident
-            && maybe_declared(m_tokens[i + 2]))
-            add_name(&program.shared_names, token_hash(m_tokens[i + 2]));
+        note_name(t, in_declaration);
+        if (!in_declaration && ident_is(t, "global") && i + 2 < m_count && (*m_tokens)[i + 1].kind == Tok::Dot
+            && (*m_tokens)[i + 2].kind == Tok::Ident && m_inner.words)
+            m_inner.add(m_tokens->start((*m_tokens)[i + 2]), (*m_tokens)[i + 2].aux);
     }
-    return program;
+}
+
+// Notes the identifier [t] of the item being parsed: in all_names if it is
+// capitalized (Compiler::mark_unused_builtins() asks it for the built-in
+// classes, all capitalized), in the inner names if it is inside a class or
+// function ([in_declaration]), and in the item's own set if one is made.
+void Parser::note_name(const Token& t, bool in_declaration)
+{
+    const char* name = m_tokens->start(t);
+    if ((u8)(name[0] - 'A') < 26 && m_capitals)
+        add_name(m_capitals, token_hash(t));
+    if (in_declaration && m_inner.words)
+        m_inner.add(name, t.aux);
+    if (m_item_set)
+        add_name(m_item_set, token_hash(t));
+}
+
+// A cheap hash of a name for NameFilter: its first and last eight bytes
+// and its length, mixed by two multiplications.
+static u64 filter_hash(const char* name, u32 length)
+{
+    u64 a = 0, b = 0;
+    if (length >= 8) {
+        mem_copy(&a, name, 8);
+        mem_copy(&b, name + length - 8, 8);
+    } else {
+        for (u32 i = 0; i < length; i++)
+            a |= (u64)(u8)name[i] << (8 * i);
+    }
+    u64 h = (a ^ (b * 0x9e3779b97f4a7c15ULL) ^ length) * 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 31);
+}
+
+void Parser::NameFilter::add(const char* name, u32 length)
+{
+    u64 h = filter_hash(name, length);
+    u32 i = (u32)h & (bits - 1), j = (u32)(h >> 40) & (bits - 1);
+    words[i / 64] |= 1ull << (i % 64);
+    words[j / 64] |= 1ull << (j % 64);
+}
+
+bool Parser::NameFilter::may_contain(const char* name, u32 length) const
+{
+    u64 h = filter_hash(name, length);
+    u32 i = (u32)h & (bits - 1), j = (u32)(h >> 40) & (bits - 1);
+    return (words[i / 64] >> (i % 64) & 1) && (words[j / 64] >> (j % 64) & 1);
 }
 
 // The keyed hash of an identifier token's text (see name_hash()).
 u32 Parser::token_hash(const Token& token) const
 {
-    return name_hash(m_tokens.start(token), m_tokens.length(token), m_seed);
+    return name_hash(m_tokens->start(token), m_tokens->length(token), m_seed);
 }
 
 // Adds [hash] to [set] unless it is there, doubling the table (in the arena;
@@ -750,17 +827,6 @@ void Parser::add_name(NameSet* set, u32 hash)
         set->slots[i] = hash;
         set->count++;
     }
-}
-
-// The identifiers of tokens [from, to).
-NameSet Parser::name_set(u32 from, u32 to)
-{
-    NameSet set {};
-    set.seed = m_seed;
-    for (u32 i = from; i < to && i < m_count; i++)
-        if (m_tokens[i].kind == Tok::Ident)
-            add_name(&set, token_hash(m_tokens[i]));
-    return set;
 }
 
 // One top-level item: an import line (ignored), a class, a function (a
@@ -900,46 +966,128 @@ FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const cha
 
 // Lazy parsing: leaves [func] a placeholder body for the '{' here (no
 // statements, the lines of its braces, as the declarations need) and moves
-// past its matching '}'. False, having moved nowhere, when the file ends
-// before that '}': the body is then parsed at once, for the error to be
-// the same as without laziness.
+// past its matching '}', keeping none of the tokens between. False, having
+// moved nowhere, when the file ends before that '}': the body is then
+// parsed at once, for the error to be the same as without laziness, and
+// so are all bodies after it (for each to look for its '}' to the end of
+// the file again would be quadratic).
 bool Parser::skip_body(FuncDecl* func)
 {
-    u32 open = m_pos;
-    u32 close = m_tokens[open].aux;   // TokenList::match_braces()
-    if (close == TokenList::kNoMatch)
+    if (!m_lexer)
         return false;
-    Block* block = make_block(m_tokens[open]);
+    u32 open = m_pos;
+    // Tokens lexed already (peeked at) count first.
+    u32 depth = 0;
+    u32 close = open;
+    for (; close < m_count; close++) {
+        Tok k = (*m_tokens)[close].kind;
+        if (k == Tok::LBrace)
+            depth++;
+        else if (k == Tok::RBrace && --depth == 0)
+            break;
+    }
+    if (close == m_count) {
+        if (!skip_lexing(depth)) {
+            m_lazy_bodies = false;
+            return false;
+        }
+        close = m_count - 1;
+    }
+    Block* block = make_block((*m_tokens)[open]);
     if (!block)
         return false;
-    block->end_line = m_tokens[close].line;
+    block->end_line = (*m_tokens)[close].line;
     func->body = block;
     func->body_parser = this;
-    func->body_token = open;
+    func->body_open = (*m_tokens)[open];
+    func->body_close = (*m_tokens)[close];
     m_pos = close + 1;
     return true;
 }
 
-// See Parser.h.
-Block* Parser::parse_body(u32 open, Arena* arena)
+// skip_body() past the tokens lexed so far, [depth] braces open: lexes on
+// to the '}' that closes them, keeping that token only (after the others,
+// which take each other's place). Each identifier is noted first
+// (note_name()). False, with the lexer, tokens and diagnostics as they
+// were, when the file ends first.
+bool Parser::skip_lexing(u32 depth)
 {
-    // The body ends at its '}': past it the parser sees the end, as if the
-    // file ended there, so that a body whose syntax errors made the parser
-    // step over a '}' never runs on into the rest of the file (parsed once
-    // more for every such body, that was quadratic).
+    Lexer saved = *m_lexer;
+    u32 size = m_tokens->size(), values = m_tokens->value_count();
+    u32 diagnostics = m_diagnostics->size(), errors = m_diagnostics->error_count();
+    m_lexer->set_skipping(true);
+    bool found = false;
+    while (!found && !m_lexer->done()) {
+        u32 from = m_tokens->size();
+        if (!m_lexer->lex()) {
+            if (!m_meter || !m_meter->stopped())
+                m_diagnostics->set_out_of_memory();
+            m_abort = true;
+            break;
+        }
+        for (u32 i = from; i < m_tokens->size(); i++) {
+            const Token& t = (*m_tokens)[i];
+            if (t.kind == Tok::Ident) {
+                note_name(t, true);
+            } else if (t.kind == Tok::LBrace) {
+                depth++;
+            } else if (t.kind == Tok::RBrace && --depth == 0) {
+                // A '}' that closes no `${` is a token of its own: it
+                // takes the place of the tokens skipped.
+                Token close = t;
+                m_tokens->truncate(size, values);
+                if (!m_tokens->try_append(close))
+                    oom();
+                found = true;
+                break;
+            }
+        }
+        // The skipped tokens are dropped now and then, not one by one.
+        if (!found && m_tokens->size() - size >= 256)
+            m_tokens->truncate(size, values);
+    }
+    if (!found)
+        m_tokens->truncate(size, values);
+    m_lexer->set_skipping(false);
+    if (found || m_abort) {
+        m_count = m_tokens->size();
+        return found && !m_abort;
+    }
+    *m_lexer = saved;
+    m_diagnostics->restore(diagnostics, errors);
+    return false;
+}
+
+// See Parser.h.
+Block* Parser::parse_body(const FuncDecl* func, Arena* arena)
+{
+    // A list and a lexer of the body's own, the lexer's text ending at the
+    // '}': past it the parser sees the end, as if the file ended there, so
+    // that a body whose syntax errors made the parser step over a '}' never
+    // runs on into the rest of the file (parsed once more for every such
+    // body, that was quadratic).
+    TokenList tokens(m_memory);
+    Lexer lexer(m_text, func->body_close.offset + 1, arena, m_diagnostics, m_meter);
+    lexer.restart_at(func->body_open.offset, func->body_open.line);
+    lexer.start(&tokens);
     Arena* saved_arena = m_arena;
+    TokenList* saved_tokens = m_tokens;
+    Lexer* saved_lexer = m_lexer;
     u32 saved_pos = m_pos, saved_count = m_count;
     Token saved_eof = m_eof;
-    u32 close = m_tokens[open].aux;
     m_arena = arena;
-    m_pos = open;
-    m_count = close + 1;
-    m_eof = m_tokens[close];
+    m_tokens = &tokens;
+    m_lexer = &lexer;
+    m_pos = 0;
+    m_count = 0;
+    m_eof = func->body_close;
     m_eof.kind = Tok::Eof;
     m_in_body = true;
     Block* block = parse_block();
     m_in_body = false;
     m_arena = saved_arena;
+    m_tokens = saved_tokens;
+    m_lexer = saved_lexer;
     m_pos = saved_pos;
     m_count = saved_count;
     m_eof = saved_eof;
@@ -1589,7 +1737,7 @@ Expr* Parser::parse_unary()
         if (!enter())
             return error_expr(op);
         // -9223372036854775808 is the one literal that needs its minus.
-        if (op.kind == Tok::Minus && check(Tok::Int) && m_tokens.int_value(current()) == KS_INT_MIN) {
+        if (op.kind == Tok::Minus && check(Tok::Int) && m_tokens->int_value(current()) == KS_INT_MIN) {
             const Token& lit = current();
             m_pos++;
             leave();
@@ -1870,9 +2018,9 @@ Expr* Parser::parse_primary()
         Expr* e = make_expr(ExprKind::Int, t);
         if (!e)
             return error_expr(t);
-        if (m_tokens.int_value(t) == KS_INT_MIN && m_tokens.start(t)[0] != '0')
+        if (m_tokens->int_value(t) == KS_INT_MIN && m_tokens->start(t)[0] != '0')
             error_at(t, "integer literal does not fit in 64 bits");
-        e->int_value = m_tokens.int_value(t);
+        e->int_value = m_tokens->int_value(t);
         return e;
     }
     case Tok::String: {
@@ -1880,8 +2028,8 @@ Expr* Parser::parse_primary()
         Expr* e = make_expr(ExprKind::String, t);
         if (!e)
             return error_expr(t);
-        e->name = m_tokens.string(t);
-        e->name_length = m_tokens.string_length(t);
+        e->name = m_tokens->string(t);
+        e->name_length = m_tokens->string_length(t);
         return e;
     }
     case Tok::KwTrue:
@@ -1959,9 +2107,9 @@ Expr* Parser::parse_primary()
         error_at(t, "expected an expression before end of file");
     else if (t.kind != Tok::Error) {
         char found[48];
-        u32 length = m_tokens.length(t);
+        u32 length = m_tokens->length(t);
         u32 n = length < 40 ? length : 40;
-        mem_copy(found, m_tokens.start(t), n);
+        mem_copy(found, m_tokens->start(t), n);
         found[n] = 0;
         error_at(t, "expected an expression before '%s'", found);
     }

@@ -8,6 +8,7 @@
 #include "../support/WorkMeter.h"
 #include "Ast.h"
 #include "Diagnostics.h"
+#include "Lexer.h"
 
 namespace ks {
 
@@ -15,50 +16,60 @@ class Parser {
 public:
     // [meter] (may be null) is charged a unit per step of the descent; when
     // its hook says stop, parsing stops as on a nesting error. [seed] keys
-    // the hashes of the name sets (see NameIndex).
-    Parser(const TokenList& tokens, Arena* arena, Memory* memory, Diagnostics* diagnostics, u32 max_depth,
-        WorkMeter* meter = nullptr, u64 seed = 0)
-        : m_tokens(tokens), m_count(tokens.size()), m_arena(arena), m_memory(memory), m_diagnostics(diagnostics),
-          m_max_depth(max_depth), m_meter(meter), m_seed(seed)
+    // the hashes of the name sets (see NameIndex). With a [lexer] (started on
+    // [tokens]), tokens are pulled from it as the parser reads on; without
+    // one, [tokens] must hold them all, ending with Eof.
+    Parser(TokenList& tokens, Arena* arena, Memory* memory, Diagnostics* diagnostics, u32 max_depth,
+        WorkMeter* meter = nullptr, u64 seed = 0, Lexer* lexer = nullptr)
+        : m_tokens(&tokens), m_lexer(lexer), m_text(lexer ? lexer->source() : nullptr), m_count(tokens.size()),
+          m_arena(arena), m_memory(memory),
+          m_diagnostics(diagnostics), m_max_depth(max_depth), m_meter(meter), m_seed(seed)
     {
-        m_eof = m_count ? m_tokens[m_count - 1] : Token { Tok::Eof, true, 0, 0, 0, 0, 0 };
+        m_eof = Token { Tok::Eof, true, 0, 0, 0, 0, 0 };
+        if (!lexer && m_count) {
+            m_eof = tokens[--m_count];   // The Eof token: read as m_eof, like a lexer's.
+        }
     }
 
-    // Parses the whole token array. The program is valid (possibly with Error
-    // nodes) unless memory ran out, which is reported in the diagnostics.
+    // Parses the whole program. The program is valid (possibly with Error
+    // nodes) unless memory ran out (reported in the diagnostics) or the
+    // meter's hook said stop (the meter knows).
     SyntaxTree parse_program();
     // Gives each class and function item the set of names it mentions
     // (Item::names; the prelude's, to find the built-in classes a script
     // reaches). Off by default: a script's items do not need them.
     void set_item_names(bool on) { m_item_names = on; }
-    // Lazy parsing: parse_program() skips each function and method body by
-    // matching its braces (FuncDecl::body_token marks it) and parse_body()
-    // parses it when the compiler gets to it, into an arena the compiler
-    // resets after each function. So a program's syntax trees are never all
-    // in memory at once: a 10,000-line program's bodies took 7 MB.
+    // Lazy parsing (needs a lexer): parse_program() skips each function and
+    // method body, lexing it only to find its '}' (FuncDecl::body_open and
+    // body_close mark it), and parse_body() lexes and parses it again when
+    // the compiler gets to it, into an arena the compiler resets after each
+    // function. So neither a program's syntax trees nor its tokens are ever
+    // all in memory at once: a 10,000-line program's bodies took 7 MB as
+    // trees, and 1.6 MB as tokens, whose fresh pages cost more time than
+    // lexing the bodies twice.
     void set_lazy_bodies(bool on) { m_lazy_bodies = on; }
     // Where the nodes of top-level statements go (by default the parser's
     // arena): the compiler frees them once the main program is compiled.
     void set_statement_arena(Arena* arena) { m_statement_arena = arena; }
-    // The body whose '{' is token [open], its nodes from [arena]. Parsing
-    // goes as it would have in parse_program(); the tokens stay where they
-    // were.
-    Block* parse_body(u32 open, Arena* arena);
+    // The body [func] skipped in parse_program(), lexed again (quietly: its
+    // lexical errors were reported then) and parsed, its nodes from [arena].
+    // Parsing goes as it would have in parse_program().
+    Block* parse_body(const FuncDecl* func, Arena* arena);
     // Nesting too deep, out of memory or stopped: nothing more is parsed.
     bool aborted() const { return m_abort; }
-    NameSet name_set(u32 from, u32 to);
 
 private:
     // Token access.
     // The token [ahead] past the current one; the Eof token past the end.
+    // (Const: lexing on only reveals tokens that were always there.)
     const Token& peek(u32 ahead = 0) const
     {
         u32 i = m_pos + ahead;
-        return KS_LIKELY(i < m_count) ? m_tokens[i] : peek_past_end();
+        return KS_LIKELY(i < m_count) ? (*m_tokens)[i] : peek_lexing(i);
     }
-    const Token& peek_past_end() const;
+    const Token& peek_lexing(u32 i) const;
     const Token& current() const { return peek(0); }
-    const Token& previous() const { return m_tokens[m_pos ? m_pos - 1 : 0]; }
+    const Token& previous() const { return (*m_tokens)[m_pos ? m_pos - 1 : 0]; }
     bool check(Tok kind) const { return current().kind == kind; }
     bool match(Tok kind)
     {
@@ -83,7 +94,7 @@ private:
     template<usize N>
     bool ident_is(const Token& t, const char (&word)[N]) const
     {
-        return t.kind == Tok::Ident && t.aux == N - 1 && mem_compare(m_tokens.start(t), word, N - 1) == 0;
+        return t.kind == Tok::Ident && t.aux == N - 1 && mem_compare(m_tokens->start(t), word, N - 1) == 0;
     }
     u32 skip_java_modifiers();
     bool java_type_declaration();
@@ -102,6 +113,9 @@ private:
     FuncDecl* parse_function(TypeRef* return_type, u8 annotations, const char* class_name);
     bool parse_params(FuncDecl* func);
     bool skip_body(FuncDecl* func);
+    bool skip_lexing(u32 depth);
+    void note_names(u32 from, u32 to, bool in_declaration);
+    void note_name(const Token& t, bool in_declaration);
     void add_name(NameSet* set, u32 hash);
     u32 token_hash(const Token& token) const;
 
@@ -158,13 +172,30 @@ private:
     }
     void oom() { m_diagnostics->set_out_of_memory(); m_abort = true; }
 
-    const TokenList& m_tokens;
+    // A Bloom filter of names (two bits each, a cheap unkeyed hash): the
+    // identifiers inside classes and functions, gathered while their
+    // bodies are skipped, before the top-level variables they may name are
+    // known. A false positive only keeps such a variable in a global slot
+    // instead of a register, so the hash needs no key.
+    struct NameFilter {
+        u64* words;
+        u32 bits;   // A power of two.
+        void add(const char* name, u32 length);
+        bool may_contain(const char* name, u32 length) const;
+    };
+
+    TokenList* m_tokens;
+    Lexer* m_lexer;               // Null when m_tokens came whole; only parse_program() uses the first one.
+    const char* m_text;           // The source, for parse_body().
     bool m_item_names { false };
     bool m_lazy_bodies { false };
     Arena* m_statement_arena { nullptr };
-    u32 m_count;                  // Tokens the parser may read (a lazy body: up to its '}').
-    Token m_eof;                  // What it reads past them: the Eof token (or one at the body's '}').
+    mutable u32 m_count;          // Tokens lexed so far, the Eof not counted.
+    mutable Token m_eof;          // What the parser reads past them: the Eof token (or one at the body's '}').
     bool m_in_body { false };     // parse_body() is at work.
+    NameSet* m_item_set { nullptr };   // parse_program(): the item's names (set_item_names()).
+    NameSet* m_capitals { nullptr };   // parse_program(): SyntaxTree::all_names.
+    NameFilter m_inner {};        // parse_program(): names inside classes and functions.
     u32 m_pos { 0 };
     Arena* m_arena;
     Memory* m_memory;
@@ -174,7 +205,7 @@ private:
     u64 m_seed;
     u32 m_depth { 0 };
     u32 m_steps { 0 };            // Calls of enter(), for the meter.
-    bool m_abort { false };       // Nesting limit hit or out of memory: stop.
+    mutable bool m_abort { false };   // Nesting limit hit, out of memory or stopped: stop.
     bool m_label_reported { false };    // A Java label was reported: `break NAME` goes quietly.
     u32 m_generic_line { 0 };           // Line of the last Java `<...>` reported: once a line.
     bool m_unclosed_reported { false }; // An unclosed '{' was reported: outer ones are not.

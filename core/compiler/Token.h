@@ -41,11 +41,12 @@ enum class Tok : u8 {
 
 const char* token_text(Tok kind);
 
-// 20 bytes: a 10,000-line program has about 80,000 of them, all kept
-// through the compile (lazy parsing reads the bodies' tokens late), and the
-// pages they fill are the largest part of its time. What only numbers and
-// strings have (a value, a decoded text) is in the list's values instead.
-// TokenList's start(), length(), int_value() and string() read a token.
+// 20 bytes. The lexer makes them as the parser asks (Lexer::lex()), and
+// only the parts of a program outside function bodies are kept until their
+// top-level item is parsed: bodies are lexed again when they are compiled
+// (Parser::parse_body()). What only numbers and strings have (a value, a
+// decoded text) is in the list's values instead. TokenList's start(),
+// length(), int_value() and string() read a token.
 struct Token {
     Tok kind;
     bool newline_before;   // A line break separates it from the previous token.
@@ -53,8 +54,7 @@ struct Token {
     u32 line;
     u32 column;
     u32 offset;            // Of its first byte in the source.
-    u32 aux;               // Its length in bytes; for Int and String tokens, its entry in the values;
-                           // for '{', the index of its '}' (TokenList::match_braces()).
+    u32 aux;               // Its length in bytes; for Int and String tokens, its entry in the values.
 };
 static_assert(sizeof(Token) == 20, "Token grew");
 
@@ -70,9 +70,11 @@ struct TokenValue {
 
 // The lexer's output, in chunks of kChunk tokens: growing never copies
 // the tokens made so far, and never holds them twice (a Vector's doubling
-// held three times the final size at its peak, most of a compile's memory).
-// A chunk is four pages less the slab's large-allocation header, like the
-// arena's: a power of two in bytes would take a fifth page for the header.
+// held three times the final size at its peak). A chunk is four pages less
+// the slab's large-allocation header, like the arena's: a power of two in
+// bytes would take a fifth page for the header. The parser frees the chunks
+// behind it (release_before()) and drops tokens it only needed to see
+// (truncate(): a skipped body's), whose chunks stay for the next tokens.
 class TokenList {
 public:
     static constexpr u32 kChunk = (4 * 4096 - 128) / sizeof(Token);
@@ -95,7 +97,7 @@ public:
     }
     // A slot for one more token, its contents unset; null when memory ran
     // out. The lexer writes a token in place instead of copying it in.
-    Token* push()
+    KS_ALWAYS_INLINE Token* push()
     {
         if (KS_UNLIKELY(!m_left) && !grow())
             return nullptr;
@@ -112,38 +114,47 @@ public:
     }
     const Token& operator[](u32 i) const { return m_chunks[i / kChunk][i % kChunk]; }
     u32 size() const { return m_size; }
+    u32 value_count() const { return m_values.size(); }
+
+    // Drops the tokens from [size] on and the values from [values] on (both
+    // counts taken earlier, never before a released chunk). The chunks stay
+    // for the tokens pushed next.
+    void truncate(u32 size, u32 values)
+    {
+        m_size = size;
+        u32 c = size / kChunk;
+        if (c < m_chunks.size()) {
+            m_next = m_chunks[c] + size % kChunk;
+            m_left = kChunk - size % kChunk;
+        } else {
+            m_next = nullptr;   // size is a whole number of chunks, all full.
+            m_left = 0;
+        }
+        m_values.shrink(values);
+    }
 
     // Frees the chunks that hold only tokens before [index], but never the
-    // last chunk: the lazy parser is done with them, and what the compile
-    // builds next reuses their pages. Reading such a token after is a bug.
+    // chunk the next token goes into: the parser is done with them, and what
+    // the compile builds next reuses their pages. Reading such a token after
+    // is a bug.
     void release_before(u32 index)
     {
-        while (m_released + 1 < m_chunks.size() && (m_released + 1) * kChunk <= index) {
+        while (m_released < m_chunks.size() && (m_released + 1) * kChunk <= index
+            && (m_released + 1) * kChunk <= m_size) {
             m_memory->free(m_chunks[m_released]);
             m_chunks[m_released++] = nullptr;
         }
     }
 
-    // Gives each '{' token the index of its matching '}' in Token::aux
-    // (kNoMatch when the file ends first): one pass with a stack, so that
-    // the lazy parser skips a body in one step, whatever the braces are.
-    static constexpr u32 kNoMatch = 0xffffffffu;
-    [[nodiscard]] bool match_braces()
+    // Frees every token and value: the list is empty, as new.
+    void clear()
     {
-        Vector<u32> open(m_memory);
-        for (u32 i = 0; i < m_size; i++) {
-            Token& t = m_chunks[i / kChunk][i % kChunk];
-            if (t.kind == Tok::LBrace) {
-                t.aux = kNoMatch;
-                if (!open.try_append(i))
-                    return false;
-            } else if (t.kind == Tok::RBrace && open.size()) {
-                u32 o = open[open.size() - 1];
-                open.shrink(open.size() - 1);
-                m_chunks[o / kChunk][o % kChunk].aux = i;
-            }
-        }
-        return true;
+        for (u32 i = 0; i < m_chunks.size(); i++)
+            m_memory->free(m_chunks[i]);
+        m_chunks.release();
+        m_values.release();
+        m_next = nullptr;
+        m_left = m_released = m_size = 0;
     }
 
     // The source the tokens' offsets are in (the lexer sets it).
@@ -158,25 +169,26 @@ public:
     static bool has_value(Tok kind) { return kind == Tok::Int || kind == Tok::String; }
 
     const char* start(const Token& t) const { return m_source + t.offset; }
-    u32 length(const Token& t) const
-    {
-        return has_value(t.kind) ? m_values[t.aux].length : t.kind == Tok::LBrace ? 1 : t.aux;
-    }
+    u32 length(const Token& t) const { return has_value(t.kind) ? m_values[t.aux].length : t.aux; }
     i64 int_value(const Token& t) const { return m_values[t.aux].int_value; }
     const char* string(const Token& t) const { return m_values[t.aux].string; }
     u32 string_length(const Token& t) const { return m_values[t.aux].string_length; }
 
 private:
-    bool grow()
+    // Moves on to the next chunk: one kept by truncate(), or a new one.
+    KS_NOINLINE bool grow()
     {
-        Token* chunk = static_cast<Token*>(m_memory->alloc(sizeof(Token) * kChunk));
-        if (!chunk)
-            return false;
-        if (!m_chunks.try_append(chunk)) {
-            m_memory->free(chunk);
-            return false;
+        u32 c = m_size / kChunk;
+        if (c >= m_chunks.size()) {
+            Token* chunk = static_cast<Token*>(m_memory->alloc(sizeof(Token) * kChunk));
+            if (!chunk)
+                return false;
+            if (!m_chunks.try_append(chunk)) {
+                m_memory->free(chunk);
+                return false;
+            }
         }
-        m_next = chunk;
+        m_next = m_chunks[c];
         m_left = kChunk;
         return true;
     }
