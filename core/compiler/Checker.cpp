@@ -23,31 +23,39 @@ Type* Compiler::typed(Expr* e, Type* t)
 // type, the error type after an error. Nesting is bounded as expr()'s is.
 Type* Compiler::check(Expr* e, Type* expected)
 {
-    // An Error node was reported by the parser (and may be its shared,
-    // read-only one): nothing is written to it.
     if (!e)
         return m_types.error();
-    if (e->kind == ExprKind::Error) {
+    // Leaves first: they do not recurse, and their parent's tick covers them.
+    Type* t;
+    switch (e->kind) {
+    case ExprKind::Error:
+        // Reported by the parser (and maybe its shared, read-only node:
+        // nothing is written to it).
         m_check_errors++;
         return m_types.error();
+    case ExprKind::Name:
+        e->conv = 0;
+        t = check_name(e);
+        if (KS_UNLIKELY(t->kind == TypeKind::Error))
+            m_check_errors++;
+        return typed(e, t);
+    case ExprKind::Int: return typed(e, m_types.int_type());
+    case ExprKind::Bool: return typed(e, m_types.boolean());
+    case ExprKind::String: return typed(e, m_types.string());
+    case ExprKind::Null: return typed(e, m_types.null_type());
+    default: break;
     }
-    if (m_failed || !tick())
-        return typed(e, m_types.error());
     e->res = ResNone;
     e->conv = 0;
+    if (m_failed || !tick())
+        return typed(e, m_types.error());
     // A second guard behind the parser's nesting limit.
     if (m_expr_depth > 2 * m_options.max_nesting + 64) {
         error(e->line, e->column, "expression nested too deeply");
         return typed(e, m_types.error());
     }
     m_expr_depth++;
-    Type* t;
     switch (e->kind) {
-    case ExprKind::Int: t = m_types.int_type(); break;
-    case ExprKind::Bool: t = m_types.boolean(); break;
-    case ExprKind::String: t = m_types.string(); break;
-    case ExprKind::Null: t = m_types.null_type(); break;
-    case ExprKind::Name: t = check_name(e); break;
     case ExprKind::This:
         if (!m_fs->cls) {
             error_at(e, "'this' is only valid inside methods and constructors");
@@ -131,6 +139,7 @@ Type* Compiler::check_coerce(Type* t, Type* to, Expr* at)
 // built-in constant, SCRIPT_ARGV, or a top-level function used as a value.
 Type* Compiler::check_name(Expr* e)
 {
+    e->res = ResNone;
     if (Local* l = find_local(e->name)) {
         e->res = ResLocal;
         e->symbol = l->number;

@@ -63,6 +63,9 @@ Operand Compiler::expr(Expr* e, Type* expected, i32 dest)
 {
     if (m_failed || !tick_node())
         return Operand { type_of(e), 0, false };
+    // The commonest expression, a local, is its register: no code, no line.
+    if (e->kind == ExprKind::Name && e->res == ResLocal)
+        return Operand { type_of(e), local_reg(e->symbol), false };
     u32 saved_line = m_line;
     m_line = e->line;
     Operand r;
