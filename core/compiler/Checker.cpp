@@ -23,8 +23,12 @@ Type* Compiler::typed(Expr* e, Type* t)
 // type, the error type after an error. Nesting is bounded as expr()'s is.
 Type* Compiler::check(Expr* e, Type* expected)
 {
-    if (!e)
+    if (!e) {
+        // A missing expression: the parser reported it, and its statement
+        // has an error.
+        m_check_errors++;
         return m_types.error();
+    }
     // Leaves first: they do not recurse, and their parent's tick covers them.
     Type* t;
     switch (e->kind) {
