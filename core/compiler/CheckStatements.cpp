@@ -424,7 +424,9 @@ bool Compiler::check_try(Stmt* s)
         Catch& c = s->catches[i];
         m_line = c.line;
         Type* t = resolve_type(c.type);
-        if (t->kind != TypeKind::Error && (t->kind != TypeKind::Class || !is_subclass(t->cls, m_exception))) {
+        if (t->kind == TypeKind::Error)
+            m_check_errors++;   // Reported where it was found (a clause without a type: by the parser).
+        else if (t->kind != TypeKind::Class || !is_subclass(t->cls, m_exception)) {
             Expr at {};
             at.line = c.line;
             at.column = c.column;
