@@ -755,8 +755,10 @@ void Compiler::compile_body(FunctionState* state, FuncSym* sym, FuncDecl* d)
     // Emit.
     begin_scope();
     falls_through = true;
-    if (!transcript && m_check_errors != errors_before) {
-        falls_through = false;   // The program will not run.
+    if (m_failed || (!transcript && m_check_errors != errors_before)) {
+        // The program will not run (and after a stop, part of the body was
+        // never checked: the emitter must not see it).
+        falls_through = false;
     } else {
         if (explicit_super) {
             if (first->has_error)
