@@ -32,10 +32,13 @@ public:
     void start(TokenList* out);
     bool lex();
     bool done() const { return m_done; }
-    // Lexing text again (a function body, from its '{' at [offset] on
-    // [line]): starts there, and reports nothing, the first lexing having
-    // reported its errors. Called before start().
-    void restart_at(u32 offset, u32 line);
+    // Lexing text again (a function body, from its '{' at [offset], on
+    // [line] at [column]): starts there, and reports nothing, the first
+    // lexing having reported its errors. Called before start().
+    void restart_at(u32 offset, u32 line, u32 column);
+    // `${` being lexed: a '{' lexed inside one cannot be lexed again from
+    // outside any (restart_at()) with the same result.
+    u32 interpolation_depth() const { return m_depth; }
     // Tokens that are lexed only to be dropped (a body the parser skips):
     // strings are checked but not decoded.
     void set_skipping(bool on) { m_skipping = on; }
