@@ -252,19 +252,6 @@ bool Lexer::skip_space_and_comments()
     return false;
 }
 
-// Fills [t] as a token of [kind] from [start] to the cursor, at the current
-// line and [start]'s column.
-void Lexer::make(Token* t, Tok kind, const char* start)
-{
-    t->kind = kind;
-    t->newline_before = m_newline;
-    t->line = m_line;
-    t->column = column_of(start);
-    t->reserved = 0;
-    t->offset = (u32)(start - m_source);
-    t->aux = (u32)(m_cursor - start);
-}
-
 // Makes [token] (an Int or a String, its aux still its length) point at
 // [value], kept in the token list's values.
 void Lexer::keep_value(Token* token, TokenValue value)

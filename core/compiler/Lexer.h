@@ -49,7 +49,18 @@ private:
     bool skip_space_and_comments();
     bool lex_special(Token* slot);
     void next(Token* t);
-    void make(Token* t, Tok kind, const char* start);
+    // Fills [t] as a token of [kind] from [start] to the cursor, at the
+    // current line and [start]'s column (inline: once per token).
+    KS_ALWAYS_INLINE void make(Token* t, Tok kind, const char* start)
+    {
+        t->kind = kind;
+        t->newline_before = m_newline;
+        t->line = m_line;
+        t->column = column_of(start);
+        t->reserved = 0;
+        t->offset = (u32)(start - m_source);
+        t->aux = (u32)(m_cursor - start);
+    }
     Token make(Tok kind, const char* start)
     {
         Token t;

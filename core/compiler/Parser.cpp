@@ -10,15 +10,17 @@ namespace ks {
 // the meter said stop) ends the parse as the end of the file would.
 const Token& Parser::peek_lexing(u32 i) const
 {
-    while (m_lexer && !m_lexer->done() && i >= m_count && !m_abort) {
-        if (!m_lexer->lex()) {
+    if (!m_lexer || m_abort)
+        return i < m_count ? (*m_tokens)[i] : m_eof;
+    while (i >= m_count && !m_lexer->done()) {
+        if (KS_UNLIKELY(!m_lexer->lex())) {
             if (!m_meter || !m_meter->stopped())
                 m_diagnostics->set_out_of_memory();
             m_abort = true;
             break;
         }
         m_count = m_tokens->size();
-        if (m_lexer->done()) {
+        if (KS_UNLIKELY(m_lexer->done())) {
             // The lexer's Eof is read as m_eof, which a body sets at its '}'.
             m_count--;
             if (!m_in_body)
