@@ -291,10 +291,14 @@ bool Compiler::resolve_signature(FuncSym* f)
     }
     f->param_count = n;
     f->params = arena_array<Type*>(n);
+    if (n && !f->params) {
+        f->param_count = 0;   // Nothing reads a null array as n types.
+        return false;         // arena_array() reported it.
+    }
     // Duplicate names: a scan for a few parameters, an index for many (up
     // to kMaxParams each, in every function).
     NameIndex* names = n >= kIndexFrom ? new_index() : nullptr;
-    for (u32 i = 0; i < n && f->params; i++) {
+    for (u32 i = 0; i < n; i++) {
         f->params[i] = resolve_type(d->params[i].type);
         const char* name = d->params[i].name;
         bool twice = false;

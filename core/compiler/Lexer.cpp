@@ -252,19 +252,6 @@ bool Lexer::skip_space_and_comments()
     return false;
 }
 
-// Fills [t] as a token of [kind] from [start] to the cursor, at the current
-// line and [start]'s column.
-void Lexer::make(Token* t, Tok kind, const char* start)
-{
-    t->kind = kind;
-    t->newline_before = m_newline;
-    t->line = m_line;
-    t->column = column_of(start);
-    t->reserved = 0;
-    t->offset = (u32)(start - m_source);
-    t->aux = (u32)(m_cursor - start);
-}
-
 // Makes [token] (an Int or a String, its aux still its length) point at
 // [value], kept in the token list's values.
 void Lexer::keep_value(Token* token, TokenValue value)
@@ -585,16 +572,23 @@ void Lexer::start(TokenList* out)
     }
 }
 
-// See Lexer.h. The line's start is found again, for columns. Before
-// start(), which looks at the text from the cursor on.
-void Lexer::restart_at(u32 offset, u32 line)
+// See Lexer.h. Columns on the '{' line count on from the '{' ([column],
+// found by the first lexing): the line's start is not looked for, so that
+// a body late on a long line (a 1 MB script on one line) costs its own
+// bytes only. The line's start is taken to be [column] - 1 bytes before the
+// '{', which it is when the line's text before the '{' is ASCII, and
+// otherwise is only the key of the column cache, which counts from the '{'.
+// Before start(), which looks at the text from the cursor on.
+void Lexer::restart_at(u32 offset, u32 line, u32 column)
 {
     m_cursor = m_source + offset;
     m_line = line;
-    const char* p = m_cursor;
-    while (p > m_source && p[-1] != '\n')
-        p--;
-    m_line_start = p;
+    u32 back = column > offset + 1 ? offset : column - 1;
+    m_line_start = m_cursor - back;
+    m_column_line = m_line_start;
+    m_column_at = m_cursor;
+    m_column = column;
+    m_line_ascii = false;   // Columns are counted on from the '{' (column_slow()).
     m_newline = false;
     m_quiet = true;
     m_depth = 0;

@@ -32,10 +32,13 @@ public:
     void start(TokenList* out);
     bool lex();
     bool done() const { return m_done; }
-    // Lexing text again (a function body, from its '{' at [offset] on
-    // [line]): starts there, and reports nothing, the first lexing having
-    // reported its errors. Called before start().
-    void restart_at(u32 offset, u32 line);
+    // Lexing text again (a function body, from its '{' at [offset], on
+    // [line] at [column]): starts there, and reports nothing, the first
+    // lexing having reported its errors. Called before start().
+    void restart_at(u32 offset, u32 line, u32 column);
+    // `${` being lexed: a '{' lexed inside one cannot be lexed again from
+    // outside any (restart_at()) with the same result.
+    u32 interpolation_depth() const { return m_depth; }
     // Tokens that are lexed only to be dropped (a body the parser skips):
     // strings are checked but not decoded.
     void set_skipping(bool on) { m_skipping = on; }
@@ -46,7 +49,18 @@ private:
     bool skip_space_and_comments();
     bool lex_special(Token* slot);
     void next(Token* t);
-    void make(Token* t, Tok kind, const char* start);
+    // Fills [t] as a token of [kind] from [start] to the cursor, at the
+    // current line and [start]'s column (inline: once per token).
+    KS_ALWAYS_INLINE void make(Token* t, Tok kind, const char* start)
+    {
+        t->kind = kind;
+        t->newline_before = m_newline;
+        t->line = m_line;
+        t->column = column_of(start);
+        t->reserved = 0;
+        t->offset = (u32)(start - m_source);
+        t->aux = (u32)(m_cursor - start);
+    }
     Token make(Tok kind, const char* start)
     {
         Token t;

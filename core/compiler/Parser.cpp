@@ -10,15 +10,17 @@ namespace ks {
 // the meter said stop) ends the parse as the end of the file would.
 const Token& Parser::peek_lexing(u32 i) const
 {
-    while (m_lexer && !m_lexer->done() && i >= m_count && !m_abort) {
-        if (!m_lexer->lex()) {
+    if (!m_lexer || m_abort)
+        return i < m_count ? (*m_tokens)[i] : m_eof;
+    while (i >= m_count && !m_lexer->done()) {
+        if (KS_UNLIKELY(!m_lexer->lex())) {
             if (!m_meter || !m_meter->stopped())
                 m_diagnostics->set_out_of_memory();
             m_abort = true;
             break;
         }
         m_count = m_tokens->size();
-        if (m_lexer->done()) {
+        if (KS_UNLIKELY(m_lexer->done())) {
             // The lexer's Eof is read as m_eof, which a body sets at its '}'.
             m_count--;
             if (!m_in_body)
@@ -967,13 +969,17 @@ FuncDecl* Parser::parse_function(TypeRef* return_type, u8 annotations, const cha
 // Lazy parsing: leaves [func] a placeholder body for the '{' here (no
 // statements, the lines of its braces, as the declarations need) and moves
 // past its matching '}', keeping none of the tokens between. False, having
-// moved nowhere, when the file ends before that '}': the body is then
+// moved nowhere, when the file ends before that '}' (or the body is inside
+// a `${`, see below): the body is then
 // parsed at once, for the error to be the same as without laziness, and
 // so are all bodies after it (for each to look for its '}' to the end of
 // the file again would be quadratic).
 bool Parser::skip_body(FuncDecl* func)
 {
-    if (!m_lexer)
+    // A body lexed inside a `${` (an unterminated one before it, already
+    // reported) is parsed at once: lexed again from outside any, its tokens
+    // would differ from those whose errors were reported.
+    if (!m_lexer || m_lexer->interpolation_depth())
         return false;
     u32 open = m_pos;
     // Tokens lexed already (peeked at) count first.
@@ -1068,7 +1074,7 @@ Block* Parser::parse_body(const FuncDecl* func, Arena* arena)
     // body, that was quadratic).
     TokenList tokens(m_memory);
     Lexer lexer(m_text, func->body_close.offset + 1, arena, m_diagnostics, m_meter);
-    lexer.restart_at(func->body_open.offset, func->body_open.line);
+    lexer.restart_at(func->body_open.offset, func->body_open.line, func->body_open.column);
     lexer.start(&tokens);
     Arena* saved_arena = m_arena;
     TokenList* saved_tokens = m_tokens;

@@ -504,6 +504,22 @@ TEST(CompileTime, SkippedBodiesKeepNoTokens)
     EXPECT_COMPILES(c);
 }
 
+// Thousands of bodies on one line (a 1 MiB script of one line): lexing a
+// body again began by looking back for the start of its line and counting
+// the line's characters up to it, once per body: 17 s for ASCII names, 41 s
+// for UTF-8 ones, 25 s between polls. Columns now count on from the '{'.
+TEST(CompileTime, ManyBodiesOnOneLine)
+{
+    for (std::string prefix : { "f", "\xc3\xa9" }) {
+        std::string s;
+        for (int i = 0; s.size() < (1u << 20) - 100; i++)
+            s += "int " + prefix + n(i) + "(){return " + n(i) + ";} ";
+        s += "\nSystem.p(" + prefix + "7())\n";
+        Compiled c = compile(s);
+        EXPECT_COMPILES(c);
+    }
+}
+
 // --------------------------------------------------------------- The poll hook
 
 std::string big_program()
