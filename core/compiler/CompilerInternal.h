@@ -6,8 +6,8 @@
 // calls, member access, new; CheckStatements.cpp: statements, scopes and
 // locals); the emitter, which compiles the checked tree and has no error
 // paths (Expressions.cpp, Calls.cpp, Statements.cpp); Emit.cpp (constants,
-// registers, jumps, peephole, function assembly). Not included outside
-// core/compiler/.
+// registers, jumps, function assembly); Peephole.cpp (the merges as code is
+// emitted, jump threading). Not included outside core/compiler/.
 #pragma once
 
 #include "Compiler.h"
@@ -641,6 +641,9 @@ private:
     u32 m_static_count { 0 };             // Static functions and class constants: none, no lookups.
     u32 m_suggestions { 0 };              // did_you_mean() searches made (bounded per compile).
 };
+
+// Jump threading of a finished function's [code] (Peephole.cpp).
+void thread_jumps(Vector<Insn>& code);
 
 // The library class whose natives serve values of type [t] (String, Array,
 // Map, Bytes), or null for other types.
