@@ -51,13 +51,25 @@ enum class ExprKind : u8 {
 
 // 80 bytes (the arena's 16-byte steps), the 32-bit fields together: a
 // 10,000-line program has about 50,000 of these.
+// The checker's annotations (see docs/internals.md, "Checker and emitter")
+// take the padding after [op] and two fields dead by then: the parser's
+// [depth] (read only while it builds the expression's parent) and
+// [name_length] of every kind but String.
 struct Expr {
     ExprKind kind;
     Tok op;
+    u8 res;            // Checker: what the expression resolved to (compiler::Res).
+    u8 conv;           // Checker: flags (compiler::Conv).
     u32 line;
     u32 column;
-    u32 depth;
-    u32 name_length;
+    union {
+        u32 depth;     // Parser: 1 + the deepest child's depth.
+        u32 type_id;   // Checker: the static type (TypeTable::by_id(); 0 is the error type).
+    };
+    union {
+        u32 name_length;   // String: the text's length.
+        u32 symbol;        // Checker: the index that goes with [res].
+    };
     u32 arg_count;
     union {
         i64 int_value;   // Int, Bool, Defined (and its flag)
@@ -99,6 +111,8 @@ struct Catch {
     Block* body;
     u32 line;
     u32 column;
+    u32 type_id;       // Checker: the resolved class (0: none, an error).
+    u32 local;         // Checker: the number of its variable's local.
 };
 
 // One `case VALUE:` or `default:` label of a switch and the statements
@@ -123,8 +137,11 @@ struct Block {
 struct Stmt {
     StmtKind kind;
     bool is_const;
+    bool has_error;    // Checker: it (or a statement in it) has an error.
+    bool declared;     // Checker: a Var whose local (numbered [local]) was declared.
     u32 line;
     u32 column;
+    u32 local;         // Checker: Var, ForEach: the number of the local it declares.
     Expr* expr;
     TypeRef* type;
     const char* name;
@@ -135,6 +152,7 @@ struct Stmt {
     Block* block;
     Catch* catches;
     u32 catch_count;
+    u32 type_id;       // Checker: Var, ForEach: the variable's type.
     Block* finally_block;
     SwitchCase* cases;  // Switch: its labels in source order.
     u32 case_count;

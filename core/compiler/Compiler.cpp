@@ -92,14 +92,15 @@ void Compiler::free_index(NameIndex*& index)
 }
 
 // Reports a compile error at [line]:[column] (format with %s for [s1],
-// [s2] and %d for [n]); counts it for the statement being compiled and, in
-// transcript mode, remembers the first error line of the function.
+// [s2] and %d for [n]); counts it for the statement being checked
+// (Stmt::has_error) and, in transcript mode, remembers the first error line
+// of the function.
 void Compiler::error(u32 line, u32 column, const char* format, const char* s1, const char* s2, i64 n,
     const char* s3)
 {
     if (m_stopped)
         return;   // Whatever is still found while unwinding, the reason is the stop.
-    m_statement_errors++;
+    m_check_errors++;
     if (m_fs && !m_fs->diagnostic_line)
         m_fs->diagnostic_line = line ? line : 1;
     m_diag->error(line, column, format, s1, s2, n, s3);
@@ -493,26 +494,20 @@ void Compiler::compile_main(SyntaxTree& program)
     for (u32 i = 0; i < program.count && !m_failed; i++) {
         const Item& item = program.items[i];
         u32 code_start = here();
-        u32 errors_before = m_statement_errors;
         u32 diag_before = m_diag->size();
-        if (item.kind == ItemKind::Stmt && item.stmt) {
-            Stmt* s = item.stmt;
-            if (s->kind == StmtKind::Var)
-                var_statement(s, true);
-            else if (s->kind == StmtKind::Block && s->block && !s->block->scoped) {
-                for (u32 j = 0; j < s->block->count; j++)
-                    var_statement(s->block->stmts[j], true);
-            } else
-                statement(s);
+        // The early diagnostics up to the end of this item are its own; an
+        // error among them keeps the item from running.
+        u32 early_end = next_early;
+        bool has_error = false;
+        while (early_end < early.size() && (*m_diag)[early[early_end]].line <= item.end_line) {
+            has_error = has_error || (*m_diag)[early[early_end]].severity == Severity::Error;
+            early_end++;
         }
+        if (item.kind == ItemKind::Stmt && item.stmt)
+            has_error = main_item(item.stmt, has_error);
         if (!transcript)
             continue;
-        // The early diagnostics up to the end of this item are its own.
-        u32 early_end = next_early;
-        while (early_end < early.size() && (*m_diag)[early[early_end]].line <= item.end_line)
-            early_end++;
-        report_item(item.line, early.data() + next_early, early_end - next_early, diag_before,
-            m_statement_errors != errors_before, code_start);
+        report_item(item.line, early.data() + next_early, early_end - next_early, diag_before, has_error, code_start);
         next_early = early_end;
     }
     if (transcript)
@@ -522,6 +517,39 @@ void Compiler::compile_main(SyntaxTree& program)
     if (finish_function(&fs, "<main>", 1, &f) && !m_runtime_functions.try_append(f))
         oom();
     m_out->main_function = m_runtime_functions.size() - 1;
+}
+
+// Checks the top-level statement [s] of <main> (a variable declaration, a
+// group of them, or any statement) and, unless it or the early
+// diagnostics of its item ([has_error]) have an error, emits it. Returns
+// whether it has an error.
+bool Compiler::main_item(Stmt* s, bool has_error)
+{
+    bool group = s->kind == StmtKind::Block && s->block && !s->block->scoped;
+    if (s->kind == StmtKind::Var) {
+        check_var(s, true);
+        has_error = has_error || s->has_error;
+    } else if (group) {
+        for (u32 j = 0; j < s->block->count; j++) {
+            check_var(s->block->stmts[j], true);
+            has_error = has_error || s->block->stmts[j]->has_error;
+        }
+    } else {
+        check_statement(s);
+        has_error = has_error || s->has_error;
+    }
+    if (has_error || m_failed) {
+        declare_skipped(s, true);
+        return has_error;
+    }
+    if (s->kind == StmtKind::Var)
+        var_statement(s, true);
+    else if (group) {
+        for (u32 j = 0; j < s->block->count; j++)
+            var_statement(s->block->stmts[j], true);
+    } else
+        statement(s);
+    return false;
 }
 
 // Sorts the diagnostic indexes [list] by line, keeping the order of those on
@@ -558,12 +586,13 @@ u32 Compiler::through_first_error(const u32* list, u32 n)
     return n;
 }
 
-// Transcript mode, after a top-level item at [line] was compiled from
-// [code_start] on: its diagnostics ([early], [early_count] of them from
-// before <main>, and those from [diag_before] on) become Report
-// instructions in line order; when one is an error, or the statement is
-// tainted ([tainted]), its code is dropped and the script stops there.
-void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted,
+// Transcript mode, after a top-level item at [line] was checked and, if it
+// had no error, emitted from [code_start] on: its diagnostics ([early],
+// [early_count] of them from before <main>, and those from [diag_before] on)
+// become Report instructions in line order, placed before its code; when
+// it has an error ([has_error], or an error among them), the script stops
+// there.
+void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool has_error,
     u32 code_start)
 {
     Vector<u32> list(m_memory);
@@ -572,7 +601,6 @@ void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag
         oom();
         return;
     }
-    bool has_error = tainted;
     for (u32 i = 0; i < early_count + own; i++) {
         list[i] = i < early_count ? early[i] : diag_before + (i - early_count);
         const Diagnostic& d = (*m_diag)[list[i]];
@@ -583,8 +611,6 @@ void Compiler::report_item(u32 line, const u32* early, u32 early_count, u32 diag
         return;
     sort_by_line(list.data(), list.size());
     list.shrink(through_first_error(list.data(), list.size()));
-    if (has_error)
-        drop_code_from(code_start);
     m_line = line;
     bool reported_error = false;
     u32 reports_start = here();
@@ -617,10 +643,15 @@ void Compiler::init_class_constants()
         GlobalSym& g = m_globals[k.global];
         m_line = k.decl->line;
         m_const_class = k.cls;
+        u32 errors = m_check_errors;
+        if (k.decl->init)
+            check_into(k.decl->init, g.type, "initializer");
+        m_const_class = nullptr;
+        if (m_check_errors != errors)
+            continue;   // Reported; the constant keeps its default.
         u16 tmp = alloc_for(g.type);
         if (k.decl->init)
-            expr_into(k.decl->init, tmp, g.type, "initializer");
-        m_const_class = nullptr;
+            expr_into(k.decl->init, tmp, g.type);
         emit_imm(Op::SetGlobal, tmp, (i32)g.index);
         free_reg(tmp);
     }
@@ -650,7 +681,12 @@ void Compiler::compile_function(FuncSym* sym)
         d->body = placeholder;
 }
 
-// compile_function()'s work once [d]'s body is parsed.
+// compile_function()'s work once [d]'s body is parsed: the body is checked
+// whole, then emitted. A constructor first calls super(...) (explicit or
+// implicit) and sets the field initializers of its class. In transcript
+// mode a statement with an error becomes a raise of RuntimeScriptException
+// and its diagnostics print at the first call; otherwise, after an error,
+// nothing more of the function is emitted (the program will not run).
 void Compiler::compile_body(FunctionState* state, FuncSym* sym, FuncDecl* d)
 {
     FunctionState& fs = *state;
@@ -659,88 +695,117 @@ void Compiler::compile_body(FunctionState* state, FuncSym* sym, FuncDecl* d)
         release_state(&fs);
         return;
     }
+    bool transcript = m_options.mode == CompileMode::Transcript;
     m_line = d ? d->line : (sym->first_decl ? sym->first_decl->line : 0);
     u32 diag_before = m_diag->size();
-    begin_scope();
+    u32 errors_before = m_check_errors;
+    Stmt* first = d && d->body && d->body->count ? d->body->stmts[0] : nullptr;
+    bool explicit_super = sym->is_ctor && first && first->kind == StmtKind::Expr && first->expr
+        && first->expr->kind == ExprKind::Call && first->expr->a->kind == ExprKind::Super;
+    u32 first_statement = explicit_super ? 1 : 0;
+    FuncSym* super_ctor = nullptr;
+    // Check.
+    begin_check_scope();
+    if (explicit_super) {
+        check_statement(first);
+    } else if (sym->is_ctor && cls->super && cls->super != m_object) {
+        for (FuncSym* c : cls->super->ctors)
+            if (c->param_count == 0)
+                super_ctor = c;
+        if (!super_ctor)
+            error(d ? d->line : cls->line, d ? d->column : cls->column,
+                "'%s' has no constructor without parameters; call super(...) first", cls->super->name);
+    }
+    ClassDecl* cd = sym->is_ctor ? cls->decl : nullptr;
+    for (u32 i = 0; cd && i < cd->field_count; i++) {
+        FieldDecl* fd = &cd->fields[i];
+        FieldSym* field = find_field(cls, fd->name);
+        if (!fd->init || !field || field->owner != cls)
+            continue;
+        m_line = fd->line;
+        u32 errors = m_check_errors;
+        check_into(fd->init, field->type, "field initializer");
+        fd->init->conv = m_check_errors != errors ? ConvHasError : 0;
+    }
     bool falls_through = true;
     bool warned_unreachable = false;
-    u32 first_statement = 0;
-    if (sym->is_ctor) {
-        // Constructor: super(...) (explicit or implicit), then the field
-        // initializers of this class, then the body.
-        Stmt* first = d && d->body && d->body->count ? d->body->stmts[0] : nullptr;
-        bool explicit_super = first && first->kind == StmtKind::Expr && first->expr
-            && first->expr->kind == ExprKind::Call && first->expr->a->kind == ExprKind::Super;
-        if (explicit_super) {
-            statement(first);
-            first_statement = 1;
-        } else if (cls->super && cls->super != m_object) {
-            FuncSym* super_ctor = nullptr;
-            for (FuncSym* c : cls->super->ctors)
-                if (c->param_count == 0)
-                    super_ctor = c;
-            if (!super_ctor) {
-                error(d ? d->line : cls->line, d ? d->column : cls->column,
-                    "'%s' has no constructor without parameters; call super(...) first", cls->super->name);
-            } else {
-                u16 base = alloc_reg(true);
-                emit_move(base, 0);
-                u16 args[1] = { 0 };
-                emit(Op::Call, base, super_ctor->index, 1);
-                emit_args(args, 1);
-                free_reg(base);
-            }
+    for (u32 i = first_statement; d && d->body && i < d->body->count && !m_failed; i++) {
+        Stmt* s = d->body->stmts[i];
+        if (!falls_through && s->kind != StmtKind::Empty) {
+            // Unreachable statements are checked (to find their errors), not emitted.
+            if (!warned_unreachable)
+                m_diag->report(Severity::Warning, s->line, s->column, "unreachable code");
+            warned_unreachable = true;
+            check_unreachable(s);
+            continue;
         }
-        ClassDecl* cd = cls->decl;
-        for (u32 i = 0; cd && i < cd->field_count; i++) {
+        falls_through = check_statement(s);
+        if (transcript && s->has_error) {
+            // What follows a raise put in for an error is not reported
+            // unreachable: the script wrote no statement that ends here.
+            falls_through = false;
+            warned_unreachable = true;
+        }
+    }
+    if (falls_through && fs.return_type->kind != TypeKind::Void && !sym->is_ctor) {
+        u32 end_line = d && d->body ? d->body->end_line : 0;
+        error(end_line, 1, "missing return at the end of '%s'", sym->name);
+    }
+    end_check_scope();
+    // Emit.
+    begin_scope();
+    falls_through = true;
+    if (m_failed || (!transcript && m_check_errors != errors_before)) {
+        // The program will not run (and after a stop, part of the body was
+        // never checked: the emitter must not see it).
+        falls_through = false;
+    } else {
+        if (explicit_super) {
+            if (first->has_error)
+                falls_through = raise_compile_error(first);
+            else
+                statement(first);
+        } else if (super_ctor) {
+            u16 base = alloc_reg(true);
+            emit_move(base, 0);
+            u16 args[1] = { 0 };
+            emit(Op::Call, base, super_ctor->index, 1);
+            emit_args(args, 1);
+            free_reg(base);
+        }
+        for (u32 i = 0; cd && i < cd->field_count && falls_through; i++) {
             FieldDecl* fd = &cd->fields[i];
             FieldSym* field = find_field(cls, fd->name);
             if (!fd->init || !field || field->owner != cls)
                 continue;
             m_line = fd->line;
+            if (fd->init->conv & ConvHasError) {
+                falls_through = raise_compile_error(nullptr);
+                break;
+            }
             u16 v = alloc_for(field->type);
-            expr_into(fd->init, v, field->type, "field initializer");
+            expr_into(fd->init, v, field->type);
             emit(Op::SetField, 0, field->slot, v);
             free_reg(v);
         }
-    }
-    if (d && d->body) {
-        for (u32 i = first_statement; i < d->body->count && !m_failed; i++) {
+        for (u32 i = first_statement; d && d->body && i < d->body->count && !m_failed; i++) {
             Stmt* s = d->body->stmts[i];
             if (!falls_through && s->kind != StmtKind::Empty) {
-                // Unreachable statements are compiled (to find their errors) but dropped.
-                if (!warned_unreachable)
-                    m_diag->report(Severity::Warning, s->line, s->column, "unreachable code");
-                warned_unreachable = true;
-                u32 start = here();
-                statement(s);
-                drop_code_from(start);
-                continue;
-            }
-            u32 code_start = here();
-            u32 errors_before = m_statement_errors;
-            falls_through = statement(s);
-            if (m_options.mode == CompileMode::Transcript && m_statement_errors != errors_before) {
-                drop_code_from(code_start);
-                m_line = s->line;
-                emit_imm(Op::Raise, ClassRuntimeScriptException, (i32)string_constant("compile error", 13));
-                falls_through = false;
-                // What follows a raise put in for an error is not reported
-                // unreachable: the script wrote no statement that ends here.
-                warned_unreachable = true;
+                declare_skipped(s, false);   // Cannot run.
+            } else if (s->has_error) {
+                falls_through = raise_compile_error(s);
+                declare_skipped(s, false);
+            } else {
+                falls_through = statement(s);
             }
         }
     }
     if (falls_through) {
-        if (fs.return_type->kind != TypeKind::Void && !sym->is_ctor) {
-            u32 end_line = d && d->body ? d->body->end_line : 0;
-            error(end_line, 1, "missing return at the end of '%s'", sym->name);
-        }
         m_line = d && d->body ? d->body->end_line : m_line;
         emit(Op::ReturnVoid);
     }
     end_scope();
-    if (m_options.mode == CompileMode::Transcript)
+    if (transcript)
         report_on_first_call(diag_before, d ? d->line : m_line);
     char name[160];
     function_name(sym, name, sizeof(name));
@@ -748,6 +813,17 @@ void Compiler::compile_body(FunctionState* state, FuncSym* sym, FuncDecl* d)
     if (finish_function(&fs, name, d ? d->line : 0, &f)) {
         m_runtime_functions[sym->index] = f;
     }
+}
+
+// Transcript mode: what a statement [s] with an error (null: a field
+// initializer, at m_line) compiles to, a raise of RuntimeScriptException
+// ("compile error"). Returns false: control does not go on.
+bool Compiler::raise_compile_error(Stmt* s)
+{
+    if (s)
+        m_line = s->line;
+    emit_imm(Op::Raise, ClassRuntimeScriptException, (i32)string_constant("compile error", 13));
+    return false;
 }
 
 // Transcript mode, at the end of a function body: its diagnostics (from

@@ -1,9 +1,13 @@
 // Internal to the compiler (core/compiler/*.cpp): the Compiler class and the
 // symbols its parts share. The parts: Compiler.cpp (driver, errors, entry
-// point), Declarations.cpp (classes, functions, signatures, vtables, runtime
-// classes), Emit.cpp (constants, registers, locals, jumps, peephole, function
-// assembly), Statements.cpp, Expressions.cpp and Calls.cpp (calls, member
-// access, new). Not included outside core/compiler/.
+// point, transcript mode), Declarations.cpp (classes, functions,
+// signatures, vtables, runtime classes); the checker, which reports every
+// error and annotates the tree (Checker.cpp: expressions; CheckCalls.cpp:
+// calls, member access, new; CheckStatements.cpp: statements, scopes and
+// locals); the emitter, which compiles the checked tree and has no error
+// paths (Expressions.cpp, Calls.cpp, Statements.cpp); Emit.cpp (constants,
+// registers, jumps, function assembly); Peephole.cpp (the merges as code is
+// emitted, jump threading). Not included outside core/compiler/.
 #pragma once
 
 #include "Compiler.h"
@@ -24,14 +28,74 @@ struct Operand {
     bool temp;
 };
 
+// A local in the checker's scopes (FunctionState::locals).
 struct Local {
     const char* name;
     Type* type;
-    u16 reg;
+    u32 number;         // In declaration order within the function: the emitter's key for its register.
     u32 depth;
     bool is_const;
     u32 shadowed;       // With an index of locals: index + 1 of the local this one hides (0: none).
 };
+
+// A local in the emitter's scopes (FunctionState::live): its register is
+// freed when its scope closes.
+struct LiveLocal {
+    u16 reg;
+    u32 depth;
+};
+
+// A loop or switch the checker is inside: `break` needs one, and a loop
+// that only a reachable `break` leaves falls through.
+struct CheckLoop {
+    u32 breaks;         // Reachable breaks out of it.
+    bool is_switch;
+};
+
+// What an expression resolved to (Expr::res), set by the checker, read by
+// the emitter; Expr::symbol holds the index that goes with it.
+enum Res : u8 {
+    ResNone,
+    ResNothing,            // Emits nothing: a bare class name, AllowImplicitGlobalVariable, super() of Object.
+    ResLocal,              // symbol: local number.
+    ResField,              // symbol: field slot (of `this` for a name, of the object for a member).
+    ResGlobal,             // symbol: global index (also class constants and `global.x`).
+    ResGlobalMember,       // Assignment to `global.x`; symbol: global index.
+    ResDeclareGlobal,      // Assignment that declares a global; symbol: its index.
+    ResElement,            // An array element (or, assigned, any container's element).
+    ResBuiltinConstant,    // symbol: index in builtin_constants().
+    ResScriptArgv,
+    ResFunctionValue,      // symbol: function index.
+    ResNative,             // `s.length`, `m[k]`: a native on the receiver; symbol: native index.
+    ResCallFunction,       // symbol: function index; no receiver (or, for new, the new object).
+    ResCallMethodOfThis,   // Virtual call on `this`; symbol: function index.
+    ResCallMethod,         // Virtual call on the receiver; symbol: function index.
+    ResCallSuper,          // Direct call on `this`; symbol: function index.
+    ResCallValue,          // A call of the callee's function value.
+    ResCallField,          // A call of the function value in the receiver's field; symbol: slot.
+    ResCallNative,         // symbol: native index; no receiver.
+    ResCallNativeOn,       // symbol: native index; on the receiver.
+    ResAccessorGet,        // On the receiver; symbol: field slot.
+    ResAccessorSet,
+    ResAccessorGetOfThis,  // On `this`.
+    ResAccessorSetOfThis,
+    ResAssert,
+    ResPrint,              // System.p.
+    ResValueOf,            // String.valueOf.
+    ResFormat,             // String.format.
+    ResIsNull,
+    ResToString,
+    ResTypeIdOf,           // getTypeId() of a class instance (asked of the VM).
+    ResTypeIdStatic,       // getTypeId() of a built-in type (known now).
+    ResSplice,
+};
+
+// Flags in Expr::conv.
+enum Conv : u8 {
+    ConvHasError = 1,      // A field initializer the checker found an error in (the constructor raises there).
+};
+
+
 
 struct GlobalSym {
     const char* name;
@@ -45,15 +109,92 @@ struct LoopContext {
     Vector<u32>* breaks;
     Vector<u32>* continues;
     u32 try_depth;      // Number of enclosing try statements at the loop.
-    u32 local_count;    // Locals in scope at the loop.
     bool is_switch;     // A switch: `break` leaves it, `continue` goes to the loop around it (continues is null).
 };
+
+// Whether [e] is an integer literal within [lo, hi] (fits an immediate operand).
+inline bool small_int(Expr* e, i64 lo = -32768, i64 hi = 32767)
+{
+    return e->kind == ExprKind::Int && e->int_value >= lo && e->int_value <= hi;
+}
+
+// The binary operator of compound assignment [t] (`+=` -> `+`), or
+// Tok::Assign for plain `=`.
+inline Tok compound_base(Tok t)
+{
+    switch (t) {
+    case Tok::PlusAssign: return Tok::Plus;
+    case Tok::MinusAssign: return Tok::Minus;
+    case Tok::StarAssign: return Tok::Star;
+    case Tok::SlashAssign: return Tok::Slash;
+    case Tok::PercentAssign: return Tok::Percent;
+    case Tok::AmpAssign: return Tok::Amp;
+    case Tok::PipeAssign: return Tok::Pipe;
+    case Tok::CaretAssign: return Tok::Caret;
+    case Tok::ShlAssign: return Tok::Shl;
+    case Tok::ShrAssign: return Tok::Shr;
+    default: return Tok::Assign;
+    }
+}
+
+// Whether evaluating [e] may assign a variable: only assignments, ++/-- and
+// block expressions can (a call cannot reach its caller's variables). Looks
+// at most 32 nodes deep into the tree; past that it answers yes.
+inline bool may_assign(const Expr* e, u32* steps)
+{
+    if (!e)
+        return false;
+    if (*steps == 0)
+        return true;
+    (*steps)--;
+    if (e->kind == ExprKind::Assign || e->kind == ExprKind::IncDec || e->kind == ExprKind::BlockExpr)
+        return true;
+    if (may_assign(e->a, steps) || may_assign(e->b, steps) || may_assign(e->c, steps))
+        return true;
+    for (u32 i = 0; i < e->arg_count; i++)
+        if (may_assign(e->args[i], steps))
+            return true;
+    return false;
+}
+
+// may_assign() with a fresh bound on the depth searched.
+inline bool may_assign(const Expr* e)
+{
+    u32 steps = 32;
+    return may_assign(e, &steps);
+}
+
+// Whether [e] is the literal `true`.
+inline bool is_constant_true(Expr* e) { return e && e->kind == ExprKind::Bool && e->int_value; }
+
+// The literal int value of a case label (`3`, `-3`), for duplicate checks.
+inline bool case_int_literal(Expr* e, i64* out)
+{
+    if (e->kind == ExprKind::Int) {
+        *out = e->int_value;
+        return true;
+    }
+    if (e->kind == ExprKind::Unary && e->op == Tok::Minus && e->a && e->a->kind == ExprKind::Int) {
+        *out = (i64)((u64)0 - (u64)e->a->int_value);
+        return true;
+    }
+    return false;
+}
+
+// Whether case labels [a] and [b] are the same literal (int or String).
+inline bool same_case_literal(Expr* a, Expr* b)
+{
+    i64 x, y;
+    if (case_int_literal(a, &x) && case_int_literal(b, &y))
+        return x == y;
+    return a->kind == ExprKind::String && b->kind == ExprKind::String && a->name_length == b->name_length
+        && mem_compare(a->name, b->name, a->name_length) == 0;
+}
 
 // Pairs [from, to) of code inside a try statement's range that its handler
 // must not cover (the copies of finally blocks run on the way out).
 struct CutList {
     Vector<u32> pairs;
-    u32 high;           // No pair starts at or ends after this (drop_code_from() skips the list below it).
 };
 
 struct TryContext {
@@ -74,13 +215,18 @@ struct FunctionState {
     Vector<u8> reg_is_ref;
     Vector<u16> free_int;
     Vector<u16> free_ref;
-    Vector<Local> locals;
+    Vector<Local> locals;         // The checker's scopes.
+    Vector<CheckLoop> check_loops;
+    Vector<u16> local_regs;       // The emitter's: register by local number.
+    Vector<LiveLocal> live;       // The emitter's scopes.
     Vector<LoopContext> loops;
     Vector<TryContext> trys;
     NameIndex* local_index;   // Name -> innermost local; made once a function has many locals.
-    u32 handler_high;         // No handler ends after this or has its target at or past it.
     u32 label_high;           // The highest position here() handed out: a jump may land there.
-    u32 scope_depth;
+    u32 scope_depth;          // The checker's.
+    u32 emit_depth;           // The emitter's.
+    u32 local_count;          // Locals numbered so far.
+    u32 unreachable;          // The checker is inside code that cannot run (its breaks do not count).
     u32 register_count;
     bool too_many_registers;
     u32 diagnostic_line;      // Transcript mode: line of the first error in this function.
@@ -234,13 +380,15 @@ private:
     void sort_by_line(u32* list, u32 n);
     u32 through_first_error(const u32* list, u32 n);
     void report_on_first_call(u32 diag_before, u32 line);
-    void report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool tainted, u32 code_start);
+    bool main_item(Stmt* s, bool has_error);
+    void report_item(u32 line, const u32* early, u32 early_count, u32 diag_before, bool has_error, u32 code_start);
+    bool raise_compile_error(Stmt* s);
     void compile_function(FuncSym* f);
     void compile_undefined(FunctionState* fs, FuncSym* sym);
     void compile_bodies();
     void mark_unused_builtins();
 
-    // --- registers, locals, code
+    // --- registers and code (Emit.cpp); the checker's locals (CheckStatements.cpp)
     u16 alloc_reg(bool ref);
     u16 alloc_for(Type* t) { return alloc_reg(is_reference(t)); }
     void free_reg(u16 reg);
@@ -257,7 +405,11 @@ private:
     bool index_local(u32 i);
     void unindex_local(u32 i);
     void pop_local();
-    void begin_scope() { m_fs->scope_depth++; }
+    u16 emit_local(u32 number, Type* type);
+    // The register of the local numbered [number] (see emit_local()).
+    u16 local_reg(u32 number) const { return m_fs->local_regs[number]; }
+    // Opens a scope of the emitter's locals.
+    void begin_scope() { m_fs->emit_depth++; }
     void end_scope();
     // The position of the next instruction, which the caller may make a
     // jump target: remembered, so that no peephole merges across it.
@@ -281,9 +433,9 @@ private:
     bool main_only(const char* name);
     void check_top_level_name(Stmt* s);
     i32 int_constant_operand(Expr* e);
-    void drop_code_from(u32 start);
     void move_code_before(u32 at, u32 mid);
     Operand assigned_value(Expr* value, Type* t);
+    Operand void_operand() { return Operand { m_types.void_type(), 0, false }; }
     u32 string_constant(const char* s, usize n);
     void load_int(u16 reg, i64 value);
     void load_null(u16 reg, Type* type);
@@ -294,14 +446,69 @@ private:
             emit(Op::Move, to, from);
     }
 
-    // --- statements
-    bool statement(Stmt* s);            // Returns whether control can fall through.
-    bool block(Block* b);
+    // --- the checker (Checker.cpp, CheckCalls.cpp, CheckStatements.cpp)
+    Type* typed(Expr* e, Type* t);
+    // The static type the checker gave [e].
+    Type* type_of(const Expr* e) { return m_types.by_id(e->type_id); }
+    Type* check(Expr* e, Type* expected = nullptr);
+    void check_into(Expr* e, Type* dest_type, const char* context, FuncSym* func = nullptr, u32 index = 0);
+    Type* check_coerce(Type* t, Type* to, Expr* at);
+    Type* check_name(Expr* e);
+    Type* check_unary(Expr* e);
+    bool check_compare(Expr* e, Type* ta, Type* tb);
+    Type* check_binary(Expr* e);
+    Type* check_logical(Expr* e);
+    void check_condition(Expr* cond);
+    void check_assigned(Expr* value, Type* t);
+    Type* check_declare_global(Expr* e, Expr* target, Expr* value, bool implicit);
+    void check_compound_value(Expr* e, Tok base, Type* t);
+    Type* check_assign(Expr* e);
+    Type* check_incdec(Expr* e);
+    Type* check_conditional(Expr* e, Type* expected);
+    Type* check_instanceof(Expr* e);
+    Type* check_as(Expr* e);
+    Type* check_to(Expr* e);
+    Type* check_defined(Expr* e);
+    bool defined_signature(Expr* e);
+    void report_implicit_global(Expr* target, Type* t);
+    void method_error(Expr* e, ClassSym* cls, const char* name);
+    Type* check_block_expr(Expr* e, Type* expected);
+    Type* check_member(Expr* e);
+    Type* check_index(Expr* e);
+    void check_args(Expr* call, Type** params, u32 count, FuncSym* func);
+    Type* check_call_function(Expr* e, FuncSym* f);
+    Type* check_call_native(Expr* e, i32 native, Type* receiver_type);
+    Type* check_call_value(Expr* e, Type* ft);
+    Type* check_call(Expr* e);
+    Type* check_method_call(Expr* e);
+    bool check_accessor(Expr* e, ClassSym* cls, const char* name, Type** out);
+    Type* check_new(Expr* e);
+    Type* check_new_array(Expr* e);
+    Type* check_array_literal(Expr* e, Type* expected);
+    Type* check_format(Expr* e);
+    bool check_statement(Stmt* s);
+    void begin_check_scope();
+    void end_check_scope();
+    bool check_block(Block* b);
+    bool check_block_statements(Block* b);
+    void check_unreachable(Stmt* s);
+    u32 check_loop_body(Stmt* body, bool is_switch);
+    void check_jump(Stmt* s, bool is_break);
+    void check_return(Stmt* s);
+    void check_var(Stmt* s, bool top_level);
+    void check_foreach(Stmt* s);
+    bool check_switch(Stmt* s);
+    bool check_try(Stmt* s);
     bool names_only_a_class(const char* name);
-    bool block_statements(Block* b);
-    void var_statement(Stmt* s, bool top_level);
     void report_inferred(Stmt* s, Type* t);
     Type* inferred_type(Stmt* s, Type* t);
+
+    // --- statements (the emitter: the tree is checked and has no errors)
+    bool statement(Stmt* s);            // Returns whether control can fall through.
+    bool block(Block* b);
+    bool block_statements(Block* b);
+    void declare_skipped(Stmt* s, bool top_level);
+    void var_statement(Stmt* s, bool top_level);
     bool if_statement(Stmt* s);
     bool while_statement(Stmt* s);
     bool do_statement(Stmt* s);
@@ -317,11 +524,10 @@ private:
     bool add_handlers(Vector<Handler>* handlers, u32 start, u32 end, CutList* cuts, u32 target, u16 reg);
     void condition_jump(Expr* cond, bool jump_if, Vector<u32>* patches);
 
-    // --- expressions
+    // --- expressions (the emitter)
     Operand expr(Expr* e, Type* expected = nullptr, i32 dest = -1);
-    void expr_into(Expr* e, u16 dest, Type* dest_type, const char* context);
-    Operand coerce(Operand op, Type* to, Expr* at, const char* context);
-    Operand error_operand();
+    void expr_into(Expr* e, u16 dest, Type* dest_type);
+    Operand coerce(Operand op, Type* to);
     Operand target_reg(i32 dest, Type* type);
     Operand literal(Expr* e, i32 dest, Type* expected);
     Operand name_expr(Expr* e, i32 dest);
@@ -333,8 +539,9 @@ private:
     Operand call_native(Expr* e, i32 native, Operand* receiver, Type* receiver_type, i32 dest);
     Operand call_value(Expr* e, Operand callee, i32 dest);
     Operand method_call(Expr* e, i32 dest);
+    Operand splice_call(Expr* e, Operand obj, i32 dest);
     FieldSym* accessor_field(ClassSym* cls, const char* rest);
-    bool accessor_call(Expr* e, Operand obj, ClassSym* cls, const char* name, i32 dest, Operand* out);
+    Operand accessor_call(Expr* e, Operand obj, i32 dest);
     Operand new_expr(Expr* e, i32 dest);
     Operand new_array_expr(Expr* e, i32 dest);
     Operand array_literal(Expr* e, Type* expected, i32 dest);
@@ -343,7 +550,9 @@ private:
     Operand binary_expr(Expr* e, i32 dest);
     Operand logical_expr(Expr* e, i32 dest);
     Operand assign_expr(Expr* e, i32 dest);
-    Operand declare_global_by_assignment(Expr* target, Expr* value, bool implicit);
+    Operand assign_field(Expr* e, Tok base);
+    Operand assign_element(Expr* e, Tok base);
+    Operand declare_global_by_assignment(Expr* e, Expr* value);
     Operand incdec_expr(Expr* e);
     void compound_value(Expr* e, Tok base, Type* t, u16 old, u16 dest);
     Operand conditional_expr(Expr* e, Type* expected, i32 dest);
@@ -362,10 +571,10 @@ private:
     Operand defined_expr(Expr* e, i32 dest);
     Operand to_string(Operand value, Expr* at, i32 dest);
     Operand string_of(Operand value, Expr* at);
-    void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver, FuncSym* func = nullptr);
+    void args_into(Expr* call, Type** params, u32 count, u16* regs, Operand* receiver);
     Operand function_value(FuncSym* f, i32 dest);
     Type* native_type(char code, Type* receiver);
-    bool compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool negate);
+    void compare_equal(Expr* e, Operand& a, Operand& b, u16 dest, bool negate);
 
     Memory* m_memory;
     Heap* m_heap;
@@ -417,7 +626,7 @@ private:
     u32 m_expr_depth { 0 };
     bool m_failed { false };
     bool m_in_prelude { false };
-    u32 m_statement_errors { 0 };
+    u32 m_check_errors { 0 };           // Errors the checker found so far (per statement: Stmt::has_error).
     bool m_implicit_globals { false };   // AllowImplicitGlobalVariable(true) was compiled.
     // Class constants (`static const T NAME = v` in a class): globals named
     // "Class.NAME", set at the start of <main> in class order.
@@ -431,9 +640,10 @@ private:
     ClassSym* m_const_class { nullptr };  // The class whose constant's initializer is being compiled.
     u32 m_static_count { 0 };             // Static functions and class constants: none, no lookups.
     u32 m_suggestions { 0 };              // did_you_mean() searches made (bounded per compile).
-    FuncSym* m_arg_func { nullptr };      // The function whose argument expr_into() is checking (messages).
-    u32 m_arg_index { 0 };
 };
+
+// Jump threading of a finished function's [code] (Peephole.cpp).
+void thread_jumps(Vector<Insn>& code);
 
 // The library class whose natives serve values of type [t] (String, Array,
 // Map, Bytes), or null for other types.

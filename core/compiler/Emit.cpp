@@ -1,6 +1,7 @@
-// Emission helpers: constants, registers, locals and scopes, instructions and
-// jumps, dropping code (transcript mode), the jump-threading peephole pass
-// and the assembly of a finished function.
+// Emission helpers: constants, registers, the emitter's locals and scopes,
+// instructions and jumps, moving code (transcript mode's reports) and the
+// assembly of a finished function (the peephole passes are in
+// Peephole.cpp).
 //
 // Registers have a fixed kind per function: a register that ever holds a
 // reference holds only references (the VM clears such registers on entry),
@@ -97,117 +98,34 @@ void Compiler::free_reg(u16 reg)
         oom();
 }
 
-// The innermost local named [name] in scope, or null. A function with many
-// locals has an index of their names (see index_local()); the others scan.
-Local* Compiler::find_local(const char* name)
-{
-    if (!m_fs)
-        return nullptr;
-    if (KS_UNLIKELY(m_fs->local_index != nullptr))
-        return find_indexed_local(name);
-    for (u32 i = m_fs->locals.size(); i-- > 0;)
-        if (str_equal(m_fs->locals[i].name, name))
-            return &m_fs->locals[i];
-    return nullptr;
-}
-
-// find_local() through the index of locals: out of line, so that the scan
-// of the common small function stays inlined.
-KS_NOINLINE Local* Compiler::find_indexed_local(const char* name)
-{
-    i64 i = m_fs->local_index->find(name, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, name); });
-    return i >= 0 ? &m_fs->locals[(u32)i] : nullptr;
-}
-
-// Points the index of locals at local [i], the newest: its name's entry now
-// names it, and the local remembers the one it hides (restored by
-// pop_local()). An entry whose locals have all gone out of scope holds
-// kNoLocal and is taken again by the next name of the same hash.
-bool Compiler::index_local(u32 i)
-{
-    NameIndex* index = m_fs->local_index;
-    Local& l = m_fs->locals[i];
-    u32 h = index->hash(l.name);
-    u32* slot = index->find_slot(h, [&](u32 k) { return k != kNoLocal && str_equal(m_fs->locals[k].name, l.name); });
-    l.shadowed = 0;
-    if (slot) {
-        l.shadowed = *slot + 1;
-    } else {
-        slot = index->find_slot(h, [](u32 k) { return k == kNoLocal; });
-        if (!slot)
-            return index->add_hashed(h, i);
-    }
-    *slot = i;
-    return true;
-}
-
-// Declares local [name] of [type] in the current scope, in a new register;
-// redeclaring a name of the same scope is an error. Null when memory ran out.
-Local* Compiler::declare_local(const char* name, Type* type, u32 line, u32 column, bool is_const)
-{
-    if (m_fs->local_index) {
-        Local* inner = find_local(name);
-        if (inner && inner->depth >= m_fs->scope_depth)
-            error(line, column, "'%s' is already declared in this scope", name);
-    } else {
-        for (u32 i = m_fs->locals.size(); i-- > 0;) {
-            Local& l = m_fs->locals[i];
-            if (l.depth < m_fs->scope_depth)
-                break;
-            if (str_equal(l.name, name)) {
-                error(line, column, "'%s' is already declared in this scope", name);
-                break;
-            }
-        }
-    }
-    Local l { name, type, alloc_for(type), m_fs->scope_depth, is_const, 0 };
-    if (!m_fs->locals.try_append(l)) {
-        oom();
-        return nullptr;
-    }
-    u32 n = m_fs->locals.size();
-    if (!m_fs->local_index && n >= kIndexFrom) {
-        // Many locals: index them all, oldest first, so each hides the right one.
-        m_fs->local_index = new_index();
-        for (u32 i = 0; m_fs->local_index && i + 1 < n; i++)
-            if (!index_local(i))
-                oom();
-    }
-    if (m_fs->local_index && !index_local(n - 1))
-        oom();
-    return &m_fs->locals.last();
-}
-
-// Drops the newest local; its name in the index goes back to the local it hid.
-void Compiler::pop_local()
+// The emitter's declaration of the local the checker numbered [number]: a
+// new register of [type]'s kind, live in the current scope.
+u16 Compiler::emit_local(u32 number, Type* type)
 {
     FunctionState* fs = m_fs;
-    if (KS_UNLIKELY(fs->local_index != nullptr))
-        unindex_local(fs->locals.size() - 1);
-    fs->locals.pop();
+    u16 reg = alloc_for(type);
+    // Sized once for every local the checker has numbered so far.
+    if (KS_UNLIKELY(number >= fs->local_regs.size())
+        && !fs->local_regs.try_resize(fs->local_count > number ? fs->local_count : number + 1)) {
+        oom();
+        return reg;
+    }
+    fs->local_regs[number] = reg;
+    if (!fs->live.try_append(LiveLocal { reg, fs->emit_depth }))
+        oom();
+    return reg;
 }
 
-// Points the entry of local [i]'s name back at the local it hid (or at no
-// local): [i] is going out of scope.
-KS_NOINLINE void Compiler::unindex_local(u32 i)
-{
-    NameIndex* index = m_fs->local_index;
-    Local& l = m_fs->locals[i];
-    u32* slot = index->find_slot(index->hash(l.name), [i](u32 k) { return k == i; });
-    if (slot)
-        *slot = l.shadowed ? l.shadowed - 1 : kNoLocal;
-}
-
-// Closes the innermost scope: its locals go out of scope and their
-// registers are freed.
+// Closes the emitter's innermost scope: the registers of its locals are
+// freed, newest first.
 void Compiler::end_scope()
 {
     FunctionState* fs = m_fs;
-    while (fs->locals.size() && fs->locals.last().depth >= fs->scope_depth) {
-        free_reg(fs->locals.last().reg);
-        pop_local();
+    while (fs->live.size() && fs->live.last().depth >= fs->emit_depth) {
+        free_reg(fs->live.last().reg);
+        fs->live.pop();
     }
-    fs->scope_depth--;
+    fs->emit_depth--;
 }
 
 // Appends an instruction (with the current source line) and returns its
@@ -233,30 +151,6 @@ u32 Compiler::emit(Op op, u32 a, u32 b, u32 c, u8 x)
         return 0;
     }
     return fs->code.size() - 1;
-}
-
-// Peephole for `g += k`, `g++` and `g = g + k` on an int global (the
-// counting handler of a hook, a hot shape): about to emit SetGlobal r, g
-// after GetGlobal r, g and AddI r, r, k, the three become one IncGlobal r,
-// g, k (a third of the dispatches). Only when no jump can land on the AddI
-// or the SetGlobal (no position past the GetGlobal was handed out by
-// here()), the value stays in r as before, and g fits the 16-bit field.
-// Returns true when the SetGlobal was merged (and is not to be emitted).
-bool Compiler::fuse_global_increment(u32 reg, u32 global)
-{
-    FunctionState* fs = m_fs;
-    u32 n = fs->code.size();
-    if (n < 2 || fs->label_high > n - 2 || global > 0xffff)
-        return false;
-    const Insn& get = fs->code[n - 2];
-    const Insn& add = fs->code[n - 1];
-    if (get.op != Op::GetGlobal || (u32)get.imm() != global || get.a != reg || add.op != Op::AddI || add.a != reg
-        || add.b != reg)
-        return false;
-    fs->code[n - 2] = Insn { Op::IncGlobal, 0, (u16)reg, (u16)global, add.c };
-    fs->code.shrink(n - 1);
-    fs->lines.shrink(n - 1);
-    return true;
 }
 
 // emit() with a signed 32-bit immediate split over operands b (low 16 bits)
@@ -301,62 +195,6 @@ void Compiler::patch_jump_to(u32 at, u32 target)
 // Makes the jump at [at] go to the next instruction emitted.
 void Compiler::patch_jump(u32 at) { patch_jump_to(at, here()); }
 
-// Drops the code from [start] on (an unreachable statement, or one with an
-// error in transcript mode), with everything that still points into it: the
-// handlers of try statements inside it, the jumps of its break and continue
-// statements waiting in enclosing loops, and the finally copies it cut out
-// of enclosing try statements. New code will take those positions: a stale
-// patch would rewrite an instruction's registers, a stale handler would send
-// an exception into the middle of unrelated code.
-void Compiler::drop_code_from(u32 start)
-{
-    FunctionState* fs = m_fs;
-    if (start >= fs->code.size())
-        return;
-    fs->code.shrink(start);
-    fs->lines.shrink(start);
-    // Each list is looked at only when something in it reaches [start]:
-    // statements after a return each drop their code, and a pass over every
-    // handler, jump and cut of the function for each made that quadratic.
-    tick(fs->loops.size() + fs->trys.size());
-    if (fs->handler_high > start) {
-        u32 kept = 0;
-        for (u32 i = 0; i < fs->handlers.size(); i++)
-            if (fs->handlers[i].end <= start && fs->handlers[i].target < start)
-                fs->handlers[kept++] = fs->handlers[i];
-        fs->handlers.shrink(kept);
-        fs->handler_high = start;
-        tick(fs->handlers.size() / 16);
-    }
-    // Break and continue jumps are listed in code order (each was emitted at
-    // the end of the code, and a drop removes every one past its start).
-    auto drop_positions = [start](Vector<u32>* list) {
-        while (list->size() && list->last() >= start)
-            list->pop();
-    };
-    for (LoopContext& loop : fs->loops) {
-        drop_positions(loop.breaks);
-        if (loop.continues)
-            drop_positions(loop.continues);
-    }
-    for (TryContext& t : fs->trys) {
-        if (t.cuts->high <= start)
-            continue;
-        // Cuts are [from, to) pairs.
-        Vector<u32>& pairs = t.cuts->pairs;
-        u32 k = 0;
-        for (u32 i = 0; i + 1 < pairs.size(); i += 2) {
-            if (pairs[i] < start) {
-                pairs[k++] = pairs[i];
-                pairs[k++] = pairs[i + 1] < start ? pairs[i + 1] : start;
-            }
-        }
-        pairs.shrink(k);
-        t.cuts->high = start;
-        tick(k / 16);
-    }
-}
-
 // Moves the instructions [mid, end of code) to [at], before those of [at,
 // mid): transcript mode emits a top-level statement's Report instructions
 // after compiling it, and they must run before it. Only between top-level
@@ -393,8 +231,6 @@ void Compiler::move_code_before(u32 at, u32 mid)
             h.target += shift;
         }
     }
-    if (fs->handler_high > at)
-        fs->handler_high += shift;
 }
 
 // Emits a backward jump to [target] (Loop, where the VM polls for interrupts).
@@ -438,6 +274,9 @@ bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
     fs->free_int.set_memory(m_memory);
     fs->free_ref.set_memory(m_memory);
     fs->locals.set_memory(m_memory);
+    fs->check_loops.set_memory(m_memory);
+    fs->local_regs.set_memory(m_memory);
+    fs->live.set_memory(m_memory);
     fs->loops.set_memory(m_memory);
     fs->trys.set_memory(m_memory);
     fs->sym = sym;
@@ -447,15 +286,19 @@ bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
     fs->is_ctor = sym && sym->is_ctor;
     m_fs = fs;
     if (cls) {
-        // `this` is register 0.
-        Local self { "this", cls->type, alloc_reg(true), 0, true, 0 };
+        // `this` is local 0, in register 0.
+        Local self { "this", cls->type, fs->local_count++, 0, true, 0 };
         if (!fs->locals.try_append(self))
             oom();
+        emit_local(self.number, cls->type);
     }
     if (sym && sym->first_decl) {
         FuncDecl* d = sym->decl ? sym->decl : sym->first_decl;
-        for (u32 i = 0; i < sym->param_count; i++)
-            declare_local(d->params[i].name, sym->params[i], d->params[i].line, d->params[i].column, false);
+        for (u32 i = 0; i < sym->param_count; i++) {
+            Local* l = declare_local(d->params[i].name, sym->params[i], d->params[i].line, d->params[i].column, false);
+            if (l)
+                emit_local(l->number, l->type);
+        }
     }
     return !m_failed;
 }
@@ -472,39 +315,13 @@ void Compiler::release_state(FunctionState* fs)
     fs->free_int.release();
     fs->free_ref.release();
     fs->locals.release();
+    fs->check_loops.release();
+    fs->local_regs.release();
+    fs->live.release();
     fs->loops.release();
     fs->trys.release();
     if (m_fs == fs)
         m_fs = nullptr;
-}
-
-// Jump threading: a jump to a jump goes to the final target, and a jump to a
-// return becomes that return (the arms of `return c ? a : b`, the ends of
-// if/else before a return). A move into the register that the next
-// instruction returns becomes a return of the source (the instruction after
-// stays: other jumps may lead to it).
-static void thread_jumps(Vector<Insn>& code)
-{
-    for (u32 i = 0; i < code.size(); i++) {
-        if (code[i].op != Op::Jump)
-            continue;
-        i64 target = (i64)i + 1 + code[i].imm();
-        for (u32 hops = 0; hops < 8 && target >= 0 && target < code.size() && code[(u32)target].op == Op::Jump;
-             hops++)
-            target += 1 + code[(u32)target].imm();
-        if (target < 0 || target >= code.size())
-            continue;
-        Op op = code[(u32)target].op;
-        if (op == Op::Return || op == Op::ReturnVoid) {
-            code[i] = code[(u32)target];
-        } else {
-            code[i].set_imm((i32)(target - i - 1));
-        }
-    }
-    for (u32 i = 0; i + 1 < code.size(); i++) {
-        if (code[i].op == Op::Move && code[i + 1].op == Op::Return && code[i + 1].a == code[i].a)
-            code[i] = Insn { Op::Return, 0, code[i].b, 0, 0 };
-    }
 }
 
 // Finishes the function being compiled in [fs]: threads jumps, copies

@@ -450,8 +450,8 @@ Expr* Parser::make_expr(ExprKind kind, const Token& at)
     return e;
 }
 
-static const Expr kErrorExpr = { ExprKind::Error, Tok::Error, 0, 0, 1, 0, 0, { 0 }, nullptr, nullptr, nullptr,
-    nullptr, nullptr, nullptr };
+static const Expr kErrorExpr = { ExprKind::Error, Tok::Error, 0, 0, 0, 0, { 1 }, { 0 }, 0, { 0 }, nullptr, nullptr,
+    nullptr, nullptr, nullptr, nullptr };
 
 // An Error node (a shared static one when memory ran out), for an
 // expression already reported.

@@ -1,6 +1,8 @@
-// Statements: blocks, variable declarations, conditions and loops, jumps out
-// of loops and try statements (with copies of finally blocks), return, and
-// try/catch/finally with its handler table.
+// The emitter for statements: blocks, variable declarations, conditions and
+// loops, jumps out of loops and try statements (with copies of finally
+// blocks), return, and try/catch/finally with its handler table. The
+// statements were checked (CheckStatements.cpp) and have no error; code
+// that cannot run is not emitted.
 #include "CompilerInternal.h"
 
 namespace ks::compiler {
@@ -21,16 +23,13 @@ bool Compiler::statement(Stmt* s)
     case StmtKind::Empty:
         return true;
     case StmtKind::Expr: {
-        Expr* e = s->expr;
-        if (!e)
-            return true;
         // Any expression is a statement (Konoha's rule): it is evaluated and
         // its value dropped. A bare class name evaluates to nothing.
-        if (e->kind == ExprKind::Name && (names_only_a_class(e->name)
-                || (str_equal(e->name, "global") && !find_local("global") && !find_global("global"))))
-            return true;
-        Operand op = expr(e);
-        release(op);
+        Expr* e = s->expr;
+        if (e && e->res != ResNothing) {
+            Operand op = expr(e);
+            release(op);
+        }
         return true;
     }
     case StmtKind::Var:
@@ -61,26 +60,12 @@ bool Compiler::statement(Stmt* s)
         return switch_statement(s);
     case StmtKind::Throw: {
         Operand v = expr(s->expr);
-        if (v.type->kind != TypeKind::Error
-            && (v.type->kind != TypeKind::Class || !is_subclass(v.type->cls, m_exception)))
-            type_error(s->expr, "only exceptions can be thrown, not '%s'", v.type);
         emit(Op::Throw, v.reg);
         release(v);
         return false;
     }
     }
     return true;
-}
-
-// Whether [name], used as an expression, names a class (or built-in type)
-// and nothing else that a name expression could mean.
-bool Compiler::names_only_a_class(const char* name)
-{
-    if (find_local(name) || (m_fs->cls && find_field(m_fs->cls, name)) || find_global(name)
-        || function_name_exists(name))
-        return false;
-    return find_class(name) || str_equal(name, "int") || str_equal(name, "boolean") || str_equal(name, "String")
-        || str_equal(name, "Array") || str_equal(name, "Map") || str_equal(name, "Bytes") || str_equal(name, "Func");
 }
 
 // Compiles block [b], in a new scope when it has its own braces; returns
@@ -97,28 +82,43 @@ bool Compiler::block(Block* b)
     return falls;
 }
 
-// Compiles the statements of [b] in the current scope, warning once about
-// code after a statement that never falls through.
+// Compiles the statements of [b] in the current scope, up to one that never
+// falls through: the rest cannot run (the checker warned), and only the
+// variables they declare get their registers (declare_skipped()).
 bool Compiler::block_statements(Block* b)
 {
     bool falls = true;
-    bool warned = false;
     // Past the function size limit the rest is not even visited (a finally
     // block copied at many jumps would be walked in vain each time).
     for (u32 i = 0; i < b->count && !m_failed && m_fs->code.size() < m_options.max_function_size; i++) {
-        if (!falls) {
-            if (!warned && b->stmts[i]->kind != StmtKind::Empty) {
-                m_diag->report(Severity::Warning, b->stmts[i]->line, b->stmts[i]->column, "unreachable code");
-                warned = true;
-            }
-            u32 start = here();
-            statement(b->stmts[i]);   // Checked, not kept: it cannot run.
-            drop_code_from(start);
-            continue;
-        }
-        falls = statement(b->stmts[i]);
+        if (!falls)
+            declare_skipped(b->stmts[i], false);
+        else
+            falls = statement(b->stmts[i]);
     }
     return falls;
+}
+
+// For a statement [s] that is not emitted (it cannot run, or it has an
+// error), declares the locals it would have declared in the current scope
+// (a variable, or a group `int a, b;`; at <main>'s top level, [top_level],
+// those that are not globals): a later statement the emitter does reach may
+// name them, as it could when the one-pass compiler emitted such a
+// statement and dropped its code.
+void Compiler::declare_skipped(Stmt* s, bool top_level)
+{
+    if (!s)
+        return;
+    if (s->kind == StmtKind::Block && s->block && !s->block->scoped) {
+        for (u32 i = 0; i < s->block->count; i++)
+            declare_skipped(s->block->stmts[i], top_level);
+        return;
+    }
+    if (s->kind != StmtKind::Var || !s->declared)
+        return;
+    if (top_level && m_fs->is_main && m_fs->emit_depth == 0 && !main_only(s->name))
+        return;   // A global.
+    emit_local(s->local, m_types.by_id(s->type_id));
 }
 
 // A top-level variable that no class or function names (nor `global.x`)
@@ -131,116 +131,41 @@ bool Compiler::main_only(const char* name)
         && !m_shared_names->may_contain(name, str_length(name));
 }
 
-// Class names, System and global cannot name a top-level variable.
-void Compiler::check_top_level_name(Stmt* s)
-{
-    if (find_class(s->name) || str_equal(s->name, "System") || str_equal(s->name, "global"))
-        error(s->line, s->column, "'%s' cannot be used as a variable name", s->name);
-}
-
 // Compiles a variable declaration: a global in <main>'s top level
-// ([top_level]), a local otherwise; the type is the declared one or, for
-// `var`, the initializer's.
+// ([top_level]; the checker declared it, its index in Stmt::local), a local
+// otherwise (numbered Stmt::local); the type is Stmt::type_id.
 void Compiler::var_statement(Stmt* s, bool top_level)
 {
     m_line = s->line;
-    bool global = top_level && m_fs->is_main && m_fs->scope_depth == 0;
-    if (global && main_only(s->name)) {
-        check_top_level_name(s);
-        global = false;
-    }
-    if (global) {
-        // A global.
-        GlobalSym* existing = find_global(s->name);
-        Type* t;
-        u16 tmp;
-        Operand v {};
-        if (s->type) {
-            t = resolve_type(s->type);
-            tmp = alloc_for(t);
-            if (s->expr)
-                expr_into(s->expr, tmp, t, "initializer");
-            else if (is_reference(t))
-                load_null(tmp, t);
-            else
-                emit_imm(Op::LoadI, tmp, 0);
-        } else {
-            v = expr(s->expr);
-            t = inferred_type(s, v.type);
-            tmp = v.reg;
-        }
-        if (existing) {
-            error(s->line, s->column, "'%s' is already declared", s->name);
-            if (v.temp)
-                release(v);
-            else if (s->type)
-                free_reg(tmp);
-            return;
-        }
-        check_top_level_name(s);
-        // The name outlives the statement's tree (freed after <main>).
-        const char* name = m_arena->copy_string(s->name, str_length(s->name));
-        GlobalSym g { name, t, m_globals.size(), s->is_const, true };
-        if (!name || !m_globals.try_append(g) || !m_global_index.add(g.name, g.index)) {
-            oom();
-            return;
-        }
-        emit_imm(Op::SetGlobal, tmp, (i32)g.index);
-        if (v.temp || s->type)
-            free_reg(tmp);
-        return;
-    }
-    Type* t;
+    bool global = top_level && m_fs->is_main && m_fs->emit_depth == 0 && !main_only(s->name);
+    Type* t = m_types.by_id(s->type_id);
+    // The initializer is compiled into a temporary, then bound: `int x =
+    // x;` sees the outer x, since the new one is not yet visible.
+    u16 tmp;
+    Operand v {};
     if (s->type) {
-        t = resolve_type(s->type);
-        // Declared first, initialized after: `int x = x;` sees the outer x
-        // nowhere, since the new x is not yet visible; compile the
-        // initializer into a temporary, then bind.
-        u16 tmp = alloc_for(t);
+        tmp = alloc_for(t);
         if (s->expr)
-            expr_into(s->expr, tmp, t, "initializer");
+            expr_into(s->expr, tmp, t);
         else if (is_reference(t))
             load_null(tmp, t);
         else
             emit_imm(Op::LoadI, tmp, 0);
-        Local* l = declare_local(s->name, t, s->line, s->column, s->is_const);
-        if (l) {
-            emit_move(l->reg, tmp);
-        }
+    } else {
+        v = expr(s->expr);
+        tmp = v.reg;
+    }
+    if (global) {
+        emit_imm(Op::SetGlobal, tmp, (i32)s->local);
+        if (v.temp || s->type)
+            free_reg(tmp);
+        return;
+    }
+    emit_move(emit_local(s->local, t), tmp);
+    if (s->type)
         free_reg(tmp);
-        return;
-    }
-    Operand v = expr(s->expr);
-    t = inferred_type(s, v.type);
-    Local* l = declare_local(s->name, t, s->line, s->column, s->is_const);
-    if (l)
-        emit_move(l->reg, v.reg);
-    release(v);
-}
-
-// The type `var` [s] gets from its value's type [t]: null and void give
-// none (an error, and the error type); reported as an info line.
-Type* Compiler::inferred_type(Stmt* s, Type* t)
-{
-    if (t->kind == TypeKind::Null) {
-        error(s->line, s->column, "cannot infer the type of '%s' from null", s->name);
-        t = m_types.error();
-    } else if (t->kind == TypeKind::Void) {
-        error(s->line, s->column, "'%s' cannot hold a void value", s->name);
-        t = m_types.error();
-    }
-    report_inferred(s, t);
-    return t;
-}
-
-// The info line Konoha prints for `var` [s]: the type it inferred, [t].
-void Compiler::report_inferred(Stmt* s, Type* t)
-{
-    if (s->is_const || t->kind == TypeKind::Error)
-        return;
-    char name[96];
-    TypeTable::name(t, name, sizeof(name));
-    m_diag->report(Severity::Info, s->line, s->column, "'%s' has the inferred type '%s'", s->name, name);
+    else
+        release(v);
 }
 
 // The compare-and-jump for comparison [op], inverted when jumping if false,
@@ -334,16 +259,11 @@ void Compiler::condition_jump(Expr* cond, bool jump_if, Vector<u32>* patches)
         return;
     }
     Operand c = expr(cond, m_types.boolean());
-    if (c.type->kind != TypeKind::Boolean)
-        type_error(cond, "condition must be boolean, not '%s'", c.type);
     u32 at = emit_jump(jump_if ? Op::JumpIf : Op::JumpIfNot, c.reg);
     release(c);
     if (!patches->try_append(at))
         oom();
 }
-
-// Whether [e] is the literal `true`.
-static bool is_constant_true(Expr* e) { return e && e->kind == ExprKind::Bool && e->int_value; }
 
 // Compiles `if (cond) body [else else_body]`; falls through unless both
 // branches end.
@@ -377,7 +297,7 @@ bool Compiler::if_statement(Stmt* s)
 void Compiler::loop_body(Stmt* body, Vector<u32>* breaks)
 {
     Vector<u32> continues(m_memory);
-    LoopContext loop { breaks, &continues, m_fs->trys.size(), m_fs->locals.size(), false };
+    LoopContext loop { breaks, &continues, m_fs->trys.size(), false };
     if (!m_fs->loops.try_append(loop))
         oom();
     begin_scope();
@@ -470,46 +390,26 @@ bool Compiler::foreach_statement(Stmt* s)
 {
     begin_scope();
     Operand coll = expr(s->expr);
-    Type* elem = m_types.error();
     bool map = coll.type->kind == TypeKind::Map;
-    if (coll.type->kind == TypeKind::Array)
-        elem = coll.type->elem;
-    else if (map)
-        elem = coll.type->key;
-    else if (coll.type->kind == TypeKind::Class && coll.type->cls == m_object)
-        // What an Object holds is known when it runs; the loop's element
-        // type must be known now (as in Konoha, which iterates arrays and
-        // iterators only).
-        type_error(s->expr, "for-each needs an array or a map, not '%s'; say what it holds with 'as' (for (T x : o as T[]))",
-            coll.type);
-    else if (coll.type->kind != TypeKind::Error)
-        type_error(s->expr, "for-each needs an array or a map, not '%s'", coll.type);
     // Keep the array and the index in registers of their own.
     u16 arr = alloc_reg(true);
-    i32 keys = map ? find_native("Map", "keys", 0) : -1;
-    if (keys >= 0) {
+    if (map) {
         m_line = s->line;
-        Type* key_array = m_types.array_of(elem);
+        Type* key_array = m_types.array_of(coll.type->key);
         if (!key_array)
             oom();
         else
             type_index(key_array);   // The verifier types keys()'s result from the table.
-        emit(Op::CallNative, arr, (u32)keys, 1, 1);
+        emit(Op::CallNative, arr, (u32)find_native("Map", "keys", 0), 1, 1);
         emit_args(&coll.reg, 1);
     } else {
-        if (map)
-            error(s->line, s->column, "internal: Map.keys() is missing");
         emit_move(arr, coll.reg);
     }
     release(coll);
     u16 index = alloc_reg(false);
     u16 size = alloc_reg(false);
     emit_imm(Op::LoadI, index, 0);
-    Type* var_type = s->type ? resolve_type(s->type) : elem;
-    if (!assignable(var_type, elem))
-        error(s->line, s->column, "for-each variable type does not match the array elements");
-    Local* l = declare_local(s->name, var_type, s->line, s->column, false);
-    u16 var = l ? l->reg : 0;
+    u16 var = emit_local(s->local, m_types.by_id(s->type_id));
     Vector<u32> breaks(m_memory);
     u32 to_cond = emit_jump(Op::Jump);
     u32 top = here();
@@ -532,30 +432,6 @@ bool Compiler::foreach_statement(Stmt* s)
     return true;
 }
 
-// The literal int value of a case label (`3`, `-3`), for duplicate checks.
-static bool case_int_literal(Expr* e, i64* out)
-{
-    if (e->kind == ExprKind::Int) {
-        *out = e->int_value;
-        return true;
-    }
-    if (e->kind == ExprKind::Unary && e->op == Tok::Minus && e->a && e->a->kind == ExprKind::Int) {
-        *out = (i64)((u64)0 - (u64)e->a->int_value);
-        return true;
-    }
-    return false;
-}
-
-// Whether case labels [a] and [b] are the same literal (int or String).
-static bool same_case_literal(Expr* a, Expr* b)
-{
-    i64 x, y;
-    if (case_int_literal(a, &x) && case_int_literal(b, &y))
-        return x == y;
-    return a->kind == ExprKind::String && b->kind == ExprKind::String && a->name_length == b->name_length
-        && mem_compare(a->name, b->name, a->name_length) == 0;
-}
-
 // Compiles `switch (subject) { case V: ... default: ... }` on an int or a
 // String, C-style. The subject is evaluated once into a register of its
 // own; the labels are tested in source order (each value is an int or
@@ -572,13 +448,10 @@ bool Compiler::switch_statement(Stmt* s)
     Type* t = subject.type;
     bool is_int = t->kind == TypeKind::Int;
     bool is_string = t->kind == TypeKind::String;
-    if (!is_int && !is_string && t->kind != TypeKind::Error)
-        type_error(s->expr, "a switch needs an int or a String, not '%s'", t);
     u16 subj = alloc_reg(is_string);
     emit_move(subj, subject.reg);
     release(subject);
     Vector<u32> to_case(m_memory);   // Per label: the jumps to its statements (one each; none for default).
-    NameIndex labels(m_memory, m_options.hash_seed);   // The literal labels seen, by value.
     i32 default_index = -1;
     for (u32 i = 0; i < s->case_count && !m_failed; i++) {
         SwitchCase& c = s->cases[i];
@@ -589,31 +462,12 @@ bool Compiler::switch_statement(Stmt* s)
                 oom();
             continue;
         }
-        // Repeated literals: as javac, an error. Found through a hash of
-        // the literals seen (keyed by the compile's seed), so a switch of
-        // n labels costs n lookups, not n * n comparisons.
-        if (!tick(1))
-            break;
-        i64 literal_int;
-        bool is_literal = case_int_literal(c.value, &literal_int) || c.value->kind == ExprKind::String;
-        if (is_literal) {
-            u32 h = c.value->kind == ExprKind::String ? labels.hash_bytes_keyed(c.value->name, c.value->name_length)
-                                                      : labels.hash_value((u64)literal_int);
-            i64 seen = labels.find_hashed(h, [&](u32 j) { return same_case_literal(s->cases[j].value, c.value); });
-            if (seen >= 0)
-                error(c.value->line, c.value->column, "this case value is already a label of the switch (line %d)",
-                    nullptr, nullptr, s->cases[seen].line);
-            else if (!labels.add_hashed(h, i))
-                oom();
-        }
         u32 at = 0;
         i32 k = is_int ? int_constant_operand(c.value) : -1;
         if (k >= 0) {
             at = emit(compare_jump_op(Tok::Eq, true, true), subj, (u32)k, 0);
         } else {
             Operand v = expr(c.value, t);
-            if (v.type->kind != TypeKind::Error && t->kind != TypeKind::Error && v.type != t)
-                type_error(c.value, "a case value of type '%s' in a switch on '%s'", v.type, t);
             if (is_int) {
                 at = emit(compare_jump_op(Tok::Eq, true, false), subj, v.reg, 0);
             } else {
@@ -630,7 +484,7 @@ bool Compiler::switch_statement(Stmt* s)
     m_line = s->line;
     u32 to_default = emit_jump(Op::Jump);
     Vector<u32> breaks(m_memory);
-    LoopContext context { &breaks, nullptr, m_fs->trys.size(), m_fs->locals.size(), true };
+    LoopContext context { &breaks, nullptr, m_fs->trys.size(), true };
     if (!m_fs->loops.try_append(context))
         oom();
     bool falls = true;
@@ -681,7 +535,6 @@ void Compiler::emit_finally_blocks(u32 down_to)
             CutList* cuts = saved[j - down_to].cuts;
             if (!cuts->pairs.try_append(start) || !cuts->pairs.try_append(end))
                 oom();
-            cuts->high = max(cuts->high, max(start + 1, end));
         }
     }
     fs->trys.shrink(down_to);
@@ -694,15 +547,12 @@ void Compiler::emit_finally_blocks(u32 down_to)
 // try statements inside the loop, then jumps (patched at the loop's end).
 void Compiler::jump_out(Stmt* s, bool is_break)
 {
+    (void)s;
     // `break` leaves the innermost loop or switch; `continue` the innermost
-    // loop, through any switch inside it.
+    // loop, through any switch inside it (the checker made sure there is one).
     u32 i = m_fs->loops.size();
     while (i > 0 && !is_break && m_fs->loops[i - 1].is_switch)
         i--;
-    if (i == 0) {
-        error(s->line, s->column, is_break ? "'break' outside a loop or switch" : "'continue' outside a loop");
-        return;
-    }
     LoopContext loop = m_fs->loops[i - 1];
     emit_finally_blocks(loop.try_depth);
     u32 at = emit_jump(Op::Jump);
@@ -710,47 +560,26 @@ void Compiler::jump_out(Stmt* s, bool is_break)
         oom();
 }
 
-// Compiles `return [expr]`: checks the value against the function's return
-// type and runs the enclosing finally blocks first.
+// Compiles `return [expr]`: runs the enclosing finally blocks first.
 void Compiler::return_statement(Stmt* s)
 {
     Type* rt = m_fs->return_type;
-    if (m_fs->is_main) {
-        // Konoha's rule: the top level is not a function.
-        error(s->line, s->column, "'return' outside a function");
-        if (s->expr) {
-            Operand v = expr(s->expr);
-            release(v);
-        }
-        return;
-    }
     if (rt->kind == TypeKind::Void || m_fs->is_ctor) {
-        if (s->expr) {
-            error(s->line, s->column, m_fs->is_ctor ? "a constructor cannot return a value"
-                                                    : "a void function cannot return a value");
-            Operand v = expr(s->expr);
-            release(v);
-        }
         emit_finally_blocks(0);
-        emit(Op::ReturnVoid);
-        return;
-    }
-    if (!s->expr) {
-        error(s->line, s->column, "missing return value");
         emit(Op::ReturnVoid);
         return;
     }
     if (m_fs->trys.size() == 0) {
         // No finally block can run (and change a variable) before the
         // return: return the value from wherever it is.
-        Operand v = coerce(expr(s->expr, rt), rt, s->expr, "return value");
+        Operand v = coerce(expr(s->expr, rt), rt);
         m_line = s->line;
         emit(Op::Return, v.reg);
         release(v);
         return;
     }
     u16 r = alloc_for(rt);
-    expr_into(s->expr, r, rt, "return value");
+    expr_into(s->expr, r, rt);
     emit_finally_blocks(0);
     m_line = s->line;
     emit(Op::Return, r);
@@ -827,7 +656,7 @@ KS_NOINLINE bool Compiler::add_handlers(Vector<Handler>* handlers, u32 start, u3
 bool Compiler::try_statement(Stmt* s)
 {
     FunctionState* fs = m_fs;
-    CutList cuts { Vector<u32>(m_memory), 0 };
+    CutList cuts { Vector<u32>(m_memory) };
     TryContext ctx { s->finally_block, here(), &cuts };
     u32 start = here();
     if (!fs->trys.try_append(ctx)) {
@@ -847,10 +676,9 @@ bool Compiler::try_statement(Stmt* s)
     u16 exc = alloc_reg(true);
     if (!add_handlers(&fs->handlers, start, end, &cuts, target, exc))
         oom();
-    fs->handler_high = max(fs->handler_high, max(end, target + 1));
 
     // Catch clauses run with the finally block still pending.
-    CutList cuts2 { Vector<u32>(m_memory), 0 };
+    CutList cuts2 { Vector<u32>(m_memory) };
     TryContext ctx2 { s->finally_block, here(), &cuts2 };
     u32 start2 = here();
     if (s->finally_block && !fs->trys.try_append(ctx2))
@@ -860,14 +688,7 @@ bool Compiler::try_statement(Stmt* s)
     for (u32 i = 0; i < s->catch_count; i++) {
         Catch& c = s->catches[i];
         m_line = c.line;
-        Type* t = resolve_type(c.type);
-        if (t->kind != TypeKind::Error && (t->kind != TypeKind::Class || !is_subclass(t->cls, m_exception))) {
-            Expr at {};
-            at.line = c.line;
-            at.column = c.column;
-            type_error(&at, "'%s' is not an exception class", t);
-            t = m_types.error();
-        }
+        Type* t = m_types.by_id(c.type_id);
         u32 skip = 0;
         bool matches_all = t->kind == TypeKind::Class && t->cls == m_exception;
         if (!matches_all && t->kind == TypeKind::Class) {
@@ -877,15 +698,15 @@ bool Compiler::try_statement(Stmt* s)
             free_reg(test);
         }
         begin_scope();
-        Local* l = c.name ? declare_local(c.name, t->kind == TypeKind::Error ? m_exception->type : t, c.line,
-                                c.column, false)
-                          : nullptr;
         // The handler's register holds an Exception: a Cast (which the
         // InstanceOf above makes certain) gives the verifier the class.
-        if (l && (matches_all || t->kind != TypeKind::Class))
-            emit_move(l->reg, exc);
-        else if (l)
-            emit(Op::Cast, l->reg, exc, t->cls->id);
+        if (c.name) {
+            u16 var = emit_local(c.local, t);
+            if (matches_all)
+                emit_move(var, exc);
+            else
+                emit(Op::Cast, var, exc, t->cls->id);
+        }
         bool body_falls = block(c.body);
         end_scope();
         if (body_falls) {
@@ -911,7 +732,6 @@ bool Compiler::try_statement(Stmt* s)
         u16 exc2 = alloc_reg(true);
         if (!add_handlers(&fs->handlers, start2, end2, &cuts2, target2, exc2))
             oom();
-        fs->handler_high = max(fs->handler_high, max(end2, target2 + 1));
         block(s->finally_block);
         emit(Op::Throw, exc2);
         free_reg(exc2);

@@ -4,7 +4,9 @@
 
 namespace ks {
 
-// A new type of [kind] in the arena, all else zero (null when memory ran out).
+// A new type of [kind] in the arena, all else zero, numbered (Type::id) so
+// that the checker's annotations can name it in 32 bits; null when memory
+// ran out.
 Type* TypeTable::make(TypeKind kind)
 {
     Type* t = m_arena->make<Type>();
@@ -12,6 +14,9 @@ Type* TypeTable::make(TypeKind kind)
         return nullptr;
     mem_set(t, 0, sizeof(*t));
     t->kind = kind;
+    t->id = m_all.size();
+    if (!m_all.try_append(t))
+        return nullptr;
     return t;
 }
 

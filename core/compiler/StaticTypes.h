@@ -35,6 +35,7 @@ struct Type {
     u32 param_count;
     Type* array_type;   // The interned array of this type, once made.
     u32 program_index;  // Index in the program's type table plus one; 0 until numbered.
+    u32 id;             // In the TypeTable: by_id() gives the type back (0 is the error type).
 };
 
 inline bool is_reference(const Type* t)
@@ -63,7 +64,7 @@ inline u8 value_kind(const Type* t)
 // quadratic time).
 class TypeTable {
 public:
-    TypeTable(Arena* arena, Memory* memory) : m_arena(arena), m_composites(memory), m_index(memory) {}
+    TypeTable(Arena* arena, Memory* memory) : m_arena(arena), m_composites(memory), m_index(memory), m_all(memory) {}
     // Before init(): the seed of the hash index (see NameIndex).
     void set_seed(u64 seed) { m_index.set_seed(seed); }
     bool init();
@@ -75,6 +76,8 @@ public:
     Type* null_type() { return m_null; }
     Type* string() { return m_string; }
     Type* bytes() { return m_bytes; }
+    // The type numbered [id] (Type::id), as the checker's annotations hold it.
+    Type* by_id(u32 id) { return m_all[id]; }
 
     // Null only when memory runs out.
     Type* array_of(Type* elem);
@@ -92,6 +95,7 @@ private:
     Arena* m_arena;
     Vector<Type*> m_composites;   // Map and function types, by id in m_index.
     NameIndex m_index;
+    Vector<Type*> m_all;          // Every type made, by id.
     Type* m_error {};
     Type* m_void {};
     Type* m_int {};
