@@ -155,13 +155,9 @@ Type* Compiler::native_type(char code, Type* receiver)
 // (on [receiver] of [receiver_type] for methods), checking argument types.
 Operand Compiler::call_native(Expr* e, i32 native, Operand* receiver, Type* receiver_type, i32 dest)
 {
-    u32 count;
-    const NativeInfo& info = native_table(&count)[native];
-    const char* sig = info.signature;
-    u32 argc = (u32)str_length(sig) - 1;
     Type* params[8];
-    for (u32 i = 0; i < argc && i < 8; i++)
-        params[i] = native_type(sig[i + 1], receiver_type);
+    const char* sig = native_params(native, receiver_type, params);
+    u32 argc = (u32)str_length(sig) - 1;
     u16 regs[9];
     args_into(e, params, argc, regs, receiver);
     u32 total = argc + (receiver ? 1 : 0);

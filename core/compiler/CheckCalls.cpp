@@ -111,17 +111,26 @@ Type* Compiler::check_call_function(Expr* e, FuncSym* f)
     return f->result->kind == TypeKind::Void ? m_types.void_type() : f->result;
 }
 
+// The parameter types of native [native] (on a receiver of
+// [receiver_type] for methods) into [params] (at most 8); its signature,
+// whose first letter is its result's type and the rest its parameters'.
+const char* Compiler::native_params(i32 native, Type* receiver_type, Type** params)
+{
+    u32 count;
+    const char* sig = native_table(&count)[native].signature;
+    u32 argc = (u32)str_length(sig) - 1;
+    for (u32 i = 0; i < argc && i < 8; i++)
+        params[i] = native_type(sig[i + 1], receiver_type);
+    return sig;
+}
+
 // Checks a call of native [native] with the arguments of [e] (on a
 // receiver of [receiver_type] for methods); the type is its result's.
 Type* Compiler::check_call_native(Expr* e, i32 native, Type* receiver_type)
 {
-    u32 count;
-    const NativeInfo& info = native_table(&count)[native];
-    const char* sig = info.signature;
-    u32 argc = (u32)str_length(sig) - 1;
     Type* params[8];
-    for (u32 i = 0; i < argc && i < 8; i++)
-        params[i] = native_type(sig[i + 1], receiver_type);
+    const char* sig = native_params(native, receiver_type, params);
+    u32 argc = (u32)str_length(sig) - 1;
     check_args(e, params, argc, nullptr);
     return native_type(sig[0], receiver_type);
 }

@@ -549,20 +549,29 @@ Type* Compiler::check_assign(Expr* e)
     return m_types.error();
 }
 
+// `++t` / `--t` ([e], also postfix) as the assignment `t += 1` / `t -= 1`:
+// [assign], whose right side is [one]. Both passes build it alike, on the
+// native stack (the checker checks it, the emitter compiles it).
+void Compiler::incdec_as_assign(const Expr* e, Expr* one, Expr* assign)
+{
+    *one = Expr {};
+    one->kind = ExprKind::Int;
+    one->line = e->line;
+    one->column = e->column;
+    one->int_value = 1;
+    *assign = *e;
+    assign->kind = ExprKind::Assign;
+    assign->op = e->op == Tok::PlusPlus ? Tok::PlusAssign : Tok::MinusAssign;
+    assign->a = e->a;
+    assign->b = one;
+}
+
 // Checks `++t` and `--t` (also postfix) as `t += 1` / `t -= 1`; the
 // assignment's resolution is kept on [e] for the emitter.
 Type* Compiler::check_incdec(Expr* e)
 {
-    Expr one {};
-    one.kind = ExprKind::Int;
-    one.line = e->line;
-    one.column = e->column;
-    one.int_value = 1;
-    Expr assign = *e;
-    assign.kind = ExprKind::Assign;
-    assign.op = e->op == Tok::PlusPlus ? Tok::PlusAssign : Tok::MinusAssign;
-    assign.a = e->a;
-    assign.b = &one;
+    Expr one, assign;
+    incdec_as_assign(e, &one, &assign);
     if (e->a->kind != ExprKind::Name && e->a->kind != ExprKind::Member && e->a->kind != ExprKind::Index) {
         error_at(e, "'++' and '--' need a variable, field or element");
         return m_types.error();

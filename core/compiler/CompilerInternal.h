@@ -464,6 +464,7 @@ private:
     void check_compound_value(Expr* e, Tok base, Type* t);
     Type* check_assign(Expr* e);
     Type* check_incdec(Expr* e);
+    void incdec_as_assign(const Expr* e, Expr* one, Expr* assign);
     Type* check_conditional(Expr* e, Type* expected);
     Type* check_instanceof(Expr* e);
     Type* check_as(Expr* e);
@@ -478,6 +479,7 @@ private:
     void check_args(Expr* call, Type** params, u32 count, FuncSym* func);
     Type* check_call_function(Expr* e, FuncSym* f);
     Type* check_call_native(Expr* e, i32 native, Type* receiver_type);
+    const char* native_params(i32 native, Type* receiver_type, Type** params);
     Type* check_call_value(Expr* e, Type* ft);
     Type* check_call(Expr* e);
     Type* check_method_call(Expr* e);

@@ -659,16 +659,8 @@ void Compiler::compound_value(Expr* e, Tok base, Type* t, u16 old, u16 dest)
 // (the assignment's resolution is on [e]).
 Operand Compiler::incdec_expr(Expr* e)
 {
-    Expr one {};
-    one.kind = ExprKind::Int;
-    one.line = e->line;
-    one.column = e->column;
-    one.int_value = 1;
-    Expr assign = *e;
-    assign.kind = ExprKind::Assign;
-    assign.op = e->op == Tok::PlusPlus ? Tok::PlusAssign : Tok::MinusAssign;
-    assign.a = e->a;
-    assign.b = &one;
+    Expr one, assign;
+    incdec_as_assign(e, &one, &assign);
     assign.type_id = m_types.int_type()->id;
     Operand r = assign_expr(&assign, -1);
     release(r);
