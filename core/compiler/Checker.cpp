@@ -414,6 +414,21 @@ void Compiler::check_compound_value(Expr* e, Tok base, Type* t)
         type_error(e, "compound assignment cannot combine '%s' and '%s'", t, rhs);
 }
 
+// The value [e] (`t = v` or `t op= v`) stores: v, or for a compound
+// assignment `t op v`, built in [synthetic] (both passes build it alike).
+Expr* Compiler::assigned_expr(Expr* e, Expr* synthetic)
+{
+    Tok base = compound_base(e->op);
+    if (base == Tok::Assign)
+        return e->b;
+    *synthetic = *e;
+    synthetic->kind = ExprKind::Binary;
+    synthetic->op = base;
+    synthetic->a = e->a;
+    synthetic->b = e->b;
+    return synthetic;
+}
+
 // Checks `target = value` and compound assignments to locals, fields,
 // globals and elements; the type is the value's slot's.
 Type* Compiler::check_assign(Expr* e)
@@ -421,16 +436,8 @@ Type* Compiler::check_assign(Expr* e)
     Expr* target = e->a;
     Tok base = compound_base(e->op);
     // `t op= v` is checked as `t = t op v`, as the emitter compiles it.
-    Expr synthetic {};
-    Expr* value = e->b;
-    if (base != Tok::Assign) {
-        synthetic = *e;
-        synthetic.kind = ExprKind::Binary;
-        synthetic.op = base;
-        synthetic.a = target;
-        synthetic.b = e->b;
-        value = &synthetic;
-    }
+    Expr synthetic;
+    Expr* value = assigned_expr(e, &synthetic);
     if (target->kind == ExprKind::Name) {
         const char* name = target->name;
         if (Local* l = find_local(name)) {

@@ -465,6 +465,7 @@ private:
     Type* check_assign(Expr* e);
     Type* check_incdec(Expr* e);
     void incdec_as_assign(const Expr* e, Expr* one, Expr* assign);
+    Expr* assigned_expr(Expr* e, Expr* synthetic);
     Type* check_conditional(Expr* e, Type* expected);
     Type* check_instanceof(Expr* e);
     Type* check_as(Expr* e);

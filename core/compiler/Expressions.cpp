@@ -508,16 +508,8 @@ Operand Compiler::assign_expr(Expr* e, i32 dest)
     Type* t = type_of(e);
     // The new value, as an expression over the old one for compound forms:
     // `t op= v` is compiled as `t = t op v` with t evaluated once.
-    Expr synthetic {};
-    Expr* value = e->b;
-    if (base != Tok::Assign) {
-        synthetic = *e;
-        synthetic.kind = ExprKind::Binary;
-        synthetic.op = base;
-        synthetic.a = target;
-        synthetic.b = e->b;
-        value = &synthetic;
-    }
+    Expr synthetic;
+    Expr* value = assigned_expr(e, &synthetic);
     switch (e->res) {
     case ResDeclareGlobal:
         return declare_global_by_assignment(e, value);
