@@ -61,6 +61,15 @@ Operand Compiler::coerce(Operand op, Type* to)
 // whose depth the parser bounds (and the checker, which saw it first).
 Operand Compiler::expr(Expr* e, Type* expected, i32 dest)
 {
+    // The checker passes the emitter no expression with an error. One that
+    // arrives all the same (a bug) ends the compile with an internal error,
+    // rather than code made from a node without annotations.
+    if (KS_UNLIKELY(!e || e->kind == ExprKind::Error)) {
+        if (!m_failed)
+            error(e ? e->line : m_line, e ? e->column : 0, "internal error: an unchecked expression reached the emitter");
+        m_failed = true;
+        return Operand { m_types.error(), 0, false };
+    }
     if (m_failed || !tick_node())
         return Operand { type_of(e), 0, false };
     // The commonest expression, a local, is its register: no code, no line.
