@@ -477,6 +477,8 @@ void Compiler::compile_main(SyntaxTree& program)
     }
     init_class_constants();
     bool transcript = m_options.mode == CompileMode::Transcript;
+    if (transcript)
+        check_field_initializers(&fs);
     // Transcript mode: the diagnostics so far (lexer, parser, declarations),
     // by line; [next_early] is the first not yet reported.
     Vector<u32> early(m_memory);
@@ -655,6 +657,36 @@ void Compiler::init_class_constants()
         emit_imm(Op::SetGlobal, tmp, (i32)g.index);
         free_reg(tmp);
     }
+}
+
+// Transcript mode: the field initializers of the script's classes, checked
+// before <main> is, so that their errors are among the diagnostics of their
+// class's item, which then stops the script where the class stands, as
+// Konoha does. (They are checked again, and emitted, with each constructor,
+// which the script then never reaches.) [main] is <main>'s state, made
+// current again after.
+void Compiler::check_field_initializers(FunctionState* main)
+{
+    for (ClassSym* cls : m_classes) {
+        ClassDecl* cd = cls->decl;
+        if (m_failed || cls->builtin || !cd || !cls->ctors.size())
+            continue;
+        FunctionState fs;
+        if (begin_function(&fs, cls->ctors[0], cls)) {
+            begin_check_scope();
+            for (u32 i = 0; i < cd->field_count; i++) {
+                FieldDecl* fd = &cd->fields[i];
+                FieldSym* field = find_field(cls, fd->name);
+                if (!fd->init || !field || field->owner != cls)
+                    continue;
+                m_line = fd->line;
+                check_into(fd->init, field->type, "field initializer");
+            }
+            end_check_scope();
+        }
+        release_state(&fs);
+    }
+    m_fs = main;
 }
 
 // Compiles the body of function, method or constructor [sym] (an implicit

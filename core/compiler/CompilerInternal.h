@@ -377,6 +377,7 @@ private:
     bool finish_function(FunctionState* fs, const char* name, u32 line, Function** out);
     void release_state(FunctionState* fs);
     void compile_main(SyntaxTree& program);
+    void check_field_initializers(FunctionState* main);
     void sort_by_line(u32* list, u32 n);
     u32 through_first_error(const u32* list, u32 n);
     void report_on_first_call(u32 diag_before, u32 line);
