@@ -1012,10 +1012,10 @@ bool Parser::skip_body(FuncDecl* func)
 }
 
 // skip_body() past the tokens lexed so far, [depth] braces open: lexes on
-// to the '}' that closes them, keeping that token only (after the others,
-// which take each other's place). Each identifier is noted first
-// (note_name()). False, with the lexer, tokens and diagnostics as they
-// were, when the file ends first.
+// to the '}' that closes them and keeps that token only (the others are
+// dropped as it goes). Each identifier is noted first (note_name()). False,
+// with the lexer, tokens and diagnostics as they were, when the file ends
+// first.
 bool Parser::skip_lexing(u32 depth)
 {
     Lexer saved = *m_lexer;
