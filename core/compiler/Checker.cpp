@@ -628,13 +628,21 @@ Type* Compiler::check_conditional(Expr* e, Type* expected)
     return t;
 }
 
+// The operand ([a]) and the target type ([t], its id in [symbol]) of
+// `x instanceof T`, `x as T` and `x to T`; false when either has an error.
+bool Compiler::check_type_test(Expr* e, Type** a, Type** t)
+{
+    *a = check(e->a);
+    *t = resolve_type(e->type);
+    e->symbol = (*t)->id;
+    return (*a)->kind != TypeKind::Error && (*t)->kind != TypeKind::Error;
+}
+
 // Checks `x instanceof T`; the tested type's id goes in [symbol].
 Type* Compiler::check_instanceof(Expr* e)
 {
-    Type* a = check(e->a);
-    Type* t = resolve_type(e->type);
-    e->symbol = t->id;
-    if (a->kind == TypeKind::Error || t->kind == TypeKind::Error)
+    Type *a, *t;
+    if (!check_type_test(e, &a, &t))
         return m_types.error();
     if (a->kind == TypeKind::Void || t->kind == TypeKind::Void || t->kind == TypeKind::Null) {
         error_at(e, "instanceof needs a value and a type");
@@ -647,10 +655,8 @@ Type* Compiler::check_instanceof(Expr* e)
 // unboxing or a checked cast to another reference type.
 Type* Compiler::check_as(Expr* e)
 {
-    Type* a = check(e->a);
-    Type* t = resolve_type(e->type);
-    e->symbol = t->id;
-    if (a->kind == TypeKind::Error || t->kind == TypeKind::Error)
+    Type *a, *t;
+    if (!check_type_test(e, &a, &t))
         return m_types.error();
     if (a->kind == TypeKind::Null && is_reference(t))
         return check_coerce(a, t, e);
@@ -672,10 +678,8 @@ Type* Compiler::check_as(Expr* e)
 // Object, and between classes.
 Type* Compiler::check_to(Expr* e)
 {
-    Type* a = check(e->a);
-    Type* t = resolve_type(e->type);
-    e->symbol = t->id;
-    if (a->kind == TypeKind::Error || t->kind == TypeKind::Error)
+    Type *a, *t;
+    if (!check_type_test(e, &a, &t))
         return m_types.error();
     TypeKind from = a->kind;
     TypeKind to = t->kind;

@@ -659,6 +659,31 @@ void Compiler::init_class_constants()
     }
 }
 
+// The field of [cls] that [fd] declares, if [fd] gives it an initializer
+// that [cls]'s constructors run (not a field a superclass already has).
+FieldSym* Compiler::initialized_field(ClassSym* cls, FieldDecl* fd)
+{
+    FieldSym* field = fd->init ? find_field(cls, fd->name) : nullptr;
+    return field && field->owner == cls ? field : nullptr;
+}
+
+// Checks the field initializers of class [cls] (declared by [cd]) in the
+// current function's scope, a constructor's; each one with an error is
+// marked (ConvHasError) for the emitter.
+void Compiler::check_own_field_initializers(ClassSym* cls, ClassDecl* cd)
+{
+    for (u32 i = 0; i < cd->field_count; i++) {
+        FieldDecl* fd = &cd->fields[i];
+        FieldSym* field = initialized_field(cls, fd);
+        if (!field)
+            continue;
+        m_line = fd->line;
+        u32 errors = m_check_errors;
+        check_into(fd->init, field->type, "field initializer");
+        fd->init->conv = m_check_errors != errors ? ConvHasError : 0;
+    }
+}
+
 // Transcript mode: the field initializers of the script's classes, checked
 // before <main> is, so that their errors are among the diagnostics of their
 // class's item, which then stops the script where the class stands, as
@@ -674,14 +699,7 @@ void Compiler::check_field_initializers(FunctionState* main)
         FunctionState fs;
         if (begin_function(&fs, cls->ctors[0], cls)) {
             begin_check_scope();
-            for (u32 i = 0; i < cd->field_count; i++) {
-                FieldDecl* fd = &cd->fields[i];
-                FieldSym* field = find_field(cls, fd->name);
-                if (!fd->init || !field || field->owner != cls)
-                    continue;
-                m_line = fd->line;
-                check_into(fd->init, field->type, "field initializer");
-            }
+            check_own_field_initializers(cls, cd);
             end_check_scope();
         }
         release_state(&fs);
@@ -749,16 +767,8 @@ void Compiler::compile_body(FunctionState* state, FuncSym* sym, FuncDecl* d)
                 "'%s' has no constructor without parameters; call super(...) first", cls->super->name);
     }
     ClassDecl* cd = sym->is_ctor ? cls->decl : nullptr;
-    for (u32 i = 0; cd && i < cd->field_count; i++) {
-        FieldDecl* fd = &cd->fields[i];
-        FieldSym* field = find_field(cls, fd->name);
-        if (!fd->init || !field || field->owner != cls)
-            continue;
-        m_line = fd->line;
-        u32 errors = m_check_errors;
-        check_into(fd->init, field->type, "field initializer");
-        fd->init->conv = m_check_errors != errors ? ConvHasError : 0;
-    }
+    if (cd)
+        check_own_field_initializers(cls, cd);
     bool falls_through = true;
     bool warned_unreachable = false;
     for (u32 i = first_statement; d && d->body && i < d->body->count && !m_failed; i++) {
@@ -807,8 +817,8 @@ void Compiler::compile_body(FunctionState* state, FuncSym* sym, FuncDecl* d)
         }
         for (u32 i = 0; cd && i < cd->field_count && falls_through; i++) {
             FieldDecl* fd = &cd->fields[i];
-            FieldSym* field = find_field(cls, fd->name);
-            if (!fd->init || !field || field->owner != cls)
+            FieldSym* field = initialized_field(cls, fd);
+            if (!field)
                 continue;
             m_line = fd->line;
             if (fd->init->conv & ConvHasError) {

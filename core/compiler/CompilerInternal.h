@@ -378,6 +378,8 @@ private:
     void release_state(FunctionState* fs);
     void compile_main(SyntaxTree& program);
     void check_field_initializers(FunctionState* main);
+    FieldSym* initialized_field(ClassSym* cls, FieldDecl* fd);
+    void check_own_field_initializers(ClassSym* cls, ClassDecl* cd);
     void sort_by_line(u32* list, u32 n);
     u32 through_first_error(const u32* list, u32 n);
     void report_on_first_call(u32 diag_before, u32 line);
@@ -468,6 +470,7 @@ private:
     void incdec_as_assign(const Expr* e, Expr* one, Expr* assign);
     Expr* assigned_expr(Expr* e, Expr* synthetic);
     Type* check_conditional(Expr* e, Type* expected);
+    bool check_type_test(Expr* e, Type** a, Type** t);
     Type* check_instanceof(Expr* e);
     Type* check_as(Expr* e);
     Type* check_to(Expr* e);
