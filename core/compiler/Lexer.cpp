@@ -17,8 +17,9 @@ const char* token_text(Tok kind)
 
 // Character classes, one table load per test (identifiers are most of a
 // program's bytes): letters, '_' and every byte of a UTF-8 sequence start
-// an identifier; digits continue one.
-enum : u8 { CharIdentStart = 1, CharDigit = 2 };
+// an identifier; digits continue one. skip_plain() steps over blanks and
+// the operator characters that make no token with an error or a value.
+enum : u8 { CharIdentStart = 1, CharDigit = 2, CharBlank = 4, CharOperator = 8 };
 
 struct CharTable {
     u8 bits[256];
@@ -34,6 +35,12 @@ static constexpr CharTable make_char_table()
         if (c >= '0' && c <= '9')
             t.bits[c] |= CharDigit;
     }
+    for (const char* p = " \t\r"; *p; p++)
+        t.bits[(u8)*p] |= CharBlank;
+    // Not '/' (it may start a comment), braces (skip_lexing() counts them)
+    // or quotes (strings interpolate).
+    for (const char* p = "()[],;.:?@~+-*%^!=&|<>"; *p; p++)
+        t.bits[(u8)*p] |= CharOperator;
     return t;
 }
 
@@ -57,8 +64,8 @@ struct Keyword {
     }
 };
 
-// Sorted by first letter: keyword_kind() compares an identifier only with
-// the few keywords that share its first letter (kKeywordFrom).
+// The reserved words. keyword_kind() finds the one an identifier may be by
+// a perfect hash (kKeywordSlots), then compares it.
 static constexpr Keyword kKeywords[] = {
     { "as", Tok::KwAs }, { "break", Tok::KwBreak }, { "boolean", Tok::KwBoolean },
     { "continue", Tok::KwContinue }, { "class", Tok::KwClass }, { "const", Tok::KwConst },
@@ -72,52 +79,51 @@ static constexpr Keyword kKeywords[] = {
     { "while", Tok::KwWhile },
 };
 constexpr u32 kKeywordCount = sizeof(kKeywords) / sizeof(kKeywords[0]);
+constexpr u32 kKeywordMaxLength = 10;   // "instanceof"
 
-// Per letter 'a'..'z' and one past 'z': the first keyword that starts with
-// it or a later letter.
-struct KeywordIndex {
-    u8 from[27];
-    u16 lengths[26];   // Bit n: some keyword of the letter is n bytes long.
+// The slot of a word of [length] bytes from [first] to [last] in
+// kKeywordSlots: the constants were searched for so that no two keywords
+// share a slot (checked below).
+static constexpr u32 keyword_slot(u8 first, u8 last, u32 length) { return (first + last * 6u + length * 8u) & 127; }
+
+// Per slot: 1 + the index of the keyword there, or 0. [perfect]: no two
+// keywords in one slot, none longer than kKeywordMaxLength.
+struct KeywordSlots {
+    u8 keyword[128];
+    bool perfect;
 };
 
-// Built at compile time from kKeywords, sorted by first letter.
-static constexpr KeywordIndex make_keyword_index()
+static constexpr KeywordSlots make_keyword_slots()
 {
-    KeywordIndex index {};
-    for (u32 letter = 0; letter <= 26; letter++) {
-        u32 i = 0;
-        while (i < kKeywordCount && (u32)(kKeywords[i].text[0] - 'a') < letter)
-            i++;
-        index.from[letter] = (u8)i;
+    KeywordSlots t {};
+    t.perfect = true;
+    for (u32 i = 0; i < kKeywordCount; i++) {
+        const Keyword& k = kKeywords[i];
+        u32 slot = keyword_slot((u8)k.text[0], (u8)k.text[k.length - 1], k.length);
+        if (t.keyword[slot] || k.length > kKeywordMaxLength || k.length < 2)
+            t.perfect = false;
+        t.keyword[slot] = (u8)(i + 1);
     }
-    for (u32 i = 0; i < kKeywordCount; i++)
-        index.lengths[kKeywords[i].text[0] - 'a'] |= (u16)(1u << kKeywords[i].length);
-    return index;
+    return t;
 }
 
-static constexpr KeywordIndex kKeywordFrom = make_keyword_index();
+static constexpr KeywordSlots kKeywordSlots = make_keyword_slots();
+static_assert(kKeywordSlots.perfect, "two keywords share a slot of keyword_slot(): change its constants");
 
-// Checked at compile time: keyword_kind() relies on the order.
-static constexpr bool keywords_sorted()
+// The keyword [start, start + length) spells, or Tok::Ident: one table
+// load, then at most one comparison (inline: once per identifier).
+static KS_ALWAYS_INLINE Tok keyword_kind(const char* start, u32 length)
 {
-    for (u32 i = 1; i < kKeywordCount; i++)
-        if (kKeywords[i].text[0] < kKeywords[i - 1].text[0] || kKeywords[i].text[0] < 'a'
-            || kKeywords[i].text[0] > 'z')
-            return false;
-    return true;
-}
-static_assert(keywords_sorted(), "kKeywords must be sorted by their (lowercase) first letter");
-
-// The keyword [start, start + length) spells, or Tok::Ident.
-static Tok keyword_kind(const char* start, u32 length)
-{
-    u32 letter = (u32)((u8)start[0] - 'a');
-    if (letter >= 26 || length > 15 || !(kKeywordFrom.lengths[letter] & (1u << length)))
-        return Tok::Ident;   // Most identifiers: no keyword has their first letter and length.
-    for (u32 i = kKeywordFrom.from[letter]; i < kKeywordFrom.from[letter + 1]; i++)
-        if (kKeywords[i].length == length && mem_compare(kKeywords[i].text, start, length) == 0)
-            return kKeywords[i].kind;
-    return Tok::Ident;
+    if (length < 2 || length > kKeywordMaxLength)
+        return Tok::Ident;
+    u32 k = kKeywordSlots.keyword[keyword_slot((u8)start[0], (u8)start[length - 1], length)];
+    if (!k || kKeywords[k - 1].length != length)
+        return Tok::Ident;
+    const char* text = kKeywords[k - 1].text;
+    for (u32 i = 0; i < length; i++)
+        if (text[i] != start[i])
+            return Tok::Ident;
+    return kKeywords[k - 1].kind;
 }
 
 // Whether the line from [p] (to its '\n' or [end]) has no byte above 0x7f:
@@ -558,6 +564,61 @@ void Lexer::next(Token* t)
     }
     make(t, kind, start);
     m_newline = false;
+}
+
+// See Lexer.h. What it steps over are whole tokens of the kinds that lex()
+// makes without a diagnostic: an identifier or keyword, a decimal literal
+// of at most 18 digits with no leading 0 (lex_number()'s fast path; any
+// other number is left to lex(), which checks it), an operator character
+// (an operator of two counts as two tokens for the meter, which is then
+// charged a little more than lex() would charge). Lines are counted as
+// skip_space_and_comments() counts them.
+bool Lexer::skip_plain(void (*name)(void* context, const char* text, u32 length), void* context)
+{
+    const char* p = m_cursor;
+    const char* end = m_end;
+    bool ok = true;
+    while (p < end) {
+        u8 c = (u8)*p;
+        u8 bits = kChars.bits[c];
+        if (bits & CharBlank) {
+            p++;
+            continue;
+        }
+        if (c == '\n') {
+            p++;
+            m_line++;
+            m_line_start = p;
+            m_newline = true;
+            continue;
+        }
+        const char* start = p;
+        if (bits & CharOperator) {
+            p++;
+        } else if (bits & CharIdentStart) {
+            for (p++; p < end && is_ident_char(*p); p++) {
+            }
+            u32 length = (u32)(p - start);
+            if (keyword_kind(start, length) == Tok::Ident)
+                name(context, start, length);
+        } else if (bits & CharDigit) {
+            for (p++; p < end && is_digit(*p); p++) {
+            }
+            if ((p < end && is_ident_char(*p)) || p - start > 18 || (c == '0' && p - start > 1)) {
+                p = start;
+                break;
+            }
+        } else {
+            break;
+        }
+        m_newline = false;
+        if ((++m_lexed & 63) == 0 && m_meter && !m_meter->charge(64)) {
+            ok = false;
+            break;
+        }
+    }
+    m_cursor = p;
+    return ok;
 }
 
 // See Lexer.h. An optional "#!" first line is skipped.

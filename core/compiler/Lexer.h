@@ -42,6 +42,15 @@ public:
     // Tokens that are lexed only to be dropped (a body the parser skips):
     // strings are checked but not decoded.
     void set_skipping(bool on) { m_skipping = on; }
+    // Skip mode's fast path, called between lex() calls: moves past the
+    // plain text from the cursor (identifiers, keywords, short decimal
+    // literals, operators other than '/', blanks and newlines), which makes
+    // no diagnostic and no value, calling [name] with each identifier's
+    // text, and stops before anything else (a brace, a string, '/', other
+    // bytes, the end), for lex() to take. It makes no tokens: a skipped
+    // body's are dropped anyway. Charged to the meter as lex() is; false
+    // when the meter said stop.
+    bool skip_plain(void (*name)(void* context, const char* text, u32 length), void* context);
     const char* source() const { return m_source; }
     usize length() const { return (usize)(m_end - m_source); }
 

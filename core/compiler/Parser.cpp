@@ -748,13 +748,24 @@ void Parser::note_names(u32 from, u32 to, bool in_declaration)
 // function ([in_declaration]), and in the item's own set if one is made.
 void Parser::note_name(const Token& t, bool in_declaration)
 {
-    const char* name = m_tokens->start(t);
+    note_name(m_tokens->start(t), t.aux, in_declaration);
+}
+
+// note_name() of an identifier's text [name], [length] bytes.
+void Parser::note_name(const char* name, u32 length, bool in_declaration)
+{
     if ((u8)(name[0] - 'A') < 26 && m_capitals)
-        add_name(m_capitals, token_hash(t));
+        add_name(m_capitals, name_hash(name, length, m_seed));
     if (in_declaration && m_inner.words)
-        m_inner.add(name, t.aux);
+        m_inner.add(name, length);
     if (m_item_set)
-        add_name(m_item_set, token_hash(t));
+        add_name(m_item_set, name_hash(name, length, m_seed));
+}
+
+// Lexer::skip_plain()'s callback for the identifiers of a skipped body.
+void Parser::note_skipped_name(void* parser, const char* name, u32 length)
+{
+    static_cast<Parser*>(parser)->note_name(name, length, true);
 }
 
 // A cheap hash of a name for NameFilter: its first and last eight bytes
@@ -786,12 +797,6 @@ bool Parser::NameFilter::may_contain(const char* name, u32 length) const
     u64 h = filter_hash(name, length);
     u32 i = (u32)h & (bits - 1), j = (u32)(h >> 40) & (bits - 1);
     return (words[i / 64] >> (i % 64) & 1) && (words[j / 64] >> (j % 64) & 1);
-}
-
-// The keyed hash of an identifier token's text (see name_hash()).
-u32 Parser::token_hash(const Token& token) const
-{
-    return name_hash(m_tokens->start(token), m_tokens->length(token), m_seed);
 }
 
 // Adds [hash] to [set] unless it is there, doubling the table (in the arena;
@@ -1025,7 +1030,9 @@ bool Parser::skip_lexing(u32 depth)
     bool found = false;
     while (!found && !m_lexer->done()) {
         u32 from = m_tokens->size();
-        if (!m_lexer->lex()) {
+        // Most of a body is plain text (Lexer::skip_plain()), stepped over
+        // without making tokens; lex() takes the rest, braces among it.
+        if (!m_lexer->skip_plain(note_skipped_name, this) || !m_lexer->lex()) {
             if (!m_meter || !m_meter->stopped())
                 m_diagnostics->set_out_of_memory();
             m_abort = true;
@@ -1089,6 +1096,10 @@ Block* Parser::parse_body(const FuncDecl* func, Arena* arena)
     m_eof = func->body_close;
     m_eof.kind = Tok::Eof;
     m_in_body = true;
+    // The body is lexed whole first, in one loop, rather than a token at a
+    // time as peek() runs past those lexed (they are all kept until the
+    // body is parsed either way).
+    peek_lexing(~0u);
     Block* block = parse_block();
     m_in_body = false;
     m_arena = saved_arena;
@@ -2016,7 +2027,8 @@ Expr* Parser::parse_primary()
 {
     const Token& t = current();
     u32 arrow;
-    if ((t.kind == Tok::Ident || t.kind == Tok::LParen) && lambda_at(0, &arrow))
+    // A name is a lambda's parameter only when '-' follows it (most are not).
+    if (((t.kind == Tok::Ident && peek(1).kind == Tok::Minus) || t.kind == Tok::LParen) && lambda_at(0, &arrow))
         return skip_lambda(t, arrow);
     switch (t.kind) {
     case Tok::Int: {

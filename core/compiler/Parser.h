@@ -116,8 +116,9 @@ private:
     bool skip_lexing(u32 depth);
     void note_names(u32 from, u32 to, bool in_declaration);
     void note_name(const Token& t, bool in_declaration);
+    void note_name(const char* name, u32 length, bool in_declaration);
+    static void note_skipped_name(void* parser, const char* name, u32 length);
     void add_name(NameSet* set, u32 hash);
-    u32 token_hash(const Token& token) const;
 
     // Types.
     TypeRef* parse_type();

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 
 #include "core/compiler/Lexer.h"
 #include "core/compiler/Parser.h"
@@ -73,6 +74,72 @@ TEST_F(FrontendTest, ColumnsCountCharacters)
     EXPECT_EQ(tokens[5].column, 9u);    // z, after a 3-byte character
     EXPECT_EQ(tokens[7].column, 17u);   // w, on an ASCII line
     EXPECT_EQ(tokens[7].line, 3u);
+}
+
+// Every reserved word is its keyword token, found by keyword_kind()'s
+// perfect hash; words that share a keyword's hash slot (first and last
+// letter and length) or differ in case are identifiers.
+TEST_F(FrontendTest, KeywordsAndNearMisses)
+{
+    struct {
+        const char* text;
+        Tok kind;
+    } words[] = { { "as", Tok::KwAs }, { "break", Tok::KwBreak }, { "boolean", Tok::KwBoolean },
+        { "continue", Tok::KwContinue }, { "class", Tok::KwClass }, { "const", Tok::KwConst },
+        { "catch", Tok::KwCatch }, { "case", Tok::KwCase }, { "do", Tok::KwDo }, { "default", Tok::KwDefault },
+        { "else", Tok::KwElse }, { "extends", Tok::KwExtends }, { "for", Tok::KwFor }, { "false", Tok::KwFalse },
+        { "finally", Tok::KwFinally }, { "if", Tok::KwIf }, { "instanceof", Tok::KwInstanceof },
+        { "import", Tok::KwImport }, { "int", Tok::KwInt }, { "new", Tok::KwNew }, { "null", Tok::KwNull },
+        { "return", Tok::KwReturn }, { "super", Tok::KwSuper }, { "switch", Tok::KwSwitch },
+        { "static", Tok::KwStatic }, { "this", Tok::KwThis }, { "true", Tok::KwTrue }, { "try", Tok::KwTry },
+        { "throw", Tok::KwThrow }, { "to", Tok::KwTo }, { "var", Tok::KwVar }, { "void", Tok::KwVoid },
+        { "while", Tok::KwWhile }, { "clash", Tok::Ident }, { "thus", Tok::Ident }, { "whole", Tok::Ident },
+        { "ink", Tok::Ident }, { "tx", Tok::Ident }, { "Int", Tok::Ident }, { "iF", Tok::Ident },
+        { "instanceofs", Tok::Ident }, { "i", Tok::Ident }, { "interface", Tok::Ident }, { "x", Tok::Ident } };
+    for (const auto& w : words) {
+        Lexed lexed(&memory);
+        lex(&lexed, w.text);
+        ASSERT_TRUE(lexed.ok);
+        ASSERT_EQ(lexed.tokens.size(), 2u) << w.text;
+        EXPECT_EQ(lexed.tokens[0].kind, w.kind) << w.text;
+    }
+}
+
+// Lexer::skip_plain() (a skipped body's fast path) steps over identifiers,
+// keywords, short decimal literals, operators and blanks, reporting each
+// identifier but no keyword, counting lines, and stops before what lex()
+// must see: here a hexadecimal literal, then '/', '{' and a string.
+TEST_F(FrontendTest, SkipPlainStopsWhereLexMustLook)
+{
+    const char* src = "a1 + b_c * 12;\n\tint x = -0x1f / y { \"s\"";
+    Lexed lexed(&memory);
+    Lexer lexer(src, strlen(src), &lexed.arena, &lexed.diags);
+    lexer.start(&lexed.tokens);
+    std::string names;
+    auto note = [](void* context, const char* text, u32 length) {
+        static_cast<std::string*>(context)->append(text, length).append(",");
+    };
+    auto next_kind = [&]() {
+        u32 before = lexed.tokens.size();
+        EXPECT_TRUE(lexer.lex());
+        EXPECT_EQ(lexed.tokens.size(), before + 1);
+        return lexed.tokens[before];
+    };
+    ASSERT_TRUE(lexer.skip_plain(note, &names));
+    EXPECT_EQ(names, "a1,b_c,x,");
+    EXPECT_EQ(lexed.tokens.size(), 0u);
+    Token hex = next_kind();
+    EXPECT_EQ(hex.kind, Tok::Int);
+    EXPECT_EQ(hex.line, 2u);
+    EXPECT_EQ(hex.column, 11u);
+    ASSERT_TRUE(lexer.skip_plain(note, &names));   // Stops at once: '/'.
+    EXPECT_EQ(next_kind().kind, Tok::Slash);
+    ASSERT_TRUE(lexer.skip_plain(note, &names));
+    EXPECT_EQ(names, "a1,b_c,x,y,");
+    EXPECT_EQ(next_kind().kind, Tok::LBrace);
+    ASSERT_TRUE(lexer.skip_plain(note, &names));
+    EXPECT_EQ(next_kind().kind, Tok::String);
+    EXPECT_EQ(lexed.diags.error_count(), 0u);
 }
 
 // The token list's chunks hold a number of tokens that is no power of two:
