@@ -256,8 +256,9 @@ constexpr const char kRegisterWrite[] = "IRSOYMVQ";        // and those the inst
 constexpr const char kJump[] = "jJ<>";                     // Jump offsets.
 constexpr const char kConstant[] = "kKDZd";                // Constant pool indexes.
 constexpr const char kType[] = "m";                        // Indexes into the type table.
+constexpr const char kFree[] = "zh=";                      // Any value (immediates, a wide operand's second field).
 
-enum : u8 { Register = 1, RegisterWrite = 2, Jump = 4, Constant = 8, Type = 16 };
+enum : u8 { Register = 1, RegisterWrite = 2, Jump = 4, Constant = 8, Type = 16, Free = 32 };
 
 struct Table {
     u8 bits[128];
@@ -268,7 +269,7 @@ constexpr Table make_table()
     Table t {};
     struct { const char* list; u8 bit; } classes[] = {
         { kRegister, Register }, { kRegisterWrite, RegisterWrite }, { kJump, Jump }, { kConstant, Constant },
-        { kType, Type },
+        { kType, Type }, { kFree, Free },
     };
     for (auto& c : classes)
         for (const char* l = c.list; *l; l++)
@@ -278,7 +279,7 @@ constexpr Table make_table()
 
 inline constexpr Table kTable = make_table();
 
-inline bool has(char letter, u8 bit) { return (u8)letter < 128 && (kTable.bits[(u8)letter] & bit); }
+constexpr bool has(char letter, u8 bit) { return (u8)letter < 128 && (kTable.bits[(u8)letter] & bit); }
 }
 
 inline bool is_register_letter(char letter) { return letters::has(letter, letters::Register); }
@@ -286,5 +287,93 @@ inline bool is_register_write(char letter) { return letters::has(letter, letters
 inline bool is_jump_letter(char letter) { return letters::has(letter, letters::Jump); }
 inline bool is_constant_letter(char letter) { return letters::has(letter, letters::Constant); }
 inline bool is_type_letter(char letter) { return letters::has(letter, letters::Type); }
+
+// What the verifier asks of an instruction on each of its passes, read off
+// the opcode's format once, at compile time, so that a pass over the code
+// tests a mask instead of scanning four letters per instruction.
+struct OpcodeShape {
+    u8 registers;   // Bit p: field p (0 a, 1 b, 2 c, 3 x) is a register (an 'A' aside).
+    u8 reads;       // Bit p: field p is a register the instruction reads.
+    u8 unused;      // Bit p: field p is unused ('-'), so 0.
+    u8 operands;    // Bit p: field p starts an operand that is neither a register, unused nor free.
+    u8 jump;        // The field of the jump offset: 1 (imm, b+c), 2 (off, c+x); 0 for none.
+    bool args;      // Args words follow: field c counts their registers ('n').
+};
+
+namespace letters {
+// The shape of [format] (a register letter is never wide: it is its field).
+constexpr OpcodeShape make_shape(const char* format)
+{
+    OpcodeShape s {};
+    for (u32 pos = 0; pos < 4; pos++) {
+        char letter = format[pos];
+        if (has(letter, Register) && letter != 'A') {
+            s.registers |= (u8)(1u << pos);
+            if (!has(letter, RegisterWrite))
+                s.reads |= (u8)(1u << pos);
+        }
+        if (has(letter, Jump))
+            s.jump = (u8)pos;
+        if (letter == '-')
+            s.unused |= (u8)(1u << pos);
+        else if (!has(letter, Register) && !has(letter, Free))
+            s.operands |= (u8)(1u << pos);
+    }
+    s.args = format[2] == 'n';
+    return s;
+}
+
+// The shapes of all opcodes, and a check that each jump offset is the wide
+// operand of its field (operand_value() reads it so) and that no wide
+// operand starts at an unused field (which is tested as one field).
+struct OpcodeShapes {
+    OpcodeShape shape[(u32)Op::Count];
+    bool jumps_wide;
+    bool unused_narrow;
+};
+
+constexpr OpcodeShapes make_shapes()
+{
+    OpcodeShapes t {};
+    t.jumps_wide = true;
+    t.unused_narrow = true;
+    for (u32 op = 0; op < (u32)Op::Count; op++) {
+        const char* format = kOpcodeFormats.format[op];
+        for (u32 pos = 0; pos < 3; pos++)
+            if (format[pos] == '-' && format[pos + 1] == '=')
+                t.unused_narrow = false;
+        t.shape[op] = make_shape(format);
+        u32 j = t.shape[op].jump;
+        u32 jumps = 0;
+        for (u32 pos = 0; pos < 4; pos++)
+            jumps += has(format[pos], Jump) ? 1 : 0;
+        if (jumps > 1 || (jumps == 1 && ((j != 1 && j != 2) || format[j + 1] != '=')) || (jumps == 0 && j != 0))
+            t.jumps_wide = false;
+    }
+    return t;
+}
+
+inline constexpr OpcodeShapes kShapes = make_shapes();
+static_assert(kShapes.jumps_wide, "a jump offset is one wide operand, in field b (imm) or c (off)");
+static_assert(kShapes.unused_narrow, "an unused field is one field");
+}
+
+// The shape of [op] (which is a valid opcode).
+inline const OpcodeShape& opcode_shape(Op op) { return letters::kShapes.shape[(u32)op]; }
+
+// The jump offset of [in], whose shape [s] has one.
+inline i32 jump_offset(const Insn& in, const OpcodeShape& s) { return s.jump == 1 ? in.imm() : in.off(); }
+
+// Field [pos] (0 a, 1 b, 2 c, 3 x) of [in] as stored: a register number,
+// or the 0 of an unused field.
+inline u32 field_value(const Insn& in, u32 pos)
+{
+    switch (pos) {
+    case 0: return in.a;
+    case 1: return in.b;
+    case 2: return in.c;
+    default: return in.x;
+    }
+}
 
 }

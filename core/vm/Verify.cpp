@@ -383,14 +383,16 @@ private:
         const Function* callee = nullptr;
         const NativeInfo* native = nullptr;
         u32 result_kind = KindVoid + 1;
-        for (u32 pos = 0; pos < 4; pos++) {
+        const OpcodeShape& shape = opcode_shape(in.op);
+        for (u32 fields = shape.unused; fields; fields &= fields - 1)
+            if (field_value(in, (u32)__builtin_ctz(fields)))
+                return fail(pc, "an unused operand field is not 0");
+        // The operands other than registers and free values ('z', 'h').
+        for (u32 fields = shape.operands; fields; fields &= fields - 1) {
+            u32 pos = (u32)__builtin_ctz(fields);
             char letter = fmt[pos];
             i64 v = operand_value(in, fmt, pos);
             switch (letter) {
-            case '-':
-                if (v)
-                    return fail(pc, "an unused operand field is not 0");
-                break;
             case 'k':
             case 'K':
             case 'D':
@@ -521,15 +523,14 @@ private:
                 if (v > 1)
                     return fail(pc, "a flag that is neither 0 nor 1");
                 break;
-            default: break;   // Registers below; 'z', 'h', '=': any value.
+            default: break;
             }
         }
         // Registers, now that the other ends are known.
-        for (u32 pos = 0; pos < 4; pos++) {
+        for (u32 fields = shape.registers; fields; fields &= fields - 1) {
+            u32 pos = (u32)__builtin_ctz(fields);
             char letter = fmt[pos];
-            if (!is_register_letter(letter))
-                continue;
-            u32 r = (u32)operand_value(in, fmt, pos);
+            u32 r = field_value(in, pos);
             switch (letter) {
             case 'Q': {
                 if (in.op == Op::CallMethod || in.op == Op::CallMethod1 || in.op == Op::CallValue) {
@@ -548,7 +549,6 @@ private:
                 if (in.op == Op::CallMethod1 && !is_ref(in.c))
                     return fail(pc, "a method's receiver is not a reference register");
                 continue;
-            case 'A': continue;
             default: break;
             }
             if (r >= m_f->register_count)
@@ -671,10 +671,9 @@ private:
             }
             const Insn& in = f->code[pc];
             u32 next = pc + 1 + words;
-            const char* fmt = opcode_format(in.op);
-            for (u32 pos = 0; pos < 4; pos++)
-                if (is_jump_letter(fmt[pos]))
-                    m_role[(u32)((i64)pc + 1 + operand_value(in, fmt, pos))] |= RoleLeader;
+            const OpcodeShape& shape = opcode_shape(in.op);
+            if (shape.jump)
+                m_role[(u32)((i64)pc + 1 + jump_offset(in, shape))] |= RoleLeader;
             if (next < f->code_size && (ends_block(in.op) || branches(in.op)))
                 m_role[next] |= RoleLeader;
             pc = next - 1;
@@ -759,22 +758,15 @@ private:
     bool reads_set(u32 pc, const u32* st)
     {
         const Insn& in = m_f->code[pc];
-        const char* fmt = opcode_format(in.op);
+        const OpcodeShape& shape = opcode_shape(in.op);
         auto ok = [&](u32 r) {
             u32 i = m_ref_index[r];
             return i == kVerifyNone || st[i] != kUnset;
         };
-        for (u32 pos = 0; pos < 4; pos++) {
-            char letter = fmt[pos];
-            if (!is_register_letter(letter) || is_register_write(letter) || letter == 'A')
-                continue;
-            u32 r = (u32)operand_value(in, fmt, pos);
-            if (letter == 'p')
-                r = in.c;
-            if (!ok(r))
+        for (u32 fields = shape.reads; fields; fields &= fields - 1)
+            if (!ok(field_value(in, (u32)__builtin_ctz(fields))))
                 return fail(pc, "a reference register is read before it is set");
-        }
-        if (fmt[2] == 'n')
+        if (shape.args)
             for (u32 i = 0; i < in.c; i++)
                 if (!ok(call_arg(&in, i)))
                     return fail(pc, "a reference register is read before it is set");
@@ -1172,8 +1164,8 @@ private:
         u32 prev_lo = 0, prev_hi = 0;   // The previous instruction's throw positions (the state was joined there).
         while (pc < end) {
             const Insn& in = f->code[pc];
-            const char* fmt = opcode_format(in.op);
-            u32 words = fmt[2] == 'n' ? call_arg_words(in.c) : 0;
+            const OpcodeShape& shape = opcode_shape(in.op);
+            u32 words = shape.args ? call_arg_words(in.c) : 0;
             // A throw at [pc] reaches the handlers whose range holds it
             // with the registers as they are before the instruction
             // (joined again only when they changed, or a range begins).
@@ -1196,9 +1188,8 @@ private:
             dirty = false;
             if (!transfer(pc, current, &dirty))
                 return false;
-            for (u32 pos = 0; pos < 4; pos++)
-                if (is_jump_letter(fmt[pos]))
-                    join(m_block_of[(u32)((i64)pc + 1 + operand_value(in, fmt, pos))], current, kVerifyNone);
+            if (shape.jump)
+                join(m_block_of[(u32)((i64)pc + 1 + jump_offset(in, shape))], current, kVerifyNone);
             falls = !ends_block(in.op);
             pc += 1 + words;
         }
