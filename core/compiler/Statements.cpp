@@ -139,8 +139,21 @@ void Compiler::var_statement(Stmt* s, bool top_level)
     m_line = s->line;
     bool global = top_level && m_fs->is_main && m_fs->emit_depth == 0 && !main_only(s->name);
     Type* t = m_types.by_id(s->type_id);
-    // The initializer is compiled into a temporary, then bound: `int x =
-    // x;` sees the outer x, since the new one is not yet visible.
+    if (!global) {
+        // A local is bound first and its initializer compiled straight into
+        // its register (no temporary and Move): the initializer cannot name
+        // the new local (the checker resolved the x of `int x = x;` to the
+        // outer one), and a register just allocated holds nothing it reads.
+        u16 reg = emit_local(s->local, t);
+        if (s->expr)
+            expr_into(s->expr, reg, t);
+        else if (is_reference(t))
+            load_null(reg, t);
+        else
+            emit_imm(Op::LoadI, reg, 0);
+        return;
+    }
+    // A global's initializer goes through a temporary into its slot.
     u16 tmp;
     Operand v {};
     if (s->type) {
@@ -155,17 +168,9 @@ void Compiler::var_statement(Stmt* s, bool top_level)
         v = expr(s->expr);
         tmp = v.reg;
     }
-    if (global) {
-        emit_imm(Op::SetGlobal, tmp, (i32)s->local);
-        if (v.temp || s->type)
-            free_reg(tmp);
-        return;
-    }
-    emit_move(emit_local(s->local, t), tmp);
-    if (s->type)
+    emit_imm(Op::SetGlobal, tmp, (i32)s->local);
+    if (v.temp || s->type)
         free_reg(tmp);
-    else
-        release(v);
 }
 
 // The compare-and-jump for comparison [op], inverted when jumping if false,

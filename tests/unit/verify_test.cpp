@@ -293,7 +293,7 @@ protected:
 
 // In f the reference registers are r1 r2 r5 r6 r8 r9 r10, the int ones r0
 // r3 r4 r7 (see the disassembly of kRulesSource).
-constexpr u16 kRef = 5, kInt = 4;
+constexpr u16 kRef = 2, kInt = 4;
 
 }
 
@@ -377,15 +377,17 @@ RULE(JumpIntoArgsWords, "a jump into the Args words of a call",
 RULE(ReferenceReadBeforeSet, "a reference register is read before it is set",
     f->code[0] = Insn { Op::IsNull, 0, kInt, kRef, 0 })
 RULE(ReferenceSetOnOnlyOnePath, "a reference register is read before it is set",
-    // Jump over the instruction that sets r5 (label's result into t).
-    Insn* set = find(f, Op::Call1, 1);
+    // Jump over the instruction that sets r6 (the array literal, ys) and
+    // its Args word; ys[0] reads r6 later.
+    Insn* set = find(f, Op::ArrayLiteral);
     *(set - 1) = Insn { Op::JumpIf, 0, 0, 0, 0 };
     (set - 1)->set_imm(2))
 RULE(HandlerReadsWhatTheTryMayNotHaveSet, "a reference register is read before it is set",
-    // The handler prints r6, which is set inside the try (instruction 18).
-    f->code[18] = Insn { Op::Move, 0, 6, 2, 0 };
-    f->code[25] = Insn { Op::Print, KindRef, 6, 0, 0 };
-    f->code[10] = Insn { Op::Nop, 0, 0, 0, 0 })
+    // The handler prints r5, which is set inside the try only (its first
+    // instruction, 12, instead of by NewArray, 6).
+    f->code[12] = Insn { Op::Move, 0, 5, 1, 0 };
+    f->code[19] = Insn { Op::Print, KindRef, 5, 0, 0 };
+    f->code[6] = Insn { Op::Nop, 0, 0, 0, 0 })
 RULE(NoCode, "the function has no code or too much", f->code_size = 0)
 RULE(MoreParametersThanRegisters, "more parameters than registers", f->param_count = (u16)(f->register_count + 1))
 RULE(ReturnKindOutOfRange, "the return kind is not a value kind", f->return_kind = 9)
@@ -426,55 +428,57 @@ RULE(FunctionMissing, "a function is missing", program.functions[index_of(fn("la
 RULE(ConstantKindOutOfRange, "a constant's kind is not int, boolean or reference", program.constant_kinds[0] = 9)
 RULE(GlobalKindOutOfRange, "a global's kind is not int, boolean or reference", program.global_kinds[0] = 9)
 
-// The sort of every reference, proved by the data flow. In f: r2 holds an
-// A (a B), r5 the String t, r6 and r8 int arrays, r9 a Map[String, int],
-// r1 a temporary of many sorts (see the disassembly of kRulesSource).
+// The sort of every reference, proved by the data flow. In f: r1 holds an
+// A (a B), r2 the String t, r5 and r6 int arrays, r8 a Map[String, int],
+// r9 a temporary of many sorts (see the disassembly of kRulesSource).
 RULE(FieldOfANonInstance, "the register does not hold an instance of a class",
-    *find(f, Op::Print) = Insn { Op::GetField, 0, 3, 5, 0 })
+    *find(f, Op::Print) = Insn { Op::GetField, 0, 3, 2, 0 })
 RULE(FieldValueOfAnotherType, "the value's type differs from the field's",
     // A's constructor stores a B where its String field s goes.
     *find(fn("A.<init>"), Op::LoadK) = Insn { Op::NewObject, 0, 3, (u16)klass("B")->id, 0 })
 RULE(StringCompareOfANonString, "a string comparison of a register that is not a String",
-    find(f, Op::EqStr)->b = 6)
+    find(f, Op::EqStr)->b = 5)
 RULE(ConcatToANonString, "a concatenation to a register that is not a String",
-    *find(f, Op::Print) = Insn { Op::Concat, KindRef, 1, 6, 5 })
-RULE(ThrowOfANonException, "a thrown register does not hold an Exception", find(f, Op::Throw)->a = 5)
+    *find(f, Op::Print) = Insn { Op::Concat, KindRef, 9, 5, 2 })
+RULE(ThrowOfANonException, "a thrown register does not hold an Exception", find(f, Op::Throw)->a = 2)
 RULE(RaiseOfANonException, "a raised class is not an Exception",
     *find(main, Op::Print) = Insn { Op::Raise, 0, (u16)klass("B")->id, 0, 0 };
     find(main, Op::Raise)->set_imm((i32)string_constant()))
 RULE(MethodOfANonInstance, "the register does not hold an instance of a class",
-    *find(f, Op::Print) = Insn { Op::CallMethod1, 0, 3, 0, 5 })
+    *find(f, Op::Print) = Insn { Op::CallMethod1, 0, 3, 0, 2 })
 RULE(MethodSlotOutsideTheReceiversClass, "a method slot outside the receiver's class",
     // An Object has no methods; slot 0 is A's get().
-    *find(f, Op::SetGlobal) = Insn { Op::NewObject, 0, 1, ClassObject, 0 };
-    *find(f, Op::Print) = Insn { Op::CallMethod1, 0, 3, 0, 1 })
+    *find(f, Op::SetGlobal) = Insn { Op::NewObject, 0, 9, ClassObject, 0 };
+    *find(f, Op::Print) = Insn { Op::CallMethod1, 0, 3, 0, 9 })
 RULE(ArgumentOfAnotherType, "an argument's type differs from the callee's parameter",
     // A String as B's constructor's receiver.
-    *find(f, Op::Print) = Insn { Op::Call1, 0, 0, (u16)index_of(fn("B.<init>")), 5 })
+    *find(f, Op::Print) = Insn { Op::Call1, 0, 0, (u16)index_of(fn("B.<init>")), 2 })
 RULE(CallOfANonFunction, "the called register does not hold a function",
-    *find(f, Op::Print) = Insn { Op::CallValue, 0, 3, 5, 0 })
+    *find(f, Op::Print) = Insn { Op::CallValue, 0, 3, 2, 0 })
 RULE(NativeReceiverOfAnotherSort, "a native's receiver is not of its owner's sort",
-    (find(f, Op::CallNative) + 1)->a = 6)
-RULE(ArrayGetOfANonArray, "the register does not hold an array", find(f, Op::ArrayGet)->b = 5)
+    (find(f, Op::CallNative) + 1)->a = 5)
+RULE(ArrayGetOfANonArray, "the register does not hold an array", find(f, Op::ArrayGet)->b = 2)
 RULE(ArrayElementIntoARegisterOfAnotherKind, "the value's kind differs from its register's",
-    find(f, Op::ArrayGet)->a = 1)
+    find(f, Op::ArrayGet)->a = 9)
 RULE(ArraySetOfAnotherType, "the value's type differs from the array's elements",
-    *find(f, Op::Print) = Insn { Op::ArraySet, 0, 6, 3, 5 })
+    *find(f, Op::Print) = Insn { Op::ArraySet, 0, 5, 3, 2 })
 RULE(ReturnOfAnotherType, "the returned value's type differs from the function's",
     *find(fn("label"), Op::LoadK) = Insn { Op::NewObject, 0, 1, (u16)klass("B")->id, 0 };
     *find(fn("label"), Op::Concat) = Insn { Op::Nop, 0, 0, 0, 0 })
 RULE(PathsThatDisagreeOnASort, "a native's receiver is not of its owner's sort",
-    // On one path to String#length, r5 holds an int[]: the join is any
+    // On one path to String#length, r2 holds an int[]: the join is any
     // reference, which is not a String.
-    *find(f, Op::AddI, 1) = Insn { Op::Move, 0, 5, 6, 0 })
+    *find(f, Op::AddI, 1) = Insn { Op::Move, 0, 2, 5, 0 })
 RULE(HandlerTargetOnAnotherValidInstruction, "a string comparison of a register that is not a String",
-    // The handler's register r1 holds an Exception where EqStr reads it.
+    // The handler's register r9 holds an Exception where EqStr reads it.
     f->handlers[0].target = (u32)(find(f, Op::EqStr) - f->code))
 RULE(HandlerRegisterJoinedWithAnotherPath, "a thrown register does not hold an Exception",
-    // A jump on n reaches the handler with the Map in its register r1; the
-    // other path enters the try, whose throw reaches it with an Exception.
-    // On the first path the rethrow at the end of the handler throws a Map.
-    // (Found by the bytecode fuzzer: the handler's edge overwrote the join.)
+    // A jump on n reaches the handler with the Map in its register r9 (where
+    // NewMap now puts it); the other path enters the try, whose throw
+    // reaches it with an Exception. On the first path the rethrow at the
+    // end of the handler throws a Map. (Found by the bytecode fuzzer: the
+    // handler's edge overwrote the join.)
+    find(f, Op::NewMap)->a = 9;
     Insn* j = find(f, Op::NewMap) + 1;
     *j = Insn { Op::JumpIf, 0, 0, 0, 0 };
     j->set_imm((i32)(f->handlers[0].target - (u32)(j - f->code) - 1)))
@@ -502,29 +506,29 @@ RULE(MethodReceiverOfAnotherClass, "a method's receiver does not take its class"
 // Bytes, array, map or function type): the VM checks the value's full
 // type; the verifier checks the operands and gives the result the type.
 RULE(CastTypeToAClass, "a type test or cast to a type that is not a String, Bytes, array, map or function type",
-    *find(f, Op::Print) = Insn { Op::CastType, 0, 1, 5, (u16)type_of(TypeSort::Class) })
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 9, 2, (u16)type_of(TypeSort::Class) })
 RULE(IsTypeOfInt, "a type test or cast to a type that is not a String, Bytes, array, map or function type",
-    *find(f, Op::Print) = Insn { Op::IsType, 0, 3, 5, (u16)type_of(TypeSort::Int) })
+    *find(f, Op::Print) = Insn { Op::IsType, 0, 3, 2, (u16)type_of(TypeSort::Int) })
 RULE(CastTypeOutsideTheTable, "a type index outside the type table",
-    *find(f, Op::Print) = Insn { Op::CastType, 0, 1, 5, (u16)program.type_count })
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 9, 2, (u16)program.type_count })
 RULE(CastTypeIntoAnIntRegister, "a reference operand in an int register",
-    *find(f, Op::Print) = Insn { Op::CastType, 0, 3, 5, (u16)type_of(TypeSort::Array) })
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 3, 2, (u16)type_of(TypeSort::Array) })
 RULE(CastTypeOfAnIntRegister, "a reference operand in an int register",
-    *find(f, Op::Print) = Insn { Op::CastType, 0, 1, 4, (u16)type_of(TypeSort::Array) })
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 9, 4, (u16)type_of(TypeSort::Array) })
 RULE(CastTypeOfAnUnsetRegister, "a reference register is read before it is set",
     // r10 is set in the handler only.
-    *find(f, Op::Print) = Insn { Op::CastType, 0, 1, 10, (u16)type_of(TypeSort::String) })
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 9, 10, (u16)type_of(TypeSort::String) })
 RULE(CastTypeGivesItsTarget, "a native's receiver is not of its owner's sort",
-    // r5, a String, cast to a map: the String#length after it gets a map.
-    *find(f, Op::Print) = Insn { Op::CastType, 0, 5, 5, (u16)type_of(TypeSort::Map) })
+    // r2, a String, cast to a map: the String#length after it gets a map.
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 2, 2, (u16)type_of(TypeSort::Map) })
 RULE(CastTypeToAnArrayOfAnotherElement, "the value's kind differs from its register's",
-    // r5 cast to String[]: its element is a reference, not the int that
-    // the ArrayGet's register r3 takes.
-    *find(f, Op::Print) = Insn { Op::CastType, 0, 8, 5, (u16)type_of(TypeSort::Array, (i64)TypeSort::String) })
+    // r2 cast to String[] into r6: its element is a reference, not the int
+    // that the first ArrayGet's register r4 takes.
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 6, 2, (u16)type_of(TypeSort::Array, (i64)TypeSort::String) })
 
 TEST_F(VerifyRules, CastTypeToItsOwnSortVerifies)
 {
-    *find(f, Op::Print) = Insn { Op::CastType, 0, 5, 5, (u16)type_of(TypeSort::String) };
+    *find(f, Op::Print) = Insn { Op::CastType, 0, 2, 2, (u16)type_of(TypeSort::String) };
     EXPECT_EQ(refusal(), "");
 }
 
