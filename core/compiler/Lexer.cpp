@@ -463,7 +463,7 @@ void Lexer::lex_string_part(Token* token, const char* from)
 }
 
 // Lexes the next token into [t].
-void Lexer::next(Token* t)
+KS_ALWAYS_INLINE void Lexer::next(Token* t)
 {
     // Most tokens follow one space or none, not a newline or a comment:
     // those need no call of the loop that handles the rest.

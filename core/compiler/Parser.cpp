@@ -590,10 +590,44 @@ TypeRef* Parser::try_parse_type()
 bool Parser::looks_like_declaration()
 {
     u32 start = m_pos;
-    TypeRef* t = try_parse_type();
-    bool yes = t && check(Tok::Ident) && !current().newline_before;
+    bool yes = skip_type() && check(Tok::Ident) && !current().newline_before;
     m_pos = start;
     return yes;
+}
+
+// try_parse_type()'s grammar without building the type (most statements
+// that start with a name are not declarations): moves past a type and is
+// true, or is false, the position then anywhere.
+bool Parser::skip_type()
+{
+    const Token& first = current();
+    if (first.kind != Tok::KwInt && first.kind != Tok::KwBoolean && first.kind != Tok::KwVoid
+        && first.kind != Tok::Ident)
+        return false;
+    if (!enter())
+        return false;
+    m_pos++;
+    bool ok = true;
+    if (first.kind == Tok::Ident && check(Tok::LBracket) && peek(1).kind != Tok::RBracket) {
+        ok = ident_is(first, "Array") || ident_is(first, "Map") || ident_is(first, "Func");
+        if (ok) {
+            m_pos++;
+            for (;;) {
+                if (!skip_type()) {
+                    ok = false;
+                    break;
+                }
+                if (match(Tok::Comma))
+                    continue;
+                ok = match(Tok::RBracket);
+                break;
+            }
+        }
+    }
+    while (ok && check(Tok::LBracket) && peek(1).kind == Tok::RBracket)
+        m_pos += 2;
+    leave();
+    return ok;
 }
 
 // ---------------------------------------------------------------------------

@@ -124,6 +124,7 @@ private:
     TypeRef* parse_type();
     TypeRef* try_parse_type();   // No diagnostics; restores the position on failure.
     bool looks_like_declaration();
+    bool skip_type();
 
     // Statements.
     Stmt* parse_statement();
