@@ -398,9 +398,10 @@ const char* Parser::copy_name(const Token& token)
     return s;
 }
 
-// One level deeper in the descent: charges the work meter and checks the
-// nesting limit; false (the parse aborts) when either says stop.
-bool Parser::enter()
+// enter() when the meter is due or the depth at its limit (or the parse
+// aborted): charges the work meter and checks the nesting limit; false
+// (the parse aborts) when either says stop.
+bool Parser::enter_slow()
 {
     if (m_abort)
         return false;

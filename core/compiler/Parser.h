@@ -154,7 +154,20 @@ private:
     Expr* finish(Expr* e);   // Computes depth and enforces the limit.
     Expr* error_expr(const Token& at);
 
-    bool enter();            // Recursion guard; false when nested too deeply.
+    // One level deeper in the descent (the recursion guard): a unit of work
+    // per step, charged 16 at a time, and the nesting limit; false (the
+    // parse aborts) when the meter or the limit says stop. Inline: the
+    // common case is two increments and a test.
+    bool enter()
+    {
+        if (KS_LIKELY(!m_abort && ((m_steps + 1) & 15) != 0 && m_depth < m_max_depth)) {
+            m_steps++;
+            m_depth++;
+            return true;
+        }
+        return enter_slow();
+    }
+    bool enter_slow();
     void leave() { m_depth--; }
 
     template<typename T>

@@ -142,8 +142,8 @@ TEST_F(FrontendTest, SkipPlainStopsWhereLexMustLook)
     EXPECT_EQ(lexed.diags.error_count(), 0u);
 }
 
-// The token list's chunks hold a number of tokens that is no power of two:
-// indexes across chunk boundaries must find each token.
+// The token list's chunks: indexes across chunk boundaries must find each
+// token.
 TEST_F(FrontendTest, TokenListAcrossChunks)
 {
     TokenList tokens(&memory);
