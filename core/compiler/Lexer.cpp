@@ -670,7 +670,7 @@ bool Lexer::tokenize(TokenList* out)
 // checker see an ordinary concatenation (which starts with a string, so
 // any value converts). The `${...}` nest (a string inside one may
 // interpolate too) up to kMaxInterpolation deep; braces inside count.
-bool Lexer::lex()
+KS_ALWAYS_INLINE bool Lexer::lex_one()
 {
     // Lexed in place; only a token that takes part in an interpolation
     // (or the Eof) is taken back out and written with the tokens made
@@ -684,6 +684,17 @@ bool Lexer::lex()
         return lex_special(slot);
     // A unit per token, charged 64 at a time.
     return (++m_lexed & 63) != 0 || !m_meter || m_meter->charge(64);
+}
+
+bool Lexer::lex() { return lex_one(); }
+
+// See Lexer.h: lex() in a loop, inlined.
+bool Lexer::lex_to_end()
+{
+    while (!m_done)
+        if (!lex_one())
+            return false;
+    return true;
 }
 
 // lex() for a token [slot] that starts or is inside an interpolation, or

@@ -32,6 +32,8 @@ public:
     void start(TokenList* out);
     bool lex();
     bool done() const { return m_done; }
+    // lex() until done() (a body parsed whole), with lex()'s result.
+    bool lex_to_end();
     // Lexing text again (a function body, from its '{' at [offset], on
     // [line] at [column]): starts there, and reports nothing, the first
     // lexing having reported its errors. Called before start().
@@ -56,6 +58,7 @@ public:
 
 private:
     bool skip_space_and_comments();
+    bool lex_one();
     bool lex_special(Token* slot);
     void next(Token* t);
     // Fills [t] as a token of [kind] from [start] to the cursor, at the

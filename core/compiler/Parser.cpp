@@ -438,12 +438,11 @@ Block* Parser::make_block(const Token& open)
 // A new expression node of [kind] at [at]'s position, all else zero.
 Expr* Parser::make_expr(ExprKind kind, const Token& at)
 {
-    Expr* e = m_arena->make<Expr>();
+    Expr* e = m_arena->make<Expr>();   // Value-initialized: all zero.
     if (!e) {
         oom();
         return nullptr;
     }
-    mem_set(e, 0, sizeof(*e));
     e->kind = kind;
     e->line = at.line;
     e->column = at.column;
@@ -496,14 +495,13 @@ Expr* Parser::finish(Expr* e)
 // A new statement node of [kind] at [at]'s position, all else zero.
 Stmt* Parser::make_stmt(StmtKind kind, const Token& at)
 {
-    Stmt* s = m_arena->make<Stmt>();
+    Stmt* s = m_arena->make<Stmt>();   // Value-initialized: all zero.
     if (!s) {
         oom();
         static Stmt error_stmt;
         error_stmt.kind = StmtKind::Error;
         return &error_stmt;
     }
-    mem_set(s, 0, sizeof(*s));
     s->kind = kind;
     s->line = at.line;
     s->column = at.column;
@@ -777,35 +775,9 @@ void Parser::note_names(u32 from, u32 to, bool in_declaration)
     }
 }
 
-// Notes the identifier [t] of the item being parsed: in all_names if it is
-// capitalized (Compiler::mark_unused_builtins() asks it for the built-in
-// classes, all capitalized), in the inner names if it is inside a class or
-// function ([in_declaration]), and in the item's own set if one is made.
-void Parser::note_name(const Token& t, bool in_declaration)
-{
-    note_name(m_tokens->start(t), t.aux, in_declaration);
-}
-
-// note_name() of an identifier's text [name], [length] bytes.
-void Parser::note_name(const char* name, u32 length, bool in_declaration)
-{
-    if ((u8)(name[0] - 'A') < 26 && m_capitals)
-        add_name(m_capitals, name_hash(name, length, m_seed));
-    if (in_declaration && m_inner.words)
-        m_inner.add(name, length);
-    if (m_item_set)
-        add_name(m_item_set, name_hash(name, length, m_seed));
-}
-
-// Lexer::skip_plain()'s callback for the identifiers of a skipped body.
-void Parser::note_skipped_name(void* parser, const char* name, u32 length)
-{
-    static_cast<Parser*>(parser)->note_name(name, length, true);
-}
-
 // A cheap hash of a name for NameFilter: its first and last eight bytes
 // and its length, mixed by two multiplications.
-static u64 filter_hash(const char* name, u32 length)
+static KS_ALWAYS_INLINE u64 filter_hash(const char* name, u32 length)
 {
     u64 a = 0, b = 0;
     if (length >= 8) {
@@ -819,12 +791,39 @@ static u64 filter_hash(const char* name, u32 length)
     return h ^ (h >> 31);
 }
 
-void Parser::NameFilter::add(const char* name, u32 length)
+KS_ALWAYS_INLINE void Parser::NameFilter::add(const char* name, u32 length)
 {
     u64 h = filter_hash(name, length);
     u32 i = (u32)h & (bits - 1), j = (u32)(h >> 40) & (bits - 1);
     words[i / 64] |= 1ull << (i % 64);
     words[j / 64] |= 1ull << (j % 64);
+}
+
+// Notes the identifier [name] ([length] bytes) of the item being parsed: in
+// all_names if it is capitalized (Compiler::mark_unused_builtins() asks it
+// for the built-in classes, all capitalized), in the inner names if it is
+// inside a class or function ([in_declaration]), and in the item's own set
+// if one is made. Inline: once per identifier of every skipped body.
+KS_ALWAYS_INLINE void Parser::note_name(const char* name, u32 length, bool in_declaration)
+{
+    if ((u8)(name[0] - 'A') < 26 && m_capitals)
+        add_name(m_capitals, name_hash(name, length, m_seed));
+    if (in_declaration && m_inner.words)
+        m_inner.add(name, length);
+    if (m_item_set)
+        add_name(m_item_set, name_hash(name, length, m_seed));
+}
+
+// note_name() of an identifier token.
+void Parser::note_name(const Token& t, bool in_declaration)
+{
+    note_name(m_tokens->start(t), t.aux, in_declaration);
+}
+
+// Lexer::skip_plain()'s callback for the identifiers of a skipped body.
+void Parser::note_skipped_name(void* parser, const char* name, u32 length)
+{
+    static_cast<Parser*>(parser)->note_name(name, length, true);
 }
 
 bool Parser::NameFilter::may_contain(const char* name, u32 length) const
@@ -1133,8 +1132,15 @@ Block* Parser::parse_body(const FuncDecl* func, Arena* arena)
     m_in_body = true;
     // The body is lexed whole first, in one loop, rather than a token at a
     // time as peek() runs past those lexed (they are all kept until the
-    // body is parsed either way).
-    peek_lexing(~0u);
+    // body is parsed either way). A lexer that fails (out of memory, the
+    // meter said stop) ends the parse as in peek_lexing().
+    if (!m_abort && !lexer.lex_to_end()) {
+        if (!m_meter || !m_meter->stopped())
+            m_diagnostics->set_out_of_memory();
+        m_abort = true;
+    }
+    // Its Eof is read as m_eof, the token at the body's '}'.
+    m_count = tokens.size() - (lexer.done() ? 1 : 0);
     Block* block = parse_block();
     m_in_body = false;
     m_arena = saved_arena;
