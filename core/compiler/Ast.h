@@ -248,8 +248,12 @@ struct Item {
 // The syntax tree of one source text (the script, or the prelude): its
 // top-level items in order. The compiled program is vm/Program.h's Program.
 struct SyntaxTree {
-    Item* items;
+    // The items, in chunks of kItemChunk in the parser's arena: a script's
+    // thousands of items are never one array grown by doubling and copied.
+    static constexpr u32 kItemChunk = 128;
+    Item** item_chunks;
     u32 count;
+    Item& item(u32 i) const { return item_chunks[i / kItemChunk][i % kItemChunk]; }
     // The names of top-level variables that are used inside classes and
     // functions, or after `global.`: a top-level variable whose name is not
     // here is only used by the main program, so it can live in a register

@@ -494,7 +494,7 @@ void Compiler::compile_main(SyntaxTree& program)
         sort_by_line(early.data(), early.size());
     }
     for (u32 i = 0; i < program.count && !m_failed; i++) {
-        const Item& item = program.items[i];
+        const Item& item = program.item(i);
         u32 code_start = here();
         u32 diag_before = m_diag->size();
         // The early diagnostics up to the end of this item are its own; an
@@ -1054,7 +1054,7 @@ bool Compiler::compile_all(const char* source, usize length)
     // The top-level statements are compiled: their trees go, and the
     // bodies compiled next reuse the memory.
     for (u32 i = 0; i < m_program.count; i++)
-        m_program.items[i].stmt = nullptr;
+        m_program.item(i).stmt = nullptr;
     m_statement_arena.release();
     compile_bodies();
     if (m_failed)

@@ -96,8 +96,8 @@ void Compiler::declare_classes(SyntaxTree& program, bool prelude)
     // that no definition declared, as empty classes.
     for (u32 pass = 0; pass < 2; pass++) {
         for (u32 i = 0; i < program.count; i++) {
-            ClassDecl* d = program.items[i].klass;
-            if (program.items[i].kind != ItemKind::Class || !d || d->forward != (pass == 1))
+            ClassDecl* d = program.item(i).klass;
+            if (program.item(i).kind != ItemKind::Class || !d || d->forward != (pass == 1))
                 continue;
             if (d->forward && find_class(d->name))
                 continue;
@@ -625,7 +625,7 @@ bool Compiler::function_name_exists(const char* name)
 void Compiler::mark_unused_builtins()
 {
     for (u32 i = 0; i < m_prelude.count; i++) {
-        ClassDecl* d = m_prelude.items[i].klass;
+        ClassDecl* d = m_prelude.item(i).klass;
         ClassSym* c = d ? find_class(d->name) : nullptr;
         // all_names holds the capitalized identifiers only: the built-in
         // classes are capitalized but for the box classes `int` and
@@ -640,14 +640,14 @@ void Compiler::mark_unused_builtins()
     for (bool changed = true; changed;) {
         changed = false;
         for (u32 i = 0; i < m_prelude.count; i++) {
-            ClassDecl* d = m_prelude.items[i].klass;
+            ClassDecl* d = m_prelude.item(i).klass;
             ClassSym* c = d ? find_class(d->name) : nullptr;
             if (!c || c->unused)
                 continue;
             for (u32 k = 0; k < builtins; k++) {
                 ClassSym* other = m_classes[k];
                 bool reached = other == c->super
-                    || m_prelude.items[i].names.may_contain(other->name, str_length(other->name));
+                    || m_prelude.item(i).names.may_contain(other->name, str_length(other->name));
                 if (other->unused && reached) {
                     other->unused = false;
                     changed = true;
@@ -663,8 +663,8 @@ void Compiler::declare_functions(SyntaxTree& program, bool prelude)
 {
     // Methods inside class bodies first, then outside definitions.
     for (u32 i = 0; i < program.count && !m_failed && tick(); i++) {
-        ClassDecl* d = program.items[i].klass;
-        if (program.items[i].kind != ItemKind::Class || !d)
+        ClassDecl* d = program.item(i).klass;
+        if (program.item(i).kind != ItemKind::Class || !d)
             continue;
         ClassSym* c = find_class(d->name);
         if (!c || c->decl != d || c->unused)
@@ -678,8 +678,8 @@ void Compiler::declare_functions(SyntaxTree& program, bool prelude)
         }
     }
     for (u32 i = 0; i < program.count && !m_failed && tick(); i++) {
-        FuncDecl* d = program.items[i].func;
-        if (program.items[i].kind != ItemKind::Func || !d)
+        FuncDecl* d = program.item(i).func;
+        if (program.item(i).kind != ItemKind::Func || !d)
             continue;
         if (d->owner) {
             ClassSym* c = find_class(d->owner);

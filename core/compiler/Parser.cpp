@@ -689,8 +689,21 @@ bool NameSet::contains(u32 h) const
 // item's tokens are gone once the next item is parsed.
 SyntaxTree Parser::parse_program()
 {
-    Vector<Item> items(m_memory);
+    Vector<Item*> chunks(m_memory);
     SyntaxTree program {};
+    u32 count = 0;
+    // Appends [item] in its chunk (a new one every kItemChunk items).
+    auto append = [&](const Item& item) {
+        constexpr u32 n = SyntaxTree::kItemChunk;
+        if (count % n == 0) {
+            Item* chunk = static_cast<Item*>(m_arena->alloc(sizeof(Item) * n));
+            if (!chunk || !chunks.try_append(chunk))
+                return false;
+        }
+        chunks[count / n][count % n] = item;
+        count++;
+        return true;
+    };
     program.shared_names.seed = program.all_names.seed = m_seed;
     m_capitals = &program.all_names;
     // The filter of inner names: about a bit per four bytes of source (a
@@ -718,7 +731,7 @@ SyntaxTree Parser::parse_program()
         note_names(before, m_pos, item.kind != ItemKind::Stmt);
         item.names = names;
         m_item_set = nullptr;
-        if ((item.stmt || item.func || item.klass) && !items.try_append(item))
+        if ((item.stmt || item.func || item.klass) && !append(item))
             oom();
         if (m_pos == before && !check(Tok::Eof))
             m_pos++;
@@ -737,7 +750,9 @@ SyntaxTree Parser::parse_program()
     }
     m_capitals = nullptr;
     m_lexer = nullptr;   // The caller's, gone after this.
-    program.items = to_array(items, &program.count);
+    u32 chunk_count;
+    program.item_chunks = to_array(chunks, &chunk_count);
+    program.count = chunk_count ? count : 0;
     // shared_names: the names that top-level variable statements declare
     // (only those are asked of it, by Compiler::main_only()) that the filter
     // of inner names may hold.
@@ -749,7 +764,7 @@ SyntaxTree Parser::parse_program()
         }
     };
     for (u32 i = 0; i < program.count; i++) {
-        const Stmt* st = program.items[i].kind == ItemKind::Stmt ? program.items[i].stmt : nullptr;
+        const Stmt* st = program.item(i).kind == ItemKind::Stmt ? program.item(i).stmt : nullptr;
         if (st && st->kind == StmtKind::Block && st->block && !st->block->scoped) {
             for (u32 j = 0; j < st->block->count; j++)
                 share(st->block->stmts[j]);

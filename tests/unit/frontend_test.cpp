@@ -232,14 +232,14 @@ TEST_F(FrontendTest, ParsesDeclarationsAndStatements)
         "int g();\nint A.h() { return 0; }\nint[] xs = [1, 2]\nfor (int v : xs) {}\n");
     EXPECT_EQ(diags.error_count(), 0u);
     ASSERT_EQ(p.count, 5u);
-    EXPECT_EQ(p.items[0].kind, ItemKind::Class);
-    EXPECT_EQ(p.items[0].klass->field_count, 1u);
-    EXPECT_EQ(p.items[0].klass->method_count, 2u);
-    EXPECT_EQ(p.items[1].kind, ItemKind::Func);
-    EXPECT_EQ(p.items[1].func->body, nullptr);
-    EXPECT_STREQ(p.items[2].func->owner, "A");
-    EXPECT_EQ(p.items[3].stmt->kind, StmtKind::Var);
-    EXPECT_EQ(p.items[4].stmt->kind, StmtKind::ForEach);
+    EXPECT_EQ(p.item(0).kind, ItemKind::Class);
+    EXPECT_EQ(p.item(0).klass->field_count, 1u);
+    EXPECT_EQ(p.item(0).klass->method_count, 2u);
+    EXPECT_EQ(p.item(1).kind, ItemKind::Func);
+    EXPECT_EQ(p.item(1).func->body, nullptr);
+    EXPECT_STREQ(p.item(2).func->owner, "A");
+    EXPECT_EQ(p.item(3).stmt->kind, StmtKind::Var);
+    EXPECT_EQ(p.item(4).stmt->kind, StmtKind::ForEach);
 }
 
 TEST_F(FrontendTest, NestingLimitIsACompileError)
