@@ -1128,7 +1128,10 @@ Block* Parser::parse_body(const FuncDecl* func, Arena* arena)
     // that a body whose syntax errors made the parser step over a '}' never
     // runs on into the rest of the file (parsed once more for every such
     // body, that was quadratic).
-    TokenList tokens(m_memory);
+    // One list serves every body: emptied, it keeps its chunk and the room
+    // for values, so a body costs no allocation for its tokens.
+    TokenList& tokens = m_body_tokens;
+    tokens.truncate(0, 0);
     Lexer lexer(m_text, func->body_close.offset + 1, arena, m_diagnostics, m_meter);
     lexer.restart_at(func->body_open.offset, func->body_open.line, func->body_open.column);
     lexer.start(&tokens);

@@ -22,7 +22,7 @@ public:
     Parser(TokenList& tokens, Arena* arena, Memory* memory, Diagnostics* diagnostics, u32 max_depth,
         WorkMeter* meter = nullptr, u64 seed = 0, Lexer* lexer = nullptr)
         : m_tokens(&tokens), m_lexer(lexer), m_text(lexer ? lexer->source() : nullptr), m_count(tokens.size()),
-          m_arena(arena), m_memory(memory),
+          m_body_tokens(memory), m_arena(arena), m_memory(memory),
           m_diagnostics(diagnostics), m_max_depth(max_depth), m_meter(meter), m_seed(seed)
     {
         m_eof = Token { Tok::Eof, true, 0, 0, 0, 0, 0 };
@@ -208,6 +208,7 @@ private:
     mutable u32 m_count;          // Tokens lexed so far, the Eof not counted.
     mutable Token m_eof;          // What the parser reads past them: the Eof token (or one at the body's '}').
     bool m_in_body { false };     // parse_body() is at work.
+    TokenList m_body_tokens;      // parse_body()'s, emptied for each body (its chunks kept).
     NameSet* m_item_set { nullptr };   // parse_program(): the item's names (set_item_names()).
     NameSet* m_capitals { nullptr };   // parse_program(): SyntaxTree::all_names.
     NameFilter m_inner {};        // parse_program(): names inside classes and functions.
