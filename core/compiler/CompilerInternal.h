@@ -203,6 +203,11 @@ struct TryContext {
     CutList* cuts;
 };
 
+// FunctionState's vectors, for what is done to each (X(name)).
+#define KS_STATE_VECTORS(X) \
+    X(code) X(lines) X(handlers) X(reg_is_ref) X(free_int) X(free_ref) X(locals) X(check_loops) X(local_regs) \
+        X(live) X(loops) X(trys)
+
 struct FunctionState {
     FuncSym* sym;
     ClassSym* cls;          // Class of `this`, or null.
@@ -323,9 +328,10 @@ private:
         return p;
     }
     const char* persist(const char* s);   // Copy that outlives compilation.
-    // The contents of [v] copied into the program arena; [v] is emptied.
+    // The contents of [v] copied into the program arena; [v] is emptied
+    // and keeps its room (for release_state() to recycle).
     template<typename T>
-    T* keep(Vector<T>& v, u32* n)
+    T* copy_out(Vector<T>& v, u32* n)
     {
         *n = v.size();
         T* copy = static_cast<T*>(m_out->arena.copy(v.data(), sizeof(T) * v.size()));
@@ -333,6 +339,14 @@ private:
             oom();
             *n = 0;
         }
+        v.clear();
+        return copy;
+    }
+    // copy_out(), and [v]'s memory is freed.
+    template<typename T>
+    T* keep(Vector<T>& v, u32* n)
+    {
+        T* copy = copy_out(v, n);
         v.release();
         return copy;
     }
@@ -626,6 +640,11 @@ private:
     Arena m_body_arena;
     Arena m_statement_arena;   // The script's top-level statements, freed after <main> is compiled.
     FunctionState* m_fs { nullptr };
+    // Empty vectors with room, kept from the functions compiled before: the
+    // next function's state starts with them (begin_function(),
+    // release_state()), so that a program of a thousand small functions is
+    // not twelve thousand allocations and frees of the same few sizes.
+    FunctionState m_spare {};
     ClassSym* m_object { nullptr };
     ClassSym* m_exception { nullptr };
     Program* m_out { nullptr };

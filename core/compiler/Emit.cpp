@@ -267,18 +267,13 @@ void Compiler::load_null(u16 reg, Type* type)
 bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
 {
     mem_set(static_cast<void*>(fs), 0, sizeof(*fs));
-    fs->code.set_memory(m_memory);
-    fs->lines.set_memory(m_memory);
-    fs->handlers.set_memory(m_memory);
-    fs->reg_is_ref.set_memory(m_memory);
-    fs->free_int.set_memory(m_memory);
-    fs->free_ref.set_memory(m_memory);
-    fs->locals.set_memory(m_memory);
-    fs->check_loops.set_memory(m_memory);
-    fs->local_regs.set_memory(m_memory);
-    fs->live.set_memory(m_memory);
-    fs->loops.set_memory(m_memory);
-    fs->trys.set_memory(m_memory);
+    // Each vector starts empty, with the spare's room (see m_spare).
+#define KS_TAKE_SPARE(v)            \
+    fs->v.set_memory(m_memory);     \
+    m_spare.v.set_memory(m_memory); \
+    fs->v.swap(m_spare.v);
+    KS_STATE_VECTORS(KS_TAKE_SPARE)
+#undef KS_TAKE_SPARE
     fs->sym = sym;
     fs->cls = cls;
     fs->return_type = sym ? sym->result : m_types.void_type();
@@ -308,18 +303,17 @@ bool Compiler::begin_function(FunctionState* fs, FuncSym* sym, ClassSym* cls)
 void Compiler::release_state(FunctionState* fs)
 {
     free_index(fs->local_index);
-    fs->code.release();
-    fs->lines.release();
-    fs->handlers.release();
-    fs->reg_is_ref.release();
-    fs->free_int.release();
-    fs->free_ref.release();
-    fs->locals.release();
-    fs->check_loops.release();
-    fs->local_regs.release();
-    fs->live.release();
-    fs->loops.release();
-    fs->trys.release();
+    fs->local_index = nullptr;
+    // The larger room of each vector is kept in m_spare for the next
+    // function, emptied; the other is freed.
+#define KS_KEEP_SPARE(v)                                 \
+    fs->v.clear();                                       \
+    m_spare.v.set_memory(m_memory);                      \
+    if (fs->v.capacity() > m_spare.v.capacity())         \
+        fs->v.swap(m_spare.v);                           \
+    fs->v.release();
+    KS_STATE_VECTORS(KS_KEEP_SPARE)
+#undef KS_KEEP_SPARE
     if (m_fs == fs)
         m_fs = nullptr;
 }
@@ -342,10 +336,10 @@ bool Compiler::finish_function(FunctionState* fs, const char* name, u32 line, Fu
     f->name = persist(name);
     f->line = line;
     u32 n;
-    f->code = keep(fs->code, &n);
+    f->code = copy_out(fs->code, &n);
     f->code_size = n;
-    f->lines = keep(fs->lines, &n);
-    f->handlers = keep(fs->handlers, &n);
+    f->lines = copy_out(fs->lines, &n);
+    f->handlers = copy_out(fs->handlers, &n);
     f->handler_count = n;
     f->register_count = (u16)fs->register_count;
     f->param_count = (u16)((fs->cls ? 1 : 0) + (fs->sym ? fs->sym->param_count : 0));

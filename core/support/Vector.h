@@ -42,6 +42,19 @@ public:
     void pop() { m_size--; }
     void shrink(u32 size) { m_size = size; }
     void clear() { m_size = 0; }
+    u32 capacity() const { return m_capacity; }
+    // Exchanges contents with [other] (which allocates from the same memory).
+    void swap(Vector& other)
+    {
+        T* data = m_data;
+        u32 size = m_size, capacity = m_capacity;
+        m_data = other.m_data;
+        m_size = other.m_size;
+        m_capacity = other.m_capacity;
+        other.m_data = data;
+        other.m_size = size;
+        other.m_capacity = capacity;
+    }
     u32 size() const { return m_size; }
     bool is_empty() const { return m_size == 0; }
     T* data() { return m_data; }
