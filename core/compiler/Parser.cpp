@@ -794,10 +794,18 @@ void Parser::note_names(u32 from, u32 to, bool in_declaration)
 // and its length, mixed by two multiplications.
 static KS_ALWAYS_INLINE u64 filter_hash(const char* name, u32 length)
 {
+    // [a]: the first eight bytes, or all of a shorter name (two overlapping
+    // loads for four to seven; add() and may_contain() hash alike, so the
+    // byte order does not matter).
     u64 a = 0, b = 0;
     if (length >= 8) {
         mem_copy(&a, name, 8);
         mem_copy(&b, name + length - 8, 8);
+    } else if (length >= 4) {
+        u32 lo, hi;
+        mem_copy(&lo, name, 4);
+        mem_copy(&hi, name + length - 4, 4);
+        a = lo | (u64)hi << (8 * (length - 4));
     } else {
         for (u32 i = 0; i < length; i++)
             a |= (u64)(u8)name[i] << (8 * i);

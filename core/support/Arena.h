@@ -47,7 +47,13 @@ public:
     {
         char* p = static_cast<char*>(alloc(n + 1));
         if (p) {
-            mem_copy(p, s, n);
+            // Most copies are names of a few bytes: no call for those.
+            if (n <= 16) {
+                for (usize i = 0; i < n; i++)
+                    p[i] = s[i];
+            } else {
+                mem_copy(p, s, n);
+            }
             p[n] = 0;
         }
         return p;
