@@ -384,15 +384,17 @@ private:
         const NativeInfo* native = nullptr;
         u32 result_kind = KindVoid + 1;
         const OpcodeShape& shape = opcode_shape(in.op);
-        for (u32 fields = shape.unused; fields; fields &= fields - 1)
-            if (field_value(in, (u32)__builtin_ctz(fields)))
-                return fail(pc, "an unused operand field is not 0");
-        // The operands other than registers and free values ('z', 'h').
-        for (u32 fields = shape.operands; fields; fields &= fields - 1) {
+        // The operands other than registers and free values ('z', 'h'),
+        // unused fields among them, in field order.
+        for (u32 fields = shape.unused | shape.operands; fields; fields &= fields - 1) {
             u32 pos = (u32)__builtin_ctz(fields);
             char letter = fmt[pos];
             i64 v = operand_value(in, fmt, pos);
             switch (letter) {
+            case '-':
+                if (v)
+                    return fail(pc, "an unused operand field is not 0");
+                break;
             case 'k':
             case 'K':
             case 'D':
