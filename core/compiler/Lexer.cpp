@@ -689,11 +689,15 @@ KS_ALWAYS_INLINE bool Lexer::lex_one()
 bool Lexer::lex() { return lex_one(); }
 
 // See Lexer.h: lex() in a loop, inlined.
-bool Lexer::lex_to_end()
+bool Lexer::lex_some(u32 count, u32* lexed)
 {
-    while (!m_done)
-        if (!lex_one())
+    for (u32 n = 0; n < count && !m_done; n++) {
+        u32 before = m_out->size();
+        if (!lex_one()) {
+            *lexed = before;
             return false;
+        }
+    }
     return true;
 }
 

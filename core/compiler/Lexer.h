@@ -32,8 +32,9 @@ public:
     void start(TokenList* out);
     bool lex();
     bool done() const { return m_done; }
-    // lex() until done() (a body parsed whole), with lex()'s result.
-    bool lex_to_end();
+    // lex() [count] times or until done(), in one loop; false when a lex()
+    // failed, [lexed] then the size of the list before it.
+    bool lex_some(u32 count, u32* lexed);
     // Lexing text again (a function body, from its '{' at [offset], on
     // [line] at [column]): starts there, and reports nothing, the first
     // lexing having reported its errors. Called before start().

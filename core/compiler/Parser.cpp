@@ -6,17 +6,38 @@ namespace ks {
 
 
 // peek() past the tokens lexed so far: lexes on to token [i], or gives
-// the Eof token (m_eof) past the end. A lexer that fails (out of memory,
-// the meter said stop) ends the parse as the end of the file would.
+// the Eof token (m_eof) past the end. A body (m_in_body) is lexed a batch
+// of tokens at a time, in one loop; the top level a token at a time, since
+// its function bodies are skipped by other means (skip_body()). A lexer
+// that fails (out of memory, the meter said stop) ends the parse as the end
+// of the file would, where it failed: inside a batch, the tokens before the
+// failure are read first (m_lex_failed), so the same errors are reported as
+// when each token was lexed on demand.
 const Token& Parser::peek_lexing(u32 i) const
 {
     if (!m_lexer || m_abort)
         return i < m_count ? (*m_tokens)[i] : m_eof;
-    while (i >= m_count && !m_lexer->done()) {
-        if (KS_UNLIKELY(!m_lexer->lex())) {
-            if (!m_meter || !m_meter->stopped())
-                m_diagnostics->set_out_of_memory();
-            m_abort = true;
+    auto stop = [&]() {
+        if (!m_meter || !m_meter->stopped())
+            m_diagnostics->set_out_of_memory();
+        m_abort = true;
+    };
+    while (i >= m_count) {
+        if (KS_UNLIKELY(m_lex_failed)) {
+            stop();
+            break;
+        }
+        if (m_lexer->done())
+            break;
+        if (m_in_body) {
+            u32 lexed;
+            if (KS_UNLIKELY(!m_lexer->lex_some(kBodyBatch, &lexed))) {
+                m_lex_failed = true;
+                m_count = lexed;
+                continue;
+            }
+        } else if (KS_UNLIKELY(!m_lexer->lex())) {
+            stop();
             break;
         }
         m_count = m_tokens->size();
@@ -1156,19 +1177,11 @@ Block* Parser::parse_body(const FuncDecl* func, Arena* arena)
     m_eof = func->body_close;
     m_eof.kind = Tok::Eof;
     m_in_body = true;
-    // The body is lexed whole first, in one loop, rather than a token at a
-    // time as peek() runs past those lexed (they are all kept until the
-    // body is parsed either way). A lexer that fails (out of memory, the
-    // meter said stop) ends the parse as in peek_lexing().
-    if (!m_abort && !lexer.lex_to_end()) {
-        if (!m_meter || !m_meter->stopped())
-            m_diagnostics->set_out_of_memory();
-        m_abort = true;
-    }
-    // Its Eof is read as m_eof, the token at the body's '}'.
-    m_count = tokens.size() - (lexer.done() ? 1 : 0);
+    bool saved_failed = m_lex_failed;
+    m_lex_failed = false;
     Block* block = parse_block();
     m_in_body = false;
+    m_lex_failed = saved_failed;
     m_arena = saved_arena;
     m_tokens = saved_tokens;
     m_lexer = saved_lexer;

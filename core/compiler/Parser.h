@@ -208,6 +208,8 @@ private:
     mutable u32 m_count;          // Tokens lexed so far, the Eof not counted.
     mutable Token m_eof;          // What the parser reads past them: the Eof token (or one at the body's '}').
     bool m_in_body { false };     // parse_body() is at work.
+    mutable bool m_lex_failed { false };   // A body's batch failed to lex past m_count (peek_lexing()).
+    static constexpr u32 kBodyBatch = 256;  // Tokens a body is lexed ahead, at most.
     TokenList m_body_tokens;      // parse_body()'s, emptied for each body (its chunks kept).
     NameSet* m_item_set { nullptr };   // parse_program(): the item's names (set_item_names()).
     NameSet* m_capitals { nullptr };   // parse_program(): SyntaxTree::all_names.
