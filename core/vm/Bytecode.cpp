@@ -24,28 +24,43 @@ static const u64 kZeroFields[kSmallFields] = {};
 
 namespace {
 
-// CRC-32 (IEEE 802.3, reflected), table built at compile time: a constant
-// array, not a constructor.
-struct CrcTable {
-    u32 entries[256];
-    constexpr CrcTable()
+// CRC-32 (IEEE 802.3, reflected), tables built at compile time: constant
+// arrays, not a constructor. Eight tables ("slicing by 8"): entries[k][b]
+// is the CRC of byte b followed by k zero bytes, so that eight bytes are
+// folded in at once instead of one (a byte at a time, the CRC of a 300 KB
+// bytecode file was a sixth of loading it).
+struct CrcTables {
+    u32 entries[8][256];
+    constexpr CrcTables()
         : entries()
     {
         for (u32 i = 0; i < 256; i++) {
             u32 c = i;
             for (u32 k = 0; k < 8; k++)
                 c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            entries[i] = c;
+            entries[0][i] = c;
         }
+        for (u32 i = 0; i < 256; i++)
+            for (u32 k = 1; k < 8; k++)
+                entries[k][i] = entries[0][entries[k - 1][i] & 0xff] ^ (entries[k - 1][i] >> 8);
     }
 };
-constexpr CrcTable kCrcTable;
+constexpr CrcTables kCrc;
 
 u32 crc32(const u8* data, usize length)
 {
     u32 c = 0xffffffffu;
-    for (usize i = 0; i < length; i++)
-        c = kCrcTable.entries[(c ^ data[i]) & 0xff] ^ (c >> 8);
+    usize i = 0;
+    for (; i + 8 <= length; i += 8) {
+        // The eight bytes, the first four xored with the CRC so far (byte
+        // by byte: no assumption about the machine's byte order).
+        u32 lo = c ^ ((u32)data[i] | (u32)data[i + 1] << 8 | (u32)data[i + 2] << 16 | (u32)data[i + 3] << 24);
+        c = kCrc.entries[7][lo & 0xff] ^ kCrc.entries[6][(lo >> 8) & 0xff] ^ kCrc.entries[5][(lo >> 16) & 0xff]
+            ^ kCrc.entries[4][lo >> 24] ^ kCrc.entries[3][data[i + 4]] ^ kCrc.entries[2][data[i + 5]]
+            ^ kCrc.entries[1][data[i + 6]] ^ kCrc.entries[0][data[i + 7]];
+    }
+    for (; i < length; i++)
+        c = kCrc.entries[0][(c ^ data[i]) & 0xff] ^ (c >> 8);
     return c ^ 0xffffffffu;
 }
 

@@ -166,6 +166,32 @@ constexpr size_t kPayload = kBytecodeHeaderSize;
 
 }
 
+// The file checksum is CRC-32 (IEEE): the standard check value, and the
+// eight-bytes-at-a-time loop against the byte-at-a-time definition for
+// every length around its eight-byte steps and at odd alignments.
+TEST(Bytecode, ChecksumIsCrc32)
+{
+    const char* check = "123456789";
+    EXPECT_EQ(bytecode_checksum(reinterpret_cast<const u8*>(check), 9), 0xcbf43926u);
+    EXPECT_EQ(bytecode_checksum(nullptr, 0), 0u);
+    u8 data[80];
+    u32 seed = 12345;
+    for (u8& b : data) {
+        seed = seed * 1103515245u + 12345u;
+        b = (u8)(seed >> 16);
+    }
+    for (u32 start = 0; start < 8; start++)
+        for (u32 length = 0; start + length <= sizeof(data); length++) {
+            u32 c = 0xffffffffu;
+            for (u32 i = 0; i < length; i++) {
+                c ^= data[start + i];
+                for (u32 k = 0; k < 8; k++)
+                    c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            }
+            EXPECT_EQ(bytecode_checksum(data + start, length), c ^ 0xffffffffu) << start << " " << length;
+        }
+}
+
 TEST(Bytecode, RoundTripGivesTheSameOutput)
 {
     Loaded source = load_and_run(kProgram);
