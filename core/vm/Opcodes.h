@@ -294,8 +294,7 @@ inline bool is_type_letter(char letter) { return letters::has(letter, letters::T
 struct OpcodeShape {
     u8 registers;   // Bit p: field p (0 a, 1 b, 2 c, 3 x) is a register (an 'A' aside).
     u8 reads;       // Bit p: field p is a register the instruction reads.
-    u8 unused;      // Bit p: field p is unused ('-'), so 0.
-    u8 operands;    // Bit p: field p starts an operand that is neither a register, unused nor free.
+    u8 operands;    // Bit p: field p starts an operand that is neither a register nor free (unused '-' included).
     u8 jump;        // The field of the jump offset: 1 (imm, b+c), 2 (off, c+x); 0 for none.
     bool args;      // Args words follow: field c counts their registers ('n').
 };
@@ -314,9 +313,7 @@ constexpr OpcodeShape make_shape(const char* format)
         }
         if (has(letter, Jump))
             s.jump = (u8)pos;
-        if (letter == '-')
-            s.unused |= (u8)(1u << pos);
-        else if (!has(letter, Register) && !has(letter, Free))
+        if (!has(letter, Register) && !has(letter, Free))
             s.operands |= (u8)(1u << pos);
     }
     s.args = format[2] == 'n';
@@ -324,24 +321,18 @@ constexpr OpcodeShape make_shape(const char* format)
 }
 
 // The shapes of all opcodes, and a check that each jump offset is the wide
-// operand of its field (operand_value() reads it so) and that no wide
-// operand starts at an unused field (which is tested as one field).
+// operand of its field (operand_value() reads it so).
 struct OpcodeShapes {
     OpcodeShape shape[(u32)Op::Count];
     bool jumps_wide;
-    bool unused_narrow;
 };
 
 constexpr OpcodeShapes make_shapes()
 {
     OpcodeShapes t {};
     t.jumps_wide = true;
-    t.unused_narrow = true;
     for (u32 op = 0; op < (u32)Op::Count; op++) {
         const char* format = kOpcodeFormats.format[op];
-        for (u32 pos = 0; pos < 3; pos++)
-            if (format[pos] == '-' && format[pos + 1] == '=')
-                t.unused_narrow = false;
         t.shape[op] = make_shape(format);
         u32 j = t.shape[op].jump;
         u32 jumps = 0;
@@ -355,7 +346,6 @@ constexpr OpcodeShapes make_shapes()
 
 inline constexpr OpcodeShapes kShapes = make_shapes();
 static_assert(kShapes.jumps_wide, "a jump offset is one wide operand, in field b (imm) or c (off)");
-static_assert(kShapes.unused_narrow, "an unused field is one field");
 }
 
 // The shape of [op] (which is a valid opcode).
@@ -364,8 +354,7 @@ inline const OpcodeShape& opcode_shape(Op op) { return letters::kShapes.shape[(u
 // The jump offset of [in], whose shape [s] has one.
 inline i32 jump_offset(const Insn& in, const OpcodeShape& s) { return s.jump == 1 ? in.imm() : in.off(); }
 
-// Field [pos] (0 a, 1 b, 2 c, 3 x) of [in] as stored: a register number,
-// or the 0 of an unused field.
+// Field [pos] (0 a, 1 b, 2 c, 3 x) of [in] as a register number.
 inline u32 field_value(const Insn& in, u32 pos)
 {
     switch (pos) {

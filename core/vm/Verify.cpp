@@ -386,7 +386,7 @@ private:
         const OpcodeShape& shape = opcode_shape(in.op);
         // The operands other than registers and free values ('z', 'h'),
         // unused fields among them, in field order.
-        for (u32 fields = shape.unused | shape.operands; fields; fields &= fields - 1) {
+        for (u32 fields = shape.operands; fields; fields &= fields - 1) {
             u32 pos = (u32)__builtin_ctz(fields);
             char letter = fmt[pos];
             i64 v = operand_value(in, fmt, pos);
