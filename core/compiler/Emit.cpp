@@ -250,7 +250,8 @@ void Compiler::load_int(u16 reg, i64 value)
         emit_imm(Op::LoadK, reg, (i32)add_constant((u64)value, KindInt, m_types.int_type()));
 }
 
-// Loads the null value of [type] into [reg].
+// Loads the null value of [type] into [reg]: for an int or boolean, 0 (the
+// default value of every type, then).
 void Compiler::load_null(u16 reg, Type* type)
 {
     // Only reference types have null objects; after an error the type may

@@ -147,10 +147,8 @@ void Compiler::var_statement(Stmt* s, bool top_level)
         u16 reg = emit_local(s->local, t);
         if (s->expr)
             expr_into(s->expr, reg, t);
-        else if (is_reference(t))
-            load_null(reg, t);
         else
-            emit_imm(Op::LoadI, reg, 0);
+            load_null(reg, t);   // The type's default: null, or 0 for an int or boolean.
         return;
     }
     // A global's initializer goes through a temporary into its slot.
@@ -160,10 +158,8 @@ void Compiler::var_statement(Stmt* s, bool top_level)
         tmp = alloc_for(t);
         if (s->expr)
             expr_into(s->expr, tmp, t);
-        else if (is_reference(t))
-            load_null(tmp, t);
         else
-            emit_imm(Op::LoadI, tmp, 0);
+            load_null(tmp, t);
     } else {
         v = expr(s->expr);
         tmp = v.reg;
