@@ -17,14 +17,9 @@ const Token& Parser::peek_lexing(u32 i) const
 {
     if (!m_lexer || m_abort)
         return i < m_count ? (*m_tokens)[i] : m_eof;
-    auto stop = [&]() {
-        if (!m_meter || !m_meter->stopped())
-            m_diagnostics->set_out_of_memory();
-        m_abort = true;
-    };
     while (i >= m_count) {
         if (KS_UNLIKELY(m_lex_failed)) {
-            stop();
+            lexing_failed();
             break;
         }
         if (m_lexer->done())
@@ -37,7 +32,7 @@ const Token& Parser::peek_lexing(u32 i) const
                 continue;
             }
         } else if (KS_UNLIKELY(!m_lexer->lex())) {
-            stop();
+            lexing_failed();
             break;
         }
         m_count = m_tokens->size();
@@ -547,14 +542,31 @@ TypeRef* Parser::parse_type()
     return t;
 }
 
+// Whether a type may start with a token of [kind] (try_parse_type() and
+// skip_type()).
+static bool starts_type(Tok kind)
+{
+    return kind == Tok::KwInt || kind == Tok::KwBoolean || kind == Tok::KwVoid || kind == Tok::Ident;
+}
+
+// Whether the type named [first], just passed, has type arguments: a '['
+// that is not an array's `[]`. Only Array, Map and Func may
+// ([*generic]).
+bool Parser::type_arguments_follow(const Token& first, bool* generic) const
+{
+    if (first.kind != Tok::Ident || !check(Tok::LBracket) || peek(1).kind == Tok::RBracket)
+        return false;
+    *generic = ident_is(first, "Array") || ident_is(first, "Map") || ident_is(first, "Func");
+    return true;
+}
+
 // A type (`int`, `Point`, `Map[String, int]`, `int[][]`) if one starts
 // here; otherwise null, nothing reported and the position unchanged.
 TypeRef* Parser::try_parse_type()
 {
     u32 start = m_pos;
     const Token& first = current();
-    if (first.kind != Tok::KwInt && first.kind != Tok::KwBoolean && first.kind != Tok::KwVoid
-        && first.kind != Tok::Ident)
+    if (!starts_type(first.kind))
         return nullptr;
     if (!enter())
         return nullptr;
@@ -569,9 +581,8 @@ TypeRef* Parser::try_parse_type()
     t->column = first.column;
     t->name = copy_name(first);
     m_pos++;
-    // Generic arguments: only Array, Map and Func take them.
-    if (first.kind == Tok::Ident && check(Tok::LBracket) && peek(1).kind != Tok::RBracket) {
-        bool generic = str_equal(t->name, "Array") || str_equal(t->name, "Map") || str_equal(t->name, "Func");
+    bool generic;
+    if (type_arguments_follow(first, &generic)) {
         if (!generic) {
             leave();
             m_pos = start;
@@ -621,15 +632,13 @@ bool Parser::looks_like_declaration()
 bool Parser::skip_type()
 {
     const Token& first = current();
-    if (first.kind != Tok::KwInt && first.kind != Tok::KwBoolean && first.kind != Tok::KwVoid
-        && first.kind != Tok::Ident)
+    if (!starts_type(first.kind))
         return false;
     if (!enter())
         return false;
     m_pos++;
     bool ok = true;
-    if (first.kind == Tok::Ident && check(Tok::LBracket) && peek(1).kind != Tok::RBracket) {
-        ok = ident_is(first, "Array") || ident_is(first, "Map") || ident_is(first, "Func");
+    if (type_arguments_follow(first, &ok)) {
         if (ok) {
             m_pos++;
             for (;;) {
@@ -1111,9 +1120,7 @@ bool Parser::skip_lexing(u32 depth)
         // Most of a body is plain text (Lexer::skip_plain()), stepped over
         // without making tokens; lex() takes the rest, braces among it.
         if (!m_lexer->skip_plain(note_skipped_name, this) || !m_lexer->lex()) {
-            if (!m_meter || !m_meter->stopped())
-                m_diagnostics->set_out_of_memory();
-            m_abort = true;
+            lexing_failed();
             break;
         }
         for (u32 i = from; i < m_tokens->size(); i++) {

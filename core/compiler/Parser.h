@@ -125,6 +125,7 @@ private:
     TypeRef* try_parse_type();   // No diagnostics; restores the position on failure.
     bool looks_like_declaration();
     bool skip_type();
+    bool type_arguments_follow(const Token& first, bool* generic) const;
 
     // Statements.
     Stmt* parse_statement();
@@ -186,6 +187,14 @@ private:
         return out;
     }
     void oom() { m_diagnostics->set_out_of_memory(); m_abort = true; }
+    // The lexer failed: out of memory, unless the meter said stop (the
+    // compiler reports that); the parse aborts.
+    void lexing_failed() const
+    {
+        if (!m_meter || !m_meter->stopped())
+            m_diagnostics->set_out_of_memory();
+        m_abort = true;
+    }
 
     // A Bloom filter of names (two bits each, a cheap unkeyed hash): the
     // identifiers inside classes and functions, gathered while their
